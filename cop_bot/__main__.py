@@ -1,0 +1,3 @@
+from cop_bot.cli import main
+
+raise SystemExit(main())

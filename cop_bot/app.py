@@ -1,0 +1,39 @@
+"""Wiring, by hand: settings -> engine -> taxonomy -> router. No module-level globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from cop_bot.clock import Clock, SystemClock
+from cop_bot.config import Settings
+from cop_bot.handlers import build_registry
+from cop_bot.router import Router
+from cop_bot.storage.db import make_engine, upgrade
+from cop_bot.taxonomy import Taxonomy, load_taxonomy
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    taxonomy: Taxonomy
+    router: Router
+    clock: Clock
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    migrate: bool | None = None,
+) -> App:
+    engine = engine or make_engine(settings.database_url)
+    if settings.auto_migrate if migrate is None else migrate:
+        upgrade(engine)
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    clock = clock or SystemClock()
+    router = Router(engine, build_registry(), settings, taxonomy, clock)
+    return App(settings=settings, engine=engine, taxonomy=taxonomy, router=router, clock=clock)

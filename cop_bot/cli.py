@@ -1,0 +1,303 @@
+"""The `cop-bot` command. Exit codes: 0 done (user errors in a chat command are normal replies),
+1 internal failure (details in the log), 2 misuse of the command line or a bad setting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cop_bot import __version__
+from cop_bot.app import App, build_app
+from cop_bot.config import DESCRIPTIONS, Settings, load_settings
+from cop_bot.errors import ConfigError
+from cop_bot.model import Actor, Conversation, Invocation, Role, Status
+from cop_bot.render.text import render
+
+log = logging.getLogger("cop_bot.cli")
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+def _db_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="database URL (default: $COP_BOT_DATABASE_URL or sqlite:///cop_bot.db)",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db = _db_parent()
+    parser = argparse.ArgumentParser(
+        prog="cop-bot",
+        description="A community-of-practice bot: find experts, share practices, schedule "
+        "sessions and send weekly digests, on Slack, Matrix or the local console.",
+        parents=[db],
+        epilog="Settings come from the environment and .env; see `cop-bot config check`.",
+    )
+    parser.add_argument("--version", action="version", version=f"cop-bot {__version__}")
+    sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
+
+    sub.add_parser(
+        "run", parents=[db], help="start the bot (Slack, Matrix or the console, from the settings)",
+        description="Start the bot. Uses Slack when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are "
+        "set, Matrix when the MATRIX_* settings are, otherwise the local console.",
+    )
+
+    demo = sub.add_parser(
+        "demo", help="create a fictitious sample community and open the console",
+        description="Create a fresh SQLite database with a fictitious sample community and open "
+        "the console on it. The file is replaced each time.",
+    )
+    demo.add_argument("--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)")
+    demo.add_argument("--user", help="your handle in the demo (you are its admin)")
+    demo.add_argument("--no-console", action="store_true", help="create the database and stop")
+
+    query = sub.add_parser(
+        "query", parents=[db], help="run one chat command and print the reply",
+        description="Run one chat command through the same engine as every platform.",
+    )
+    query.add_argument("--user", help="speak as this handle (default: your login name)")
+    query.add_argument("--channel", default="console", help="channel id (default: console)")
+    query.add_argument("--json", action="store_true", help="print {text, visibility, data} as JSON")
+    query.add_argument("text", metavar="COMMAND TEXT", help='e.g. "/find-expert housing country:IT"')
+
+    dbp = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    dbsub = dbp.add_subparsers(dest="db_cmd", metavar="ACTION", required=True)
+    dbsub.add_parser("upgrade", parents=[db], help="apply the migrations (creates the schema)",
+                     description="Apply Alembic migrations up to the newest.")
+    dbsub.add_parser("current", parents=[db], help="show the schema revision",
+                     description="Show the database's schema revision and the newest one.")
+
+    cfg = sub.add_parser("config", help="check the settings", description="Check the settings.")
+    cfgsub = cfg.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
+    cfgsub.add_parser("check", parents=[db], help="validate and print the effective settings",
+                      description="Validate the settings and print them with secrets masked.")
+
+    roles = sub.add_parser("roles", help="grant or revoke roles (for the deployer)",
+                           description="Grant or revoke roles: facilitator, curator, admin.")
+    rsub = roles.add_subparsers(dest="roles_cmd", metavar="ACTION", required=True)
+    for action in ("grant", "revoke"):
+        p = rsub.add_parser(action, parents=[db], help=f"{action} a role",
+                            description=f"{action.capitalize()} a role to a member.")
+        p.add_argument("handle", metavar="HANDLE")
+        p.add_argument("role", metavar="ROLE", choices=["facilitator", "curator", "admin"])
+        p.add_argument("--community", metavar="PLATFORM:ID",
+                       help="which community (default: the only one, or the console's)")
+    rl = rsub.add_parser("list", parents=[db], help="list role holders", description="List role holders.")
+    rl.add_argument("--community", metavar="PLATFORM:ID")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {"COP_BOT_DATABASE_URL": args.db} if getattr(args, "db", None) else {}
+    try:
+        settings = load_settings(overrides=overrides)
+    except ConfigError as exc:
+        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from cop_bot.logs import setup_logging
+
+    interactive = args.cmd in {"run", "demo"}
+    log_path = setup_logging(settings, stderr_level=logging.INFO if interactive else logging.WARNING)
+    try:
+        return _run(args, settings)
+    except ConfigError as exc:
+        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:
+        log.debug("failure", exc_info=True)
+        logging.getLogger("cop_bot").error("%s failed: %s", args.cmd, exc, exc_info=True)
+        print(f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.cmd == "config":
+        return _config_check(settings)
+    if args.cmd == "db":
+        return _db(args, settings)
+    if args.cmd == "query":
+        return _query(args, settings)
+    if args.cmd == "roles":
+        return _roles(args, settings)
+    if args.cmd == "demo":
+        return _demo(args, settings)
+    if args.cmd == "run":
+        return _start(settings)
+    raise AssertionError(args.cmd)
+
+
+def _config_check(settings: Settings) -> int:
+    from cop_bot.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    platform, why = settings.chosen_platform()
+    print("Configuration is valid.")
+    print(f"Platform: {platform} ({why}).")
+    print(f"Taxonomy: {len(taxonomy.domains)} domains in {len(taxonomy.groups)} groups.\n")
+    width = max(len(k) for k in DESCRIPTIONS)
+    for key, value in settings.masked().items():
+        print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.storage.db import current_revision, head_revision, make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    if args.db_cmd == "upgrade":
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+        print(f"Database is at revision {after}" + (" (unchanged)." if before == after else f" (was {before})."))
+    else:
+        print(f"Database revision: {current_revision(engine)}; newest: {head_revision()}.")
+    return EXIT_OK
+
+
+def _query(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.args import parse_command_line, strip_handle
+    from cop_bot.platforms import console
+
+    parsed = parse_command_line(args.text)
+    if parsed is None:
+        print(f'cop-bot query: {args.text!r} is not a command; try "/help".', file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(settings)
+    handle = strip_handle(args.user) if args.user else console.default_handle()
+    reply = app.router.dispatch(
+        Invocation(
+            name=parsed.name,
+            text=parsed.rest,
+            actor=Actor(handle=handle or console.default_handle()),
+            conversation=Conversation(
+                platform=console.PLATFORM, community_id=console.COMMUNITY, channel_id=args.channel
+            ),
+            raw=args.text,
+        )
+    )
+    if reply.status is Status.INTERNAL_ERROR:
+        ref = reply.data.get("error", {}).get("reference", "?")
+        print(f"cop-bot: internal error (reference {ref}); details in the log.", file=sys.stderr)
+        return EXIT_INTERNAL
+    text = render(reply)
+    if args.json:
+        print(json.dumps({"text": text, "visibility": reply.visibility, "data": reply.data},
+                         ensure_ascii=False, default=str))
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _resolve_community(app: App, spec: str | None) -> tuple[str, str]:
+    from sqlmodel import select
+
+    from cop_bot.platforms import console
+    from cop_bot.storage.db import session_scope
+    from cop_bot.storage.models import Community
+
+    if spec:
+        platform, sep, external = spec.partition(":")
+        if not sep or not external:
+            raise ConfigError("--community must look like PLATFORM:ID, e.g. slack:T0123 or console:local")
+        return platform, external
+    with session_scope(app.engine) as session:
+        rows = session.exec(select(Community)).all()
+    if len(rows) == 1:
+        return rows[0].platform, rows[0].external_id
+    if len(rows) > 1:
+        names = ", ".join(f"{c.platform}:{c.external_id}" for c in rows)
+        raise ConfigError(f"Several communities exist ({names}); choose one with --community.")
+    return console.PLATFORM, console.COMMUNITY
+
+
+def _roles(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.args import strip_handle
+    from cop_bot.storage import repos
+    from cop_bot.storage.db import session_scope
+
+    app = build_app(settings)
+    platform, external = _resolve_community(app, args.community)
+    now = app.clock.now()
+    with session_scope(app.engine) as session:
+        community = repos.get_or_create_community(
+            session, Conversation(platform=platform, community_id=external, channel_id=""),
+            now=now, name=settings.community_name, timezone=settings.timezone,
+            language=settings.language,
+        )
+        assert community.id is not None
+        if args.roles_cmd == "list":
+            for role in (Role.ADMIN, Role.CURATOR, Role.FACILITATOR):
+                handles = [m.handle for m in repos.members_with_role(session, community.id, role)]
+                if role is Role.ADMIN:
+                    handles = sorted(set(handles) | set(settings.admins))
+                print(f"{role.value}s: {', '.join(handles) or '-'}")
+            return EXIT_OK
+        handle = strip_handle(args.handle)
+        role = Role(args.role)
+        if args.roles_cmd == "grant":
+            member = repos.ensure_member(session, community.id, handle, now=now)
+            added = repos.grant_role(session, member, role, granted_by="cli", now=now)
+            print(f"@{handle} {'is now' if added else 'was already'} a {role.value} in {platform}:{external}.")
+            return EXIT_OK
+        found = repos.find_member(session, community.id, handle)
+        if found is None or not repos.revoke_role(session, found, role):
+            print(f"@{handle} is not a {role.value} in {platform}:{external}; nothing to revoke.")
+            return EXIT_OK
+        print(f"@{handle} is no longer a {role.value} in {platform}:{external}.")
+        return EXIT_OK
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from cop_bot.demo import load_demo
+    from cop_bot.platforms import console
+
+    path = Path(args.path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    demo_settings = replace(settings, database_url=f"sqlite:///{path}", auto_migrate=True)
+    app = build_app(demo_settings)
+    handle = args.user or console.default_handle()
+    summary = load_demo(app.engine, app.taxonomy, app.clock, admin_handle=handle)
+    print(
+        f"Demo community '{summary.community}' is ready in {path}: {summary.members} fictitious "
+        f"members from {summary.countries} countries, {summary.experts} listed as experts. "
+        f"You are @{handle}, an admin."
+    )
+    print(f"Try: /help, /domains, /domains mental health, /role. Query it later with "
+          f"`cop-bot query --db sqlite:///{path} \"/domains\"`.")
+    if args.no_console:
+        return EXIT_OK
+    chat = console.ConsoleChat(app.router, handle=handle)
+    chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+    return EXIT_OK
+
+
+def _start(settings: Settings) -> int:
+    platform, why = settings.chosen_platform()
+    print(f"cop-bot {__version__}: using the {platform} platform ({why}).", file=sys.stderr)
+    if platform != "console":
+        print(
+            f"cop-bot: the {platform} adapter is not part of this version yet; unset its "
+            "settings to use the console.", file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    from cop_bot.platforms import console
+
+    app = build_app(settings)
+    chat = console.ConsoleChat(app.router)
+    chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+    return EXIT_OK

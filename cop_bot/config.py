@@ -1,0 +1,268 @@
+"""One frozen `Settings`, built once from the environment at start-up and passed down by hand.
+
+`.env` in the working directory is loaded with python-dotenv; real environment variables win.
+Every problem names the variable and what is expected, so a deployer can fix it without reading
+code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from cop_bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///cop_bot.db"
+PlatformName = Literal["slack", "matrix", "console"]
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_HANDLE_RE = re.compile(r"^[^\s,]{1,80}$")
+_MATRIX_USER_RE = re.compile(r"^@[^:\s]+:[^\s]+$")
+SECRET_FIELDS = frozenset(
+    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "matrix_access_token",
+     "matrix_password"}
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    auto_migrate: bool = True
+    admins: tuple[str, ...] = ()
+    taxonomy_path: str | None = None
+    timezone: str = "UTC"
+    language: str = "en"
+    community_name: str = "Community of practice"
+    log_level: str = "INFO"
+    log_file: str | None = None
+    state_dir: str = ".cop-bot"
+    platform: Literal["auto", "slack", "matrix", "console"] = "auto"
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_access_token: str | None = None
+    matrix_password: str | None = None
+    matrix_command_prefix: str = "!"
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def matrix_configured(self) -> bool:
+        return bool(
+            self.matrix_homeserver
+            and self.matrix_user_id
+            and (self.matrix_access_token or self.matrix_password)
+        )
+
+    def chosen_platform(self) -> tuple[PlatformName, str]:
+        """Which platform `cop-bot run` uses, and why (said out loud at start-up)."""
+        if self.platform != "auto":
+            return self.platform, "COP_BOT_PLATFORM says so"
+        if self.slack_configured:
+            return "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set"
+        if self.matrix_configured:
+            return "matrix", "MATRIX_HOMESERVER, MATRIX_USER_ID and a token or password are set"
+        return "console", "no Slack or Matrix credentials are configured"
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration with secrets hidden, keyed by environment variable."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == ():
+                shown = "(not set)"
+            elif f.name in SECRET_FIELDS:
+                shown = mask(str(value))
+            elif f.name == "database_url":
+                shown = make_url(str(value)).render_as_string(hide_password=True)
+            elif isinstance(value, tuple):
+                shown = ",".join(value)
+            elif isinstance(value, bool):
+                shown = "true" if value else "false"
+            else:
+                shown = str(value)
+            out[ENV_NAMES[f.name]] = shown
+        return out
+
+
+ENV_NAMES: dict[str, str] = {
+    "database_url": "COP_BOT_DATABASE_URL",
+    "auto_migrate": "COP_BOT_AUTO_MIGRATE",
+    "admins": "COP_BOT_ADMINS",
+    "taxonomy_path": "COP_BOT_TAXONOMY",
+    "timezone": "COP_BOT_TIMEZONE",
+    "language": "COP_BOT_LANGUAGE",
+    "community_name": "COP_BOT_COMMUNITY_NAME",
+    "log_level": "COP_BOT_LOG_LEVEL",
+    "log_file": "COP_BOT_LOG_FILE",
+    "state_dir": "COP_BOT_STATE_DIR",
+    "platform": "COP_BOT_PLATFORM",
+    "http_host": "COP_BOT_HTTP_HOST",
+    "http_port": "COP_BOT_HTTP_PORT",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "matrix_homeserver": "MATRIX_HOMESERVER",
+    "matrix_user_id": "MATRIX_USER_ID",
+    "matrix_access_token": "MATRIX_ACCESS_TOKEN",
+    "matrix_password": "MATRIX_PASSWORD",
+    "matrix_command_prefix": "MATRIX_COMMAND_PREFIX",
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "COP_BOT_DATABASE_URL": "SQLAlchemy URL of the database (default: SQLite file cop_bot.db)",
+    "COP_BOT_AUTO_MIGRATE": "apply migrations on run/query/demo (true/false, default true)",
+    "COP_BOT_ADMINS": "comma-separated handles that are admins from the start",
+    "COP_BOT_TAXONOMY": "path to the taxonomy YAML (default config/taxonomy.yaml)",
+    "COP_BOT_TIMEZONE": "the community's default IANA time zone (default UTC)",
+    "COP_BOT_LANGUAGE": "the community's default language code (default en)",
+    "COP_BOT_COMMUNITY_NAME": "the name shown in help and digests",
+    "COP_BOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
+    "COP_BOT_LOG_FILE": "write the log to this file instead of stderr",
+    "COP_BOT_STATE_DIR": "folder for platform state such as sync tokens (default .cop-bot)",
+    "COP_BOT_PLATFORM": "auto (default), slack, matrix or console",
+    "COP_BOT_HTTP_HOST": "address of the HTTP server (default 127.0.0.1)",
+    "COP_BOT_HTTP_PORT": "port of the HTTP server (default 3000)",
+    "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
+    "SLACK_SIGNING_SECRET": "Slack signing secret",
+    "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
+    "SLACK_API_URL": "Slack Web API base URL (GovSlack, tests)",
+    "MATRIX_HOMESERVER": "Matrix homeserver URL (https://matrix.example.org)",
+    "MATRIX_USER_ID": "the bot's Matrix user id (@cop-bot:example.org)",
+    "MATRIX_ACCESS_TOKEN": "the bot's Matrix access token",
+    "MATRIX_PASSWORD": "the bot's Matrix password (when no access token is given)",
+    "MATRIX_COMMAND_PREFIX": "prefix of commands in Matrix rooms (default !)",
+}
+
+
+def mask(secret: str) -> str:
+    if len(secret) <= 8:
+        return "****"
+    return f"{secret[:4]}…{secret[-2:]} ({len(secret)} chars)"
+
+
+def read_environment(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`.env` values overlaid by the real environment (which wins)."""
+    env_file = (cwd or Path.cwd()) / ".env"
+    merged: dict[str, str] = {}
+    if env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, str] | None = None
+) -> Settings:
+    """Build and validate the settings; raises `ConfigError` listing every problem at once."""
+    env = dict(read_environment() if environ is None else environ)
+    env.update(overrides or {})
+    problems: list[str] = []
+    values: dict[str, object] = {}
+    defaults = Settings()
+
+    def get(name: str) -> str | None:
+        raw = env.get(ENV_NAMES[name])
+        return raw.strip() if raw is not None and raw.strip() != "" else None
+
+    for f in fields(Settings):
+        raw = get(f.name)
+        if raw is None:
+            continue
+        var = ENV_NAMES[f.name]
+        if f.name == "auto_migrate":
+            if raw.lower() in _TRUE:
+                values[f.name] = True
+            elif raw.lower() in _FALSE:
+                values[f.name] = False
+            else:
+                problems.append(f"{var} must be true or false, got {raw!r}.")
+        elif f.name == "http_port":
+            if raw.isdigit() and 0 < int(raw) < 65536:
+                values[f.name] = int(raw)
+            else:
+                problems.append(f"{var} must be a port number between 1 and 65535, got {raw!r}.")
+        elif f.name == "admins":
+            handles = tuple(h.strip().lstrip("@").lower() for h in raw.split(",") if h.strip())
+            bad = [h for h in handles if not _HANDLE_RE.match(h)]
+            if bad:
+                problems.append(f"{var} must be comma-separated handles, e.g. alice,bob; got {raw!r}.")
+            values[f.name] = handles
+        else:
+            values[f.name] = raw
+
+    settings = Settings(**{**{f.name: getattr(defaults, f.name) for f in fields(Settings)}, **values})
+    problems.extend(_validate(settings, env))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    try:
+        url = make_url(s.database_url)
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            problems.append(
+                "COP_BOT_DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. "
+                "sqlite:///cop_bot.db or postgresql+psycopg://user@host:5432/copbot; "
+                f"got {url.get_backend_name()!r}."
+            )
+    except ArgumentError:
+        problems.append(
+            "COP_BOT_DATABASE_URL must be a database URL such as sqlite:///cop_bot.db or "
+            f"postgresql+psycopg://user@host:5432/copbot; got {s.database_url!r}."
+        )
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"COP_BOT_TIMEZONE must be an IANA time zone such as Europe/Rome; got {s.timezone!r}.")
+    if not re.fullmatch(r"[a-z]{2}", s.language):
+        problems.append(f"COP_BOT_LANGUAGE must be a two-letter language code such as en; got {s.language!r}.")
+    if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        problems.append(f"COP_BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {s.log_level!r}.")
+    if s.platform not in {"auto", "slack", "matrix", "console"}:
+        problems.append(f"COP_BOT_PLATFORM must be auto, slack, matrix or console; got {s.platform!r}.")
+    if s.taxonomy_path and not Path(s.taxonomy_path).is_file():
+        problems.append(f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist.")
+    if bool(s.slack_bot_token) != bool(s.slack_signing_secret):
+        missing = "SLACK_SIGNING_SECRET" if s.slack_bot_token else "SLACK_BOT_TOKEN"
+        present = "SLACK_BOT_TOKEN" if s.slack_bot_token else "SLACK_SIGNING_SECRET"
+        problems.append(f"{missing} is required when {present} is set (Slack needs both).")
+    if s.slack_bot_token and not s.slack_bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+    if s.slack_app_token and not s.slack_app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+    for var, value in (("SLACK_API_URL", s.slack_api_url), ("MATRIX_HOMESERVER", s.matrix_homeserver)):
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            problems.append(f"{var} must be an http(s) URL such as https://example.org; got {value!r}.")
+    matrix_vars = [s.matrix_homeserver, s.matrix_user_id, s.matrix_access_token or s.matrix_password]
+    if any(matrix_vars) and not all(matrix_vars):
+        problems.append(
+            "Matrix needs MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN or "
+            "MATRIX_PASSWORD together; some are missing."
+        )
+    if s.matrix_user_id and not _MATRIX_USER_RE.match(s.matrix_user_id):
+        problems.append(f"MATRIX_USER_ID must look like @cop-bot:example.org; got {s.matrix_user_id!r}.")
+    if s.platform == "slack" and not s.slack_configured:
+        problems.append("COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+    if s.platform == "matrix" and not s.matrix_configured:
+        problems.append("COP_BOT_PLATFORM=matrix needs the MATRIX_* settings.")
+    return problems

@@ -1,0 +1,90 @@
+"""`cop-bot demo`: a fictitious sample community to explore the bot without inviting anyone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import Engine
+
+from cop_bot.clock import Clock
+from cop_bot.model import Role
+from cop_bot.platforms import console
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Member
+from cop_bot.taxonomy import Taxonomy
+
+ORGANISATION_TYPES = frozenset({"ngo", "public", "international", "academia", "private", "other"})
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    community: str
+    members: int
+    experts: int
+    countries: int
+
+
+def demo_data() -> dict[str, Any]:
+    text = resources.files("cop_bot.demo").joinpath("community.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def load_demo(engine: Engine, taxonomy: Taxonomy, clock: Clock, *, admin_handle: str) -> DemoSummary:
+    """Fill the console community with the sample members, in one transaction."""
+    data = demo_data()
+    now = clock.now()
+    experts = 0
+    countries: set[str] = set()
+    with session_scope(engine) as session:
+        community = repos.get_or_create_community(
+            session, console.conversation(), now=now, name=str(data["community"]),
+            timezone="Europe/Brussels", language="en",
+        )
+        community.name = str(data["community"])
+        assert community.id is not None
+        for entry in data["members"]:
+            unknown = [d for d in entry["domains"] if d not in taxonomy]
+            if unknown:
+                raise ValueError(f"demo member {entry['handle']}: unknown domains {unknown}")
+            if entry["organisation_type"] not in ORGANISATION_TYPES:
+                raise ValueError(f"demo member {entry['handle']}: bad organisation_type")
+            ZoneInfo(entry["timezone"])
+            member = Member(
+                community_id=community.id,
+                handle=entry["handle"],
+                display_name=entry["name"],
+                country=entry["country"],
+                city=entry.get("city"),
+                languages=list(entry.get("languages") or []),
+                organisation=entry.get("organisation"),
+                organisation_type=entry["organisation_type"],
+                bio=entry.get("bio"),
+                timezone=entry["timezone"],
+                is_expert=bool(entry.get("expert")),
+                accepts_asks=bool(entry.get("asks")),
+                expert_since=now if entry.get("expert") else None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(member)
+            session.flush()
+            repos.set_member_domains(session, member, entry["domains"])
+            for role in entry.get("roles") or ():
+                repos.grant_role(session, member, Role(role), granted_by="demo", now=now)
+            experts += member.is_expert
+            countries.add(entry["country"])
+        you = repos.ensure_member(session, community.id, admin_handle, now=now)
+        repos.grant_role(session, you, Role.ADMIN, granted_by="demo", now=now)
+        return DemoSummary(
+            community=community.name,
+            members=len(data["members"]),
+            experts=experts,
+            countries=len(countries),
+        )

@@ -1,0 +1,12 @@
+"""One module per capability; each declares its commands with `@command`."""
+
+from __future__ import annotations
+
+from cop_bot.handlers import admin, domains, help
+from cop_bot.router import Registry
+
+MODULES = (help, domains, admin)
+
+
+def build_registry() -> Registry:
+    return Registry().scan(*MODULES)

@@ -1,0 +1,152 @@
+"""Roles and community settings: the few things admins control."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cop_bot.args import Args, parse_form, strip_handle
+from cop_bot.errors import CommandError, UsageError
+from cop_bot.model import Code, Context, Fields, Header, Mention, Reply, Role, Text, reply, spans
+from cop_bot.router import Ctx, command
+from cop_bot.storage import repos
+from cop_bot.storage.models import Member
+
+ROLE_HELP = "facilitator (schedules sessions), curator (reviews practices) or admin"
+
+
+def parse_role(text: str) -> Role:
+    word = text.strip().lower().rstrip("s")
+    for role in Role:
+        if role is not Role.MEMBER and role.value == word:
+            return role
+    raise UsageError(f"{text!r} is not a role. Roles are {ROLE_HELP}.")
+
+
+@command(
+    "role",
+    aliases=("roles",),
+    summary="See who facilitates, curates and administers; admins grant and revoke roles.",
+    syntax=("[list]", "grant HANDLE ROLE", "revoke HANDLE ROLE"),
+    examples=("/role", "/role grant @amina facilitator", "/role revoke @amina facilitator"),
+    details=f"Roles: {ROLE_HELP}. Everyone is a member.",
+)
+def role_command(ctx: Ctx, args: Args) -> Reply:
+    action = (args.word(0) or "list").lower()
+    if action in {"list", "show"}:
+        return _list_roles(ctx)
+    if action not in {"grant", "revoke"}:
+        raise UsageError(f"I don't know `/role {action}`: use list, grant or revoke.")
+    if len(args.words) != 3:
+        raise UsageError(f"`/role {action}` needs a member and a role.")
+    ctx.require(Role.ADMIN, f"{action} roles")
+    handle, role = strip_handle(args.words[1]), parse_role(args.words[2])
+    if not handle:
+        raise UsageError("Name the member, e.g. @amina.")
+    if action == "grant":
+        member = repos.ensure_member(ctx.session, ctx.community_id, handle, now=ctx.now)
+        added = repos.grant_role(ctx.session, member, role, granted_by=ctx.member.handle, now=ctx.now)
+        text = (
+            spans(Mention(member.handle, member.display_name), f" is now a {role.value}.")
+            if added
+            else spans(Mention(member.handle, member.display_name), f" was already a {role.value}.")
+        )
+    else:
+        found = repos.find_member(ctx.session, ctx.community_id, handle)
+        if found is None:
+            raise CommandError(f"There is no member @{handle} in this community.")
+        member = found
+        if role is Role.ADMIN and member.id == ctx.member.id:
+            _refuse_last_admin(ctx)
+        removed = repos.revoke_role(ctx.session, member, role)
+        if not removed:
+            raise CommandError(f"@{member.handle} is not a {role.value}, so there is nothing to revoke.")
+        text = spans(Mention(member.handle, member.display_name), f" is no longer a {role.value}.")
+    return reply(
+        Text(text),
+        data={"member": member.handle, "role": role.value, "action": action},
+    )
+
+
+def _refuse_last_admin(ctx: Ctx) -> None:
+    admins = repos.members_with_role(ctx.session, ctx.community_id, Role.ADMIN)
+    if len(admins) <= 1 and ctx.member.handle not in ctx.settings.admins:
+        raise CommandError(
+            "You are the last admin of this community.",
+            hint="Grant the admin role to someone else first.",
+        )
+
+
+def _list_roles(ctx: Ctx) -> Reply:
+    pairs = []
+    data: dict[str, list[str]] = {}
+    for role in (Role.ADMIN, Role.CURATOR, Role.FACILITATOR):
+        members: list[Member] = repos.members_with_role(ctx.session, ctx.community_id, role)
+        handles = [m.handle for m in members]
+        if role is Role.ADMIN:
+            handles = sorted(set(handles) | set(ctx.settings.admins))
+        data[role.value + "s"] = handles
+        shown = spans(*(f"@{h}" + (", " if i < len(handles) - 1 else "") for i, h in enumerate(handles))) or spans("nobody yet")
+        pairs.append((role.value.capitalize() + "s", shown))
+    mine = sorted(r.value for r in ctx.roles) or ["member"]
+    return reply(
+        Header("Roles"),
+        Fields(tuple(pairs)),
+        Context(spans("Your roles: " + ", ".join(mine) + ". Admins change roles with ", Code("/role grant HANDLE ROLE"), ".")),
+        data={**data, "you": mine},
+    )
+
+
+SETTING_KEYS = {"timezone": "IANA time zone, e.g. Europe/Brussels",
+                "language": "two-letter language code, e.g. fr",
+                "name": "the community's name"}
+
+
+@command(
+    "settings",
+    summary="See the community's settings; admins change them.",
+    syntax=("", "KEY: VALUE; KEY: VALUE"),
+    examples=("/settings", "/settings timezone: Europe/Brussels; language: fr"),
+    details="Keys: " + "; ".join(f"{k} ({v})" for k, v in SETTING_KEYS.items()) + ".",
+    parse="raw",
+)
+def settings_command(ctx: Ctx, args: Args) -> Reply:
+    community = ctx.community
+    if args.text:
+        ctx.require(Role.ADMIN, "change the community's settings")
+        changes = parse_form(args.text)
+        problems: list[str] = []
+        for key, value in changes:
+            if key in {"timezone", "tz", "time-zone"}:
+                try:
+                    ZoneInfo(value)
+                    community.timezone = value
+                except (ZoneInfoNotFoundError, ValueError):
+                    problems.append(f"{value!r} is not a time zone; use an IANA name such as Europe/Brussels.")
+            elif key == "language":
+                if value.lower() in ctx.taxonomy.languages:
+                    community.language = value.lower()
+                else:
+                    problems.append(
+                        f"{value!r} is not a language I speak; use one of {', '.join(ctx.taxonomy.languages)}."
+                    )
+            elif key == "name":
+                if not 0 < len(value) <= 200:
+                    problems.append("The name must be 1 to 200 characters.")
+                community.name = value
+            else:
+                problems.append(f"There is no setting {key!r}; the settings are {', '.join(SETTING_KEYS)}.")
+        if problems:
+            raise UsageError(" ".join(problems))
+        ctx.session.add(community)
+    return reply(
+        Header("Community settings" + (" updated" if args.text else "")),
+        Fields(
+            (
+                ("Name", spans(community.name)),
+                ("Time zone", spans(community.timezone)),
+                ("Language", spans(community.language)),
+            )
+        ),
+        data={"settings": {"name": community.name, "timezone": community.timezone,
+                           "language": community.language}},
+    )

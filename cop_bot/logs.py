@@ -1,0 +1,45 @@
+"""Logging: short lines on stderr, full details (tracebacks) in the log file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from cop_bot.config import Settings
+
+
+class _NoTraceback(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def log_file(settings: Settings) -> Path:
+    return Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"
+
+
+def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.DEBUG)
+    stderr = logging.StreamHandler()
+    stderr.setLevel(stderr_level)
+    stderr.setFormatter(_NoTraceback("cop-bot: %(levelname)s %(message)s"))
+    root.addHandler(stderr)
+    path = log_file(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return path
+    file_handler.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(file_handler)
+    for noisy in ("alembic", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path

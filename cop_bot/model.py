@@ -1,0 +1,202 @@
+"""The platform-neutral vocabulary shared by the engine, the handlers and every adapter.
+
+Handlers never see an SDK object and adapters never see a database row: an adapter turns its
+wire format into an `Invocation`, and renders the `Reply` a handler returns. User-typed text in a
+reply is always *data* (plain `str`); only the block and inline types below carry formatting, so
+each renderer can escape user text for its own markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+Visibility = Literal["ephemeral", "channel", "dm"]
+
+
+class Role(StrEnum):
+    """Roles grow in power in this order; `admin` holds every other role."""
+
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+    CURATOR = "curator"
+    ADMIN = "admin"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    USER_ERROR = "user_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is speaking, as the platform knows them."""
+
+    handle: str
+    display_name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    platform_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a command was typed; `community_id` is the platform's id for the whole community
+    (a Slack workspace, a Matrix deployment, the local console)."""
+
+    platform: str
+    community_id: str
+    channel_id: str
+    thread_id: str | None = None
+    is_direct: bool = False
+
+
+@dataclass(frozen=True)
+class Invocation:
+    name: str
+    text: str
+    actor: Actor
+    conversation: Conversation
+    raw: str = ""
+
+
+# ---- inline values -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bold:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A member meant to be mentioned; renderers turn it into a real mention where they can."""
+
+    handle: str
+    display_name: str | None = None
+    platform_user_id: str | None = None
+
+
+Inline = str | Bold | Code | Link | Mention
+Spans = tuple[Inline, ...]
+
+
+def spans(*parts: Inline | None) -> Spans:
+    return tuple(p for p in parts if p is not None and p != "")
+
+
+# ---- blocks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    parts: Spans
+
+    @classmethod
+    def of(cls, *parts: Inline | None) -> Text:
+        return cls(spans(*parts))
+
+
+@dataclass(frozen=True)
+class Fields:
+    pairs: tuple[tuple[str, Spans], ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a list: a person, a practice, a session."""
+
+    title: Spans
+    body: Spans = ()
+    meta: Spans = ()
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button is only a shortcut: `command` is the typed command it runs as the clicker."""
+
+    label: str
+    command: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Small print: hints, counts, how to get the next page."""
+
+    parts: Spans
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+Block = Header | Text | Fields | Item | Actions | Context | Divider
+
+
+@dataclass(frozen=True)
+class Reply:
+    blocks: tuple[Block, ...]
+    visibility: Visibility = "ephemeral"
+    data: Mapping[str, Any] = field(default_factory=dict)
+    status: Status = Status.OK
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply on its way to a conversation that did not ask for it (digests, reminders)."""
+
+    conversation: Conversation
+    reply: Reply
+    created_at: datetime | None = None
+
+
+def reply(
+    *blocks: Block | None,
+    visibility: Visibility = "ephemeral",
+    data: Mapping[str, Any] | None = None,
+) -> Reply:
+    return Reply(
+        blocks=tuple(b for b in blocks if b is not None),
+        visibility=visibility,
+        data=dict(data or {}),
+    )
+
+
+def join_inline(items: Sequence[Inline], sep: str = ", ") -> Spans:
+    out: list[Inline] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(item)
+    return tuple(out)

@@ -1,0 +1,1 @@
+"""Chat platforms: each only translates its wire format to an `Invocation` and renders replies."""

@@ -1,0 +1,1 @@
+"""Renderers turn a neutral `Reply` into one platform's markup, escaping user text on the way."""

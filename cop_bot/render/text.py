@@ -1,0 +1,78 @@
+"""Plain text for the console, the CLI and the `text` field of `--json`.
+
+Plain text has no markup to inject, but a terminal has escape sequences: control characters in
+user text are dropped so a bio cannot move the cursor or recolour the screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cop_bot.model import (
+    Actions,
+    Block,
+    Bold,
+    Code,
+    Context,
+    Divider,
+    Fields,
+    Header,
+    Inline,
+    Item,
+    Link,
+    Mention,
+    Reply,
+    Spans,
+    Text,
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def inline(part: Inline) -> str:
+    if isinstance(part, str):
+        return clean(part)
+    if isinstance(part, Bold | Code):
+        return clean(part.text)
+    if isinstance(part, Link):
+        label = clean(part.label) if part.label else None
+        url = clean(part.url)
+        return f"{label} ({url})" if label and label != url else url
+    if isinstance(part, Mention):
+        return "@" + clean(part.handle)
+    raise TypeError(f"unknown inline {part!r}")
+
+
+def line(parts: Spans) -> str:
+    return "".join(inline(p) for p in parts)
+
+
+def block(b: Block) -> str:
+    if isinstance(b, Header):
+        return clean(b.text)
+    if isinstance(b, Text):
+        return line(b.parts)
+    if isinstance(b, Fields):
+        return "\n".join(f"{clean(label)}: {line(value)}" for label, value in b.pairs)
+    if isinstance(b, Item):
+        out = "• " + line(b.title)
+        if b.meta:
+            out += " — " + line(b.meta)
+        if b.body:
+            out += "\n  " + line(b.body).replace("\n", "\n  ")
+        return out
+    if isinstance(b, Actions):
+        return "  ".join(f"[{clean(btn.label)}: {clean(btn.command)}]" for btn in b.buttons)
+    if isinstance(b, Context):
+        return line(b.parts)
+    if isinstance(b, Divider):
+        return "—" * 20
+    raise TypeError(f"unknown block {b!r}")
+
+
+def render(reply: Reply) -> str:
+    return "\n".join(block(b) for b in reply.blocks)

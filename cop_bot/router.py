@@ -1,0 +1,327 @@
+"""The command engine: a declarative registry and the one dispatch path every platform uses.
+
+`dispatch` opens ONE storage session per command, resolves the community and the member, checks
+the command's role, parses the arguments, calls the handler and commits. A failed command writes
+nothing: user errors become helpful replies, bugs become a short apology with a reference.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from cop_bot.args import Args, parse_args, parse_command_line
+from cop_bot.clock import Clock
+from cop_bot.config import Settings
+from cop_bot.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.model import (
+    Code,
+    Context,
+    Invocation,
+    Reply,
+    Role,
+    Status,
+    Text,
+    Visibility,
+    spans,
+)
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Community, Member
+from cop_bot.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Ctx", Args], Reply]
+ROLE_ORDER = (Role.MEMBER, Role.FACILITATOR, Role.CURATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    summary: str
+    syntax: tuple[str, ...]
+    examples: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    role: Role = Role.MEMBER
+    options: tuple[str, ...] = ()
+    details: str = ""
+    parse: Literal["args", "raw"] = "args"
+
+    def usage(self) -> str:
+        return f"/{self.name} {self.syntax[0]}".rstrip() if self.syntax else f"/{self.name}"
+
+
+def command(
+    name: str,
+    *,
+    summary: str,
+    syntax: str | Iterable[str] = "",
+    examples: str | Iterable[str] = (),
+    aliases: Iterable[str] = (),
+    role: Role = Role.MEMBER,
+    options: Iterable[str] = (),
+    details: str = "",
+    parse: Literal["args", "raw"] = "args",
+) -> Callable[[Handler], Handler]:
+    """Declare a chat command. The spec lives on the function; `Registry.scan` collects it."""
+
+    def wrap(fn: Handler) -> Handler:
+        spec = CommandSpec(
+            name=name,
+            handler=fn,
+            summary=summary,
+            syntax=(syntax,) if isinstance(syntax, str) else tuple(syntax),
+            examples=(examples,) if isinstance(examples, str) else tuple(examples),
+            aliases=tuple(aliases),
+            role=role,
+            options=tuple(options),
+            details=details,
+            parse=parse,
+        )
+        fn.__command_spec__ = spec  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
+
+
+@dataclass
+class Registry:
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    _aliases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, spec: CommandSpec) -> None:
+        for key in (spec.name, *spec.aliases):
+            if key in self.commands or key in self._aliases:
+                raise ValueError(f"command name {key!r} is declared twice")
+        self.commands[spec.name] = spec
+        for alias in spec.aliases:
+            self._aliases[alias] = spec.name
+
+    def scan(self, *modules: ModuleType) -> Registry:
+        for module in modules:
+            for value in vars(module).values():
+                spec = getattr(value, "__command_spec__", None)
+                if isinstance(spec, CommandSpec):
+                    self.add(spec)
+        return self
+
+    def get(self, name: str) -> CommandSpec | None:
+        name = name.lower()
+        return self.commands.get(name) or self.commands.get(self._aliases.get(name, ""))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Known command names close to a mistyped one ("find-exprt" -> "find-expert")."""
+        keys = [*self.commands, *self._aliases]
+        found = process.extract(name.lower(), keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=70)
+        names: list[str] = []
+        for key, _score, _i in found:
+            canonical = self._aliases.get(key, key)
+            if canonical not in names:
+                names.append(canonical)
+        return names[:limit]
+
+    def visible_to(self, roles: frozenset[Role]) -> list[CommandSpec]:
+        return [s for s in self.commands.values() if has_role(roles, s.role)]
+
+
+def has_role(roles: frozenset[Role], needed: Role) -> bool:
+    return needed is Role.MEMBER or needed in roles or Role.ADMIN in roles
+
+
+def role_phrase(role: Role) -> str:
+    return "admins" if role is Role.ADMIN else f"{role.value}s and admins"
+
+
+@dataclass
+class Ctx:
+    """Everything a handler may use: the command's session, who and where, the clock."""
+
+    session: Session
+    invocation: Invocation
+    community: Community
+    member: Member
+    roles: frozenset[Role]
+    settings: Settings
+    taxonomy: Taxonomy
+    clock: Clock
+    registry: Registry
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def community_id(self) -> int:
+        assert self.community.id is not None
+        return self.community.id
+
+    @property
+    def language(self) -> str:
+        """The member's language if the taxonomy speaks it, else the community's."""
+        locale = (self.member.locale or self.invocation.actor.locale or "")[:2].lower()
+        return locale if locale in self.taxonomy.languages else self.community.language
+
+    def has(self, role: Role) -> bool:
+        return has_role(self.roles, role)
+
+    def require(self, role: Role, doing: str) -> None:
+        if not self.has(role):
+            raise PermissionDenied(
+                f"Only {role_phrase(role)} can {doing}.", hint=self.who_can_grant(role)
+            )
+
+    def who_can_grant(self, role: Role) -> str:
+        admins = sorted(
+            {m.handle for m in repos.members_with_role(self.session, self.community_id, Role.ADMIN)}
+            | set(self.settings.admins)
+        )
+        grant = f"/role grant {self.member.handle} {role.value}"
+        if admins:
+            names = ", ".join(f"@{a}" for a in admins[:5])
+            return f"Ask an admin ({names}) to run `{grant}`."
+        return f"Ask whoever runs the bot to run `cop-bot roles grant {self.member.handle} {role.value}`."
+
+
+class Router:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry,
+        settings: Settings,
+        taxonomy: Taxonomy,
+        clock: Clock,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.settings = settings
+        self.taxonomy = taxonomy
+        self.clock = clock
+
+    def dispatch_text(self, text: str, invocation_base: Invocation) -> Reply | None:
+        """Parse a typed line and dispatch it; None when the line is not a command."""
+        parsed = parse_command_line(text)
+        if parsed is None:
+            return None
+        return self.dispatch(
+            Invocation(
+                name=parsed.name,
+                text=parsed.rest,
+                actor=invocation_base.actor,
+                conversation=invocation_base.conversation,
+                raw=text,
+            )
+        )
+
+    def dispatch(self, invocation: Invocation) -> Reply:
+        spec = self.registry.get(invocation.name)
+        if spec is None:
+            return self._unknown(invocation.name)
+        try:
+            with session_scope(self.engine) as session:
+                ctx = self._context(session, invocation)
+                if not ctx.has(spec.role):
+                    raise PermissionDenied(
+                        f"Only {role_phrase(spec.role)} can use /{spec.name}.",
+                        hint=ctx.who_can_grant(spec.role),
+                    )
+                args = (
+                    parse_args(invocation.text, spec.options)
+                    if spec.parse == "args"
+                    else Args(text=invocation.text.strip())
+                )
+                return spec.handler(ctx, args)
+        except UsageError as exc:
+            return error_reply(exc, spec=spec, code="usage")
+        except PermissionDenied as exc:
+            return error_reply(exc, code="permission")
+        except CommandError as exc:
+            return error_reply(exc, code="command")
+        except Exception:
+            ref = secrets.token_hex(4)
+            log.exception("command /%s failed (ref %s)", invocation.name, ref)
+            return Reply(
+                blocks=(
+                    Text.of(
+                        f"Sorry, something went wrong on our side and nothing was changed. "
+                        f"Please try again; if it keeps failing, tell an admin (reference {ref})."
+                    ),
+                ),
+                data={"error": {"code": "internal", "reference": ref}},
+                status=Status.INTERNAL_ERROR,
+            )
+
+    def _context(self, session: Session, invocation: Invocation) -> Ctx:
+        now = self.clock.now()
+        community = repos.get_or_create_community(
+            session,
+            invocation.conversation,
+            now=now,
+            name=self.settings.community_name,
+            timezone=self.settings.timezone,
+            language=self.settings.language,
+        )
+        assert community.id is not None
+        member = repos.get_or_create_member(session, community.id, invocation.actor, now=now)
+        assert member.id is not None
+        roles = set(repos.granted_roles(session, member.id))
+        if member.handle in self.settings.admins:
+            roles.add(Role.ADMIN)
+        return Ctx(
+            session=session,
+            invocation=invocation,
+            community=community,
+            member=member,
+            roles=frozenset(roles),
+            settings=self.settings,
+            taxonomy=self.taxonomy,
+            clock=self.clock,
+            registry=self.registry,
+        )
+
+    def _unknown(self, name: str) -> Reply:
+        close = self.registry.suggest(name)
+        if close:
+            guess = " or ".join(f"/{c}" for c in close)
+            message = f"I don't know the command /{name}. Did you mean {guess}?"
+        else:
+            message = f"I don't know the command /{name}."
+        return Reply(
+            blocks=(
+                Text.of(message),
+                Context(spans("Type ", Code("/help"), " to see every command.")),
+            ),
+            data={"error": {"code": "unknown_command", "suggestions": close}},
+            status=Status.USER_ERROR,
+        )
+
+
+def error_reply(
+    exc: CommandError, *, spec: CommandSpec | None = None, code: str, visibility: Visibility = "ephemeral"
+) -> Reply:
+    blocks: list[Text | Context] = [Text.of(exc.message)]
+    if exc.hint:
+        blocks.append(Context(spans(exc.hint)))
+    if spec is not None:
+        blocks.append(Context(spans("Usage: ", Code(spec.usage()))))
+        if spec.examples:
+            blocks.append(Context(spans("Example: ", Code(spec.examples[0]))))
+    data: dict[str, object] = {"code": code, "message": exc.message}
+    if spec is not None:
+        data["usage"] = spec.usage()
+    return Reply(
+        blocks=tuple(blocks),
+        visibility=visibility,
+        data={"error": data},
+        status=Status.USER_ERROR,
+    )

@@ -1,0 +1,101 @@
+"""Tables. Every row belongs to a community, directly or through its member, so that nothing
+leaks between a Slack workspace, a Matrix deployment and the local console.
+
+The schema is created only by the Alembic migrations in `migrations/`; a test checks that the
+migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cop_bot.storage.types import UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _community_fk() -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("community.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+def _member_fk() -> Any:
+    return Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class Community(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=255)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    language: str = Field(default="en", max_length=8)
+    created_at: datetime = _utc(nullable=False)
+
+
+class Member(SQLModel, table=True):
+    """A member of one community. Profile fields are personal data: see `/profile export`."""
+
+    __table_args__ = (UniqueConstraint("community_id", "handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    handle: str = Field(max_length=255)
+    display_name: str | None = Field(default=None, max_length=200)
+    platform_user_id: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    city: str | None = Field(default=None, max_length=120)
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    organisation: str | None = Field(default=None, max_length=200)
+    organisation_type: str | None = Field(default=None, max_length=20)
+    bio: str | None = Field(default=None, max_length=1000)
+    timezone: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=16)
+    is_expert: bool = Field(default=False)
+    accepts_asks: bool = Field(default=False)
+    asks_capacity: int | None = Field(default=None)
+    expert_since: datetime | None = _utc(nullable=True)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class MemberDomain(SQLModel, table=True):
+    __tablename__ = "member_domain"
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    domain: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("member_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    member_id: int = _member_fk()
+    role: str = Field(max_length=20)
+    granted_by: str | None = Field(default=None, max_length=255)
+    granted_at: datetime = _utc(nullable=False)

@@ -1,0 +1,162 @@
+"""Small query functions. Each takes the command's session and never commits: the caller's
+transaction decides whether everything it did is kept."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cop_bot.model import Actor, Conversation, Role
+from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
+
+
+def get_or_create_community(
+    session: Session, conversation: Conversation, *, now: datetime, name: str, timezone: str,
+    language: str,
+) -> Community:
+    found = session.exec(
+        select(Community).where(
+            Community.platform == conversation.platform,
+            Community.external_id == conversation.community_id,
+        )
+    ).first()
+    if found is not None:
+        return found
+    community = Community(
+        platform=conversation.platform,
+        external_id=conversation.community_id,
+        name=name,
+        timezone=timezone,
+        language=language,
+        created_at=now,
+    )
+    session.add(community)
+    session.flush()
+    return community
+
+
+def find_member(session: Session, community_id: int, handle: str) -> Member | None:
+    return session.exec(
+        select(Member).where(Member.community_id == community_id, Member.handle == handle.lower())
+    ).first()
+
+
+def get_or_create_member(
+    session: Session, community_id: int, actor: Actor, *, now: datetime
+) -> Member:
+    """The speaking member, created on first contact with nothing but what the platform says.
+
+    Nothing about them is listed anywhere until they fill in a profile and opt in.
+    """
+    member = find_member(session, community_id, actor.handle)
+    if member is None:
+        member = Member(
+            community_id=community_id,
+            handle=actor.handle.lower(),
+            display_name=actor.display_name,
+            platform_user_id=actor.platform_user_id,
+            locale=actor.locale,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(member)
+        session.flush()
+        return member
+    if actor.display_name and member.display_name != actor.display_name:
+        member.display_name = actor.display_name
+        session.add(member)
+    if actor.platform_user_id and member.platform_user_id != actor.platform_user_id:
+        member.platform_user_id = actor.platform_user_id
+        session.add(member)
+    return member
+
+
+def ensure_member(session: Session, community_id: int, handle: str, *, now: datetime) -> Member:
+    return get_or_create_member(session, community_id, Actor(handle=handle), now=now)
+
+
+def granted_roles(session: Session, member_id: int) -> set[Role]:
+    rows = session.exec(select(RoleGrant.role).where(RoleGrant.member_id == member_id)).all()
+    return {Role(r) for r in rows if r in Role._value2member_map_}
+
+
+def grant_role(
+    session: Session, member: Member, role: Role, *, granted_by: str | None, now: datetime
+) -> bool:
+    """Returns False when the member already had the role."""
+    assert member.id is not None
+    if role in granted_roles(session, member.id):
+        return False
+    session.add(
+        RoleGrant(
+            community_id=member.community_id,
+            member_id=member.id,
+            role=role.value,
+            granted_by=granted_by,
+            granted_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def revoke_role(session: Session, member: Member, role: Role) -> bool:
+    """Returns False when the member did not have the role."""
+    grant = session.exec(
+        select(RoleGrant).where(RoleGrant.member_id == member.id, RoleGrant.role == role.value)
+    ).first()
+    if grant is None:
+        return False
+    session.delete(grant)
+    session.flush()
+    return True
+
+
+def members_with_role(session: Session, community_id: int, role: Role) -> list[Member]:
+    return list(
+        session.exec(
+            select(Member)
+            .join(RoleGrant, col(RoleGrant.member_id) == col(Member.id))
+            .where(RoleGrant.community_id == community_id, RoleGrant.role == role.value)
+            .order_by(Member.handle)
+        ).all()
+    )
+
+
+def set_member_domains(session: Session, member: Member, slugs: Iterable[str]) -> None:
+    assert member.id is not None
+    for row in session.exec(select(MemberDomain).where(MemberDomain.member_id == member.id)).all():
+        session.delete(row)
+    session.flush()
+    for slug in dict.fromkeys(slugs):
+        session.add(MemberDomain(member_id=member.id, domain=slug))
+    session.flush()
+
+
+def member_domains(session: Session, member_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(MemberDomain.domain).where(MemberDomain.member_id == member_id).order_by(
+                MemberDomain.domain
+            )
+        ).all()
+    )
+
+
+def member_counts_by_domain(session: Session, community_id: int) -> Counter[str]:
+    rows = session.exec(
+        select(MemberDomain.domain, func.count())
+        .join(Member, col(Member.id) == col(MemberDomain.member_id))
+        .where(Member.community_id == community_id)
+        .group_by(MemberDomain.domain)
+    ).all()
+    return Counter({domain: count for domain, count in rows})
+
+
+def practice_counts_by_domain(session: Session, community_id: int) -> Counter[str]:
+    """Practices arrive with the shared-repertoire feature; until then every count is zero."""
+    return Counter()

@@ -1,0 +1,295 @@
+"""The community's domains of practice and the matcher that maps what members type to them.
+
+Members type `labor markt`, `employment`, `marché du travail` or `mental health`; the matcher
+folds case, accents, British/American spelling and plurals, then scores with rapidfuzz against
+every slug, label (seven languages) and synonym. It answers "no good match" rather than a
+random domain, and says which term matched so replies can explain themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from cop_bot.errors import ConfigError
+
+GOOD_MATCH = 82.0
+"""At or above this confidence a candidate counts as a match; below it, only as a suggestion."""
+SUGGESTION = 60.0
+_MIN_FUZZY_LEN = 4  # shorter terms must match exactly: "hr" is not "health"
+
+_STOPWORDS = frozenset(
+    "a an and the of for in on to with about at by from or "
+    "de du des la le les et en au aux pour un une "
+    "el los las y del para con por "
+    "il lo gli i di da e per con nel della delle dei "
+    "der die das und für von mit im zum zur "
+    "και το τα η ο οι των της για σε".split()
+)
+_UK_US = {"labour": "labor", "neighbour": "neighbor", "centre": "center", "programme": "program",
+          "licence": "license", "defence": "defense", "practise": "practice", "ageing": "aging"}
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _fold_token(token: str) -> str:
+    if not token.isascii():
+        return token
+    token = _UK_US.get(token, token)
+    token = re.sub(r"isation", "ization", token)
+    token = re.sub(r"(?<=[a-z]{2})our", "or", token)  # labour, neighbourhood, behaviour
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 4 and token.endswith(("ches", "shes", "sses", "xes")):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+def normalise(text: str) -> str:
+    """Fold text so that spelling variants compare equal: case, accents, hyphens, UK/US, plurals."""
+    folded = _strip_accents(text.casefold())
+    folded = re.sub(r"[\W_]+", " ", folded)
+    return " ".join(_fold_token(t) for t in folded.split())
+
+
+def _content_words(normalised: str) -> str:
+    return " ".join(t for t in normalised.split() if t not in _STOPWORDS)
+
+
+@dataclass(frozen=True)
+class Group:
+    slug: str
+    labels: Mapping[str, str]
+
+    def label(self, language: str | None = None) -> str:
+        return self.labels.get(language or "en") or self.labels.get("en") or self.slug
+
+
+@dataclass(frozen=True)
+class Domain:
+    slug: str
+    group: str
+    labels: Mapping[str, str]
+    description: str
+    synonyms: tuple[str, ...] = ()
+
+    def label(self, language: str | None = None) -> str:
+        return self.labels.get(language or "en") or self.labels.get("en") or self.slug
+
+    def terms(self) -> Iterable[tuple[str, str]]:
+        """Every way of naming this domain, with what kind of name it is."""
+        yield self.slug.replace("-", " "), "slug"
+        for lang, label in self.labels.items():
+            yield label, f"label ({lang})"
+        for synonym in self.synonyms:
+            yield synonym, "synonym"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    slug: str
+    score: float
+    term: str
+    via: str
+
+    @property
+    def good(self) -> bool:
+        return self.score >= GOOD_MATCH
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    query: str
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def matches(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.good)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def suggestions(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.score >= SUGGESTION)[:3]
+
+
+@dataclass(frozen=True)
+class _Term:
+    slug: str
+    text: str
+    via: str
+    norm: str
+    content: str
+
+
+@dataclass
+class Taxonomy:
+    groups: tuple[Group, ...]
+    domains: tuple[Domain, ...]
+    languages: tuple[str, ...] = ("en",)
+    _terms: list[_Term] = field(default_factory=list, init=False, repr=False)
+    _norms: list[str] = field(default_factory=list, init=False, repr=False)
+    _by_slug: dict[str, Domain] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_slug = {d.slug: d for d in self.domains}
+        seen: set[tuple[str, str]] = set()
+        for domain in self.domains:
+            for text, via in domain.terms():
+                norm = normalise(text)
+                if norm and (domain.slug, norm) not in seen:
+                    seen.add((domain.slug, norm))
+                    self._terms.append(_Term(domain.slug, text, via, norm, _content_words(norm)))
+        self._norms = [t.norm for t in self._terms]
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._by_slug
+
+    def get(self, slug: str) -> Domain | None:
+        return self._by_slug.get(slug)
+
+    def group(self, slug: str) -> Group | None:
+        return next((g for g in self.groups if g.slug == slug), None)
+
+    def label(self, slug: str, language: str | None = None) -> str:
+        domain = self._by_slug.get(slug)
+        return domain.label(language) if domain else slug
+
+    def match(self, query: str, *, limit: int = 5) -> MatchResult:
+        """Rank domains for free text; candidates carry a 0–100 confidence and the matched term."""
+        norm = normalise(query)[:200]
+        best: dict[str, Candidate] = {}
+
+        def offer(term: _Term, score: float) -> None:
+            current = best.get(term.slug)
+            if current is None or score > current.score:
+                best[term.slug] = Candidate(term.slug, round(score, 1), term.text, term.via)
+
+        if not norm:
+            return MatchResult(query, ())
+        # 1. The whole query against every term (typos, word order).
+        for term in self._terms:
+            if term.norm == norm:
+                offer(term, 100.0)
+        if len(norm) >= _MIN_FUZZY_LEN:
+            for _choice, score, index in process.extract(
+                norm, self._norms, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGESTION
+            ):
+                term = self._terms[index]
+                if len(term.norm) >= _MIN_FUZZY_LEN:
+                    offer(term, float(score))
+            content = _content_words(norm)
+            if content:
+                tokens = set(content.split())
+                for term in self._terms:
+                    if term.content and len(term.content) >= _MIN_FUZZY_LEN:
+                        offer(term, 0.95 * fuzz.token_sort_ratio(content, term.content))
+                        # Every word typed is a word of the term: "data" ~ "migration data".
+                        if all(len(t) >= 3 for t in tokens) and tokens <= set(term.content.split()):
+                            offer(term, 80.0 + 15.0 * len(content) / len(term.content))
+        # 2. Phrases inside a longer query ("housing for asylum seekers in Rome").
+        words = _content_words(norm).split()
+        if len(words) > 1:
+            for phrase in _phrases(words):
+                if len(phrase) < _MIN_FUZZY_LEN:
+                    for term in self._terms:
+                        if term.norm == phrase:
+                            offer(term, 92.0)
+                    continue
+                for _choice, score, index in process.extract(
+                    phrase, self._norms, scorer=fuzz.ratio, limit=5, score_cutoff=GOOD_MATCH
+                ):
+                    term = self._terms[index]
+                    if len(term.norm) >= _MIN_FUZZY_LEN:
+                        offer(term, 0.92 * float(score))
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.slug))
+        return MatchResult(query, tuple(ranked[:limit]))
+
+
+def _phrases(words: list[str], longest: int = 3) -> Iterable[str]:
+    for size in range(min(longest, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            yield " ".join(words[start : start + size])
+
+
+# ---- loading -------------------------------------------------------------------------------
+
+
+def default_taxonomy_path() -> Path:
+    """`config/taxonomy.yaml` of the working directory, else the copy shipped with the package."""
+    local = Path.cwd() / "config" / "taxonomy.yaml"
+    if local.is_file():
+        return local
+    shipped = resources.files("cop_bot").joinpath("_config/taxonomy.yaml")
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "config" / "taxonomy.yaml"
+
+
+@lru_cache(maxsize=8)
+def load_taxonomy(path: str | None = None) -> Taxonomy:
+    target = Path(path) if path else default_taxonomy_path()
+    try:
+        raw = yaml.safe_load(target.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"COP_BOT_TAXONOMY: cannot read {target}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"COP_BOT_TAXONOMY: {target} is not valid YAML: {exc}") from exc
+    return parse_taxonomy(raw, source=str(target))
+
+
+def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:
+    """Validate the YAML structure with messages that point at the faulty entry."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("domains"), list):
+        raise ConfigError(f"{source}: expected a mapping with a `domains:` list")
+    languages = tuple(str(x) for x in raw.get("languages") or ("en",))
+    groups = tuple(
+        Group(slug=str(g["slug"]), labels={str(k): str(v) for k, v in (g.get("labels") or {}).items()})
+        for g in raw.get("groups") or ()
+        if isinstance(g, dict) and "slug" in g
+    )
+    group_slugs = {g.slug for g in groups}
+    domains: list[Domain] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw["domains"]):
+        where = f"{source}: domain #{index + 1}"
+        if not isinstance(entry, dict) or not entry.get("slug"):
+            raise ConfigError(f"{where}: each domain needs a `slug`")
+        slug = str(entry["slug"])
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
+            raise ConfigError(f"{where}: slug {slug!r} must be lowercase words joined by hyphens")
+        if slug in seen:
+            raise ConfigError(f"{where}: slug {slug!r} appears twice")
+        seen.add(slug)
+        labels = {str(k): str(v) for k, v in (entry.get("labels") or {}).items()}
+        if "en" not in labels:
+            raise ConfigError(f"{where} ({slug}): an English label (`labels: {{en: ...}}`) is required")
+        group = str(entry.get("group") or "")
+        if groups and group not in group_slugs:
+            raise ConfigError(f"{where} ({slug}): group {group!r} is not one of {sorted(group_slugs)}")
+        domains.append(
+            Domain(
+                slug=slug,
+                group=group,
+                labels=labels,
+                description=str(entry.get("description") or ""),
+                synonyms=tuple(str(s) for s in entry.get("synonyms") or ()),
+            )
+        )
+    return Taxonomy(groups=groups, domains=tuple(domains), languages=languages)
