@@ -8,9 +8,10 @@ from sqlalchemy import Engine
 
 from cop_bot.clock import Clock, SystemClock
 from cop_bot.config import Settings
+from cop_bot.errors import ConfigError
 from cop_bot.handlers import build_registry
 from cop_bot.router import Router
-from cop_bot.storage.db import make_engine, upgrade
+from cop_bot.storage.db import current_revision, head_revision, make_engine, upgrade
 from cop_bot.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -33,6 +34,11 @@ def build_app(
     engine = engine or make_engine(settings.database_url)
     if settings.auto_migrate if migrate is None else migrate:
         upgrade(engine)
+    elif (current := current_revision(engine)) != (head := head_revision()):
+        raise ConfigError(
+            f"The database is at schema revision {current or '(none: empty database)'} but this "
+            f"version needs {head}. Run `cop-bot db upgrade`, or leave COP_BOT_AUTO_MIGRATE=true."
+        )
     taxonomy = load_taxonomy(settings.taxonomy_path)
     clock = clock or SystemClock()
     router = Router(engine, build_registry(), settings, taxonomy, clock)

@@ -148,3 +148,25 @@ def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, st
 def strip_handle(text: str) -> str:
     """`@alice`, `alice` and ` @Alice ` all name the same member."""
     return text.strip().lstrip("@").strip().lower()
+
+
+_HANDLE_RE = re.compile(r"[\w.:-]{1,80}")
+
+
+def parse_handle(text: str) -> str:
+    """A member handle typed in a command, validated so it can be stored and shown safely."""
+    handle = strip_handle(text)
+    if not _HANDLE_RE.fullmatch(handle):
+        raise UsageError(
+            f"{text.strip()[:40]!r} is not a member handle.",
+            hint="Name the member like @amina.haddad.",
+        )
+    return handle
+
+
+_INPUT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_input(text: str) -> str:
+    """Drop control characters (NUL breaks PostgreSQL text; others break terminals), keep new lines."""
+    return _INPUT_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

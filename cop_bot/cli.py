@@ -45,52 +45,85 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
 
     sub.add_parser(
-        "run", parents=[db], help="start the bot (Slack, Matrix or the console, from the settings)",
+        "run",
+        parents=[db],
+        help="start the bot (Slack, Matrix or the console, from the settings)",
         description="Start the bot. Uses Slack when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are "
         "set, Matrix when the MATRIX_* settings are, otherwise the local console.",
     )
 
     demo = sub.add_parser(
-        "demo", help="create a fictitious sample community and open the console",
+        "demo",
+        help="create a fictitious sample community and open the console",
         description="Create a fresh SQLite database with a fictitious sample community and open "
         "the console on it. The file is replaced each time.",
     )
-    demo.add_argument("--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)")
+    demo.add_argument(
+        "--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)"
+    )
     demo.add_argument("--user", help="your handle in the demo (you are its admin)")
     demo.add_argument("--no-console", action="store_true", help="create the database and stop")
 
     query = sub.add_parser(
-        "query", parents=[db], help="run one chat command and print the reply",
+        "query",
+        parents=[db],
+        help="run one chat command and print the reply",
         description="Run one chat command through the same engine as every platform.",
     )
     query.add_argument("--user", help="speak as this handle (default: your login name)")
     query.add_argument("--channel", default="console", help="channel id (default: console)")
     query.add_argument("--json", action="store_true", help="print {text, visibility, data} as JSON")
-    query.add_argument("text", metavar="COMMAND TEXT", help='e.g. "/find-expert housing country:IT"')
+    query.add_argument(
+        "text", metavar="COMMAND TEXT", help='e.g. "/find-expert housing country:IT"'
+    )
 
     dbp = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     dbsub = dbp.add_subparsers(dest="db_cmd", metavar="ACTION", required=True)
-    dbsub.add_parser("upgrade", parents=[db], help="apply the migrations (creates the schema)",
-                     description="Apply Alembic migrations up to the newest.")
-    dbsub.add_parser("current", parents=[db], help="show the schema revision",
-                     description="Show the database's schema revision and the newest one.")
+    dbsub.add_parser(
+        "upgrade",
+        parents=[db],
+        help="apply the migrations (creates the schema)",
+        description="Apply Alembic migrations up to the newest.",
+    )
+    dbsub.add_parser(
+        "current",
+        parents=[db],
+        help="show the schema revision",
+        description="Show the database's schema revision and the newest one.",
+    )
 
     cfg = sub.add_parser("config", help="check the settings", description="Check the settings.")
     cfgsub = cfg.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
-    cfgsub.add_parser("check", parents=[db], help="validate and print the effective settings",
-                      description="Validate the settings and print them with secrets masked.")
+    cfgsub.add_parser(
+        "check",
+        parents=[db],
+        help="validate and print the effective settings",
+        description="Validate the settings and print them with secrets masked.",
+    )
 
-    roles = sub.add_parser("roles", help="grant or revoke roles (for the deployer)",
-                           description="Grant or revoke roles: facilitator, curator, admin.")
+    roles = sub.add_parser(
+        "roles",
+        help="grant or revoke roles (for the deployer)",
+        description="Grant or revoke roles: facilitator, curator, admin.",
+    )
     rsub = roles.add_subparsers(dest="roles_cmd", metavar="ACTION", required=True)
     for action in ("grant", "revoke"):
-        p = rsub.add_parser(action, parents=[db], help=f"{action} a role",
-                            description=f"{action.capitalize()} a role to a member.")
+        p = rsub.add_parser(
+            action,
+            parents=[db],
+            help=f"{action} a role",
+            description=f"{action.capitalize()} a role to a member.",
+        )
         p.add_argument("handle", metavar="HANDLE")
         p.add_argument("role", metavar="ROLE", choices=["facilitator", "curator", "admin"])
-        p.add_argument("--community", metavar="PLATFORM:ID",
-                       help="which community (default: the only one, or the console's)")
-    rl = rsub.add_parser("list", parents=[db], help="list role holders", description="List role holders.")
+        p.add_argument(
+            "--community",
+            metavar="PLATFORM:ID",
+            help="which community (default: the only one, or the console's)",
+        )
+    rl = rsub.add_parser(
+        "list", parents=[db], help="list role holders", description="List role holders."
+    )
     rl.add_argument("--community", metavar="PLATFORM:ID")
     return parser
 
@@ -107,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cop_bot.logs import setup_logging
 
     interactive = args.cmd in {"run", "demo"}
-    log_path = setup_logging(settings, stderr_level=logging.INFO if interactive else logging.WARNING)
+    log_path = setup_logging(
+        settings, stderr_level=logging.INFO if interactive else logging.WARNING
+    )
     try:
         return _run(args, settings)
     except ConfigError as exc:
@@ -118,7 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.debug("failure", exc_info=True)
         logging.getLogger("cop_bot").error("%s failed: %s", args.cmd, exc, exc_info=True)
-        print(f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}", file=sys.stderr)
+        print(
+            f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
@@ -160,7 +198,10 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
         before = current_revision(engine)
         upgrade(engine)
         after = current_revision(engine)
-        print(f"Database is at revision {after}" + (" (unchanged)." if before == after else f" (was {before})."))
+        print(
+            f"Database is at revision {after}"
+            + (" (unchanged)." if before == after else f" (was {before}).")
+        )
     else:
         print(f"Database revision: {current_revision(engine)}; newest: {head_revision()}.")
     return EXIT_OK
@@ -193,8 +234,13 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_INTERNAL
     text = render(reply)
     if args.json:
-        print(json.dumps({"text": text, "visibility": reply.visibility, "data": reply.data},
-                         ensure_ascii=False, default=str))
+        print(
+            json.dumps(
+                {"text": text, "visibility": reply.visibility, "data": reply.data},
+                ensure_ascii=False,
+                default=str,
+            )
+        )
     else:
         print(text)
     return EXIT_OK
@@ -210,7 +256,9 @@ def _resolve_community(app: App, spec: str | None) -> tuple[str, str]:
     if spec:
         platform, sep, external = spec.partition(":")
         if not sep or not external:
-            raise ConfigError("--community must look like PLATFORM:ID, e.g. slack:T0123 or console:local")
+            raise ConfigError(
+                "--community must look like PLATFORM:ID, e.g. slack:T0123 or console:local"
+            )
         return platform, external
     with session_scope(app.engine) as session:
         rows = session.exec(select(Community)).all()
@@ -232,8 +280,11 @@ def _roles(args: argparse.Namespace, settings: Settings) -> int:
     now = app.clock.now()
     with session_scope(app.engine) as session:
         community = repos.get_or_create_community(
-            session, Conversation(platform=platform, community_id=external, channel_id=""),
-            now=now, name=settings.community_name, timezone=settings.timezone,
+            session,
+            Conversation(platform=platform, community_id=external, channel_id=""),
+            now=now,
+            name=settings.community_name,
+            timezone=settings.timezone,
             language=settings.language,
         )
         assert community.id is not None
@@ -249,7 +300,9 @@ def _roles(args: argparse.Namespace, settings: Settings) -> int:
         if args.roles_cmd == "grant":
             member = repos.ensure_member(session, community.id, handle, now=now)
             added = repos.grant_role(session, member, role, granted_by="cli", now=now)
-            print(f"@{handle} {'is now' if added else 'was already'} a {role.value} in {platform}:{external}.")
+            print(
+                f"@{handle} {'is now' if added else 'was already'} a {role.value} in {platform}:{external}."
+            )
             return EXIT_OK
         found = repos.find_member(session, community.id, handle)
         if found is None or not repos.revoke_role(session, found, role):
@@ -277,8 +330,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         f"members from {summary.countries} countries, {summary.experts} listed as experts. "
         f"You are @{handle}, an admin."
     )
-    print(f"Try: /help, /domains, /domains mental health, /role. Query it later with "
-          f"`cop-bot query --db sqlite:///{path} \"/domains\"`.")
+    print(
+        f"Try: /help, /domains, /domains mental health, /role. Query it later with "
+        f'`cop-bot query --db sqlite:///{path} "/domains"`.'
+    )
     if args.no_console:
         return EXIT_OK
     chat = console.ConsoleChat(app.router, handle=handle)
@@ -292,7 +347,8 @@ def _start(settings: Settings) -> int:
     if platform != "console":
         print(
             f"cop-bot: the {platform} adapter is not part of this version yet; unset its "
-            "settings to use the console.", file=sys.stderr,
+            "settings to use the console.",
+            file=sys.stderr,
         )
         return EXIT_INTERNAL
     from cop_bot.platforms import console

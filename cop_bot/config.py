@@ -28,8 +28,13 @@ _FALSE = {"0", "false", "no", "off"}
 _HANDLE_RE = re.compile(r"^[^\s,]{1,80}$")
 _MATRIX_USER_RE = re.compile(r"^@[^:\s]+:[^\s]+$")
 SECRET_FIELDS = frozenset(
-    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "matrix_access_token",
-     "matrix_password"}
+    {
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "matrix_access_token",
+        "matrix_password",
+    }
 )
 
 
@@ -158,7 +163,9 @@ def mask(secret: str) -> str:
     return f"{secret[:4]}…{secret[-2:]} ({len(secret)} chars)"
 
 
-def read_environment(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def read_environment(
+    cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """`.env` values overlaid by the real environment (which wins)."""
     env_file = (cwd or Path.cwd()) / ".env"
     merged: dict[str, str] = {}
@@ -203,12 +210,16 @@ def load_settings(
             handles = tuple(h.strip().lstrip("@").lower() for h in raw.split(",") if h.strip())
             bad = [h for h in handles if not _HANDLE_RE.match(h)]
             if bad:
-                problems.append(f"{var} must be comma-separated handles, e.g. alice,bob; got {raw!r}.")
+                problems.append(
+                    f"{var} must be comma-separated handles, e.g. alice,bob; got {raw!r}."
+                )
             values[f.name] = handles
         else:
             values[f.name] = raw
 
-    settings = Settings(**{**{f.name: getattr(defaults, f.name) for f in fields(Settings)}, **values})
+    settings = Settings(
+        **{**{f.name: getattr(defaults, f.name) for f in fields(Settings)}, **values}
+    )
     problems.extend(_validate(settings, env))
     if problems:
         raise ConfigError("\n".join(problems))
@@ -233,15 +244,25 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"COP_BOT_TIMEZONE must be an IANA time zone such as Europe/Rome; got {s.timezone!r}.")
+        problems.append(
+            f"COP_BOT_TIMEZONE must be an IANA time zone such as Europe/Rome; got {s.timezone!r}."
+        )
     if not re.fullmatch(r"[a-z]{2}", s.language):
-        problems.append(f"COP_BOT_LANGUAGE must be a two-letter language code such as en; got {s.language!r}.")
+        problems.append(
+            f"COP_BOT_LANGUAGE must be a two-letter language code such as en; got {s.language!r}."
+        )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        problems.append(f"COP_BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {s.log_level!r}.")
+        problems.append(
+            f"COP_BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {s.log_level!r}."
+        )
     if s.platform not in {"auto", "slack", "matrix", "console"}:
-        problems.append(f"COP_BOT_PLATFORM must be auto, slack, matrix or console; got {s.platform!r}.")
+        problems.append(
+            f"COP_BOT_PLATFORM must be auto, slack, matrix or console; got {s.platform!r}."
+        )
     if s.taxonomy_path and not Path(s.taxonomy_path).is_file():
-        problems.append(f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist.")
+        problems.append(
+            f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist."
+        )
     if bool(s.slack_bot_token) != bool(s.slack_signing_secret):
         missing = "SLACK_SIGNING_SECRET" if s.slack_bot_token else "SLACK_BOT_TOKEN"
         present = "SLACK_BOT_TOKEN" if s.slack_bot_token else "SLACK_SIGNING_SECRET"
@@ -250,17 +271,28 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
     if s.slack_app_token and not s.slack_app_token.startswith("xapp-"):
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
-    for var, value in (("SLACK_API_URL", s.slack_api_url), ("MATRIX_HOMESERVER", s.matrix_homeserver)):
+    for var, value in (
+        ("SLACK_API_URL", s.slack_api_url),
+        ("MATRIX_HOMESERVER", s.matrix_homeserver),
+    ):
         if value and not re.match(r"^https?://[^\s/]+", value):
-            problems.append(f"{var} must be an http(s) URL such as https://example.org; got {value!r}.")
-    matrix_vars = [s.matrix_homeserver, s.matrix_user_id, s.matrix_access_token or s.matrix_password]
+            problems.append(
+                f"{var} must be an http(s) URL such as https://example.org; got {value!r}."
+            )
+    matrix_vars = [
+        s.matrix_homeserver,
+        s.matrix_user_id,
+        s.matrix_access_token or s.matrix_password,
+    ]
     if any(matrix_vars) and not all(matrix_vars):
         problems.append(
             "Matrix needs MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN or "
             "MATRIX_PASSWORD together; some are missing."
         )
     if s.matrix_user_id and not _MATRIX_USER_RE.match(s.matrix_user_id):
-        problems.append(f"MATRIX_USER_ID must look like @cop-bot:example.org; got {s.matrix_user_id!r}.")
+        problems.append(
+            f"MATRIX_USER_ID must look like @cop-bot:example.org; got {s.matrix_user_id!r}."
+        )
     if s.platform == "slack" and not s.slack_configured:
         problems.append("COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
     if s.platform == "matrix" and not s.matrix_configured:

@@ -19,7 +19,9 @@ class _NoTraceback(logging.Formatter):
 
 
 def log_file(settings: Settings) -> Path:
-    return Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"
+    return (
+        Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"
+    )
 
 
 def setup_logging(settings: Settings, *, stderr_level: int) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import ModuleType
 from typing import Literal
@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from cop_bot.args import Args, parse_args, parse_command_line
+from cop_bot.args import Args, clean_input, parse_args, parse_command_line
 from cop_bot.clock import Clock
 from cop_bot.config import Settings
 from cop_bot.errors import CommandError, PermissionDenied, UsageError
@@ -123,7 +123,9 @@ class Registry:
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Known command names close to a mistyped one ("find-exprt" -> "find-expert")."""
         keys = [*self.commands, *self._aliases]
-        found = process.extract(name.lower(), keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=70)
+        found = process.extract(
+            name.lower(), keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=70
+        )
         names: list[str] = []
         for key, _score, _i in found:
             canonical = self._aliases.get(key, key)
@@ -225,6 +227,7 @@ class Router:
 
     def dispatch(self, invocation: Invocation) -> Reply:
         spec = self.registry.get(invocation.name)
+        invocation = replace(invocation, text=clean_input(invocation.text))
         if spec is None:
             return self._unknown(invocation.name)
         try:
@@ -307,7 +310,11 @@ class Router:
 
 
 def error_reply(
-    exc: CommandError, *, spec: CommandSpec | None = None, code: str, visibility: Visibility = "ephemeral"
+    exc: CommandError,
+    *,
+    spec: CommandSpec | None = None,
+    code: str,
+    visibility: Visibility = "ephemeral",
 ) -> Reply:
     blocks: list[Text | Context] = [Text.of(exc.message)]
     if exc.hint:

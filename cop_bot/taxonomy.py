@@ -28,15 +28,88 @@ SUGGESTION = 60.0
 _MIN_FUZZY_LEN = 4  # shorter terms must match exactly: "hr" is not "health"
 
 _STOPWORDS = frozenset(
-    "a an and the of for in on to with about at by from or "
-    "de du des la le les et en au aux pour un une "
-    "el los las y del para con por "
-    "il lo gli i di da e per con nel della delle dei "
-    "der die das und für von mit im zum zur "
-    "και το τα η ο οι των της για σε".split()
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "to",
+        "with",
+        "about",
+        "at",
+        "by",
+        "from",
+        "or",
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "et",
+        "en",
+        "au",
+        "aux",
+        "pour",
+        "un",
+        "une",
+        "el",
+        "los",
+        "las",
+        "y",
+        "del",
+        "para",
+        "con",
+        "por",
+        "il",
+        "lo",
+        "gli",
+        "i",
+        "di",
+        "da",
+        "e",
+        "per",
+        "con",
+        "nel",
+        "della",
+        "delle",
+        "dei",
+        "der",
+        "die",
+        "das",
+        "und",
+        "für",
+        "von",
+        "mit",
+        "im",
+        "zum",
+        "zur",
+        "και",
+        "το",
+        "τα",
+        "η",
+        "ο",
+        "οι",
+        "των",
+        "της",
+        "για",
+        "σε",
+    ]
 )
-_UK_US = {"labour": "labor", "neighbour": "neighbor", "centre": "center", "programme": "program",
-          "licence": "license", "defence": "defense", "practise": "practice", "ageing": "aging"}
+_UK_US = {
+    "labour": "labor",
+    "neighbour": "neighbor",
+    "centre": "center",
+    "programme": "program",
+    "licence": "license",
+    "defence": "defense",
+    "practise": "practice",
+    "ageing": "aging",
+}
 
 
 def _strip_accents(text: str) -> str:
@@ -260,7 +333,9 @@ def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:
         raise ConfigError(f"{source}: expected a mapping with a `domains:` list")
     languages = tuple(str(x) for x in raw.get("languages") or ("en",))
     groups = tuple(
-        Group(slug=str(g["slug"]), labels={str(k): str(v) for k, v in (g.get("labels") or {}).items()})
+        Group(
+            slug=str(g["slug"]), labels={str(k): str(v) for k, v in (g.get("labels") or {}).items()}
+        )
         for g in raw.get("groups") or ()
         if isinstance(g, dict) and "slug" in g
     )
@@ -279,10 +354,14 @@ def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:
         seen.add(slug)
         labels = {str(k): str(v) for k, v in (entry.get("labels") or {}).items()}
         if "en" not in labels:
-            raise ConfigError(f"{where} ({slug}): an English label (`labels: {{en: ...}}`) is required")
+            raise ConfigError(
+                f"{where} ({slug}): an English label (`labels: {{en: ...}}`) is required"
+            )
         group = str(entry.get("group") or "")
         if groups and group not in group_slugs:
-            raise ConfigError(f"{where} ({slug}): group {group!r} is not one of {sorted(group_slugs)}")
+            raise ConfigError(
+                f"{where} ({slug}): group {group!r} is not one of {sorted(group_slugs)}"
+            )
         domains.append(
             Domain(
                 slug=slug,

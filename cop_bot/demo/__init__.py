@@ -36,7 +36,9 @@ def demo_data() -> dict[str, Any]:
     return data
 
 
-def load_demo(engine: Engine, taxonomy: Taxonomy, clock: Clock, *, admin_handle: str) -> DemoSummary:
+def load_demo(
+    engine: Engine, taxonomy: Taxonomy, clock: Clock, *, admin_handle: str
+) -> DemoSummary:
     """Fill the console community with the sample members, in one transaction."""
     data = demo_data()
     now = clock.now()
@@ -44,8 +46,12 @@ def load_demo(engine: Engine, taxonomy: Taxonomy, clock: Clock, *, admin_handle:
     countries: set[str] = set()
     with session_scope(engine) as session:
         community = repos.get_or_create_community(
-            session, console.conversation(), now=now, name=str(data["community"]),
-            timezone="Europe/Brussels", language="en",
+            session,
+            console.conversation(),
+            now=now,
+            name=str(data["community"]),
+            timezone="Europe/Brussels",
+            language="en",
         )
         community.name = str(data["community"])
         assert community.id is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cop_bot.args import Args, parse_form, strip_handle
+from cop_bot.args import Args, parse_form, parse_handle
 from cop_bot.errors import CommandError, UsageError
 from cop_bot.model import Code, Context, Fields, Header, Mention, Reply, Role, Text, reply, spans
 from cop_bot.router import Ctx, command
@@ -39,12 +39,12 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
     if len(args.words) != 3:
         raise UsageError(f"`/role {action}` needs a member and a role.")
     ctx.require(Role.ADMIN, f"{action} roles")
-    handle, role = strip_handle(args.words[1]), parse_role(args.words[2])
-    if not handle:
-        raise UsageError("Name the member, e.g. @amina.")
+    handle, role = parse_handle(args.words[1]), parse_role(args.words[2])
     if action == "grant":
         member = repos.ensure_member(ctx.session, ctx.community_id, handle, now=ctx.now)
-        added = repos.grant_role(ctx.session, member, role, granted_by=ctx.member.handle, now=ctx.now)
+        added = repos.grant_role(
+            ctx.session, member, role, granted_by=ctx.member.handle, now=ctx.now
+        )
         text = (
             spans(Mention(member.handle, member.display_name), f" is now a {role.value}.")
             if added
@@ -59,7 +59,9 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
             _refuse_last_admin(ctx)
         removed = repos.revoke_role(ctx.session, member, role)
         if not removed:
-            raise CommandError(f"@{member.handle} is not a {role.value}, so there is nothing to revoke.")
+            raise CommandError(
+                f"@{member.handle} is not a {role.value}, so there is nothing to revoke."
+            )
         text = spans(Mention(member.handle, member.display_name), f" is no longer a {role.value}.")
     return reply(
         Text(text),
@@ -85,20 +87,30 @@ def _list_roles(ctx: Ctx) -> Reply:
         if role is Role.ADMIN:
             handles = sorted(set(handles) | set(ctx.settings.admins))
         data[role.value + "s"] = handles
-        shown = spans(*(f"@{h}" + (", " if i < len(handles) - 1 else "") for i, h in enumerate(handles))) or spans("nobody yet")
+        shown = spans(
+            *(f"@{h}" + (", " if i < len(handles) - 1 else "") for i, h in enumerate(handles))
+        ) or spans("nobody yet")
         pairs.append((role.value.capitalize() + "s", shown))
     mine = sorted(r.value for r in ctx.roles) or ["member"]
     return reply(
         Header("Roles"),
         Fields(tuple(pairs)),
-        Context(spans("Your roles: " + ", ".join(mine) + ". Admins change roles with ", Code("/role grant HANDLE ROLE"), ".")),
+        Context(
+            spans(
+                "Your roles: " + ", ".join(mine) + ". Admins change roles with ",
+                Code("/role grant HANDLE ROLE"),
+                ".",
+            )
+        ),
         data={**data, "you": mine},
     )
 
 
-SETTING_KEYS = {"timezone": "IANA time zone, e.g. Europe/Brussels",
-                "language": "two-letter language code, e.g. fr",
-                "name": "the community's name"}
+SETTING_KEYS = {
+    "timezone": "IANA time zone, e.g. Europe/Brussels",
+    "language": "two-letter language code, e.g. fr",
+    "name": "the community's name",
+}
 
 
 @command(
@@ -121,7 +133,9 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     ZoneInfo(value)
                     community.timezone = value
                 except (ZoneInfoNotFoundError, ValueError):
-                    problems.append(f"{value!r} is not a time zone; use an IANA name such as Europe/Brussels.")
+                    problems.append(
+                        f"{value!r} is not a time zone; use an IANA name such as Europe/Brussels."
+                    )
             elif key == "language":
                 if value.lower() in ctx.taxonomy.languages:
                     community.language = value.lower()
@@ -134,7 +148,9 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     problems.append("The name must be 1 to 200 characters.")
                 community.name = value
             else:
-                problems.append(f"There is no setting {key!r}; the settings are {', '.join(SETTING_KEYS)}.")
+                problems.append(
+                    f"There is no setting {key!r}; the settings are {', '.join(SETTING_KEYS)}."
+                )
         if problems:
             raise UsageError(" ".join(problems))
         ctx.session.add(community)
@@ -147,6 +163,11 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 ("Language", spans(community.language)),
             )
         ),
-        data={"settings": {"name": community.name, "timezone": community.timezone,
-                           "language": community.language}},
+        data={
+            "settings": {
+                "name": community.name,
+                "timezone": community.timezone,
+                "language": community.language,
+            }
+        },
     )

@@ -41,8 +41,13 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
                 )
             )
             rows.append(
-                {"slug": domain.slug, "label": domain.label(lang), "group": group_slug,
-                 "members": m, "practices": p}
+                {
+                    "slug": domain.slug,
+                    "label": domain.label(lang),
+                    "group": group_slug,
+                    "members": m,
+                    "practices": p,
+                }
             )
     blocks.append(Context(spans("Find people with ", Code("/find-expert DOMAIN"), ".")))
     return reply(*blocks, data={"domains": rows})
@@ -54,17 +59,21 @@ def _match(ctx: Ctx, text: str) -> Reply:
     data = {
         "query": text,
         "matches": [
-            {"slug": c.slug, "label": ctx.taxonomy.label(c.slug, lang), "confidence": c.score,
-             "matched": c.term, "via": c.via}
-            for c in result.candidates if c.score >= 60
+            {
+                "slug": c.slug,
+                "label": ctx.taxonomy.label(c.slug, lang),
+                "confidence": c.score,
+                "matched": c.term,
+                "via": c.via,
+            }
+            for c in result.candidates
+            if c.score >= 60
         ],
     }
     if not result.matches:
         close = result.suggestions
         if not close:
-            raise UsageError(
-                f"No domain matches {text!r}.", hint="Type /domains to see them all."
-            )
+            raise UsageError(f"No domain matches {text!r}.", hint="Type /domains to see them all.")
         names = ", ".join(f"{ctx.taxonomy.label(c.slug, lang)} ({c.slug})" for c in close)
         return reply(
             Text.of(f"No domain clearly matches {text!r}. Closest: ", names, "."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cop_bot.args import Args
 from cop_bot.errors import UsageError
-from cop_bot.model import Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.router import CommandSpec, Ctx, command, role_phrase
 
 
@@ -13,7 +13,7 @@ from cop_bot.router import CommandSpec, Ctx, command, role_phrase
     aliases=("cop", "commands"),
     summary="List the commands you can use, or show one command in full.",
     syntax=("[COMMAND]",),
-    examples=("/help", "/help find-expert"),
+    examples=("/help", "/help domains"),
 )
 def help_command(ctx: Ctx, args: Args) -> Reply:
     if args.words:
@@ -37,13 +37,15 @@ def help_command(ctx: Ctx, args: Args) -> Reply:
         Header(f"{ctx.community.name}: what I can do"),
         *items,
         Context(spans("Type ", Code("/help COMMAND"), " for the full syntax of one command.")),
-        data={"commands": [{"name": s.name, "usage": s.usage(), "summary": s.summary} for s in specs]},
+        data={
+            "commands": [{"name": s.name, "usage": s.usage(), "summary": s.summary} for s in specs]
+        },
     )
 
 
 def _one(ctx: Ctx, spec: CommandSpec) -> Reply:
     usage_lines = [f"/{spec.name} {s}".rstrip() for s in spec.syntax] or [f"/{spec.name}"]
-    blocks = [Header(f"/{spec.name}"), Text.of(spec.summary)]
+    blocks: list[Block] = [Header(f"/{spec.name}"), Text.of(spec.summary)]
     if spec.details:
         blocks.append(Text.of(spec.details))
     blocks.extend(Text.of("Usage: ", Code(line)) for line in usage_lines)

@@ -38,7 +38,9 @@ def _community_fk() -> Any:
 
 def _member_fk() -> Any:
     return Field(
-        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
 
 

@@ -15,7 +15,12 @@ from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
 
 
 def get_or_create_community(
-    session: Session, conversation: Conversation, *, now: datetime, name: str, timezone: str,
+    session: Session,
+    conversation: Conversation,
+    *,
+    now: datetime,
+    name: str,
+    timezone: str,
     language: str,
 ) -> Community:
     found = session.exec(
@@ -140,9 +145,9 @@ def set_member_domains(session: Session, member: Member, slugs: Iterable[str]) -
 def member_domains(session: Session, member_id: int) -> list[str]:
     return list(
         session.exec(
-            select(MemberDomain.domain).where(MemberDomain.member_id == member_id).order_by(
-                MemberDomain.domain
-            )
+            select(MemberDomain.domain)
+            .where(MemberDomain.member_id == member_id)
+            .order_by(MemberDomain.domain)
         ).all()
     )
 
@@ -154,7 +159,7 @@ def member_counts_by_domain(session: Session, community_id: int) -> Counter[str]
         .where(Member.community_id == community_id)
         .group_by(MemberDomain.domain)
     ).all()
-    return Counter({domain: count for domain, count in rows})
+    return Counter(dict(rows))
 
 
 def practice_counts_by_domain(session: Session, community_id: int) -> Counter[str]:

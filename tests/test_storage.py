@@ -1,0 +1,119 @@
+"""Storage behaviour, on SQLite and on the local PostgreSQL (the `db_url` fixture runs both)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import SQLModel, select
+
+from cop_bot.model import Actor, Conversation, Role
+from cop_bot.storage import repos
+from cop_bot.storage.db import current_revision, head_revision, session_scope
+from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
+
+NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+def _community(session, external: str = "local") -> Community:  # type: ignore[no-untyped-def]
+    return repos.get_or_create_community(
+        session,
+        Conversation("console", external, "c"),
+        now=NOW,
+        name="N",
+        timezone="UTC",
+        language="en",
+    )
+
+
+def test_schema_is_at_the_newest_migration_and_matches_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata
+        )
+    assert diff == []
+
+
+def test_instants_round_trip_as_aware_utc(engine: Engine) -> None:
+    rome = timezone(timedelta(hours=2))
+    with session_scope(engine) as session:
+        community = _community(session)
+        member = Member(
+            community_id=community.id,
+            handle="a",
+            created_at=datetime(2026, 3, 29, 3, 30, tzinfo=rome),
+            updated_at=NOW,
+        )
+        session.add(member)
+    with session_scope(engine) as session:
+        stored = session.exec(select(Member)).one()
+        assert stored.created_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+        assert stored.created_at.tzinfo is not None
+        assert stored.created_at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    with pytest.raises(StatementError, match="naive"), session_scope(engine) as session:
+        session.add(
+            Community(platform="p", external_id="x", name="n", created_at=datetime(2026, 1, 1))
+        )
+        session.flush()
+
+
+def test_a_failed_transaction_writes_nothing(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        _community(session, "rolled-back")
+        raise RuntimeError("boom")
+    with session_scope(engine) as session:
+        assert session.exec(select(Community)).all() == []
+
+
+def test_handles_are_unique_per_community_only(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        one, two = _community(session, "one"), _community(session, "two")
+        for community in (one, two):
+            repos.get_or_create_member(session, community.id, Actor("amina"), now=NOW)
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        session.add(Member(community_id=one.id, handle="amina", created_at=NOW, updated_at=NOW))
+        session.flush()
+
+
+def test_erasing_a_member_cascades_to_domains_and_roles(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        community = _community(session)
+        member = repos.ensure_member(session, community.id, "amina", now=NOW)
+        repos.set_member_domains(session, member, ["housing", "health", "housing"])
+        repos.grant_role(session, member, Role.CURATOR, granted_by="x", now=NOW)
+        assert repos.member_domains(session, member.id) == ["health", "housing"]
+    with session_scope(engine) as session:
+        session.delete(session.get(Member, member.id))
+    with session_scope(engine) as session:
+        assert session.exec(select(MemberDomain)).all() == []
+        assert session.exec(select(RoleGrant)).all() == []
+
+
+def test_roles_grant_and_revoke_are_idempotent(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        community = _community(session)
+        member = repos.ensure_member(session, community.id, "amina", now=NOW)
+        assert repos.grant_role(session, member, Role.FACILITATOR, granted_by=None, now=NOW)
+        assert not repos.grant_role(session, member, Role.FACILITATOR, granted_by=None, now=NOW)
+        assert repos.granted_roles(session, member.id) == {Role.FACILITATOR}
+        assert repos.revoke_role(session, member, Role.FACILITATOR)
+        assert not repos.revoke_role(session, member, Role.FACILITATOR)
+
+
+def test_domain_counts_stay_inside_their_community(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        one, two = _community(session, "one"), _community(session, "two")
+        for community, n in ((one, 3), (two, 1)):
+            for i in range(n):
+                member = repos.ensure_member(session, community.id, f"m{i}", now=NOW)
+                repos.set_member_domains(session, member, ["housing"])
+        assert repos.member_counts_by_domain(session, one.id)["housing"] == 3
+        assert repos.member_counts_by_domain(session, two.id)["housing"] == 1

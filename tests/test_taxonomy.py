@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cop_bot.errors import ConfigError
+from cop_bot.taxonomy import load_taxonomy, normalise, parse_taxonomy
+
+REQUIRED = [
+    "labour-market",
+    "social-protection",
+    "health",
+    "education",
+    "housing",
+    "legal-aid",
+    "language-learning",
+    "anti-discrimination",
+    "cultural-diversity",
+    "public-perceptions",
+    "diversity-management",
+    "neighbourhood-participation",
+    "political-participation",
+    "legal-migration",
+    "irregular-migration",
+    "human-trafficking",
+    "international-protection",
+    "migration-development",
+    "migration-data",
+    "gender-equality",
+    "child-protection",
+    "human-rights",
+]
+LANGUAGES = ("en", "fr", "es", "it", "de", "ar", "el")
+
+
+@pytest.fixture(scope="module")
+def taxonomy():  # type: ignore[no-untyped-def]
+    return load_taxonomy()
+
+
+def test_default_taxonomy_has_every_required_domain_in_seven_languages(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    slugs = [d.slug for d in taxonomy.domains]
+    assert set(REQUIRED) <= set(slugs)
+    assert set(taxonomy.languages) >= set(LANGUAGES)
+    group_slugs = {g.slug for g in taxonomy.groups}
+    assert len(group_slugs) >= 2
+    for domain in taxonomy.domains:
+        assert set(LANGUAGES) <= set(domain.labels), domain.slug
+        assert domain.description, domain.slug
+        assert len(domain.synonyms) >= 10, domain.slug
+        assert domain.group in group_slugs
+    for group in taxonomy.groups:
+        assert set(LANGUAGES) <= set(group.labels)
+
+
+def test_no_synonym_is_shared_between_domains(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    owner: dict[str, str] = {}
+    for domain in taxonomy.domains:
+        for term in domain.synonyms:
+            key = normalise(term)
+            assert owner.setdefault(key, domain.slug) == domain.slug, term
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("labour-market", "labour-market"),
+        ("labour market", "labour-market"),
+        ("Labor Market", "labour-market"),
+        ("labor markt", "labour-market"),
+        ("employment", "labour-market"),
+        ("jobs", "labour-market"),
+        ("work permits", "labour-market"),
+        ("marché du travail", "labour-market"),
+        ("MARCHE DU TRAVAIL", "labour-market"),
+        ("mercato del lavoro", "labour-market"),
+        ("Arbeitsmarkt", "labour-market"),
+        ("سوق العمل", "labour-market"),
+        ("αγορά εργασίας", "labour-market"),
+        ("shelter", "housing"),
+        ("housin", "housing"),
+        ("mental health", "health"),
+        ("Gesundheit", "health"),
+        ("unaccompanied minors", "child-protection"),
+        ("unaccompanied minor", "child-protection"),
+        ("refugee", "international-protection"),
+        ("asylum seekers", "international-protection"),
+        ("neighborhood participation", "neighbourhood-participation"),
+        ("trafficking", "human-trafficking"),
+        ("human right", "human-rights"),
+        ("languages", "language-learning"),
+        ("data", "migration-data"),
+    ],
+)
+def test_matcher_finds_the_domain(taxonomy, query: str, slug: str) -> None:  # type: ignore[no-untyped-def]
+    result = taxonomy.match(query)
+    assert result.best is not None, result
+    assert result.best.slug == slug, result.candidates[:3]
+    assert result.best.term  # explains itself
+
+
+@pytest.mark.parametrize(
+    "query", ["xyzzy", "qwertyuiop", "hr", "the", "", "   ", "!!!", "zzzz zzzz"]
+)
+def test_matcher_says_no_good_match_instead_of_guessing(taxonomy, query: str) -> None:  # type: ignore[no-untyped-def]
+    assert taxonomy.match(query).best is None
+
+
+def test_free_text_yields_several_ranked_domains(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    result = taxonomy.match("housing for asylum seekers in Rome")
+    slugs = [c.slug for c in result.matches]
+    assert {"housing", "international-protection"} <= set(slugs)
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_exact_match_outranks_fuzzy(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    result = taxonomy.match("education")
+    assert result.candidates[0].slug == "education"
+    assert result.candidates[0].score == 100
+    assert all(c.score < 100 for c in result.candidates[1:])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Labour Markets", "labor market"),
+        ("neighbourhoods", "neighborhood"),
+        ("Organisation", "organization"),
+        ("Éducation", "education"),
+        ("minorities", "minority"),
+        ("centre", "center"),
+    ],
+)
+def test_normalise_folds_variants(a: str, b: str) -> None:
+    assert normalise(a) == normalise(b)
+
+
+@given(st.text(max_size=300))
+def test_matcher_never_crashes(text: str) -> None:
+    result = load_taxonomy().match(text)
+    assert all(0 <= c.score <= 100 for c in result.candidates)
+
+
+def test_bad_taxonomy_files_are_explained() -> None:
+    with pytest.raises(ConfigError, match="domains"):
+        parse_taxonomy({"nothing": 1})
+    with pytest.raises(ConfigError, match="twice"):
+        parse_taxonomy(
+            {
+                "domains": [
+                    {"slug": "a", "labels": {"en": "A"}},
+                    {"slug": "a", "labels": {"en": "A"}},
+                ]
+            }
+        )
+    with pytest.raises(ConfigError, match="English label"):
+        parse_taxonomy({"domains": [{"slug": "a", "labels": {"fr": "A"}}]})
+    with pytest.raises(ConfigError, match="group"):
+        parse_taxonomy(
+            {
+                "groups": [{"slug": "g", "labels": {"en": "G"}}],
+                "domains": [{"slug": "a", "group": "nope", "labels": {"en": "A"}}],
+            }
+        )
+    with pytest.raises(ConfigError, match="lowercase"):
+        parse_taxonomy({"domains": [{"slug": "Bad Slug", "labels": {"en": "A"}}]})
