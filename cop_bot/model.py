@@ -161,11 +161,24 @@ Block = Header | Text | Fields | Item | Actions | Context | Divider
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A direct message to a member that a command causes (an approval, a question for an expert).
+
+    It travels with the `Reply` and is sent by the adapter only after the command's transaction
+    has committed, so nobody is told about something that was then rolled back.
+    """
+
+    to: Mention
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
     blocks: tuple[Block, ...]
     visibility: Visibility = "ephemeral"
     data: Mapping[str, Any] = field(default_factory=dict)
     status: Status = Status.OK
+    notices: tuple[Notice, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -185,11 +198,13 @@ def reply(
     *blocks: Block | None,
     visibility: Visibility = "ephemeral",
     data: Mapping[str, Any] | None = None,
+    notices: Sequence[Notice] = (),
 ) -> Reply:
     return Reply(
         blocks=tuple(b for b in blocks if b is not None),
         visibility=visibility,
         data=dict(data or {}),
+        notices=tuple(notices),
     )
 
 

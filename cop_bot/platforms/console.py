@@ -31,6 +31,15 @@ def conversation(channel: str = CHANNEL) -> Conversation:
     return Conversation(platform=PLATFORM, community_id=COMMUNITY, channel_id=channel)
 
 
+def render_for_console(result: Reply) -> str:
+    """The reply, then each direct message it causes, marked as such."""
+    parts = [render(result)]
+    for notice in result.notices:
+        body = render(Reply(blocks=notice.blocks)).replace("\n", "\n    ")
+        parts.append(f"  ✉ to @{notice.to.handle}: {body}")
+    return "\n".join(parts)
+
+
 class ConsoleChat:
     """One person typing into the console; `send` is what tests and the REPL both use."""
 
@@ -57,7 +66,7 @@ class ConsoleChat:
 
     def send(self, line: str) -> str:
         result = self.invoke(line)
-        return render(result) if result is not None else ""
+        return render_for_console(result) if result is not None else ""
 
     def repl(self, lines: Iterable[str], out: TextIO, *, prompt: bool = True) -> None:
         out.write(

@@ -54,6 +54,10 @@ class Community(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     language: str = Field(default="en", max_length=8)
     created_at: datetime = _utc(nullable=False)
+    directory_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    """Bumped by every change to who is listed as an expert, so search caches know to refresh."""
 
 
 class Member(SQLModel, table=True):
@@ -101,3 +105,37 @@ class RoleGrant(SQLModel, table=True):
     role: str = Field(max_length=20)
     granted_by: str | None = Field(default=None, max_length=255)
     granted_at: datetime = _utc(nullable=False)
+
+
+class Question(SQLModel, table=True):
+    """A question asked with `/ask`; open until the asker or an expert marks it answered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    channel_id: str = Field(max_length=255)
+    asker_id: int = _member_fk()
+    text: str = Field(max_length=2000)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=16, index=True)
+    created_at: datetime = _utc(nullable=False)
+    answered_at: datetime | None = _utc(nullable=True)
+    answered_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+
+
+class QuestionRecipient(SQLModel, table=True):
+    """An expert notified of a question: drives monthly capacity and round robin."""
+
+    __tablename__ = "question_recipient"
+
+    question_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    notified_at: datetime = _utc(nullable=False)

@@ -165,3 +165,19 @@ def member_counts_by_domain(session: Session, community_id: int) -> Counter[str]
 def practice_counts_by_domain(session: Session, community_id: int) -> Counter[str]:
     """Practices arrive with the shared-repertoire feature; until then every count is zero."""
     return Counter()
+
+
+def contribution_counts(session: Session, community_id: int) -> Counter[int]:
+    """member id -> practices shared + endorsements received + sessions hosted.
+
+    Each feature adds its own count here as it arrives; used to rank equally good experts.
+    """
+    return Counter()
+
+
+def bump_directory(session: Session, community_id: int) -> None:
+    """Tell every process's expert-search cache that the directory changed."""
+    community = session.get(Community, community_id)
+    if community is not None:
+        community.directory_version += 1
+        session.add(community)
