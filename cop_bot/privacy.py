@@ -1,0 +1,90 @@
+"""Access and erasure of a member's personal data (GDPR articles 15, 17 and 20).
+
+Each feature that stores something about a member adds a section to `export_member` and makes
+sure `erase_member` leaves nothing behind: rows are deleted, or anonymised where the community's
+shared knowledge must survive (an endorsement still counts, but no longer says who gave it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cop_bot.storage import repos
+from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
+
+ExportSection = Callable[[Session, Member], tuple[str, Any]]
+
+
+def _profile(session: Session, member: Member) -> tuple[str, Any]:
+    assert member.id is not None
+    return "profile", {
+        "handle": member.handle,
+        "name": member.display_name,
+        "platform_user_id": member.platform_user_id,
+        "country": member.country,
+        "city": member.city,
+        "languages": list(member.languages),
+        "organisation": member.organisation,
+        "organisation_type": member.organisation_type,
+        "bio": member.bio,
+        "timezone": member.timezone,
+        "locale": member.locale,
+        "domains": repos.member_domains(session, member.id),
+        "expert": member.is_expert,
+        "asks": member.accepts_asks,
+        "capacity": member.asks_capacity,
+        "expert_since": member.expert_since,
+        "created_at": member.created_at,
+        "updated_at": member.updated_at,
+    }
+
+
+def _roles(session: Session, member: Member) -> tuple[str, Any]:
+    grants = session.exec(select(RoleGrant).where(RoleGrant.member_id == member.id)).all()
+    return "roles", [
+        {"role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at} for g in grants
+    ]
+
+
+def _questions(session: Session, member: Member) -> tuple[str, Any]:
+    asked = session.exec(select(Question).where(Question.asker_id == member.id)).all()
+    received = session.exec(
+        select(QuestionRecipient).where(QuestionRecipient.member_id == member.id)
+    ).all()
+    return "questions", {
+        "asked": [
+            {
+                "id": q.id,
+                "text": q.text,
+                "domains": q.domains,
+                "status": q.status,
+                "channel": q.channel_id,
+                "created_at": q.created_at,
+                "answered_at": q.answered_at,
+            }
+            for q in asked
+        ],
+        "notified_of": [
+            {"question_id": r.question_id, "notified_at": r.notified_at} for r in received
+        ],
+    }
+
+
+EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions]
+
+
+def export_member(session: Session, member: Member) -> dict[str, Any]:
+    return dict(section(session, member) for section in EXPORT_SECTIONS)
+
+
+def erase_member(session: Session, member: Member) -> None:
+    """Delete the member; foreign keys cascade (domains, roles, questions, notifications) or set
+    NULL (answers they marked, endorsements they gave), and the search cache is told."""
+    assert member.id is not None
+    community_id = member.community_id
+    session.delete(member)
+    session.flush()
+    repos.bump_directory(session, community_id)
