@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import ModuleType
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine
@@ -42,6 +42,7 @@ from cop_bot.taxonomy import Taxonomy
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Ctx", Args], Reply]
+T = TypeVar("T")
 ROLE_ORDER = (Role.MEMBER, Role.FACILITATOR, Role.CURATOR, Role.ADMIN)
 
 
@@ -158,6 +159,18 @@ class Ctx:
     taxonomy: Taxonomy
     clock: Clock
     registry: Registry
+    services: dict[type, object] = field(default_factory=dict)
+
+    def service(self, kind: type[T]) -> T:
+        """A long-lived helper owned by the router (e.g. a search index), made on first use.
+
+        Services must treat the database as the source of truth: they may cache, but must
+        check a version counter in the command's session before trusting what they hold.
+        """
+        found = self.services.get(kind)
+        if found is None:
+            found = self.services.setdefault(kind, kind())
+        return cast(T, found)
 
     @property
     def now(self) -> datetime:
@@ -209,6 +222,7 @@ class Router:
         self.settings = settings
         self.taxonomy = taxonomy
         self.clock = clock
+        self.services: dict[type, object] = {}
 
     def dispatch_text(self, text: str, invocation_base: Invocation) -> Reply | None:
         """Parse a typed line and dispatch it; None when the line is not a command."""
@@ -290,6 +304,7 @@ class Router:
             taxonomy=self.taxonomy,
             clock=self.clock,
             registry=self.registry,
+            services=self.services,
         )
 
     def _unknown(self, name: str) -> Reply:

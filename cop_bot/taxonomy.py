@@ -139,7 +139,7 @@ def normalise(text: str) -> str:
     return " ".join(_fold_token(t) for t in folded.split())
 
 
-def _content_words(normalised: str) -> str:
+def content_words(normalised: str) -> str:
     return " ".join(t for t in normalised.split() if t not in _STOPWORDS)
 
 
@@ -228,7 +228,7 @@ class Taxonomy:
                 norm = normalise(text)
                 if norm and (domain.slug, norm) not in seen:
                     seen.add((domain.slug, norm))
-                    self._terms.append(_Term(domain.slug, text, via, norm, _content_words(norm)))
+                    self._terms.append(_Term(domain.slug, text, via, norm, content_words(norm)))
         self._norms = [t.norm for t in self._terms]
 
     def __contains__(self, slug: object) -> bool:
@@ -267,7 +267,7 @@ class Taxonomy:
                 term = self._terms[index]
                 if len(term.norm) >= _MIN_FUZZY_LEN:
                     offer(term, float(score))
-            content = _content_words(norm)
+            content = content_words(norm)
             if content:
                 tokens = set(content.split())
                 for term in self._terms:
@@ -277,7 +277,7 @@ class Taxonomy:
                         if all(len(t) >= 3 for t in tokens) and tokens <= set(term.content.split()):
                             offer(term, 80.0 + 15.0 * len(content) / len(term.content))
         # 2. Phrases inside a longer query ("housing for asylum seekers in Rome").
-        words = _content_words(norm).split()
+        words = content_words(norm).split()
         if len(words) > 1:
             for phrase in _phrases(words):
                 if len(phrase) < _MIN_FUZZY_LEN:

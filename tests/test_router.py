@@ -133,6 +133,9 @@ def test_registry_refuses_duplicate_names() -> None:
 
 
 def test_every_command_has_help_an_example_and_survives_no_arguments(bot: Bot) -> None:
+    """Examples run, in registry order, in a small community where @amina.haddad is an expert."""
+    seed = "/profile set domains: labour market, housing; country: MA; languages: ar, fr; expert: yes; asks: yes"
+    assert bot.reply(seed, as_="amina.haddad").ok
     for spec in bot.app.router.registry.commands.values():
         assert spec.summary and spec.examples, spec.name
         assert bot.reply(f"/{spec.name}").status is not Status.INTERNAL_ERROR

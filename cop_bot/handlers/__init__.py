@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cop_bot.handlers import admin, domains, help
+from cop_bot.handlers import admin, domains, experts, help, profile, questions
 from cop_bot.router import Registry
 
-MODULES = (help, domains, admin)
+MODULES = (help, domains, admin, profile, experts, questions)
 
 
 def build_registry() -> Registry:

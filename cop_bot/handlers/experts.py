@@ -1,0 +1,182 @@
+"""`/find-expert`: the right people for a topic, even with typos, synonyms or another language."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from cop_bot.args import Args
+from cop_bot.directory import Directory, Filters, Hit
+from cop_bot.errors import UsageError
+from cop_bot.model import (
+    Actions,
+    Block,
+    Button,
+    Code,
+    Context,
+    Header,
+    Item,
+    Mention,
+    Reply,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.profiles import country_name, language_name, parse_country, parse_languages
+from cop_bot.router import Ctx, command
+from cop_bot.taxonomy import Candidate
+
+PAGE_SIZE = 5
+
+
+def parse_page(value: str | None) -> int:
+    if value is None:
+        return 1
+    if not value.isdigit() or int(value) < 1 or int(value) > 10_000:
+        raise UsageError(f"page:{value} is not a page number; pages start at page:1.")
+    return int(value)
+
+
+def parse_filters(args: Args) -> Filters:
+    opts = args.options
+    try:
+        country = parse_country(opts["country"]) if "country" in opts else None
+        languages = parse_languages(opts["lang"]) if "lang" in opts else []
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if len(languages) > 1:
+        raise UsageError("Give one language per search, e.g. lang:fr.")
+    return Filters(
+        country=country,
+        language=languages[0] if languages else None,
+        organisation=opts.get("org"),
+    )
+
+
+@command(
+    "find-expert",
+    aliases=("find-experts", "experts", "expert"),
+    summary="Find members who know a topic; filter by country, language or organisation.",
+    syntax=("QUERY [country:XX] [lang:xx] [org:TEXT] [page:N]",),
+    examples=(
+        "/find-expert labour-market",
+        "/find-expert employment country:IT lang:fr",
+        "/find-expert mental health for refugees page:2",
+    ),
+    details=(
+        "QUERY can be a domain, its name in another language, a synonym or any words from "
+        "experts' profiles. Only members who opted in as experts appear."
+    ),
+    options=("country", "lang", "org", "page"),
+)
+def find_expert(ctx: Ctx, args: Args) -> Reply:
+    query = args.rest
+    filters = parse_filters(args)
+    page = parse_page(args.options.get("page"))
+    if not query and filters == Filters():
+        raise UsageError("Tell me what kind of expertise you need.")
+    match = ctx.taxonomy.match(query) if query else None
+    candidates = match.matches if match else ()
+    index = ctx.service(Directory).index(ctx.session, ctx.community, ctx.now)
+    hits = index.search(
+        query,
+        candidates,
+        filters,
+        taxonomy=ctx.taxonomy,
+        today=ctx.now.date(),
+        language=ctx.language,
+    )
+    total = len(hits)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    shown = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    data = {
+        "matched_domains": [c.slug for c in candidates],
+        "experts": [_json(h) for h in shown],
+        "total": total,
+        "page": page,
+    }
+    described = _describe(query, filters)
+    if not hits:
+        return _nothing(ctx, query, described, candidates, match.suggestions if match else (), data)
+    if not shown:
+        raise UsageError(f"There are only {pages} page(s) of results for {described}.")
+    blocks: list[Block] = [Header(f"Experts for {described}")]
+    if candidates:
+        labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
+        blocks.append(Context(spans(f"Domains: {labels}")))
+    blocks.extend(_item(ctx, h) for h in shown)
+    footer = f"{total} expert{'s' if total != 1 else ''} · page {page} of {pages}"
+    if page < pages:
+        next_cmd = _command_for(args, page + 1)
+        blocks.append(Context(spans(footer + " · next: ", Code(next_cmd))))
+        blocks.append(Actions((Button("Next page", next_cmd),)))
+    else:
+        blocks.append(Context(spans(footer)))
+    return reply(*blocks, data=data)
+
+
+def _item(ctx: Ctx, hit: Hit) -> Item:
+    e = hit.expert
+    facts = [x for x in (e.organisation, country_name(e.country)) if x]
+    langs = ", ".join(sorted(e.languages))
+    domains = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sorted(e.domains))
+    meta = " · ".join(x for x in (" · ".join(facts), langs) if x)
+    return Item(
+        title=spans(e.name or e.handle, " (", Mention(e.handle, e.name, e.platform_user_id), ")"),
+        body=spans("Why: " + "; ".join(hit.why) + (f". Domains: {domains}" if domains else "")),
+        meta=spans(meta),
+    )
+
+
+def _json(hit: Hit) -> dict[str, object]:
+    e = hit.expert
+    return {
+        "handle": e.handle,
+        "name": e.name,
+        "organisation": e.organisation,
+        "country": e.country,
+        "languages": sorted(e.languages),
+        "domains": sorted(e.domains),
+        "score": hit.score,
+        "why": list(hit.why),
+    }
+
+
+def _describe(query: str, filters: Filters) -> str:
+    parts = [f"“{query}”"] if query else ["everyone"]
+    if filters.country:
+        parts.append(f"in {country_name(filters.country)}")
+    if filters.language:
+        parts.append(f"speaking {language_name(filters.language)}")
+    if filters.organisation:
+        parts.append(f"at “{filters.organisation}”")
+    return " ".join(parts)
+
+
+def _nothing(
+    ctx: Ctx,
+    query: str,
+    described: str,
+    matched: Sequence[Candidate],
+    suggestions: Sequence[Candidate],
+    data: dict[str, object],
+) -> Reply:
+    blocks: list[Block] = [Text.of(f"No experts found for {described}.")]
+    if matched:
+        labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in matched)
+        blocks.append(Text.of(f"I understood: {labels}. Try fewer filters, or a related domain."))
+    elif suggestions:
+        names = ", ".join(
+            f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
+        )
+        blocks.append(Text.of(f"Closest domains: {names}."))
+    ask = f"/ask {query or 'TOPIC'}: YOUR QUESTION"
+    blocks.append(Context(spans("Ask the whole community instead: ", Code(ask))))
+    return reply(*blocks, data=data)
+
+
+def _command_for(args: Args, page: int) -> str:
+    parts = ["/find-expert", *args.words]
+    parts.extend(f"{k}:{v}" for k, v in args.options.items() if k != "page")
+    parts.append(f"page:{page}")
+    return " ".join(p if " " not in p else f'"{p}"' for p in parts)

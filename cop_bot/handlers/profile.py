@@ -1,0 +1,348 @@
+"""`/profile`: members describe themselves; listing as an expert is opt-in and off by default."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from cop_bot.args import Args, parse_form, parse_handle
+from cop_bot.errors import CommandError, UsageError
+from cop_bot.model import (
+    Actions,
+    Block,
+    Button,
+    Code,
+    Context,
+    Fields,
+    Header,
+    Inline,
+    Mention,
+    Reply,
+    Spans,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.privacy import erase_member, export_member
+from cop_bot.profiles import (
+    MAX_DOMAINS,
+    ORGANISATION_TYPES,
+    check_length,
+    country_name,
+    is_clear,
+    language_name,
+    parse_capacity,
+    parse_country,
+    parse_domains,
+    parse_languages,
+    parse_organisation_type,
+    parse_timezone,
+    parse_yes_no,
+)
+from cop_bot.router import Ctx, command
+from cop_bot.storage import repos
+from cop_bot.storage.models import Member
+
+DEFAULT_MONTHLY_ASKS = 5
+TEMPLATE = (
+    "/profile set domains: labour market, housing; country: IT; city: Turin; languages: it, en, fr;\n"
+    "organisation: City of Turin; organisation-type: public; timezone: Europe/Rome;\n"
+    "bio: I coordinate job-placement programmes for refugees.; expert: yes; asks: yes; capacity: 4"
+)
+KEYS: dict[str, str] = {
+    "domains": "domains",
+    "domain": "domains",
+    "country": "country",
+    "city": "city",
+    "languages": "languages",
+    "language": "languages",
+    "langs": "languages",
+    "organisation": "organisation",
+    "organization": "organisation",
+    "org": "organisation",
+    "organisation-type": "organisation_type",
+    "organization-type": "organisation_type",
+    "org-type": "organisation_type",
+    "type": "organisation_type",
+    "bio": "bio",
+    "about": "bio",
+    "timezone": "timezone",
+    "tz": "timezone",
+    "time-zone": "timezone",
+    "expert": "expert",
+    "asks": "asks",
+    "questions": "asks",
+    "capacity": "capacity",
+    "name": "name",
+}
+
+
+@command(
+    "profile",
+    aliases=("me",),
+    summary="See or edit your profile, see a member's public profile, export or erase your data.",
+    syntax=(
+        "",
+        "HANDLE",
+        "set KEY: VALUE; KEY: VALUE ...",
+        "export",
+        "delete [confirm]",
+    ),
+    examples=(
+        "/profile",
+        "/profile set domains: labour market, housing; country: IT; languages: it, en; expert: yes",
+        "/profile export",
+        "/profile @amina.haddad",
+    ),
+    details=(
+        "Keys for set: domains, country, city, languages, organisation, organisation-type "
+        f"({', '.join(ORGANISATION_TYPES)}), bio, timezone, expert (yes/no: list me in "
+        "/find-expert), asks (yes/no: experts may receive /ask questions), capacity (questions "
+        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes."
+    ),
+    parse="raw",
+)
+def profile_command(ctx: Ctx, args: Args) -> Reply:
+    first, _, rest = args.text.partition(" ")
+    action = first.lower()
+    if not action:
+        return _show(ctx, ctx.member, own=True)
+    if action == "set":
+        return _set(ctx, rest)
+    if action == "export":
+        return _export(ctx)
+    if action in {"delete", "erase"}:
+        return _delete(ctx, rest.strip().lower())
+    if rest.strip():
+        raise UsageError(f"I don't know `/profile {action}`: use set, export, delete or a handle.")
+    handle = parse_handle(first)
+    member = repos.find_member(ctx.session, ctx.community_id, handle)
+    if member is None:
+        raise CommandError(f"There is no member @{handle} here.", hint="Try /find-expert TOPIC.")
+    return _show(ctx, member, own=member.id == ctx.member.id)
+
+
+def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
+    assert member.id is not None
+    domains = repos.member_domains(ctx.session, member.id)
+    name = member.display_name or member.handle
+    if not own and not member.is_expert:
+        return reply(
+            Text.of(
+                Mention(member.handle, member.display_name, member.platform_user_id),
+                " has not published a profile in the expert directory.",
+            ),
+            data={
+                "profile": {"handle": member.handle, "name": member.display_name, "expert": False}
+            },
+        )
+    lang = ctx.language
+    pairs: list[tuple[str, Spans]] = []
+
+    def add(label: str, *parts: Inline | None) -> None:
+        value = spans(*parts)
+        if value:
+            pairs.append((label, value))
+
+    add(
+        "Organisation",
+        member.organisation,
+        f" ({member.organisation_type})" if member.organisation_type else None,
+    )
+    add("Where", ", ".join(x for x in (member.city, country_name(member.country)) if x) or None)
+    add("Languages", ", ".join(language_name(c) for c in member.languages) or None)
+    add("Domains", ", ".join(ctx.taxonomy.label(d, lang) for d in domains) or None)
+    add("Bio", member.bio)
+    if own:
+        add("Time zone", member.timezone or f"{ctx.community.timezone} (the community's)")
+        add("Listed as expert", "yes" if member.is_expert else "no (opt in with `expert: yes`)")
+        asks = "yes" if member.accepts_asks else "no"
+        if member.accepts_asks:
+            asks += f", up to {member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS} a month"
+        add("Receives questions", asks)
+    blocks: list[Block] = (
+        [Header(f"{name} (@{member.handle})"), Fields(tuple(pairs))]
+        if pairs
+        else [Header(f"{name} (@{member.handle})")]
+    )
+    if own and not pairs:
+        blocks.append(Text.of("Your profile is empty. Tell the community what you work on:"))
+    if own:
+        blocks.append(Context(spans("Edit: ", Code(TEMPLATE.split("\n")[0] + " ..."))))
+        blocks.append(
+            Actions(
+                (
+                    Button("Edit profile", "/profile set"),
+                    Button("Export my data", "/profile export"),
+                )
+            )
+        )
+    data = (
+        _public(ctx, member, domains) if not own else export_member(ctx.session, member)["profile"]
+    )
+    return reply(*blocks, data={"profile": _jsonable(data)})
+
+
+def _public(ctx: Ctx, member: Member, domains: list[str]) -> dict[str, Any]:
+    return {
+        "handle": member.handle,
+        "name": member.display_name,
+        "organisation": member.organisation,
+        "organisation_type": member.organisation_type,
+        "country": member.country,
+        "city": member.city,
+        "languages": list(member.languages),
+        "domains": domains,
+        "bio": member.bio,
+        "expert": member.is_expert,
+    }
+
+
+Parser = Callable[[str], Any]
+
+
+def _set(ctx: Ctx, text: str) -> Reply:
+    if not text.strip():
+        raise UsageError(
+            "Tell me what to change, as `key: value` pairs separated by `;` or new lines.",
+            hint=f"For example:\n{TEMPLATE}",
+        )
+    member = ctx.member
+    assert member.id is not None
+    problems: list[str] = []
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    simple: dict[str, Parser] = {
+        "country": parse_country,
+        "languages": parse_languages,
+        "organisation_type": parse_organisation_type,
+        "timezone": parse_timezone,
+        "capacity": parse_capacity,
+        "city": lambda v: check_length(v, 120, "city"),
+        "organisation": lambda v: check_length(v, 200, "organisation"),
+        "bio": lambda v: check_length(v, 1000, "bio"),
+        "name": lambda v: check_length(v, 200, "name"),
+        "expert": parse_yes_no,
+        "asks": parse_yes_no,
+    }
+    for raw_key, value in parse_form(text):
+        key = KEYS.get(raw_key)
+        if key is None:
+            problems.append(
+                f"`{raw_key}` is not a profile field (fields: {', '.join(sorted(set(KEYS.values()) - {'organisation_type'}))}, organisation-type)."
+            )
+            continue
+        if key == "domains":
+            if is_clear(value):
+                changes["domains"] = []
+                continue
+            parsed = parse_domains(ctx.taxonomy, value)
+            for term, close in parsed.unmatched:
+                hint = f" Closest: {', '.join(close)}." if close else " See /domains for the list."
+                problems.append(f"I could not match “{term}” to a domain.{hint}")
+            if len(parsed.slugs) > MAX_DOMAINS:
+                problems.append(
+                    f"Choose at most {MAX_DOMAINS} domains; you gave {len(parsed.slugs)}."
+                )
+            changes["domains"] = parsed.slugs
+            notes.extend(
+                f"“{m.term}” → {ctx.taxonomy.label(m.slug, ctx.language)}"
+                for m in parsed.mapped
+                if m.term.lower() not in {m.slug, ctx.taxonomy.label(m.slug, ctx.language).lower()}
+            )
+            continue
+        if is_clear(value) and key not in {"expert", "asks"}:
+            changes[key] = [] if key == "languages" else None
+            continue
+        try:
+            changes[key] = simple[key](value)
+        except ValueError as exc:
+            problems.append(f"{raw_key}: {exc}")
+    domains_after = changes.get("domains", repos.member_domains(ctx.session, member.id))
+    if changes.get("expert") and not domains_after:
+        problems.append(
+            "To be listed as an expert, add at least one domain (e.g. `domains: housing`)."
+        )
+    if problems:
+        raise UsageError(
+            "Nothing was saved. Please fix: " + " ".join(problems),
+            hint=f"For example:\n{TEMPLATE}",
+        )
+    _apply(ctx, member, changes)
+    blocks: list[Block] = [Text.of("Your profile is updated.")]
+    if notes:
+        blocks.append(Context(spans("Domains understood: " + "; ".join(notes))))
+    if changes.get("expert") is True:
+        blocks.append(
+            Context(
+                spans(
+                    "You are listed in /find-expert. Leave any time with ",
+                    Code("/profile set expert: no"),
+                    ".",
+                )
+            )
+        )
+    elif changes.get("expert") is False:
+        blocks.append(Context(spans("You are no longer listed as an expert.")))
+    shown = _show(ctx, member, own=True)
+    return reply(*blocks, *shown.blocks, data={**shown.data, "changed": sorted(changes)})
+
+
+def _apply(ctx: Ctx, member: Member, changes: dict[str, Any]) -> None:
+    now = ctx.now
+    for key, value in changes.items():
+        if key == "domains":
+            repos.set_member_domains(ctx.session, member, value)
+        elif key == "expert":
+            if value and not member.is_expert:
+                member.expert_since = now
+            member.is_expert = value
+        elif key == "asks":
+            member.accepts_asks = value
+        elif key == "capacity":
+            member.asks_capacity = value
+        elif key == "name":
+            member.display_name = value
+        else:
+            setattr(member, key, value)
+    member.updated_at = now
+    ctx.session.add(member)
+    repos.bump_directory(ctx.session, ctx.community_id)
+
+
+def _export(ctx: Ctx) -> Reply:
+    data = _jsonable(export_member(ctx.session, ctx.member))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return reply(
+        Header("Everything cop-bot holds about you"),
+        Text.of(Code(text)),
+        Context(spans("Erase it all with ", Code("/profile delete"), ".")),
+        visibility="dm",
+        data={"export": data},
+    )
+
+
+def _delete(ctx: Ctx, word: str) -> Reply:
+    if word != "confirm":
+        return reply(
+            Text.of(
+                "This erases your profile, your domains, your roles and your questions; your "
+                "endorsements and answers are kept without your name. It cannot be undone."
+            ),
+            Context(spans("To go ahead, type ", Code("/profile delete confirm"), ".")),
+            Actions((Button("Erase my data", "/profile delete confirm", style="danger"),)),
+            data={"confirm": "/profile delete confirm"},
+        )
+    handle = ctx.member.handle
+    erase_member(ctx.session, ctx.member)
+    return reply(
+        Text.of(f"Done: everything about @{handle} is erased. Thank you for taking part."),
+        data={"erased": handle},
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(
+        json.dumps(value, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
+    )

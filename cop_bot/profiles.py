@@ -1,0 +1,233 @@
+"""Reading profile values the way members type them, shared by `/profile set` and CSV import.
+
+Every parser returns a value or raises `ValueError` with a message that says what was expected,
+so callers can collect every problem of a form at once and store nothing until all are fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+from cop_bot.taxonomy import Taxonomy, normalise
+
+ORGANISATION_TYPES = ("ngo", "public", "international", "academia", "private", "other")
+_ORG_TYPE_ALIASES = {
+    "ngo": "ngo",
+    "cso": "ngo",
+    "civil society": "ngo",
+    "non profit": "ngo",
+    "nonprofit": "ngo",
+    "public": "public",
+    "government": "public",
+    "city": "public",
+    "municipality": "public",
+    "local authority": "public",
+    "international": "international",
+    "un": "international",
+    "io": "international",
+    "academia": "academia",
+    "academic": "academia",
+    "university": "academia",
+    "research": "academia",
+    "private": "private",
+    "business": "private",
+    "company": "private",
+    "other": "other",
+}
+_YES = {"yes", "y", "true", "on", "1", "oui", "si", "sí", "ja", "sì", "نعم", "ναι"}
+_NO = {"no", "n", "false", "off", "0", "non", "nein", "لا", "όχι", "οχι"}
+_CLEAR = {"-", "none", "clear", "remove"}
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "usa": "US",
+    "united states of america": "US",
+    "america": "US",
+    "turkey": "TR",
+    "holland": "NL",
+    "czech republic": "CZ",
+    "ivory coast": "CI",
+    "palestine": "PS",
+    "russia": "RU",
+    "syria": "SY",
+    "iran": "IR",
+}
+NAME_LANGUAGES = ("en", "fr", "es", "it", "de", "ar", "el")
+MAX_DOMAINS = 8
+
+
+def is_clear(value: str) -> bool:
+    return value.strip().lower() in _CLEAR or not value.strip()
+
+
+def parse_yes_no(value: str) -> bool:
+    word = value.strip().lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ValueError(f"{value!r} is not yes or no.")
+
+
+@lru_cache(maxsize=1)
+def _countries() -> tuple[dict[str, str], dict[str, str]]:
+    """(code -> English name, normalised name in seven languages -> code)."""
+    english = {
+        code: name
+        for code, name in Locale("en").territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    }
+    by_name: dict[str, str] = {normalise(k): v for k, v in _COUNTRY_ALIASES.items()}
+    for lang in NAME_LANGUAGES:
+        for code, name in Locale(lang).territories.items():
+            if code in english:
+                by_name.setdefault(normalise(name), code)
+    return english, by_name
+
+
+def country_name(code: str | None) -> str | None:
+    return _countries()[0].get(code, code) if code else None
+
+
+def parse_country(value: str) -> str:
+    """ISO 3166 alpha-2 code or a country name (English and the taxonomy's languages)."""
+    english, by_name = _countries()
+    text = value.strip()
+    if len(text) == 2 and text.upper() in english:
+        return text.upper()
+    found = by_name.get(normalise(text))
+    if found:
+        return found
+    raise ValueError(
+        f"{text!r} is not a country I know; use an ISO code such as IT or a name such as Italy."
+    )
+
+
+@lru_cache(maxsize=1)
+def _languages() -> tuple[dict[str, str], dict[str, str]]:
+    english = {c: n for c, n in Locale("en").languages.items() if len(c) == 2 and c.isalpha()}
+    by_name: dict[str, str] = {}
+    for lang in NAME_LANGUAGES:
+        for code, name in Locale(lang).languages.items():
+            if code in english:
+                by_name.setdefault(normalise(name), code)
+    for code in english:
+        try:
+            native = Locale(code).get_display_name(code)
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+        if native:
+            by_name.setdefault(normalise(native), code)
+    return english, by_name
+
+
+def language_name(code: str) -> str:
+    return _languages()[0].get(code, code)
+
+
+def parse_languages(value: str) -> list[str]:
+    """ISO 639-1 codes or names, separated by commas, `;`, `/` or spaces between codes."""
+    english, by_name = _languages()
+    out: list[str] = []
+    bad: list[str] = []
+    for part in re.split(r"[,/;]|\band\b", value):
+        text = part.strip()
+        if not text:
+            continue
+        if text.lower() in english:
+            code: str | None = text.lower()
+        else:
+            code = by_name.get(normalise(text))
+            if code is None and " " in text:  # "fr en it"
+                words = text.split()
+                if all(w.lower() in english for w in words):
+                    out.extend(w.lower() for w in words if w.lower() not in out)
+                    continue
+        if code is None:
+            bad.append(text)
+        elif code not in out:
+            out.append(code)
+    if bad:
+        raise ValueError(
+            f"{', '.join(repr(b) for b in bad)}: not a language I know; use codes such as fr, ar "
+            "or names such as French."
+        )
+    return out
+
+
+def parse_timezone(value: str) -> str:
+    text = value.strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{text!r} is not a time zone; use an IANA name such as Europe/Rome or America/Bogota."
+        ) from None
+    return text
+
+
+def parse_organisation_type(value: str) -> str:
+    found = _ORG_TYPE_ALIASES.get(normalise(value))
+    if found is None:
+        raise ValueError(
+            f"{value!r} is not an organisation type; use one of {', '.join(ORGANISATION_TYPES)}."
+        )
+    return found
+
+
+def parse_capacity(value: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or not 0 <= int(text) <= 100:
+        raise ValueError(f"{text!r} is not a number of questions a month between 0 and 100.")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class DomainMapping:
+    term: str
+    slug: str
+    score: float
+
+
+@dataclass
+class DomainParse:
+    mapped: list[DomainMapping] = field(default_factory=list)
+    unmatched: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def slugs(self) -> list[str]:
+        return list(dict.fromkeys(m.slug for m in self.mapped))
+
+
+def parse_domains(taxonomy: Taxonomy, value: str) -> DomainParse:
+    """Map each comma-separated term through the matcher; unmatched terms are kept with the
+    closest domains so they can be reported, never silently dropped."""
+    result = DomainParse()
+    for term in _split_terms(value):
+        match = taxonomy.match(term)
+        if match.best is not None:
+            result.mapped.append(DomainMapping(term, match.best.slug, match.best.score))
+        else:
+            result.unmatched.append((term, [c.slug for c in match.suggestions]))
+    return result
+
+
+def _split_terms(value: str) -> Iterable[str]:
+    for part in re.split(r"[,;\n]", value):
+        if part.strip():
+            yield part.strip()
+
+
+def check_length(value: str, limit: int, what: str) -> str:
+    text = value.strip()
+    if len(text) > limit:
+        raise ValueError(f"The {what} is {len(text)} characters long; the limit is {limit}.")
+    return text
