@@ -170,3 +170,22 @@ _INPUT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_input(text: str) -> str:
     """Drop control characters (NUL breaks PostgreSQL text; others break terminals), keep new lines."""
     return _INPUT_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+_ID_RE = re.compile(r"#?([0-9]{1,9})")
+
+
+def parse_id(text: str | None, what: str, example: str) -> int:
+    """A row number typed by a member (`12` or `#12`); ASCII digits only (`²` is not a number)."""
+    m = _ID_RE.fullmatch((text or "").strip())
+    if m is None:
+        raise UsageError(f"Give the {what}'s number, e.g. `{example}`.")
+    return int(m.group(1))
+
+
+def parse_int(text: str, low: int, high: int) -> int | None:
+    """An ASCII integer within [low, high], else None."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
+        return None
+    return int(value)

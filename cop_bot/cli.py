@@ -13,7 +13,7 @@ from pathlib import Path
 from cop_bot import __version__
 from cop_bot.app import App, build_app
 from cop_bot.config import DESCRIPTIONS, Settings, load_settings
-from cop_bot.errors import ConfigError
+from cop_bot.errors import ConfigError, UsageError
 from cop_bot.model import Actor, Conversation, Invocation, Role, Status
 from cop_bot.render.text import render
 
@@ -121,11 +121,96 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="PLATFORM:ID",
             help="which community (default: the only one, or the console's)",
         )
+    members = sub.add_parser(
+        "members",
+        help="import or export members as CSV",
+        description="Bulk onboarding: members as CSV with the header "
+        "name,handle,organisation,country,languages,domains,bio,expert "
+        "(languages and domains separated by ';').",
+    )
+    msub = members.add_subparsers(dest="members_cmd", metavar="ACTION", required=True)
+    mi = msub.add_parser(
+        "import",
+        parents=[db],
+        help="import members from a CSV file",
+        description="Validate every row, then import all of them (or nothing). "
+        "Re-importing updates members by handle.",
+    )
+    mi.add_argument("file", metavar="FILE.csv", type=Path)
+    mi.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
+    )
+    mi.add_argument(
+        "--community",
+        metavar="PLATFORM:ID",
+        default="console:local",
+        help="which community (default: console:local)",
+    )
+    me = msub.add_parser(
+        "export",
+        parents=[db],
+        help="export members to a CSV file",
+        description="Write the community's members in the import format.",
+    )
+    me.add_argument("file", metavar="FILE.csv", type=Path)
+    me.add_argument(
+        "--community",
+        metavar="PLATFORM:ID",
+        default="console:local",
+        help="which community (default: console:local)",
+    )
+
     rl = rsub.add_parser(
         "list", parents=[db], help="list role holders", description="List role holders."
     )
     rl.add_argument("--community", metavar="PLATFORM:ID")
+    _practices_parser(sub, db)
     return parser
+
+
+def _practices_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], db: argparse.ArgumentParser
+) -> None:
+    practices = sub.add_parser(
+        "practices",
+        help="export or import the shared repertoire (CSV or JSON)",
+        description="Publish the community's practices, or move them between deployments: "
+        "every field, status, dates, author handle and endorsement count.",
+    )
+    psub = practices.add_subparsers(dest="practices_cmd", metavar="ACTION", required=True)
+    pe = psub.add_parser(
+        "export",
+        parents=[db],
+        help="write the practices to a CSV or JSON file",
+        description="Write the community's practices to FILE. Endorsements travel as a count, "
+        "never as who endorsed.",
+    )
+    pe.add_argument("file", metavar="FILE", type=Path)
+    pe.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
+    pe.add_argument("--approved-only", action="store_true", help="leave out what is not approved")
+    pe.add_argument(
+        "--community",
+        metavar="PLATFORM:ID",
+        help="which community (default: the only one, or the console's)",
+    )
+    pi = psub.add_parser(
+        "import",
+        parents=[db],
+        help="import practices from a CSV or JSON file",
+        description="Check every row with the rules of /share-practice, then import all of them "
+        "(or nothing). Re-importing updates the practices with the same title. Missing status "
+        "means approved.",
+    )
+    pi.add_argument("file", metavar="FILE", type=Path)
+    pi.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
+    pi.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
+    )
+    pi.add_argument(
+        "--community",
+        metavar="PLATFORM:ID",
+        help="which community (default: the only one, or the console's)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+    except BrokenPipeError:  # `cop-bot ... | head`: the reader left, nothing went wrong
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:
         log.debug("failure", exc_info=True)
         logging.getLogger("cop_bot").error("%s failed: %s", args.cmd, exc, exc_info=True)
@@ -173,6 +261,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _demo(args, settings)
     if args.cmd == "run":
         return _start(settings)
+    if args.cmd == "members":
+        return _members(args, settings)
+    if args.cmd == "practices":
+        return _practices(args, settings)
     raise AssertionError(args.cmd)
 
 
@@ -272,6 +364,7 @@ def _resolve_community(app: App, spec: str | None) -> tuple[str, str]:
 
 def _roles(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.args import strip_handle
+    from cop_bot.handlers.admin import article
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
@@ -301,15 +394,118 @@ def _roles(args: argparse.Namespace, settings: Settings) -> int:
             member = repos.ensure_member(session, community.id, handle, now=now)
             added = repos.grant_role(session, member, role, granted_by="cli", now=now)
             print(
-                f"@{handle} {'is now' if added else 'was already'} a {role.value} in {platform}:{external}."
+                f"@{handle} {'is now' if added else 'was already'} {article(role)} in {platform}:{external}."
             )
             return EXIT_OK
         found = repos.find_member(session, community.id, handle)
         if found is None or not repos.revoke_role(session, found, role):
-            print(f"@{handle} is not a {role.value} in {platform}:{external}; nothing to revoke.")
+            print(f"@{handle} is not {article(role)} in {platform}:{external}; nothing to revoke.")
             return EXIT_OK
-        print(f"@{handle} is no longer a {role.value} in {platform}:{external}.")
+        print(f"@{handle} is no longer {article(role)} in {platform}:{external}.")
         return EXIT_OK
+
+
+def _members(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot import members_io
+
+    app = build_app(settings)
+    platform, external = _resolve_community(app, args.community)
+    where = Conversation(platform=platform, community_id=external, channel_id="")
+    if args.members_cmd == "export":
+        count = members_io.export_members(app.engine, where, args.file)
+        print(f"Wrote {count} members of {platform}:{external} to {args.file}.")
+        return EXIT_OK
+    if not args.file.is_file():
+        print(f"cop-bot members import: {args.file} does not exist.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = members_io.read_csv(args.file, app.taxonomy)
+    except UsageError as exc:
+        print(f"cop-bot members import: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    for line, reason in report.problems:
+        print(f"row {line}: {reason}", file=sys.stderr)
+    if report.problems and not args.skip_invalid:
+        print(
+            f"Nothing imported: {len(report.problems)} invalid row(s). Fix them, or use "
+            "--skip-invalid to import the valid rows only.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    members_io.import_members(
+        app.engine,
+        where,
+        report.valid,
+        clock=app.clock,
+        community_name=settings.community_name,
+        timezone=settings.timezone,
+        language=settings.language,
+        report=report,
+    )
+    skipped = f", skipped {len(report.problems)} invalid" if report.problems else ""
+    print(f"Imported {report.created} new and updated {report.updated} members{skipped}.")
+    return EXIT_OK
+
+
+def _practices(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot import practices_io
+    from cop_bot.storage import repos
+    from cop_bot.storage.db import session_scope
+
+    name = f"cop-bot practices {args.practices_cmd}"
+    try:
+        fmt = practices_io.guess_format(args.file, args.format)
+        rows, warnings = (
+            practices_io.read_file(args.file, fmt) if args.practices_cmd == "import" else ([], [])
+        )
+    except practices_io.ImportFileError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(settings)
+    platform, external = _resolve_community(app, args.community)
+    where = f"{platform}:{external}"
+    with session_scope(app.engine) as session:
+        community = repos.get_or_create_community(
+            session,
+            Conversation(platform=platform, community_id=external, channel_id=""),
+            now=app.clock.now(),
+            name=settings.community_name,
+            timezone=settings.timezone,
+            language=settings.language,
+        )
+        assert community.id is not None
+        if args.practices_cmd == "export":
+            exported = practices_io.export_rows(
+                session, community.id, approved_only=args.approved_only
+            )
+            practices_io.write_export(exported, args.file, fmt)
+            print(f"Wrote {len(exported)} practices of {where} to {args.file}.")
+            return EXIT_OK
+        report = practices_io.import_practices(
+            session,
+            community.id,
+            app.taxonomy,
+            rows,
+            now=app.clock.now(),
+            skip_invalid=args.skip_invalid,
+        )
+    for line in [*warnings, *report.warnings]:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in report.problems:
+        print(line, file=sys.stderr)
+    if report.problems and not args.skip_invalid:
+        print(
+            f"Nothing imported: {len(report.problems)} problem(s). Fix them, or use "
+            "--skip-invalid to import the valid rows only.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    skipped = f"; skipped {len(report.problems)} problem(s)" if report.problems else ""
+    print(
+        f"Imported {report.imported} practices into {where}: {report.created} new, "
+        f"{report.updated} updated, {report.unchanged} unchanged{skipped}."
+    )
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -327,11 +523,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     summary = load_demo(app.engine, app.taxonomy, app.clock, admin_handle=handle)
     print(
         f"Demo community '{summary.community}' is ready in {path}: {summary.members} fictitious "
-        f"members from {summary.countries} countries, {summary.experts} listed as experts. "
+        f"members from {summary.countries} countries, {summary.experts} listed as experts, "
+        f"{summary.practices} practices in the shared repertoire. "
         f"You are @{handle}, an admin."
     )
     print(
-        f"Try: /help, /domains, /domains mental health, /role. Query it later with "
+        f"Try: /help, /domains, /domains mental health, /practices mentoring, /role. Query it later with "
         f'`cop-bot query --db sqlite:///{path} "/domains"`.'
     )
     if args.no_console:
@@ -350,7 +547,7 @@ def _start(settings: Settings) -> int:
             "settings to use the console.",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_USAGE
     from cop_bot.platforms import console
 
     app = build_app(settings)

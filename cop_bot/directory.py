@@ -8,21 +8,28 @@ its last look, so 100k members do not mean a full reload per edit.
 
 from __future__ import annotations
 
-import hashlib
+import gc
+import heapq
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from rapidfuzz import fuzz, process
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from cop_bot.storage import repos
 from cop_bot.storage.models import Community, Member, MemberDomain
-from cop_bot.taxonomy import Candidate, Taxonomy, content_words, normalise
+from cop_bot.taxonomy import STOPWORDS, Candidate, Taxonomy, content_words, normalise
 
-TEXT_MATCH = 75.0
+_MASK = (1 << 64) - 1
+COMMON_WORD_WEIGHT = math.log(1 + 1 / 0.3)
+"""Words found in more than 30% of profiles carry less weight than this and are skipped."""
+TEXT_MATCH = 80.0
 """Minimum similarity for a word of the query to count as found in a bio or organisation."""
 CONTRIBUTION_TTL_SECONDS = 300
 
@@ -74,7 +81,7 @@ def _tokens(*texts: str | None) -> frozenset[str]:
     words: set[str] = set()
     for text in texts:
         if text:
-            words.update(t for t in content_words(normalise(text)).split() if len(t) >= 3)
+            words.update(t for t in normalise(text).split() if len(t) >= 3 and t not in STOPWORDS)
     return frozenset(words)
 
 
@@ -88,6 +95,8 @@ class DirectoryIndex:
     vocabulary: list[str] = field(default_factory=list)
     contributions: dict[int, int] = field(default_factory=dict)
     contributions_at: datetime | None = None
+    _rotation_day: int = -1
+    _rotation: dict[int, int] = field(default_factory=dict)
 
     # ---- keeping up with the database ------------------------------------------------------
 
@@ -109,6 +118,7 @@ class DirectoryIndex:
                     self._remove(gone)
             self.vocabulary = sorted(self.by_token)
             self.version = community.directory_version
+            gc.freeze()  # the index is long-lived: keep it out of every later GC pass
         stale = (
             self.contributions_at is None
             or (now - self.contributions_at).total_seconds() > CONTRIBUTION_TTL_SECONDS
@@ -118,11 +128,27 @@ class DirectoryIndex:
             self.contributions_at = now
 
     def _load(self, session: Session, community_id: int, since: datetime | None) -> None:
-        query = select(Member).where(Member.community_id == community_id)
+        columns = [
+            col(c)
+            for c in (
+                Member.id,
+                Member.handle,
+                Member.display_name,
+                Member.platform_user_id,
+                Member.organisation,
+                Member.country,
+                Member.languages,
+                Member.bio,
+                Member.accepts_asks,
+                Member.is_expert,
+                Member.updated_at,
+            )
+        ]
+        query = sa_select(*columns).where(col(Member.community_id) == community_id)
         if since is not None:
-            query = query.where(Member.updated_at >= since)
-        members = session.exec(query).all()
-        ids = [m.id for m in members if m.id is not None]
+            query = query.where(col(Member.updated_at) >= since)
+        members = session.execute(query).all()  # plain rows: 100k ORM objects would cost seconds
+        ids = [m.id for m in members]
         domains: dict[int, set[str]] = defaultdict(set)
         if since is None:
             rows: Iterable[tuple[int, str]] = session.exec(
@@ -143,15 +169,13 @@ class DirectoryIndex:
         for member_id, domain in rows:
             domains[member_id].add(domain)
         for member in members:
-            assert member.id is not None
             self._remove(member.id)
             if self.watermark is None or member.updated_at > self.watermark:
                 self.watermark = member.updated_at
             if member.is_expert:
                 self._add(member, domains.get(member.id, set()))
 
-    def _add(self, member: Member, domains: set[str]) -> None:
-        assert member.id is not None
+    def _add(self, member: Any, domains: set[str]) -> None:
         expert = Expert(
             member_id=member.id,
             handle=member.handle,
@@ -196,67 +220,158 @@ class DirectoryIndex:
         taxonomy: Taxonomy,
         today: date,
         language: str = "en",
-    ) -> list[Hit]:
-        """Experts matching the query's domains or words, best first; equals rotate daily."""
+        offset: int = 0,
+        limit: int = 5,
+    ) -> tuple[int, list[Hit]]:
+        """(how many experts match, the page of them), best first; equals rotate daily.
+
+        Scores are computed for every candidate with C-level dict operations; ordering, reasons
+        and result objects only for the page shown. That keeps 100k members fast.
+        """
         scores: dict[int, float] = {}
-        why: dict[int, list[str]] = defaultdict(list)
-        for cand in candidates:
-            for member_id in self.by_domain.get(cand.slug, ()):
-                if cand.score > scores.get(member_id, 0):
-                    scores[member_id] = cand.score
-                label = taxonomy.label(cand.slug, language)
-                reason = f"works on {label}"
-                if normalise(cand.term) != normalise(label):
-                    reason += f" (matched “{cand.term}”)"
-                why[member_id].append(reason)
-        for member_id, score, words in self._text_hits(query):
-            if score > scores.get(member_id, 0):
+        for cand in sorted(candidates, key=lambda c: -c.score):
+            posting = self.by_domain.get(cand.slug)
+            if posting:
+                merged = dict.fromkeys(posting, cand.score)
+                merged.update(scores)  # earlier candidates scored at least as high
+                scores = merged
+        text = self._text_scores(query)
+        for member_id, score in text.items():
+            if score > scores.get(member_id, 0.0):
                 scores[member_id] = score
-            why[member_id].append("profile mentions " + ", ".join(f"“{w}”" for w in words))
         if not query.strip():  # filters only: everyone who passes them
-            for member_id in self.experts:
-                scores.setdefault(member_id, 50.0)
-                why[member_id].append("matches the filters")
-        hits = [
-            Hit(self.experts[m], round(s, 1), tuple(why[m]), self.contributions.get(m, 0))
-            for m, s in scores.items()
-            if filters.admit(self.experts[m])
+            scores = dict.fromkeys(self.experts, 50.0)
+        if filters != Filters():
+            experts = self.experts
+            scores = {m: v for m, v in scores.items() if filters.admit(experts[m])}
+        ranked = self._rank(scores, today.toordinal(), offset + limit)[offset:]
+        return len(scores), [
+            self._hit(m, scores[m], candidates, query, taxonomy, language) for m in ranked
         ]
-        hits.sort(
-            key=lambda h: (
-                -round(h.score),
-                -h.contribution,
-                rotation_key(today, h.expert.member_id),
-            )
-        )
-        return hits
 
-    def _text_hits(self, query: str) -> list[tuple[int, float, list[str]]]:
-        words = [w for w in content_words(normalise(query)).split() if len(w) >= 3]
-        if not words or not self.vocabulary:
+    def _rank(self, scores: dict[int, float], day: int, needed: int) -> list[int]:
+        """The first `needed` members by score, then contribution, then the day's rotation."""
+        if not scores:
             return []
-        per_member: dict[int, dict[str, tuple[float, str]]] = defaultdict(dict)
-        for word in dict.fromkeys(words):
-            found = process.extract(
-                word, self.vocabulary, scorer=fuzz.ratio, limit=8, score_cutoff=TEXT_MATCH
+        if self._rotation_day != day:
+            self._rotation_day, self._rotation = day, {}
+        rotation, contributions = self._rotation, self.contributions
+
+        def key(m: int) -> tuple[int, int, int]:
+            r = rotation.get(m)
+            if r is None:
+                r = rotation[m] = rotation_key(day, m)
+            return (-round(scores[m]), -contributions.get(m, 0), r)
+
+        top = round(max(scores.values()))
+        best = [m for m, v in scores.items() if round(v) == top]
+        if len(best) >= needed:  # the usual case: the page lies within the best bucket
+            return heapq.nsmallest(needed, best, key=key)
+        return heapq.nsmallest(needed, scores, key=key)
+
+    def _hit(
+        self,
+        member_id: int,
+        score: float,
+        candidates: Sequence[Candidate],
+        query: str,
+        taxonomy: Taxonomy,
+        language: str,
+    ) -> Hit:
+        expert = self.experts[member_id]
+        why = [
+            _domain_reason(cand, taxonomy, language)
+            for cand in candidates
+            if cand.slug in expert.domains
+        ]
+        words = self._matched_tokens(query, expert)
+        if words:
+            why.append("profile mentions " + ", ".join(f"“{w}”" for w in words))
+        if not why:
+            why.append("matches the filters")
+        return Hit(
+            expert, round(score, 1), tuple(dict.fromkeys(why)), self.contributions.get(member_id, 0)
+        )
+
+    def _query_words(self, query: str) -> dict[str, list[tuple[str, float]]]:
+        """Each content word of the query -> profile words it fuzzily matches, best first."""
+        words = dict.fromkeys(w for w in content_words(normalise(query)).split() if len(w) >= 3)
+        if not words or not self.vocabulary:
+            return {}
+        return {
+            word: [
+                (token, float(sim))
+                for token, sim, _ in process.extract(
+                    word, self.vocabulary, scorer=fuzz.ratio, limit=8, score_cutoff=TEXT_MATCH
+                )
+            ]
+            for word in words
+        }
+
+    def _matched_tokens(self, query: str, expert: Expert) -> list[str]:
+        return sorted(
+            {
+                t
+                for hits in self._query_words(query).values()
+                for t, _ in hits
+                if t in expert.text_tokens
+            }
+        )
+
+    def _text_scores(self, query: str) -> dict[int, float]:
+        """Fuzzy word matches in bios and organisations, weighted by how rare each word is.
+
+        Words most experts share ("works", "city") are ignored unless nothing else was typed.
+        """
+        matched = self._query_words(query)
+        if not matched:
+            return {}
+        total = max(1, len(self.experts))
+        weight = {
+            word: math.log(
+                1 + total / max(1, max((len(self.by_token[t]) for t, _ in hits), default=total))
             )
-            for token, similarity, _ in found:
-                for member_id in self.by_token.get(token, ()):
-                    best = per_member[member_id].get(word)
-                    if best is None or similarity > best[0]:
-                        per_member[member_id][word] = (similarity, token)
-        out = []
-        for member_id, found_words in per_member.items():
-            # Every word counts: an expert matching 3 of 3 words beats one matching 1 of 3.
-            score = sum(sim for sim, _ in found_words.values()) / len(set(words)) * 0.9
-            if score >= TEXT_MATCH * 0.9 or len(found_words) >= 2:
-                out.append((member_id, score, sorted({tok for _, tok in found_words.values()})))
-        return out
+            for word, hits in matched.items()
+        }
+        informative = [w for w in matched if weight[w] > COMMON_WORD_WEIGHT] or list(matched)
+        denominator = sum(weight[w] for w in informative)
+        accumulated: dict[int, float] = {}
+        for word in informative:
+            best: dict[int, float] = {}
+            for token, similarity in matched[word]:  # best similarity first
+                posting = self.by_token.get(token)
+                if posting:
+                    merged = dict.fromkeys(posting, similarity)
+                    merged.update(best)
+                    best = merged
+            factor = 0.9 * weight[word] / denominator
+            if not accumulated:
+                accumulated = {m: v * factor for m, v in best.items()}
+            else:
+                for m, v in best.items():
+                    accumulated[m] = accumulated.get(m, 0.0) + v * factor
+        threshold = TEXT_MATCH * 0.9
+        return {m: v for m, v in accumulated.items() if v >= threshold}
 
 
-def rotation_key(today: date, member_id: int) -> str:
-    """A per-day shuffle of equally ranked experts: fair, and the same all day for everyone."""
-    return hashlib.sha256(f"{today.isoformat()}:{member_id}".encode()).hexdigest()
+def _domain_reason(cand: Candidate, taxonomy: Taxonomy, language: str) -> str:
+    label = taxonomy.label(cand.slug, language)
+    reason = f"works on {label}"
+    if normalise(cand.term) != normalise(label):
+        reason += f" (matched “{cand.term}”)"
+    return reason
+
+
+def rotation_key(day: int, member_id: int) -> int:
+    """A per-day shuffle of equally ranked experts: fair, and the same all day for everyone.
+
+    splitmix64 of (day, member): cheap enough to compute for 100k experts per query, and
+    stable across processes (unlike Python's salted `hash`).
+    """
+    z = (day * 0x9E3779B97F4A7C15 + member_id * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
 
 
 class Directory:

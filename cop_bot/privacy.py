@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cop_bot.storage import repos
-from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
+from cop_bot.storage.models import (
+    Member,
+    Practice,
+    PracticeEndorsement,
+    PracticeRevision,
+    Question,
+    QuestionRecipient,
+    RoleGrant,
+)
 
 ExportSection = Callable[[Session, Member], tuple[str, Any]]
 
@@ -73,7 +81,50 @@ def _questions(session: Session, member: Member) -> tuple[str, Any]:
     }
 
 
-EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions]
+def _practices(session: Session, member: Member) -> tuple[str, Any]:
+    """Practices they shared, endorsements they gave, edits and reviews they made. On erasure
+    their practices stay in the repertoire without an author ("a former member"), their
+    endorsements still count but no longer say who gave them, and the history forgets them."""
+    authored = session.exec(
+        select(Practice).where(Practice.author_id == member.id).order_by(col(Practice.id))
+    ).all()
+    endorsed = session.exec(
+        select(PracticeEndorsement, Practice.title)
+        .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
+        .where(PracticeEndorsement.member_id == member.id)
+        .order_by(col(PracticeEndorsement.practice_id))
+    ).all()
+    edits = session.exec(
+        select(PracticeRevision)
+        .where(PracticeRevision.editor_id == member.id)
+        .order_by(col(PracticeRevision.id))
+    ).all()
+    return "practices", {
+        "authored": [
+            {
+                "id": p.id,
+                "status": p.status,
+                "title": p.title,
+                "summary": p.summary,
+                "kind": p.kind,
+                "domains": list(p.domains),
+                "contact": p.contact,
+                "created_at": p.created_at,
+                "updated_at": p.updated_at,
+            }
+            for p in authored
+        ],
+        "endorsed": [
+            {"practice_id": e.practice_id, "title": title, "endorsed_at": e.created_at}
+            for e, title in endorsed
+        ],
+        "edits": [
+            {"practice_id": r.practice_id, "at": r.at, "fields": sorted(r.changes)} for r in edits
+        ],
+    }
+
+
+EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions, _practices]
 
 
 def export_member(session: Session, member: Member) -> dict[str, Any]:
@@ -82,7 +133,8 @@ def export_member(session: Session, member: Member) -> dict[str, Any]:
 
 def erase_member(session: Session, member: Member) -> None:
     """Delete the member; foreign keys cascade (domains, roles, questions, notifications) or set
-    NULL (answers they marked, endorsements they gave), and the search cache is told."""
+    NULL (answers they marked, endorsements they gave, practices they shared or reviewed, their
+    edits in a practice's history), and the search cache is told."""
     assert member.id is not None
     community_id = member.community_id
     session.delete(member)

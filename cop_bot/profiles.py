@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from cop_bot.args import parse_int
 from cop_bot.taxonomy import Taxonomy, normalise
 
 ORGANISATION_TYPES = ("ngo", "public", "international", "academia", "private", "other")
@@ -184,10 +185,12 @@ def parse_organisation_type(value: str) -> str:
 
 
 def parse_capacity(value: str) -> int:
-    text = value.strip()
-    if not text.isdigit() or not 0 <= int(text) <= 100:
-        raise ValueError(f"{text!r} is not a number of questions a month between 0 and 100.")
-    return int(text)
+    number = parse_int(value, 0, 100)
+    if number is None:
+        raise ValueError(
+            f"{value.strip()!r} is not a number of questions a month between 0 and 100."
+        )
+    return number
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ class Router:
                 )
                 return spec.handler(ctx, args)
         except UsageError as exc:
-            return error_reply(exc, spec=spec, code="usage")
+            return error_reply(exc, spec=spec, code="usage", text=invocation.text)
         except PermissionDenied as exc:
             return error_reply(exc, code="permission")
         except CommandError as exc:
@@ -324,23 +324,33 @@ class Router:
         )
 
 
+def usage_for(spec: CommandSpec, text: str) -> tuple[list[str], str | None]:
+    """The syntax lines and example of the sub-command the member was trying to use."""
+    first = text.split()[0].lower() if text.split() else ""
+    lines = [s for s in spec.syntax if first and s.split()[:1] == [first]] or list(spec.syntax)
+    examples = [e for e in spec.examples if first and e.split()[1:2] == [first]]
+    example = examples[0] if examples else (spec.examples[0] if spec.examples else None)
+    return [f"/{spec.name} {line}".rstrip() for line in lines] or [f"/{spec.name}"], example
+
+
 def error_reply(
     exc: CommandError,
     *,
     spec: CommandSpec | None = None,
     code: str,
     visibility: Visibility = "ephemeral",
+    text: str = "",
 ) -> Reply:
     blocks: list[Text | Context] = [Text.of(exc.message)]
     if exc.hint:
         blocks.append(Context(spans(exc.hint)))
-    if spec is not None:
-        blocks.append(Context(spans("Usage: ", Code(spec.usage()))))
-        if spec.examples:
-            blocks.append(Context(spans("Example: ", Code(spec.examples[0]))))
     data: dict[str, object] = {"code": code, "message": exc.message}
     if spec is not None:
-        data["usage"] = spec.usage()
+        usage, example = usage_for(spec, text)
+        blocks.extend(Context(spans("Usage: ", Code(line))) for line in usage)
+        if example:
+            blocks.append(Context(spans("Example: ", Code(example))))
+        data["usage"] = usage[0]
     return Reply(
         blocks=tuple(blocks),
         visibility=visibility,

@@ -27,7 +27,7 @@ GOOD_MATCH = 82.0
 SUGGESTION = 60.0
 _MIN_FUZZY_LEN = 4  # shorter terms must match exactly: "hr" is not "health"
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     [
         "a",
         "an",
@@ -113,16 +113,23 @@ _UK_US = {
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+_OUR = re.compile(r"(?<=[a-z]{2})our")
+
+
+@lru_cache(maxsize=200_000)
 def _fold_token(token: str) -> str:
     if not token.isascii():
         return token
     token = _UK_US.get(token, token)
-    token = re.sub(r"isation", "ization", token)
-    token = re.sub(r"(?<=[a-z]{2})our", "or", token)  # labour, neighbourhood, behaviour
+    token = token.replace("isation", "ization")
+    token = _OUR.sub("or", token)  # labour, neighbourhood, behaviour
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
     if len(token) > 4 and token.endswith(("ches", "shes", "sses", "xes")):
@@ -134,13 +141,12 @@ def _fold_token(token: str) -> str:
 
 def normalise(text: str) -> str:
     """Fold text so that spelling variants compare equal: case, accents, hyphens, UK/US, plurals."""
-    folded = _strip_accents(text.casefold())
-    folded = re.sub(r"[\W_]+", " ", folded)
+    folded = _NON_WORD.sub(" ", _strip_accents(text.casefold()))
     return " ".join(_fold_token(t) for t in folded.split())
 
 
 def content_words(normalised: str) -> str:
-    return " ".join(t for t in normalised.split() if t not in _STOPWORDS)
+    return " ".join(t for t in normalised.split() if t not in STOPWORDS)
 
 
 @dataclass(frozen=True)
@@ -291,7 +297,12 @@ class Taxonomy:
                     term = self._terms[index]
                     if len(term.norm) >= _MIN_FUZZY_LEN:
                         offer(term, 0.92 * float(score))
-        ranked = sorted(best.values(), key=lambda c: (-c.score, c.slug))
+        # Ties: a domain's own name beats a synonym ("labour" -> labour-market, not the
+        # "forced labour" synonym of human-trafficking), then the term closest in length.
+        ranked = sorted(
+            best.values(),
+            key=lambda c: (-c.score, c.via == "synonym", abs(len(c.term) - len(query)), c.slug),
+        )
         return MatchResult(query, tuple(ranked[:limit]))
 
 

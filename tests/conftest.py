@@ -20,8 +20,7 @@ from cop_bot.app import App, build_app
 from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
 from cop_bot.model import Reply
-from cop_bot.platforms.console import ConsoleChat
-from cop_bot.render.text import render
+from cop_bot.platforms.console import ConsoleChat, render_for_console
 from cop_bot.storage.db import make_engine, upgrade
 
 PG_URL = os.environ.get(
@@ -130,7 +129,7 @@ class Bot:
 
     def send(self, line: str, *, as_: str | None = None, channel: str | None = None) -> str:
         result = self.reply(line, as_=as_, channel=channel)
-        return render(result)
+        return render_for_console(result)
 
     def reply(self, line: str, *, as_: str | None = None, channel: str | None = None) -> Reply:
         chat = self.chat

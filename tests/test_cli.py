@@ -254,3 +254,62 @@ def test_demo_console_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Health (health)" in result.stdout
     assert "Facilitators:" in result.stdout
+
+
+GOOD_CSV = """name,handle,organisation,country,languages,domains,bio,expert
+Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour market;legal aid,Work permits,yes
+Luca Bianchi,luca,Example Turin,Italy,it;English,employment,,no
+"""
+
+
+def test_members_import_and_export_round_trip(
+    cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cwd / "members.csv").write_text(GOOD_CSV, encoding="utf-8")
+    assert run("members", "import", "members.csv") == 0
+    assert "Imported 2 new and updated 0" in capsys.readouterr().out
+    assert run("query", "--json", "/find-expert work permits") == 0
+    experts = json.loads(capsys.readouterr().out)["data"]["experts"]
+    assert [e["handle"] for e in experts] == ["amina.haddad"]
+    assert run("members", "export", "out.csv") == 0
+    exported = (cwd / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0] == "name,handle,organisation,country,languages,domains,bio,expert"
+    assert (
+        "Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour-market;legal-aid,Work permits,yes"
+        in exported
+    )
+    assert run("members", "import", "out.csv") == 0  # re-import updates by handle
+    assert "Imported 0 new and updated 3" in capsys.readouterr().out.splitlines()[-1]  # + the asker
+
+
+def test_members_import_is_all_or_nothing(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = GOOD_CSV + "Bad Row,bad row,,Atlantis,klingon,flibbertigibbet,,maybe\n,,,,,,,\n"
+    (cwd / "bad.csv").write_text(bad, encoding="utf-8")
+    assert run("members", "import", "bad.csv") == 2
+    err = capsys.readouterr().err
+    assert (
+        "row 4:" in err
+        and "Atlantis" in err
+        and "klingon" in err
+        and "flibbertigibbet" in err
+        and "maybe" in err
+    )
+    assert "row 5: handle is missing" in err
+    assert "Nothing imported" in err
+    assert run("query", "--json", "/profile amina.haddad") == 0
+    assert json.loads(capsys.readouterr().out)["data"]["error"]["code"] == "command"
+    assert run("members", "import", "bad.csv", "--skip-invalid") == 0
+    assert "Imported 2 new" in capsys.readouterr().out
+    (cwd / "wrong.csv").write_text("who,what\nx,y\n", encoding="utf-8")
+    assert run("members", "import", "wrong.csv") == 2
+    assert "missing" in capsys.readouterr().err
+    assert run("members", "import", "nope.csv") == 2
+
+
+def test_usage_errors_show_the_sub_command_that_was_meant(
+    cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("query", "--user", "x", "/role grant zed") == 0
+    out = capsys.readouterr().out
+    assert "Usage: /role grant HANDLE ROLE" in out and "Usage: /role [list]" not in out
+    assert "Example: /role grant @amina facilitator" in out

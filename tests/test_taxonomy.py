@@ -166,3 +166,7 @@ def test_bad_taxonomy_files_are_explained() -> None:
         )
     with pytest.raises(ConfigError, match="lowercase"):
         parse_taxonomy({"domains": [{"slug": "Bad Slug", "labels": {"en": "A"}}]})
+
+
+def test_a_domain_name_beats_a_synonym_at_equal_score(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    assert taxonomy.match("labour").candidates[0].slug == "labour-market"

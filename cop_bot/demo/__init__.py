@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from cop_bot import practices as P
 from cop_bot.clock import Clock
 from cop_bot.model import Role
 from cop_bot.platforms import console
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Member
+from cop_bot.storage.models import Member, PracticeEndorsement
 from cop_bot.taxonomy import Taxonomy
 
 ORGANISATION_TYPES = frozenset({"ngo", "public", "international", "academia", "private", "other"})
@@ -27,6 +30,7 @@ class DemoSummary:
     members: int
     experts: int
     countries: int
+    practices: int = 0
 
 
 def demo_data() -> dict[str, Any]:
@@ -88,9 +92,57 @@ def load_demo(
             countries.add(entry["country"])
         you = repos.ensure_member(session, community.id, admin_handle, now=now)
         repos.grant_role(session, you, Role.ADMIN, granted_by="demo", now=now)
+        practices = load_demo_practices(session, community.id, taxonomy, now)
         return DemoSummary(
             community=community.name,
             members=len(data["members"]),
             experts=experts,
             countries=len(countries),
+            practices=practices,
         )
+
+
+def demo_practices() -> list[dict[str, Any]]:
+    text = resources.files("cop_bot.demo").joinpath("practices.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict) and isinstance(data.get("practices"), list)
+    return list(data["practices"])
+
+
+def load_demo_practices(
+    session: Session, community_id: int, taxonomy: Taxonomy, now: datetime
+) -> int:
+    """The sample repertoire, checked by the same rules as `/share-practice`."""
+    count = 0
+    for entry in demo_practices():
+        pairs = [
+            (key, ", ".join(value) if isinstance(value, list) else str(value))
+            for key, value in entry.items()
+            if key not in {"author", "status", "age_days", "endorsed_by"}
+        ]
+        parsed, _ = P.read_fields(taxonomy, pairs, creating=True)
+        if parsed.problems:
+            raise ValueError(f"demo practice {entry['title']!r}: {parsed.problems}")
+        author = repos.find_member(session, community_id, entry["author"])
+        if author is None:
+            raise ValueError(f"demo practice {entry['title']!r}: no member {entry['author']}")
+        when = now - timedelta(days=int(entry.get("age_days", 0)))
+        practice = P.create(
+            session,
+            community_id,
+            parsed.values,
+            author=author,
+            status=entry.get("status", P.APPROVED),
+            now=when,
+            approver=author,
+        )
+        for handle in entry.get("endorsed_by") or ():
+            endorser = repos.find_member(session, community_id, handle)
+            if endorser is None or endorser.id == author.id:
+                raise ValueError(f"demo practice {entry['title']!r}: bad endorser {handle}")
+            session.add(
+                PracticeEndorsement(practice_id=practice.id, member_id=endorser.id, created_at=now)
+            )
+        count += 1
+    session.flush()
+    return count

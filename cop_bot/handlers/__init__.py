@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cop_bot.handlers import admin, domains, experts, help, profile, questions
+from cop_bot.handlers import admin, domains, experts, help, practices, profile, questions
 from cop_bot.router import Registry
 
-MODULES = (help, domains, admin, profile, experts, questions)
+MODULES = (help, domains, admin, profile, experts, questions, practices)
 
 
 def build_registry() -> Registry:

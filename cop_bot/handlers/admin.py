@@ -14,6 +14,10 @@ from cop_bot.storage.models import Member
 ROLE_HELP = "facilitator (schedules sessions), curator (reviews practices) or admin"
 
 
+def article(role: Role) -> str:
+    return ("an " if role.value[0] in "aeiou" else "a ") + role.value
+
+
 def parse_role(text: str) -> Role:
     word = text.strip().lower().rstrip("s")
     for role in Role:
@@ -46,9 +50,11 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
             ctx.session, member, role, granted_by=ctx.member.handle, now=ctx.now
         )
         text = (
-            spans(Mention(member.handle, member.display_name), f" is now a {role.value}.")
+            spans(Mention(member.handle, member.display_name), f" is now {article(role)}.")
             if added
-            else spans(Mention(member.handle, member.display_name), f" was already a {role.value}.")
+            else spans(
+                Mention(member.handle, member.display_name), f" was already {article(role)}."
+            )
         )
     else:
         found = repos.find_member(ctx.session, ctx.community_id, handle)
@@ -60,9 +66,9 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
         removed = repos.revoke_role(ctx.session, member, role)
         if not removed:
             raise CommandError(
-                f"@{member.handle} is not a {role.value}, so there is nothing to revoke."
+                f"@{member.handle} is not {article(role)}, so there is nothing to revoke."
             )
-        text = spans(Mention(member.handle, member.display_name), f" is no longer a {role.value}.")
+        text = spans(Mention(member.handle, member.display_name), f" is no longer {article(role)}.")
     return reply(
         Text(text),
         data={"member": member.handle, "role": role.value, "action": action},
@@ -110,7 +116,10 @@ SETTING_KEYS = {
     "timezone": "IANA time zone, e.g. Europe/Brussels",
     "language": "two-letter language code, e.g. fr",
     "name": "the community's name",
+    "review": "on or off: whether new practices wait for a curator's approval",
 }
+_ON = {"on", "yes", "true", "1", "enabled"}
+_OFF = {"off", "no", "false", "0", "disabled"}
 
 
 @command(
@@ -147,6 +156,11 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 if not 0 < len(value) <= 200:
                     problems.append("The name must be 1 to 200 characters.")
                 community.name = value
+            elif key == "review":
+                if value.lower() in _ON | _OFF:
+                    community.review_enabled = value.lower() in _ON
+                else:
+                    problems.append(f"review is on or off, not {value[:40]!r}.")
             else:
                 problems.append(
                     f"There is no setting {key!r}; the settings are {', '.join(SETTING_KEYS)}."
@@ -161,6 +175,7 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 ("Name", spans(community.name)),
                 ("Time zone", spans(community.timezone)),
                 ("Language", spans(community.language)),
+                ("Review of new practices", spans("on" if community.review_enabled else "off")),
             )
         ),
         data={
@@ -168,6 +183,7 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 "name": community.name,
                 "timezone": community.timezone,
                 "language": community.language,
+                "review": community.review_enabled,
             }
         },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cop_bot.args import Args
+from cop_bot.args import Args, parse_int
 from cop_bot.directory import Directory, Filters, Hit
 from cop_bot.errors import UsageError
 from cop_bot.model import (
@@ -32,9 +32,10 @@ PAGE_SIZE = 5
 def parse_page(value: str | None) -> int:
     if value is None:
         return 1
-    if not value.isdigit() or int(value) < 1 or int(value) > 10_000:
+    page = parse_int(value, 1, 10_000)
+    if page is None:
         raise UsageError(f"page:{value} is not a page number; pages start at page:1.")
-    return int(value)
+    return page
 
 
 def parse_filters(args: Args) -> Filters:
@@ -61,7 +62,7 @@ def parse_filters(args: Args) -> Filters:
     examples=(
         "/find-expert labour-market",
         "/find-expert employment country:IT lang:fr",
-        "/find-expert mental health for refugees page:2",
+        "/find-expert mental health for refugees",
     ),
     details=(
         "QUERY can be a domain, its name in another language, a synonym or any words from "
@@ -78,17 +79,17 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
     match = ctx.taxonomy.match(query) if query else None
     candidates = match.matches if match else ()
     index = ctx.service(Directory).index(ctx.session, ctx.community, ctx.now)
-    hits = index.search(
+    total, shown = index.search(
         query,
         candidates,
         filters,
         taxonomy=ctx.taxonomy,
         today=ctx.now.date(),
         language=ctx.language,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
     )
-    total = len(hits)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    shown = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     data = {
         "matched_domains": [c.slug for c in candidates],
         "experts": [_json(h) for h in shown],
@@ -96,7 +97,7 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         "page": page,
     }
     described = _describe(query, filters)
-    if not hits:
+    if not total:
         return _nothing(ctx, query, described, candidates, match.suggestions if match else (), data)
     if not shown:
         raise UsageError(f"There are only {pages} page(s) of results for {described}.")

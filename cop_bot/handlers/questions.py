@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from cop_bot.args import Args
+from cop_bot.args import Args, parse_id
 from cop_bot.directory import Directory, Filters, rotation_key
 from cop_bot.errors import CommandError, UsageError
 from cop_bot.handlers.profile import DEFAULT_MONTHLY_ASKS
@@ -33,6 +33,7 @@ from cop_bot.model import (
     spans,
 )
 from cop_bot.router import Ctx, command
+from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient
 
 MAX_RECIPIENTS = 3
@@ -65,13 +66,14 @@ def ask(ctx: Ctx, args: Args) -> Reply:
     match = ctx.taxonomy.match(topic)
     slugs = [c.slug for c in match.matches]
     index = ctx.service(Directory).index(ctx.session, ctx.community, ctx.now)
-    hits = index.search(
+    _total, hits = index.search(
         topic,
         match.matches,
         Filters(),
         taxonomy=ctx.taxonomy,
         today=ctx.now.date(),
         language=ctx.language,
+        limit=50,
     )
     assert ctx.member.id is not None
     row = Question(
@@ -190,7 +192,7 @@ def _choose_recipients(ctx: Ctx, matching: list[int]) -> list[Member]:
         key=lambda m: (
             _aware(last.get(m.id or 0)) or never,
             rank[m.id or 0],
-            rotation_key(today, m.id or 0),
+            rotation_key(today.toordinal(), m.id or 0),
         )
     )
     return available[:MAX_RECIPIENTS]
@@ -210,9 +212,11 @@ def _aware(value: datetime | None) -> datetime | None:
 )
 def answered(ctx: Ctx, args: Args) -> Reply:
     question = _question(ctx, args.word(0))
-    allowed = question.asker_id == ctx.member.id or ctx.member.is_expert or ctx.has(Role.CURATOR)
-    if not allowed:
-        raise CommandError("Only the asker, an expert or a curator can mark a question answered.")
+    if not _may_close(ctx, question):
+        raise CommandError(
+            "Only the asker, the experts it went to, experts in its domains or a curator can "
+            "mark this question answered."
+        )
     if question.status == "answered":
         raise CommandError(f"Question #{question.id} is already marked answered.")
     question.status = "answered"
@@ -239,11 +243,20 @@ def answered(ctx: Ctx, args: Args) -> Reply:
     )
 
 
+def _may_close(ctx: Ctx, question: Question) -> bool:
+    if question.asker_id == ctx.member.id or ctx.has(Role.CURATOR):
+        return True
+    if not ctx.member.is_expert:
+        return False
+    notified = ctx.session.get(QuestionRecipient, (question.id, ctx.member.id))
+    assert ctx.member.id is not None
+    mine = set(repos.member_domains(ctx.session, ctx.member.id))
+    return notified is not None or bool(mine & set(question.domains))
+
+
 def _question(ctx: Ctx, word: str | None) -> Question:
-    if word is None or not word.lstrip("#").isdigit():
-        raise UsageError("Give the question's number, e.g. /answered 12.")
-    qid = int(word.lstrip("#"))
-    question = ctx.session.get(Question, qid) if qid < 2**31 else None
+    qid = parse_id(word, "question", "/answered 12")
+    question = ctx.session.get(Question, qid)
     if question is None or question.community_id != ctx.community_id:
         raise CommandError(
             f"There is no question #{qid}.", hint="See /questions for the open ones."

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from cop_bot.storage.types import UTCDateTime
@@ -58,6 +58,14 @@ class Community(SQLModel, table=True):
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     """Bumped by every change to who is listed as an expert, so search caches know to refresh."""
+    review_enabled: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
+    """New practices wait for a curator unless an admin turns review off (`/settings review: off`)."""
+    practice_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    """Bumped by every change to a practice or its endorsements, so search caches know to refresh."""
 
 
 class Member(SQLModel, table=True):
@@ -139,3 +147,113 @@ class QuestionRecipient(SQLModel, table=True):
         )
     )
     notified_at: datetime = _utc(nullable=False)
+
+
+# ---- the shared repertoire (practices) ---------------------------------------------------------
+
+
+def _member_ref(*, index: bool = True) -> Any:
+    """A member who may be erased: the row stays and forgets who they were."""
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=index
+        ),
+    )
+
+
+def _practice_fk(**kw: Any) -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("practice.id", ondelete="CASCADE"), nullable=False, **kw
+        )
+    )
+
+
+class Practice(SQLModel, table=True):
+    """A good practice, resource or toolkit in the community's shared repertoire.
+
+    `status` is pending, approved, rejected or needs-confirmation (the author was warned that
+    the text may hold personal data). Only approved practices are searchable. `search_version`
+    is the community's `practice_version` at the practice's last change, so a search index can
+    reload just what changed since it last looked.
+    """
+
+    __table_args__ = (
+        Index("ix_practice_community_id_status", "community_id", "status"),
+        Index("ix_practice_community_id_search_version", "community_id", "search_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    author_id: int | None = _member_ref()
+    status: str = Field(default="pending", max_length=24)
+    kind: str = Field(default="practice", max_length=16)
+    title: str = Field(max_length=200)
+    summary: str = Field(max_length=2000)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    country: str | None = Field(default=None, max_length=2)
+    city: str | None = Field(default=None, max_length=120)
+    organisation: str | None = Field(default=None, max_length=200)
+    link: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=8)
+    target_group: str | None = Field(default=None, max_length=300)
+    standard: str | None = Field(default=None, max_length=2000)
+    key_factors: str | None = Field(default=None, max_length=2000)
+    rationale: str | None = Field(default=None, max_length=2000)
+    guide_questions: str | None = Field(default=None, max_length=2000)
+    examples: str | None = Field(default=None, max_length=2000)
+    results: str | None = Field(default=None, max_length=2000)
+    contact: str | None = Field(default=None, max_length=300)
+    licence: str | None = Field(default=None, max_length=100)
+    channel_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    approved_at: datetime | None = _utc(nullable=True)
+    approved_by_id: int | None = _member_ref()
+    review_by: datetime | None = _utc(nullable=True)
+    rejected_reason: str | None = Field(default=None, max_length=500)
+    search_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+
+
+class PracticeDomain(SQLModel, table=True):
+    """The practice's domains as rows, for counting and filtering (mirrors `Practice.domains`)."""
+
+    __tablename__ = "practice_domain"
+
+    practice_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    )
+    domain: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class PracticeEndorsement(SQLModel, table=True):
+    """One per member and practice; erasing the member keeps the row (and the count) anonymous."""
+
+    __tablename__ = "practice_endorsement"
+    __table_args__ = (UniqueConstraint("practice_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = _practice_fk()
+    member_id: int | None = _member_ref()
+    created_at: datetime = _utc(nullable=False)
+
+
+class PracticeRevision(SQLModel, table=True):
+    """The history of a practice: who changed what, when (`changes` is {field: [old, new]}).
+
+    `editor_id` is NULL once the editor is erased ("a former member"); `editor_label` names an
+    editor that is not a member, such as an import.
+    """
+
+    __tablename__ = "practice_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = _practice_fk(index=True)
+    editor_id: int | None = _member_ref()
+    editor_label: str | None = Field(default=None, max_length=40)
+    at: datetime = _utc(nullable=False)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

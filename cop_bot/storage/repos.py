@@ -11,7 +11,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.model import Actor, Conversation, Role
-from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
+from cop_bot.storage.models import (
+    Community,
+    Member,
+    MemberDomain,
+    Practice,
+    PracticeDomain,
+    PracticeEndorsement,
+    RoleGrant,
+)
 
 
 def get_or_create_community(
@@ -163,16 +171,44 @@ def member_counts_by_domain(session: Session, community_id: int) -> Counter[str]
 
 
 def practice_counts_by_domain(session: Session, community_id: int) -> Counter[str]:
-    """Practices arrive with the shared-repertoire feature; until then every count is zero."""
-    return Counter()
+    """Approved practices per domain."""
+    rows = session.exec(
+        select(PracticeDomain.domain, func.count())
+        .join(Practice, col(Practice.id) == col(PracticeDomain.practice_id))
+        .where(Practice.community_id == community_id, Practice.status == "approved")
+        .group_by(PracticeDomain.domain)
+    ).all()
+    return Counter(dict(rows))
 
 
 def contribution_counts(session: Session, community_id: int) -> Counter[int]:
     """member id -> practices shared + endorsements received + sessions hosted.
 
     Each feature adds its own count here as it arrives; used to rank equally good experts.
+    Practices count once approved; endorsements count on approved practices only.
     """
-    return Counter()
+    counts: Counter[int] = Counter()
+    approved = (
+        Practice.community_id == community_id,
+        Practice.status == "approved",
+        col(Practice.author_id).is_not(None),
+    )
+    shared = session.exec(
+        select(col(Practice.author_id), func.count())
+        .where(*approved)
+        .group_by(col(Practice.author_id))
+    ).all()
+    received = session.exec(
+        select(col(Practice.author_id), func.count())
+        .join(PracticeEndorsement, col(PracticeEndorsement.practice_id) == col(Practice.id))
+        .where(*approved)
+        .group_by(col(Practice.author_id))
+    ).all()
+    for rows in (shared, received):
+        for member_id, n in rows:
+            if member_id is not None:
+                counts[member_id] += int(n)
+    return counts
 
 
 def bump_directory(session: Session, community_id: int) -> None:
