@@ -541,16 +541,23 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _start(settings: Settings) -> int:
     platform, why = settings.chosen_platform()
     print(f"cop-bot {__version__}: using the {platform} platform ({why}).", file=sys.stderr)
-    if platform != "console":
+    from cop_bot.platforms import console
+
+    if platform == "console":
+        app = build_app(settings)
+        chat = console.ConsoleChat(app.router)
+        chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+        return EXIT_OK
+    try:
+        if platform == "slack":
+            from cop_bot.platforms.slack import run as run_platform
+        else:
+            from cop_bot.platforms.matrix import run as run_platform
+    except ImportError:
         print(
             f"cop-bot: the {platform} adapter is not part of this version yet; unset its "
             "settings to use the console.",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from cop_bot.platforms import console
-
-    app = build_app(settings)
-    chat = console.ConsoleChat(app.router)
-    chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
-    return EXIT_OK
+    return run_platform(build_app(settings))
