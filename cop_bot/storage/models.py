@@ -257,3 +257,62 @@ class PracticeRevision(SQLModel, table=True):
     editor_label: str | None = Field(default=None, max_length=40)
     at: datetime = _utc(nullable=False)
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# ---- weekly digests --------------------------------------------------------------------------
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's digest (or, with `member_id`, a member's personal digest by direct message).
+
+    The schedule is local: `weekday` (0 = Monday) and `minute_of_day` in `timezone`, so a
+    Monday 09:00 Rome digest stays at 09:00 Rome time across daylight-saving changes.
+    """
+
+    __tablename__ = "digest_subscription"
+    __table_args__ = (UniqueConstraint("community_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    channel_id: str = Field(max_length=255)
+    member_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    enabled: bool = Field(default=True)
+    weekday: int = Field(default=0)
+    minute_of_day: int = Field(default=540)
+    timezone: str = Field(default="UTC", max_length=64)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    skip_empty: bool = Field(default=True)
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest for one subscription and period. The unique key is what makes posting
+    exactly-once: a run is claimed by inserting this row before anything is sent."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("digest_subscription.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    period_start: datetime = _utc(nullable=False)
+    period_end: datetime = _utc(nullable=False)
+    status: str = Field(default="sending", max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    claimed_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc(nullable=True)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
