@@ -8,7 +8,9 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from cop_bot import __version__
 from cop_bot.app import App, build_app
@@ -16,6 +18,7 @@ from cop_bot.config import DESCRIPTIONS, Settings, load_settings
 from cop_bot.errors import ConfigError, UsageError
 from cop_bot.model import Actor, Conversation, Invocation, Role, Status
 from cop_bot.render.text import render
+from cop_bot.router import Router
 
 log = logging.getLogger("cop_bot.cli")
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -30,6 +33,17 @@ def _db_parent() -> argparse.ArgumentParser:
         help="database URL (default: $COP_BOT_DATABASE_URL or sqlite:///cop_bot.db)",
     )
     return parent
+
+
+def _instant(text: str) -> datetime:
+    """An ISO-8601 date-time for --as-of; without an offset it is read as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date-time such as 2027-01-11T09:00"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +174,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="which community (default: console:local)",
     )
 
+    digest = sub.add_parser(
+        "digest",
+        help="preview digests or post the ones that are due",
+        description="Weekly digests: preview one channel's, or post every digest that is due.",
+    )
+    dsub = digest.add_subparsers(dest="digest_cmd", metavar="ACTION", required=True)
+    dp = dsub.add_parser(
+        "preview",
+        parents=[db],
+        help="print a channel's digest as it would be posted",
+        description="Print a channel's digest as it would be posted.",
+    )
+    dp.add_argument("--channel", required=True, metavar="ID")
+    dp.add_argument(
+        "--as-of",
+        metavar="ISO-DATETIME",
+        type=_instant,
+        help="pretend it is this time (UTC if no offset)",
+    )
+    dp.add_argument("--format", choices=["text", "json", "slack", "matrix"], default="text")
+    dp.add_argument("--community", metavar="PLATFORM:ID")
+    dr = dsub.add_parser(
+        "run-due",
+        parents=[db],
+        help="post every digest that is due",
+        description="Post every digest that is due, through the configured platform, exactly once.",
+    )
+    dr.add_argument(
+        "--as-of",
+        metavar="ISO-DATETIME",
+        type=_instant,
+        help="pretend it is this time (UTC if no offset)",
+    )
+
     rl = rsub.add_parser(
         "list", parents=[db], help="list role holders", description="List role holders."
     )
@@ -263,6 +311,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _start(settings)
     if args.cmd == "members":
         return _members(args, settings)
+    if args.cmd == "digest":
+        return _digest(args, settings)
     if args.cmd == "practices":
         return _practices(args, settings)
     raise AssertionError(args.cmd)
@@ -508,6 +558,56 @@ def _practices(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.clock import FixedClock
+    from cop_bot.digests.jobs import run_due
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    if args.digest_cmd == "run-due":
+        from cop_bot.platforms import outbox_for
+
+        report = run_due(app.engine, outbox_for(app), app.taxonomy, now)
+        print(
+            f"Digests: {len(report.sent)} sent, {len(report.skipped_empty)} empty (skipped), "
+            f"{len(report.missed)} missed, {len(report.failed)} failed."
+        )
+        for channel, period, error in report.failed:
+            print(f"failed: {channel} ({period}): {error}", file=sys.stderr)
+        return EXIT_OK
+    platform, external = _resolve_community(app, args.community)
+    router = Router(app.engine, app.router.registry, settings, app.taxonomy, FixedClock(now))
+    result = router.dispatch(
+        Invocation(
+            name="digest",
+            text="preview",
+            actor=Actor(handle="cop-bot-cli"),
+            conversation=Conversation(
+                platform=platform, community_id=external, channel_id=args.channel
+            ),
+        )
+    )
+    if result.status is Status.INTERNAL_ERROR:
+        print(
+            "cop-bot: internal error while building the digest; details in the log.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    if args.format == "json":
+        print(json.dumps(result.data, ensure_ascii=False))
+    elif args.format == "slack":
+        from cop_bot.render.slack import render_message
+
+        print(json.dumps(render_message(result), ensure_ascii=False))
+    elif args.format == "matrix":
+        from cop_bot.render.matrix import render as render_matrix
+
+        print(json.dumps(render_matrix(result), ensure_ascii=False))
+    else:
+        print(render(result))
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
@@ -548,16 +648,7 @@ def _start(settings: Settings) -> int:
         chat = console.ConsoleChat(app.router)
         chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
         return EXIT_OK
-    try:
-        if platform == "slack":
-            from cop_bot.platforms.slack import run as run_platform
-        else:
-            from cop_bot.platforms.matrix import run as run_platform
-    except ImportError:
-        print(
-            f"cop-bot: the {platform} adapter is not part of this version yet; unset its "
-            "settings to use the console.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    return run_platform(build_app(settings))
+    from cop_bot.platforms import adapter
+
+    run_platform = adapter(platform, "run")
+    return cast(int, run_platform(build_app(settings)))

@@ -41,6 +41,9 @@ class Actor:
     locale: str | None = None
     timezone: str | None = None
     platform_user_id: str | None = None
+    # Roles the platform itself vouches for in this conversation (e.g. a Matrix room's power
+    # level), added to the member's stored grants for this one command; never stored.
+    roles: frozenset[Role] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,9 @@ class Outgoing:
     conversation: Conversation
     reply: Reply
     created_at: datetime | None = None
+    key: str | None = None
+    """A stable idempotency key: platforms that support one (Matrix transaction ids) use it so a
+    retried post is never shown twice."""
 
 
 def reply(

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from cop_bot.handlers import admin, domains, experts, help, practices, profile, questions
+from cop_bot.handlers import (
+    admin,
+    digest,
+    domains,
+    experts,
+    help,
+    practices,
+    profile,
+    questions,
+)
 from cop_bot.router import Registry
 
-MODULES = (help, domains, admin, profile, experts, questions, practices)
+MODULES = (help, domains, admin, profile, experts, questions, practices, digest)
 
 
 def build_registry() -> Registry:

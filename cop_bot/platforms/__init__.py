@@ -1,1 +1,41 @@
-"""Chat platforms: each only translates its wire format to an `Invocation` and renders replies."""
+"""Chat platforms: each only translates its wire format to an `Invocation` and renders replies.
+
+A platform package (`cop_bot.platforms.slack`, `cop_bot.platforms.matrix`) exposes
+`run(app) -> int`, which serves until stopped, and `make_outbox(app) -> Outbox`, which posts
+on the platform's behalf outside the running bot (e.g. `cop-bot digest run-due`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+from cop_bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cop_bot.app import App
+    from cop_bot.outbox import Outbox
+
+
+def adapter(platform: str, name: str) -> Callable[..., object]:
+    """A function of a platform package, or a clear `ConfigError` when it is not available."""
+    try:
+        module = importlib.import_module(f"cop_bot.platforms.{platform}")
+    except ImportError as exc:
+        raise ConfigError(f"The {platform} adapter cannot be loaded: {exc}") from None
+    found = getattr(module, name, None)
+    if not callable(found):
+        raise ConfigError(f"The {platform} adapter of this version has no `{name}`.")
+    return cast(Callable[..., object], found)
+
+
+def outbox_for(app: App) -> Outbox:
+    """The outbox of the configured platform, for jobs run outside the bot (`digest run-due`)."""
+    from cop_bot.outbox import ConsoleOutbox, Outbox
+
+    platform, _why = app.settings.chosen_platform()
+    if platform == "console":
+        return ConsoleOutbox(sys.stdout)
+    return cast(Outbox, adapter(platform, "make_outbox")(app))

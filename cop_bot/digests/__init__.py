@@ -1,0 +1,1 @@
+"""Weekly digests: what each channel gets (`build`), when (`schedule`), exactly once (`jobs`)."""

@@ -1,0 +1,244 @@
+"""Posting digests exactly once per subscription and period.
+
+The database decides, not the scheduler: a run is *claimed* by inserting a `DigestRun` row whose
+(subscription, period_end) is unique, in its own transaction, before anything is sent. A second
+process (or a second tick of the same one) that tries the same period hits the constraint and
+moves on. A digest due while the bot was down is sent if it is less than `CATCH_UP` late, else
+recorded as missed. A failed post is retried with exponential backoff up to `MAX_ATTEMPTS`, and
+one channel's failure never holds up the others.
+
+Residual risk, stated plainly: if the process dies after the platform accepted a post but before
+the run is marked sent, the lease expires and the digest is posted again. On Matrix the run id
+is the transaction id, so the homeserver drops the duplicate; Slack has no idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cop_bot.digests.build import gather, to_reply
+from cop_bot.digests.schedule import previous_due
+from cop_bot.model import Conversation, Mention, Outgoing
+from cop_bot.outbox import Direct, Outbox
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Community, DigestRun, DigestSubscription, Member
+from cop_bot.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+CATCH_UP = timedelta(hours=24)
+LEASE = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(minutes=2)
+
+
+@dataclass
+class RunReport:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    skipped_empty: list[tuple[str, str]] = field(default_factory=list)
+    missed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def period_start(session: Session, sub: DigestSubscription, due: datetime) -> datetime:
+    """Since the previous digest that went out, else the past 7 days."""
+    last = session.exec(
+        select(DigestRun.period_end)
+        .where(DigestRun.subscription_id == sub.id, DigestRun.status.in_(("sent", "skipped")))  # type: ignore[attr-defined]
+        .where(col(DigestRun.period_end) < due)
+        .order_by(col(DigestRun.period_end).desc())
+    ).first()
+    return (
+        last if last is not None and due - last <= timedelta(days=35) else due - timedelta(days=7)
+    )
+
+
+def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -> RunReport:
+    report = RunReport()
+    with session_scope(engine) as session:
+        subs = [
+            (s.id, s.weekday, s.minute_of_day, s.timezone)
+            for s in session.exec(
+                select(DigestSubscription).where(col(DigestSubscription.enabled))
+            ).all()
+        ]
+    for sub_id, weekday, minute, tz in subs:
+        assert sub_id is not None
+        due = previous_due(weekday, minute, tz, now)
+        try:
+            run_id = _claim(engine, sub_id, due, now, report)
+            if run_id is not None:
+                _post(engine, outbox, taxonomy, sub_id, run_id, now, report)
+        except Exception:  # one channel's bug must not hold up the others
+            log.exception("digest for subscription %s failed", sub_id)
+    for run_id, sub_id in _retryable(engine, now):
+        if _take_over(engine, run_id, now):
+            _post(engine, outbox, taxonomy, sub_id, run_id, now, report)
+    return report
+
+
+def _claim(
+    engine: Engine, sub_id: int, due: datetime, now: datetime, report: RunReport
+) -> int | None:
+    """Insert the run row for this period; None when another process (or an earlier tick) has it."""
+    late = now - due
+    try:
+        with session_scope(engine) as session:
+            sub = session.get(DigestSubscription, sub_id)
+            if (
+                sub is None
+                or session.exec(
+                    select(DigestRun.id).where(
+                        DigestRun.subscription_id == sub_id, DigestRun.period_end == due
+                    )
+                ).first()
+                is not None
+            ):
+                return None
+            if sub.created_at > due:  # subscribed after this slot: start with the next one
+                return None
+            start = period_start(session, sub, due)
+            missed = late > CATCH_UP
+            run = DigestRun(
+                subscription_id=sub_id,
+                period_start=start,
+                period_end=due,
+                status="missed" if missed else "sending",
+                claimed_at=now,
+                last_error=f"due {due.isoformat()}, bot was down for {late}" if missed else None,
+            )
+            session.add(run)
+            session.flush()
+            if missed:
+                report.missed.append((sub.channel_id, due.isoformat()))
+                return None
+            return run.id
+    except IntegrityError:
+        return None
+
+
+def _retryable(engine: Engine, now: datetime) -> list[tuple[int, int]]:
+    with session_scope(engine) as session:
+        runs = session.exec(
+            select(DigestRun).where(
+                col(DigestRun.status).in_(("failed", "sending")),
+                DigestRun.attempts < MAX_ATTEMPTS,
+            )
+        ).all()
+        out = []
+        for run in runs:
+            if now - run.period_end > CATCH_UP:
+                continue
+            wait = LEASE if run.status == "sending" else BACKOFF * (2 ** max(0, run.attempts - 1))
+            if now - run.claimed_at >= wait:
+                assert run.id is not None
+                out.append((run.id, run.subscription_id))
+        return out
+
+
+def _take_over(engine: Engine, run_id: int, now: datetime) -> bool:
+    """Claim a failed or abandoned run with a compare-and-set, so only one process retries it."""
+    with session_scope(engine) as session:
+        run = session.get(DigestRun, run_id)
+        if run is None:
+            return False
+        result = session.execute(
+            update(DigestRun)
+            .where(
+                col(DigestRun.id) == run_id,
+                col(DigestRun.status) == run.status,
+                col(DigestRun.attempts) == run.attempts,
+                col(DigestRun.claimed_at) == run.claimed_at,
+            )
+            .values(status="sending", claimed_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _post(
+    engine: Engine,
+    outbox: Outbox,
+    taxonomy: Taxonomy,
+    sub_id: int,
+    run_id: int,
+    now: datetime,
+    report: RunReport,
+) -> None:
+    with session_scope(engine) as session:
+        sub = session.get(DigestSubscription, sub_id)
+        run = session.get(DigestRun, run_id)
+        if sub is None or run is None:
+            return
+        community = session.get(Community, sub.community_id)
+        assert community is not None
+        member = session.get(Member, sub.member_id) if sub.member_id else None
+        domains = list(sub.domains)
+        if member is not None and member.id is not None:
+            domains = repos.member_domains(session, member.id)
+        digest = gather(
+            session,
+            community,
+            channel=sub.channel_id,
+            start=run.period_start,
+            end=run.period_end,
+            domains=domains,
+            timezone=sub.timezone,
+            language=sub.language or community.language,
+            taxonomy=taxonomy,
+        )
+        conversation = Conversation(community.platform, community.external_id, sub.channel_id)
+        target = (
+            Mention(member.handle, member.display_name, member.platform_user_id) if member else None
+        )
+        name = community.name
+    if sub.skip_empty and digest.empty:
+        _finish(engine, run_id, "skipped", None, digest.as_json())
+        report.skipped_empty.append((sub.channel_id, run.period_end.isoformat()))
+        return
+    message = to_reply(digest, name)
+    try:
+        if target is not None:
+            outbox.direct(Direct(conversation, target, message))
+        else:
+            outbox.post(Outgoing(conversation, message, created_at=now, key=f"digest-{run_id}"))
+    except Exception as exc:
+        log.warning("posting digest %s to %s failed: %s", run_id, sub.channel_id, exc)
+        _finish(engine, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500], None, now=now)
+        report.failed.append((sub.channel_id, run.period_end.isoformat(), str(exc)))
+        return
+    _finish(engine, run_id, "sent", None, digest.as_json(), now=now)
+    report.sent.append((sub.channel_id, run.period_end.isoformat()))
+
+
+def _finish(
+    engine: Engine,
+    run_id: int,
+    status: str,
+    error: str | None,
+    summary: dict[str, Any] | None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    with session_scope(engine) as session:
+        run = session.get(DigestRun, run_id)
+        if run is None:
+            return
+        run.status = status
+        run.attempts += 1
+        run.last_error = error
+        if now is not None and status == "failed":
+            run.claimed_at = now
+        if status == "sent":
+            run.sent_at = now
+        if summary is not None:
+            sections = summary.get("sections")
+            if isinstance(sections, dict):
+                run.summary = {k: len(v) for k, v in sections.items() if isinstance(v, list)}
+        session.add(run)

@@ -1,0 +1,315 @@
+"""`/digest`: each channel's weekly summary, on its own schedule; and a personal one by DM."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from cop_bot.args import Args, parse_form, split_words
+from cop_bot.digests.build import gather, to_reply
+from cop_bot.digests.schedule import WEEKDAYS, next_due
+from cop_bot.errors import CommandError, UsageError
+from cop_bot.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
+from cop_bot.profiles import parse_timezone, parse_yes_no
+from cop_bot.router import Ctx, command
+from cop_bot.storage import repos
+from cop_bot.storage.models import DigestRun, DigestSubscription
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]([0-5]\d)$")
+_DAY_ALIASES = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {d: i for i, d in enumerate(WEEKDAYS)}
+
+
+def _channel_sub(ctx: Ctx) -> DigestSubscription | None:
+    return ctx.session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.community_id == ctx.community_id,
+            DigestSubscription.channel_id == ctx.invocation.conversation.channel_id,
+            col(DigestSubscription.member_id).is_(None),
+        )
+    ).first()
+
+
+def _personal_channel(ctx: Ctx) -> str:
+    return f"@{ctx.member.handle}"
+
+
+def _personal_sub(ctx: Ctx) -> DigestSubscription | None:
+    return ctx.session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.community_id == ctx.community_id,
+            DigestSubscription.member_id == ctx.member.id,
+        )
+    ).first()
+
+
+def _parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
+    weekday, minute, tz = 0, 9 * 60, default_tz
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        low = word.lower().rstrip(",")
+        if low in _DAY_ALIASES:
+            weekday = _DAY_ALIASES[low]
+        elif m := _TIME.match(low):
+            minute = int(m.group(1)) * 60 + int(m.group(2))
+        elif low == "tz" and rest:
+            try:
+                tz = parse_timezone(rest.pop(0))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        else:
+            raise UsageError(
+                f"I could not read {word!r}: give a weekday, a time like 09:00 and optionally tz ZONE."
+            )
+    return weekday, minute, tz
+
+
+def _describe(sub: DigestSubscription) -> str:
+    return f"{WEEKDAYS[sub.weekday].capitalize()} {sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d} ({sub.timezone})"
+
+
+@command(
+    "digest",
+    summary="The channel's weekly digest: switch it on or off, choose its schedule and focus, preview it.",
+    syntax=(
+        "on [DAY HH:MM] [tz ZONE]",
+        "off",
+        "settings domains: ...; skip-empty: yes|no; language: CODE",
+        "status",
+        "preview",
+        "me on|off",
+    ),
+    examples=(
+        "/digest on monday 09:00 tz Europe/Brussels",
+        "/digest settings domains: labour market, housing; skip-empty: no",
+        "/digest status",
+        "/digest preview",
+        "/digest me on",
+    ),
+    details="Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone.",
+    parse="raw",
+)
+def digest_command(ctx: Ctx, args: Args) -> Reply:
+    first, _, rest = args.text.strip().partition(" ")
+    action = first.lower() or "status"
+    if action == "on":
+        ctx.require(Role.FACILITATOR, "schedule the channel's digest")
+        weekday, minute, tz = _parse_schedule(split_words(rest), ctx.community.timezone)
+        sub = _channel_sub(ctx) or DigestSubscription(
+            community_id=ctx.community_id,
+            channel_id=ctx.invocation.conversation.channel_id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+        sub.enabled, sub.weekday, sub.minute_of_day, sub.timezone = True, weekday, minute, tz
+        sub.updated_at = ctx.now
+        ctx.session.add(sub)
+        due = next_due(weekday, minute, tz, ctx.now)
+        return reply(
+            Text.of(f"This channel gets a digest every {_describe(sub)}."),
+            Context(
+                spans(
+                    f"Next: {_viewer_time(ctx, due)}. See it now with ",
+                    Code("/digest preview"),
+                    ".",
+                )
+            ),
+            data={
+                "digest": {
+                    "enabled": True,
+                    "weekday": WEEKDAYS[weekday],
+                    "time": f"{minute // 60:02d}:{minute % 60:02d}",
+                    "timezone": tz,
+                    "next_run": due.isoformat(),
+                }
+            },
+        )
+    if action == "off":
+        ctx.require(Role.FACILITATOR, "switch off the channel's digest")
+        current = _channel_sub(ctx)
+        if current is None or not current.enabled:
+            raise CommandError("This channel has no digest switched on.")
+        current.enabled = False
+        ctx.session.add(current)
+        return reply(
+            Text.of("The digest for this channel is switched off."),
+            data={"digest": {"enabled": False}},
+        )
+    if action == "settings":
+        ctx.require(Role.FACILITATOR, "change the channel's digest")
+        return _settings(ctx, rest)
+    if action == "status":
+        return _status(ctx)
+    if action == "preview":
+        return _preview(ctx)
+    if action == "me":
+        return _personal(ctx, rest.strip().lower())
+    raise UsageError(
+        f"I don't know `/digest {action}`: use on, off, settings, status, preview or me."
+    )
+
+
+def _settings(ctx: Ctx, text: str) -> Reply:
+    sub = _channel_sub(ctx)
+    if sub is None:
+        raise CommandError("Switch the digest on first: `/digest on`.")
+    if not text.strip():
+        raise UsageError("Tell me what to change, e.g. `domains: housing; skip-empty: no`.")
+    problems: list[str] = []
+    for key, value in parse_form(text):
+        if key in {"domains", "domain"}:
+            if value.strip().lower() in {"all", "-", "none", ""}:
+                sub.domains = []
+                continue
+            from cop_bot.profiles import parse_domains
+
+            parsed = parse_domains(ctx.taxonomy, value)
+            problems.extend(
+                f"I could not match “{term}” to a domain"
+                + (f" (closest: {', '.join(close)})." if close else ".")
+                for term, close in parsed.unmatched
+            )
+            sub.domains = parsed.slugs
+        elif key in {"skip-empty", "skip"}:
+            try:
+                sub.skip_empty = parse_yes_no(value)
+            except ValueError as exc:
+                problems.append(f"skip-empty: {exc}")
+        elif key == "language":
+            if value.strip().lower() in ctx.taxonomy.languages:
+                sub.language = value.strip().lower()
+            else:
+                problems.append(f"language: use one of {', '.join(ctx.taxonomy.languages)}.")
+        else:
+            problems.append(f"There is no digest setting {key!r} (domains, skip-empty, language).")
+    if problems:
+        raise UsageError("Nothing was changed. " + " ".join(problems))
+    sub.updated_at = ctx.now
+    ctx.session.add(sub)
+    return _status(ctx, header="Digest settings updated")
+
+
+def _viewer_time(ctx: Ctx, instant) -> str:  # type: ignore[no-untyped-def]
+    tz = ctx.member.timezone or ctx.community.timezone
+    return f"{instant.astimezone(ZoneInfo(tz)):%a %d %b %Y %H:%M} ({tz})"
+
+
+def _status(ctx: Ctx, header: str = "Digest") -> Reply:
+    sub = _channel_sub(ctx)
+    if sub is None:
+        return reply(
+            Text.of("This channel has no digest yet."),
+            Context(
+                spans("A facilitator can start one with ", Code("/digest on monday 09:00"), ".")
+            ),
+            data={"digest": {"enabled": False}},
+        )
+    last = ctx.session.exec(
+        select(DigestRun)
+        .where(DigestRun.subscription_id == sub.id)
+        .order_by(col(DigestRun.period_end).desc())
+    ).first()
+    due = next_due(sub.weekday, sub.minute_of_day, sub.timezone, ctx.now)
+    labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sub.domains) or "all domains"
+    last_text = "none yet"
+    if last is not None:
+        last_text = f"{_viewer_time(ctx, last.period_end)}: {last.status}"
+        if last.last_error:
+            last_text += f" ({last.last_error})"
+    return reply(
+        Header(header),
+        Fields(
+            (
+                ("Schedule", spans(_describe(sub) + ("" if sub.enabled else " — switched off"))),
+                ("Next", spans(_viewer_time(ctx, due) if sub.enabled else "—")),
+                ("Last", spans(last_text)),
+                ("Domains", spans(labels)),
+                ("Skip empty", spans("yes" if sub.skip_empty else "no")),
+                ("Language", spans(sub.language or ctx.community.language)),
+            )
+        ),
+        data={
+            "digest": {
+                "enabled": sub.enabled,
+                "weekday": WEEKDAYS[sub.weekday],
+                "timezone": sub.timezone,
+                "time": f"{sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d}",
+                "domains": sub.domains,
+                "skip_empty": sub.skip_empty,
+                "language": sub.language,
+                "next_run": due.isoformat() if sub.enabled else None,
+                "last_run": None
+                if last is None
+                else {
+                    "period_end": last.period_end.isoformat(),
+                    "status": last.status,
+                    "error": last.last_error,
+                },
+            }
+        },
+    )
+
+
+def _preview(ctx: Ctx) -> Reply:
+    sub = _channel_sub(ctx)
+    from cop_bot.digests.jobs import period_start
+
+    if sub is not None:
+        start = period_start(ctx.session, sub, ctx.now)
+    else:
+        start = ctx.now - timedelta(days=7)
+    digest = gather(
+        ctx.session,
+        ctx.community,
+        channel=ctx.invocation.conversation.channel_id,
+        start=start,
+        end=ctx.now,
+        domains=list(sub.domains) if sub else [],
+        timezone=sub.timezone if sub else ctx.community.timezone,
+        language=(sub.language if sub else None) or ctx.community.language,
+        taxonomy=ctx.taxonomy,
+    )
+    result = to_reply(digest, ctx.community.name)
+    return Reply(blocks=result.blocks, visibility="ephemeral", data=result.data)
+
+
+def _personal(ctx: Ctx, word: str) -> Reply:
+    if word not in {"on", "off"}:
+        raise UsageError("Use `/digest me on` or `/digest me off`.")
+    sub = _personal_sub(ctx)
+    if word == "off":
+        if sub is None or not sub.enabled:
+            raise CommandError("You have no personal digest switched on.")
+        sub.enabled = False
+        ctx.session.add(sub)
+        return reply(
+            Text.of("Your personal digest is switched off."), data={"digest": {"personal": False}}
+        )
+    assert ctx.member.id is not None
+    if not repos.member_domains(ctx.session, ctx.member.id):
+        raise CommandError(
+            "Your personal digest follows your domains, and your profile has none yet.",
+            hint="Add some with `/profile set domains: housing, health`.",
+        )
+    tz = ctx.member.timezone or ctx.community.timezone
+    sub = sub or DigestSubscription(
+        community_id=ctx.community_id,
+        channel_id=_personal_channel(ctx),
+        member_id=ctx.member.id,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        timezone=tz,
+    )
+    sub.enabled = True
+    sub.updated_at = ctx.now
+    ctx.session.add(sub)
+    return reply(
+        Text.of(
+            f"You will get a personal digest by direct message every {_describe(sub)}, about your domains."
+        ),
+        Context(spans("Stop any time with ", Code("/digest me off"), ".")),
+        data={"digest": {"personal": True, "timezone": sub.timezone}},
+    )

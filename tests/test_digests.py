@@ -1,0 +1,234 @@
+"""Weekly digests: contents for a scripted week, schedules in local time, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from cop_bot.clock import FixedClock
+from cop_bot.digests.jobs import run_due
+from cop_bot.digests.schedule import next_due, previous_due
+from cop_bot.model import Status
+from cop_bot.outbox import RecordingOutbox
+from cop_bot.render.slack import render_message
+from cop_bot.storage.db import make_engine, session_scope
+from cop_bot.storage.models import DigestRun
+from tests.conftest import Bot
+
+MONDAY_9_ROME = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Rome (UTC+1)
+
+
+def share(bot: Bot, title: str, domains: str, as_: str = "root-admin") -> int:
+    result = bot.reply(
+        f"/share-practice {title}; summary: A practice worth sharing with peers; domains: {domains}; country: IT",
+        as_=as_,
+    )
+    assert result.ok, result
+    return int(result.data["practice"]["id"])
+
+
+@pytest.fixture
+def week(bot: Bot, clock: FixedClock) -> Bot:
+    """A scripted week: the digest is switched on, then things happen until Monday."""
+    assert bot.reply("/digest on monday 09:00 tz Europe/Rome", as_="root-admin").ok
+    clock.advance(timedelta(days=1))
+    share(bot, "Job-readiness workshops", "labour market")
+    share(bot, "Tenant mediation desk", "housing")
+    bot.send("/profile set domains: housing; expert: yes", as_="hana")
+    bot.send("/ask housing: How do you find landlords?", as_="alice")
+    practice = share(bot, "Skills passport", "labour market")
+    bot.send(f"/endorse {practice}", as_="alice")
+    return bot
+
+
+def test_schedule_is_local_and_follows_daylight_saving() -> None:
+    winter = next_due(0, 9 * 60, "Europe/Rome", datetime(2027, 1, 5, tzinfo=UTC))
+    summer = next_due(0, 9 * 60, "Europe/Rome", datetime(2027, 4, 1, tzinfo=UTC))
+    assert (winter.hour, summer.hour) == (8, 7)  # 09:00 local both times
+    gap = next_due(6, 2 * 60 + 30, "Europe/Rome", datetime(2027, 3, 27, tzinfo=UTC))
+    assert gap == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 02:30 does not exist: 03:30 CEST
+    assert previous_due(0, 540, "Europe/Rome", MONDAY_9_ROME) == MONDAY_9_ROME
+    assert previous_due(
+        0, 540, "Europe/Rome", MONDAY_9_ROME - timedelta(seconds=1)
+    ) == MONDAY_9_ROME - timedelta(days=7)
+
+
+def test_the_scripted_week(week: Bot, clock: FixedClock) -> None:
+    clock.set(MONDAY_9_ROME + timedelta(minutes=5))
+    outbox = RecordingOutbox()
+    report = run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    assert len(report.sent) == 1 and len(outbox.posted) == 1
+    message = outbox.posted[0]
+    data = message.reply.data
+    assert message.conversation.channel_id == "console"
+    assert [p["title"] for p in data["sections"]["practices"]][
+        0
+    ] == "Skills passport"  # most endorsed first
+    assert {p["title"] for p in data["sections"]["practices"]} == {
+        "Job-readiness workshops",
+        "Tenant mediation desk",
+        "Skills passport",
+    }
+    assert [e["handle"] for e in data["sections"]["experts"]] == ["hana"]
+    assert [q["text"] for q in data["sections"]["questions"]] == ["How do you find landlords?"]
+    assert data["sections"]["pulse"]["practices"] == {"total": 3, "change": 3}
+    assert data["period"]["end"] == MONDAY_9_ROME.isoformat()
+    status = week.reply("/digest status").data["digest"]
+    assert status["last_run"]["status"] == "sent"
+    assert status["next_run"] == (MONDAY_9_ROME + timedelta(days=7)).isoformat()
+
+
+def test_running_twice_posts_once(week: Bot, clock: FixedClock) -> None:
+    clock.set(MONDAY_9_ROME + timedelta(minutes=5))
+    outbox = RecordingOutbox()
+    for _ in range(3):
+        run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    clock.advance(timedelta(hours=3))
+    run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    assert len(outbox.posted) == 1
+
+
+def test_two_processes_on_one_database_post_once(week: Bot, clock: FixedClock) -> None:
+    clock.set(MONDAY_9_ROME + timedelta(minutes=1))
+    other_engine = make_engine(week.app.settings.database_url)
+    outbox = RecordingOutbox()
+    import threading
+
+    barrier = threading.Barrier(2)
+
+    def tick(engine) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        run_due(engine, outbox, week.app.taxonomy, clock.now())
+
+    threads = [threading.Thread(target=tick, args=(e,)) for e in (week.app.engine, other_engine)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other_engine.dispose()
+    assert len(outbox.posted) == 1
+
+
+def test_catch_up_after_downtime_and_missed_when_too_late(week: Bot, clock: FixedClock) -> None:
+    clock.set(MONDAY_9_ROME + timedelta(hours=20))
+    outbox = RecordingOutbox()
+    assert len(run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent) == 1
+    clock.set(MONDAY_9_ROME + timedelta(days=7, hours=30))
+    report = run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    assert report.missed and len(outbox.posted) == 1
+    assert week.reply("/digest status").data["digest"]["last_run"]["status"] == "missed"
+
+
+def test_failed_post_is_retried_with_backoff(week: Bot, clock: FixedClock) -> None:
+    class Flaky(RecordingOutbox):
+        fail = 2
+
+        def post(self, message):  # type: ignore[no-untyped-def]
+            if self.fail:
+                self.fail -= 1
+                raise RuntimeError("rate_limited")
+            super().post(message)
+
+    outbox = Flaky()
+    clock.set(MONDAY_9_ROME)
+    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
+    assert "rate_limited" in week.send("/digest status")
+    assert not run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent  # backing off
+    clock.advance(timedelta(minutes=2))
+    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed  # 2nd failure
+    clock.advance(timedelta(minutes=3))
+    assert not run_due(
+        week.app.engine, outbox, week.app.taxonomy, clock.now()
+    ).sent  # waits 4 min now
+    clock.advance(timedelta(minutes=2))
+    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent
+    assert len(outbox.posted) == 1
+    with session_scope(week.app.engine) as session:
+        run = session.exec(select(DigestRun)).one()
+        assert (run.status, run.attempts) == ("sent", 3)
+
+
+def test_domain_filter_and_settings_validation(week: Bot, clock: FixedClock) -> None:
+    assert week.reply("/digest settings domains: housing; skip-empty: no", as_="root-admin").ok
+    bad = week.reply("/digest settings domains: flibbertigibbet; colour: red", as_="root-admin")
+    assert bad.status is Status.USER_ERROR
+    assert (
+        week.reply("/digest settings domains: housing", as_="alice").data["error"]["code"]
+        == "permission"
+    )
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    sections = outbox.posted[0].reply.data["sections"]
+    assert [p["title"] for p in sections["practices"]] == ["Tenant mediation desk"]
+
+
+def test_empty_digests_are_skipped_unless_asked(bot: Bot, clock: FixedClock) -> None:
+    bot.send("/digest on monday 09:00 tz Europe/Rome", as_="root-admin")
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    report = run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    assert report.skipped_empty and not outbox.posted
+    bot.send("/digest settings skip-empty: no", as_="root-admin")
+    clock.set(MONDAY_9_ROME + timedelta(days=7))
+    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    assert len(outbox.posted) == 1
+
+
+def test_long_sections_are_cut_with_a_pointer_and_fit_slack(bot: Bot, clock: FixedClock) -> None:
+    bot.send("/digest on monday 09:00 tz Europe/Rome", as_="root-admin")
+    clock.advance(timedelta(hours=1))
+    for i in range(30):
+        share(bot, f"Practice number {i} " + "x" * 150, "housing")
+        bot.send(f"/profile set domains: housing; expert: yes; bio: {'y' * 900}", as_=f"e{i}")
+        bot.send(f"/ask housing: Question {i} {'z' * 1500}", as_=f"e{i}")
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    reply = outbox.posted[0].reply
+    text = "\n".join(str(b) for b in reply.blocks)
+    assert "and 25 more" in text and "/practices" in text and "/questions" in text
+    slack = render_message(reply)
+    assert len(slack["blocks"]) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in slack["blocks"])
+
+
+def test_personal_digest_goes_by_dm_and_follows_my_domains(bot: Bot, clock: FixedClock) -> None:
+    assert bot.reply("/digest me on", as_="nadia").status is Status.USER_ERROR  # no domains yet
+    bot.send("/profile set domains: housing; timezone: Europe/Rome", as_="nadia")
+    assert bot.reply("/digest me on", as_="nadia").ok
+    clock.advance(timedelta(hours=1))
+    share(bot, "Tenant mediation desk", "housing")
+    share(bot, "Job-readiness workshops", "labour market")
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    assert not outbox.posted and len(outbox.directs) == 1
+    assert outbox.directs[0].to.handle == "nadia"
+    assert [p["title"] for p in outbox.directs[0].reply.data["sections"]["practices"]] == [
+        "Tenant mediation desk"
+    ]
+    bot.send("/profile delete confirm", as_="nadia")  # erased members get no digest
+    clock.set(MONDAY_9_ROME + timedelta(days=7))
+    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    assert len(outbox.directs) == 1
+
+
+def test_preview_is_private_and_cli_formats(
+    week: Bot, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview = week.reply("/digest preview")
+    assert preview.visibility == "ephemeral"
+    assert set(preview.data) == {"channel", "period", "sections"}
+    assert set(preview.data["sections"]) == {
+        "practices",
+        "experts",
+        "sessions",
+        "questions",
+        "review",
+        "pulse",
+    }
+    assert week.reply("/digest on", as_="alice").data["error"]["code"] == "permission"
+    assert week.reply("/digest on someday", as_="root-admin").status is Status.USER_ERROR
