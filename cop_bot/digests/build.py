@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from cop_bot.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
@@ -22,6 +23,7 @@ from cop_bot.storage.models import (
     Member,
     MemberDomain,
     Practice,
+    PracticeDomain,
     PracticeEndorsement,
     Question,
 )
@@ -119,11 +121,12 @@ class Digest:
     language: str
     domains: list[str]
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
     pulse: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not any(self.sections.get(name) for name in SECTIONS)
+        return not any(self.totals.get(name) for name in SECTIONS)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -151,7 +154,12 @@ def gather(
     timezone: str,
     language: str,
     taxonomy: Taxonomy,
+    limit: int | None = None,
+    cache: dict[tuple[Any, ...], Any] | None = None,
 ) -> Digest:
+    """The digest's data. With `limit`, each section keeps only its top items (the totals are
+    always exact): the filtering, ordering and counting happen in SQL, so a busy week with
+    thousands of items costs a few small queries."""
     assert community.id is not None
     cid = community.id
     digest = Digest(channel, start, end, timezone, language, list(domains))
@@ -159,43 +167,70 @@ def gather(
     def label(slug: str) -> str:
         return taxonomy.label(slug, language)
 
-    practices = [
-        p
-        for p in session.exec(
-            select(Practice).where(
-                Practice.community_id == cid,
-                Practice.status == "approved",
-                col(Practice.approved_at) >= start,
-                col(Practice.approved_at) < end,
-            )
-        ).all()
-        if _in_domains(p.domains, domains)
+    in_practice_domains = (
+        col(Practice.id).in_(
+            select(PracticeDomain.practice_id).where(col(PracticeDomain.domain).in_(domains))
+        )
+        if domains
+        else None
+    )
+    new_practices: list[Any] = [
+        Practice.community_id == cid,
+        Practice.status == "approved",
+        col(Practice.approved_at) >= start,
+        col(Practice.approved_at) < end,
     ]
-    endorsements = _endorsements(session, [p.id for p in practices if p.id is not None])
-    authors = _members(session, {p.author_id for p in practices if p.author_id})
-    practices.sort(key=lambda p: (-endorsements.get(p.id or 0, 0), p.approved_at or end, p.id or 0))
+    if in_practice_domains is not None:
+        new_practices.append(in_practice_domains)
+    endorsements = func.count(col(PracticeEndorsement.id)).label("n")
+    query = (
+        sa_select(
+            col(Practice.id),
+            col(Practice.title),
+            col(Practice.domains),
+            col(Practice.country),
+            col(Practice.author_id),
+            endorsements,
+        )
+        .outerjoin(PracticeEndorsement, col(PracticeEndorsement.practice_id) == col(Practice.id))
+        .where(*new_practices)
+        .group_by(col(Practice.id))
+        .order_by(endorsements.desc(), col(Practice.approved_at), col(Practice.id))
+    )
+    rows = session.execute(query.limit(limit) if limit else query).all()
+    digest.totals["practices"] = session.exec(
+        select(func.count()).select_from(Practice).where(*new_practices)
+    ).one()
+    authors = _members(session, {r[4] for r in rows if r[4]})
     digest.sections["practices"] = [
         {
-            "id": p.id,
-            "title": p.title,
-            "domains": [label(d) for d in p.domains],
-            "country": p.country,
-            "shared_by": authors[p.author_id].handle if p.author_id in authors else None,
-            "endorsements": endorsements.get(p.id or 0, 0),
+            "id": pid,
+            "title": title,
+            "domains": [label(d) for d in pdomains],
+            "country": country,
+            "shared_by": authors[author].handle if author in authors else None,
+            "endorsements": n,
         }
-        for p in practices
+        for pid, title, pdomains, country, author, n in rows
     ]
 
-    experts = session.exec(
-        select(Member)
-        .where(
-            Member.community_id == cid,
-            col(Member.is_expert),
-            col(Member.expert_since) >= start,
-            col(Member.expert_since) < end,
+    new_experts: list[Any] = [
+        Member.community_id == cid,
+        col(Member.is_expert),
+        col(Member.expert_since) >= start,
+        col(Member.expert_since) < end,
+    ]
+    if domains:
+        new_experts.append(
+            col(Member.id).in_(
+                select(MemberDomain.member_id).where(col(MemberDomain.domain).in_(domains))
+            )
         )
-        .order_by(col(Member.expert_since), col(Member.id))
-    ).all()
+    query_m = select(Member).where(*new_experts).order_by(col(Member.expert_since), col(Member.id))
+    experts = session.exec(query_m.limit(limit) if limit else query_m).all()
+    digest.totals["experts"] = session.exec(
+        select(func.count()).select_from(Member).where(*new_experts)
+    ).one()
     member_domains = _domains_of(session, [m.id for m in experts if m.id is not None])
     digest.sections["experts"] = [
         {
@@ -205,53 +240,75 @@ def gather(
             "country": m.country,
         }
         for m in experts
-        if _in_domains(member_domains.get(m.id or 0, set()), domains)
     ]
 
-    digest.sections["sessions"] = upcoming_sessions(
-        session, community, channel, end, timezone, domains
-    )
+    upcoming = upcoming_sessions(session, community, channel, end, timezone, domains)
+    digest.totals["sessions"] = len(upcoming)
+    digest.sections["sessions"] = upcoming[:limit] if limit else upcoming
 
-    questions = session.exec(
-        select(Question)
-        .where(
-            Question.community_id == cid, Question.status == "open", col(Question.created_at) < end
-        )
-        .order_by(col(Question.created_at), col(Question.id))
-    ).all()
-    askers = _members(session, {q.asker_id for q in questions})
+    key = ("questions", cid, end)
+    open_questions = cache.get(key) if cache is not None else None
+    if open_questions is None:
+        open_questions = session.execute(
+            sa_select(
+                col(Question.id),
+                col(Question.text),
+                col(Question.domains),
+                col(Question.asker_id),
+                col(Question.created_at),
+            )
+            .where(
+                col(Question.community_id) == cid,
+                col(Question.status) == "open",
+                col(Question.created_at) < end,
+            )
+            .order_by(col(Question.created_at), col(Question.id))
+        ).all()
+        if cache is not None:
+            cache[key] = open_questions
+    questions = [q for q in open_questions if _in_domains(q[2], domains)]
+    digest.totals["questions"] = len(questions)
+    questions = questions[:limit] if limit else questions
+    askers = _members(session, {q[3] for q in questions})
     digest.sections["questions"] = [
         {
-            "id": q.id,
-            "text": q.text,
-            "domains": [label(d) for d in q.domains],
-            "asked_by": askers[q.asker_id].handle if q.asker_id in askers else None,
-            "asked_at": q.created_at.isoformat(),
+            "id": qid,
+            "text": text,
+            "domains": [label(d) for d in qdomains],
+            "asked_by": askers[asker].handle if asker in askers else None,
+            "asked_at": created.isoformat(),
         }
-        for q in questions
-        if _in_domains(q.domains, domains)
+        for qid, text, qdomains, asker, created in questions
     ]
 
-    stale = session.exec(
-        select(Practice)
-        .where(
-            Practice.community_id == cid,
-            Practice.status == "approved",
-            col(Practice.review_by).is_not(None),
-            col(Practice.review_by) < end,
-        )
-        .order_by(col(Practice.review_by), col(Practice.id))
-    ).all()
-    digest.sections["review"] = [
-        {
-            "id": p.id,
-            "title": p.title,
-            "review_by": p.review_by.isoformat() if p.review_by else None,
-        }
-        for p in stale
-        if _in_domains(p.domains, domains)
+    stale_filter: list[Any] = [
+        Practice.community_id == cid,
+        Practice.status == "approved",
+        col(Practice.review_by).is_not(None),
+        col(Practice.review_by) < end,
     ]
-    digest.pulse = pulse(session, cid, start, end)
+    if in_practice_domains is not None:
+        stale_filter.append(in_practice_domains)
+    query_s = (
+        select(Practice.id, Practice.title, Practice.review_by)
+        .where(*stale_filter)
+        .order_by(col(Practice.review_by), col(Practice.id))
+    )
+    stale = session.exec(query_s.limit(limit) if limit else query_s).all()
+    digest.totals["review"] = session.exec(
+        select(func.count()).select_from(Practice).where(*stale_filter)
+    ).one()
+    digest.sections["review"] = [
+        {"id": pid, "title": title, "review_by": review_by.isoformat() if review_by else None}
+        for pid, title, review_by in stale
+    ]
+    pulse_key = ("pulse", cid, start, end)
+    if cache is not None and pulse_key in cache:
+        digest.pulse = cache[pulse_key]
+    else:
+        digest.pulse = pulse(session, cid, start, end)
+        if cache is not None:
+            cache[pulse_key] = digest.pulse
     return digest
 
 
@@ -320,17 +377,6 @@ def sessions_held(session: Session, community_id: int, at: datetime) -> int:
     return 0
 
 
-def _endorsements(session: Session, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(PracticeEndorsement.practice_id, func.count())
-        .where(col(PracticeEndorsement.practice_id).in_(ids))
-        .group_by(col(PracticeEndorsement.practice_id))
-    ).all()
-    return dict(rows)
-
-
 def _members(session: Session, ids: set[int]) -> dict[int, Member]:
     if not ids:
         return {}
@@ -370,12 +416,13 @@ def to_reply(digest: Digest, community_name: str, *, top: int = TOP) -> Reply:
     ]
     for name in SECTIONS:
         rows = digest.sections.get(name) or []
+        total = max(len(rows), digest.totals.get(name, 0))
         if not rows:
             continue
         blocks.append(Header(words[name]))
         blocks.extend(_item(name, row, zone) for row in rows[:top])
-        if len(rows) > top:
-            more = words["more"].format(n=len(rows) - top)
+        if total > top:
+            more = words["more"].format(n=total - top)
             blocks.append(Context(spans(f"… {more}: ", Code(LIST_COMMANDS[name]))))
     if digest.pulse:
         blocks.append(Header(words["pulse"]))

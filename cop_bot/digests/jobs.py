@@ -23,7 +23,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cop_bot.digests.build import gather, to_reply
+from cop_bot.digests.build import TOP, gather, to_reply
 from cop_bot.digests.schedule import previous_due
 from cop_bot.model import Conversation, Mention, Outgoing
 from cop_bot.outbox import Direct, Outbox
@@ -69,18 +69,19 @@ def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -
                 select(DigestSubscription).where(col(DigestSubscription.enabled))
             ).all()
         ]
+    cache: dict[tuple[Any, ...], Any] = {}  # community-wide parts, shared by its channels
     for sub_id, weekday, minute, tz in subs:
         assert sub_id is not None
         due = previous_due(weekday, minute, tz, now)
         try:
             run_id = _claim(engine, sub_id, due, now, report)
             if run_id is not None:
-                _post(engine, outbox, taxonomy, sub_id, run_id, now, report)
+                _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache)
         except Exception:  # one channel's bug must not hold up the others
             log.exception("digest for subscription %s failed", sub_id)
     for run_id, sub_id in _retryable(engine, now):
         if _take_over(engine, run_id, now):
-            _post(engine, outbox, taxonomy, sub_id, run_id, now, report)
+            _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache)
     return report
 
 
@@ -170,6 +171,7 @@ def _post(
     run_id: int,
     now: datetime,
     report: RunReport,
+    cache: dict[tuple[Any, ...], Any],
 ) -> None:
     with session_scope(engine) as session:
         sub = session.get(DigestSubscription, sub_id)
@@ -192,6 +194,8 @@ def _post(
             timezone=sub.timezone,
             language=sub.language or community.language,
             taxonomy=taxonomy,
+            limit=TOP,
+            cache=cache,
         )
         conversation = Conversation(community.platform, community.external_id, sub.channel_id)
         target = (
