@@ -15,9 +15,68 @@ from cop_bot.storage.models import Member, MemberDomain
 from cop_bot.taxonomy import Taxonomy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-FIRST = ["Amina", "Luca", "Sofia", "Youssef", "Eleni", "Jonas", "Priya", "Mateo", "Fatima", "Lars", "Ana", "Omar", "Chloe", "Ivan", "Nadia", "Pedro", "Leila", "Tomas", "Aisha", "Marco"]
-LAST = ["Haddad", "Rossi", "Garcia", "Benali", "Papadopoulou", "Berg", "Raman", "Silva", "Diallo", "Novak", "Costa", "Kaya", "Martin", "Jensen", "Okafor", "Moreau"]
-COUNTRIES = ["IT", "FR", "ES", "DE", "GR", "PT", "BE", "NL", "SE", "MA", "TN", "TR", "JO", "LB", "CA", "US", "KE", "CO", "PL", "AT"]
+FIRST = [
+    "Amina",
+    "Luca",
+    "Sofia",
+    "Youssef",
+    "Eleni",
+    "Jonas",
+    "Priya",
+    "Mateo",
+    "Fatima",
+    "Lars",
+    "Ana",
+    "Omar",
+    "Chloe",
+    "Ivan",
+    "Nadia",
+    "Pedro",
+    "Leila",
+    "Tomas",
+    "Aisha",
+    "Marco",
+]
+LAST = [
+    "Haddad",
+    "Rossi",
+    "Garcia",
+    "Benali",
+    "Papadopoulou",
+    "Berg",
+    "Raman",
+    "Silva",
+    "Diallo",
+    "Novak",
+    "Costa",
+    "Kaya",
+    "Martin",
+    "Jensen",
+    "Okafor",
+    "Moreau",
+]
+COUNTRIES = [
+    "IT",
+    "FR",
+    "ES",
+    "DE",
+    "GR",
+    "PT",
+    "BE",
+    "NL",
+    "SE",
+    "MA",
+    "TN",
+    "TR",
+    "JO",
+    "LB",
+    "CA",
+    "US",
+    "KE",
+    "CO",
+    "PL",
+    "AT",
+]
 LANGS = ["en", "fr", "es", "it", "de", "ar", "el", "pt", "tr", "sv", "nl", "pl"]
 ORGS = [
     "City of {} Integration Office (synthetic)",
@@ -25,7 +84,28 @@ ORGS = [
     "Example University of {} (synthetic)",
     "Sample International Agency {} (synthetic)",
 ]
-CITIES = ["Turin", "Lyon", "Madrid", "Berlin", "Athens", "Lisbon", "Ghent", "Utrecht", "Malmo", "Rabat", "Tunis", "Izmir", "Amman", "Beirut", "Toronto", "Chicago", "Nairobi", "Bogota", "Krakow", "Vienna"]
+CITIES = [
+    "Turin",
+    "Lyon",
+    "Madrid",
+    "Berlin",
+    "Athens",
+    "Lisbon",
+    "Ghent",
+    "Utrecht",
+    "Malmo",
+    "Rabat",
+    "Tunis",
+    "Izmir",
+    "Amman",
+    "Beirut",
+    "Toronto",
+    "Chicago",
+    "Nairobi",
+    "Bogota",
+    "Krakow",
+    "Vienna",
+]
 TOPICS = [
     "job placement",
     "work permits",

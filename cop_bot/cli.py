@@ -213,7 +213,76 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rl.add_argument("--community", metavar="PLATFORM:ID")
     _practices_parser(sub, db)
+    _sessions_parser(sub, db)
+    _slack_parser(sub)
     return parser
+
+
+def _sessions_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], db: argparse.ArgumentParser
+) -> None:
+    sessions = sub.add_parser(
+        "sessions",
+        help="community sessions: send the reminders that are due",
+        description="Community sessions.",
+    )
+    ssub = sessions.add_subparsers(dest="sessions_cmd", metavar="ACTION", required=True)
+    sr = ssub.add_parser(
+        "remind-due",
+        parents=[db],
+        help="send every session reminder that is due",
+        description="Send every session reminder (24 hours, 15 minutes, start) that is due, "
+        "through the configured platform, at most once (the running bot does this itself).",
+    )
+    sr.add_argument(
+        "--as-of",
+        metavar="ISO-DATETIME",
+        type=_instant,
+        help="pretend it is this time (UTC if no offset)",
+    )
+    sr.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
+
+
+def _sessions(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.outbox import Outbox, RecordingOutbox
+    from cop_bot.scheduler import run_due
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    if args.dry_run:
+        outbox: Outbox = RecordingOutbox()
+    else:
+        from cop_bot.platforms import outbox_for
+
+        outbox = outbox_for(app)
+    report = run_due(app.engine, outbox, now, dry_run=args.dry_run)
+    for due in report.sent:
+        verb = "due" if args.dry_run else "sent"
+        print(f"{verb}: session {due.session_id} at {due.starts_at.isoformat()} ({due.kind})")
+    for due in report.skipped:
+        print(f"skipped (too late): session {due.session_id} ({due.kind})")
+    print(
+        f"Reminders: {'would send' if args.dry_run else 'sent'} {len(report.sent)} reminder(s), "
+        f"{report.messages} message(s); {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed."
+    )
+    return EXIT_INTERNAL if report.failed else EXIT_OK
+
+
+def _slack_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    slack = sub.add_parser("slack", help="Slack app setup", description="Slack app setup.")
+    ssub = slack.add_subparsers(dest="slack_cmd", metavar="ACTION", required=True)
+    sm = ssub.add_parser(
+        "manifest",
+        help="print the Slack app manifest",
+        description="Print the app manifest (every slash command, scopes, events, interactivity, "
+        "App Home) to paste into Slack's app settings, generated from the command registry.",
+    )
+    sm.add_argument(
+        "--url",
+        default="https://bot.example.org",
+        help="the bot's public base URL; Slack posts to URL/slack/events",
+    )
 
 
 def _practices_parser(
@@ -315,7 +384,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _digest(args, settings)
     if args.cmd == "practices":
         return _practices(args, settings)
+    if args.cmd == "sessions":
+        return _sessions(args, settings)
+    if args.cmd == "slack":
+        return _slack(args)
     raise AssertionError(args.cmd)
+
+
+def _slack(args: argparse.Namespace) -> int:
+    from cop_bot.handlers import build_registry
+    from cop_bot.platforms.slack.manifest import manifest_yaml
+
+    if not args.url.startswith(("https://", "http://")):
+        print("cop-bot slack manifest: --url must be an http(s) URL.", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(manifest_yaml(build_registry(), args.url))
+    return EXIT_OK
 
 
 def _config_check(settings: Settings) -> int:
@@ -624,11 +708,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Demo community '{summary.community}' is ready in {path}: {summary.members} fictitious "
         f"members from {summary.countries} countries, {summary.experts} listed as experts, "
-        f"{summary.practices} practices in the shared repertoire. "
+        f"{summary.practices} practices in the shared repertoire, {summary.sessions} upcoming "
+        "sessions. "
         f"You are @{handle}, an admin."
     )
     print(
-        f"Try: /help, /domains, /domains mental health, /practices mentoring, /role. Query it later with "
+        f"Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. Query it later with "
         f'`cop-bot query --db sqlite:///{path} "/domains"`.'
     )
     if args.no_console:
@@ -644,9 +729,16 @@ def _start(settings: Settings) -> int:
     from cop_bot.platforms import console
 
     if platform == "console":
+        from cop_bot.background import start_jobs
+        from cop_bot.outbox import ConsoleOutbox
+
         app = build_app(settings)
         chat = console.ConsoleChat(app.router)
-        chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+        reminders = start_jobs(app, ConsoleOutbox(sys.stdout))
+        try:
+            chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+        finally:
+            reminders.shutdown(wait=False)
         return EXIT_OK
     from cop_bot.platforms import adapter
 

@@ -27,6 +27,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _HANDLE_RE = re.compile(r"^[^\s,]{1,80}$")
 _MATRIX_USER_RE = re.compile(r"^@[^:\s]+:[^\s]+$")
+_MATRIX_INVITER_RE = re.compile(r"^@[^:\s,]+:[^\s,]+$")
 SECRET_FIELDS = frozenset(
     {
         "slack_bot_token",
@@ -62,6 +63,10 @@ class Settings:
     matrix_access_token: str | None = None
     matrix_password: str | None = None
     matrix_command_prefix: str = "!"
+    matrix_allowed_inviters: tuple[str, ...] = ()
+    matrix_private_replies: bool = False
+    matrix_facilitator_power_level: int = 50
+    matrix_encryption: bool = False
 
     @property
     def slack_configured(self) -> bool:
@@ -129,6 +134,10 @@ ENV_NAMES: dict[str, str] = {
     "matrix_access_token": "MATRIX_ACCESS_TOKEN",
     "matrix_password": "MATRIX_PASSWORD",
     "matrix_command_prefix": "MATRIX_COMMAND_PREFIX",
+    "matrix_allowed_inviters": "MATRIX_ALLOWED_INVITERS",
+    "matrix_private_replies": "MATRIX_PRIVATE_REPLIES",
+    "matrix_facilitator_power_level": "MATRIX_FACILITATOR_POWER_LEVEL",
+    "matrix_encryption": "MATRIX_ENCRYPTION",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -154,6 +163,14 @@ DESCRIPTIONS: dict[str, str] = {
     "MATRIX_ACCESS_TOKEN": "the bot's Matrix access token",
     "MATRIX_PASSWORD": "the bot's Matrix password (when no access token is given)",
     "MATRIX_COMMAND_PREFIX": "prefix of commands in Matrix rooms (default !)",
+    "MATRIX_ALLOWED_INVITERS": "comma-separated user-id patterns whose invites the bot accepts, "
+    "e.g. @*:example.org (default: users of the bot's own homeserver)",
+    "MATRIX_PRIVATE_REPLIES": "answer searches typed in group rooms by direct message (true/false, "
+    "default false)",
+    "MATRIX_FACILITATOR_POWER_LEVEL": "room power level that makes a member a facilitator in that "
+    "room (default 50, moderators)",
+    "MATRIX_ENCRYPTION": "read and answer in end-to-end encrypted rooms; needs matrix-nio[e2e] "
+    "(true/false, default false)",
 }
 
 
@@ -194,7 +211,7 @@ def load_settings(
         if raw is None:
             continue
         var = ENV_NAMES[f.name]
-        if f.name == "auto_migrate":
+        if f.name in {"auto_migrate", "matrix_private_replies", "matrix_encryption"}:
             if raw.lower() in _TRUE:
                 values[f.name] = True
             elif raw.lower() in _FALSE:
@@ -206,6 +223,20 @@ def load_settings(
                 values[f.name] = int(raw)
             else:
                 problems.append(f"{var} must be a port number between 1 and 65535, got {raw!r}.")
+        elif f.name == "matrix_facilitator_power_level":
+            if re.fullmatch(r"-?[0-9]{1,9}", raw):
+                values[f.name] = int(raw)
+            else:
+                problems.append(f"{var} must be a whole number such as 50, got {raw!r}.")
+        elif f.name == "matrix_allowed_inviters":
+            patterns = tuple(p.strip() for p in raw.split(",") if p.strip())
+            bad = [p for p in patterns if not _MATRIX_INVITER_RE.match(p)]
+            if bad:
+                problems.append(
+                    f"{var} must be comma-separated user-id patterns such as @*:example.org or "
+                    f"@alice:example.org; got {', '.join(repr(b) for b in bad)}."
+                )
+            values[f.name] = patterns
         elif f.name == "admins":
             handles = tuple(h.strip().lstrip("@").lower() for h in raw.split(",") if h.strip())
             bad = [h for h in handles if not _HANDLE_RE.match(h)]

@@ -222,6 +222,12 @@ def parse_tags(value: str) -> list[str]:
 
 
 def parse_domain_slugs(taxonomy: Taxonomy, value: str) -> list[str]:
+    terms = [t.strip().lower() for t in re.split(r"[,;\n]", value) if t.strip()]
+    if terms and all(t in taxonomy for t in terms):  # slugs, as in an export: no matching needed
+        slugs = list(dict.fromkeys(terms))
+        if len(slugs) > MAX_DOMAINS:
+            raise ValueError(f"Choose at most {MAX_DOMAINS} domains (you gave {len(slugs)}).")
+        return slugs
     found = parse_domains(taxonomy, value)
     if found.unmatched:
         parts = []
@@ -271,7 +277,7 @@ PARSERS.update(
         "language": lambda _t, v: parse_language(v),
     }
 )
-EMPTY: dict[str, Any] = {"domains": [], "tags": []}
+EMPTY: dict[str, Any] = {"domains": [], "tags": [], "kind": "practice"}
 """What a cleared field holds (None unless listed)."""
 
 
@@ -449,9 +455,14 @@ def touch(session: Session, community_id: int) -> int:
     return int(version)
 
 
-def changed(session: Session, practice: Practice) -> None:
-    """Mark a practice as changed for every search index (call after any change to it)."""
-    practice.search_version = touch(session, practice.community_id)
+def changed(session: Session, practice: Practice, version: int | None = None) -> None:
+    """Mark a practice as changed for every search index (call after any change to it).
+
+    A bulk change (an import) calls `touch` once and passes its version for every practice.
+    """
+    practice.search_version = (
+        version if version is not None else touch(session, practice.community_id)
+    )
     session.add(practice)
 
 
@@ -483,6 +494,7 @@ def create(
     channel_id: str | None = None,
     editor: Member | None = None,
     editor_label: str | None = None,
+    version: int | None = None,
 ) -> Practice:
     practice = Practice(
         community_id=community_id,
@@ -500,7 +512,7 @@ def create(
         approve(practice, approver, now)
     session.add(practice)
     session.flush()
-    set_domains(session, practice)
+    set_domains(session, practice, new=True)
     record(
         session,
         practice,
@@ -509,7 +521,7 @@ def create(
         label=editor_label,
         now=now,
     )
-    changed(session, practice)
+    changed(session, practice, version)
     return practice
 
 
@@ -521,13 +533,14 @@ def approve(practice: Practice, approver: Member | None, now: datetime) -> None:
     practice.rejected_reason = None
 
 
-def set_domains(session: Session, practice: Practice) -> None:
+def set_domains(session: Session, practice: Practice, *, new: bool = False) -> None:
     assert practice.id is not None
-    for row in session.exec(
-        select(PracticeDomain).where(PracticeDomain.practice_id == practice.id)
-    ).all():
-        session.delete(row)
-    session.flush()
+    if not new:
+        for row in session.exec(
+            select(PracticeDomain).where(PracticeDomain.practice_id == practice.id)
+        ).all():
+            session.delete(row)
+        session.flush()
     for slug in dict.fromkeys(practice.domains):
         session.add(PracticeDomain(practice_id=practice.id, domain=slug))
     session.flush()
@@ -566,6 +579,7 @@ def apply_changes(
     editor: Member | None,
     label: str | None = None,
     now: datetime,
+    version: int | None = None,
 ) -> dict[str, list[Any]]:
     """Set the given attributes, keep the history, and return {attr: [old, new]} of real changes."""
     diff: dict[str, list[Any]] = {}
@@ -580,7 +594,7 @@ def apply_changes(
     if "domains" in diff:
         set_domains(session, practice)
     record(session, practice, diff, editor=editor, label=label, now=now)
-    changed(session, practice)
+    changed(session, practice, version)
     return diff
 
 

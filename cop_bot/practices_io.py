@@ -363,6 +363,7 @@ def import_practices(
     ).all():
         existing.setdefault(practice.title.casefold(), practice)
     members: dict[str, Member] = {}
+    version = P.touch(session, community_id)  # one bump for the whole import
     for item in good:
         author = None
         if item.author:
@@ -372,9 +373,9 @@ def import_practices(
                 members[item.author] = author
         found = existing.get(item.values["title"].casefold())
         if found is None:
-            _create(session, community_id, item, author, now)
+            _create(session, community_id, item, author, now, version)
             report.created += 1
-        elif _update(session, found, item, author, now):
+        elif _update(session, found, item, author, now, version):
             report.updated += 1
         else:
             report.unchanged += 1
@@ -382,7 +383,12 @@ def import_practices(
 
 
 def _create(
-    session: Session, community_id: int, item: Checked, author: Member | None, now: datetime
+    session: Session,
+    community_id: int,
+    item: Checked,
+    author: Member | None,
+    now: datetime,
+    version: int,
 ) -> Practice:
     practice = P.create(
         session,
@@ -392,6 +398,7 @@ def _create(
         status=item.status,
         now=now,
         editor_label=EDITOR_LABEL,
+        version=version,
     )
     _apply_record(practice, item, now)
     _top_up_endorsements(session, practice, item.endorsements, now)
@@ -414,13 +421,20 @@ def _apply_record(practice: Practice, item: Checked, now: datetime) -> None:
 
 
 def _update(
-    session: Session, practice: Practice, item: Checked, author: Member | None, now: datetime
+    session: Session,
+    practice: Practice,
+    item: Checked,
+    author: Member | None,
+    now: datetime,
+    version: int,
 ) -> bool:
     values = dict(item.values)
     for spec in P.FIELDS:  # a field left empty in the file clears it, as in the file
         if spec.attr not in values and not spec.required:
             values[spec.attr] = P.EMPTY.get(spec.attr)
-    diff = P.apply_changes(session, practice, values, editor=None, label=EDITOR_LABEL, now=now)
+    diff = P.apply_changes(
+        session, practice, values, editor=None, label=EDITOR_LABEL, now=now, version=version
+    )
     before: dict[str, Any] = {
         "status": practice.status,
         "author_id": practice.author_id,
@@ -438,7 +452,7 @@ def _update(
         P.record(session, practice, record, editor=None, label=EDITOR_LABEL, now=now)
     added = _top_up_endorsements(session, practice, item.endorsements, now)
     if diff or record or added:
-        P.changed(session, practice)
+        P.changed(session, practice, version)
         return True
     return False
 

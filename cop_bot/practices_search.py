@@ -8,12 +8,14 @@ its last look: one indexed query, not a table scan.
 
 The index is an inverted index: word -> the practices holding it, per field weight (title 3,
 tags and domains 2, summary, city and organisation 1). A query word matches its exact word,
-longer words it begins (4+ letters) and, for typos, words of the vocabulary rapidfuzz finds
-close to it. Phrases of the query that name a domain ("mental health", "marché du travail")
-are read through the taxonomy and match that domain's practices too. Every query word must be
+longer words it begins (4+ letters) and, for typos, words of the vocabulary one edit away (two
+for words of 7+ letters), which rapidfuzz finds in a slice of the vocabulary chosen by letters
+and length. Phrases of the query that name a domain ("mental health", "marché du travail") are
+read through the taxonomy and match that domain's practices too. Every query word must be
 found (falling back to any word when nothing has them all). Results rank by relevance, then
-endorsements, then how recently they were approved; ranking packs those into one integer per
-practice so the page is a `heapq.nlargest` over plain ints.
+endorsements, then how recently they were approved. Relevance comes in a few tiers of points,
+computed with set operations; endorsements, approval time and id are packed into one integer
+per practice, so a page is a `heapq.nlargest` over the best tier's plain ints.
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ import heapq
 import threading
 from array import array
 from bisect import bisect_left, insort
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import chain, repeat
+from operator import add, methodcaller, mul
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -40,8 +46,10 @@ EXACT, NEAR = 10, 8
 """Points per found word: field weight x match quality (exact 10; prefix or typo 8)."""
 MAX_QUERY_WORDS = 12
 _ID_BITS, _TIME_BITS, _COUNT_BITS = 32, 40, 24
-_STATIC_BITS = _ID_BITS + _TIME_BITS + _COUNT_BITS
 _ID_MASK = (1 << _ID_BITS) - 1
+_MIN_TYPO_LENGTH = 5
+"""Shorter words must be typed right (or as the start of a longer word): "rome" is not "home"."""
+_MAX_TYPOS = 2
 _REBUILD_FRACTION = 5
 """Reload everything instead of patching when more than 1/5 of the practices changed."""
 
@@ -57,10 +65,39 @@ def tokens(text: str | None) -> list[str]:
     but cached per word, which makes indexing 100k practices affordable."""
     if not text:
         return []
-    out: list[str] = []
-    for word in text.split():
-        out.extend(_word_tokens(word))
-    return out
+    return list(chain.from_iterable(map(_word_tokens, text.split())))
+
+
+class Vocabulary(dict[str, int]):
+    """word -> term id. Looking up a new word gives it the next id; once the index is live, the
+    word also takes its place in the sorted list (prefix search) and the typo buckets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.sorted: list[str] = []
+        self.buckets: dict[tuple[int, str, int], list[str]] = {}
+        """(0 or 1, the word's first or second letter, its length) -> words, for typos."""
+        self.live = False
+
+    def __missing__(self, word: str) -> int:
+        term = self[word] = len(self.words)
+        self.words.append(word)
+        if self.live:
+            insort(self.sorted, word)
+            self._bucket(word)
+        return term
+
+    def go_live(self) -> None:
+        self.sorted = sorted(self.words)
+        for word in self.sorted:
+            self._bucket(word)
+        self.live = True
+
+    def _bucket(self, word: str) -> None:
+        if len(word) >= _MIN_TYPO_LENGTH - _MAX_TYPOS:
+            for position in (0, 1):
+                self.buckets.setdefault((position, word[position], len(word)), []).append(word)
 
 
 @dataclass(frozen=True)
@@ -86,10 +123,10 @@ class Result:
 @dataclass
 class PracticeIndex:
     version: int = -1
-    term_ids: dict[str, int] = field(default_factory=dict)
-    vocab: list[str] = field(default_factory=list)
-    sorted_vocab: list[str] = field(default_factory=list)
-    postings: dict[int, array[int]] = field(default_factory=dict)
+    words: Vocabulary = field(default_factory=Vocabulary)
+    postings: defaultdict[int, array[int]] = field(
+        default_factory=lambda: defaultdict(partial(array, "i"))
+    )
     """term id * 4 + field weight -> ids of practices holding the word in such a field."""
     doc_keys: dict[int, array[int]] = field(default_factory=dict)
     static: dict[int, int] = field(default_factory=dict)
@@ -98,6 +135,7 @@ class PracticeIndex:
     by_kind: dict[str, set[int]] = field(default_factory=dict)
     by_country: dict[str, set[int]] = field(default_factory=dict)
     by_domain: dict[str, set[int]] = field(default_factory=dict)
+    _ranked: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.static)
@@ -126,7 +164,7 @@ class PracticeIndex:
                 for row in rows:
                     self._remove(row.id)
                 for row in approved:
-                    self._add(row, counts.get(row.id, 0), bulk=False)
+                    self._add(row, counts.get(row.id, 0))
         self.version = version
 
     def _rebuild(self, session: Session, community_id: int) -> None:
@@ -143,39 +181,26 @@ class PracticeIndex:
             ).all()
         )
         for row in rows:
-            fresh._add(row, int(counts.get(row.id, 0)), bulk=True)
-        fresh.sorted_vocab = sorted(fresh.vocab)
+            fresh._add(row, int(counts.get(row.id, 0)))
+        fresh.words.go_live()
         self.__dict__.update(fresh.__dict__)
 
-    def _add(self, row: Any, endorsements: int, *, bulk: bool) -> None:
+    def _add(self, row: Any, endorsements: int) -> None:
         pid: int = row.id
         weights: dict[str, int] = {}
-        for text, weight in (
-            (row.summary, BODY),
-            (row.city, BODY),
-            (row.organisation, BODY),
-            (" ".join(row.tags or ()), TAG),
-            (" ".join(d.replace("-", " ") for d in row.domains or ()), TAG),
-            (row.title, TITLE),
-        ):
-            for token in tokens(text):
-                if weights.get(token, 0) < weight:
-                    weights[token] = weight
-        keys = array("i")
-        for token, weight in weights.items():
-            term = self.term_ids.get(token)
-            if term is None:
-                term = self.term_ids[token] = len(self.vocab)
-                self.vocab.append(token)
-                if not bulk:
-                    insort(self.sorted_vocab, token)
-            key = term * 4 + weight
-            posting = self.postings.get(key)
-            if posting is None:
-                posting = self.postings[key] = array("i")
-            posting.append(pid)
-            keys.append(key)
+        body = f"{row.summary} {row.city or ''} {row.organisation or ''}"
+        labels = " ".join([*(row.tags or ()), *(d.replace("-", " ") for d in row.domains or ())])
+        for text, weight in ((body, BODY), (labels, TAG), (row.title, TITLE)):
+            # ascending weights, so a word keeps its best field
+            weights.update(dict.fromkeys(tokens(text), weight))
+        # key = term id * 4 + weight; maps run in C, which matters for 100k practices.
+        keys = array(
+            "i",
+            map(add, map(mul, map(self.words.__getitem__, weights), repeat(4)), weights.values()),
+        )
+        deque(map(methodcaller("append", pid), map(self.postings.__getitem__, keys)), maxlen=0)
         self.doc_keys[pid] = keys
+        self._ranked = None
         approved = int(row.approved_at.timestamp()) if row.approved_at else 0
         self.static[pid] = (
             (min(endorsements, (1 << _COUNT_BITS) - 1) << (_TIME_BITS + _ID_BITS))
@@ -206,50 +231,84 @@ class PracticeIndex:
         for slug in domains:
             self.by_domain[slug].discard(pid)
         del self.static[pid]
+        self._ranked = None
 
     # ---- searching -----------------------------------------------------------------------------
 
     def expand(self, token: str) -> dict[int, int]:
         """Vocabulary words a query word stands for: term id -> match quality."""
         found: dict[int, int] = {}
-        exact = self.term_ids.get(token)
+        exact = self.words.get(token)
         if exact is not None:
             found[exact] = EXACT
         if len(token) < 4:
             return found
-        start = bisect_left(self.sorted_vocab, token)
-        for word in self.sorted_vocab[start : start + 50]:
+        start = bisect_left(self.words.sorted, token)
+        for word in self.words.sorted[start : start + 50]:
             if not word.startswith(token):
                 break
-            found.setdefault(self.term_ids[word], NEAR)
+            found.setdefault(self.words[word], NEAR)
         if exact is None or self._frequency(exact) < 5:
-            cutoff = 85 if len(token) == 4 else 80
-            for _word, _score, term in process.extract(
-                token, self.vocab, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=8
-            ):
-                found.setdefault(term, NEAR)
+            for word in self.typos_of(token):
+                found.setdefault(self.words[word], NEAR)
         return found
+
+    def typos_of(self, token: str, limit: int = 8) -> list[str]:
+        """Vocabulary words at most one edit away (two for words of 7+ letters), counting a swap
+        of neighbouring letters as one edit.
+
+        Only words sharing the first or second letter with the token, in either order, and of a
+        length within reach are compared: every single edit keeps one of those, so nothing one
+        edit away is missed, and rapidfuzz compares a few thousand words instead of the whole
+        vocabulary.
+        """
+        if len(token) < _MIN_TYPO_LENGTH:
+            return []
+        most = 1 if len(token) < 7 else _MAX_TYPOS
+        seen: set[str] = set()
+        found: list[tuple[int, str]] = []
+        for length in range(len(token) - most, len(token) + most + 1):
+            choices: list[str] = []
+            for key in {
+                (0, token[0], length),
+                (0, token[1], length),
+                (1, token[1], length),
+                (1, token[0], length),
+            }:
+                choices.extend(self.words.buckets.get(key, ()))
+            for word, distance, _ in process.extract(
+                token, choices, scorer=OSA.distance, processor=None, score_cutoff=most, limit=limit
+            ):
+                if word not in seen and word != token:
+                    seen.add(word)
+                    found.append((int(distance), word))
+        found.sort()
+        return [word for _, word in found[:limit]]
 
     def _frequency(self, term: int) -> int:
         return sum(len(self.postings.get(term * 4 + w, ())) for w in (BODY, TAG, TITLE))
 
-    def word_scores(self, token: str, domains: Iterable[str]) -> dict[int, int]:
-        """practice id -> points for one query word (its best field and match quality)."""
-        lists: list[tuple[int, Iterable[int]]] = []
+    def word_levels(self, token: str, domains: Iterable[str]) -> Tiers:
+        """The practices holding one query word, grouped by the points the word earns there
+        (its best field and match quality): {points: ids}, each practice in one group only."""
+        lists: dict[int, list[Iterable[int]]] = {}
         for term, quality in self.expand(token).items():
             for weight in (BODY, TAG, TITLE):
                 posting = self.postings.get(term * 4 + weight)
                 if posting:
-                    lists.append((weight * quality, posting))
+                    lists.setdefault(weight * quality, []).append(posting)
         for slug in domains:
             members = self.by_domain.get(slug)
             if members:
-                lists.append((TAG * EXACT, members))
-        lists.sort(key=lambda pair: pair[0])
-        scores: dict[int, int] = {}
-        for points, ids in lists:  # ascending, so the best field and quality win
-            scores.update(dict.fromkeys(ids, points))
-        return scores
+                lists.setdefault(TAG * EXACT, []).append(members)
+        levels: Tiers = {}
+        seen: set[int] = set()
+        for points in sorted(lists, reverse=True):  # the best points first
+            ids = set().union(*lists[points]) - seen
+            if ids:
+                levels[points] = ids
+                seen |= ids
+        return levels
 
     def search(
         self, words: list[str], cover: Mapping[int, set[str]], query: Query
@@ -263,48 +322,76 @@ class PracticeIndex:
             if wanted is not None:
                 ids = table.get(wanted, set())
                 allowed = set(ids) if allowed is None else allowed & ids
-        partial = False
-        keys: Iterable[int]
+        want = query.page * PAGE_SIZE
+        static = self.static
+        top: list[int]
         if not words:
-            pool: Iterable[int] = self.static if allowed is None else allowed
-            total = len(self.static) if allowed is None else len(allowed)
-            keys = (self.static[p] for p in pool)
-        else:
-            per_word = [self.word_scores(w, cover.get(i, ())) for i, w in enumerate(words)]
-            relevance = _all_words(per_word)
-            if not relevance and len(per_word) > 1:
-                relevance = _any_word(per_word)
-                partial = bool(relevance)
-            if allowed is not None:
-                relevance = {p: r for p, r in relevance.items() if p in allowed}
-            total = len(relevance)
-            static = self.static
-            keys = ((r << _STATIC_BITS) | static[p] for p, r in relevance.items())
-        top = heapq.nlargest(query.page * PAGE_SIZE, keys)
-        page = [k & _ID_MASK for k in top[(query.page - 1) * PAGE_SIZE :]]
+            if allowed is None:
+                top = self.ranked()[:want]
+                total = len(static)
+            else:
+                top = heapq.nlargest(want, map(static.__getitem__, allowed))
+                total = len(allowed)
+            page = [k & _ID_MASK for k in top[(query.page - 1) * PAGE_SIZE :]]
+            return page, total, False
+        per_word = [self.word_levels(w, cover.get(i, ())) for i, w in enumerate(words)]
+        partial = False
+        tiers = _every_word(per_word)
+        if not tiers and len(per_word) > 1:
+            tiers = _some_word(per_word)
+            partial = bool(tiers)
+        if allowed is not None:
+            tiers = {points: ids & allowed for points, ids in tiers.items()}
+        total = sum(len(ids) for ids in tiers.values())
+        top = []
+        for points in sorted(tiers, reverse=True):  # relevance first; within it, the static key
+            ids = tiers[points]
+            if len(ids) >= want - len(top):
+                top.extend(heapq.nlargest(want - len(top), map(static.__getitem__, ids)))
+                break
+            top.extend(sorted(map(static.__getitem__, ids), reverse=True))
+        page = [k & _ID_MASK for k in top[(query.page - 1) * PAGE_SIZE : want]]
         return page, total, partial
 
+    def ranked(self) -> list[int]:
+        """Every static key, best first (for browsing without words); kept until a change."""
+        if self._ranked is None:
+            self._ranked = sorted(self.static.values(), reverse=True)
+        return self._ranked
 
-def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
-    ordered = sorted(per_word, key=len)
-    if not ordered[0]:
-        return {}
-    common = set(ordered[0])
-    for scores in ordered[1:]:
-        common &= scores.keys()
-        if not common:
+
+Tiers = dict[int, set[int]]
+"""Relevance points -> the practices that earn exactly that many."""
+
+
+def _every_word(per_word: list[Tiers]) -> Tiers:
+    """Practices holding every word, by the sum of their points; set operations only."""
+    tiers: Tiers = {0: set()}
+    first = True
+    for levels in sorted(per_word, key=lambda lv: sum(len(ids) for ids in lv.values())):
+        combined: Tiers = {}
+        for total, ids in tiers.items():
+            for points, holding in levels.items():
+                both = holding if first else ids & holding
+                if both:
+                    combined.setdefault(total + points, set()).update(both)
+        tiers, first = combined, False
+        if not tiers:
             return {}
-    if len(per_word) == 1:
-        return per_word[0]
-    return {p: sum(scores[p] for scores in per_word) for p in common}
+    return tiers
 
 
-def _any_word(per_word: list[dict[int, int]]) -> dict[int, int]:
-    total: dict[int, int] = {}
-    for scores in per_word:
-        for p, points in scores.items():
-            total[p] = total.get(p, 0) + points
-    return total
+def _some_word(per_word: list[Tiers]) -> Tiers:
+    """Practices holding at least one word, by the sum of their points (the fallback)."""
+    points: dict[int, int] = {}
+    for levels in per_word:
+        for value, ids in levels.items():
+            for p in ids:
+                points[p] = points.get(p, 0) + value
+    tiers: Tiers = {}
+    for p, value in points.items():
+        tiers.setdefault(value, set()).add(p)
+    return tiers
 
 
 def _columns() -> Any:
@@ -371,7 +458,8 @@ class PracticeSearch:
         match for "rome".
         """
         cover: dict[int, set[str]] = {}
-        for size in range(min(3, len(words)), 0, -1):
+        longest = 3 if len(words) <= 6 else 1  # a long query: its words one by one
+        for size in range(min(longest, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
                 span = range(start, start + size)
                 if all(i in cover for i in span):

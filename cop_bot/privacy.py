@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from cop_bot.storage import repos
 from cop_bot.storage.models import (
+    CopSession,
     Member,
     Practice,
     PracticeEndorsement,
@@ -21,6 +22,8 @@ from cop_bot.storage.models import (
     Question,
     QuestionRecipient,
     RoleGrant,
+    SessionAgendaItem,
+    SessionRsvp,
 )
 
 ExportSection = Callable[[Session, Member], tuple[str, Any]]
@@ -124,7 +127,56 @@ def _practices(session: Session, member: Member) -> tuple[str, Any]:
     }
 
 
-EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions, _practices]
+def _sessions(session: Session, member: Member) -> tuple[str, Any]:
+    """Sessions they scheduled, their answers and agenda items. On erasure their answers stay
+    without a name (counts and the waiting list stay right), their agenda items read "a former
+    member", and sessions they hosted stay without a host."""
+    hosted = session.exec(
+        select(CopSession).where(CopSession.host_id == member.id).order_by(col(CopSession.id))
+    ).all()
+    answered = session.exec(
+        select(SessionRsvp, CopSession.title)
+        .join(CopSession, col(CopSession.id) == col(SessionRsvp.session_id))
+        .where(SessionRsvp.member_id == member.id)
+        .order_by(col(SessionRsvp.id))
+    ).all()
+    items = session.exec(
+        select(SessionAgendaItem)
+        .where(SessionAgendaItem.author_id == member.id)
+        .order_by(col(SessionAgendaItem.id))
+    ).all()
+    return "sessions", {
+        "hosted": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "starts_at": s.starts_at,
+                "timezone": s.timezone,
+                "recurrence": s.rrule,
+                "status": s.status,
+                "channel": s.channel_id,
+            }
+            for s in hosted
+        ],
+        "rsvps": [
+            {
+                "session_id": r.session_id,
+                "title": title,
+                "occurrence": r.occurrence_start,
+                "answer": r.answer,
+                "waitlisted": r.waitlisted,
+                "answered_at": r.answered_at,
+            }
+            for r, title in answered
+        ],
+        "agenda_items": [
+            {"session_id": a.session_id, "occurrence": a.occurrence_start, "text": a.text}
+            for a in items
+        ],
+    }
+
+
+EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions, _practices, _sessions]
 
 
 def export_member(session: Session, member: Member) -> dict[str, Any]:

@@ -291,7 +291,7 @@ class Router:
         assert community.id is not None
         member = repos.get_or_create_member(session, community.id, invocation.actor, now=now)
         assert member.id is not None
-        roles = set(repos.granted_roles(session, member.id))
+        roles = set(repos.granted_roles(session, member.id)) | invocation.actor.roles
         if member.handle in self.settings.admins:
             roles.add(Role.ADMIN)
         return Ctx(

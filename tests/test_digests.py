@@ -63,9 +63,9 @@ def test_the_scripted_week(week: Bot, clock: FixedClock) -> None:
     message = outbox.posted[0]
     data = message.reply.data
     assert message.conversation.channel_id == "console"
-    assert [p["title"] for p in data["sections"]["practices"]][
-        0
-    ] == "Skills passport"  # most endorsed first
+    assert (
+        next(p["title"] for p in data["sections"]["practices"]) == "Skills passport"
+    )  # most endorsed first
     assert {p["title"] for p in data["sections"]["practices"]} == {
         "Job-readiness workshops",
         "Tenant mediation desk",
@@ -232,3 +232,27 @@ def test_preview_is_private_and_cli_formats(
     }
     assert week.reply("/digest on", as_="alice").data["error"]["code"] == "permission"
     assert week.reply("/digest on someday", as_="root-admin").status is Status.USER_ERROR
+
+
+def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock) -> None:
+    bot.send("/digest on monday 09:00 tz Europe/Rome", as_="root-admin")
+    made = bot.reply(
+        '/schedule-session "Housing clinic" 2026-12-03 15:00 for 1h tz Europe/Rome',
+        as_="root-admin",
+    )
+    assert made.ok, made
+    sid = made.data["session"]["id"]
+    bot.send(f"/rsvp {sid} yes", as_="alice")
+    bot.reply(
+        '/schedule-session "Past-week call" 2026-11-25 10:00 for 1h tz Europe/Rome',
+        as_="root-admin",
+    )
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    data = outbox.posted[0].reply.data
+    sessions = data["sections"]["sessions"]
+    assert [s["title"] for s in sessions] == ["Housing clinic"]
+    assert sessions[0]["rsvp_yes"] == 1
+    assert data["sections"]["pulse"]["sessions_held"] == {"total": 1, "change": 1}
+    assert "Housing clinic" in "\n".join(str(b) for b in outbox.posted[0].reply.blocks)

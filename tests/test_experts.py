@@ -105,15 +105,15 @@ def test_no_result_shows_closest_domains_and_suggests_ask(community: Bot) -> Non
 
 def test_pagination(bot: Bot) -> None:
     for i in range(7):
-        bot.send(f"/profile set domains: housing; expert: yes", as_=f"h{i}")
+        bot.send("/profile set domains: housing; expert: yes", as_=f"h{i}")
     page1 = bot.reply("/find-expert housing")
     assert page1.data["total"] == 7 and len(page1.data["experts"]) == 5
     assert "/find-expert housing page:2" in bot.send("/find-expert housing")
     page2 = bot.reply("/find-expert housing page:2")
     assert len(page2.data["experts"]) == 2 and page2.data["page"] == 2
-    assert not set(e["handle"] for e in page1.data["experts"]) & set(
+    assert not {e["handle"] for e in page1.data["experts"]} & {
         e["handle"] for e in page2.data["experts"]
-    )
+    }
     assert bot.reply("/find-expert housing page:3").status is Status.USER_ERROR
     assert bot.reply("/find-expert housing page:zero").status is Status.USER_ERROR
 

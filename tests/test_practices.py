@@ -59,9 +59,7 @@ def practices_in_db(bot: Bot) -> list[Practice]:
 
 def community_id(bot: Bot) -> int:
     with session_scope(bot.app.engine) as session:
-        community = session.exec(
-            select(Community).where(Community.external_id == "local")
-        ).one()
+        community = session.exec(select(Community).where(Community.external_id == "local")).one()
         assert community.id is not None
         return community.id
 
@@ -73,7 +71,9 @@ def search_ids(bot: Bot, query: str, as_: str = "alice") -> list[int]:
 
 
 def buttons(result: Reply) -> list[str]:
-    return [b.command for block in result.blocks if isinstance(block, Actions) for b in block.buttons]
+    return [
+        b.command for block in result.blocks if isinstance(block, Actions) for b in block.buttons
+    ]
 
 
 # ---- sharing -----------------------------------------------------------------------------------
@@ -156,7 +156,10 @@ def test_every_problem_is_listed_at_once(bot: Bot) -> None:
     ],
 )
 def test_only_http_links_are_accepted(bot: Bot, link: str) -> None:
-    result = bot.reply(f"/share-practice Guide; summary: A guide for newcomers' first week.; domains: housing; link: {link}", as_=ADMIN)
+    result = bot.reply(
+        f"/share-practice Guide; summary: A guide for newcomers' first week.; domains: housing; link: {link}",
+        as_=ADMIN,
+    )
     assert result.status is Status.USER_ERROR, link
     assert practices_in_db(bot) == []
 
@@ -236,7 +239,9 @@ def test_a_rejection_needs_a_reason_reaches_the_author_and_an_edit_resubmits(bot
     assert "Please add results and a link" in render(Reply(blocks=notice.blocks))
     assert "already rejected" in bot.send(f"/practice reject {pid} again please", as_=ADMIN)
     assert "rejected (Please add results and a link)" in bot.send(f"/practice {pid}")
-    edited = bot.reply(f"/practice edit {pid} results: 40 bikes a month; link: https://example.org/r")
+    edited = bot.reply(
+        f"/practice edit {pid} results: 40 bikes a month; link: https://example.org/r"
+    )
     assert edited.ok and edited.data["practice"]["status"] == "pending"
     assert "back in the queue" in render(edited)
 
@@ -270,6 +275,12 @@ def test_curators_may_share_on_a_member_s_behalf(bot: Bot) -> None:
     )
     assert member.status is Status.USER_ERROR
     assert "Only curators and admins can share on someone's behalf" in render(member)
+    failed = bot.reply("/share-practice Half done; domains: housing; author: @newbie", as_=ADMIN)
+    assert (
+        failed.status is Status.USER_ERROR and "author: @newbie" in failed.data["error"]["template"]
+    )
+    with session_scope(bot.app.engine) as session:
+        assert repos.find_member(session, community_id(bot), "newbie") is None
 
 
 def test_with_review_off_practices_are_approved_at_once(bot: Bot) -> None:
@@ -340,6 +351,10 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     assert bot.reply(f"/practice edit {pid} city: Utrecht; tags: bikes, repair", as_="carla").ok
     cleared = bot.reply(f"/practice edit {pid} city: -", as_=ADMIN)
     assert cleared.data["changes"] == {"city": ["Utrecht", None]}
+    kind = bot.reply(f"/practice edit {pid} kind: toolkit", as_=ADMIN)
+    assert kind.data["changes"] == {"kind": ["practice", "toolkit"]}
+    reset = bot.reply(f"/practice edit {pid} kind: -", as_=ADMIN)  # back to the default
+    assert reset.data["changes"] == {"kind": ["toolkit", "practice"]}
     required = bot.reply(f"/practice edit {pid} title:", as_=ADMIN)
     assert required.status is Status.USER_ERROR and "title cannot be empty" in render(required)
     same = bot.reply(f"/practice edit {pid} tags: bikes, repair", as_=ADMIN)
@@ -348,10 +363,13 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     assert bot.reply(f"/practice edit {pid} colour: red", as_=ADMIN).status is Status.USER_ERROR
     history = bot.reply(f"/practice history {pid}")
     rows = history.data["history"]
-    assert [r["editor"] for r in rows] == [ADMIN, "carla", ADMIN]
-    assert rows[0]["changes"] == {"city": ["Utrecht", None]}
-    assert rows[1]["changes"] == {"city": ["Rotterdam", "Utrecht"], "tags": [[], ["bikes", "repair"]]}
-    assert rows[2]["changes"] == {"status": [None, "approved"]}
+    assert [r["editor"] for r in rows] == [ADMIN, ADMIN, ADMIN, "carla", ADMIN]
+    assert rows[2]["changes"] == {"city": ["Utrecht", None]}
+    assert rows[3]["changes"] == {
+        "city": ["Rotterdam", "Utrecht"],
+        "tags": [[], ["bikes", "repair"]],
+    }
+    assert rows[4]["changes"] == {"status": [None, "approved"]}
     text = render(history)
     assert "city: Rotterdam → Utrecht" in text and "@carla" in text
     with session_scope(bot.app.engine) as session:
@@ -359,7 +377,7 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
         assert carla is not None
         erase_member(session, carla)
     rows = bot.reply(f"/practice history {pid}").data["history"]
-    assert [r["editor"] for r in rows] == [ADMIN, None, ADMIN]
+    assert [r["editor"] for r in rows] == [ADMIN, ADMIN, ADMIN, None, ADMIN]
     assert "a former member" in bot.send(f"/practice history {pid}")
 
 
@@ -369,7 +387,7 @@ def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None
         "Guardianship volunteers",
         domains="child protection",
         standard="Every child has a guardian within 30 days.",
-        key_factors="Training; supervision",
+        key_factors="Training, supervision",
         rationale="Children with a trusted adult stay in school.",
         guide_questions="How long does it take today?",
         examples="Palermo 2024",
@@ -385,7 +403,7 @@ def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None
     text = render(result)
     for expected in (
         "Standard\nEvery child has a guardian within 30 days.",
-        "Key factors\nTraining; supervision",
+        "Key factors\nTraining, supervision",
         "Rationale\n",
         "Guide questions\n",
         "Examples\nPalermo 2024",
@@ -399,14 +417,20 @@ def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None
         assert expected in text, expected
     data = result.data["practice"]
     assert data["author"] == ADMIN and data["endorsements"] == 1
-    assert data["key_factors"] == "Training; supervision" and data["language"] == "it"
+    assert data["key_factors"] == "Training, supervision" and data["language"] == "it"
     assert data["endorsed_by_you"] is False
     assert f"/endorse {pid}" in buttons(result)
     assert f"/endorse {pid} undo" in buttons(bot.reply(f"/practice {pid}"))
 
 
 def test_practice_ids_are_checked(bot: Bot) -> None:
-    for text in ("/practice abc", "/practice 99999999999", "/practice -1", "/endorse 0", "/practice ١٢"):
+    for text in (
+        "/practice abc",
+        "/practice 99999999999",
+        "/practice -1",
+        "/endorse 0",
+        "/practice ١٢",
+    ):
         result = bot.reply(text)
         assert result.status is Status.USER_ERROR, text
     assert "There is no practice #7" in bot.send("/practice 7")
@@ -419,7 +443,12 @@ def test_practice_ids_are_checked(bot: Bot) -> None:
 
 def test_search_forgives_typos_and_reads_domains_in_any_language(bot: Bot) -> None:
     housing = share(bot, "Housing first for families", summary="Families move straight into flats.")
-    jobs = share(bot, "Job-readiness workshops", domains="labour market", summary="Six workshops on CVs and interviews.")
+    jobs = share(
+        bot,
+        "Job-readiness workshops",
+        domains="labour market",
+        summary="Six workshops on CVs and interviews.",
+    )
     share(bot, "School buddies", domains="education", summary="Pupils help newcomers settle in.")
     assert search_ids(bot, "housing") == [housing]
     assert search_ids(bot, "hosuing") == [housing]
@@ -428,6 +457,8 @@ def test_search_forgives_typos_and_reads_domains_in_any_language(bot: Bot) -> No
     assert search_ids(bot, "marché du travail") == [jobs]
     assert search_ids(bot, "labor markt") == [jobs]
     assert search_ids(bot, "interview") == [jobs]  # a word of the summary
+    assert search_ids(bot, "nterviews") == [jobs]  # even with the first letter missing
+    assert search_ids(bot, "intrevuew") == [jobs]  # two slips in a long word
     assert "read as the domain Labour market" in bot.send("/practices employment")
     assert search_ids(bot, "housing rome") == [housing]  # falls back to some words
     assert "No practice holds every word" in bot.send("/practices housing rome")
@@ -439,7 +470,13 @@ def test_search_forgives_typos_and_reads_domains_in_any_language(bot: Bot) -> No
 def test_filters_are_strict(bot: Bot) -> None:
     it = share(bot, "Language cafés", domains="language learning", country="IT")
     fr = share(bot, "Language tandems", domains="language learning", country="France")
-    kit = share(bot, "Language toolkit", domains="language learning, education", kind="toolkit", country="IT")
+    kit = share(
+        bot,
+        "Language toolkit",
+        domains="language learning, education",
+        kind="toolkit",
+        country="IT",
+    )
     assert sorted(search_ids(bot, "language")) == [it, fr, kit]
     assert sorted(search_ids(bot, "language country:IT")) == [it, kit]
     assert search_ids(bot, "language country:italy kind:toolkit") == [kit]
@@ -452,12 +489,16 @@ def test_filters_are_strict(bot: Bot) -> None:
         assert "Example:" in render(result)
 
 
-def test_results_rank_by_relevance_then_endorsements_then_recency(bot: Bot, clock: FixedClock) -> None:
+def test_results_rank_by_relevance_then_endorsements_then_recency(
+    bot: Bot, clock: FixedClock
+) -> None:
     title = share(bot, "Bicycle repair workshops", domains="neighbourhood participation")
     clock.advance(timedelta(days=1))
     older = share(bot, "Repair cafés", summary="Volunteers fix bicycles and phones with newcomers.")
     clock.advance(timedelta(days=1))
-    newer = share(bot, "Community garden", summary="Gardeners lend bicycles to newcomers on weekends.")
+    newer = share(
+        bot, "Community garden", summary="Gardeners lend bicycles to newcomers on weekends."
+    )
     clock.advance(timedelta(days=1))
     unendorsed = share(bot, "Tool library", summary="Tools and bicycles to borrow for a week.")
     for pid in (older, newer):
@@ -479,7 +520,11 @@ def test_five_per_page_with_the_total_and_the_next_page(bot: Bot) -> None:
     assert "/practices mentoring page:2" in render(page1)
     page3 = bot.reply("/practices mentoring page:3")
     assert len(page3.data["practices"]) == 2 and "next page" not in render(page3)
-    seen = [p["id"] for n in (1, 2, 3) for p in bot.reply(f"/practices mentoring page:{n}").data["practices"]]
+    seen = [
+        p["id"]
+        for n in (1, 2, 3)
+        for p in bot.reply(f"/practices mentoring page:{n}").data["practices"]
+    ]
     assert sorted(seen) == ids
     past = bot.reply("/practices mentoring page:4")
     assert past.ok and past.data == {"practices": [], "total": 12, "page": 4}
@@ -506,7 +551,9 @@ def test_the_index_follows_every_change(bot: Bot) -> None:
     # A second router (another process) sees the same changes through the version counter.
     from cop_bot.router import Router
 
-    fresh = Router(bot.app.engine, bot.app.router.registry, bot.app.settings, bot.app.taxonomy, bot.app.clock)
+    fresh = Router(
+        bot.app.engine, bot.app.router.registry, bot.app.settings, bot.app.taxonomy, bot.app.clock
+    )
     inv = Invocation("practices", "tandem", Actor("zoe"), Conversation("console", "local", "c"))
     assert [p["id"] for p in fresh.dispatch(inv).data["practices"]] == [pid]
     bot.reply(f"/practice edit {pid} title: Repair cafés", as_=ADMIN)
@@ -535,7 +582,7 @@ def test_one_endorsement_per_member_and_undo(bot: Bot) -> None:
     twice = bot.reply(f"/endorse {pid}")
     assert twice.status is Status.USER_ERROR and f"/endorse {pid} undo" in render(twice)
     assert bot.reply(f"/endorse {pid}", as_="bob").data["practice"]["endorsements"] == 2
-    assert bot.reply(f"/practices repair").data["practices"][0]["endorsements"] == 2
+    assert bot.reply("/practices repair").data["practices"][0]["endorsements"] == 2
     assert "2 endorsements" in bot.send(f"/practice {pid}")
     undone = bot.reply(f"/endorse {pid} undo")
     assert undone.data == {"practice": {"id": pid, "endorsements": 1, "endorsed": False}}
@@ -594,7 +641,9 @@ def test_stale_practices_are_listed_and_approving_renews_them(bot: Bot, clock: F
 def test_mine_lists_every_status(bot: Bot) -> None:
     assert "not shared a practice yet" in bot.send("/practices mine")
     share(bot, "One", as_="alice")
-    bot.reply("/share-practice Two; summary: Write to ann@example.org for the details.; domains: housing")
+    bot.reply(
+        "/share-practice Two; summary: Write to ann@example.org for the details.; domains: housing"
+    )
     mine = bot.reply("/practices mine")
     assert [p["status"] for p in mine.data["practices"]] == ["needs-confirmation", "pending"]
     assert bot.reply("/practices mine housing").ok  # a search for the words "mine housing"
@@ -617,7 +666,7 @@ def test_erasure_keeps_practices_and_counts_but_forgets_the_person(bot: Bot) -> 
         exported = export_member(session, alice)["practices"]
         assert [p["title"] for p in exported["authored"]] == ["Repair cafés"]
         assert [e["practice_id"] for e in exported["endorsed"]] == [theirs]
-        assert exported["edits"] == []
+        assert [e["practice_id"] for e in exported["edits"]] == [mine]  # sharing it
         json.dumps(exported, default=str)
         erase_member(session, alice)
     shown = bot.reply(f"/practice {mine}", as_="bob")
@@ -626,9 +675,13 @@ def test_erasure_keeps_practices_and_counts_but_forgets_the_person(bot: Bot) -> 
     assert bot.reply(f"/practice {theirs}", as_="bob").data["practice"]["endorsements"] == 1
     assert search_ids(bot, "repair", as_="bob") == [mine]
     with session_scope(bot.app.engine) as session:
-        rows = session.exec(select(PracticeEndorsement).where(PracticeEndorsement.practice_id == theirs)).all()
+        rows = session.exec(
+            select(PracticeEndorsement).where(PracticeEndorsement.practice_id == theirs)
+        ).all()
         assert [r.member_id for r in rows] == [None]
-        revisions = session.exec(select(PracticeRevision).where(PracticeRevision.practice_id == mine)).all()
+        revisions = session.exec(
+            select(PracticeRevision).where(PracticeRevision.practice_id == mine)
+        ).all()
         assert all(r.editor_id is None for r in revisions)
 
 
@@ -650,7 +703,7 @@ def test_user_text_stays_text_on_every_platform(bot: Bot, title: str) -> None:
         title,
         summary=f"{title} — a summary that repeats the title.",
         tags="<!here>, @channel",
-        link="https://example.org/a?b=<c>" if False else "https://example.org/guide?a=1&b=2",
+        link="https://example.org/guide?a=1&b=2",
     )
     word = "hello" if "hello" in title else ("room" if "room" in title else "")
     replies = [
@@ -679,10 +732,23 @@ def test_user_text_stays_text_on_every_platform(bot: Bot, title: str) -> None:
 
 # ---- arbitrary input ---------------------------------------------------------------------------
 
-FORM_KEYS = ["title", "summary", "domains", "kind", "link", "country", "tags", "key factors", "colour", ""]
+FORM_KEYS = [
+    "title",
+    "summary",
+    "domains",
+    "kind",
+    "link",
+    "country",
+    "tags",
+    "key factors",
+    "colour",
+    "",
+]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     parts=st.lists(
         st.tuples(st.sampled_from(FORM_KEYS), st.text(max_size=60)), min_size=0, max_size=6
@@ -690,14 +756,18 @@ FORM_KEYS = ["title", "summary", "domains", "kind", "link", "country", "tags", "
     sep=st.sampled_from(["; ", "\n", ";", " "]),
     who=st.sampled_from(["alice", ADMIN]),
 )
-def test_arbitrary_forms_never_crash_share_or_edit(bot: Bot, parts: list[tuple[str, str]], sep: str, who: str) -> None:
+def test_arbitrary_forms_never_crash_share_or_edit(
+    bot: Bot, parts: list[tuple[str, str]], sep: str, who: str
+) -> None:
     body = sep.join(f"{k}: {v}" if k else v for k, v in parts)
     for line in (f"/share-practice {body}", f"/practice edit 1 {body}"):
         result = bot.reply(line, as_=who)
         assert result.status is not Status.INTERNAL_ERROR, (line, result)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     name=st.sampled_from(["practices", "practice", "endorse", "share-practice"]),
     text=st.text(max_size=80),
@@ -729,8 +799,8 @@ def test_export_then_import_elsewhere_loses_nothing(
     bot.reply("/settings review: off", as_=ADMIN)
     first = share(
         bot,
-        "=HYPERLINK(\"https://evil.example\") cafés",
-        summary="Line one,\nline two with \"quotes\" and a , comma.",
+        '=HYPERLINK("https://evil.example") cafés',
+        summary='Line one,\nline two with "quotes" and a , comma.',
         domains="housing, education",
         tags="bikes, -minus",
         country="IT",
@@ -742,7 +812,7 @@ def test_export_then_import_elsewhere_loses_nothing(
     share(bot, "Language cafés", domains="language learning", kind="toolkit")
     bot.reply(f"/endorse {first}", as_="bob")
     bot.reply(f"/endorse {first}", as_="carol")
-    share(bot, "Still pending", as_="dora")  # review is off: approved too
+    share(bot, "Dora's practice", as_="dora")  # review is off: approved at once
     bot.reply("/settings review: on", as_=ADMIN)
     share(bot, "Waiting for review", as_="dora")
     bot.reply("/practice reject 4 Needs a summary with results", as_=ADMIN)
@@ -753,16 +823,29 @@ def test_export_then_import_elsewhere_loses_nothing(
         with exported.open(encoding="utf-8") as f:
             cells = [row["title"] for row in csv.DictReader(f)]
         assert cells[0].startswith("'=HYPERLINK")  # a spreadsheet will not run it
-    code = main(["practices", "import", str(exported), "--db", db_url, "--community", "console:other"])
+    code = main(
+        ["practices", "import", str(exported), "--db", db_url, "--community", "console:other"]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "4 new, 0 updated" in out.out
     again = cli_env / f"again.{fmt}"
-    assert main(["practices", "export", str(again), "--db", db_url, "--community", "console:other"]) == 0
-    rows_a = json.loads(exported.read_text())["practices"] if fmt == "json" else list(csv.DictReader(exported.open(encoding="utf-8")))
-    rows_b = json.loads(again.read_text())["practices"] if fmt == "json" else list(csv.DictReader(again.open(encoding="utf-8")))
+    assert (
+        main(["practices", "export", str(again), "--db", db_url, "--community", "console:other"])
+        == 0
+    )
+    rows_a = (
+        json.loads(exported.read_text())["practices"]
+        if fmt == "json"
+        else list(csv.DictReader(exported.open(encoding="utf-8")))
+    )
+    rows_b = (
+        json.loads(again.read_text())["practices"]
+        if fmt == "json"
+        else list(csv.DictReader(again.open(encoding="utf-8")))
+    )
     assert _stable(rows_b) == _stable(rows_a)
-    by_title = {r["title"]: r for r in _stable(rows_b)}
+    by_title = {r["title"].removeprefix("'"): r for r in _stable(rows_b)}
     original = by_title['=HYPERLINK("https://evil.example") cafés']
     assert str(original["endorsements"]) == "2" and original["author"] == "alice"
     assert by_title["Waiting for review"]["status"] == "rejected"
@@ -772,7 +855,10 @@ def test_export_then_import_elsewhere_loses_nothing(
     found = router.dispatch(Invocation("practices", "cafés", Actor("zoe"), other))
     assert [p["endorsements"] for p in found.data["practices"]] == [2, 0]
     # Re-importing the same file changes nothing.
-    assert main(["practices", "import", str(exported), "--db", db_url, "--community", "console:other"]) == 0
+    assert (
+        main(["practices", "import", str(exported), "--db", db_url, "--community", "console:other"])
+        == 0
+    )
     assert "0 new, 0 updated, 4 unchanged" in capsys.readouterr().out
 
 
@@ -815,7 +901,9 @@ def test_import_is_all_or_nothing_and_reports_every_bad_row(
     assert bot.reply("/practice history 1").data["history"][0]["editor"] == "import"
 
 
-def test_import_refuses_unreadable_files(cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_refuses_unreadable_files(
+    cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = cli_env / "missing.json"
     assert main(["practices", "import", str(missing), "--db", db_url]) == 2
     assert "no such file" in capsys.readouterr().err

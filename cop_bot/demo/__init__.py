@@ -31,6 +31,7 @@ class DemoSummary:
     experts: int
     countries: int
     practices: int = 0
+    sessions: int = 0
 
 
 def demo_data() -> dict[str, Any]:
@@ -93,12 +94,16 @@ def load_demo(
         you = repos.ensure_member(session, community.id, admin_handle, now=now)
         repos.grant_role(session, you, Role.ADMIN, granted_by="demo", now=now)
         practices = load_demo_practices(session, community.id, taxonomy, now)
+        from cop_bot.demo.sessions import load_demo_sessions
+
+        sessions = load_demo_sessions(session, community.id, now)
         return DemoSummary(
             community=community.name,
             members=len(data["members"]),
             experts=experts,
             countries=len(countries),
             practices=practices,
+            sessions=sessions,
         )
 
 
@@ -136,6 +141,7 @@ def load_demo_practices(
             now=when,
             approver=author,
         )
+        assert practice.id is not None
         for handle in entry.get("endorsed_by") or ():
             endorser = repos.find_member(session, community_id, handle)
             if endorser is None or endorser.id == author.id:

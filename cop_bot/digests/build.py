@@ -8,7 +8,7 @@ command that lists everything, keeping within Slack's 50 blocks and 3,000 charac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from cop_bot.model import Block, Code, Context, Header, Item, Reply, Text, reply
 from cop_bot.profiles import country_name
 from cop_bot.storage.models import (
     Community,
+    CopSession,
     Member,
     MemberDomain,
     Practice,
@@ -320,8 +321,41 @@ def upcoming_sessions(
     timezone: str,
     domains: list[str],
 ) -> list[dict[str, Any]]:
-    """Sessions in the 14 days after the period; filled in by the sessions feature."""
-    return []
+    """Occurrences in the 14 days after the period, soonest first, with RSVP counts.
+
+    Sessions have no domains: a channel narrowed to some domains gets its own sessions only,
+    any other channel gets the whole community's.
+    """
+    from cop_bot import sessions_core
+
+    assert community.id is not None
+    query = select(CopSession).where(
+        CopSession.community_id == community.id, CopSession.status != sessions_core.CANCELLED
+    )
+    if domains:
+        query = query.where(CopSession.channel_id == channel)
+    rows = session.exec(query).all()
+    changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
+    horizon = end + timedelta(days=14)
+    found = [
+        occ
+        for r in rows
+        for occ in sessions_core.occurrences(r, changes.get(r.id or 0, []), end, horizon)
+        if not occ.cancelled
+    ]
+    found.sort(key=lambda o: (o.start, o.session_id))
+    counts = sessions_core.counts_for(session, [(o.session_id, o.key) for o in found])
+    return [
+        {
+            "id": o.session_id,
+            "title": o.session.title,
+            "starts_at": o.start.isoformat(),
+            "channel": o.session.channel_id,
+            "rsvp_yes": counts.get((o.session_id, o.key), {}).get("yes", 0),
+            "rsvp_maybe": counts.get((o.session_id, o.key), {}).get("maybe", 0),
+        }
+        for o in found
+    ]
 
 
 def pulse(
@@ -373,8 +407,21 @@ def pulse(
 
 
 def sessions_held(session: Session, community_id: int, at: datetime) -> int:
-    """Sessions that ended before `at`; filled in by the sessions feature."""
-    return 0
+    """Occurrences that took place (not cancelled) and ended before `at`."""
+    from cop_bot import sessions_core
+
+    rows = session.exec(
+        select(CopSession).where(
+            CopSession.community_id == community_id, col(CopSession.starts_at) < at
+        )
+    ).all()
+    changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
+    return sum(
+        1
+        for r in rows
+        for occ in sessions_core.occurrences(r, changes.get(r.id or 0, []), r.starts_at, at)
+        if not occ.cancelled and occ.end <= at
+    )
 
 
 def _members(session: Session, ids: set[int]) -> dict[int, Member]:

@@ -11,10 +11,11 @@ from cop_bot.handlers import (
     practices,
     profile,
     questions,
+    sessions,
 )
 from cop_bot.router import Registry
 
-MODULES = (help, domains, admin, profile, experts, questions, practices, digest)
+MODULES = (help, domains, admin, profile, experts, questions, practices, digest, sessions)
 
 
 def build_registry() -> Registry:

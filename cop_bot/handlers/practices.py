@@ -103,7 +103,7 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
     except UsageError as exc:
         return _invalid([exc.message], P.template({}))
     parsed, extras = P.read_fields(ctx.taxonomy, pairs, creating=True, extra_keys=("author",))
-    author = ctx.member
+    on_behalf_of: str | None = None
     if "author" in extras:
         if not ctx.has(Role.CURATOR):
             parsed.problems.append(
@@ -112,14 +112,15 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
             )
         else:
             try:
-                handle = parse_handle(extras["author"])
+                on_behalf_of = parse_handle(extras["author"])
             except UsageError as exc:
                 parsed.problems.append(f"Author: {exc.message}")
-            else:
-                author = repos.ensure_member(ctx.session, ctx.community_id, handle, now=ctx.now)
         parsed.raw["author"] = extras["author"]
-    if parsed.problems:
+    if parsed.problems:  # nothing is written: not even the member named as author
         return _invalid(parsed.problems, _filled_template(parsed.raw))
+    author = ctx.member
+    if on_behalf_of is not None:
+        author = repos.ensure_member(ctx.session, ctx.community_id, on_behalf_of, now=ctx.now)
     findings = P.scan_personal_data(parsed.values)
     status = P.NEEDS_CONFIRMATION if findings else _initial_status(ctx, author)
     practice = P.create(

@@ -316,3 +316,116 @@ class DigestRun(SQLModel, table=True):
     claimed_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# ---- community sessions (meetings) -------------------------------------------------------------
+
+
+def _cop_session_fk(**kw: Any) -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("cop_session.id", ondelete="CASCADE"), nullable=False, **kw
+        )
+    )
+
+
+class CopSession(SQLModel, table=True):
+    """A community session (an online meeting, a study visit), once or as a recurring series.
+
+    `starts_at` is the first occurrence in UTC; `rrule` (RFC 5545, without DTSTART) is evaluated
+    in `timezone`, so a 15:00 Rome series stays at 15:00 Rome time across daylight saving.
+    `sequence` grows with every change, for calendar clients (iCalendar SEQUENCE).
+    """
+
+    __tablename__ = "cop_session"
+    __table_args__ = (Index("ix_cop_session_community_id_status", "community_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    channel_id: str = Field(max_length=255)
+    host_id: int | None = _member_ref()
+    title: str = Field(max_length=200)
+    starts_at: datetime = _utc(nullable=False)
+    duration_minutes: int = Field(default=60)
+    timezone: str = Field(default="UTC", max_length=64)
+    rrule: str | None = Field(default=None, max_length=200)
+    link: str | None = Field(default=None, max_length=500)
+    capacity: int | None = Field(default=None)
+    status: str = Field(default="scheduled", max_length=16)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class SessionChange(SQLModel, table=True):
+    """One occurrence of a series moved (`new_start`) or cancelled, keyed by its original start."""
+
+    __tablename__ = "session_change"
+    __table_args__ = (UniqueConstraint("session_id", "original_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _cop_session_fk(index=True)
+    original_start: datetime = _utc(nullable=False)
+    new_start: datetime | None = _utc(nullable=True)
+    cancelled: bool = Field(default=False)
+    reason: str | None = Field(default=None, max_length=500)
+    changed_at: datetime = _utc(nullable=False)
+
+
+class SessionRsvp(SQLModel, table=True):
+    """One answer per member and occurrence (keyed by the occurrence's original start). Erasing
+    the member keeps the row, anonymous, so counts and the waiting list stay right."""
+
+    __tablename__ = "session_rsvp"
+    __table_args__ = (
+        UniqueConstraint("session_id", "occurrence_start", "member_id"),
+        Index("ix_session_rsvp_session_id_occurrence_start", "session_id", "occurrence_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _cop_session_fk()
+    occurrence_start: datetime = _utc(nullable=False)
+    member_id: int | None = _member_ref()
+    answer: str = Field(max_length=8)
+    waitlisted: bool = Field(default=False)
+    answered_at: datetime = _utc(nullable=False)
+
+
+class SessionAgendaItem(SQLModel, table=True):
+    __tablename__ = "session_agenda_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _cop_session_fk(index=True)
+    occurrence_start: datetime = _utc(nullable=False)
+    author_id: int | None = _member_ref()
+    text: str = Field(max_length=500)
+    created_at: datetime = _utc(nullable=False)
+
+
+class ReminderSent(SQLModel, table=True):
+    """Claimed before a reminder is sent: the unique row makes sending at most once, across
+    restarts and processes. `status` is sent, or skipped (fell due too long ago)."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("session_id", "starts_at", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _cop_session_fk()
+    starts_at: datetime = _utc(nullable=False)
+    kind: str = Field(max_length=8)
+    status: str = Field(default="sent", max_length=8)
+    at: datetime = _utc(nullable=False)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A channel's private calendar subscription; the token is the only key to it."""
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (UniqueConstraint("community_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    channel_id: str = Field(max_length=255)
+    token: str = Field(max_length=64, unique=True)
+    created_at: datetime = _utc(nullable=False)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from cop_bot.model import Actor, Conversation, Role
 from cop_bot.storage.models import (
     Community,
+    CopSession,
     Member,
     MemberDomain,
     Practice,
@@ -204,7 +205,16 @@ def contribution_counts(session: Session, community_id: int) -> Counter[int]:
         .where(*approved)
         .group_by(col(Practice.author_id))
     ).all()
-    for rows in (shared, received):
+    hosted = session.exec(  # sessions scheduled, not cancelled (a series counts once)
+        select(col(CopSession.host_id), func.count())
+        .where(
+            CopSession.community_id == community_id,
+            CopSession.status != "cancelled",
+            col(CopSession.host_id).is_not(None),
+        )
+        .group_by(col(CopSession.host_id))
+    ).all()
+    for rows in (shared, received, hosted):
         for member_id, n in rows:
             if member_id is not None:
                 counts[member_id] += int(n)

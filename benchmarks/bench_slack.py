@@ -1,0 +1,244 @@
+"""Slash commands per second through the full Slack HTTP path, next to a bare bolt app, same run.
+
+    python benchmarks/bench_slack.py [--members 10000] [--seconds 5] [--concurrency 8]
+
+Both apps are slack-bolt `AsyncApp`s on aiohttp, in a child process of their own, receiving
+`/find-expert` slash commands signed exactly as Slack signs them (v0 HMAC-SHA256), over loopback,
+from an aiohttp client in this process. This process also runs the Web API stand-in
+(tests/slack_stand_in.py) that answers `auth.test`/`users.info` and receives the replies posted to
+`response_url`.
+
+- **bare**: a listener that only acks (the upper bound of any bolt app on this machine).
+- **ours**: `SlackBot` on a SQLite database with N synthetic members: signature check, ack,
+  `users.info` (cached), `Router.dispatch` in a worker thread (storage, search), Block Kit,
+  the reply POSTed to `response_url`.
+
+For ours, "acked/s" counts acks in the window and "replied/s" counts replies delivered until the
+last one arrived (slow work happens after the ack, so acks alone would flatter us). Prints figures;
+asserts nothing about time (platform-rules.md: absolute figures swing between machines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.slack_stand_in import TEAM_ID, StandIn
+from tests.test_slack import SECRET, TOKEN, sign
+
+QUERIES = ["housing", "labour market country:IT", "mental health", "education lang:fr"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ---- the child process: one app ------------------------------------------------------------------
+
+
+def _child(kind: str, port: int, api_url: str, members: int, ready: Any) -> None:
+    asyncio.run(_serve(kind, port, api_url, members, ready))
+
+
+async def _serve(kind: str, port: int, api_url: str, members: int, ready: Any) -> None:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    if kind == "bare":
+        bare = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
+
+        @bare.command("/find-expert")
+        async def ack_only(ack: Any) -> None:
+            await ack()
+
+        async def handle(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await bare.async_dispatch(await to_bolt_request(request))
+            )
+
+        web_app = web.Application()
+        web_app.router.add_post("/slack/events", handle)
+    else:
+        from benchmarks.synthetic import NOW, populate
+        from cop_bot.app import build_app
+        from cop_bot.clock import FixedClock
+        from cop_bot.config import Settings
+        from cop_bot.model import Conversation
+        from cop_bot.platforms.slack import SlackBot
+
+        folder = tempfile.mkdtemp(prefix="cop-bot-bench-slack-")
+        settings = Settings(
+            database_url=f"sqlite:///{folder}/bench.db",
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=api_url,
+            log_level="WARNING",
+        )
+        app = build_app(settings, clock=FixedClock(NOW), migrate=True)
+        populate(app.engine, app.taxonomy, members, Conversation("slack", TEAM_ID, "C0BENCH"))
+        web_app = SlackBot(app).web_app()
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    ready.put(True)
+    await asyncio.Event().wait()
+
+
+# ---- this process: Slack and its load generator --------------------------------------------------
+
+
+def bodies(stand_in: StandIn) -> list[str]:
+    return [
+        urlencode(
+            {
+                "team_id": TEAM_ID,
+                "channel_id": "C0BENCH",
+                "channel_name": "bench",
+                "user_id": "U0BENCH",
+                "user_name": "bench",
+                "command": "/find-expert",
+                "text": q,
+                "response_url": stand_in.response_url(str(i)),
+                "trigger_id": "1.2.3",
+            }
+        )
+        for i, q in enumerate(QUERIES)
+    ]
+
+
+async def load(
+    url: str, stand_in: StandIn, seconds: float, concurrency: int, warmup: float
+) -> dict[str, float]:
+    payloads = bodies(stand_in)
+    acked = 0
+    failed = 0
+    counting = False
+    stop_at = 0.0
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    async def worker(http: aiohttp.ClientSession, n: int) -> None:
+        nonlocal acked, failed
+        i = n
+        while time.monotonic() < stop_at:
+            body = payloads[i % len(payloads)]
+            i += 1
+            async with http.post(url, data=body, headers={**form, **sign(body)}) as response:
+                await response.read()
+                if counting:
+                    if response.status == 200:
+                        acked += 1
+                    else:
+                        failed += 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        stop_at = time.monotonic() + warmup
+        await asyncio.gather(*(worker(http, n) for n in range(concurrency)))
+        await drain(stand_in, 30)
+        before = len(stand_in.of("response_url"))
+        counting = True
+        start = time.monotonic()
+        stop_at = start + seconds
+        await asyncio.gather(*(worker(http, n) for n in range(concurrency)))
+        window = time.monotonic() - start
+        replies, last = await drain(stand_in, 120, expect=before + acked)
+    replied = replies - before
+    return {
+        "acked_per_s": acked / window,
+        "failed": failed,
+        "replied": replied,
+        "replied_per_s": replied / max(last - start, window) if replied else 0.0,
+    }
+
+
+async def drain(stand_in: StandIn, timeout: float, expect: int = 0) -> tuple[int, float]:
+    """Wait until `expect` replies arrived (or nothing new for 1 s); (count, time of the last)."""
+    deadline = time.monotonic() + timeout
+    count, last_change = len(stand_in.of("response_url")), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        now_count = len(stand_in.of("response_url"))
+        if now_count != count:
+            count, last_change = now_count, time.monotonic()
+        if expect and count >= expect:
+            break
+        if not expect and time.monotonic() - last_change > 1.0:
+            break
+    return count, last_change
+
+
+def measure(kind: str, args: argparse.Namespace) -> dict[str, float]:
+    stand_port, app_port = free_port(), free_port()
+    api_url = f"http://127.0.0.1:{stand_port}/api/"
+    ctx = mp.get_context("spawn")
+    ready = ctx.Queue()
+    child = ctx.Process(
+        target=_child, args=(kind, app_port, api_url, args.members, ready), daemon=True
+    )
+    child.start()
+    try:
+        ready.get(timeout=600)
+
+        async def go() -> dict[str, float]:
+            stand_in = await StandIn().start(stand_port)
+            try:
+                return await load(
+                    f"http://127.0.0.1:{app_port}/slack/events",
+                    stand_in,
+                    args.seconds,
+                    args.concurrency,
+                    args.warmup,
+                )
+            finally:
+                await stand_in.stop()
+
+        return asyncio.run(go())
+    finally:
+        child.terminate()
+        child.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    print(
+        f"/find-expert slash commands, signed, loopback, concurrency {args.concurrency}, "
+        f"{args.seconds:g} s window; ours with {args.members} members on SQLite"
+    )
+    bare = measure("bare", args)
+    print(f"bare bolt (ack only): {bare['acked_per_s']:8.1f} acked/s  (failed {bare['failed']:g})")
+    ours = measure("ours", args)
+    print(
+        f"cop-bot (full path):  {ours['acked_per_s']:8.1f} acked/s, "
+        f"{ours['replied_per_s']:8.1f} replied/s  ({ours['replied']:g} replies, "
+        f"failed {ours['failed']:g})"
+    )
+    print(
+        f"ours / bare: acked {ours['acked_per_s'] / bare['acked_per_s']:.0%}, "
+        f"replied {ours['replied_per_s'] / bare['acked_per_s']:.0%} (target for replied: 60%)"
+    )
+
+
+if __name__ == "__main__":
+    main()

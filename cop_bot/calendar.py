@@ -1,0 +1,153 @@
+"""iCalendar (.ics) for one session or series, and a channel's private subscription feed.
+
+Times are written with their IANA zone (TZID) and a VTIMEZONE, so a client evaluates a series'
+RRULE in the session's zone and a 15:00 Rome meeting stays at 15:00 Rome time after a DST
+change. The UID is stable per session; SEQUENCE grows with every change; cancelled occurrences
+are EXDATEs, moved ones separate VEVENTs with a RECURRENCE-ID, and a cancelled session has
+STATUS:CANCELLED.
+
+The platform's HTTP server serves `feed_ics` at `/calendar/<token>.ics` (see `feed_path`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from icalendar import Calendar, Event
+from icalendar.prop import vRecur
+from sqlmodel import Session, col, select
+
+from cop_bot.sessions_core import CANCELLED, changes_for, session_zone
+from cop_bot.storage.models import Community, CopSession, SessionChange
+
+PRODID = "-//cop-bot//community sessions//EN"
+FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
+
+
+def uid(s: CopSession, community: Community) -> str:
+    return f"session-{s.id}-{community.platform}-{community.external_id}@cop-bot".replace(" ", "_")
+
+
+def _calendar(name: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if name:
+        cal.add("x-wr-calname", name)
+    return cal
+
+
+def _events(
+    s: CopSession, changes: Sequence[SessionChange], community: Community, stamp: datetime
+) -> list[Event]:
+    zone = session_zone(s)
+    length = timedelta(minutes=s.duration_minutes)
+    master = Event()
+    master.add("uid", uid(s, community))
+    master.add("dtstamp", stamp)
+    master.add("sequence", s.sequence)
+    master.add("summary", s.title)
+    start = s.starts_at.astimezone(zone)
+    master.add("dtstart", start)
+    master.add("dtend", start + length)
+    if s.link:
+        master.add("url", s.link)
+        master.add("location", s.link)
+    master.add("status", "CANCELLED" if s.status == CANCELLED else "CONFIRMED")
+    if s.cancel_reason:
+        master.add("description", s.cancel_reason)
+    events = [master]
+    if s.rrule is None:
+        return events
+    master.add("rrule", vRecur.from_ical(s.rrule))
+    exdates = [c.original_start.astimezone(zone) for c in changes if c.cancelled]
+    if exdates:
+        master.add("exdate", exdates)
+    for change in changes:
+        if change.new_start is None or change.cancelled:
+            continue
+        moved = Event()
+        moved.add("uid", uid(s, community))
+        moved.add("dtstamp", stamp)
+        moved.add("sequence", s.sequence)
+        moved.add("summary", s.title)
+        moved.add("recurrence-id", change.original_start.astimezone(zone))
+        new = change.new_start.astimezone(zone)
+        moved.add("dtstart", new)
+        moved.add("dtend", new + length)
+        if s.link:
+            moved.add("url", s.link)
+            moved.add("location", s.link)
+        events.append(moved)
+    return events
+
+
+def _finish(cal: Calendar, sessions: Sequence[CopSession]) -> str:
+    if sessions:
+        first = min(s.starts_at for s in sessions).date() - timedelta(days=366)
+        cal.add_missing_timezones(first_date=first, last_date=date(first.year + 20, 1, 1))
+    return str(cal.to_ical().decode("utf-8"))
+
+
+def session_ics(session: Session, s: CopSession, community: Community, now: datetime) -> str:
+    """One session or series as a calendar file."""
+    assert s.id is not None
+    cal = _calendar()
+    cal.add("method", "PUBLISH")
+    for event in _events(s, changes_for(session, [s.id])[s.id], community, now):
+        cal.add_component(event)
+    return _finish(cal, [s])
+
+
+# ---- channel feeds -----------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def feed_path(token: str) -> str:
+    return f"/calendar/{token}.ics"
+
+
+def channel_ics(
+    session: Session, community: Community, channel_id: str, now: datetime, *, name: str
+) -> str:
+    """Every session of a channel that is not long over, cancelled ones included (so clients
+    that imported them see STATUS:CANCELLED)."""
+    since = now - timedelta(days=FEED_WINDOW_DAYS)
+    found = [
+        s
+        for s in session.exec(
+            select(CopSession)
+            .where(CopSession.community_id == community.id, CopSession.channel_id == channel_id)
+            .order_by(col(CopSession.id))
+        ).all()
+        if s.rrule is not None or s.starts_at >= since
+    ]
+    changes = changes_for(session, [s.id for s in found if s.id is not None])
+    cal = _calendar(name)
+    for s in found:
+        assert s.id is not None
+        for event in _events(s, changes[s.id], community, now):
+            cal.add_component(event)
+    return _finish(cal, found)
+
+
+def feed_ics(session: Session, token: str, now: datetime) -> str | None:
+    """What `/calendar/<token>.ics` serves; None for an unknown (or reset) token -> 404."""
+    from cop_bot.storage.models import CalendarFeed
+
+    if not token or len(token) > 64:
+        return None
+    feed = session.exec(select(CalendarFeed).where(CalendarFeed.token == token)).first()
+    if feed is None:
+        return None
+    community = session.get(Community, feed.community_id)
+    if community is None:
+        return None
+    name = f"{community.name} · #{feed.channel_id}"
+    return channel_ics(session, community, feed.channel_id, now, name=name)

@@ -1,0 +1,558 @@
+"""The Matrix bot: one matrix-nio client, one sync loop, every command through the shared router.
+
+Start-up: log in (or reuse the stored device and token), do one full sync *without* callbacks so
+the backlog is never answered, answer pending invites, leave rooms where the bot is alone, then
+register the callbacks and keep syncing. Each command runs in its own task (the router is
+synchronous, so it runs in a worker thread) so a slow command never stalls the sync loop.
+
+Every message leaves through `send`, which reuses one transaction id across its retries, so a
+retried send can never post twice; matrix-nio itself waits out `M_LIMIT_EXCEEDED` a bounded
+number of times (`MAX_LIMIT_EXCEEDED`) and retries network errors with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+import sys
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RedactionEvent,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomPreset,
+    RoomSendResponse,
+    SyncError,
+    SyncResponse,
+    WhoamiResponse,
+)
+
+from cop_bot.app import App
+from cop_bot.args import CommandLine
+from cop_bot.model import Outgoing, Reply, Text, reply
+from cop_bot.platforms.matrix import wire
+from cop_bot.platforms.matrix.state import State
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT_EXCEEDED = 5  # 429s waited out per request before giving up
+MAX_TIMEOUTS = 6  # network errors retried per request (nio's exponential backoff)
+SEND_ATTEMPTS = 3  # our own retries of a send on top of nio's, same transaction id
+MAX_BACKOFF = 60.0
+CLOCK_SKEW_MS = 30_000
+SEEN_EVENTS = 10_000
+ENCRYPTED_WARNING = (
+    "I cannot read end-to-end encrypted messages in this room, so I cannot answer here. "
+    "Talk to me in an unencrypted room, or ask whoever runs me to enable encryption "
+    "(MATRIX_ENCRYPTION=true)."
+)
+UNDECRYPTABLE_WARNING = (
+    "I could not decrypt a message in this room, so I cannot answer it. If it keeps happening, "
+    "verify my session or talk to me in an unencrypted room."
+)
+
+
+class FatalError(Exception):
+    """Something a restart will not fix (bad credentials): stop with a clear message."""
+
+
+class MatrixBot:
+    def __init__(
+        self,
+        app: App,
+        *,
+        state_dir: str | Path | None = None,
+        sync_timeout_ms: int = 30_000,
+        read_only: bool = False,
+    ) -> None:
+        s = app.settings
+        assert s.matrix_homeserver and s.matrix_user_id
+        self.app = app
+        self.settings = s
+        self.user_id = s.matrix_user_id
+        self.home_server = wire.server_of(self.user_id)
+        self.prefix = s.matrix_command_prefix
+        self.state_dir = Path(state_dir or s.state_dir)
+        self.state = State.load(self.state_dir, self.user_id, read_only=read_only)
+        self._fresh_login = False
+        self.sync_timeout_ms = sync_timeout_ms
+        store = self.state_dir / "matrix-store"
+        if s.matrix_encryption:
+            store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            s.matrix_homeserver,
+            self.user_id,
+            device_id=self.state.device_id or "",
+            store_path=str(store) if s.matrix_encryption else "",
+            config=AsyncClientConfig(
+                max_limit_exceeded=MAX_LIMIT_EXCEEDED,
+                max_timeouts=MAX_TIMEOUTS,
+                backoff_factor=0.5,
+                max_timeout_retry_wait_time=MAX_BACKOFF,
+                encryption_enabled=s.matrix_encryption,
+                store_sync_tokens=False,
+            ),
+        )
+        self.started_ms = 0
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dm_locks: dict[str, asyncio.Lock] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # Run after the sync loop stops, while the client can still send (e.g. stop a scheduler).
+        self.before_close: list[Callable[[], Awaitable[None]]] = []
+
+    # ---- life cycle ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self) -> None:
+        """Run until `stop()`; raises `FatalError` for problems a retry cannot fix."""
+        self.loop = asyncio.get_running_loop()
+        self.started_ms = int(time.time() * 1000)
+        try:
+            await self._login()
+            await self._first_sync()
+            self._register_callbacks()
+            self.ready.set()
+            log.info("Matrix bot %s is listening", self.user_id)
+            await self._sync_loop()
+        finally:
+            for hook in self.before_close:
+                with contextlib.suppress(Exception):
+                    await hook()
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=10)
+            self.state.save()
+            await self.client.close()
+
+    async def _login(self) -> None:
+        s = self.settings
+        if s.matrix_access_token:
+            self.client.access_token = s.matrix_access_token
+            if not self.state.device_id:
+                who = await self.client.whoami()
+                if not isinstance(who, WhoamiResponse):
+                    raise FatalError(f"MATRIX_ACCESS_TOKEN was refused by the homeserver: {who}")
+                if who.user_id != self.user_id:
+                    raise FatalError(
+                        f"MATRIX_ACCESS_TOKEN belongs to {who.user_id}, not MATRIX_USER_ID "
+                        f"{self.user_id}."
+                    )
+                self.state.device_id = who.device_id
+            self.client.restore_login(self.user_id, self.state.device_id, s.matrix_access_token)
+        elif self.state.access_token and self.state.device_id:
+            self.client.restore_login(self.user_id, self.state.device_id, self.state.access_token)
+        else:
+            assert s.matrix_password
+            resp = await self.client.login(s.matrix_password, device_name="cop-bot")
+            if not isinstance(resp, LoginResponse):
+                raise FatalError(f"Matrix login as {self.user_id} failed: {resp}")
+            self.state.device_id = resp.device_id
+            self.state.access_token = resp.access_token
+            self._fresh_login = True
+        self.state.save()
+
+    async def connect(self) -> None:
+        """Log in and learn the rooms (one sync, no timeline, no callbacks), without serving:
+        for jobs that only send (`cop-bot digest run-due`)."""
+        self.loop = asyncio.get_running_loop()
+        await self._login()
+        resp = await self.client.sync(
+            timeout=0, full_state=True, sync_filter={"room": {"timeline": {"limit": 0}}}
+        )
+        if not isinstance(resp, SyncResponse):
+            raise FatalError(f"could not reach the Matrix homeserver: {resp}")
+
+    async def close(self) -> None:
+        """After `connect`: wait for sends, and log out a device made only for this run."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=30)
+        if self._fresh_login and self.state.read_only:
+            await self.client.logout()
+        await self.client.close()
+
+    async def _first_sync(self) -> None:
+        """Catch up without callbacks: nothing from before start-up is ever answered."""
+        self.client.next_batch = self.state.next_batch
+        delay = 1.0
+        relogged = False
+        while True:
+            resp = await self.client.sync(timeout=0, full_state=True)
+            if isinstance(resp, SyncResponse):
+                break
+            code = getattr(resp, "status_code", "")
+            if code == "M_UNKNOWN_TOKEN" and self.settings.matrix_password and not relogged:
+                log.warning("stored Matrix token refused; logging in again")
+                self.state.access_token = self.state.device_id = None
+                await self._login()
+                relogged = True
+                continue
+            if code == "M_UNKNOWN_TOKEN":
+                raise FatalError(f"the homeserver refused the bot's access token: {resp}")
+            log.warning("first sync failed (%s); retrying in %.0f s", resp, delay)
+            if await self._sleep(delay):
+                return
+            delay = min(delay * 2, MAX_BACKOFF)
+        self._remember_sync()
+        for room_id, room in list(self.client.invited_rooms.items()):
+            self.spawn(self._answer_invite(room_id, room.inviter or ""))
+        for room in list(self.client.rooms.values()):
+            self.spawn(self._leave_if_alone(room))
+
+    def _register_callbacks(self) -> None:
+        c = self.client
+        c.add_event_callback(self._on_message, RoomMessageText)
+        c.add_event_callback(self._on_encrypted, MegolmEvent)
+        c.add_event_callback(self._on_reaction, ReactionEvent)
+        c.add_event_callback(self._on_redaction, RedactionEvent)
+        c.add_event_callback(self._on_invite, InviteMemberEvent)
+        c.add_event_callback(self._on_member, RoomMemberEvent)
+
+    async def _sync_loop(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            sync = asyncio.ensure_future(self.client.sync(timeout=self.sync_timeout_ms))
+            stopped = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({sync, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not sync.done():
+                sync.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sync
+                return
+            try:
+                resp = sync.result()
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                resp = exc
+            if isinstance(resp, SyncResponse):
+                delay = 1.0
+                self._remember_sync()
+                continue
+            if isinstance(resp, SyncError) and resp.status_code == "M_UNKNOWN_TOKEN":
+                raise FatalError(f"the homeserver no longer accepts the bot's token: {resp}")
+            log.warning("Matrix sync failed (%s); retrying in %.0f s", resp, delay)
+            if await self._sleep(delay):
+                return
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    def _remember_sync(self) -> None:
+        if self.client.next_batch and self.client.next_batch != self.state.next_batch:
+            self.state.next_batch = self.client.next_batch
+            self.state.save()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stopped first; True when stopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        return self._stop.is_set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("Matrix task failed", exc_info=exc)
+
+    # ---- filters -------------------------------------------------------------------------------
+
+    def _fresh(self, event: Any) -> bool:
+        """Not ours, not seen before, not from before start-up."""
+        if event.sender == self.user_id or event.event_id in self._seen:
+            return False
+        self._seen[event.event_id] = None
+        while len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        return bool(event.server_timestamp >= self.started_ms - CLOCK_SKEW_MS)
+
+    @staticmethod
+    def is_direct(room: MatrixRoom) -> bool:
+        return int(room.member_count) <= 2
+
+    def _bot_names(self, room: MatrixRoom) -> list[str]:
+        return [self.user_id, self.user_id[1:].partition(":")[0], room.user_name(self.user_id)]
+
+    # ---- callbacks (fast: they only decide and spawn) ------------------------------------------
+
+    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if not self._fresh(event):
+            return
+        content = event.source.get("content", {})
+        relates = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace":
+            return  # an edit of an earlier message: not a new command
+        body = wire.strip_reply_fallback(event.body or "")
+        command = wire.parse_message(
+            body,
+            prefix=self.prefix,
+            bot_names=self._bot_names(room),
+            is_direct=self.is_direct(room),
+        )
+        if command is not None:
+            thread = wire.thread_root(content)
+            self.spawn(
+                self._run(
+                    room, event.sender, command, raw=body, reply_to=event.event_id, thread=thread
+                )
+            )
+
+    async def _on_encrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        if not self._fresh(event) or room.room_id in self.state.warned_rooms:
+            return
+        self.state.warned_rooms.append(room.room_id)
+        self.state.save()
+        text = UNDECRYPTABLE_WARNING if self.settings.matrix_encryption else ENCRYPTED_WARNING
+        self.spawn(
+            self.send(room.room_id, wire.reply_content(reply(Text.of(text)), prefix=self.prefix))
+        )
+
+    async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        if not self._fresh(event):
+            return
+        announced = self.state.announcements.get(event.reacts_to)
+        if not announced:
+            return
+        kind, entity_id = announced
+        text = wire.reaction_command(event.key, kind, entity_id)
+        if text is None:
+            return
+        self.state.reactions[event.event_id] = [event.sender, event.key, kind, entity_id]
+        self.state.save()
+        name, _, rest = text.partition(" ")
+        self.spawn(self._run(room, event.sender, CommandLine(name, rest), raw=text, privately=True))
+
+    async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        if not self._fresh(event):
+            return
+        record = self.state.reactions.pop(event.redacts, None)
+        if not record or record[0] != event.sender:
+            return
+        self.state.save()
+        sender, key, kind, entity_id = record
+        text = wire.reaction_command(key, kind, entity_id, removed=True)
+        if text is None:
+            return
+        name, _, rest = text.partition(" ")
+        self.spawn(self._run(room, sender, CommandLine(name, rest), raw=text, privately=True))
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key != self.user_id or event.membership != "invite":
+            return
+        key = f"invite:{room.room_id}:{event.sender}"
+        if key in self._seen:
+            return
+        self._seen[key] = None
+        self.spawn(self._answer_invite(room.room_id, event.sender))
+
+    async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        if event.membership in {"leave", "ban"} and event.state_key != self.user_id:
+            self.spawn(self._leave_if_alone(room))
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    async def _answer_invite(self, room_id: str, inviter: str) -> None:
+        allowed = wire.inviter_allowed(
+            inviter, self.settings.matrix_allowed_inviters, self.home_server
+        )
+        if allowed:
+            log.info("joining %s (invited by %s)", room_id, inviter)
+            await self.client.join(room_id)
+        else:
+            log.info("declining the invite to %s from %s (not allowed)", room_id, inviter)
+            await self.client.room_leave(room_id)
+
+    async def _leave_if_alone(self, room: MatrixRoom) -> None:
+        if room.room_id in self.client.rooms and room.joined_count <= 1 and not room.invited_count:
+            log.info("leaving %s: nobody else is there", room.room_id)
+            await self.client.room_leave(room.room_id)
+            await self.client.room_forget(room.room_id)
+
+    async def _run(
+        self,
+        room: MatrixRoom,
+        sender: str,
+        command: CommandLine,
+        *,
+        raw: str,
+        reply_to: str | None = None,
+        thread: str | None = None,
+        privately: bool = False,
+    ) -> None:
+        is_direct = self.is_direct(room)
+        invocation = wire.to_invocation(
+            command,
+            sender=wire.Sender(
+                sender, room.user_name(sender), int(room.power_levels.get_user_level(sender))
+            ),
+            room_id=room.room_id,
+            home_server=self.home_server,
+            is_direct=is_direct,
+            thread_id=thread,
+            facilitator_level=self.settings.matrix_facilitator_power_level,
+            raw=raw,
+        )
+        started = time.perf_counter()
+        result = await asyncio.to_thread(self.app.router.dispatch, invocation)
+        private = privately or (
+            self.settings.matrix_private_replies
+            and not is_direct
+            and result.visibility == "ephemeral"
+        )
+        if private and not is_direct:
+            await self.send_direct(sender, result)
+            if not privately:
+                note = reply(Text.of("I answered you in a direct message."))
+                await self.send(
+                    room.room_id,
+                    wire.reply_content(
+                        note, prefix=self.prefix, in_reply_to=reply_to, thread_id=thread
+                    ),
+                )
+        else:
+            content = wire.reply_content(
+                result, prefix=self.prefix, in_reply_to=reply_to, thread_id=thread
+            )
+            event_id = await self.send(room.room_id, content)
+            self._remember_announcement(event_id, result)
+        log.debug("/%s answered in %.0f ms", command.name, (time.perf_counter() - started) * 1000)
+        for notice in result.notices:
+            await self.send_direct(
+                wire.user_id_for(notice.to, self.home_server),
+                Reply(blocks=notice.blocks, visibility="dm"),
+            )
+
+    def _remember_announcement(self, event_id: str | None, result: Reply) -> None:
+        entity = wire.announced_entity(result.data)
+        if event_id and entity and result.ok:
+            self.state.announcements[event_id] = list(entity)
+            self.state.save()
+
+    async def send(
+        self, room_id: str, content: dict[str, Any], *, key: str | None = None
+    ) -> str | None:
+        """Send one message; retries reuse the transaction id (`key`, e.g. a digest run id, when
+        given), so the homeserver drops a repeat instead of showing the message twice."""
+        tx_id = _transaction_id(key) if key else str(uuid.uuid4())
+        delay = 1.0
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                resp = await self.client.room_send(
+                    room_id,
+                    "m.room.message",
+                    content,
+                    tx_id=tx_id,
+                    ignore_unverified_devices=True,
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                resp = exc
+            if isinstance(resp, RoomSendResponse):
+                return str(resp.event_id)
+            log.warning("sending to %s failed (attempt %d): %s", room_id, attempt, resp)
+            if getattr(resp, "status_code", None) not in {None, "M_LIMIT_EXCEEDED"}:
+                return None  # refused (not in the room, forbidden...): retrying will not help
+            if attempt < SEND_ATTEMPTS and await self._sleep(delay):
+                return None
+            delay *= 2
+        log.error("giving up sending to %s after %d attempts", room_id, SEND_ATTEMPTS)
+        return None
+
+    async def post(self, message: Outgoing) -> str | None:
+        """A message nobody asked for (digest, reminder, announcement) in a room."""
+        content = wire.reply_content(message.reply, prefix=self.prefix)
+        event_id = await self.send(message.conversation.channel_id, content, key=message.key)
+        self._remember_announcement(event_id, message.reply)
+        return event_id
+
+    async def send_direct(self, user_id: str | None, message: Reply) -> str | None:
+        if not user_id:
+            return None
+        room_id = await self.direct_room(user_id)
+        if room_id is None:
+            return None
+        event_id = await self.send(room_id, wire.reply_content(message, prefix=self.prefix))
+        self._remember_announcement(event_id, message)
+        return event_id
+
+    async def direct_room(self, user_id: str) -> str | None:
+        """The bot's direct room with a member: reused if it still exists, else created."""
+        lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
+        async with lock:
+            known = self.state.direct_rooms.get(user_id)
+            if known and known in self.client.rooms:
+                return known
+            for room in self.client.rooms.values():
+                if self.is_direct(room) and (
+                    user_id in room.users or user_id in room.invited_users
+                ):
+                    self.state.direct_rooms[user_id] = room.room_id
+                    self.state.save()
+                    return str(room.room_id)
+            resp = await self.client.room_create(
+                is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+            )
+            if not isinstance(resp, RoomCreateResponse):
+                log.warning("could not open a direct room with %s: %s", user_id, resp)
+                return None
+            self.state.direct_rooms[user_id] = resp.room_id
+            self.state.save()
+            return str(resp.room_id)
+
+
+def _transaction_id(key: str) -> str:
+    """A transaction id from an idempotency key: URL-safe, bounded, stable."""
+    return "cop-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+async def main(app: App) -> int:
+    """Serve until SIGTERM/SIGINT, with session reminders running on the scheduler's thread."""
+    from cop_bot.platforms.matrix.outbox import MatrixOutbox
+    from cop_bot.scheduler import Scheduler
+
+    bot = MatrixBot(app)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, bot.stop)
+    scheduler = Scheduler(app.engine, app.clock, MatrixOutbox(bot, loop))
+
+    async def stop_scheduler() -> None:
+        # Jobs block on this loop while it runs: shut them down off-loop, before the client closes.
+        await asyncio.to_thread(scheduler.shutdown, wait=True)
+
+    bot.before_close.append(stop_scheduler)
+    serving = asyncio.ensure_future(bot.serve())
+    ready = asyncio.ensure_future(bot.ready.wait())
+    await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if bot.ready.is_set():
+        scheduler.start()
+    ready.cancel()
+    try:
+        await serving
+    except FatalError as exc:
+        log.error("Matrix: %s", exc)
+        print(f"cop-bot: Matrix: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,85 @@
+"""Slack: a slack-bolt `AsyncApp` on aiohttp (HTTP mode) or Socket Mode.
+
+`run(app)` is what `cop-bot run` calls when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+
+from cop_bot.app import App
+from cop_bot.platforms.slack.bot import EVENTS_PATH, HEALTH_PATH, SlackBot
+from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox, make_outbox
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SlackBot", "SlackOutbox", "SlackWebOutbox", "make_outbox", "run", "serve"]
+
+
+def run(app: App) -> int:
+    """Serve until SIGINT/SIGTERM; 0 after a clean stop, 1 when Slack refuses the token."""
+    try:
+        return asyncio.run(serve(app))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def serve(app: App, stop: asyncio.Event | None = None) -> int:
+    settings = app.settings
+    bot = SlackBot(app)
+    bot.loop = asyncio.get_running_loop()
+    try:
+        who = await bot.client.auth_test()
+    except SlackApiError as exc:
+        print(
+            f"cop-bot: Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}).",
+            file=sys.stderr,
+        )
+        return 1
+    socket_mode = bool(settings.slack_app_token)
+    runner = web.AppRunner(bot.web_app(events=not socket_mode), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    where = f"http://{settings.http_host}:{settings.http_port}"
+    handler = None
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bot.bolt, settings.slack_app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        mode = f"Socket Mode; health at {where}{HEALTH_PATH}"
+    else:
+        mode = f"HTTP mode at {where}{EVENTS_PATH}"
+    print(
+        f"cop-bot: connected to Slack workspace {who.get('team')} as {who.get('user')} ({mode}).",
+        file=sys.stderr,
+        flush=True,
+    )
+    from cop_bot.scheduler import Scheduler
+
+    # Reminders (and other periodic jobs) run on the scheduler's thread and reach Slack through
+    # the outbox, which hops onto this loop.
+    scheduler = Scheduler(app.engine, app.clock, SlackOutbox(bot))
+    scheduler.start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread/Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await asyncio.to_thread(scheduler.shutdown, wait=True)
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+        bot.close()
+    return 0

@@ -1,0 +1,554 @@
+"""The Slack app: slack-bolt's `AsyncApp` translating Slack requests to the engine and back.
+
+Every listener acks first (Slack gives us 3 s, and does not redeliver a slash command or a
+click that timed out), then resolves the member (`users.info`, cached), runs the synchronous
+`Router.dispatch` in a worker thread and answers through the request's `response_url`, or the Web
+API when there is none. Commands, buttons and App Home all run the same typed commands as every
+other platform: a button's `value` *is* the command it stands for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from cop_bot.app import App
+from cop_bot.args import parse_command_line
+from cop_bot.model import (
+    Actor,
+    Code,
+    Conversation,
+    Divider,
+    Header,
+    Invocation,
+    Mention,
+    Reply,
+    Status,
+    Text,
+    reply,
+)
+from cop_bot.platforms.slack import modals
+from cop_bot.platforms.slack.convert import (
+    PLATFORM,
+    actor_from_profile,
+    conversation_for,
+    handle_for,
+    unslack,
+    user_id_for,
+)
+from cop_bot.render import text as plain
+from cop_bot.render.slack import ACTION_ID_PREFIX, Json, render_blocks, render_message
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_HOME_BLOCKS = 100
+USER_CACHE_SECONDS = 3600.0
+USER_CACHE_SIZE = 20_000
+EVENT_MEMORY_SECONDS = 3600.0
+EVENT_MEMORY_SIZE = 50_000
+BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
+
+
+# ---- Web API client ----------------------------------------------------------------------------
+
+
+class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Retries a 429 after its `Retry-After`, at most `max_retry_count` times, and gives up at
+    once when Slack asks for a longer wait than `max_wait` seconds (the caller logs the error
+    rather than holding a worker for minutes). slack_sdk's own handler waits without a cap."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait: float = 30.0) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            response is not None
+            and response.status_code == 429
+            and retry_after(response) <= self.max_wait
+        )
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        wait = retry_after(response) if response is not None else 1.0
+        await asyncio.sleep(wait + random.random() * 0.1)
+        state.increment_current_attempt()
+
+
+def retry_after(response: HttpResponse) -> float:
+    for key, value in response.headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def make_client(token: str | None, api_url: str | None) -> AsyncWebClient:
+    base = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
+    return AsyncWebClient(
+        token=token, base_url=base, retry_handlers=[CappedRateLimitRetryHandler()]
+    )
+
+
+# ---- small bounded memories ---------------------------------------------------------------------
+
+
+class Recent:
+    """A bounded, expiring set of keys (event ids already handled)."""
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def add(self, key: str) -> bool:
+        """Remember `key`; False when it was already remembered (a duplicate)."""
+        now = time.monotonic()
+        while self._seen and next(iter(self._seen.values())) < now - self.seconds:
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
+class UserCache:
+    """`users.info` results per workspace and user, for `USER_CACHE_SECONDS`."""
+
+    def __init__(self, size: int = USER_CACHE_SIZE, seconds: float = USER_CACHE_SECONDS) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._users: OrderedDict[tuple[str, str], tuple[float, Actor]] = OrderedDict()
+
+    def get(self, team: str, user: str) -> Actor | None:
+        found = self._users.get((team, user))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, team: str, user: str, actor: Actor) -> None:
+        self._users[(team, user)] = (time.monotonic() + self.seconds, actor)
+        self._users.move_to_end((team, user))
+        while len(self._users) > self.size:
+            self._users.popitem(last=False)
+
+
+# ---- the app -----------------------------------------------------------------------------------
+
+
+def command_names(app: App) -> list[str]:
+    """Every name a command answers to, aliases included, in registry order."""
+    names: list[str] = []
+    for spec in app.router.registry.commands.values():
+        names.extend((spec.name, *spec.aliases))
+    return names
+
+
+class SlackBot:
+    """One Slack workspace's bot: the bolt app, its Web API client and delivery of replies."""
+
+    def __init__(self, app: App, *, client: AsyncWebClient | None = None) -> None:
+        settings = app.settings
+        self.app = app
+        self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+        self.users = UserCache()
+        self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # Commands run on a bounded pool of their own: under a burst, work queues here rather
+        # than as threads all waiting on the database (SQLite takes one writer at a time and
+        # gives up after its busy timeout; a burst of acked commands must not turn into
+        # "database is locked" errors).
+        workers = 2 if app.engine.dialect.name == "sqlite" else 8
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cop-slack")
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret,
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
+        self.bolt.middleware(self._dedupe)
+        for name in command_names(app):
+            self.bolt.command(f"/{name}")(self._on_command)
+        self.bolt.action(BUTTON_ACTION)(self._on_button)
+        self.bolt.view(modals.CALLBACK)(self._on_submit)
+        self.bolt.event("app_home_opened")(self._on_home_opened)
+        self.bolt.event("member_joined_channel")(self._on_member_joined)
+
+    async def dispatch(self, invocation: Invocation) -> Reply:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.app.router.dispatch, invocation)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # ---- HTTP ----
+
+    def web_app(self, *, events: bool = True) -> web.Application:
+        """`/healthz` and the calendar feeds always; `/slack/events` in HTTP mode (Socket Mode
+        needs no public URL)."""
+        web_app = web.Application()
+        web_app.router.add_get(HEALTH_PATH, self._health)
+        web_app.router.add_get("/calendar/{name}", self._calendar)
+        if events:
+            web_app.router.add_post(EVENTS_PATH, self._handle)
+        web_app.on_startup.append(self._bind_loop)
+        return web_app
+
+    async def _bind_loop(self, _: web.Application) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "platform": PLATFORM})
+
+    async def _calendar(self, request: web.Request) -> web.Response:
+        """A channel's sessions as an iCalendar feed (`/calendar/<token>.ics`)."""
+        name = request.match_info["name"]
+        if not name.endswith(".ics"):
+            raise web.HTTPNotFound()
+        loop = asyncio.get_running_loop()
+        body = await loop.run_in_executor(self.executor, self._feed, name.removesuffix(".ics"))
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
+
+    def _feed(self, token: str) -> str | None:
+        from cop_bot.calendar import feed_ics
+
+        with session_scope(self.app.engine) as session:
+            return feed_ics(session, token, self.app.clock.now())
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    # ---- middleware ----
+
+    async def _dedupe(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Slack redelivers an event up to 3 times when our answer was slow or lost; the outer
+        `event_id` is the same each time (Socket Mode may drop the retry headers, so we do not
+        rely on `X-Slack-Retry-Num`)."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and event_id and not self.events.add(event_id):
+            log.info("slack: dropped a redelivered event %s", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    # ---- listeners ----
+
+    async def _on_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        name = str(command.get("command", "")).lstrip("/")
+        text = unslack(str(command.get("text", "")))
+        team = str(command.get("team_id", ""))
+        conversation = conversation_for(
+            team, command.get("channel_id"), str(command.get("channel_name", ""))
+        )
+        spec = self.app.router.registry.get(name)
+        form = modals.form_for(spec.name, text) if spec is not None else None
+        if form is not None and command.get("trigger_id"):
+            # trigger_id is valid for 3 s and once: open the form before anything else
+            metadata = {"team": team, "channel": conversation.channel_id}
+            await self._call(
+                "views.open",
+                self.client.views_open,
+                trigger_id=str(command["trigger_id"]),
+                view=modals.view(form, metadata),
+            )
+            return
+        actor = await self.actor(team, str(command["user_id"]), str(command.get("user_name", "")))
+        invocation = Invocation(
+            name=name,
+            text=text,
+            actor=actor,
+            conversation=conversation,
+            raw=f"/{name} {text}".rstrip(),
+        )
+        result = await self.dispatch(invocation)
+        has_url = bool(command.get("response_url"))
+        await self.deliver(result, conversation, actor, respond if has_url else None)
+
+    async def _on_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A button runs its typed command (its `value`) as the member who clicked it."""
+        await ack()
+        parsed = parse_command_line(str(action.get("value", "")))
+        if parsed is None:
+            return
+        user = body.get("user") or {}
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+        channel = (body.get("channel") or {}).get("id")
+        conversation = conversation_for(team, channel)
+        actor = await self.actor(team, str(user.get("id", "")), str(user.get("username", "")))
+        invocation = Invocation(
+            name=parsed.name,
+            text=parsed.rest,
+            actor=actor,
+            conversation=conversation,
+            raw=str(action.get("value", "")),
+        )
+        result = await self.dispatch(invocation)
+        has_url = bool(body.get("response_url"))
+        await self.deliver(result, conversation, actor, respond if has_url else None)
+
+    async def _on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A submitted form runs its command; problems go back onto the form's fields."""
+        form = modals.FORMS.get(
+            str(view.get("callback_id", "")).removeprefix(modals.CALLBACK_PREFIX)
+        )
+        if form is None:
+            await ack()
+            return
+        metadata: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, TypeError):
+            metadata = dict(json.loads(str(view.get("private_metadata") or "{}")))
+        user = body.get("user") or {}
+        user_id = str(user.get("id", ""))
+        team = str(metadata.get("team") or user.get("team_id") or "")
+        conversation = conversation_for(team, str(metadata.get("channel") or "") or None)
+        try:  # the ack below carries the verdict, so nothing here may take long
+            actor = await asyncio.wait_for(
+                self.actor(team, user_id, str(user.get("username", ""))), 1.0
+            )
+        except TimeoutError:
+            actor = actor_from_profile(user_id, None, str(user.get("username", "")))
+        text = form.text(modals.submitted(view))
+        invocation = Invocation(
+            form.command, text, actor, conversation, raw=f"/{form.command} {text}"
+        )
+        task = asyncio.ensure_future(self.dispatch(invocation))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), 2.0)
+        except TimeoutError:  # too slow to judge inside Slack's 3 s: close, answer later
+            await ack()
+            await self.deliver(await task, conversation, actor, None)
+            return
+        error = result.data.get("error") or {}
+        if result.status is Status.USER_ERROR and error.get("code") != "permission":
+            problems = error.get("problems") or [error.get("message") or plain.render(result)]
+            errors = modals.errors_for(form, "\n".join(str(p) for p in problems))
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        await self.deliver(result, conversation, actor, None)
+
+    async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """App Home: the member's profile and what they can do, each a typed command's reply."""
+        if event.get("tab") != "home":
+            return
+        user_id = str(event.get("user", ""))
+        team = str(body.get("team_id", ""))
+        actor = await self.actor(team, user_id, "")
+        conversation = conversation_for(team, str(event.get("channel", "")) or None)
+        blocks: list[Json] = []
+        for line in ("/profile", "/help"):
+            parsed = parse_command_line(line)
+            if parsed is None or self.app.router.registry.get(parsed.name) is None:
+                continue
+            invocation = Invocation(parsed.name, parsed.rest, actor, conversation, raw=line)
+            result = await self.dispatch(invocation)
+            if blocks:
+                blocks.append({"type": "divider"})
+            blocks.extend(render_blocks(result))
+        view = {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+        await self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
+
+    async def _on_member_joined(
+        self, event: dict[str, Any], body: dict[str, Any], context: Mapping[str, Any]
+    ) -> None:
+        """Onboarding: a direct message to a member the bot has never met (once per member:
+        meeting them creates their member record, which every later join finds)."""
+        user_id = str(event.get("user", ""))
+        if not user_id or user_id == context.get("bot_user_id"):
+            return
+        team = str(event.get("team") or body.get("team_id") or "")
+        conversation = conversation_for(team, event.get("channel"))
+        actor = await self.actor(team, user_id, "")
+        first = await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._first_contact, conversation, actor
+        )
+        if first:
+            await self.direct(user_id, render_message(self.welcome(actor)))
+
+    def _first_contact(self, conversation: Conversation, actor: Actor) -> bool:
+        settings, now = self.app.settings, self.app.clock.now()
+        with session_scope(self.app.engine) as session:
+            community = repos.get_or_create_community(
+                session,
+                conversation,
+                now=now,
+                name=settings.community_name,
+                timezone=settings.timezone,
+                language=settings.language,
+            )
+            assert community.id is not None
+            if repos.find_member(session, community.id, actor.handle) is not None:
+                return False
+            repos.get_or_create_member(session, community.id, actor, now=now)
+            return True
+
+    def welcome(self, actor: Actor) -> Reply:
+        name = self.app.settings.community_name
+        return reply(
+            Header(f"Welcome to {name}"),
+            Text.of(
+                "Hi ",
+                Mention(actor.handle, actor.display_name, actor.platform_user_id),
+                "! This community shares good practices, finds experts and runs sessions.",
+            ),
+            Text.of(
+                "Set up your profile so others can find you: ",
+                Code("/profile set"),
+                ". Listing yourself is opt-in and you can withdraw at any time.",
+            ),
+            Divider(),
+            Text.of("Type ", Code("/cop"), " to see every command."),
+            visibility="dm",
+        )
+
+    # ---- members ----
+
+    async def actor(self, team: str, user_id: str, fallback_name: str) -> Actor:
+        """The member as an `Actor`, with time zone and locale from `users.info` (cached). A
+        profile's own time zone or language wins over these in the engine."""
+        cached = self.users.get(team, user_id)
+        if cached is not None:
+            return cached
+        user: Mapping[str, Any] | None = None
+        try:
+            response = await self.client.users_info(user=user_id, include_locale=True)
+            found = response.get("user")
+            user = found if isinstance(found, dict) else None
+        except (SlackApiError, ClientError, TimeoutError) as exc:
+            log.warning("slack: users.info for %s failed: %s", user_id, exc)
+        actor = actor_from_profile(user_id, user, fallback_name)
+        if user is not None:
+            self.users.put(team, user_id, actor)
+        return actor
+
+    # ---- delivery ----
+
+    async def deliver(
+        self,
+        result: Reply,
+        conversation: Conversation,
+        actor: Actor,
+        respond: AsyncRespond | None,
+    ) -> None:
+        """The reply where it belongs, then each notice as a direct message."""
+        message = render_message(result)
+        user_id = actor.platform_user_id or handle_for(actor.handle).upper()
+        if result.visibility == "dm" or (respond is None and not conversation.channel_id):
+            await self.direct(user_id, message)
+        elif respond is not None:
+            try:
+                answer = await respond(
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    response_type=message["response_type"],
+                    replace_original=False,
+                )
+                if answer.status_code != 200:
+                    log.warning("slack: response_url answered %s", answer.status_code)
+            except (ClientError, TimeoutError) as exc:
+                log.warning("slack: response_url failed: %s", exc)
+        elif result.visibility == "channel":
+            await self.post(conversation.channel_id, message)
+        else:
+            await self._call(
+                "chat.postEphemeral",
+                self.client.chat_postEphemeral,
+                channel=conversation.channel_id,
+                user=user_id,
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+        for notice in result.notices:
+            to = user_id_for(notice.to)
+            if to is None:
+                log.warning("slack: no Slack user id for @%s; notice not sent", notice.to.handle)
+                continue
+            await self.direct(to, render_message(Reply(blocks=notice.blocks, visibility="dm")))
+
+    async def post(self, channel: str, message: Json) -> None:
+        await self._call(
+            "chat.postMessage",
+            self.client.chat_postMessage,
+            channel=channel,
+            text=message["text"],
+            blocks=message["blocks"],
+        )
+
+    async def direct(self, user_id: str, message: Json) -> None:
+        opened = await self._call(
+            "conversations.open", self.client.conversations_open, users=user_id
+        )
+        channel = (opened or {}).get("channel") or {}
+        if channel.get("id"):
+            await self.post(str(channel["id"]), message)
+
+    async def _call(
+        self, method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any
+    ) -> Mapping[str, Any] | None:
+        """A Web API call whose failure is logged, not raised: the member's command has already
+        been acked and committed, and one failed delivery must not stop the next."""
+        try:
+            response = await fn(**kwargs)
+            data = response.data
+            return data if isinstance(data, dict) else None
+        except SlackApiError as exc:
+            log.warning("slack: %s failed: %s", method, exc.response.get("error"))
+        except (ClientError, TimeoutError) as exc:
+            log.warning("slack: %s failed: %s", method, exc)
+        return None

@@ -1,0 +1,82 @@
+"""The Slack app manifest, generated from the command registry so it can never drift.
+
+`config/slack-manifest.yaml` is this with `https://bot.example.org` as the URL (a test checks the
+file is current); `cop-bot slack manifest --url URL` prints it for a real deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from cop_bot.platforms.slack.bot import EVENTS_PATH
+from cop_bot.router import Registry
+
+EXAMPLE_URL = "https://bot.example.org"
+# Slack's own built-in commands, which an app cannot register.
+RESERVED = frozenset({"me", "msg", "dm", "invite", "leave", "away", "remind", "status", "who"})
+MAX_DESCRIPTION = 100
+MAX_HINT = 100
+# chat:write for replies and announcements, im:write to open direct messages, users:read for
+# time zones and locales (users.info), channels:read/groups:read for member_joined_channel.
+SCOPES = ("commands", "chat:write", "im:write", "users:read", "channels:read", "groups:read")
+EVENTS = ("app_home_opened", "member_joined_channel")
+HEADER = (
+    "# Generated from the command registry by `cop-bot slack manifest --url URL`; do not edit.\n"
+    "# Paste into https://api.slack.com/apps -> Create New App -> From an app manifest.\n"
+)
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def build_manifest(registry: Registry, url: str, *, name: str = "cop-bot") -> dict[str, Any]:
+    endpoint = url.rstrip("/") + EVENTS_PATH
+    commands: list[dict[str, Any]] = []
+    for spec in registry.commands.values():
+        for key in (spec.name, *spec.aliases):
+            if key in RESERVED:
+                continue
+            summary = spec.summary if key == spec.name else f"Same as /{spec.name}: {spec.summary}"
+            entry: dict[str, Any] = {
+                "command": f"/{key}",
+                "url": endpoint,
+                "description": _cut(summary, MAX_DESCRIPTION),
+                "should_escape": True,
+            }
+            if spec.syntax and spec.syntax[0]:
+                entry["usage_hint"] = _cut(spec.syntax[0], MAX_HINT)
+            commands.append(entry)
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Find experts, share practices and meet your community of practice.",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": commands,
+        },
+        "oauth_config": {"scopes": {"bot": list(SCOPES)}},
+        "settings": {
+            "event_subscriptions": {"request_url": endpoint, "bot_events": list(EVENTS)},
+            "interactivity": {"is_enabled": True, "request_url": endpoint},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(registry: Registry, url: str = EXAMPLE_URL) -> str:
+    body = yaml.safe_dump(
+        build_manifest(registry, url), sort_keys=False, allow_unicode=True, width=100
+    )
+    return HEADER + body

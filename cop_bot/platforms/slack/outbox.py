@@ -1,0 +1,91 @@
+"""`Outbox` for Slack: scheduled jobs (on scheduler threads) hand messages to the bot's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from cop_bot.app import App
+from cop_bot.model import Outgoing
+from cop_bot.outbox import Direct
+from cop_bot.platforms.slack.bot import DEFAULT_API_URL, SlackBot
+from cop_bot.platforms.slack.convert import user_id_for
+from cop_bot.render.slack import render_message
+
+log = logging.getLogger(__name__)
+
+
+class SlackOutbox:
+    """Thread-safe: `post`/`direct` hop onto the bot's event loop with
+    `run_coroutine_threadsafe` and wait (at most `timeout` s) so a job knows it was sent. Called
+    on the loop itself, they schedule the send and return at once (waiting would deadlock)."""
+
+    def __init__(self, bot: SlackBot, *, timeout: float = 60.0) -> None:
+        self.bot = bot
+        self.timeout = timeout
+
+    def post(self, message: Outgoing) -> None:
+        rendered = render_message(message.reply)
+        self._run(self.bot.post(message.conversation.channel_id, rendered))
+
+    def direct(self, message: Direct) -> None:
+        to = user_id_for(message.to)
+        if to is None:
+            log.warning("slack: no Slack user id for @%s; message not sent", message.to.handle)
+            return
+        self._run(self.bot.direct(to, render_message(message.reply)))
+
+    def _run(self, coro: Coroutine[Any, Any, None]) -> None:
+        loop = self.bot.loop
+        if loop is None or loop.is_closed():
+            coro.close()
+            raise RuntimeError("the Slack bot is not running; nothing was sent")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(coro)
+            return
+        asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=self.timeout)
+
+
+class SlackWebOutbox:
+    """`Outbox` for jobs run outside the bot process (`digest run-due`): slack_sdk's blocking
+    `WebClient`, with the same capped retry on 429 as the bot."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, message: Outgoing) -> None:
+        rendered = render_message(message.reply)
+        self.client.chat_postMessage(
+            channel=message.conversation.channel_id,
+            text=rendered["text"],
+            blocks=rendered["blocks"],
+        )
+
+    def direct(self, message: Direct) -> None:
+        to = user_id_for(message.to)
+        if to is None:
+            log.warning("slack: no Slack user id for @%s; message not sent", message.to.handle)
+            return
+        opened = self.client.conversations_open(users=to)
+        rendered = render_message(message.reply)
+        channel = (opened.get("channel") or {}).get("id")
+        self.client.chat_postMessage(
+            channel=str(channel), text=rendered["text"], blocks=rendered["blocks"]
+        )
+
+
+def make_outbox(app: App) -> SlackWebOutbox:
+    settings = app.settings
+    base = (settings.slack_api_url or DEFAULT_API_URL).rstrip("/") + "/"
+    handler = RateLimitErrorRetryHandler(max_retry_count=2)
+    client = WebClient(token=settings.slack_bot_token, base_url=base, retry_handlers=[handler])
+    return SlackWebOutbox(client)

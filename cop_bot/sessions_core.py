@@ -1,0 +1,283 @@
+"""Sessions as data: occurrences of a series, RSVPs with capacity and a waiting list, zones.
+
+An occurrence is keyed by its *original* start (the instance the RRULE gives, in UTC), like an
+iCalendar RECURRENCE-ID: answers and agenda items stay attached to it when that one occurrence
+is moved. Everything here takes the caller's storage session and never commits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from cop_bot.errors import UsageError
+from cop_bot.storage.models import (
+    Community,
+    CopSession,
+    Member,
+    SessionChange,
+    SessionRsvp,
+)
+from cop_bot.when import rule_walls, wall_to_utc, zone_named
+
+SCHEDULED = "scheduled"
+CANCELLED = "cancelled"
+ANSWERS = ("yes", "maybe", "no")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    session: CopSession
+    key: datetime
+    """The original start (UTC): what answers and agenda items are attached to."""
+    start: datetime
+    cancelled: bool = False
+    moved: bool = False
+    reason: str | None = None
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.session.duration_minutes)
+
+    @property
+    def session_id(self) -> int:
+        assert self.session.id is not None
+        return self.session.id
+
+
+def session_zone(s: CopSession) -> ZoneInfo:
+    return ZoneInfo(s.timezone)
+
+
+def rule_starts(s: CopSession, start: datetime, end: datetime) -> list[datetime]:
+    """Original starts (UTC) of the session within [start, end]."""
+    if s.rrule is None:
+        return [s.starts_at] if start <= s.starts_at <= end else []
+    zone = session_zone(s)
+    first = s.starts_at.astimezone(zone).replace(tzinfo=None)
+    lo = max(start, s.starts_at).astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    out = [wall_to_utc(w, zone) for w in rule_walls(s.rrule, first, lo, hi)]
+    return [t for t in out if start <= t <= end]
+
+
+def changes_for(session: Session, ids: Iterable[int]) -> dict[int, list[SessionChange]]:
+    wanted = list(set(ids))
+    found: dict[int, list[SessionChange]] = {i: [] for i in wanted}
+    if wanted:
+        for row in session.exec(
+            select(SessionChange).where(col(SessionChange.session_id).in_(wanted))
+        ).all():
+            found[row.session_id].append(row)
+    return found
+
+
+def occurrences(
+    s: CopSession,
+    changes: Sequence[SessionChange],
+    start: datetime,
+    end: datetime,
+    *,
+    include_cancelled: bool = False,
+) -> list[Occurrence]:
+    """Occurrences whose (effective) start lies within [start, end], in time order."""
+    if s.status == CANCELLED and not include_cancelled:
+        return []
+    by_key = {c.original_start: c for c in changes}
+    out: list[Occurrence] = []
+    for key in rule_starts(s, start, end):
+        change = by_key.get(key)
+        if change is None:
+            out.append(Occurrence(s, key, key, cancelled=s.status == CANCELLED))
+        elif change.new_start is None and change.cancelled and include_cancelled:
+            out.append(Occurrence(s, key, key, cancelled=True, reason=change.reason))
+    for change in changes:  # moved occurrences land wherever they were moved to
+        if change.new_start is not None and start <= change.new_start <= end:
+            if change.cancelled and not include_cancelled:
+                continue
+            out.append(
+                Occurrence(
+                    s,
+                    change.original_start,
+                    change.new_start,
+                    cancelled=change.cancelled or s.status == CANCELLED,
+                    moved=True,
+                    reason=change.reason,
+                )
+            )
+    return sorted(out, key=lambda o: o.start)
+
+
+def next_occurrence(
+    s: CopSession, changes: Sequence[SessionChange], after: datetime
+) -> Occurrence | None:
+    """The next occurrence that has not ended yet, looking up to two years ahead."""
+    horizon = after + timedelta(days=740)
+    found = occurrences(s, changes, after - timedelta(minutes=s.duration_minutes), horizon)
+    for occ in found:
+        if occ.end > after:
+            return occ
+    return None
+
+
+def occurrence_on(
+    s: CopSession, changes: Sequence[SessionChange], day: str, zone: ZoneInfo, now: datetime
+) -> Occurrence | None:
+    """The occurrence falling on a local date (YYYY-MM-DD) in `zone`."""
+    for occ in occurrences(s, changes, now - timedelta(days=1), now + timedelta(days=740)):
+        if occ.start.astimezone(zone).date().isoformat() == day:
+            return occ
+    return None
+
+
+# ---- zones and formatting ----------------------------------------------------------------------
+
+
+def viewer_zone(member: Member, community: Community) -> tuple[ZoneInfo, str]:
+    """The member's profile zone, else the community's, else UTC, and which one it was."""
+    for name, source in ((member.timezone, "your profile"), (community.timezone, "the community")):
+        if name:
+            try:
+                return zone_named(name), source
+            except UsageError:  # a stored zone that tzdata no longer knows
+                continue
+    return ZoneInfo("UTC"), "default"
+
+
+def fmt_local(at: datetime, zone: ZoneInfo, *, with_utc: bool = False) -> str:
+    local = at.astimezone(zone)
+    text = local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or zone.key)
+    if zone.key != "UTC":
+        text += f" ({zone.key})"
+        if with_utc:
+            text += at.astimezone(UTC).strftime(" = %H:%M UTC")
+    return text
+
+
+def iso_utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def session_json(s: CopSession) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "starts_at": iso_utc(s.starts_at),
+        "duration_minutes": s.duration_minutes,
+        "timezone": s.timezone,
+        "recurrence": s.rrule,
+        "link": s.link,
+        "channel": s.channel_id,
+    }
+
+
+# ---- answers -----------------------------------------------------------------------------------
+
+
+def answers(session: Session, session_id: int, key: datetime) -> list[SessionRsvp]:
+    return list(
+        session.exec(
+            select(SessionRsvp)
+            .where(SessionRsvp.session_id == session_id, SessionRsvp.occurrence_start == key)
+            .order_by(col(SessionRsvp.answered_at), col(SessionRsvp.id))
+        ).all()
+    )
+
+
+def counts(rows: Iterable[SessionRsvp]) -> dict[str, int]:
+    c: Counter[str] = Counter()
+    for r in rows:
+        c["waiting" if r.waitlisted else r.answer] += 1
+    return {k: c.get(k, 0) for k in ("yes", "maybe", "no", "waiting")}
+
+
+def counts_for(
+    session: Session, pairs: Iterable[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], dict[str, int]]:
+    wanted = set(pairs)
+    ids = {i for i, _ in wanted}
+    grouped: dict[tuple[int, datetime], list[SessionRsvp]] = {p: [] for p in wanted}
+    if ids:
+        for r in session.exec(
+            select(SessionRsvp).where(col(SessionRsvp.session_id).in_(ids))
+        ).all():
+            if (r.session_id, r.occurrence_start) in grouped:
+                grouped[(r.session_id, r.occurrence_start)].append(r)
+    return {p: counts(rows) for p, rows in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Answered:
+    row: SessionRsvp
+    previous: str | None
+    promoted: list[SessionRsvp]
+
+
+def answer(
+    session: Session, occ: Occurrence, member: Member, value: str, *, now: datetime
+) -> Answered:
+    """Record (or replace) a member's answer; past capacity a yes joins the waiting list, and a
+    freed place goes to whoever waited longest."""
+    assert member.id is not None
+    rows = answers(session, occ.session_id, occ.key)
+    mine = next((r for r in rows if r.member_id == member.id), None)
+    previous = None if mine is None else ("waiting" if mine.waitlisted else mine.answer)
+    if mine is not None and mine.answer == value:
+        return Answered(mine, previous, [])
+    if mine is None:
+        mine = SessionRsvp(
+            session_id=occ.session_id,
+            occurrence_start=occ.key,
+            member_id=member.id,
+            answer=value,
+            answered_at=now,
+        )
+    mine.answer, mine.answered_at, mine.waitlisted = value, now, False
+    if value == "yes" and occ.session.capacity is not None:
+        taken = sum(1 for r in rows if r.answer == "yes" and not r.waitlisted and r is not mine)
+        mine.waitlisted = taken >= occ.session.capacity
+    session.add(mine)
+    session.flush()
+    return Answered(mine, previous, promote(session, occ.session, occ.key))
+
+
+def promote(session: Session, s: CopSession, key: datetime) -> list[SessionRsvp]:
+    """Move people up from the waiting list while there is room, longest waiting first."""
+    assert s.id is not None
+    rows = answers(session, s.id, key)
+    going = sum(1 for r in rows if r.answer == "yes" and not r.waitlisted)
+    room = len(rows) if s.capacity is None else s.capacity - going
+    moved: list[SessionRsvp] = []
+    for r in rows:
+        if room <= 0:
+            break
+        if r.answer == "yes" and r.waitlisted:
+            r.waitlisted = False
+            session.add(r)
+            moved.append(r)
+            room -= 1
+    session.flush()
+    return moved
+
+
+def remap_keys(
+    session: Session, s: CopSession, mapping: dict[datetime, datetime], tables: Sequence[Any]
+) -> None:
+    """After a series moved: carry answers (and the like) to the matching new occurrences."""
+    if not mapping:
+        return
+    for table in tables:
+        for row in session.exec(
+            select(table).where(
+                table.session_id == s.id, col(table.occurrence_start).in_(list(mapping))
+            )
+        ).all():
+            row.occurrence_start = mapping[row.occurrence_start]
+            session.add(row)
+    session.flush()

@@ -1,0 +1,236 @@
+"""A local stand-in for Slack: the Web API (`/api/<method>`) and `response_url`s (`/response/<key>`),
+recording every call and answering like Slack's documented responses.
+
+Modelled on bolt-python's tests/mock_web_api_server, but a real aiohttp server on loopback, so the
+app under test uses its ordinary HTTP clients. Knobs: `rate_limit[method] = (n, retry_after)`
+answers the next n calls with HTTP 429 and `Retry-After`; `fail[method] = "error_code"` answers
+`{"ok": false, "error": ...}`. Messages breaking Slack's size limits are refused the way Slack
+refuses them (`invalid_blocks`, `msg_too_long`), so a test sees what production would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+TEAM_ID = "T0TEST"
+BOT_USER_ID = "U0BOT"
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_TEXT = 40_000
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method, or "response_url"
+    args: dict[str, Any]
+    token: str | None = None
+    key: str | None = None  # the response_url key
+
+
+def block_problem(blocks: Any, limit: int = MAX_BLOCKS) -> str | None:
+    """Why Slack would refuse these blocks, or None."""
+    if blocks is None:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and len(text) > MAX_SECTION_TEXT:
+            return "invalid_blocks"
+        if block.get("type") == "header" and len(text) > 150:
+            return "invalid_blocks"
+    return None
+
+
+@dataclass
+class StandIn:
+    calls: list[Call] = field(default_factory=list)
+    rate_limit: dict[str, tuple[int, int]] = field(default_factory=dict)
+    fail: dict[str, str] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self, port: int = 0) -> StandIn:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str = "1") -> str:
+        return f"{self.url}/response/{key}"
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """The calls of `method` once there are at least `count` of them."""
+        deadline = time.monotonic() + timeout
+        while len(self.of(method)) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [c.method for c in self.calls]
+                raise AssertionError(f"expected {count} {method} call(s); saw {seen}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.05))
+        return self.of(method)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self._changed.set()
+
+    # ---- handlers ----
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        raw = await request.text()
+        if raw:
+            if request.content_type == "application/json":
+                args.update(json.loads(raw))
+            else:
+                args.update(parse_qsl(raw, keep_blank_values=True))
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else args.get("token")
+        self._record(Call(method, args, token=token))
+        pending, retry_after = self.rate_limit.get(method, (0, 0))
+        if pending > 0:
+            self.rate_limit[method] = (pending - 1, retry_after)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        if method in self.fail:
+            return web.json_response({"ok": False, "error": self.fail[method]})
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        answer = getattr(self, "_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        body: dict[str, Any] = answer(args)
+        return web.json_response(body)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        args = json.loads(await request.text())
+        self._record(Call("response_url", args, key=request.match_info["key"]))
+        problem = block_problem(args.get("blocks"))
+        if problem:
+            return web.Response(status=400, text=problem)
+        return web.Response(text="ok")
+
+    # ---- Web API methods (documented success shapes) ----
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test-network.slack.com/",
+            "team": "Test network",
+            "user": "cop-bot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0BOT",
+            "is_enterprise_install": False,
+        }
+
+    def _message_problem(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if len(str(args.get("text", ""))) > MAX_TEXT:
+            return {"ok": False, "error": "msg_too_long"}
+        problem = block_problem(args.get("blocks"))
+        return {"ok": False, "error": problem} if problem else None
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._message_problem(args)
+        if problem:
+            return problem
+        ts = f"{time.time():.6f}"
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "ts": ts,
+            "message": {"type": "message", "user": BOT_USER_ID, "text": args.get("text"), "ts": ts},
+        }
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._message_problem(args)
+        if problem:
+            return problem
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", ""))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        uid = str(args.get("user", ""))
+        if uid in self.users:
+            return {"ok": True, "user": self.users[uid]}
+        if not uid.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": uid,
+                "team_id": TEAM_ID,
+                "name": uid.lower(),
+                "real_name": f"Member {uid}",
+                "tz": "Europe/Rome",
+                "tz_offset": 3600,
+                "locale": "it-IT",
+                "profile": {"display_name": f"member-{uid.lower()}", "real_name": f"Member {uid}"},
+            },
+        }
+
+    def _view(self, args: dict[str, Any], limit: int) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or block_problem(view.get("blocks"), limit):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": "V0TEST", **view}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._view(args, 100)
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(args, 100)

@@ -1,0 +1,607 @@
+"""The Matrix bot against a real Synapse on loopback, driven by matrix-nio clients as members."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import (
+    AsyncClient,
+    Event,
+    InviteEvent,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomPreset,
+    RoomSendResponse,
+)
+
+from cop_bot.app import App, build_app
+from cop_bot.args import Args
+from cop_bot.config import Settings
+from cop_bot.handlers import help as help_handlers
+from cop_bot.model import Actor, Conversation, Invocation, Mention, Outgoing, Reply, Text, reply
+from cop_bot.outbox import Direct
+from cop_bot.platforms.matrix import make_outbox
+from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, MatrixBot
+from cop_bot.platforms.matrix.outbox import MatrixOutbox
+from cop_bot.platforms.matrix.state import State
+from cop_bot.router import Ctx, Registry, Router, command
+from tests.synapse import Account, Synapse, start_synapse
+
+pytestmark = pytest.mark.matrix
+TIMEOUT = 15.0
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    server = start_synapse(tmp_path_factory.mktemp("synapse"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(3)}"
+
+
+@dataclass
+class Peer:
+    """A member's Matrix client that records every event it sees."""
+
+    account: Account
+    client: AsyncClient
+    events: list[tuple[str, Any]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, url: str, account: Account) -> Peer:
+        client = AsyncClient(url, account.user_id)
+        client.restore_login(account.user_id, account.device_id, account.access_token)
+        peer = cls(account, client)
+        client.add_event_callback(peer._record, (Event, InviteEvent))
+        await client.sync(timeout=0, full_state=True)
+        peer.task = asyncio.create_task(peer._loop())
+        return peer
+
+    async def _record(self, room: Any, event: Any) -> None:
+        self.events.append((room.room_id, event))
+
+    async def _loop(self) -> None:
+        while True:
+            await self.client.sync(timeout=500)
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user_id
+
+    async def close(self) -> None:
+        if self.task:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self.client.close()
+
+    async def room(self, *invite: str, direct: bool = False, **extra: Any) -> str:
+        resp = await self.client.room_create(
+            invite=list(invite),
+            is_direct=direct,
+            preset=RoomPreset.private_chat if not direct else RoomPreset.trusted_private_chat,
+            **extra,
+        )
+        assert isinstance(resp, RoomCreateResponse), resp
+        return str(resp.room_id)
+
+    async def say(self, room_id: str, body: str, msgtype: str = "m.text", **extra: Any) -> str:
+        content = {"msgtype": msgtype, "body": body, **extra}
+        return await self.send_raw(room_id, "m.room.message", content)
+
+    async def send_raw(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        resp = await self.client.room_send(room_id, event_type, content)
+        assert isinstance(resp, RoomSendResponse), resp
+        return str(resp.event_id)
+
+    async def wait_for(
+        self, predicate: Callable[[str, Any], bool], timeout: float = TIMEOUT
+    ) -> tuple[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for room_id, event in self.events:
+                if predicate(room_id, event):
+                    return room_id, event
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no matching event within {timeout} s")
+
+    def from_(self, sender: str, room_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e.source["content"]
+            for r, e in self.events
+            if getattr(e, "sender", None) == sender
+            and (room_id is None or r == room_id)
+            and e.source.get("type") == "m.room.message"
+        ]
+
+    async def reply_to(self, bot: str, event_id: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        _, event = await self.wait_for(
+            lambda r, e: (
+                getattr(e, "sender", None) == bot
+                and e.source.get("type") == "m.room.message"
+                and e.source["content"]
+                .get("m.relates_to", {})
+                .get("m.in_reply_to", {})
+                .get("event_id")
+                == event_id
+            ),
+            timeout,
+        )
+        content: dict[str, Any] = event.source["content"]
+        return content
+
+    async def joined(self, user_id: str, room_id: str) -> None:
+        await self.wait_for(
+            lambda r, e: (
+                r == room_id
+                and isinstance(e, RoomMemberEvent)
+                and e.state_key == user_id
+                and e.membership == "join"
+            )
+        )
+
+
+@dataclass
+class Harness:
+    synapse: Synapse
+    app: App
+    account: Account
+    state_dir: Path
+    bot: MatrixBot | None = None
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user_id
+
+    async def start(self) -> MatrixBot:
+        self.bot = MatrixBot(self.app, state_dir=self.state_dir, sync_timeout_ms=1000)
+        self.task = asyncio.create_task(self.bot.serve())
+        await asyncio.wait_for(self.bot.ready.wait(), TIMEOUT)
+        return self.bot
+
+    async def stop(self) -> None:
+        if self.bot and self.task:
+            self.bot.stop()
+            await asyncio.wait_for(self.task, TIMEOUT)
+            self.bot = self.task = None
+
+
+def make_app(synapse: Synapse, account: Account, db_url: str, **settings: Any) -> App:
+    base = Settings(
+        database_url=db_url,
+        community_name="Matrix test network",
+        matrix_homeserver=synapse.url,
+        matrix_user_id=account.user_id,
+        matrix_password=account.password,
+    )
+    return build_app(replace(base, **settings), migrate=False)
+
+
+@pytest.fixture
+async def make_harness(
+    synapse: Synapse, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[..., Harness]]:
+    made: list[Harness] = []
+
+    def make(**settings: Any) -> Harness:
+        account = synapse.register(_name("bot"))
+        state_dir = tmp_path / f"state{len(made)}"
+        app = make_app(synapse, account, sqlite_url, state_dir=str(state_dir), **settings)
+        harness = Harness(synapse, app, account, state_dir)
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        await harness.stop()
+        harness.app.engine.dispose()
+
+
+@pytest.fixture
+async def peers(synapse: Synapse) -> AsyncIterator[Callable[[str], Any]]:
+    made: list[Peer] = []
+
+    async def make(name: str) -> Peer:
+        peer = await Peer.connect(synapse.url, synapse.register(_name(name)))
+        made.append(peer)
+        return peer
+
+    yield make
+    for peer in made:
+        await peer.close()
+
+
+def is_bot_message(bot: str) -> Callable[[str, Any], bool]:
+    return lambda r, e: (
+        getattr(e, "sender", None) == bot and e.source.get("type") == "m.room.message"
+    )
+
+
+async def test_help_in_a_group_room_is_a_reply_linked_notice_and_notices_are_ignored(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+
+    ignored = await alice.say(room, "!help", msgtype="m.notice")  # another bot's notice
+    chatter = await alice.say(room, "help")  # no prefix in a group room: just chat
+    started = time.perf_counter()
+    asked = await alice.say(room, "!help")
+    content = await alice.reply_to(harness.user_id, asked)
+    latency_ms = (time.perf_counter() - started) * 1000
+    print(f"!help round trip through Synapse: {latency_ms:.0f} ms")
+
+    assert content["msgtype"] == "m.notice"
+    assert content["format"] == "org.matrix.custom.html"
+    assert "<p>" in content["formatted_body"] or "<h4>" in content["formatted_body"]
+    assert content["m.mentions"] == {}
+    assert "find-expert" in content["body"]
+
+    slash = await alice.say(room, "/domains")
+    addressed = await alice.say(room, f"{harness.user_id}: domains")
+    assert (await alice.reply_to(harness.user_id, slash))["msgtype"] == "m.notice"
+    assert (await alice.reply_to(harness.user_id, addressed))["msgtype"] == "m.notice"
+    await asyncio.sleep(0.5)
+    replies = [
+        c.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+        for c in alice.from_(harness.user_id, room)
+    ]
+    assert ignored not in replies and chatter not in replies
+    assert len(replies) == 3, "the bot answered something it should not have (a loop?)"
+
+
+async def test_hostile_text_stays_text(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, '!find-expert @room <script>alert("x")</script>')
+    content = await alice.reply_to(harness.user_id, asked)
+    assert content["m.mentions"] == {}
+    assert "<script" not in content["formatted_body"]
+    assert "@room" not in content["body"]  # defused for clients without intentional mentions
+
+
+async def test_direct_room_needs_no_prefix_and_threads_are_kept(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    await harness.start()
+    alice = await peers("alice")
+    room = await alice.room(harness.user_id, direct=True)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, "help")
+    assert (await alice.reply_to(harness.user_id, asked))["msgtype"] == "m.notice"
+
+    root = await alice.say(room, "a thread about domains")
+    in_thread = await alice.say(
+        room, "!domains", **{"m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+    )
+    content = await alice.reply_to(harness.user_id, in_thread)
+    assert content["m.relates_to"]["rel_type"] == "m.thread"
+    assert content["m.relates_to"]["event_id"] == root
+
+
+async def test_invites_are_accepted_only_from_allowed_inviters(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    alice, mallory = await peers("alice"), await peers("mallory")
+    harness = make_harness(matrix_allowed_inviters=(alice.user_id, "@carol*:localhost"))
+    await harness.start()
+    welcome = await alice.room(harness.user_id, mallory.user_id)
+    await alice.joined(harness.user_id, welcome)
+    refused = await mallory.room(harness.user_id, alice.user_id)
+    await mallory.wait_for(
+        lambda r, e: (
+            r == refused
+            and isinstance(e, RoomMemberEvent)
+            and e.state_key == harness.user_id
+            and e.membership == "leave"
+        )
+    )
+    assert harness.bot is not None and refused not in harness.bot.client.rooms
+
+    # Left alone, the bot leaves too.
+    await mallory.client.room_leave(welcome)
+    await alice.client.room_leave(welcome)
+    deadline = time.monotonic() + TIMEOUT
+    while welcome in harness.bot.client.rooms and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert welcome not in harness.bot.client.rooms
+
+
+async def test_encrypted_room_explains_once_why_the_bot_cannot_answer(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(
+        harness.user_id,
+        bob.user_id,
+        initial_state=[
+            {
+                "type": "m.room.encryption",
+                "state_key": "",
+                "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+            }
+        ],
+    )
+    await alice.joined(harness.user_id, room)
+    fake = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "ciphertext": "AwgAEnB4",
+        "sender_key": "x" * 43,
+        "session_id": "y" * 43,
+        "device_id": alice.account.device_id,
+    }
+    await alice.send_raw(room, "m.room.encrypted", fake)
+    await alice.send_raw(room, "m.room.encrypted", fake)
+    await alice.wait_for(lambda r, e: r == room and is_bot_message(harness.user_id)(r, e))
+    await asyncio.sleep(0.5)
+    said = alice.from_(harness.user_id, room)
+    assert [c["body"] for c in said] == [ENCRYPTED_WARNING]
+    assert said[0]["msgtype"] == "m.notice"
+
+
+async def test_a_question_reaches_the_expert_by_direct_message(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    expert = Invocation(
+        name="profile",
+        text="set domains: housing; expert: yes; asks: yes",
+        actor=Actor(handle=bob.user_id[1:].split(":")[0], platform_user_id=bob.user_id),
+        conversation=Conversation("matrix", "localhost", "!setup:localhost"),
+    )
+    assert (await asyncio.to_thread(harness.app.router.dispatch, expert)).ok
+    room = await alice.room(harness.user_id, direct=True)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, "ask housing: who knows landlords in Turin?")
+    await alice.reply_to(harness.user_id, asked)
+    dm, _ = await bob.wait_for(
+        lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
+    )
+    await bob.client.join(dm)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        messages = await bob.client.room_messages(dm, start="", limit=20)
+        bodies = [
+            e.source["content"]["body"]
+            for e in getattr(messages, "chunk", [])
+            if e.source.get("type") == "m.room.message" and e.sender == harness.user_id
+        ]
+        if bodies:
+            break
+        await asyncio.sleep(0.1)
+    assert any("landlords in Turin" in b for b in bodies), bodies
+
+
+# ---- reactions: announcements remember their entity; a fake command registry records calls ----
+
+CALLS: list[tuple[str, str, str]] = []
+
+
+@command("announce", summary="Announce a fake session or practice.", syntax="KIND ID")
+def _announce(ctx: Ctx, args: Args) -> Reply:
+    kind, entity_id = args.words[0], int(args.words[1])
+    return reply(
+        Text.of(f"{kind} {entity_id}"), visibility="channel", data={kind: {"id": entity_id}}
+    )
+
+
+@command("rsvp", summary="Fake RSVP.", syntax="ID ANSWER")
+def _rsvp(ctx: Ctx, args: Args) -> Reply:
+    CALLS.append(("rsvp", ctx.member.handle, args.text))
+    return reply(Text.of(f"rsvp {args.text}"))
+
+
+@command("endorse", summary="Fake endorsement.", syntax="ID [undo]")
+def _endorse(ctx: Ctx, args: Args) -> Reply:
+    CALLS.append(("endorse", ctx.member.handle, args.text))
+    return reply(Text.of(f"endorse {args.text}"))
+
+
+async def test_reactions_stand_in_for_rsvp_and_endorse(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness()
+    registry = Registry().scan(sys.modules[__name__], help_handlers)
+    a = harness.app
+    harness.app = replace(a, router=Router(a.engine, registry, a.settings, a.taxonomy, a.clock))
+    CALLS.clear()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    handle = alice.user_id[1:].split(":")[0]
+
+    async def announce(kind: str, entity_id: int) -> str:
+        asked = await alice.say(room, f"!announce {kind} {entity_id}")
+        await alice.reply_to(harness.user_id, asked)
+        _, event = await alice.wait_for(
+            lambda r, e: (
+                is_bot_message(harness.user_id)(r, e)
+                and e.source["content"]
+                .get("m.relates_to", {})
+                .get("m.in_reply_to", {})
+                .get("event_id")
+                == asked
+            )
+        )
+        return str(event.event_id)
+
+    async def react(target: str, key: str) -> str:
+        return await alice.send_raw(
+            room,
+            "m.reaction",
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}},
+        )
+
+    async def calls(n: int) -> list[tuple[str, str, str]]:
+        deadline = time.monotonic() + TIMEOUT
+        while len(CALLS) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return list(CALLS)
+
+    session = await announce("session", 4)
+    practice = await announce("practice", 9)
+    await react(session, "✅")
+    assert await calls(1) == [("rsvp", handle, "4 yes")]
+    await react(session, "🤔")
+    await react(practice, "✅")  # means nothing on a practice
+    thumbs = await react(practice, "👍️")  # with an emoji presentation selector
+    found = await calls(3)
+    assert sorted(found[1:]) == [("endorse", handle, "9"), ("rsvp", handle, "4 maybe")]
+    await alice.client.room_redact(room, thumbs)
+    assert (await calls(4))[3] == ("endorse", handle, "9 undo")
+    await asyncio.sleep(0.3)
+    assert len(CALLS) == 4
+    assert harness.bot is not None
+    assert State.load(harness.state_dir, harness.user_id).announcements[practice] == ["practice", 9]
+
+
+# ---- `cop-bot run` as a separate process, restarted with a backlog -----------------------------
+
+
+def _start_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cop_bot", "run"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+            raise
+    return process.returncode
+
+
+async def test_cop_bot_run_restarts_without_answering_the_backlog(
+    synapse: Synapse, sqlite_url: str, tmp_path: Path, peers: Callable[[str], Any]
+) -> None:
+    account = synapse.register(_name("bot"))
+    alice = await peers("alice")
+    env = {
+        **os.environ,
+        "COP_BOT_DATABASE_URL": sqlite_url,
+        "COP_BOT_STATE_DIR": str(tmp_path / "state"),
+        "COP_BOT_LOG_FILE": str(tmp_path / "cop-bot.log"),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER_ID": account.user_id,
+        "MATRIX_PASSWORD": account.password,
+        "COP_BOT_PLATFORM": "matrix",
+    }
+    log = tmp_path / "process.log"
+    room = await alice.room(account.user_id, direct=True)
+    process = _start_process(env, log)
+    try:
+        await alice.joined(account.user_id, room)
+        first = await alice.say(room, "!help")
+        await alice.reply_to(account.user_id, first, timeout=30)
+        assert _stop_process(process) == 0
+        state = json.loads((tmp_path / "state" / "matrix-state.json").read_text())
+        assert state["next_batch"] and state["device_id"]
+
+        backlog = await alice.say(room, "!domains")  # sent while the bot is down
+        process = _start_process(env, log)
+        await asyncio.sleep(0.2)
+        fresh = None
+        deadline = time.monotonic() + 30
+        while fresh is None and time.monotonic() < deadline:
+            probe = await alice.say(room, "!help")
+            try:
+                await alice.reply_to(account.user_id, probe, timeout=2)
+                fresh = probe
+            except AssertionError:
+                continue
+        assert fresh is not None, log.read_text()
+        await asyncio.sleep(0.5)
+        replied = [
+            c.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            for c in alice.from_(account.user_id, room)
+        ]
+        assert backlog not in replied
+        again = json.loads((tmp_path / "state" / "matrix-state.json").read_text())
+        assert again["device_id"] == state["device_id"]  # the same device, not a new login
+    finally:
+        _stop_process(process)
+
+
+async def test_scheduled_posts_are_idempotent_and_work_outside_the_bot(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """Jobs post through the running bot from scheduler threads (`MatrixOutbox`) or from another
+    process (`make_outbox`, e.g. `cop-bot digest run-due`); a repeated key is posted once."""
+    harness = make_harness()
+    bot = await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    conversation = Conversation("matrix", "localhost", room)
+    digest = Outgoing(conversation, reply(Text.of("Weekly digest")), key="digest-run-1")
+    outbox = MatrixOutbox(bot, asyncio.get_running_loop())
+    await asyncio.to_thread(outbox.post, digest)
+    await asyncio.to_thread(outbox.post, digest)  # a retry of the same run
+    await asyncio.to_thread(make_outbox(harness.app).post, digest)  # even from elsewhere
+    await asyncio.to_thread(
+        make_outbox(harness.app).direct,
+        Direct(conversation, Mention("x", None, alice.user_id), reply(Text.of("Reminder"))),
+    )
+    await alice.wait_for(
+        lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
+    )
+    await asyncio.sleep(0.5)
+    assert [c["body"] for c in alice.from_(harness.user_id, room)] == ["Weekly digest"]
+
+
+async def test_private_replies_go_to_the_asker_by_direct_message(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    harness = make_harness(matrix_private_replies=True)
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, "!help")
+    note = await alice.reply_to(harness.user_id, asked)
+    assert "direct message" in note["body"]
+    await alice.wait_for(
+        lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
+    )

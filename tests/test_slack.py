@@ -1,0 +1,712 @@
+"""Slack: the real bolt app in HTTP mode, sent requests signed exactly as Slack signs them, with the
+Web API and response_urls served by a local recording stand-in (tests/slack_stand_in.py).
+
+Figures quoted from ../shared/notes/platform-rules.md: ack within 3 s; v0 HMAC-SHA256 signatures
+over "v0:{ts}:{body}", refused when the timestamp is more than 300 s off; Events API retries up
+to 3 times with the same event_id; at most 50 blocks per message, 3,000 characters per section.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from cop_bot.app import build_app
+from cop_bot.clock import FixedClock
+from cop_bot.config import Settings
+from cop_bot.handlers import build_registry
+from cop_bot.model import Conversation, Item, Mention, Notice, Outgoing, Text, reply, spans
+from cop_bot.outbox import Direct
+from cop_bot.platforms.slack import SlackBot, SlackOutbox
+from cop_bot.platforms.slack.bot import command_names
+from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
+from cop_bot.platforms.slack.manifest import RESERVED, build_manifest, manifest_yaml
+from cop_bot.platforms.slack.modals import FORMS
+from tests.slack_stand_in import TEAM_ID, StandIn
+
+pytestmark = pytest.mark.slack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-test-token"
+ROOT = Path(__file__).resolve().parents[1]
+ACK_LIMIT = 3.0  # Slack's ack deadline, platform-rules.md
+
+
+def sign(body: str, *, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """The headers Slack sends: X-Slack-Request-Timestamp and the v0 HMAC-SHA256 signature."""
+    stamp = str(int(time.time()) if ts is None else ts)
+    base = f"v0:{stamp}:{body}".encode()
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Slack:
+    """The bot's HTTP server, its stand-in Slack, and a client speaking as Slack does."""
+
+    url: str
+    bot: SlackBot
+    stand_in: StandIn
+    http: aiohttp.ClientSession
+
+    async def send(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, float]:
+        start = time.monotonic()
+        async with self.http.post(
+            f"{self.url}/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": content_type, **sign(body), **(headers or {})},
+        ) as response:
+            return response.status, await response.text(), time.monotonic() - start
+
+    async def command(
+        self, command: str, text: str = "", *, user: str = "U0ANN", key: str = "1"
+    ) -> tuple[int, str, float]:
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "team_domain": "test-network",
+                "channel_id": "C0GENERAL",
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0COPBOT",
+                "response_url": self.stand_in.response_url(key),
+                "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            }
+        )
+        return await self.send(body, "application/x-www-form-urlencoded")
+
+    async def click(self, value: str, *, user: str = "U0BOB", key: str = "click") -> int:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0COPBOT",
+            "team": {"id": TEAM_ID, "domain": "test-network"},
+            "channel": {"id": "C0GENERAL", "name": "general"},
+            "container": {"type": "message", "channel_id": "C0GENERAL", "is_ephemeral": True},
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "response_url": self.stand_in.response_url(key),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "cop_cmd_1",
+                    "block_id": "b1",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": "Go"},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        status, _, _ = await self.send(body, "application/x-www-form-urlencoded")
+        return status
+
+    async def event(self, event: dict[str, Any], *, event_id: str, retry: int | None = None) -> int:
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0COPBOT",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {"team_id": TEAM_ID, "user_id": "U0BOT", "is_bot": True, "enterprise_id": None}
+                ],
+            }
+        )
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else {}
+        )
+        status, _, _ = await self.send(body, "application/json", headers)
+        return status
+
+
+def slack_settings(db_url: str, api_url: str) -> Settings:
+    return Settings(
+        database_url=db_url,
+        admins=("u0root",),
+        community_name="Test network",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+    )
+
+
+@pytest.fixture
+async def stand_in() -> AsyncIterator[StandIn]:
+    server = await StandIn().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def slack(sqlite_url: str, stand_in: StandIn, clock: FixedClock) -> AsyncIterator[Slack]:
+    app = build_app(slack_settings(sqlite_url, stand_in.api_url), clock=clock, migrate=False)
+    bot = SlackBot(app)
+    runner = web.AppRunner(bot.web_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
+    await runner.cleanup()
+    bot.close()
+    app.engine.dispose()
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+# ---- slash commands ------------------------------------------------------------------------------
+
+
+async def test_slash_command_is_acked_at_once_and_answered_via_response_url(slack: Slack) -> None:
+    status, body, elapsed = await slack.command("/help")
+    assert status == 200
+    assert body == ""
+    assert elapsed < ACK_LIMIT
+    [answer] = await slack.stand_in.wait_for("response_url")
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["replace_original"] is False
+    assert "/find-expert" in texts(answer.args["blocks"])
+    assert answer.args["text"]
+    # the bot authenticated once and looked the member up with its token
+    assert [c.token for c in slack.stand_in.of("users.info")] == [TOKEN]
+    assert slack.stand_in.of("users.info")[0].args["include_locale"] in {"true", "1", True}
+
+
+async def test_member_is_looked_up_once_and_known_by_user_id(slack: Slack) -> None:
+    await slack.command("/profile", key="a")
+    await slack.command("/ask", "housing: where do I start?", key="b")
+    answers = await slack.stand_in.wait_for("response_url", 2)
+    assert len(slack.stand_in.of("users.info")) == 1  # cached
+    asked = next(a for a in answers if a.key == "b")
+    assert asked.args["response_type"] == "in_channel"  # a question is posted in the channel
+    assert "<@U0ANN>" in texts(asked.args["blocks"])  # a real Slack mention of the member
+    with slack.bot.app.engine.connect() as conn:
+        from sqlalchemy import text
+
+        row = conn.execute(
+            text("SELECT handle, platform_user_id, display_name, locale FROM member")
+        ).one()
+    assert tuple(row) == ("u0ann", "U0ANN", "member-u0ann", "it-IT")
+
+
+async def test_aliases_are_slash_commands_too(slack: Slack) -> None:
+    status, _, _ = await slack.command("/cop")
+    assert status == 200
+    [answer] = await slack.stand_in.wait_for("response_url")
+    assert "/find-expert" in texts(answer.args["blocks"])
+
+
+async def test_every_registered_command_has_a_listener(slack: Slack) -> None:
+    names = command_names(slack.bot.app)
+    assert {"find-expert", "help", "cop", "practices", "share-practice"} <= set(names)
+    forms = [n for n in names if n in FORMS and FORMS[n].prefix == ""]  # open a modal instead
+    for name in names:
+        status, _, _ = await slack.command(f"/{name}", key=name)
+        assert status == 200, name
+    await slack.stand_in.wait_for("views.open", len(forms))
+    answers = await slack.stand_in.wait_for("response_url", len(names) - len(forms))
+    assert {a.key for a in answers} == set(names) - set(forms)
+
+
+async def test_hostile_text_stays_escaped(slack: Slack) -> None:
+    # what Slack sends when a member types "@channel" (escaped mention) and a literal "<script>"
+    await slack.command("/find-expert", "<!channel> &lt;script&gt; <!here|here>")
+    [answer] = await slack.stand_in.wait_for("response_url")
+    payload = json.dumps(answer.args)
+    for live in ("<!channel>", "<!here", "<script>", "<!everyone>"):
+        assert live not in payload
+    assert "&lt;script&gt;" in payload
+
+
+async def test_internal_errors_are_acked_and_answered(slack: Slack) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    slack.bot.app.router.registry.commands["help"] = replace(
+        slack.bot.app.router.registry.commands["help"], handler=broken
+    )
+    status, _, _ = await slack.command("/help")
+    assert status == 200
+    [answer] = await slack.stand_in.wait_for("response_url")
+    assert "something went wrong" in answer.args["text"]
+
+
+# ---- signatures ----------------------------------------------------------------------------------
+
+
+async def test_bad_or_stale_signature_is_refused(slack: Slack) -> None:
+    body = urlencode({"command": "/help", "team_id": TEAM_ID, "user_id": "U0ANN"})
+    url = f"{slack.url}/slack/events"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = {
+        "wrong secret": sign(body, secret="not-the-secret"),
+        "stale": sign(body, ts=int(time.time()) - 301),
+        "future": sign(body, ts=int(time.time()) + 301),
+        "tampered": {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64},
+        "missing": {},
+    }
+    for name, headers in cases.items():
+        async with slack.http.post(url, data=body, headers={**form, **headers}) as response:
+            assert response.status == 401, name
+    assert slack.stand_in.of("response_url") == []
+
+
+async def test_health(slack: Slack) -> None:
+    async with slack.http.get(f"{slack.url}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json())["ok"] is True
+
+
+async def test_calendar_feeds_are_served(slack: Slack) -> None:
+    from cop_bot.calendar import feed_path
+
+    async with slack.http.get(f"{slack.url}{feed_path('no-such-token')}") as response:
+        assert response.status == 404
+    admin = "U0ROOT"
+    await slack.command("/schedule-session", '"Clinic" tomorrow 15:00 for 1h', user=admin)
+    await slack.command("/sessions", "feed", user=admin, key="feed")
+    answers = await slack.stand_in.wait_for("response_url", 2)
+    found = [a for a in answers if "/calendar/" in json.dumps(a.args)]
+    if not found:  # the feed command's wording belongs to the sessions feature
+        pytest.skip("no calendar feed link in the /sessions reply")
+    text = json.dumps(found[0].args)
+    path = "/calendar/" + text.split("/calendar/")[1].split(".ics")[0] + ".ics"
+    async with slack.http.get(f"{slack.url}{path}") as response:
+        assert response.status == 200
+        assert response.content_type == "text/calendar"
+        assert "BEGIN:VCALENDAR" in await response.text()
+
+
+# ---- buttons -------------------------------------------------------------------------------------
+
+
+async def test_button_runs_its_typed_command_as_the_clicker(slack: Slack) -> None:
+    assert await slack.click("/ask housing: who can help?", user="U0BOB") == 200
+    [answer] = await slack.stand_in.wait_for("response_url")
+    assert answer.key == "click"
+    assert answer.args["replace_original"] is False
+    assert "<@U0BOB>" in texts(answer.args["blocks"])
+
+
+async def test_buttons_in_replies_carry_their_command(slack: Slack) -> None:
+    await slack.command("/profile")
+    [answer] = await slack.stand_in.wait_for("response_url")
+    buttons = [e for b in answer.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and all(b["action_id"].startswith("cop_cmd_") for b in buttons)
+    value = buttons[0]["value"]
+    assert await slack.click(value, user="U0ANN", key="again") == 200
+    await slack.stand_in.wait_for("response_url", 2)
+
+
+# ---- events --------------------------------------------------------------------------------------
+
+
+async def test_event_retries_are_deduplicated(slack: Slack) -> None:
+    event = {"type": "app_home_opened", "user": "U0ANN", "channel": "D0ANN", "tab": "home"}
+    for retry in (None, 1, 2, 3):  # the original and Slack's up to 3 retries
+        assert await slack.event(event, event_id="Ev0HOME1", retry=retry) == 200
+    [published] = await slack.stand_in.wait_for("views.publish")
+    await asyncio.sleep(0.2)
+    assert len(slack.stand_in.of("views.publish")) == 1
+    view = (
+        json.loads(published.args["view"])
+        if isinstance(published.args["view"], str)
+        else (published.args["view"])
+    )
+    assert view["type"] == "home"
+    assert 0 < len(view["blocks"]) <= 100
+    assert published.args["user_id"] == "U0ANN"
+    # a different event is handled
+    assert await slack.event(event, event_id="Ev0HOME2") == 200
+    await slack.stand_in.wait_for("views.publish", 2)
+
+
+async def test_onboarding_direct_message_once_per_member(slack: Slack) -> None:
+    joined = {"type": "member_joined_channel", "user": "U0NEW", "channel": "C0GENERAL"}
+    assert await slack.event({**joined, "team": TEAM_ID}, event_id="Ev0J1") == 200
+    [opened] = await slack.stand_in.wait_for("conversations.open")
+    assert opened.args["users"] == "U0NEW"
+    [dm] = await slack.stand_in.wait_for("chat.postMessage")
+    assert dm.args["channel"] == "D0NEW"
+    assert "/profile set" in texts(dm.args["blocks"])
+    assert await slack.event({**joined, "channel": "C0OTHER"}, event_id="Ev0J2") == 200
+    assert await slack.event({**joined, "user": "U0BOT"}, event_id="Ev0J3") == 200  # ourselves
+    await asyncio.sleep(0.3)
+    assert len(slack.stand_in.of("chat.postMessage")) == 1
+
+
+# ---- delivery, limits, rate limits ----------------------------------------------------------------
+
+
+def _conv() -> Conversation:
+    return Conversation(platform="slack", community_id=TEAM_ID, channel_id="C0GENERAL")
+
+
+async def test_long_replies_respect_block_limits(slack: Slack) -> None:
+    many = reply(
+        *[Item(title=spans(f"Practice {i}"), body=spans("x" * 4000)) for i in range(120)],
+        visibility="channel",
+    )
+    actor = actor_from_profile("U0ANN", None, "ann")
+    await slack.bot.deliver(many, _conv(), actor, None)
+    [posted] = slack.stand_in.of("chat.postMessage")
+    blocks = posted.args["blocks"]
+    assert len(blocks) == 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+    assert "71 more" in texts(blocks)
+    assert len(posted.args["text"]) <= 3000
+
+
+async def test_ephemeral_without_response_url_uses_post_ephemeral(slack: Slack) -> None:
+    actor = actor_from_profile("U0ANN", None, "ann")
+    await slack.bot.deliver(reply(Text.of("only you")), _conv(), actor, None)
+    [sent] = slack.stand_in.of("chat.postEphemeral")
+    assert sent.args["user"] == "U0ANN"
+    assert sent.args["channel"] == "C0GENERAL"
+
+
+async def test_dm_replies_and_notices_are_direct_messages(slack: Slack) -> None:
+    expert = Mention("u0exp", "Expert", "U0EXP")
+    imported = Mention("maria", "Maria", None)  # imported from CSV: no Slack id, not reachable
+    result = reply(
+        Text.of("sent privately"),
+        visibility="dm",
+        notices=[
+            Notice(to=expert, blocks=(Text.of("A question for you <!channel>"),)),
+            Notice(to=imported, blocks=(Text.of("lost"),)),
+        ],
+    )
+    await slack.bot.deliver(result, _conv(), actor_from_profile("U0ANN", None, "ann"), None)
+    assert [c.args["users"] for c in slack.stand_in.of("conversations.open")] == ["U0ANN", "U0EXP"]
+    posted = slack.stand_in.of("chat.postMessage")
+    assert [c.args["channel"] for c in posted] == ["D0ANN", "D0EXP"]
+    assert "<!channel>" not in json.dumps(posted[1].args)
+
+
+async def test_rate_limited_calls_wait_for_retry_after_and_are_bounded(slack: Slack) -> None:
+    stand_in = slack.stand_in
+    stand_in.rate_limit["chat.postMessage"] = (1, 0)
+    await slack.bot.post("C0GENERAL", {"text": "hi", "blocks": []})
+    assert len(stand_in.of("chat.postMessage")) == 2  # one 429, then the retry
+
+    stand_in.rate_limit["chat.postMessage"] = (10, 0)
+    await slack.bot.post("C0GENERAL", {"text": "hi", "blocks": []})
+    assert len(stand_in.of("chat.postMessage")) == 2 + 3  # the first try and 2 retries, no more
+
+    stand_in.rate_limit["chat.postMessage"] = (1, 120)  # longer than we are willing to wait
+    start = time.monotonic()
+    await slack.bot.post("C0GENERAL", {"text": "hi", "blocks": []})
+    assert time.monotonic() - start < 1
+    assert len(stand_in.of("chat.postMessage")) == 6
+
+
+async def test_api_errors_are_logged_not_raised(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.stand_in.fail["chat.postMessage"] = "channel_not_found"
+    await slack.bot.post("C0GONE", {"text": "hi", "blocks": []})
+    assert "channel_not_found" in caplog.text
+
+
+async def test_outbox_is_thread_safe(slack: Slack) -> None:
+    slack.bot.loop = asyncio.get_running_loop()
+    outbox = SlackOutbox(slack.bot, timeout=5)
+    message = Outgoing(conversation=_conv(), reply=reply(Text.of("Weekly digest")))
+    direct = Direct(_conv(), Mention("u0ann", None, "U0ANN"), reply(Text.of("Reminder")))
+    errors: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            outbox.post(message)
+            outbox.direct(direct)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job) for _ in range(3)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        await asyncio.sleep(0.01)
+    assert errors == []
+    posted = slack.stand_in.of("chat.postMessage")
+    assert sorted(c.args["channel"] for c in posted) == ["C0GENERAL"] * 3 + ["D0ANN"] * 3
+
+
+# ---- conversions -----------------------------------------------------------------------------------
+
+
+def test_unslack_turns_slack_markup_into_typed_text() -> None:
+    assert unslack("<@U012AB|ann> and <@W0X>") == "@u012ab and @w0x"
+    assert unslack("<#C123|general> <#C9>") == "#general #C9"
+    assert unslack("<!channel> <!here|here> <!subteam^S1|@team>") == "@channel @here @team"
+    assert unslack("<https://example.org/a?b=1&amp;c=2|example.org>") == (
+        "https://example.org/a?b=1&c=2"
+    )
+    assert unslack("a &lt;b&gt; &amp;amp;") == "a <b> &amp;"
+
+
+def test_user_id_for_mentions() -> None:
+    assert user_id_for(Mention("u0ann", None, "U0ANN")) == "U0ANN"
+    assert user_id_for(Mention("u0ann")) == "U0ANN"
+    assert user_id_for(Mention("maria")) is None
+
+
+def test_actor_from_users_info() -> None:
+    user = {"name": "ann", "tz": "Asia/Tokyo", "locale": "ja_JP", "profile": {"real_name": "Ann"}}
+    actor = actor_from_profile("U0ANN", user, "ann")
+    assert (actor.handle, actor.display_name, actor.timezone, actor.locale) == (
+        "u0ann",
+        "Ann",
+        "Asia/Tokyo",
+        "ja-JP",
+    )
+
+
+# ---- manifest ------------------------------------------------------------------------------------
+
+
+def test_manifest_file_matches_the_registry() -> None:
+    path = ROOT / "config" / "slack-manifest.yaml"
+    assert path.read_text(encoding="utf-8") == manifest_yaml(build_registry()), (
+        "config/slack-manifest.yaml is stale: regenerate it with "
+        "`cop-bot slack manifest > config/slack-manifest.yaml`"
+    )
+
+
+def test_manifest_lists_every_command_with_hints_and_minimal_scopes() -> None:
+    registry = build_registry()
+    manifest = build_manifest(registry, "https://bot.example.org/")
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    for spec in registry.commands.values():
+        for key in (spec.name, *spec.aliases):
+            if key not in RESERVED:
+                entry = commands[f"/{key}"]
+                assert entry["url"] == "https://bot.example.org/slack/events"
+                assert entry["description"]
+                assert entry["should_escape"] is True
+    assert commands["/find-expert"]["usage_hint"].startswith("QUERY")
+    assert "/me" not in commands  # Slack's own
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "im:write",
+        "users:read",
+        "channels:read",
+        "groups:read",
+    }
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_cli_prints_the_manifest_with_the_url(capsys: pytest.CaptureFixture[str]) -> None:
+    from cop_bot.cli import main
+
+    assert main(["slack", "manifest", "--url", "https://bot.example.org"]) == 0
+    out = capsys.readouterr().out
+    assert out == manifest_yaml(build_registry(), "https://bot.example.org")
+    assert main(["slack", "manifest", "--url", "https://chat.example.net/cop"]) == 0
+    assert "url: https://chat.example.net/cop/slack/events" in capsys.readouterr().out
+
+
+# ---- the real process ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COP_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "COP_BOT_HTTP_PORT": str(port),
+        "COP_BOT_LOG_FILE": str(tmp_path / "bot.log"),
+        "COP_BOT_STATE_DIR": str(tmp_path / "state"),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": stand_in.api_url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cop_bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 20
+            while True:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                try:
+                    async with http.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                assert time.monotonic() < deadline, "cop-bot run did not come up"
+                await asyncio.sleep(0.05)
+            slack = Slack(url, None, stand_in, http)  # type: ignore[arg-type]
+            status, _, elapsed = await slack.command("/help")
+            assert status == 200
+            assert elapsed < ACK_LIMIT
+            [answer] = await stand_in.wait_for("response_url", timeout=10)
+            assert "/find-expert" in texts(answer.args["blocks"])
+        assert stand_in.of("auth.test")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+    assert proc.returncode == 0
+
+
+# ---- modals --------------------------------------------------------------------------------------
+
+
+async def submit(
+    slack: Slack, view: dict[str, Any], values: dict[str, str], user: str = "U0ANN"
+) -> tuple[int, str]:
+    state = {key: {"value": {"type": "plain_text_input", "value": v}} for key, v in values.items()}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "test-network"},
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0COPBOT",
+        "trigger_id": "1.2.3",
+        "view": {
+            **view,
+            "id": "V0TEST",
+            "team_id": TEAM_ID,
+            "state": {"values": state},
+            "hash": "1.abc",
+        },
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    status, text, elapsed = await slack.send(body, "application/x-www-form-urlencoded")
+    assert elapsed < ACK_LIMIT
+    return status, text
+
+
+async def open_form(slack: Slack, command: str, text: str = "") -> dict[str, Any]:
+    status, _, elapsed = await slack.command(command, text)
+    assert status == 200 and elapsed < ACK_LIMIT
+    [opened] = await slack.stand_in.wait_for("views.open")
+    assert opened.args["trigger_id"]
+    view = opened.args["view"]
+    return json.loads(view) if isinstance(view, str) else dict(view)
+
+
+def count(slack: Slack, table: str) -> int:
+    from sqlalchemy import text
+
+    with slack.bot.app.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+async def test_share_practice_without_arguments_opens_a_form(slack: Slack) -> None:
+    view = await open_form(slack, "/share-practice")
+    assert view["type"] == "modal"
+    assert [b["block_id"] for b in view["blocks"]][:3] == ["title", "summary", "domains"]
+    assert json.loads(view["private_metadata"]) == {"team": TEAM_ID, "channel": "C0GENERAL"}
+    assert slack.stand_in.of("response_url") == []
+
+    status, body = await submit(slack, view, {"title": "Job fairs", "domains": "housing"})
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert "summary" in answer["errors"]
+    assert count(slack, "practice") == 0  # nothing stored until the form is valid
+
+    values = {
+        "title": "Job fairs; with employers",
+        "summary": "Monthly fairs where newcomers meet employers.\nRun with the city.",
+        "domains": "labour market",
+        "country": "IT",
+    }
+    status, body = await submit(slack, view, values)
+    assert (status, body) == (200, "")  # closes the modal
+    await slack.stand_in.wait_for("chat.postEphemeral")
+    assert count(slack, "practice") == 1
+
+
+async def test_profile_set_form_shows_problems_on_the_field(slack: Slack) -> None:
+    view = await open_form(slack, "/profile", "set")
+    status, body = await submit(slack, view, {"country": "Narnia"})
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["country"]
+    status, body = await submit(slack, view, {"country": "IT", "city": "Turin"})
+    assert (status, body) == (200, "")
+    [sent] = await slack.stand_in.wait_for("chat.postEphemeral")
+    assert sent.args["user"] == "U0ANN"
+    from sqlalchemy import text
+
+    with slack.bot.app.engine.connect() as conn:
+        row = conn.execute(text("SELECT country, city FROM member WHERE handle='u0ann'")).one()
+    assert tuple(row) == ("IT", "Turin")
+
+
+async def test_commands_with_arguments_do_not_open_forms(slack: Slack) -> None:
+    await slack.command("/profile")
+    await slack.stand_in.wait_for("response_url")
+    assert slack.stand_in.of("views.open") == []
+
+
+async def test_schedule_session_form(slack: Slack) -> None:
+    view = await open_form(slack, "/schedule-session")
+    assert [b["block_id"] for b in view["blocks"]][:2] == ["title", "when"]
+    # a member without the facilitator role is told so, not shown a field error
+    status, body = await submit(slack, view, {"title": "Clinic", "when": "tomorrow 15:00"})
+    assert (status, body) == (200, "")
+    [refused] = await slack.stand_in.wait_for("chat.postEphemeral")
+    assert "facilitators" in refused.args["text"]
+    admin = "U0ROOT"  # COP_BOT_ADMINS=u0root in these tests
+    values = {"title": 'The "housing" clinic', "when": "someday", "tz": "Mars/Base"}
+    status, body = await submit(slack, view, values, user=admin)
+    assert json.loads(body)["response_action"] == "errors"
+    assert count(slack, "cop_session") == 0
+    values = {"title": "Clinic", "when": "tomorrow 15:00", "duration": "1h", "capacity": "12"}
+    status, body = await submit(slack, view, values, user=admin)
+    assert (status, body) == (200, "")
+    [posted] = await slack.stand_in.wait_for("chat.postMessage")  # an announcement
+    assert posted.args["channel"] == "C0GENERAL"
+    assert count(slack, "cop_session") == 1
