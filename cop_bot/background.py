@@ -8,6 +8,7 @@ tick, so a restart or a second process never loses or doubles anything (see `sch
 from __future__ import annotations
 
 import logging
+import threading
 
 from cop_bot.app import App
 from cop_bot.digests.jobs import run_due as run_due_digests
@@ -16,6 +17,28 @@ from cop_bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 DIGEST_TICK_SECONDS = 60
+
+
+def warm_caches(app: App) -> None:
+    """Build the search indexes before the first member asks (seconds at 100k members)."""
+    from sqlmodel import select
+
+    from cop_bot.directory import Directory
+    from cop_bot.practices_search import PracticeSearch
+    from cop_bot.storage.db import session_scope
+    from cop_bot.storage.models import Community
+
+    services = app.router.services
+    directory = services.setdefault(Directory, Directory())
+    practices = services.setdefault(PracticeSearch, PracticeSearch())
+    assert isinstance(directory, Directory) and isinstance(practices, PracticeSearch)
+    try:
+        with session_scope(app.engine) as session:
+            for community in session.exec(select(Community)).all():
+                directory.index(session, community, app.clock.now())
+                practices.index(session, community)
+    except Exception:
+        log.exception("warming the search indexes failed; they will be built on first use")
 
 
 def start_jobs(app: App, outbox: Outbox) -> Scheduler:
@@ -38,4 +61,5 @@ def start_jobs(app: App, outbox: Outbox) -> Scheduler:
 
     scheduler.every(DIGEST_TICK_SECONDS, digests, name="digests")
     scheduler.start()
+    threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
     return scheduler

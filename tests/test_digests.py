@@ -256,3 +256,18 @@ def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock)
     assert sessions[0]["rsvp_yes"] == 1
     assert data["sections"]["pulse"]["sessions_held"] == {"total": 1, "change": 1}
     assert "Housing clinic" in "\n".join(str(b) for b in outbox.posted[0].reply.blocks)
+
+
+def test_background_jobs_start_warm_and_stop(bot: Bot) -> None:
+    from cop_bot.background import start_jobs, warm_caches
+    from cop_bot.directory import Directory
+
+    bot.send("/profile set domains: housing; expert: yes", as_="hana")
+    warm_caches(bot.app)
+    assert bot.app.router.services[Directory]._indexes  # built before anyone searched
+    scheduler = start_jobs(bot.app, RecordingOutbox())
+    try:
+        assert scheduler.running
+    finally:
+        scheduler.shutdown(wait=True)
+    assert not scheduler.running
