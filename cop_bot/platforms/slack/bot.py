@@ -69,6 +69,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_HOME_BLOCKS = 100
+# App Home: the member's profile, upcoming sessions and open questions, each a command's reply.
+HOME_COMMANDS = ("/profile", "/sessions all", "/questions")
 USER_CACHE_SECONDS = 3600.0
 USER_CACHE_SIZE = 20_000
 EVENT_MEMORY_SECONDS = 3600.0
@@ -384,7 +386,7 @@ class SlackBot:
         await self.deliver(result, conversation, actor, None)
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        """App Home: the member's profile and what they can do, each a typed command's reply."""
+        """App Home: the replies of `HOME_COMMANDS`, as the member would see them."""
         if event.get("tab") != "home":
             return
         user_id = str(event.get("user", ""))
@@ -392,7 +394,7 @@ class SlackBot:
         actor = await self.actor(team, user_id, "")
         conversation = conversation_for(team, str(event.get("channel", "")) or None)
         blocks: list[Json] = []
-        for line in ("/profile", "/help"):
+        for line in HOME_COMMANDS:
             parsed = parse_command_line(line)
             if parsed is None or self.app.router.registry.get(parsed.name) is None:
                 continue
@@ -401,7 +403,9 @@ class SlackBot:
             if blocks:
                 blocks.append({"type": "divider"})
             blocks.extend(render_blocks(result))
-        view = {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+        hint = "Type /cop in any channel for every command."
+        footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]}
+        view = {"type": "home", "blocks": [*blocks[: MAX_HOME_BLOCKS - 1], footer]}
         await self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
 
     async def _on_member_joined(
