@@ -63,12 +63,11 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    from cop_bot.scheduler import Scheduler
+    from cop_bot.background import start_jobs
 
-    # Reminders (and other periodic jobs) run on the scheduler's thread and reach Slack through
-    # the outbox, which hops onto this loop.
-    scheduler = Scheduler(app.engine, app.clock, SlackOutbox(bot))
-    scheduler.start()
+    # Reminders and digests run on the scheduler's thread and reach Slack through the outbox,
+    # which hops onto this loop.
+    scheduler = start_jobs(app, SlackOutbox(bot))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
