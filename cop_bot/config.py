@@ -54,6 +54,7 @@ class Settings:
     platform: Literal["auto", "slack", "matrix", "console"] = "auto"
     http_host: str = "127.0.0.1"
     http_port: int = 3000
+    public_url: str | None = None
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -125,6 +126,7 @@ ENV_NAMES: dict[str, str] = {
     "platform": "COP_BOT_PLATFORM",
     "http_host": "COP_BOT_HTTP_HOST",
     "http_port": "COP_BOT_HTTP_PORT",
+    "public_url": "COP_BOT_PUBLIC_URL",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -154,6 +156,7 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_PLATFORM": "auto (default), slack, matrix or console",
     "COP_BOT_HTTP_HOST": "address of the HTTP server (default 127.0.0.1)",
     "COP_BOT_HTTP_PORT": "port of the HTTP server (default 3000)",
+    "COP_BOT_PUBLIC_URL": "the address members reach the HTTP server at (calendar feed links), e.g. https://bot.example.org",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
     "SLACK_SIGNING_SECRET": "Slack signing secret",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
@@ -304,6 +307,7 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
     for var, value in (
         ("SLACK_API_URL", s.slack_api_url),
+        ("COP_BOT_PUBLIC_URL", s.public_url),
         ("MATRIX_HOMESERVER", s.matrix_homeserver),
     ):
         if value and not re.match(r"^https?://[^\s/]+", value):

@@ -299,3 +299,16 @@ def test_arbitrary_arguments_never_crash(cop: Bot) -> None:
     ):
         result = cop.reply(line, as_="fabia")
         assert result.status is not Status.INTERNAL_ERROR, line
+
+
+def test_feed_address_uses_the_public_url(app, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from cop_bot.platforms.console import ConsoleChat
+    from cop_bot.router import Router
+
+    settings = replace(app.settings, public_url="https://bot.example.org/")
+    router = Router(app.engine, app.router.registry, settings, app.taxonomy, clock)
+    result = ConsoleChat(router, handle="root-admin").invoke("/sessions feed")
+    assert result is not None and result.ok
+    assert "webcal://bot.example.org/calendar/" in str(result.blocks)

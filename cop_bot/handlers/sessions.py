@@ -344,7 +344,7 @@ def _feed(ctx: Ctx, *, reset: bool) -> Reply:
     ctx.session.add(feed)
     ctx.session.flush()
     path = calendar.feed_path(feed.token)
-    base = str(getattr(ctx.settings, "public_url", None) or "").rstrip("/")
+    base = (ctx.settings.public_url or "").rstrip("/")
     url = f"{base}{path}" if base else path
     webcal = re.sub(r"^https?://", "webcal://", url) if base else url
     return reply(
