@@ -44,6 +44,7 @@ from nio import (
     SyncResponse,
     WhoamiResponse,
 )
+from nio.crypto import ENCRYPTION_ENABLED
 
 from cop_bot.app import App
 from cop_bot.args import CommandLine
@@ -95,6 +96,11 @@ class MatrixBot:
         self._fresh_login = False
         self.sync_timeout_ms = sync_timeout_ms
         store = self.state_dir / "matrix-store"
+        if s.matrix_encryption and not ENCRYPTION_ENABLED:
+            raise FatalError(
+                "MATRIX_ENCRYPTION=true needs matrix-nio's encryption support: "
+                "pip install 'matrix-nio[e2e]', or set MATRIX_ENCRYPTION=false."
+            )
         if s.matrix_encryption:
             store.mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(
@@ -527,27 +533,33 @@ def _transaction_id(key: str) -> str:
 
 
 async def main(app: App) -> int:
-    """Serve until SIGTERM/SIGINT, with session reminders running on the scheduler's thread."""
+    """Serve until SIGTERM/SIGINT, with reminders and digests running on the scheduler's thread."""
+    from cop_bot.background import start_jobs
     from cop_bot.platforms.matrix.outbox import MatrixOutbox
     from cop_bot.scheduler import Scheduler
 
-    bot = MatrixBot(app)
+    try:
+        bot = MatrixBot(app)
+    except FatalError as exc:
+        print(f"cop-bot: Matrix: {exc}", file=sys.stderr)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, bot.stop)
-    scheduler = Scheduler(app.engine, app.clock, MatrixOutbox(bot, loop))
+    scheduler: Scheduler | None = None
 
     async def stop_scheduler() -> None:
         # Jobs block on this loop while it runs: shut them down off-loop, before the client closes.
-        await asyncio.to_thread(scheduler.shutdown, wait=True)
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown, wait=True)
 
     bot.before_close.append(stop_scheduler)
     serving = asyncio.ensure_future(bot.serve())
     ready = asyncio.ensure_future(bot.ready.wait())
     await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
     if bot.ready.is_set():
-        scheduler.start()
+        scheduler = start_jobs(app, MatrixOutbox(bot, loop))
     ready.cancel()
     try:
         await serving
