@@ -15,17 +15,17 @@ With `--postgres [URL]` it does the same on PostgreSQL too, in a database of its
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.scratch import PG_SERVER, scratch_postgres
 from cop_bot.app import App, build_app
 from cop_bot.config import Settings
 from cop_bot.demo import load_demo
@@ -34,7 +34,7 @@ from cop_bot.platforms import console
 
 REPO = Path(__file__).resolve().parent.parent
 TAXONOMY = REPO / "config" / "taxonomy.yaml"
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_POSTGRES = PG_SERVER
 ADMIN = "bench-admin"
 MEMBER = "amina.haddad"  # a member of the demo community
 COMMANDS = ("/domains", "/help", "/domains mental health")
@@ -108,22 +108,6 @@ def run_sqlite(rounds: int) -> None:
             bench(app, rounds)
         finally:
             app.engine.dispose()
-
-
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A database of our own on the server, dropped afterwards even if the benchmark fails."""
-    server = make_url(server_url)
-    name = f"cop_bot_bench_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run_postgres(server_url: str, rounds: int) -> None:

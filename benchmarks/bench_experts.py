@@ -10,7 +10,6 @@ index (reported as "cold"); the percentiles are for the warm path every later qu
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
@@ -18,11 +17,10 @@ import time
 from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.scratch import PG_SERVER, scratch_postgres
 from benchmarks.synthetic import (
     NOW,
     member_rows,
@@ -52,7 +50,7 @@ TEXT_QUERIES = [
     "literacy schools",
     "diaspora investment",
 ]
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_ADMIN = PG_SERVER
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -111,18 +109,8 @@ def run_bare(n: int, rounds: int) -> dict[str, float]:
 
 
 def with_postgres(fn, *args):  # type: ignore[no-untyped-def]
-    name = f"cop_bot_bench_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return fn(
-            make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), *args
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(PG_ADMIN) as url:
+        return fn(url, *args)
 
 
 def main() -> None:

@@ -22,22 +22,20 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, insert, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.scratch import PG_SERVER, scratch_postgres
 from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
 from cop_bot.handlers import build_registry
@@ -55,7 +53,6 @@ from cop_bot.storage.models import (
 from cop_bot.taxonomy import Taxonomy, load_taxonomy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CONVERSATION = Conversation("console", "bench", "c")
 MEMBERS = 500
 PAGE_QUERIES = [
@@ -426,22 +423,6 @@ def run(url: str, n: int, rounds: int) -> dict[str, float]:
         "change_p99": pct(after_change, 0.99),
         "queries": len(warm),
     }
-
-
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A database of our own on the server, dropped afterwards even if the benchmark fails."""
-    server = make_url(server_url)
-    name = f"cop_bot_bench_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def report(backend: str, n: int, fig: dict[str, float]) -> None:
