@@ -190,18 +190,12 @@ def _choose_recipients(ctx: Ctx, matching: list[int]) -> list[Member]:
     ]
     available.sort(
         key=lambda m: (
-            _aware(last.get(m.id or 0)) or never,
+            last.get(m.id or 0) or never,
             rank[m.id or 0],
             rotation_key(today.toordinal(), m.id or 0),
         )
     )
     return available[:MAX_RECIPIENTS]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @command(
