@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import random
 import socket
 import sys
 import tempfile
@@ -94,6 +95,11 @@ async def _serve(kind: str, port: int, api_url: str, members: int, ready: Any) -
         app = build_app(settings, clock=FixedClock(NOW), migrate=True)
         populate(app.engine, app.taxonomy, members, Conversation("slack", TEAM_ID, "C0BENCH"))
         web_app = SlackBot(app).web_app()
+
+    async def cpu(_: web.Request) -> web.Response:
+        return web.json_response({"cpu": time.process_time()})
+
+    web_app.router.add_get("/__cpu", cpu)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -104,7 +110,18 @@ async def _serve(kind: str, port: int, api_url: str, members: int, ready: Any) -
 # ---- this process: Slack and its load generator --------------------------------------------------
 
 
-def bodies(stand_in: StandIn) -> list[str]:
+def distinct_queries() -> list[str]:
+    """Thousands of different searches (domain x country x language), so that no memo helps."""
+    from benchmarks.synthetic import COUNTRIES, LANGS
+    from cop_bot.taxonomy import load_taxonomy
+
+    slugs = [d.slug.replace("-", " ") for d in load_taxonomy().domains]
+    found = [f"{s} country:{c} lang:{lang}" for s in slugs for c in COUNTRIES for lang in LANGS]
+    random.Random(7).shuffle(found)
+    return found
+
+
+def bodies(stand_in: StandIn, queries: list[str]) -> list[str]:
     return [
         urlencode(
             {
@@ -119,14 +136,19 @@ def bodies(stand_in: StandIn) -> list[str]:
                 "trigger_id": "1.2.3",
             }
         )
-        for i, q in enumerate(QUERIES)
+        for i, q in enumerate(queries)
     ]
 
 
 async def load(
-    url: str, stand_in: StandIn, seconds: float, concurrency: int, warmup: float
+    url: str,
+    stand_in: StandIn,
+    seconds: float,
+    concurrency: int,
+    warmup: float,
+    queries: list[str],
 ) -> dict[str, float]:
-    payloads = bodies(stand_in)
+    payloads = bodies(stand_in, queries)
     acked = 0
     failed = 0
     counting = False
@@ -153,19 +175,29 @@ async def load(
         await asyncio.gather(*(worker(http, n) for n in range(concurrency)))
         await drain(stand_in, 30)
         before = len(stand_in.of("response_url"))
+        cpu_url = url.replace("/slack/events", "/__cpu")
+        cpu_before = await server_cpu(http, cpu_url)
         counting = True
         start = time.monotonic()
         stop_at = start + seconds
         await asyncio.gather(*(worker(http, n) for n in range(concurrency)))
         window = time.monotonic() - start
         replies, last = await drain(stand_in, 120, expect=before + acked)
+        cpu_used = await server_cpu(http, cpu_url) - cpu_before
     replied = replies - before
     return {
+        "cpu_ms_per_command": 1000 * cpu_used / max(acked, 1),
         "acked_per_s": acked / window,
         "failed": failed,
         "replied": replied,
         "replied_per_s": replied / max(last - start, window) if replied else 0.0,
     }
+
+
+async def server_cpu(http: aiohttp.ClientSession, url: str) -> float:
+    """CPU seconds the app's process has used: unlike rates, robust to a busy machine."""
+    async with http.get(url) as response:
+        return float((await response.json())["cpu"])
 
 
 async def drain(stand_in: StandIn, timeout: float, expect: int = 0) -> tuple[int, float]:
@@ -184,7 +216,7 @@ async def drain(stand_in: StandIn, timeout: float, expect: int = 0) -> tuple[int
     return count, last_change
 
 
-def measure(kind: str, args: argparse.Namespace) -> dict[str, float]:
+def measure(kind: str, args: argparse.Namespace) -> list[dict[str, float]]:
     stand_port, app_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{stand_port}/api/"
     ctx = mp.get_context("spawn")
@@ -196,16 +228,15 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, float]:
     try:
         ready.get(timeout=600)
 
-        async def go() -> dict[str, float]:
+        async def go() -> list[dict[str, float]]:
             stand_in = await StandIn().start(stand_port)
+            url = f"http://127.0.0.1:{app_port}/slack/events"
+            phases = [QUERIES] if kind == "bare" else [QUERIES, distinct_queries()]
             try:
-                return await load(
-                    f"http://127.0.0.1:{app_port}/slack/events",
-                    stand_in,
-                    args.seconds,
-                    args.concurrency,
-                    args.warmup,
-                )
+                return [
+                    await load(url, stand_in, args.seconds, args.concurrency, args.warmup, q)
+                    for q in phases
+                ]
             finally:
                 await stand_in.stop()
 
@@ -226,18 +257,24 @@ def main() -> None:
         f"/find-expert slash commands, signed, loopback, concurrency {args.concurrency}, "
         f"{args.seconds:g} s window; ours with {args.members} members on SQLite"
     )
-    bare = measure("bare", args)
-    print(f"bare bolt (ack only): {bare['acked_per_s']:8.1f} acked/s  (failed {bare['failed']:g})")
-    ours = measure("ours", args)
+    bare = measure("bare", args)[0]
     print(
-        f"cop-bot (full path):  {ours['acked_per_s']:8.1f} acked/s, "
-        f"{ours['replied_per_s']:8.1f} replied/s  ({ours['replied']:g} replies, "
-        f"failed {ours['failed']:g})"
+        f"bare bolt (ack only):       {bare['acked_per_s']:8.1f} acked/s"
+        f"                      server CPU {bare['cpu_ms_per_command']:.2f} ms/command"
     )
-    print(
-        f"ours / bare: acked {ours['acked_per_s'] / bare['acked_per_s']:.0%}, "
-        f"replied {ours['replied_per_s'] / bare['acked_per_s']:.0%} (target for replied: 60%)"
-    )
+    repeated, distinct = measure("ours", args)
+    for label, ours in (("4 repeated queries", repeated), ("distinct queries", distinct)):
+        print(
+            f"cop-bot, {label + ':':20} {ours['acked_per_s']:8.1f} acked/s, "
+            f"{ours['replied_per_s']:8.1f} replied/s  server CPU "
+            f"{ours['cpu_ms_per_command']:.2f} ms/command  ({ours['replied']:g} replies, "
+            f"failed {ours['failed']:g})"
+        )
+        print(
+            f"  ours / bare: replied/s {ours['replied_per_s'] / bare['acked_per_s']:.0%} "
+            f"(target 60%); by server CPU per command "
+            f"{bare['cpu_ms_per_command'] / ours['cpu_ms_per_command']:.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=[db],
         help="start the bot (Slack, Matrix or the console, from the settings)",
-        description="Start the bot. Uses Slack when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are "
-        "set, Matrix when the MATRIX_* settings are, otherwise the local console.",
+        description="Start the bot. Uses Slack when SLACK_SIGNING_SECRET and either "
+        "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (any "
+        "workspace that installs it) are set, Matrix when the MATRIX_* settings are, otherwise "
+        "the local console.",
     )
 
     demo = sub.add_parser(

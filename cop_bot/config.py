@@ -33,6 +33,7 @@ SECRET_FIELDS = frozenset(
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
+        "slack_client_secret",
         "matrix_access_token",
         "matrix_password",
     }
@@ -59,6 +60,9 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_authorize_url: str | None = None
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
     matrix_access_token: str | None = None
@@ -70,8 +74,15 @@ class Settings:
     matrix_encryption: bool = False
 
     @property
+    def slack_multi_workspace(self) -> bool:
+        """Slack's OAuth install flow, one community per workspace (SLACK_CLIENT_ID/SECRET)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def slack_configured(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        return bool(
+            self.slack_signing_secret and (self.slack_bot_token or self.slack_multi_workspace)
+        )
 
     @property
     def matrix_configured(self) -> bool:
@@ -85,6 +96,11 @@ class Settings:
         """Which platform `cop-bot run` uses, and why (said out loud at start-up)."""
         if self.platform != "auto":
             return self.platform, "COP_BOT_PLATFORM says so"
+        if self.slack_configured and self.slack_multi_workspace:
+            return "slack", (
+                "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET are set: "
+                "multi-workspace mode"
+            )
         if self.slack_configured:
             return "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set"
         if self.matrix_configured:
@@ -131,6 +147,9 @@ ENV_NAMES: dict[str, str] = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+    "slack_authorize_url": "SLACK_AUTHORIZE_URL",
     "matrix_homeserver": "MATRIX_HOMESERVER",
     "matrix_user_id": "MATRIX_USER_ID",
     "matrix_access_token": "MATRIX_ACCESS_TOKEN",
@@ -161,6 +180,11 @@ DESCRIPTIONS: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "Slack signing secret",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
     "SLACK_API_URL": "Slack Web API base URL (GovSlack, tests)",
+    "SLACK_CLIENT_ID": "the app's client id, for multi-workspace mode (OAuth install at "
+    "COP_BOT_PUBLIC_URL/slack/install; then SLACK_BOT_TOKEN is not used)",
+    "SLACK_CLIENT_SECRET": "the app's client secret, for multi-workspace mode",
+    "SLACK_AUTHORIZE_URL": "Slack's OAuth authorize page (default "
+    "https://slack.com/oauth/v2/authorize; GovSlack, tests)",
     "MATRIX_HOMESERVER": "Matrix homeserver URL (https://matrix.example.org)",
     "MATRIX_USER_ID": "the bot's Matrix user id (@cop-bot:example.org)",
     "MATRIX_ACCESS_TOKEN": "the bot's Matrix access token",
@@ -297,7 +321,10 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append(
             f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist."
         )
-    if bool(s.slack_bot_token) != bool(s.slack_signing_secret):
+    problems.extend(_validate_slack_oauth(s))
+    if bool(s.slack_bot_token) != bool(s.slack_signing_secret) and not (
+        s.slack_client_id or s.slack_client_secret
+    ):
         missing = "SLACK_SIGNING_SECRET" if s.slack_bot_token else "SLACK_BOT_TOKEN"
         present = "SLACK_BOT_TOKEN" if s.slack_bot_token else "SLACK_SIGNING_SECRET"
         problems.append(f"{missing} is required when {present} is set (Slack needs both).")
@@ -307,6 +334,7 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
     for var, value in (
         ("SLACK_API_URL", s.slack_api_url),
+        ("SLACK_AUTHORIZE_URL", s.slack_authorize_url),
         ("COP_BOT_PUBLIC_URL", s.public_url),
         ("MATRIX_HOMESERVER", s.matrix_homeserver),
     ):
@@ -329,7 +357,47 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
             f"MATRIX_USER_ID must look like @cop-bot:example.org; got {s.matrix_user_id!r}."
         )
     if s.platform == "slack" and not s.slack_configured:
-        problems.append("COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+        problems.append(
+            "COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one "
+            "workspace), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET "
+            "(multi-workspace)."
+        )
     if s.platform == "matrix" and not s.matrix_configured:
         problems.append("COP_BOT_PLATFORM=matrix needs the MATRIX_* settings.")
+    return problems
+
+
+def _validate_slack_oauth(s: Settings) -> list[str]:
+    """Multi-workspace mode: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of SLACK_BOT_TOKEN."""
+    problems: list[str] = []
+    if bool(s.slack_client_id) != bool(s.slack_client_secret):
+        missing = "SLACK_CLIENT_SECRET" if s.slack_client_id else "SLACK_CLIENT_ID"
+        present = "SLACK_CLIENT_ID" if s.slack_client_id else "SLACK_CLIENT_SECRET"
+        problems.append(
+            f"{missing} is required when {present} is set (multi-workspace mode needs both; "
+            "they are on the app's Basic Information page, under App Credentials)."
+        )
+    if s.slack_client_id and not re.fullmatch(r"[0-9]+\.[0-9]+", s.slack_client_id):
+        problems.append(
+            "SLACK_CLIENT_ID must be the app's client id, digits with a dot such as "
+            f"1234567890.1234567890123; got {s.slack_client_id!r}."
+        )
+    if not (s.slack_client_id or s.slack_client_secret):
+        return problems
+    if s.slack_bot_token:
+        problems.append(
+            "Set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (multi-workspace: each workspace installs the app), not both."
+        )
+    if not s.slack_signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is required in multi-workspace mode (SLACK_CLIENT_ID is set): "
+            "Slack signs every request with it."
+        )
+    if not s.public_url:
+        problems.append(
+            "COP_BOT_PUBLIC_URL is required in multi-workspace mode: Slack sends installers back "
+            "to COP_BOT_PUBLIC_URL/slack/oauth_redirect, which must also be among the app's "
+            "Redirect URLs (`cop-bot slack manifest --url COP_BOT_PUBLIC_URL` lists it)."
+        )
     return problems

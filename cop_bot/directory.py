@@ -12,7 +12,7 @@ import gc
 import heapq
 import math
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +32,7 @@ COMMON_WORD_WEIGHT = math.log(1 + 1 / 0.3)
 TEXT_MATCH = 80.0
 """Minimum similarity for a word of the query to count as found in a bio or organisation."""
 CONTRIBUTION_TTL_SECONDS = 300
+ANSWER_MEMO_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ class DirectoryIndex:
     contributions_at: datetime | None = None
     _rotation_day: int = -1
     _rotation: dict[int, int] = field(default_factory=dict)
+    # Answers already given since the index last changed: the same few searches come back all
+    # day, and an unchanged index gives them the same answer (the day is part of the key).
+    _answers: OrderedDict[tuple[object, ...], tuple[int, list[Hit]]] = field(
+        default_factory=OrderedDict
+    )
+    _answers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- keeping up with the database ------------------------------------------------------
 
@@ -118,6 +125,7 @@ class DirectoryIndex:
                     self._remove(gone)
             self.vocabulary = sorted(self.by_token)
             self.version = community.directory_version
+            self._forget_answers()
             gc.freeze()  # the index is long-lived: keep it out of every later GC pass
         stale = (
             self.contributions_at is None
@@ -126,6 +134,11 @@ class DirectoryIndex:
         if stale:
             self.contributions = dict(repos.contribution_counts(session, community.id))
             self.contributions_at = now
+            self._forget_answers()
+
+    def _forget_answers(self) -> None:
+        with self._answers_lock:
+            self._answers.clear()
 
     def _load(self, session: Session, community_id: int, since: datetime | None) -> None:
         columns = [
@@ -228,6 +241,30 @@ class DirectoryIndex:
         Scores are computed for every candidate with C-level dict operations; ordering, reasons
         and result objects only for the page shown. That keeps 100k members fast.
         """
+        key = (query, tuple(candidates), filters, today.toordinal(), language, offset, limit)
+        with self._answers_lock:
+            known = self._answers.get(key)
+            if known is not None:
+                self._answers.move_to_end(key)
+                return known[0], list(known[1])
+        answer = self._search(query, candidates, filters, taxonomy, today, language, offset, limit)
+        with self._answers_lock:
+            self._answers[key] = (answer[0], list(answer[1]))
+            while len(self._answers) > ANSWER_MEMO_SIZE:
+                self._answers.popitem(last=False)
+        return answer
+
+    def _search(
+        self,
+        query: str,
+        candidates: Sequence[Candidate],
+        filters: Filters,
+        taxonomy: Taxonomy,
+        today: date,
+        language: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[Hit]]:
         scores: dict[int, float] = {}
         for cand in sorted(candidates, key=lambda c: -c.score):
             posting = self.by_domain.get(cand.slug)

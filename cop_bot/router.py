@@ -154,12 +154,23 @@ class Ctx:
     invocation: Invocation
     community: Community
     member: Member
-    roles: frozenset[Role]
     settings: Settings
     taxonomy: Taxonomy
     clock: Clock
     registry: Registry
     services: dict[type, object] = field(default_factory=dict)
+    # Roles the platform or the settings give, whatever the database says (e.g. Matrix power).
+    given_roles: frozenset[Role] = frozenset()
+    _roles: frozenset[Role] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Read on first use: most commands are open to every member and never need it."""
+        if self._roles is None:
+            assert self.member.id is not None
+            granted = repos.granted_roles(self.session, self.member.id)
+            self._roles = frozenset(granted) | self.given_roles
+        return self._roles
 
     def service(self, kind: type[T]) -> T:
         """A long-lived helper owned by the router (e.g. a search index), made on first use.
@@ -188,7 +199,7 @@ class Ctx:
         return locale if locale in self.taxonomy.languages else self.community.language
 
     def has(self, role: Role) -> bool:
-        return has_role(self.roles, role)
+        return role is Role.MEMBER or has_role(self.roles, role)
 
     def require(self, role: Role, doing: str) -> None:
         if not self.has(role):
@@ -280,31 +291,37 @@ class Router:
 
     def _context(self, session: Session, invocation: Invocation) -> Ctx:
         now = self.clock.now()
-        community = repos.get_or_create_community(
-            session,
-            invocation.conversation,
-            now=now,
-            name=self.settings.community_name,
-            timezone=self.settings.timezone,
-            language=self.settings.language,
+        community, member = repos.community_and_member(
+            session, invocation.conversation, invocation.actor.handle
         )
+        if community is None:
+            community = repos.get_or_create_community(
+                session,
+                invocation.conversation,
+                now=now,
+                name=self.settings.community_name,
+                timezone=self.settings.timezone,
+                language=self.settings.language,
+            )
         assert community.id is not None
-        member = repos.get_or_create_member(session, community.id, invocation.actor, now=now)
+        member = repos.get_or_create_member(
+            session, community.id, invocation.actor, now=now, found=member
+        )
         assert member.id is not None
-        roles = set(repos.granted_roles(session, member.id)) | invocation.actor.roles
+        given = set(invocation.actor.roles)
         if member.handle in self.settings.admins:
-            roles.add(Role.ADMIN)
+            given.add(Role.ADMIN)
         return Ctx(
             session=session,
             invocation=invocation,
             community=community,
             member=member,
-            roles=frozenset(roles),
             settings=self.settings,
             taxonomy=self.taxonomy,
             clock=self.clock,
             registry=self.registry,
             services=self.services,
+            given_roles=frozenset(given),
         )
 
     def _unknown(self, name: str) -> Reply:

@@ -9,7 +9,9 @@ random domain, and says which term matched so replies can explain themselves.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +27,7 @@ from cop_bot.errors import ConfigError
 GOOD_MATCH = 82.0
 """At or above this confidence a candidate counts as a match; below it, only as a suggestion."""
 SUGGESTION = 60.0
+MATCH_MEMO_SIZE = 4096
 _MIN_FUZZY_LEN = 4  # shorter terms must match exactly: "hr" is not "health"
 
 STOPWORDS = frozenset(
@@ -225,6 +228,10 @@ class Taxonomy:
     _terms: list[_Term] = field(default_factory=list, init=False, repr=False)
     _norms: list[str] = field(default_factory=list, init=False, repr=False)
     _by_slug: dict[str, Domain] = field(default_factory=dict, init=False, repr=False)
+    _memo: OrderedDict[tuple[str, int], MatchResult] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_slug = {d.slug: d for d in self.domains}
@@ -251,7 +258,24 @@ class Taxonomy:
         return domain.label(language) if domain else slug
 
     def match(self, query: str, *, limit: int = 5) -> MatchResult:
-        """Rank domains for free text; candidates carry a 0–100 confidence and the matched term."""
+        """Rank domains for free text; candidates carry a 0–100 confidence and the matched term.
+
+        Remembered for the last `MATCH_MEMO_SIZE` queries: a taxonomy never changes once loaded,
+        and members ask for the same few domains all day long."""
+        key = (query, limit)
+        with self._memo_lock:
+            found = self._memo.get(key)
+            if found is not None:
+                self._memo.move_to_end(key)
+                return found
+        result = self._match(query, limit)
+        with self._memo_lock:
+            self._memo[key] = result
+            while len(self._memo) > MATCH_MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return result
+
+    def _match(self, query: str, limit: int) -> MatchResult:
         norm = normalise(query)[:200]
         best: dict[str, Candidate] = {}
 

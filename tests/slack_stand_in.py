@@ -6,13 +6,21 @@ app under test uses its ordinary HTTP clients. Knobs: `rate_limit[method] = (n, 
 answers the next n calls with HTTP 429 and `Retry-After`; `fail[method] = "error_code"` answers
 `{"ok": false, "error": ...}`. Messages breaking Slack's size limits are refused the way Slack
 refuses them (`invalid_blocks`, `msg_too_long`), so a test sees what production would.
+
+OAuth (multi-workspace mode): `grant(team_id, team_name)` is what Slack does when a member approves
+the install on Slack's authorize page: it returns the one-time `code` the installer's browser
+brings to the bot's redirect URL. `oauth.v2.access` checks the app's client id and secret and the
+code (once), and answers with a bot token of that workspace; `auth.test` and the Authorization
+header then tell the workspaces apart. `revoked` tokens are refused with `token_revoked`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +30,9 @@ from aiohttp import web
 
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "U0BOT"
+APP_ID = "A0COPBOT"
+CLIENT_ID = "1111111111.2222222222222"
+CLIENT_SECRET = "0123456789abcdef0123456789abcdef"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_TEXT = 40_000
@@ -53,12 +64,33 @@ def block_problem(blocks: Any, limit: int = MAX_BLOCKS) -> str | None:
 
 
 @dataclass
+class Grant:
+    """A workspace's approval of the install: what `oauth.v2.access` exchanges its code for."""
+
+    team_id: str | None
+    team_name: str | None
+    installer: str
+    bot_token: str
+    bot_user_id: str
+    scopes: str
+    enterprise: dict[str, str] | None = None
+    redirect_uri: str | None = None
+
+    @property
+    def is_enterprise_install(self) -> bool:
+        return self.team_id is None and self.enterprise is not None
+
+
+@dataclass
 class StandIn:
     calls: list[Call] = field(default_factory=list)
     rate_limit: dict[str, tuple[int, int]] = field(default_factory=dict)
     fail: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     url: str = ""
+    codes: dict[str, Grant] = field(default_factory=dict)  # issued, not yet exchanged
+    installed: dict[str, Grant] = field(default_factory=dict)  # by bot token
+    revoked: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -135,10 +167,12 @@ class StandIn:
             return web.json_response({"ok": False, "error": self.fail[method]})
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
+        if token in self.revoked:
+            return web.json_response({"ok": False, "error": "token_revoked"})
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        body: dict[str, Any] = answer(args)
+        body: dict[str, Any] = answer({**args, "token": token})  # as Slack sees the caller
         return web.json_response(body)
 
     async def _response_url(self, request: web.Request) -> web.Response:
@@ -151,7 +185,75 @@ class StandIn:
 
     # ---- Web API methods (documented success shapes) ----
 
+    def grant(
+        self,
+        team_id: str | None,
+        team_name: str | None,
+        *,
+        installer: str = "U0INSTALL",
+        scopes: str = "commands,chat:write,im:write,users:read,channels:read,groups:read",
+        enterprise: dict[str, str] | None = None,
+        redirect_uri: str | None = None,
+    ) -> str:
+        """A member approved the install (team_id None: an org-wide install): the `code`."""
+        code = f"{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+        where = (team_id or (enterprise or {}).get("id") or "x").lower()
+        self.codes[code] = Grant(
+            team_id=team_id,
+            team_name=team_name,
+            installer=installer,
+            bot_token=f"xoxb-{where}-{secrets.token_hex(12)}",
+            bot_user_id=f"U0BOT{where.upper()}"[:11],
+            scopes=scopes,
+            enterprise=enterprise,
+            redirect_uri=redirect_uri,
+        )
+        return code
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        auth = str(args.get("token") or "")
+        if auth.startswith("Basic "):  # HTTP Basic auth, as slack_sdk sends the credentials
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self.codes.pop(str(args.get("code", "")), None)  # a code works once
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        if grant.redirect_uri is not None and args.get("redirect_uri") != grant.redirect_uri:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        self.installed[grant.bot_token] = grant
+        team = {"id": grant.team_id, "name": grant.team_name} if grant.team_id else None
+        return {
+            "ok": True,
+            "access_token": grant.bot_token,
+            "token_type": "bot",
+            "scope": grant.scopes,
+            "bot_user_id": grant.bot_user_id,
+            "app_id": APP_ID,
+            "team": team,
+            "enterprise": grant.enterprise,
+            "is_enterprise_install": grant.is_enterprise_install,
+            "authed_user": {"id": grant.installer},
+        }
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        grant = self.installed.get(str(args.get("token")))
+        if grant is not None:
+            where = grant.team_id or (grant.enterprise or {}).get("id") or ""
+            return {
+                "ok": True,
+                "url": f"https://{where.lower()}.slack.com/",
+                "team": grant.team_name,
+                "user": "cop-bot",
+                "team_id": grant.team_id,
+                "user_id": grant.bot_user_id,
+                "bot_id": "B" + grant.bot_user_id[1:],
+                "enterprise_id": (grant.enterprise or {}).get("id"),
+                "is_enterprise_install": grant.is_enterprise_install,
+            }
         return {
             "ok": True,
             "url": "https://test-network.slack.com/",

@@ -242,25 +242,3 @@ async def test_rate_limited_sends_retry_with_the_same_transaction_id(
 async def _no_sleep(seconds: float) -> bool:
     await asyncio.sleep(0)
     return False
-
-
-def test_encryption_without_its_libraries_is_a_clear_start_up_error(
-    sqlite_url: str, tmp_path: Path
-) -> None:
-    from cop_bot.platforms.matrix import bot as matrix_bot
-
-    if matrix_bot.ENCRYPTION_ENABLED:
-        pytest.skip("matrix-nio[e2e] is installed here")
-    settings = load_settings(
-        {
-            "COP_BOT_DATABASE_URL": sqlite_url,
-            "MATRIX_HOMESERVER": "http://127.0.0.1:9",
-            "MATRIX_USER_ID": BOT,
-            "MATRIX_ACCESS_TOKEN": "token",
-            "MATRIX_ENCRYPTION": "true",
-        }
-    )
-    app = build_app(settings, migrate=False)
-    with pytest.raises(matrix_bot.FatalError, match=r"matrix-nio\[e2e\]"):
-        MatrixBot(app, state_dir=tmp_path)
-    app.engine.dispose()

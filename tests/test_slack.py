@@ -177,7 +177,7 @@ async def slack(sqlite_url: str, stand_in: StandIn, clock: FixedClock) -> AsyncI
     async with aiohttp.ClientSession() as http:
         yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
     await runner.cleanup()
-    bot.close()
+    await bot.aclose()
     app.engine.dispose()
 
 

@@ -20,6 +20,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cop_bot.model import (
@@ -66,6 +67,7 @@ _LOOKALIKES = {"*": "\uff0a", "_": "\uff3f", "~": "\uff5e", "`": "\uff40"}
 # ASCII letters or digits (`snake_case`, `2*3`) is left alone for readability; a backtick is
 # always swapped, since Slack opens code spans anywhere.
 _FORMATTING = re.compile(r"`|(?<![A-Za-z0-9])[*_~]|[*_~](?![A-Za-z0-9])")
+ESCAPE_MEMO_SIZE = 16_384
 _FORMATTING_ALL = re.compile(r"[*_~`]")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _URL_START = re.compile(r"(?:https?://[^\s/?#]|mailto:\S)", re.IGNORECASE)
@@ -75,12 +77,14 @@ _URL_FORBIDDEN = re.compile(r"[\s<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e
 # ---- escaping ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=ESCAPE_MEMO_SIZE)  # pure, and the same names and titles come back all day
 def escape_entities(text: str) -> str:
     """Control characters dropped, then exactly `&`, `<`, `>` as entities: enough for plain_text
     objects (headers, button labels), which Slack never formats or parses for mentions."""
     return plain.clean(text).translate(_ENTITIES)
 
 
+@lru_cache(maxsize=ESCAPE_MEMO_SIZE)
 def escape(text: str, *, strict: bool = False) -> str:
     """User text as inert mrkdwn: `&`, `<`, `>` become entities (so `<!channel>`, `<!here>`,
     `<@U123>` stay text) and mrkdwn formatting characters become fullwidth lookalikes

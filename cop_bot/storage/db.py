@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
@@ -53,18 +55,37 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock | None:
+    """SQLite takes one writer at a time. Threads of one process queue here, on a lock that
+    hands over the moment it is released, rather than in SQLite's busy handler, which sleeps
+    (1, 2, 5 ... ms) between retries; other processes still wait in the busy handler."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITERS_GUARD:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = threading.RLock()
+        return lock
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """Commit if the block finishes, roll everything back if it raises."""
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    lock = _writer_lock(engine)
+    with lock if lock is not None else nullcontext():
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from cop_bot.model import Actor, Conversation, Role
@@ -53,6 +53,38 @@ def get_or_create_community(
     return community
 
 
+_COMMUNITY_AND_MEMBER = (
+    select(Community, Member)
+    .outerjoin(
+        Member,
+        (col(Member.community_id) == col(Community.id))
+        & (col(Member.handle) == bindparam("handle")),
+    )
+    .where(
+        col(Community.platform) == bindparam("platform"),
+        col(Community.external_id) == bindparam("external_id"),
+    )
+)
+
+
+def community_and_member(
+    session: Session, conversation: Conversation, handle: str
+) -> tuple[Community | None, Member | None]:
+    """The conversation's community and the speaking member in one query, built once (every
+    command starts here, so it is the hottest query there is)."""
+    found = session.exec(
+        _COMMUNITY_AND_MEMBER,
+        params={
+            "handle": handle.lower(),
+            "platform": conversation.platform,
+            "external_id": conversation.community_id,
+        },
+    ).first()
+    if found is None:
+        return None, None
+    return found[0], found[1]
+
+
 def find_member(session: Session, community_id: int, handle: str) -> Member | None:
     return session.exec(
         select(Member).where(Member.community_id == community_id, Member.handle == handle.lower())
@@ -60,13 +92,19 @@ def find_member(session: Session, community_id: int, handle: str) -> Member | No
 
 
 def get_or_create_member(
-    session: Session, community_id: int, actor: Actor, *, now: datetime
+    session: Session,
+    community_id: int,
+    actor: Actor,
+    *,
+    now: datetime,
+    found: Member | None = None,
 ) -> Member:
     """The speaking member, created on first contact with nothing but what the platform says.
 
-    Nothing about them is listed anywhere until they fill in a profile and opt in.
+    Nothing about them is listed anywhere until they fill in a profile and opt in. `found` is
+    the member when the caller already looked them up.
     """
-    member = find_member(session, community_id, actor.handle)
+    member = found if found is not None else find_member(session, community_id, actor.handle)
     if member is None:
         member = Member(
             community_id=community_id,

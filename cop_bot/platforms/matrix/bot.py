@@ -8,6 +8,10 @@ synchronous, so it runs in a worker thread) so a slow command never stalls the s
 Every message leaves through `send`, which reuses one transaction id across its retries, so a
 retried send can never post twice; matrix-nio itself waits out `M_LIMIT_EXCEEDED` a bounded
 number of times (`MAX_LIMIT_EXCEEDED`) and retries network errors with exponential backoff.
+
+With `MATRIX_ENCRYPTION=true`, `crypto.Crypto` does the key bookkeeping after every sync that
+nio's own `sync_forever` would do, and `send` encrypts for encrypted rooms (trust policy in
+`crypto.py`); an event that stays undecryptable gets one explanation per room.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
+    GroupEncryptionError,
     InviteMemberEvent,
+    LocalProtocolError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
@@ -50,6 +57,7 @@ from cop_bot.app import App
 from cop_bot.args import CommandLine
 from cop_bot.model import Outgoing, Reply, Text, reply
 from cop_bot.platforms.matrix import wire
+from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE, Crypto
 from cop_bot.platforms.matrix.state import State
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,8 @@ SEND_ATTEMPTS = 3  # our own retries of a send on top of nio's, same transaction
 MAX_BACKOFF = 60.0
 CLOCK_SKEW_MS = 30_000
 SEEN_EVENTS = 10_000
+TOKEN_SAVE_INTERVAL = 30.0  # seconds between writes of a new sync token alone (_remember_sync)
+KEY_WAIT = 10.0  # seconds to wait for a missing room key before saying a message is unreadable
 ENCRYPTED_WARNING = (
     "I cannot read end-to-end encrypted messages in this room, so I cannot answer here. "
     "Talk to me in an unencrypted room, or ask whoever runs me to enable encryption "
@@ -117,12 +127,16 @@ class MatrixBot:
                 store_sync_tokens=False,
             ),
         )
+        self.crypto = Crypto(self.client)  # end-to-end encryption chores (see crypto.py)
+        self.key_wait = KEY_WAIT
         self.started_ms = 0
+        self._token_saved = float("-inf")  # monotonic time the sync token was last written
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dm_locks: dict[str, asyncio.Lock] = {}
+        self._send_lock = asyncio.Lock()  # one message send at a time: see `_room_send`
         self.loop: asyncio.AbstractEventLoop | None = None
         # Run after the sync loop stops, while the client can still send (e.g. stop a scheduler).
         self.before_close: list[Callable[[], Awaitable[None]]] = []
@@ -131,6 +145,7 @@ class MatrixBot:
 
     def stop(self) -> None:
         self._stop.set()
+        self.crypto.stop_waiting()
 
     async def serve(self) -> None:
         """Run until `stop()`; raises `FatalError` for problems a retry cannot fix."""
@@ -189,6 +204,10 @@ class MatrixBot:
         )
         if not isinstance(resp, SyncResponse):
             raise FatalError(f"could not reach the Matrix homeserver: {resp}")
+        if self._fresh_login:
+            await self.crypto.maintain()  # a device of its own: publish its keys
+        else:
+            self.crypto.note_sync()  # the running bot's device: leave its keys to the bot
 
     async def close(self) -> None:
         """After `connect`: wait for sends, and log out a device made only for this run."""
@@ -221,6 +240,7 @@ class MatrixBot:
                 return
             delay = min(delay * 2, MAX_BACKOFF)
         self._remember_sync()
+        await self.crypto.maintain()  # keys uploaded before joining anything: members can encrypt
         for room_id, room in list(self.client.invited_rooms.items()):
             self.spawn(self._answer_invite(room_id, room.inviter or ""))
         for room in list(self.client.rooms.values()):
@@ -254,6 +274,7 @@ class MatrixBot:
             if isinstance(resp, SyncResponse):
                 delay = 1.0
                 self._remember_sync()
+                await self.crypto.maintain()
                 continue
             if isinstance(resp, SyncError) and resp.status_code == "M_UNKNOWN_TOKEN":
                 raise FatalError(f"the homeserver no longer accepts the bot's token: {resp}")
@@ -263,9 +284,17 @@ class MatrixBot:
             delay = min(delay * 2, MAX_BACKOFF)
 
     def _remember_sync(self) -> None:
+        """Keep the new sync token; write it at most every TOKEN_SAVE_INTERVAL (any other state
+        change writes it too, and so does shutdown). Written after every sync, it cost ~4 ms of
+        blocking file I/O twice per command, before the command even started (profiled with
+        benchmarks/bench_matrix.py). A token a few seconds stale after a crash is harmless: the
+        first sync after a restart runs without callbacks, so nothing it replays is answered."""
         if self.client.next_batch and self.client.next_batch != self.state.next_batch:
             self.state.next_batch = self.client.next_batch
-            self.state.save()
+            now = time.monotonic()
+            if now - self._token_saved >= TOKEN_SAVE_INTERVAL:
+                self._token_saved = now
+                self.state.save()
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep unless stopped first; True when stopped."""
@@ -326,14 +355,35 @@ class MatrixBot:
             )
 
     async def _on_encrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
-        if not self._fresh(event) or room.room_id in self.state.warned_rooms:
+        """An encrypted event nio could not decrypt (encryption off, or the key is missing)."""
+        if not self._fresh(event):
             return
-        self.state.warned_rooms.append(room.room_id)
+        if self.crypto.active:
+            self.spawn(self._decrypt_later(room, event))
+        else:
+            self._warn_once(room.room_id, ENCRYPTED_WARNING)
+
+    async def _decrypt_later(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        decrypted = await self.crypto.decrypt_later(event, self.key_wait)
+        if decrypted is None and self._stop.is_set():
+            return
+        if decrypted is None:
+            log.info("cannot decrypt %s in %s", event.event_id, room.room_id)
+            self._warn_once(room.room_id, UNDECRYPTABLE_WARNING)
+            return
+        self._seen.pop(event.event_id, None)  # let the handler see it as new
+        if isinstance(decrypted, RoomMessageText):
+            await self._on_message(room, decrypted)
+        elif isinstance(decrypted, ReactionEvent):
+            await self._on_reaction(room, decrypted)
+
+    def _warn_once(self, room_id: str, text: str) -> None:
+        """Say once per room (remembered across restarts) why the bot cannot answer there."""
+        if room_id in self.state.warned_rooms:
+            return
+        self.state.warned_rooms.append(room_id)
         self.state.save()
-        text = UNDECRYPTABLE_WARNING if self.settings.matrix_encryption else ENCRYPTED_WARNING
-        self.spawn(
-            self.send(room.room_id, wire.reply_content(reply(Text.of(text)), prefix=self.prefix))
-        )
+        self.spawn(self.send(room_id, wire.reply_content(reply(Text.of(text)), prefix=self.prefix)))
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if not self._fresh(event):
@@ -462,28 +512,43 @@ class MatrixBot:
         """Send one message; retries reuse the transaction id (`key`, e.g. a digest run id, when
         given), so the homeserver drops a repeat instead of showing the message twice."""
         tx_id = _transaction_id(key) if key else str(uuid.uuid4())
+        await self.crypto.until_room_known(room_id)  # nio encrypts only for synced rooms
         delay = 1.0
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                resp = await self.client.room_send(
+                resp = await self._room_send(
                     room_id,
                     "m.room.message",
                     content,
                     tx_id=tx_id,
-                    ignore_unverified_devices=True,
+                    ignore_unverified_devices=True,  # the trust policy: see crypto.py
                 )
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 resp = exc
+            except (LocalProtocolError, EncryptionError, GroupEncryptionError) as exc:
+                resp = exc  # encrypting failed (room not synced yet, keys not shared): retry
             if isinstance(resp, RoomSendResponse):
                 return str(resp.event_id)
             log.warning("sending to %s failed (attempt %d): %s", room_id, attempt, resp)
             if getattr(resp, "status_code", None) not in {None, "M_LIMIT_EXCEEDED"}:
                 return None  # refused (not in the room, forbidden...): retrying will not help
-            if attempt < SEND_ATTEMPTS and await self._sleep(delay):
+            wait = max(delay, (getattr(resp, "retry_after_ms", None) or 0) / 1000)
+            if attempt < SEND_ATTEMPTS and await self._sleep(wait):
                 return None
             delay *= 2
         log.error("giving up sending to %s after %d attempts", room_id, SEND_ATTEMPTS)
         return None
+
+    async def _room_send(self, *args: Any, **kwargs: Any) -> Any:
+        """`client.room_send`, one at a time. The homeserver limits the bot's messages per user
+        (Synapse's default: a burst of 10, then one every 5 s) and nio waits out each 429 inside
+        the call; sent concurrently, every waiting message retried at each free slot and all but
+        one were refused again (22 refusals for 5 messages over the burst in
+        tests/test_matrix_burst.py, and a message gives up after `MAX_LIMIT_EXCEEDED`). One at a
+        time, each waits its turn and is refused about once. Unlimited, waiting behind another
+        send costs little (benchmarks/bench_matrix.py, 4 commands at once: 1.06-1.15x echo)."""
+        async with self._send_lock:
+            return await self.client.room_send(*args, **kwargs)
 
     async def post(self, message: Outgoing) -> str | None:
         """A message nobody asked for (digest, reminder, announcement) in a room."""
@@ -517,13 +582,19 @@ class MatrixBot:
                     self.state.save()
                     return str(room.room_id)
             resp = await self.client.room_create(
-                is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+                is_direct=True,
+                invite=[user_id],
+                preset=RoomPreset.trusted_private_chat,
+                # Encrypted like the direct rooms Element opens, when the bot can read them.
+                initial_state=[ENCRYPTION_STATE] if self.crypto.active else [],
             )
             if not isinstance(resp, RoomCreateResponse):
                 log.warning("could not open a direct room with %s: %s", user_id, resp)
                 return None
             self.state.direct_rooms[user_id] = resp.room_id
             self.state.save()
+            # Encrypted: the room key must reach the invitee, so wait until the sync shows them.
+            await self.crypto.until_room_known(resp.room_id, members=[user_id])
             return str(resp.room_id)
 
 

@@ -1,6 +1,7 @@
 """Slack: a slack-bolt `AsyncApp` on aiohttp (HTTP mode) or Socket Mode.
 
-`run(app)` is what `cop-bot run` calls when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set.
+`run(app)` is what `cop-bot run` calls when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set, or
+SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET (multi-workspace mode, `oauth.py`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
+from cop_bot.outbox import Outbox
 from cop_bot.platforms.slack.bot import EVENTS_PATH, HEALTH_PATH, SlackBot
-from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox, make_outbox
+from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox
+from cop_bot.platforms.slack.outbox import make_outbox as make_web_outbox
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SlackBot", "SlackOutbox", "SlackWebOutbox", "make_outbox", "run", "serve"]
+
+
+def make_outbox(app: App) -> Outbox:
+    """The outbox of jobs run outside the bot: one token, or each workspace's own."""
+    if app.settings.slack_multi_workspace:
+        from cop_bot.platforms.slack.oauth import make_outbox as make_workspace_outbox
+
+        return make_workspace_outbox(app)
+    return make_web_outbox(app)
 
 
 def run(app: App) -> int:
@@ -35,14 +47,23 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
     settings = app.settings
     bot = SlackBot(app)
     bot.loop = asyncio.get_running_loop()
-    try:
-        who = await bot.client.auth_test()
-    except SlackApiError as exc:
-        print(
-            f"cop-bot: Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}).",
-            file=sys.stderr,
+    bot.http()
+    if bot.workspaces is None:
+        try:
+            who = await bot.client.auth_test()
+        except SlackApiError as exc:
+            print(
+                f"cop-bot: Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}).",
+                file=sys.stderr,
+            )
+            return 1
+        serving = f"connected to Slack workspace {who.get('team')} as {who.get('user')}"
+    else:
+        count = await bot.workspaces.installed_count()
+        serving = (
+            f"multi-workspace mode, installed in {count} Slack workspace(s); "
+            f"install page at {bot.workspaces.install_url}"
         )
-        return 1
     socket_mode = bool(settings.slack_app_token)
     runner = web.AppRunner(bot.web_app(events=not socket_mode), access_log=None)
     await runner.setup()
@@ -59,7 +80,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
     else:
         mode = f"HTTP mode at {where}{EVENTS_PATH}"
     print(
-        f"cop-bot: connected to Slack workspace {who.get('team')} as {who.get('user')} ({mode}).",
+        f"cop-bot: {serving} ({mode}).",
         file=sys.stderr,
         flush=True,
     )
@@ -67,7 +88,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
 
     # Reminders and digests run on the scheduler's thread and reach Slack through the outbox,
     # which hops onto this loop.
-    scheduler = start_jobs(app, SlackOutbox(bot))
+    scheduler = start_jobs(app, bot.workspaces.outbox(bot) if bot.workspaces else SlackOutbox(bot))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -80,5 +101,5 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
-        bot.close()
+        await bot.aclose()
     return 0

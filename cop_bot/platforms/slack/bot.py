@@ -19,9 +19,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import ClientError, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -33,6 +33,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from cop_bot.app import App
 from cop_bot.args import parse_command_line
@@ -58,10 +59,14 @@ from cop_bot.platforms.slack.convert import (
     unslack,
     user_id_for,
 )
+from cop_bot.platforms.slack.tokens import WorkspaceClient
 from cop_bot.render import text as plain
 from cop_bot.render.slack import ACTION_ID_PREFIX, Json, render_blocks, render_message
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
+
+if TYPE_CHECKING:
+    from cop_bot.platforms.slack.oauth import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +136,7 @@ def retry_after(response: HttpResponse) -> float:
 
 def make_client(token: str | None, api_url: str | None) -> AsyncWebClient:
     base = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
-    return AsyncWebClient(
+    return WorkspaceClient(  # the fixed token, or the current workspace's (multi-workspace)
         token=token, base_url=base, retry_handlers=[CappedRateLimitRetryHandler()]
     )
 
@@ -202,21 +207,31 @@ class SlackBot:
         self.users = UserCache()
         self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._http: ClientSession | None = None
         # Commands run on a bounded pool of their own: under a burst, work queues here rather
         # than as threads all waiting on the database (SQLite takes one writer at a time and
         # gives up after its busy timeout; a burst of acked commands must not turn into
         # "database is locked" errors).
         workers = 2 if app.engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cop-slack")
+        from cop_bot.platforms.slack import oauth  # multi-workspace mode (SLACK_CLIENT_ID)
+
+        self.workspaces: Workspaces | None = None
+        if settings.slack_multi_workspace:
+            self.workspaces = oauth.Workspaces(app, self.client)
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
             process_before_response=False,
             raise_error_for_unhandled_request=False,
+            **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
         self.bolt.middleware(self._dedupe)
-        for name in command_names(app):
-            self.bolt.command(f"/{name}")(self._on_command)
+        oauth.watch_installation(self.bolt, self.workspaces)
+        # One listener for every command: bolt tries listeners one by one, so twenty of them
+        # would cost twenty matcher calls per request.
+        names = "|".join(re.escape(n) for n in command_names(app))
+        self.bolt.command(re.compile(f"^/(?:{names})$"))(self._on_command)
         self.bolt.action(BUTTON_ACTION)(self._on_button)
         self.bolt.view(modals.CALLBACK)(self._on_submit)
         self.bolt.event("app_home_opened")(self._on_home_opened)
@@ -229,6 +244,20 @@ class SlackBot:
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
+    def http(self) -> ClientSession:
+        """One keep-alive HTTP session for every call to Slack (slack_sdk and bolt otherwise
+        open and close a session, and a connection, per request). Made on the running loop."""
+        if self._http is None or self._http.closed:
+            self._http = ClientSession(timeout=ClientTimeout(total=30))
+            if self.client.session is None or self.client.session.closed:
+                self.client.session = self._http
+        return self._http
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._http is not None and not self._http.closed:
+            await self._http.close()
+
     # ---- HTTP ----
 
     def web_app(self, *, events: bool = True) -> web.Application:
@@ -239,11 +268,14 @@ class SlackBot:
         web_app.router.add_get("/calendar/{name}", self._calendar)
         if events:
             web_app.router.add_post(EVENTS_PATH, self._handle)
+        if self.workspaces is not None:  # /slack/install and /slack/oauth_redirect
+            self.workspaces.add_routes(web_app)
         web_app.on_startup.append(self._bind_loop)
         return web_app
 
     async def _bind_loop(self, _: web.Application) -> None:
         self.loop = asyncio.get_running_loop()
+        self.http()
 
     async def _health(self, _: web.Request) -> web.Response:
         return web.json_response({"ok": True, "platform": PLATFORM})
@@ -495,13 +527,16 @@ class SlackBot:
         user_id = actor.platform_user_id or handle_for(actor.handle).upper()
         if result.visibility == "dm" or (respond is None and not conversation.channel_id):
             await self.direct(user_id, message)
-        elif respond is not None:
+        elif respond is not None and respond.response_url:
+            webhook = AsyncWebhookClient(respond.response_url, session=self.http())
             try:
-                answer = await respond(
-                    text=message["text"],
-                    blocks=message["blocks"],
-                    response_type=message["response_type"],
-                    replace_original=False,
+                answer = await webhook.send_dict(
+                    {
+                        "text": message["text"],
+                        "blocks": message["blocks"],
+                        "response_type": message["response_type"],
+                        "replace_original": False,
+                    }
                 )
                 if answer.status_code != 200:
                     log.warning("slack: response_url answered %s", answer.status_code)

@@ -21,7 +21,17 @@ MAX_HINT = 100
 # chat:write for replies and announcements, im:write to open direct messages, users:read for
 # time zones and locales (users.info), channels:read/groups:read for member_joined_channel.
 SCOPES = ("commands", "chat:write", "im:write", "users:read", "channels:read", "groups:read")
-EVENTS = ("app_home_opened", "member_joined_channel")
+# app_uninstalled / tokens_revoked need no scope: in multi-workspace mode they delete the
+# workspace's installation.
+EVENTS = (
+    "app_home_opened",
+    "member_joined_channel",
+    "app_uninstalled",
+    "tokens_revoked",
+)
+# Multi-workspace mode (SLACK_CLIENT_ID/SECRET): the install page and Slack's OAuth redirect.
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 HEADER = (
     "# Generated from the command registry by `cop-bot slack manifest --url URL`; do not edit.\n"
     "# Paste into https://api.slack.com/apps -> Create New App -> From an app manifest.\n"
@@ -64,7 +74,10 @@ def build_manifest(registry: Registry, url: str, *, name: str = "cop-bot") -> di
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": commands,
         },
-        "oauth_config": {"scopes": {"bot": list(SCOPES)}},
+        "oauth_config": {
+            "redirect_urls": [url.rstrip("/") + REDIRECT_PATH],
+            "scopes": {"bot": list(SCOPES)},
+        },
         "settings": {
             "event_subscriptions": {"request_url": endpoint, "bot_events": list(EVENTS)},
             "interactivity": {"is_enabled": True, "request_url": endpoint},

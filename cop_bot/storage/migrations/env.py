@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+import cop_bot.platforms.slack.stores  # slack-sdk's installation tables
 import cop_bot.storage.models  # noqa: F401  (registers the tables)
 
 config = context.config
