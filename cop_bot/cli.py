@@ -730,18 +730,8 @@ def _start(settings: Settings) -> int:
     print(f"cop-bot {__version__}: using the {platform} platform ({why}).", file=sys.stderr)
     from cop_bot.platforms import console
 
-    if platform == "console":
-        from cop_bot.background import start_jobs
-        from cop_bot.outbox import ConsoleOutbox
-
-        app = build_app(settings)
-        chat = console.ConsoleChat(app.router)
-        reminders = start_jobs(app, ConsoleOutbox(sys.stdout))
-        try:
-            chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
-        finally:
-            reminders.shutdown(wait=False)
-        return EXIT_OK
+    if platform == "console":  # also serves the calendar feeds when COP_BOT_PUBLIC_URL is set
+        return console.run(build_app(settings))
     from cop_bot.platforms import adapter
 
     run_platform = adapter(platform, "run")

@@ -247,6 +247,36 @@ def answer(
     return Answered(mine, previous, promote(session, occ.session, occ.key))
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    previous: str | None
+    """The answer the member had ("yes", "maybe", "no", or "waiting"), None if none."""
+    removed: bool
+    promoted: list[SessionRsvp]
+
+
+def withdraw(
+    session: Session,
+    occ: Occurrence,
+    member: Member,
+    *,
+    only: str | None = None,
+) -> Withdrawn:
+    """Remove a member's answer. With `only`, only if their answer is still that one (removing
+    a ✅ reaction must not undo the ❌ given since). A freed place goes to the waiting list."""
+    assert member.id is not None
+    rows = answers(session, occ.session_id, occ.key)
+    mine = next((r for r in rows if r.member_id == member.id), None)
+    if mine is None:
+        return Withdrawn(None, False, [])
+    previous = "waiting" if mine.waitlisted else mine.answer
+    if only is not None and mine.answer != only:
+        return Withdrawn(previous, False, [])
+    session.delete(mine)
+    session.flush()
+    return Withdrawn(previous, True, promote(session, occ.session, occ.key))
+
+
 def promote(session: Session, s: CopSession, key: datetime) -> list[SessionRsvp]:
     """Move people up from the waiting list while there is room, longest waiting first."""
     assert s.id is not None

@@ -26,6 +26,7 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
 )
+from sqlmodel import col, select
 
 from cop_bot.app import App, build_app
 from cop_bot.args import Args
@@ -38,6 +39,8 @@ from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, MatrixBot
 from cop_bot.platforms.matrix.outbox import MatrixOutbox
 from cop_bot.platforms.matrix.state import State
 from cop_bot.router import Ctx, Registry, Router, command
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Member, SessionRsvp
 from tests.synapse import Account, Synapse, start_synapse
 
 pytestmark = pytest.mark.matrix
@@ -476,7 +479,7 @@ async def test_reactions_stand_in_for_rsvp_and_endorse(
 
     session = await announce("session", 4)
     practice = await announce("practice", 9)
-    await react(session, "✅")
+    yes = await react(session, "✅")
     assert await calls(1) == [("rsvp", handle, "4 yes")]
     await react(session, "🤔")
     await react(practice, "✅")  # means nothing on a practice
@@ -485,10 +488,89 @@ async def test_reactions_stand_in_for_rsvp_and_endorse(
     assert sorted(found[1:]) == [("endorse", handle, "9"), ("rsvp", handle, "4 maybe")]
     await alice.client.room_redact(room, thumbs)
     assert (await calls(4))[3] == ("endorse", handle, "9 undo")
+    await alice.client.room_redact(room, yes)  # withdraws only while the answer is still yes
+    assert (await calls(5))[4] == ("rsvp", handle, "4 withdraw yes")
     await asyncio.sleep(0.3)
-    assert len(CALLS) == 4
+    assert len(CALLS) == 5
     assert harness.bot is not None
     assert State.load(harness.state_dir, harness.user_id).announcements[practice] == ["practice", 9]
+
+
+async def test_removing_a_reaction_withdraws_the_rsvp_it_gave(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """The real /rsvp: ✅ then removing it withdraws; ✅, ❌, removing ✅ keeps no."""
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    handle = alice.user_id[1:].split(":")[0]
+    asked = await alice.say(room, '!schedule-session "Clinic" tomorrow 15:00 capacity 5')
+    _, announced = await alice.wait_for(
+        lambda r, e: (
+            is_bot_message(harness.user_id)(r, e)
+            and e.source["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            == asked
+        )
+    )
+    assert "Clinic" in announced.source["content"]["body"]
+
+    def answers() -> dict[str, str]:
+        with session_scope(harness.app.engine) as session:
+            rows = session.exec(
+                select(SessionRsvp, Member).join(
+                    Member, col(Member.id) == col(SessionRsvp.member_id)
+                )
+            ).all()
+            return {m.handle: r.answer for r, m in rows}
+
+    async def react(key: str) -> str:
+        content = {"rel_type": "m.annotation", "event_id": announced.event_id, "key": key}
+        return await alice.send_raw(room, "m.reaction", {"m.relates_to": content})
+
+    dm: list[str] = []
+
+    async def told(text: str, times: int = 1) -> None:
+        """Wait for the bot's private answer to a reaction (in its direct room with alice)."""
+        if not dm:
+            invited, _ = await alice.wait_for(
+                lambda r, e: isinstance(e, InviteEvent) and e.sender == harness.user_id
+            )
+            await alice.client.join(invited)
+            dm.append(invited)
+        deadline = time.monotonic() + TIMEOUT
+        bodies: list[str] = []
+        while time.monotonic() < deadline:
+            messages = await alice.client.room_messages(dm[0], start="", limit=50)
+            bodies = [
+                e.source["content"]["body"]
+                for e in getattr(messages, "chunk", [])
+                if e.source.get("type") == "m.room.message" and e.sender == harness.user_id
+            ]
+            if sum(text in b for b in bodies) >= times:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{text!r} not said {times} time(s): {bodies}")
+
+    first = await react("✅")
+    await told("See you there")
+    assert answers() == {handle: "yes"}
+    await alice.client.room_redact(room, first)
+    await told("Your answer (yes) is withdrawn")
+    assert answers() == {}
+
+    yes = await react("✅")
+    await told("See you there", 2)
+    no = await react("❌")
+    await told("Noted: not coming")
+    assert answers() == {handle: "no"}
+    await alice.client.room_redact(room, yes)
+    await told("so it stays")
+    assert answers() == {handle: "no"}
+    await alice.client.room_redact(room, no)
+    await told("Your answer (no) is withdrawn")
+    assert answers() == {}
 
 
 # ---- `cop-bot run` as a separate process, restarted with a backlog -----------------------------
@@ -518,13 +600,19 @@ def _stop_process(process: subprocess.Popen[bytes]) -> int:
 async def test_cop_bot_run_restarts_without_answering_the_backlog(
     synapse: Synapse, sqlite_url: str, tmp_path: Path, peers: Callable[[str], Any]
 ) -> None:
+    from urllib.request import urlopen
+
+    from tests.synapse import free_port
+
     account = synapse.register(_name("bot"))
     alice = await peers("alice")
+    port = free_port()  # `run` serves /healthz and the calendar feeds alongside the sync loop
     env = {
         **os.environ,
         "COP_BOT_DATABASE_URL": sqlite_url,
         "COP_BOT_STATE_DIR": str(tmp_path / "state"),
         "COP_BOT_LOG_FILE": str(tmp_path / "cop-bot.log"),
+        "COP_BOT_HTTP_PORT": str(port),
         "MATRIX_HOMESERVER": synapse.url,
         "MATRIX_USER_ID": account.user_id,
         "MATRIX_PASSWORD": account.password,
@@ -537,6 +625,9 @@ async def test_cop_bot_run_restarts_without_answering_the_backlog(
         await alice.joined(account.user_id, room)
         first = await alice.say(room, "!help")
         await alice.reply_to(account.user_id, first, timeout=30)
+        health = await asyncio.to_thread(urlopen, f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert json.loads(health.read()) == {"ok": True, "platform": "matrix", "database": True}
+        health.close()
         assert _stop_process(process) == 0
         state = json.loads((tmp_path / "state" / "matrix-state.json").read_text())
         assert state["next_batch"] and state["device_id"]

@@ -114,7 +114,10 @@ def test_reactions_map_to_commands() -> None:
     assert wire.reaction_command("🤔", "session", 4) == "rsvp 4 maybe"
     assert wire.reaction_command("👍🏽", "practice", 9) == "endorse 9"
     assert wire.reaction_command("👍", "practice", 9, removed=True) == "endorse 9 undo"
-    assert wire.reaction_command("✅", "session", 4, removed=True) is None
+    assert wire.reaction_command("✅", "session", 4, removed=True) == "rsvp 4 withdraw yes"
+    assert wire.reaction_command("❌️", "session", 4, removed=True) == "rsvp 4 withdraw no"
+    assert wire.reaction_command("🤔", "session", 4, removed=True) == "rsvp 4 withdraw maybe"
+    assert wire.reaction_command("🎉", "session", 4, removed=True) is None
     assert wire.reaction_command("👍", "session", 4) is None
     assert wire.reaction_command("🎉", "practice", 9) is None
     assert wire.announced_entity({"session": {"id": 4}}) == ("session", 4)

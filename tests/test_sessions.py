@@ -141,6 +141,80 @@ def test_rsvp_capacity_and_waiting_list_moves_up(cop: Bot) -> None:
     assert cop.reply("/rsvp 1 perhaps", as_="a1").status is Status.USER_ERROR
 
 
+def test_withdraw_frees_a_seat_for_the_first_waiting_member(cop: Bot) -> None:
+    schedule(cop, '/schedule-session "Small" tomorrow 15:00 capacity 1')
+    cop.send("/rsvp 1 yes", as_="a1")
+    cop.send("/rsvp 1 yes", as_="a2")  # waiting
+    cop.send("/rsvp 1 yes", as_="a3")  # waiting
+    done = cop.reply("/rsvp 1 withdraw", as_="a1")
+    assert done.ok
+    assert done.data["rsvp"]["withdrawn"] == "yes" and done.data["rsvp"]["answer"] is None
+    assert done.data["counts"] == {"yes": 1, "maybe": 0, "no": 0, "waiting": 1}
+    assert [n.to.handle for n in done.notices] == ["a2"]
+    assert "place opened up" in str(done.notices[0].blocks)
+    text = cop.send("/rsvp 1 withdraw", as_="a3")  # leaving the waiting list frees nothing
+    assert (
+        "yes (waiting list)" in text and "withdrawn" in text and "1 yes, 0 maybe, 0 waiting" in text
+    )
+    assert cop.reply("/rsvp 1 cancel", as_="a3").data["rsvp"]["withdrawn"] is None
+    shown = cop.reply("/session 1", as_="a1").data["occurrence"]
+    assert shown["attendees"] == {"yes": ["a2"], "maybe": [], "waiting": [], "no": []}
+    assert cop.reply("/rsvp 1 yes", as_="a1").data["rsvp"]["waitlisted"]  # a new answer queues
+
+
+def test_withdraw_without_an_answer_says_so(cop: Bot) -> None:
+    schedule(cop, '/schedule-session "Clinic" tomorrow 15:00')
+    result = cop.reply("/rsvp 1 withdraw", as_="nyc")
+    assert result.ok and result.data["rsvp"]["previous"] is None and not result.notices
+    assert "nothing to withdraw" in cop.send("/rsvp 1 none", as_="nyc")
+
+
+def test_withdraw_only_if_still_that_answer(cop: Bot) -> None:
+    """What removing a Matrix reaction runs: ✅, then ❌, then removing ✅ keeps no."""
+    schedule(cop, '/schedule-session "Clinic" tomorrow 15:00')
+    cop.send("/rsvp 1 yes", as_="nyc")
+    cop.send("/rsvp 1 no", as_="nyc")
+    kept = cop.reply("/rsvp 1 withdraw yes", as_="nyc")
+    assert kept.ok and kept.data["rsvp"]["withdrawn"] is None
+    assert kept.data["rsvp"]["answer"] == "no" and "stays" in cop.send(
+        "/rsvp 1 withdraw yes", as_="nyc"
+    )
+    assert cop.reply("/rsvp 1 withdraw no", as_="nyc").data["rsvp"]["withdrawn"] == "no"
+    assert cop.reply("/session 1", as_="nyc").data["occurrence"]["counts"]["no"] == 0
+
+
+def test_withdraw_one_occurrence_of_a_series(cop: Bot) -> None:
+    schedule(cop, SERIES)
+    cop.send("/rsvp 1 yes", as_="nyc")
+    cop.send("/rsvp 1 maybe date:2027-01-26", as_="nyc")
+    done = cop.reply("/rsvp 1 withdraw date:2027-01-26", as_="nyc")
+    assert done.data["rsvp"]["occurrence"] == "2027-01-26T14:00:00Z"
+    assert done.data["rsvp"]["withdrawn"] == "maybe"
+    assert cop.reply("/session 1", as_="nyc").data["occurrence"]["attendees"]["yes"] == ["nyc"]
+    again = cop.reply("/rsvp 1 withdraw date:2027-01-26", as_="nyc")
+    assert again.data["rsvp"]["previous"] is None
+    assert cop.reply("/rsvp 1 withdraw date:2027-01-27", as_="nyc").status is Status.USER_ERROR
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("/rsvp 1 withdraw perhaps", "After withdraw give yes, no or maybe"),
+        ("/rsvp 1 withdraw yes please", "at most yes, no or maybe"),
+        ("/rsvp 1 withdraw date:soon", "date:YYYY-MM-DD"),
+        ("/rsvp x withdraw", "session"),
+        ("/rsvp withdraw", "yes, no, maybe or withdraw"),
+        ("/rsvp 99 withdraw", "no session #99"),
+        ("/rsvp 1 <!channel> withdraw", "yes, no, maybe or withdraw"),
+    ],
+)
+def test_withdraw_hostile_input_gives_usage(cop: Bot, line: str, says: str) -> None:
+    schedule(cop, '/schedule-session "Clinic" tomorrow 15:00')
+    result = cop.reply(line, as_="nyc")
+    assert result.status is Status.USER_ERROR, line
+    assert says.lower() in cop.send(line, as_="nyc").lower()
+
+
 def test_rsvp_is_per_occurrence_of_a_series(cop: Bot) -> None:
     schedule(cop, SERIES)
     assert cop.reply("/rsvp 1 yes", as_="nyc").data["rsvp"]["occurrence"] == "2027-01-12T14:00:00Z"

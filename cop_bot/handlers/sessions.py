@@ -244,6 +244,7 @@ def _answer_buttons(session_id: int) -> Actions:
             Button("Yes", f"/rsvp {session_id} yes", "primary"),
             Button("Maybe", f"/rsvp {session_id} maybe"),
             Button("No", f"/rsvp {session_id} no"),
+            Button("Withdraw", f"/rsvp {session_id} withdraw"),
         )
     )
 
@@ -354,7 +355,12 @@ def _feed(ctx: Ctx, *, reset: bool) -> Reply:
             spans(
                 "Keep it private: anyone with the address sees this channel's sessions. "
                 + ("The old address no longer works. " if reset else "")
-                + ("" if base else "Prefix it with the bot's web address. ")
+                + (
+                    ""
+                    if base
+                    else "This is only the end of the address: the bot has no public web "
+                    "address yet. Ask an admin to set COP_BOT_PUBLIC_URL, then run this again. "
+                )
                 + "Replace it with ",
                 Code("/sessions feed reset"),
                 ".",
@@ -411,20 +417,33 @@ def _promoted_notices(ctx: Ctx, occ: S.Occurrence, rows: list[SessionRsvp]) -> l
     return out
 
 
+WITHDRAW = ("withdraw", "cancel", "none")
+
+
 @command(
     "rsvp",
-    summary="Answer yes, no or maybe for a session (its next occurrence, or date:YYYY-MM-DD).",
-    syntax=("ID yes|no|maybe [date:YYYY-MM-DD]",),
-    examples=("/rsvp 1 yes", "/rsvp 1 maybe date:2027-01-26"),
+    summary="Answer yes, no or maybe for a session, or withdraw (next occurrence, or date:YYYY-MM-DD).",
+    syntax=(
+        "ID yes|no|maybe|withdraw [date:YYYY-MM-DD]",
+        "ID withdraw [yes|no|maybe] [date:YYYY-MM-DD]",
+    ),
+    examples=("/rsvp 1 yes", "/rsvp 1 maybe date:2027-01-26", "/rsvp 1 withdraw date:2027-01-26"),
     options=("date",),
+    details=(
+        "`withdraw` (or `cancel`, `none`) removes your answer; a place it frees goes to the "
+        "first member on the waiting list. `withdraw yes` removes it only if it is still yes "
+        "(removing a ✅ reaction on Matrix does this)."
+    ),
 )
 def rsvp(ctx: Ctx, args: Args) -> Reply:
-    if len(args.words) != 2:
-        raise UsageError("Give the session's number and yes, no or maybe.")
-    s = _get(ctx, args.word(0), "/rsvp 3 yes")
     value = (args.word(1) or "").lower()
+    if value in WITHDRAW:
+        return _withdraw(ctx, args)
+    if len(args.words) != 2:
+        raise UsageError("Give the session's number and yes, no, maybe or withdraw.")
+    s = _get(ctx, args.word(0), "/rsvp 3 yes")
     if value not in S.ANSWERS:
-        raise UsageError(f"Answer yes, no or maybe, not {value[:20]!r}.")
+        raise UsageError(f"Answer yes, no, maybe or withdraw, not {value[:20]!r}.")
     occ = _occurrence(ctx, s, _date_option(args.options.get("date")))
     if occ.start <= ctx.now and value != "no":
         raise CommandError(f"Session #{s.id} has already started.")
@@ -448,6 +467,41 @@ def rsvp(ctx: Ctx, args: Args) -> Reply:
                 "starts_at": S.iso_utc(occ.start),
                 "answer": value,
                 "waitlisted": done.row.waitlisted,
+                "previous": done.previous,
+            },
+            "counts": c,
+        },
+    )
+
+
+def _withdraw(ctx: Ctx, args: Args) -> Reply:
+    if len(args.words) > 3:
+        raise UsageError("Give the session's number, withdraw, and at most yes, no or maybe.")
+    only = (args.word(2) or "").lower() or None
+    if only is not None and only not in S.ANSWERS:
+        raise UsageError(f"After withdraw give yes, no or maybe (or nothing), not {only[:20]!r}.")
+    s = _get(ctx, args.word(0), "/rsvp 3 withdraw")
+    occ = _occurrence(ctx, s, _date_option(args.options.get("date")))
+    done = S.withdraw(ctx.session, occ, ctx.member, only=only)
+    shown = "yes (waiting list)" if done.previous == "waiting" else done.previous
+    if done.removed:
+        message = f"Your answer ({shown}) is withdrawn."
+    elif done.previous is None:
+        message = "You had not answered, so there is nothing to withdraw."
+    else:
+        message = f"Your answer is {shown}, not {only}, so it stays."
+    c = S.counts(S.answers(ctx.session, occ.session_id, occ.key))
+    return reply(
+        Text.of(f"#{s.id} ", s.title, f", {S.fmt_local(occ.start, _zone(ctx))}: {message}"),
+        Context(spans(f"{c['yes']} yes, {c['maybe']} maybe, {c['waiting']} waiting.")),
+        notices=_promoted_notices(ctx, occ, done.promoted),
+        data={
+            "rsvp": {
+                "session": s.id,
+                "occurrence": S.iso_utc(occ.key),
+                "starts_at": S.iso_utc(occ.start),
+                "answer": None if done.removed or shown is None else shown.split()[0],
+                "withdrawn": done.previous if done.removed else None,
                 "previous": done.previous,
             },
             "counts": c,

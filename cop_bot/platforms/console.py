@@ -2,13 +2,20 @@
 
 Lines starting with `:` talk to the console itself (`:as HANDLE` to speak as another member,
 `:quit`); everything else is a command, with or without the leading `/`.
+
+`cop-bot run` on the console also serves `/healthz` and the calendar feeds (`feed_server`), but
+only when COP_BOT_PUBLIC_URL is set: that is the address `/sessions feed` shows members, so
+setting it (e.g. `http://127.0.0.1:3000`) is what makes a server worth starting. A newcomer
+trying the console needs no port, and one already in use only costs a one-line warning.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable
-from typing import TextIO
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
 
 from cop_bot.args import parse_command_line, strip_handle
 from cop_bot.model import Actor, Conversation, Invocation, Reply, Text, reply
@@ -18,6 +25,9 @@ from cop_bot.router import Router
 PLATFORM = "console"
 COMMUNITY = "local"
 CHANNEL = "console"
+
+if TYPE_CHECKING:
+    from cop_bot.app import App
 
 
 def default_handle() -> str:
@@ -95,3 +105,47 @@ class ConsoleChat:
                 out.write("> ")
                 out.flush()
         out.write("\nBye.\n")
+
+
+@contextmanager
+def feed_server(app: App, err: TextIO) -> Iterator[str | None]:
+    """`/healthz` and the calendar feeds on COP_BOT_HTTP_HOST:COP_BOT_HTTP_PORT, in a thread,
+    while the block runs; yields the server's URL, or None when COP_BOT_PUBLIC_URL is not set
+    or the port cannot be used (then one line on `err` says why and the console goes on)."""
+    if not app.settings.public_url:
+        yield None
+        return
+    from cop_bot.platforms import http
+
+    server = http.BackgroundServer(app, PLATFORM)
+    try:
+        started = server.start()
+    except http.ServerError as exc:
+        err.write(f"cop-bot: {exc} The console goes on without it.\n")
+        err.flush()
+        started = None
+    if started is None:
+        yield None
+        return
+    err.write(f"cop-bot: {http.describe(started, app.settings)}\n")
+    err.flush()
+    try:
+        yield started.url
+    finally:
+        server.stop()
+
+
+def run(app: App) -> int:
+    """`cop-bot run` without platform credentials: the chat on stdin/stdout, reminders and
+    digests printed as they fall due, and `feed_server`."""
+    from cop_bot.background import start_jobs
+    from cop_bot.outbox import ConsoleOutbox
+
+    chat = ConsoleChat(app.router)
+    reminders = start_jobs(app, ConsoleOutbox(sys.stdout))
+    try:
+        with feed_server(app, sys.stderr):
+            chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+    finally:
+        reminders.shutdown(wait=False)
+    return 0

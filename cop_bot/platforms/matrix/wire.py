@@ -187,9 +187,10 @@ class ReactionRule:
 
 
 REACTIONS: dict[str, ReactionRule] = {
-    "✅": ReactionRule("session", "rsvp {id} yes", None),
-    "❌": ReactionRule("session", "rsvp {id} no", None),
-    "🤔": ReactionRule("session", "rsvp {id} maybe", None),
+    # removing one withdraws the answer only while it is still that answer (✅, ❌, remove ✅: no)
+    "✅": ReactionRule("session", "rsvp {id} yes", "rsvp {id} withdraw yes"),
+    "❌": ReactionRule("session", "rsvp {id} no", "rsvp {id} withdraw no"),
+    "🤔": ReactionRule("session", "rsvp {id} maybe", "rsvp {id} withdraw maybe"),
     "👍": ReactionRule("practice", "endorse {id}", "endorse {id} undo"),
 }
 _VARIATION = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")  # emoji presentation, skin tones

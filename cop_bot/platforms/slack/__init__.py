@@ -12,11 +12,11 @@ import logging
 import signal
 import sys
 
-from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
 from cop_bot.outbox import Outbox
+from cop_bot.platforms import http
 from cop_bot.platforms.slack.bot import EVENTS_PATH, HEALTH_PATH, SlackBot
 from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox
 from cop_bot.platforms.slack.outbox import make_outbox as make_web_outbox
@@ -65,10 +65,14 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
             f"install page at {bot.workspaces.install_url}"
         )
     socket_mode = bool(settings.slack_app_token)
-    runner = web.AppRunner(bot.web_app(events=not socket_mode), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
+    try:
+        server = await http.start(
+            bot.web_app(events=not socket_mode), settings.http_host, settings.http_port
+        )
+    except http.ServerError as exc:
+        print(f"cop-bot: {exc}", file=sys.stderr)
+        await bot.aclose()
+        return 2
     where = f"http://{settings.http_host}:{settings.http_port}"
     handler = None
     if socket_mode:
@@ -100,6 +104,6 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
         await asyncio.to_thread(scheduler.shutdown, wait=True)
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
+        await server.stop()
         await bot.aclose()
     return 0

@@ -50,6 +50,7 @@ from cop_bot.model import (
     Text,
     reply,
 )
+from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import modals
 from cop_bot.platforms.slack.convert import (
     PLATFORM,
@@ -264,8 +265,7 @@ class SlackBot:
         """`/healthz` and the calendar feeds always; `/slack/events` in HTTP mode (Socket Mode
         needs no public URL)."""
         web_app = web.Application()
-        web_app.router.add_get(HEALTH_PATH, self._health)
-        web_app.router.add_get("/calendar/{name}", self._calendar)
+        add_routes(web_app, self.app, PLATFORM, self.executor)
         if events:
             web_app.router.add_post(EVENTS_PATH, self._handle)
         if self.workspaces is not None:  # /slack/install and /slack/oauth_redirect
@@ -276,26 +276,6 @@ class SlackBot:
     async def _bind_loop(self, _: web.Application) -> None:
         self.loop = asyncio.get_running_loop()
         self.http()
-
-    async def _health(self, _: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "platform": PLATFORM})
-
-    async def _calendar(self, request: web.Request) -> web.Response:
-        """A channel's sessions as an iCalendar feed (`/calendar/<token>.ics`)."""
-        name = request.match_info["name"]
-        if not name.endswith(".ics"):
-            raise web.HTTPNotFound()
-        loop = asyncio.get_running_loop()
-        body = await loop.run_in_executor(self.executor, self._feed, name.removesuffix(".ics"))
-        if body is None:
-            raise web.HTTPNotFound()
-        return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
-
-    def _feed(self, token: str) -> str | None:
-        from cop_bot.calendar import feed_ics
-
-        with session_scope(self.app.engine) as session:
-            return feed_ics(session, token, self.app.clock.now())
 
     async def _handle(self, request: web.Request) -> web.Response:
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))

@@ -1,0 +1,230 @@
+"""The bot's small web server, the same on every platform: `/healthz` and the calendar feeds.
+
+`add_routes(web_app, app, platform)` adds
+
+- `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true}`; 503 and `"ok": false`
+  when the database does not answer within `HEALTH_TIMEOUT` seconds;
+- `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
+  unknown or reset token (see `cop_bot.calendar.feed_ics`).
+
+Database work runs off the event loop, on the executor given (Slack passes its command pool)
+or the loop's default one. Slack adds its own `/slack/events` route to the same application;
+Matrix and the console start one with `start` or `BackgroundServer`. The address members are
+given is `COP_BOT_PUBLIC_URL` + `/calendar/<token>.ics`, so that URL must reach this server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import threading
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from cop_bot.app import App
+from cop_bot.config import Settings
+from cop_bot.storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+CALENDAR_ROUTE = "/calendar/{name}"
+HEALTH_TIMEOUT = 5.0
+FEED_SUFFIX = ".ics"
+
+
+class ServerError(Exception):
+    """The server cannot listen (port taken, address unknown): a one-line, fixable message."""
+
+
+class Routes:
+    """The handlers of `/healthz` and the calendar feeds for one `App`."""
+
+    def __init__(self, app: App, platform: str, executor: Executor | None = None) -> None:
+        self.app = app
+        self.platform = platform
+        self.executor = executor
+
+    def add_to(self, web_app: web.Application) -> None:
+        web_app.router.add_get(HEALTH_PATH, self.health)
+        web_app.router.add_get(CALENDAR_ROUTE, self.calendar)
+
+    async def health(self, _: web.Request) -> web.Response:
+        # The probe uses the loop's default pool, not a command pool: a burst of commands
+        # queued there must not make the health check time out.
+        loop = asyncio.get_running_loop()
+        try:
+            database = await asyncio.wait_for(
+                loop.run_in_executor(None, self.database_ok), HEALTH_TIMEOUT
+            )
+        except TimeoutError:
+            database = False
+        status = 200 if database else 503
+        return web.json_response(
+            {"ok": database, "platform": self.platform, "database": database}, status=status
+        )
+
+    async def calendar(self, request: web.Request) -> web.Response:
+        """A channel's sessions as an iCalendar feed (`/calendar/<token>.ics`)."""
+        name = request.match_info["name"]
+        token = name.removesuffix(FEED_SUFFIX)
+        if not name.endswith(FEED_SUFFIX) or not token:
+            raise web.HTTPNotFound()
+        loop = asyncio.get_running_loop()
+        body = await loop.run_in_executor(self.executor, self.feed, token)
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
+
+    def feed(self, token: str) -> str | None:
+        from cop_bot.calendar import feed_ics
+
+        with session_scope(self.app.engine) as session:
+            return feed_ics(session, token, self.app.clock.now())
+
+    def database_ok(self) -> bool:
+        """One `SELECT 1` on a raw connection: no transaction, so no SQLite write lock."""
+        try:
+            connection = self.app.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+                cursor.close()
+            finally:
+                connection.close()
+        except Exception as exc:  # one line per probe: load balancers probe every few seconds
+            log.warning("health check: the database does not answer: %s", exc)
+            return False
+        return True
+
+
+def add_routes(
+    web_app: web.Application, app: App, platform: str, executor: Executor | None = None
+) -> Routes:
+    routes = Routes(app, platform, executor)
+    routes.add_to(web_app)
+    return routes
+
+
+def web_app(app: App, platform: str, executor: Executor | None = None) -> web.Application:
+    """An application with only `/healthz` and the calendar feeds (Matrix, the console)."""
+    application = web.Application()
+    add_routes(application, app, platform, executor)
+    return application
+
+
+def bind_error(exc: OSError, host: str, port: int) -> ServerError:
+    """What to tell a deployer when the server cannot listen."""
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        why = (
+            f"{where} is already in use (set COP_BOT_HTTP_PORT to a free port, "
+            "or stop the program using it)"
+        )
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = f"{host} is not an address of this machine (check COP_BOT_HTTP_HOST)"
+    elif exc.errno == errno.EACCES:
+        why = f"no permission to listen on {where} (ports below 1024 need privileges)"
+    else:
+        why = f"cannot listen on {where}: {exc.strerror or exc}"
+    return ServerError(f"the HTTP server (health check, calendar feeds) cannot start: {why}.")
+
+
+@dataclass
+class Server:
+    """A started server; `url` is where it listens, `stop()` closes it."""
+
+    runner: web.AppRunner
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start(application: web.Application, host: str, port: int) -> Server:
+    """Listen on host:port; `ServerError` with a clear message when that is impossible.
+
+    Port 0 picks a free port; `Server.port` is the one actually bound."""
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise bind_error(exc, host, port) from None
+    if port == 0:
+        for address in runner.addresses:
+            if isinstance(address, tuple) and len(address) >= 2:
+                port = int(address[1])
+                break
+    return Server(runner, host, port)
+
+
+def describe(server: Server, settings: Settings) -> str:
+    """One line for the operator: where the server listens and what members are told."""
+    base = (settings.public_url or "").rstrip("/")
+    if base:
+        return (
+            f"health at {server.url}{HEALTH_PATH}; calendar feeds at {base}/calendar/... "
+            "(COP_BOT_PUBLIC_URL must reach this server)."
+        )
+    return (
+        f"health and calendar feeds at {server.url}; set COP_BOT_PUBLIC_URL to the address "
+        "members reach it at, so `sessions feed` gives them a full link."
+    )
+
+
+async def serve(app: App, platform: str) -> Server:
+    """`/healthz` and the calendar feeds on COP_BOT_HTTP_HOST:COP_BOT_HTTP_PORT."""
+    settings = app.settings
+    return await start(web_app(app, platform), settings.http_host, settings.http_port)
+
+
+class BackgroundServer:
+    """The same server on an event loop in a thread of its own, for a caller that blocks (the
+    console reads stdin). `start()` returns once it listens or raises `ServerError`."""
+
+    def __init__(self, app: App, platform: str) -> None:
+        self.app = app
+        self.platform = platform
+        self.server: Server | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="cop-http", daemon=True)
+
+    def start(self) -> Server:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(serve(self.app, self.platform), self._loop)
+        try:
+            self.server = future.result(timeout=30)
+        except BaseException:
+            self._shutdown()
+            raise
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            done = asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop)
+            try:
+                done.result(timeout=10)
+            except Exception:  # pragma: no cover - closing anyway
+                log.warning("the HTTP server did not stop cleanly", exc_info=True)
+            self.server = None
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        if not self._loop.is_running():
+            self._loop.close()
