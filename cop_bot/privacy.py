@@ -48,6 +48,7 @@ def _profile(session: Session, member: Member) -> tuple[str, Any]:
         "asks": member.accepts_asks,
         "capacity": member.asks_capacity,
         "expert_since": member.expert_since,
+        "welcomed_at": member.welcomed_at,
         "created_at": member.created_at,
         "updated_at": member.updated_at,
     }

@@ -369,6 +369,34 @@ async def test_onboarding_direct_message_once_per_member(slack: Slack) -> None:
     assert len(slack.stand_in.of("chat.postMessage")) == 1
 
 
+async def test_onboarding_reaches_members_met_through_a_command_and_retries_a_failed_dm(
+    slack: Slack,
+) -> None:
+    # Someone who typed a command before joining a channel still gets the welcome, once.
+    await slack.command("/domains", user="U0EARLY")
+    await slack.stand_in.wait_for("response_url")
+    joined = {"type": "member_joined_channel", "channel": "C0GENERAL", "team": TEAM_ID}
+    assert await slack.event({**joined, "user": "U0EARLY"}, event_id="Ev0E1") == 200
+    [dm] = await slack.stand_in.wait_for("chat.postMessage")
+    assert "/profile set" in texts(dm.args["blocks"])
+    # Slack refuses the DM: the welcome is not spent, the next join tries again.
+    slack.stand_in.fail["conversations.open"] = "user_disabled"
+    assert await slack.event({**joined, "user": "U0LATER"}, event_id="Ev0E2") == 200
+    await slack.stand_in.wait_for("conversations.open", 2)
+    await asyncio.sleep(0.3)
+    assert len(slack.stand_in.of("chat.postMessage")) == 1
+    del slack.stand_in.fail["conversations.open"]
+    assert (
+        await slack.event({**joined, "user": "U0LATER", "channel": "C0X"}, event_id="Ev0E3") == 200
+    )
+    await slack.stand_in.wait_for("chat.postMessage", 2)
+    assert (
+        await slack.event({**joined, "user": "U0LATER", "channel": "C0Y"}, event_id="Ev0E4") == 200
+    )
+    await asyncio.sleep(0.3)
+    assert len(slack.stand_in.of("chat.postMessage")) == 2
+
+
 # ---- delivery, limits, rate limits ----------------------------------------------------------------
 
 

@@ -90,6 +90,8 @@ class Member(SQLModel, table=True):
     accepts_asks: bool = Field(default=False)
     asks_capacity: int | None = Field(default=None)
     expert_since: datetime | None = _utc(nullable=True)
+    welcomed_at: datetime | None = _utc(nullable=True)
+    """When the onboarding message went out: it goes once per member, whichever channel."""
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from cop_bot.model import Actor, Conversation, Role
@@ -125,6 +125,22 @@ def get_or_create_member(
         member.platform_user_id = actor.platform_user_id
         session.add(member)
     return member
+
+
+def claim_welcome(session: Session, member_id: int, now: datetime) -> bool:
+    """Mark the member welcomed; False when someone already did (one conditional UPDATE, so
+    two processes or two joins at once cannot both win)."""
+    result = session.execute(
+        update(Member)
+        .where(col(Member.id) == member_id, col(Member.welcomed_at).is_(None))
+        .values(welcomed_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def give_back_welcome(session: Session, member_id: int) -> None:
+    """The welcome could not be delivered: let the next join try again."""
+    session.execute(update(Member).where(col(Member.id) == member_id).values(welcomed_at=None))
 
 
 def ensure_member(session: Session, community_id: int, handle: str, *, now: datetime) -> Member:

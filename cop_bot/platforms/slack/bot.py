@@ -423,21 +423,27 @@ class SlackBot:
     async def _on_member_joined(
         self, event: dict[str, Any], body: dict[str, Any], context: Mapping[str, Any]
     ) -> None:
-        """Onboarding: a direct message to a member the bot has never met (once per member:
-        meeting them creates their member record, which every later join finds)."""
+        """Onboarding: one direct message per member, whichever channel they join first.
+
+        The welcome is claimed in the database before it is sent (so two joins at once send
+        one), and given back if Slack would not take it (so a later join tries again)."""
         user_id = str(event.get("user", ""))
         if not user_id or user_id == context.get("bot_user_id"):
             return
         team = str(event.get("team") or body.get("team_id") or "")
         conversation = conversation_for(team, event.get("channel"))
         actor = await self.actor(team, user_id, "")
-        first = await asyncio.get_running_loop().run_in_executor(
-            self.executor, self._first_contact, conversation, actor
+        loop = asyncio.get_running_loop()
+        member_id = await loop.run_in_executor(
+            self.executor, self._claim_welcome, conversation, actor
         )
-        if first:
-            await self.direct(user_id, render_message(self.welcome(actor)))
+        if member_id is None:
+            return
+        if not await self.direct(user_id, render_message(self.welcome(actor))):
+            await loop.run_in_executor(self.executor, self._give_back_welcome, member_id)
 
-    def _first_contact(self, conversation: Conversation, actor: Actor) -> bool:
+    def _claim_welcome(self, conversation: Conversation, actor: Actor) -> int | None:
+        """The member's id if this call is the one that welcomes them, else None."""
         settings, now = self.app.settings, self.app.clock.now()
         with session_scope(self.app.engine) as session:
             community = repos.get_or_create_community(
@@ -449,10 +455,13 @@ class SlackBot:
                 language=settings.language,
             )
             assert community.id is not None
-            if repos.find_member(session, community.id, actor.handle) is not None:
-                return False
-            repos.get_or_create_member(session, community.id, actor, now=now)
-            return True
+            member = repos.get_or_create_member(session, community.id, actor, now=now)
+            assert member.id is not None
+            return member.id if repos.claim_welcome(session, member.id, now) else None
+
+    def _give_back_welcome(self, member_id: int) -> None:
+        with session_scope(self.app.engine) as session:
+            repos.give_back_welcome(session, member_id)
 
     def welcome(self, actor: Actor) -> Reply:
         name = self.app.settings.community_name
@@ -540,8 +549,9 @@ class SlackBot:
                 continue
             await self.direct(to, render_message(Reply(blocks=notice.blocks, visibility="dm")))
 
-    async def post(self, channel: str, message: Json) -> None:
-        await self._call(
+    async def post(self, channel: str, message: Json) -> bool:
+        """True when Slack took the message."""
+        return None is not await self._call(
             "chat.postMessage",
             self.client.chat_postMessage,
             channel=channel,
@@ -549,13 +559,15 @@ class SlackBot:
             blocks=message["blocks"],
         )
 
-    async def direct(self, user_id: str, message: Json) -> None:
+    async def direct(self, user_id: str, message: Json) -> bool:
+        """True when Slack took the message."""
         opened = await self._call(
             "conversations.open", self.client.conversations_open, users=user_id
         )
         channel = (opened or {}).get("channel") or {}
-        if channel.get("id"):
-            await self.post(str(channel["id"]), message)
+        if not channel.get("id"):
+            return False
+        return await self.post(str(channel["id"]), message)
 
     async def _call(
         self, method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any

@@ -359,7 +359,7 @@ class Workspaces:
                 bot = refreshed
         return bot.bot_token
 
-    async def as_workspace(self, team_id: str, work: Coroutine[Any, Any, None]) -> None:
+    async def as_workspace(self, team_id: str, work: Coroutine[Any, Any, object]) -> None:
         """Run `work` (a delivery) with the bot token of workspace `team_id`."""
         try:
             token = await self.bot_token(team_id)

@@ -40,7 +40,7 @@ class SlackOutbox:
             return
         self._run(self.bot.direct(to, render_message(message.reply)))
 
-    def _run(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _run(self, coro: Coroutine[Any, Any, object]) -> None:
         loop = self.bot.loop
         if loop is None or loop.is_closed():
             coro.close()
