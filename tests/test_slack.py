@@ -188,6 +188,23 @@ def texts(blocks: list[dict[str, Any]]) -> str:
 # ---- slash commands ------------------------------------------------------------------------------
 
 
+async def wait_until_healthy(
+    http: aiohttp.ClientSession, url: str, proc: subprocess.Popen[Any], seconds: float = 20
+) -> None:
+    """Until `cop-bot run` (started as `proc`) answers `/healthz`; fails if it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            async with http.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        assert time.monotonic() < deadline, "cop-bot run did not come up"
+        await asyncio.sleep(0.05)
+
+
 async def test_slash_command_is_acked_at_once_and_answered_via_response_url(slack: Slack) -> None:
     status, body, elapsed = await slack.command("/help")
     assert status == 200
@@ -603,17 +620,7 @@ async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: P
     try:
         url = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 20
-            while True:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert time.monotonic() < deadline, "cop-bot run did not come up"
-                await asyncio.sleep(0.05)
+            await wait_until_healthy(http, url, proc)
             slack = Slack(url, None, stand_in, http)  # type: ignore[arg-type]
             status, _, elapsed = await slack.command("/help")
             assert status == 200

@@ -39,7 +39,16 @@ from cop_bot.platforms.slack import SlackBot, make_outbox
 from cop_bot.platforms.slack.manifest import REDIRECT_PATH, SCOPES, build_manifest
 from cop_bot.platforms.slack.oauth import WorkspaceWebOutbox
 from tests.slack_stand_in import APP_ID, CLIENT_ID, CLIENT_SECRET, StandIn
-from tests.test_slack import ACK_LIMIT, SECRET, TOKEN, _free_port, sign, slack_settings, texts
+from tests.test_slack import (
+    ACK_LIMIT,
+    SECRET,
+    TOKEN,
+    _free_port,
+    sign,
+    slack_settings,
+    texts,
+    wait_until_healthy,
+)
 
 pytestmark = pytest.mark.slack
 
@@ -522,17 +531,7 @@ async def test_cop_bot_run_serves_the_install_flow(stand_in: StandIn, tmp_path: 
     try:
         url = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
-            deadline = time.monotonic() + 20
-            while True:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert time.monotonic() < deadline, "cop-bot run did not come up"
-                await asyncio.sleep(0.05)
+            await wait_until_healthy(http, url, proc)
             multi = Multi(url, None, stand_in, http)  # type: ignore[arg-type]
             await multi.install(ALPHA, "Alpha network")
             status, _, _ = await multi.command(ALPHA, "/help")
