@@ -1,6 +1,7 @@
 """Slash commands per second through the full Slack HTTP path, next to a bare bolt app, same run.
 
     python benchmarks/bench_slack.py [--members 10000] [--seconds 5] [--concurrency 8]
+                                     [--engine-processes 2]
 
 Both apps are slack-bolt `AsyncApp`s on aiohttp, in a child process of their own, receiving
 `/find-expert` slash commands signed exactly as Slack signs them (v0 HMAC-SHA256), over loopback,
@@ -8,14 +9,19 @@ from an aiohttp client in this process. This process also runs the Web API stand
 (tests/slack_stand_in.py) that answers `auth.test`/`users.info` and receives the replies posted to
 `response_url`.
 
-- **bare**: a listener that only acks (the upper bound of any bolt app on this machine).
-- **ours**: `SlackBot` on a SQLite database with N synthetic members: signature check, ack,
-  `users.info` (cached), `Router.dispatch` in a worker thread (storage, search), Block Kit,
-  the reply POSTed to `response_url`.
+- **bare**: a listener that only acks, with bolt's defaults (the listener runs in the background
+  and bolt polls for its ack every 10 ms).
+- **bare, process_before_response**: the same listener run inline (no polling): the upper bound
+  of any bolt app on this machine.
+- **ours**: `SlackBot` on a SQLite database with N synthetic members: signature check,
+  `users.info` (cached), `Router.dispatch` in a worker thread (storage, search), Block Kit, the
+  answer in the ack (or, past the ack budget, POSTed to `response_url`). Measured twice: with
+  the engine in the bot's process (the default) and in `--engine-processes` worker processes
+  (COP_BOT_ENGINE_PROCESSES).
 
-For ours, "acked/s" counts acks in the window and "replied/s" counts replies delivered until the
-last one arrived (slow work happens after the ack, so acks alone would flatter us). Prints figures;
-asserts nothing about time (platform-rules.md: absolute figures swing between machines).
+"acked/s" counts acks in the window and "replied/s" counts answers, in acks or at `response_url`,
+until the last one arrived (work after an empty ack must not flatter us). Prints figures; asserts
+nothing about time (platform-rules.md: absolute figures swing between machines).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import random
+import signal
 import socket
 import sys
 import tempfile
@@ -53,17 +60,25 @@ def free_port() -> int:
 # ---- the child process: one app ------------------------------------------------------------------
 
 
-def _child(kind: str, port: int, api_url: str, members: int, ready: Any) -> None:
-    asyncio.run(_serve(kind, port, api_url, members, ready))
+def _child(kind: str, port: int, api_url: str, database: str, processes: int, ready: Any) -> None:
+    asyncio.run(_serve(kind, port, api_url, database, processes, ready))
 
 
-async def _serve(kind: str, port: int, api_url: str, members: int, ready: Any) -> None:
+async def _serve(
+    kind: str, port: int, api_url: str, database: str, processes: int, ready: Any
+) -> None:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    if kind == "bare":
-        bare = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
+    engine: Any = None
+    bot: Any = None
+    if kind.startswith("bare"):
+        bare = AsyncApp(
+            client=AsyncWebClient(token=TOKEN, base_url=api_url),
+            signing_secret=SECRET,
+            process_before_response=kind == "bare-inline",
+        )
 
         @bare.command("/find-expert")
         async def ack_only(ack: Any) -> None:
@@ -77,34 +92,63 @@ async def _serve(kind: str, port: int, api_url: str, members: int, ready: Any) -
         web_app = web.Application()
         web_app.router.add_post("/slack/events", handle)
     else:
-        from benchmarks.synthetic import NOW, populate
+        from benchmarks.synthetic import NOW
         from cop_bot.app import build_app
         from cop_bot.clock import FixedClock
-        from cop_bot.config import Settings
-        from cop_bot.model import Conversation
+        from cop_bot.engine_pool import EnginePool
         from cop_bot.platforms.slack import SlackBot
 
-        folder = tempfile.mkdtemp(prefix="cop-bot-bench-slack-")
-        settings = Settings(
-            database_url=f"sqlite:///{folder}/bench.db",
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SECRET,
-            slack_api_url=api_url,
-            log_level="WARNING",
-        )
-        app = build_app(settings, clock=FixedClock(NOW), migrate=True)
-        populate(app.engine, app.taxonomy, members, Conversation("slack", TEAM_ID, "C0BENCH"))
-        web_app = SlackBot(app).web_app()
+        app = build_app(bench_settings(database, api_url, processes), clock=FixedClock(NOW))
+        engine = EnginePool(app, processes) if processes else None
+        if engine is not None:
+            await asyncio.to_thread(engine.start)
+        bot = SlackBot(app, engine=engine)
+        web_app = bot.web_app()
 
     async def cpu(_: web.Request) -> web.Response:
         return web.json_response({"cpu": time.process_time()})
 
     web_app.router.add_get("/__cpu", cpu)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     ready.put(True)
-    await asyncio.Event().wait()
+    await stop.wait()
+    await runner.cleanup()
+    if bot is not None:
+        await bot.aclose()
+    if engine is not None:
+        engine.shutdown()
+
+
+def bench_settings(database: str, api_url: str, processes: int) -> Any:
+    from cop_bot.config import Settings
+
+    return Settings(
+        database_url=database,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        log_level="WARNING",
+        engine_processes=processes,
+    )
+
+
+def prepare(members: int) -> str:
+    """A SQLite database with `members` synthetic members, shared by every run of ours."""
+    from benchmarks.synthetic import NOW, populate
+    from cop_bot.app import build_app
+    from cop_bot.clock import FixedClock
+    from cop_bot.model import Conversation
+
+    folder = tempfile.mkdtemp(prefix="cop-bot-bench-slack-")
+    database = f"sqlite:///{folder}/bench.db"
+    app = build_app(bench_settings(database, "", 0), clock=FixedClock(NOW), migrate=True)
+    populate(app.engine, app.taxonomy, members, Conversation("slack", TEAM_ID, "C0BENCH"))
+    app.engine.dispose()
+    return database
 
 
 # ---- this process: Slack and its load generator --------------------------------------------------
@@ -150,22 +194,24 @@ async def load(
 ) -> dict[str, float]:
     payloads = bodies(stand_in, queries)
     acked = 0
+    in_ack = 0
     failed = 0
     counting = False
     stop_at = 0.0
     form = {"Content-Type": "application/x-www-form-urlencoded"}
 
     async def worker(http: aiohttp.ClientSession, n: int) -> None:
-        nonlocal acked, failed
+        nonlocal acked, in_ack, failed
         i = n
         while time.monotonic() < stop_at:
             body = payloads[i % len(payloads)]
             i += 1
             async with http.post(url, data=body, headers={**form, **sign(body)}) as response:
-                await response.read()
+                answer = await response.read()
                 if counting:
                     if response.status == 200:
                         acked += 1
+                        in_ack += bool(answer)
                     else:
                         failed += 1
 
@@ -182,9 +228,9 @@ async def load(
         stop_at = start + seconds
         await asyncio.gather(*(worker(http, n) for n in range(concurrency)))
         window = time.monotonic() - start
-        replies, last = await drain(stand_in, 120, expect=before + acked)
+        replies, last = await drain(stand_in, 120, expect=before + acked - in_ack)
         cpu_used = await server_cpu(http, cpu_url) - cpu_before
-    replied = replies - before
+    replied = in_ack + replies - before
     return {
         "cpu_ms_per_command": 1000 * cpu_used / max(acked, 1),
         "acked_per_s": acked / window,
@@ -216,14 +262,15 @@ async def drain(stand_in: StandIn, timeout: float, expect: int = 0) -> tuple[int
     return count, last_change
 
 
-def measure(kind: str, args: argparse.Namespace) -> list[dict[str, float]]:
+def measure(
+    kind: str, args: argparse.Namespace, database: str = "", processes: int = 0
+) -> list[dict[str, float]]:
     stand_port, app_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{stand_port}/api/"
     ctx = mp.get_context("spawn")
     ready = ctx.Queue()
-    child = ctx.Process(
-        target=_child, args=(kind, app_port, api_url, args.members, ready), daemon=True
-    )
+    # not a daemon: a daemon may not start the engine's worker processes
+    child = ctx.Process(target=_child, args=(kind, app_port, api_url, database, processes, ready))
     child.start()
     try:
         ready.get(timeout=600)
@@ -231,7 +278,7 @@ def measure(kind: str, args: argparse.Namespace) -> list[dict[str, float]]:
         async def go() -> list[dict[str, float]]:
             stand_in = await StandIn().start(stand_port)
             url = f"http://127.0.0.1:{app_port}/slack/events"
-            phases = [QUERIES] if kind == "bare" else [QUERIES, distinct_queries()]
+            phases = [QUERIES] if kind.startswith("bare") else [QUERIES, distinct_queries()]
             try:
                 return [
                     await load(url, stand_in, args.seconds, args.concurrency, args.warmup, q)
@@ -252,29 +299,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--engine-processes", type=int, default=2)
     args = parser.parse_args()
     print(
         f"/find-expert slash commands, signed, loopback, concurrency {args.concurrency}, "
         f"{args.seconds:g} s window; ours with {args.members} members on SQLite"
     )
     bare = measure("bare", args)[0]
-    print(
-        f"bare bolt (ack only):       {bare['acked_per_s']:8.1f} acked/s"
-        f"                      server CPU {bare['cpu_ms_per_command']:.2f} ms/command"
-    )
-    repeated, distinct = measure("ours", args)
-    for label, ours in (("4 repeated queries", repeated), ("distinct queries", distinct)):
+    inline = measure("bare-inline", args)[0]
+    for label, figures in (("bare bolt (ack only):", bare), ("  process_before_response:", inline)):
         print(
-            f"cop-bot, {label + ':':20} {ours['acked_per_s']:8.1f} acked/s, "
-            f"{ours['replied_per_s']:8.1f} replied/s  server CPU "
-            f"{ours['cpu_ms_per_command']:.2f} ms/command  ({ours['replied']:g} replies, "
-            f"failed {ours['failed']:g})"
+            f"{label:27} {figures['acked_per_s']:8.1f} acked/s"
+            f"                      server CPU {figures['cpu_ms_per_command']:.2f} ms/command"
         )
-        print(
-            f"  ours / bare: replied/s {ours['replied_per_s'] / bare['acked_per_s']:.0%} "
-            f"(target 60%); by server CPU per command "
-            f"{bare['cpu_ms_per_command'] / ours['cpu_ms_per_command']:.0%}"
-        )
+    database = prepare(args.members)
+    for processes in (0, args.engine_processes):
+        where = f"{processes} engine processes" if processes else "engine in-process"
+        repeated, distinct = measure("ours", args, database, processes)
+        for label, ours in (("4 repeated queries", repeated), ("distinct queries", distinct)):
+            print(
+                f"cop-bot ({where}), {label + ':':20} {ours['acked_per_s']:8.1f} acked/s, "
+                f"{ours['replied_per_s']:8.1f} replied/s  server CPU "
+                f"{ours['cpu_ms_per_command']:.2f} ms/command  ({ours['replied']:g} replies, "
+                f"failed {ours['failed']:g})"
+            )
+            print(
+                f"  ours / bare: replied/s {ours['replied_per_s'] / bare['acked_per_s']:.0%} "
+                f"(target 60%), {ours['replied_per_s'] / inline['acked_per_s']:.0%} of the "
+                f"inline bare app"
+            )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ _FALSE = {"0", "false", "no", "off"}
 _HANDLE_RE = re.compile(r"^[^\s,]{1,80}$")
 _MATRIX_USER_RE = re.compile(r"^@[^:\s]+:[^\s]+$")
 _MATRIX_INVITER_RE = re.compile(r"^@[^:\s,]+:[^\s,]+$")
+MAX_ENGINE_PROCESSES = 64
 SECRET_FIELDS = frozenset(
     {
         "slack_bot_token",
@@ -56,6 +57,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
     public_url: str | None = None
+    engine_processes: int = 0
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -143,6 +145,7 @@ ENV_NAMES: dict[str, str] = {
     "http_host": "COP_BOT_HTTP_HOST",
     "http_port": "COP_BOT_HTTP_PORT",
     "public_url": "COP_BOT_PUBLIC_URL",
+    "engine_processes": "COP_BOT_ENGINE_PROCESSES",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -176,6 +179,8 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_HTTP_HOST": "address of the HTTP server (default 127.0.0.1)",
     "COP_BOT_HTTP_PORT": "port of the HTTP server (default 3000)",
     "COP_BOT_PUBLIC_URL": "the address members reach the HTTP server at (calendar feed links), e.g. https://bot.example.org",
+    "COP_BOT_ENGINE_PROCESSES": "run commands in this many worker processes, to use more than one "
+    "core on a busy Slack workspace (default 0: in the bot's own process)",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
     "SLACK_SIGNING_SECRET": "Slack signing secret",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
@@ -250,6 +255,14 @@ def load_settings(
                 values[f.name] = int(raw)
             else:
                 problems.append(f"{var} must be a port number between 1 and 65535, got {raw!r}.")
+        elif f.name == "engine_processes":
+            if raw.isdigit() and int(raw) <= MAX_ENGINE_PROCESSES:
+                values[f.name] = int(raw)
+            else:
+                problems.append(
+                    f"{var} must be a whole number from 0 to {MAX_ENGINE_PROCESSES} "
+                    f"(e.g. 2 on a machine with 4 cores), got {raw!r}."
+                )
         elif f.name == "matrix_facilitator_power_level":
             if re.fullmatch(r"-?[0-9]{1,9}", raw):
                 values[f.name] = int(raw)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from cop_bot.config import Settings
 from cop_bot.model import Reply
 from cop_bot.platforms.console import ConsoleChat, render_for_console
 from cop_bot.storage.db import make_engine, upgrade
+from tests.slack_stand_in import StandIn
 
 PG_URL = os.environ.get(
     "COP_BOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -96,6 +97,14 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "cop_bot.db"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+async def stand_in() -> AsyncIterator[StandIn]:
+    """Slack's Web API and response_urls, recorded (tests/slack_stand_in.py)."""
+    server = await StandIn().start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

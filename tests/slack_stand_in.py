@@ -12,6 +12,16 @@ the install on Slack's authorize page: it returns the one-time `code` the instal
 brings to the bot's redirect URL. `oauth.v2.access` checks the app's client id and secret and the
 code (once), and answers with a bot token of that workspace; `auth.test` and the Authorization
 header then tell the workspaces apart. `revoked` tokens are refused with `token_revoked`.
+
+Socket Mode: `apps.connections.open` takes only an app-level token (`xapp-...`) and only in the
+Authorization header (a bot token: `not_allowed_token_type`; app-level tokens are refused by every
+other method the same way); it answers a one-time `ws://` URL on this server. On connecting the
+app gets Slack's `hello`; `push(type, payload)` then sends it an envelope (`slash_commands`,
+`events_api`, `interactive`) and each acknowledgement it sends back (`{"envelope_id", "payload"?}`)
+is recorded as a `socket_ack` call keyed by the envelope id (`acked(envelope_id)` awaits it). The
+message in a slash command's ack is shown to the member, so it is recorded as an `ack` too (see
+`ANSWER`); one Slack would refuse is recorded as `ack_refused`. `disconnect(reason)` is Slack's
+`disconnect` message (e.g. `refresh_requested`), after which the app opens a new connection.
 """
 
 from __future__ import annotations
@@ -22,11 +32,13 @@ import contextlib
 import json
 import secrets
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 TEAM_ID = "T0TEST"
 BOT_USER_ID = "U0BOT"
@@ -36,14 +48,22 @@ CLIENT_SECRET = "0123456789abcdef0123456789abcdef"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_TEXT = 40_000
+ANSWER = "answer"
+ANSWERED_BY = ("ack", "response_url")
+SOCKET_PATH = "/socket-mode"
+SOCKET_HOST = "applink-stand-in"  # the debug_info host Slack names in hello and disconnect
+# What an app-level token may call; anything else answers not_allowed_token_type.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass
 class Call:
-    method: str  # a Web API method, or "response_url"
+    # a Web API method, "response_url", "ack" (a message in a command's ack), "ack_refused"
+    # (one Slack would not show) or "socket_ack" (a Socket Mode acknowledgement, args its payload)
+    method: str
     args: dict[str, Any]
     token: str | None = None
-    key: str | None = None  # the response_url key
+    key: str | None = None  # the response_url key; a socket_ack's envelope id
 
 
 def block_problem(blocks: Any, limit: int = MAX_BLOCKS) -> str | None:
@@ -91,6 +111,9 @@ class StandIn:
     codes: dict[str, Grant] = field(default_factory=dict)  # issued, not yet exchanged
     installed: dict[str, Grant] = field(default_factory=dict)  # by bot token
     revoked: set[str] = field(default_factory=set)
+    tickets: set[str] = field(default_factory=set)  # Socket Mode URLs issued, not yet used
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)  # open, hello sent
+    envelopes: dict[str, dict[str, Any]] = field(default_factory=dict)  # pushed, by id
     _runner: web.AppRunner | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,6 +121,7 @@ class StandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get(SOCKET_PATH, self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -107,6 +131,8 @@ class StandIn:
         return self
 
     async def stop(self) -> None:
+        for ws in list(self.sockets):  # an open websocket would hold the server's shutdown
+            await ws.close(code=WSCloseCode.GOING_AWAY)
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -118,20 +144,164 @@ class StandIn:
         return f"{self.url}/response/{key}"
 
     def of(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
+        """`ANSWER` stands for what a member sees in reply to a command: the message in its ack,
+        or one sent to its response_url."""
+        methods = ANSWERED_BY if method == ANSWER else (method,)
+        return [c for c in self.calls if c.method in methods]
+
+    def shown(self, key: str, ack_body: str) -> None:
+        """What Slack does with a slash command's ack: a message in it is shown to the member
+        (an empty ack shows nothing). A message Slack would refuse fails the test."""
+        if not ack_body:
+            return
+        args = json.loads(ack_body)
+        problem = block_problem(args.get("blocks"))
+        assert problem is None, f"Slack would refuse this ack: {problem}"
+        assert len(str(args.get("text", ""))) <= MAX_TEXT, "Slack would refuse this ack: too long"
+        self._record(Call("ack", args, key=key))
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """The calls of `method` once there are at least `count` of them."""
+        await self._until(
+            lambda: len(self.of(method)) >= count, f"{count} {method} call(s)", timeout
+        )
+        return self.of(method)
+
+    async def _until(self, done: Callable[[], bool], expected: str, timeout: float) -> None:
+        """Until `done()`, checked whenever something is recorded (and every 50 ms)."""
         deadline = time.monotonic() + timeout
-        while len(self.of(method)) < count:
+        while not done():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 seen = [c.method for c in self.calls]
-                raise AssertionError(f"expected {count} {method} call(s); saw {seen}")
+                raise AssertionError(f"expected {expected}; saw {seen}")
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.05))
-        return self.of(method)
+
+    # ---- Socket Mode ----
+
+    async def socket(
+        self, timeout: float = 5.0, *, replacing: web.WebSocketResponse | None = None
+    ) -> web.WebSocketResponse:
+        """The app's open Socket Mode connection (the newest), once it has one; with
+        `replacing`, the one the app opened in its place once that one is closed."""
+
+        def ready() -> bool:
+            fresh = [ws for ws in self._open() if ws is not replacing]
+            return bool(fresh) and (replacing is None or replacing.closed)
+
+        await self._until(ready, "a Socket Mode connection", timeout)
+        return self._open()[-1]
+
+    async def sockets_closed(self, timeout: float = 5.0) -> None:
+        """Until the app has closed every Socket Mode connection (as it should when it stops)."""
+        await self._until(lambda: not self.sockets, "no Socket Mode connection", timeout)
+
+    def _open(self) -> list[web.WebSocketResponse]:
+        return [ws for ws in self.sockets if not ws.closed]
+
+    async def push(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str | None = None,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        timeout: float = 5.0,
+    ) -> str:
+        """Deliver `payload` to the app over Socket Mode as Slack wraps it; the envelope id.
+
+        Slack takes a response payload in the ack of a slash command or a view submission
+        only, and sends `retry_attempt`/`retry_reason` with Events API envelopes only (a
+        redelivery keeps the payload's `event_id` and counts up `retry_attempt`)."""
+        ws = await self.socket(timeout)
+        envelope_id = envelope_id or str(uuid.uuid4())
+        if accepts_response_payload is None:
+            accepts_response_payload = (
+                type == "slash_commands" or payload.get("type") == "view_submission"
+            )
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        self.envelopes[envelope_id] = envelope
+        await ws.send_json(envelope)
+        return envelope_id
+
+    async def acked(self, envelope_id: str, timeout: float = 5.0) -> Call:
+        """The app's acknowledgement of the envelope `envelope_id`, once it has come."""
+
+        def found() -> list[Call]:
+            return [c for c in self.of("socket_ack") if c.key == envelope_id]
+
+        await self._until(lambda: bool(found()), f"an ack of envelope {envelope_id}", timeout)
+        return found()[0]
+
+    async def disconnect(self, reason: str = "refresh_requested") -> None:
+        """Slack's notice that it is about to drop the connection: the app should reconnect."""
+        for ws in self._open():
+            await ws.send_json(
+                {"type": "disconnect", "reason": reason, "debug_info": {"host": SOCKET_HOST}}
+            )
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:  # a URL is good for one connection
+            return web.Response(status=401, text="invalid_ticket")
+        self.tickets.discard(ticket)
+        ws = web.WebSocketResponse()  # answers the client's pings, as Slack does
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._open()) + 1,
+                "debug_info": {
+                    "host": SOCKET_HOST,
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self.sockets.append(ws)
+        self._changed.set()
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    self._acknowledged(json.loads(message.data))
+        finally:
+            self.sockets.remove(ws)
+            self._changed.set()
+        return ws
+
+    def _acknowledged(self, ack: dict[str, Any]) -> None:
+        envelope_id = str(ack.get("envelope_id", ""))
+        payload: dict[str, Any] = ack.get("payload") or {}
+        envelope = self.envelopes.get(envelope_id, {})
+        shown = envelope.get("type") == "slash_commands"  # to the member, like an HTTP ack
+        if payload and shown and envelope.get("accepts_response_payload"):
+            self._show_socket_ack(envelope, payload)
+        self._record(Call("socket_ack", payload, key=envelope_id))
+
+    def _show_socket_ack(self, envelope: dict[str, Any], message: dict[str, Any]) -> None:
+        """Keyed like the command's response_url when it is ours, so `ANSWER` reads the same
+        in both modes."""
+        url = str(envelope["payload"].get("response_url", ""))
+        key = url.rsplit("/", 1)[-1] if url.startswith(self.url) else envelope["envelope_id"]
+        problem = block_problem(message.get("blocks"))
+        if problem is None and len(str(message.get("text", ""))) > MAX_TEXT:
+            problem = "msg_too_long"
+        if problem:
+            self._record(Call("ack_refused", {"error": problem}, key=key))
+        else:
+            self._record(Call("ack", message, key=key))
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -169,6 +339,10 @@ class StandIn:
             return web.json_response({"ok": False, "error": "not_authed"})
         if token in self.revoked:
             return web.json_response({"ok": False, "error": "token_revoked"})
+        if method in APP_TOKEN_METHODS and not auth:  # documented: the header, never the body
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if token.startswith("xapp-") and method not in APP_TOKEN_METHODS:
+            return web.json_response({"ok": False, "error": "not_allowed_token_type"})
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -238,6 +412,14 @@ class StandIn:
             "is_enterprise_install": grant.is_enterprise_install,
             "authed_user": {"id": grant.installer},
         }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not str(args.get("token")).startswith("xapp-"):  # a bot or user token
+            return {"ok": False, "error": "not_allowed_token_type"}
+        ticket = secrets.token_hex(16)
+        self.tickets.add(ticket)
+        host = urlsplit(self.url).netloc
+        return {"ok": True, "url": f"ws://{host}{SOCKET_PATH}?ticket={ticket}&app_id={APP_ID}"}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         grant = self.installed.get(str(args.get("token")))

@@ -126,6 +126,8 @@ def test_config_check_masks_secrets(cwd: Path, monkeypatch: pytest.MonkeyPatch, 
     [
         ("COP_BOT_AUTO_MIGRATE", "maybe", "COP_BOT_AUTO_MIGRATE must be true or false"),
         ("COP_BOT_HTTP_PORT", "99999", "COP_BOT_HTTP_PORT must be a port number"),
+        ("COP_BOT_ENGINE_PROCESSES", "lots", "COP_BOT_ENGINE_PROCESSES must be a whole number"),
+        ("COP_BOT_ENGINE_PROCESSES", "65", "COP_BOT_ENGINE_PROCESSES must be a whole number"),
         ("COP_BOT_TIMEZONE", "Mars/Olympus", "COP_BOT_TIMEZONE must be an IANA time zone"),
         (
             "COP_BOT_DATABASE_URL",

@@ -32,14 +32,25 @@ from cop_bot.app import build_app
 from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
 from cop_bot.handlers import build_registry
-from cop_bot.model import Conversation, Item, Mention, Notice, Outgoing, Text, reply, spans
+from cop_bot.model import (
+    Conversation,
+    Invocation,
+    Item,
+    Mention,
+    Notice,
+    Outgoing,
+    Reply,
+    Text,
+    reply,
+    spans,
+)
 from cop_bot.outbox import Direct
 from cop_bot.platforms.slack import SlackBot, SlackOutbox
 from cop_bot.platforms.slack.bot import command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
 from cop_bot.platforms.slack.manifest import RESERVED, build_manifest, manifest_yaml
 from cop_bot.platforms.slack.modals import FORMS
-from tests.slack_stand_in import TEAM_ID, StandIn
+from tests.slack_stand_in import ANSWER, TEAM_ID, StandIn
 
 pytestmark = pytest.mark.slack
 
@@ -96,7 +107,9 @@ class Slack:
                 "trigger_id": "13345224609.738474920.8088930838d88f008e0",
             }
         )
-        return await self.send(body, "application/x-www-form-urlencoded")
+        status, ack_body, elapsed = await self.send(body, "application/x-www-form-urlencoded")
+        self.stand_in.shown(key, ack_body)
+        return status, ack_body, elapsed
 
     async def click(self, value: str, *, user: str = "U0BOB", key: str = "click") -> int:
         payload = {
@@ -159,13 +172,6 @@ def slack_settings(db_url: str, api_url: str) -> Settings:
 
 
 @pytest.fixture
-async def stand_in() -> AsyncIterator[StandIn]:
-    server = await StandIn().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def slack(sqlite_url: str, stand_in: StandIn, clock: FixedClock) -> AsyncIterator[Slack]:
     app = build_app(slack_settings(sqlite_url, stand_in.api_url), clock=clock, migrate=False)
     bot = SlackBot(app)
@@ -205,25 +211,44 @@ async def wait_until_healthy(
         await asyncio.sleep(0.05)
 
 
-async def test_slash_command_is_acked_at_once_and_answered_via_response_url(slack: Slack) -> None:
+async def test_slash_command_is_answered_in_its_ack(slack: Slack) -> None:
     status, body, elapsed = await slack.command("/help")
     assert status == 200
-    assert body == ""
     assert elapsed < ACK_LIMIT
-    [answer] = await slack.stand_in.wait_for("response_url")
-    assert answer.args["response_type"] == "ephemeral"
-    assert answer.args["replace_original"] is False
-    assert "/find-expert" in texts(answer.args["blocks"])
-    assert answer.args["text"]
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    assert "/find-expert" in texts(answer["blocks"])
+    assert answer["text"]
+    assert slack.stand_in.of("response_url") == []  # one round trip, not two
     # the bot authenticated once and looked the member up with its token
     assert [c.token for c in slack.stand_in.of("users.info")] == [TOKEN]
     assert slack.stand_in.of("users.info")[0].args["include_locale"] in {"true", "1", True}
 
 
+async def test_a_slow_answer_follows_an_empty_ack_via_response_url(slack: Slack) -> None:
+    router = slack.bot.app.router
+    fast, release = router.dispatch, threading.Event()
+
+    def slow(invocation: Invocation) -> Reply:
+        release.wait(10)  # the engine answers only once the ack has reached Slack
+        return fast(invocation)
+
+    slack.bot.ack_budget = 0.05
+    router.dispatch = slow  # type: ignore[method-assign]
+    status, body, _ = await slack.command("/help")
+    assert (status, body) == (200, "")
+    release.set()
+    [answer] = await slack.stand_in.wait_for(ANSWER)
+    assert answer.method == "response_url"
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["replace_original"] is False
+    assert "/find-expert" in texts(answer.args["blocks"])
+
+
 async def test_member_is_looked_up_once_and_known_by_user_id(slack: Slack) -> None:
     await slack.command("/profile", key="a")
     await slack.command("/ask", "housing: where do I start?", key="b")
-    answers = await slack.stand_in.wait_for("response_url", 2)
+    answers = await slack.stand_in.wait_for(ANSWER, 2)
     assert len(slack.stand_in.of("users.info")) == 1  # cached
     asked = next(a for a in answers if a.key == "b")
     assert asked.args["response_type"] == "in_channel"  # a question is posted in the channel
@@ -240,7 +265,7 @@ async def test_member_is_looked_up_once_and_known_by_user_id(slack: Slack) -> No
 async def test_aliases_are_slash_commands_too(slack: Slack) -> None:
     status, _, _ = await slack.command("/cop")
     assert status == 200
-    [answer] = await slack.stand_in.wait_for("response_url")
+    [answer] = await slack.stand_in.wait_for(ANSWER)
     assert "/find-expert" in texts(answer.args["blocks"])
 
 
@@ -252,14 +277,14 @@ async def test_every_registered_command_has_a_listener(slack: Slack) -> None:
         status, _, _ = await slack.command(f"/{name}", key=name)
         assert status == 200, name
     await slack.stand_in.wait_for("views.open", len(forms))
-    answers = await slack.stand_in.wait_for("response_url", len(names) - len(forms))
+    answers = await slack.stand_in.wait_for(ANSWER, len(names) - len(forms))
     assert {a.key for a in answers} == set(names) - set(forms)
 
 
 async def test_hostile_text_stays_escaped(slack: Slack) -> None:
     # what Slack sends when a member types "@channel" (escaped mention) and a literal "<script>"
     await slack.command("/find-expert", "<!channel> &lt;script&gt; <!here|here>")
-    [answer] = await slack.stand_in.wait_for("response_url")
+    [answer] = await slack.stand_in.wait_for(ANSWER)
     payload = json.dumps(answer.args)
     for live in ("<!channel>", "<!here", "<script>", "<!everyone>"):
         assert live not in payload
@@ -275,7 +300,7 @@ async def test_internal_errors_are_acked_and_answered(slack: Slack) -> None:
     )
     status, _, _ = await slack.command("/help")
     assert status == 200
-    [answer] = await slack.stand_in.wait_for("response_url")
+    [answer] = await slack.stand_in.wait_for(ANSWER)
     assert "something went wrong" in answer.args["text"]
 
 
@@ -296,7 +321,7 @@ async def test_bad_or_stale_signature_is_refused(slack: Slack) -> None:
     for name, headers in cases.items():
         async with slack.http.post(url, data=body, headers={**form, **headers}) as response:
             assert response.status == 401, name
-    assert slack.stand_in.of("response_url") == []
+    assert slack.stand_in.of(ANSWER) == []
 
 
 async def test_health(slack: Slack) -> None:
@@ -313,7 +338,7 @@ async def test_calendar_feeds_are_served(slack: Slack) -> None:
     admin = "U0ROOT"
     await slack.command("/schedule-session", '"Clinic" tomorrow 15:00 for 1h', user=admin)
     await slack.command("/sessions", "feed", user=admin, key="feed")
-    answers = await slack.stand_in.wait_for("response_url", 2)
+    answers = await slack.stand_in.wait_for(ANSWER, 2)
     # from the blocks: the `text` fallback swaps `_` for a lookalike outside code spans
     found = [a for a in answers if "/calendar/" in texts(a.args["blocks"])]
     if not found:  # the feed command's wording belongs to the sessions feature
@@ -331,7 +356,7 @@ async def test_calendar_feeds_are_served(slack: Slack) -> None:
 
 async def test_button_runs_its_typed_command_as_the_clicker(slack: Slack) -> None:
     assert await slack.click("/ask housing: who can help?", user="U0BOB") == 200
-    [answer] = await slack.stand_in.wait_for("response_url")
+    [answer] = await slack.stand_in.wait_for(ANSWER)
     assert answer.key == "click"
     assert answer.args["replace_original"] is False
     assert "<@U0BOB>" in texts(answer.args["blocks"])
@@ -339,12 +364,12 @@ async def test_button_runs_its_typed_command_as_the_clicker(slack: Slack) -> Non
 
 async def test_buttons_in_replies_carry_their_command(slack: Slack) -> None:
     await slack.command("/profile")
-    [answer] = await slack.stand_in.wait_for("response_url")
+    [answer] = await slack.stand_in.wait_for(ANSWER)
     buttons = [e for b in answer.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons and all(b["action_id"].startswith("cop_cmd_") for b in buttons)
     value = buttons[0]["value"]
     assert await slack.click(value, user="U0ANN", key="again") == 200
-    await slack.stand_in.wait_for("response_url", 2)
+    await slack.stand_in.wait_for(ANSWER, 2)
 
 
 # ---- events --------------------------------------------------------------------------------------
@@ -391,7 +416,7 @@ async def test_onboarding_reaches_members_met_through_a_command_and_retries_a_fa
 ) -> None:
     # Someone who typed a command before joining a channel still gets the welcome, once.
     await slack.command("/domains", user="U0EARLY")
-    await slack.stand_in.wait_for("response_url")
+    await slack.stand_in.wait_for(ANSWER)
     joined = {"type": "member_joined_channel", "channel": "C0GENERAL", "team": TEAM_ID}
     assert await slack.event({**joined, "user": "U0EARLY"}, event_id="Ev0E1") == 200
     [dm] = await slack.stand_in.wait_for("chat.postMessage")
@@ -625,7 +650,7 @@ async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: P
             status, _, elapsed = await slack.command("/help")
             assert status == 200
             assert elapsed < ACK_LIMIT
-            [answer] = await stand_in.wait_for("response_url", timeout=10)
+            [answer] = await stand_in.wait_for(ANSWER, timeout=10)
             assert "/find-expert" in texts(answer.args["blocks"])
         assert stand_in.of("auth.test")
     finally:
@@ -685,7 +710,7 @@ async def test_share_practice_without_arguments_opens_a_form(slack: Slack) -> No
     assert view["type"] == "modal"
     assert [b["block_id"] for b in view["blocks"]][:3] == ["title", "summary", "domains"]
     assert json.loads(view["private_metadata"]) == {"team": TEAM_ID, "channel": "C0GENERAL"}
-    assert slack.stand_in.of("response_url") == []
+    assert slack.stand_in.of(ANSWER) == []
 
     status, body = await submit(slack, view, {"title": "Job fairs", "domains": "housing"})
     assert status == 200
@@ -725,7 +750,7 @@ async def test_profile_set_form_shows_problems_on_the_field(slack: Slack) -> Non
 
 async def test_commands_with_arguments_do_not_open_forms(slack: Slack) -> None:
     await slack.command("/profile")
-    await slack.stand_in.wait_for("response_url")
+    await slack.stand_in.wait_for(ANSWER)
     assert slack.stand_in.of("views.open") == []
 
 

@@ -38,7 +38,7 @@ from cop_bot.outbox import Direct
 from cop_bot.platforms.slack import SlackBot, make_outbox
 from cop_bot.platforms.slack.manifest import REDIRECT_PATH, SCOPES, build_manifest
 from cop_bot.platforms.slack.oauth import WorkspaceWebOutbox
-from tests.slack_stand_in import APP_ID, CLIENT_ID, CLIENT_SECRET, StandIn
+from tests.slack_stand_in import ANSWER, APP_ID, CLIENT_ID, CLIENT_SECRET, StandIn
 from tests.test_slack import (
     ACK_LIMIT,
     SECRET,
@@ -144,7 +144,9 @@ class Multi:
                 "trigger_id": "13345224609.738474920.8088930838d88f008e0",
             }
         )
-        return await self.send(body, "application/x-www-form-urlencoded")
+        status, ack_body, elapsed = await self.send(body, "application/x-www-form-urlencoded")
+        self.stand_in.shown(key, ack_body)
+        return status, ack_body, elapsed
 
     async def event(self, team: str, event: dict[str, Any], *, event_id: str) -> int:
         body = json.dumps(
@@ -171,13 +173,6 @@ class Multi:
     def token_of(self, team_id: str) -> str:
         [(token,)] = self.rows("SELECT bot_token FROM slack_bots WHERE team_id = :t", t=team_id)
         return str(token)
-
-
-@pytest.fixture
-async def stand_in() -> AsyncIterator[StandIn]:
-    server = await StandIn().start()
-    yield server
-    await server.stop()
 
 
 async def serve(settings: Settings, clock: FixedClock) -> tuple[SlackBot, web.AppRunner, str]:
@@ -261,7 +256,7 @@ async def test_reinstalling_keeps_one_community_and_uses_the_new_token(multi: Mu
     assert tokens[0] == first and tokens[-1] != first
     assert multi.rows("SELECT count(*) FROM community WHERE external_id = :t", t=ALPHA) == [(1,)]
     await multi.command(ALPHA, "/profile")
-    await multi.stand_in.wait_for("response_url")
+    await multi.stand_in.wait_for(ANSWER)
     [lookup] = multi.stand_in.of("users.info")
     assert lookup.token == tokens[-1]
 
@@ -325,10 +320,10 @@ async def test_each_workspace_is_answered_with_its_own_token_and_is_its_own_comm
         ALPHA, "/profile", "set domains: housing; expert: yes", user="U0ANN", key="a1"
     )
     assert status == 200 and elapsed < ACK_LIMIT
-    await multi.stand_in.wait_for("response_url", 1)
+    await multi.stand_in.wait_for(ANSWER, 1)
     await multi.command(ALPHA, "/find-expert", "housing", user="U0CAT", key="a2")
     await multi.command(BETA, "/find-expert", "housing", user="U0DAN", key="b1")
-    answers = {a.key: a for a in await multi.stand_in.wait_for("response_url", 3)}
+    answers = {a.key: a for a in await multi.stand_in.wait_for(ANSWER, 3)}
     assert "<@U0ANN>" in texts(answers["a2"].args["blocks"])
     assert "U0ANN" not in json.dumps(answers["b1"].args)  # Beta does not see Alpha's expert
 
@@ -349,7 +344,7 @@ async def test_each_workspace_is_answered_with_its_own_token_and_is_its_own_comm
     # the installer is an admin of their own community only
     await multi.command(BETA, "/settings", "language: fr", user="U0BRUNO", key="b2")
     await multi.command(ALPHA, "/settings", "language: de", user="U0BRUNO", key="a3")
-    answers = {a.key: a for a in await multi.stand_in.wait_for("response_url", 5)}
+    answers = {a.key: a for a in await multi.stand_in.wait_for(ANSWER, 5)}
     assert "only admins" in answers["a3"].args["text"].lower()
     assert multi.rows("SELECT external_id, language FROM community ORDER BY external_id") == [
         (ALPHA, "en"),
@@ -368,7 +363,7 @@ async def test_a_workspace_that_never_installed_is_told_to_reinstall(multi: Mult
     await multi.install(ALPHA, "Alpha network")
     status, _, _ = await multi.command(BETA, "/help", user="U0DAN")
     assert status == 200
-    [answer] = await multi.stand_in.wait_for("response_url")
+    [answer] = await multi.stand_in.wait_for(ANSWER)
     assert "reinstall" in answer.args["text"]
     assert multi.stand_in.of("users.info") == []
 
@@ -377,7 +372,7 @@ async def test_uninstall_and_token_revocation_remove_the_installation(multi: Mul
     await multi.install(ALPHA, "Alpha network")
     await multi.install(BETA, "Beta network")
     await multi.command(ALPHA, "/profile", "set city: Turin")
-    await multi.stand_in.wait_for("response_url")
+    await multi.stand_in.wait_for(ANSWER)
 
     assert await multi.event(ALPHA, {"type": "app_uninstalled"}, event_id="Ev0UNINST") == 200
     assert (
@@ -395,7 +390,7 @@ async def test_uninstall_and_token_revocation_remove_the_installation(multi: Mul
     assert multi.rows("SELECT count(*) FROM member WHERE handle = 'u0ann'") == [(1,)]
 
     await multi.command(ALPHA, "/help", key="after")
-    [_, after] = await multi.stand_in.wait_for("response_url", 2)
+    [_, after] = await multi.stand_in.wait_for(ANSWER, 2)
     assert "reinstall" in after.args["text"]
 
 
@@ -447,7 +442,7 @@ async def test_single_workspace_mode_has_no_install_flow(
                     assert response.status == 404
             multi = Multi(url, bot, stand_in, http)
             await multi.command("T0TEST", "/help")
-            await stand_in.wait_for("response_url")
+            await stand_in.wait_for(ANSWER)
             assert [c.token for c in stand_in.of("users.info")] == [TOKEN]
             # an uninstall is acknowledged (and logged), not left unhandled for Slack to retry
             assert await multi.event("T0TEST", {"type": "app_uninstalled"}, event_id="Ev1") == 200
@@ -536,7 +531,7 @@ async def test_cop_bot_run_serves_the_install_flow(stand_in: StandIn, tmp_path: 
             await multi.install(ALPHA, "Alpha network")
             status, _, _ = await multi.command(ALPHA, "/help")
             assert status == 200
-            [answer] = await stand_in.wait_for("response_url", timeout=10)
+            [answer] = await stand_in.wait_for(ANSWER, timeout=10)
             assert "/find-expert" in texts(answer.args["blocks"])
             [lookup] = stand_in.of("users.info")
             assert lookup.token is not None and lookup.token.startswith("xoxb-t0alpha-")

@@ -11,10 +11,13 @@ import contextlib
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
+from cop_bot.engine_pool import EnginePool
 from cop_bot.outbox import Outbox
 from cop_bot.platforms import http
 from cop_bot.platforms.slack.bot import EVENTS_PATH, HEALTH_PATH, SlackBot
@@ -45,29 +48,36 @@ def run(app: App) -> int:
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> int:
     settings = app.settings
-    bot = SlackBot(app)
+    engine = EnginePool(app, settings.engine_processes) if settings.engine_processes else None
+    if engine is not None:  # each worker builds its search indexes before we take commands
+        print(
+            f"cop-bot: starting {engine.processes} engine process(es)...",
+            file=sys.stderr,
+            flush=True,
+        )
+        await asyncio.to_thread(engine.start)
+    try:
+        return await _serve(app, engine, stop)
+    finally:
+        if engine is not None:
+            await asyncio.to_thread(engine.shutdown)
+
+
+async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None) -> int:
+    settings = app.settings
+    bot = SlackBot(app, engine=engine)
     bot.loop = asyncio.get_running_loop()
     bot.http()
-    if bot.workspaces is None:
-        try:
-            who = await bot.client.auth_test()
-        except SlackApiError as exc:
-            print(
-                f"cop-bot: Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}).",
-                file=sys.stderr,
-            )
-            return 1
-        serving = f"connected to Slack workspace {who.get('team')} as {who.get('user')}"
-    else:
-        count = await bot.workspaces.installed_count()
-        serving = (
-            f"multi-workspace mode, installed in {count} Slack workspace(s); "
-            f"install page at {bot.workspaces.install_url}"
-        )
-    socket_mode = bool(settings.slack_app_token)
+    try:
+        serving = await _check_tokens(bot)
+    except _Refused as exc:
+        print(f"cop-bot: {exc}", file=sys.stderr)
+        await bot.aclose()
+        return 1
+    socket_url = serving.socket_url
     try:
         server = await http.start(
-            bot.web_app(events=not socket_mode), settings.http_host, settings.http_port
+            bot.web_app(events=socket_url is None), settings.http_host, settings.http_port
         )
     except http.ServerError as exc:
         print(f"cop-bot: {exc}", file=sys.stderr)
@@ -75,35 +85,81 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> int:
         return 2
     where = f"http://{settings.http_host}:{settings.http_port}"
     handler = None
-    if socket_mode:
+    if socket_url is not None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(bot.bolt, settings.slack_app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        handler.client.wss_uri = socket_url  # the URL we were just given, used once
         mode = f"Socket Mode; health at {where}{HEALTH_PATH}"
     else:
         mode = f"HTTP mode at {where}{EVENTS_PATH}"
-    print(
-        f"cop-bot: {serving} ({mode}).",
-        file=sys.stderr,
-        flush=True,
-    )
-    from cop_bot.background import start_jobs
-
-    # Reminders and digests run on the scheduler's thread and reach Slack through the outbox,
-    # which hops onto this loop.
-    scheduler = start_jobs(app, bot.workspaces.outbox(bot) if bot.workspaces else SlackOutbox(bot))
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread/Windows
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        if handler is not None:
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+        print(f"cop-bot: {serving.text} ({mode}).", file=sys.stderr, flush=True)
+        return await _run_until_stopped(app, bot, stop)
     finally:
-        await asyncio.to_thread(scheduler.shutdown, wait=True)
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         await server.stop()
         await bot.aclose()
+
+
+class _Refused(Exception):
+    """Slack refused a token or could not be reached: said in one line, exit status 1."""
+
+
+@dataclass(frozen=True)
+class _Serving:
+    text: str  # which workspace(s), for the start-up line
+    socket_url: str | None  # Socket Mode's first websocket URL
+
+
+async def _check_tokens(bot: SlackBot) -> _Serving:
+    """Ask Slack before serving: a refused token stops the bot with a clear line (slack_sdk's
+    Socket Mode client would otherwise retry a refused app token forever, in silence)."""
+    settings = bot.app.settings
+    what = "SLACK_BOT_TOKEN"
+    try:
+        if bot.workspaces is None:
+            who = await bot.client.auth_test()
+            text = f"connected to Slack workspace {who.get('team')} as {who.get('user')}"
+        else:
+            count = await bot.workspaces.installed_count()
+            text = (
+                f"multi-workspace mode, installed in {count} Slack workspace(s); "
+                f"install page at {bot.workspaces.install_url}"
+            )
+        socket_url = None
+        if settings.slack_app_token:
+            what = "SLACK_APP_TOKEN"
+            opened = await bot.client.apps_connections_open(app_token=settings.slack_app_token)
+            socket_url = str(opened["url"])
+    except SlackApiError as exc:
+        raise _Refused(f"Slack refused {what} ({exc.response.get('error')}).") from exc
+    except (ClientError, TimeoutError) as exc:
+        where = settings.slack_api_url or "https://slack.com/api/"
+        raise _Refused(f"could not reach Slack at {where} ({exc or type(exc).__name__}).") from exc
+    return _Serving(text, socket_url)
+
+
+async def _run_until_stopped(app: App, bot: SlackBot, stop: asyncio.Event | None) -> int:
+    """Reminders and digests run on the scheduler's thread and reach Slack through the outbox,
+    which hops onto this loop; SIGINT/SIGTERM stop everything cleanly."""
+    from cop_bot.background import start_jobs
+
+    scheduler = start_jobs(app, bot.workspaces.outbox(bot) if bot.workspaces else SlackOutbox(bot))
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not main thread/Windows
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await asyncio.to_thread(scheduler.shutdown, wait=True)
     return 0

@@ -67,6 +67,7 @@ from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 
 if TYPE_CHECKING:
+    from cop_bot.engine_pool import EnginePool
     from cop_bot.platforms.slack.oauth import Workspaces
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ USER_CACHE_SECONDS = 3600.0
 USER_CACHE_SIZE = 20_000
 EVENT_MEMORY_SECONDS = 3600.0
 EVENT_MEMORY_SIZE = 50_000
+# Slack waits 3 s for an ack; what the engine answers within this budget rides on the ack itself
+# (one round trip fewer), anything slower is acked empty and answered through response_url.
+ACK_BUDGET = 2.0
 BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 
 
@@ -201,14 +205,19 @@ def command_names(app: App) -> list[str]:
 class SlackBot:
     """One Slack workspace's bot: the bolt app, its Web API client and delivery of replies."""
 
-    def __init__(self, app: App, *, client: AsyncWebClient | None = None) -> None:
+    def __init__(
+        self, app: App, *, client: AsyncWebClient | None = None, engine: EnginePool | None = None
+    ) -> None:
         settings = app.settings
         self.app = app
+        self.engine = engine
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
         self.users = UserCache()
         self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.ack_budget = ACK_BUDGET
         self._http: ClientSession | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
         # Commands run on a bounded pool of their own: under a burst, work queues here rather
         # than as threads all waiting on the database (SQLite takes one writer at a time and
         # gives up after its busy timeout; a burst of acked commands must not turn into
@@ -223,7 +232,9 @@ class SlackBot:
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
-            process_before_response=False,
+            # Listeners ack themselves and hand slow work to `_spawn`: bolt's own background mode
+            # polls for the ack every 10 ms, which would cap a listener's throughput.
+            process_before_response=True,
             raise_error_for_unhandled_request=False,
             **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
@@ -239,6 +250,8 @@ class SlackBot:
         self.bolt.event("member_joined_channel")(self._on_member_joined)
 
     async def dispatch(self, invocation: Invocation) -> Reply:
+        if self.engine is not None:
+            return await self.engine.dispatch(invocation)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.app.router.dispatch, invocation)
 
@@ -255,9 +268,23 @@ class SlackBot:
         return self._http
 
     async def aclose(self) -> None:
+        if self._tasks:  # replies already acked are delivered before we go
+            await asyncio.wait(self._tasks, timeout=5.0)
         self.close()
         if self._http is not None and not self._http.closed:
             await self._http.close()
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        """Work after the ack: kept referenced until done, its failure logged (bolt's error
+        handler only sees what runs before the ack)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("slack: work after the ack failed", exc_info=exc)
 
     # ---- HTTP ----
 
@@ -301,7 +328,8 @@ class SlackBot:
     async def _on_command(
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        await ack()
+        """The answer rides on the ack when the engine has it within `ack_budget`; a slower
+        one, and anything meant for a direct message, follows the empty ack."""
         name = str(command.get("command", "")).lstrip("/")
         text = unslack(str(command.get("text", "")))
         team = str(command.get("team_id", ""))
@@ -311,32 +339,65 @@ class SlackBot:
         spec = self.app.router.registry.get(name)
         form = modals.form_for(spec.name, text) if spec is not None else None
         if form is not None and command.get("trigger_id"):
+            await ack()
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
-            await self._call(
-                "views.open",
-                self.client.views_open,
-                trigger_id=str(command["trigger_id"]),
-                view=modals.view(form, metadata),
+            self._spawn(
+                self._call(
+                    "views.open",
+                    self.client.views_open,
+                    trigger_id=str(command["trigger_id"]),
+                    view=modals.view(form, metadata),
+                )
             )
             return
-        actor = await self.actor(team, str(command["user_id"]), str(command.get("user_name", "")))
-        invocation = Invocation(
-            name=name,
-            text=text,
-            actor=actor,
-            conversation=conversation,
-            raw=f"/{name} {text}".rstrip(),
-        )
-        result = await self.dispatch(invocation)
+
+        async def run() -> tuple[Reply, Actor]:
+            actor = await self.actor(
+                team, str(command["user_id"]), str(command.get("user_name", ""))
+            )
+            invocation = Invocation(
+                name=name,
+                text=text,
+                actor=actor,
+                conversation=conversation,
+                raw=f"/{name} {text}".rstrip(),
+            )
+            return await self.dispatch(invocation), actor
+
+        work = asyncio.ensure_future(run())
+        await asyncio.wait({work}, timeout=self.ack_budget)
+        if work.done() and work.exception() is None:
+            result, _ = work.result()
+            if result.visibility != "dm":
+                message = render_message(result)
+                await ack(
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    response_type=message["response_type"],
+                )
+                if result.notices:
+                    self._spawn(self.deliver_notices(result))
+                return
+        await ack()
         has_url = bool(command.get("response_url"))
-        await self.deliver(result, conversation, actor, respond if has_url else None)
+
+        async def finish() -> None:
+            result, actor = await work
+            await self.deliver(result, conversation, actor, respond if has_url else None)
+
+        self._spawn(finish())
 
     async def _on_button(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         """A button runs its typed command (its `value`) as the member who clicked it."""
         await ack()
+        self._spawn(self._click(body, action, respond))
+
+    async def _click(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         parsed = parse_command_line(str(action.get("value", "")))
         if parsed is None:
             return
@@ -383,10 +444,14 @@ class SlackBot:
         )
         task = asyncio.ensure_future(self.dispatch(invocation))
         try:
-            result = await asyncio.wait_for(asyncio.shield(task), 2.0)
+            result = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:  # too slow to judge inside Slack's 3 s: close, answer later
             await ack()
-            await self.deliver(await task, conversation, actor, None)
+
+            async def later() -> None:
+                await self.deliver(await task, conversation, actor, None)
+
+            self._spawn(later())
             return
         error = result.data.get("error") or {}
         if result.status is Status.USER_ERROR and error.get("code") != "permission":
@@ -395,12 +460,14 @@ class SlackBot:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        await self.deliver(result, conversation, actor, None)
+        self._spawn(self.deliver(result, conversation, actor, None))
 
     async def _on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            self._spawn(self._publish_home(event, body))
+
+    async def _publish_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """App Home: the replies of `HOME_COMMANDS`, as the member would see them."""
-        if event.get("tab") != "home":
-            return
         user_id = str(event.get("user", ""))
         team = str(body.get("team_id", ""))
         actor = await self.actor(team, user_id, "")
@@ -421,6 +488,11 @@ class SlackBot:
         await self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
 
     async def _on_member_joined(
+        self, event: dict[str, Any], body: dict[str, Any], context: Mapping[str, Any]
+    ) -> None:
+        self._spawn(self._onboard(event, body, context))
+
+    async def _onboard(
         self, event: dict[str, Any], body: dict[str, Any], context: Mapping[str, Any]
     ) -> None:
         """Onboarding: one direct message per member, whichever channel they join first.
@@ -542,6 +614,10 @@ class SlackBot:
                 text=message["text"],
                 blocks=message["blocks"],
             )
+        await self.deliver_notices(result)
+
+    async def deliver_notices(self, result: Reply) -> None:
+        """Each notice (a promotion off a waiting list, a curator's verdict) as a direct message."""
         for notice in result.notices:
             to = user_id_for(notice.to)
             if to is None:

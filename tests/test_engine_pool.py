@@ -1,0 +1,83 @@
+"""Commands in worker processes (COP_BOT_ENGINE_PROCESSES), through the real Slack HTTP path, on
+SQLite and PostgreSQL: answers are the same as in-process, a profile saved by one worker is
+found by every other, and a dead worker costs no command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from cop_bot.app import build_app
+from cop_bot.clock import FixedClock
+from cop_bot.engine_pool import EnginePool
+from cop_bot.platforms.slack import SlackBot
+from tests.slack_stand_in import StandIn
+from tests.test_slack import Slack, slack_settings, texts
+
+WORKERS = 2
+
+
+@pytest.fixture
+def pool(db_url: str, clock: FixedClock, stand_in: StandIn) -> Iterator[EnginePool]:
+    app = build_app(slack_settings(db_url, stand_in.api_url), clock=clock, migrate=False)
+    engine = EnginePool(app, WORKERS)
+    engine.start()
+    yield engine
+    engine.shutdown()
+    app.engine.dispose()
+
+
+@pytest.fixture
+async def pooled(pool: EnginePool, stand_in: StandIn) -> AsyncIterator[Slack]:
+    bot = SlackBot(pool.app, engine=pool)
+    runner = web.AppRunner(bot.web_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
+    await runner.cleanup()
+    await bot.aclose()
+
+
+async def answer(slack: Slack, command: str, text: str, user: str) -> str:
+    status, body, _ = await slack.command(command, text, user=user)
+    assert status == 200 and body, f"{command} {text}: no answer in the ack"
+    return texts(json.loads(body)["blocks"])
+
+
+def worker_pids(pool: EnginePool) -> list[int]:
+    assert pool._pool is not None
+    return list(pool._pool._processes)
+
+
+async def test_every_worker_sees_a_profile_saved_by_another(
+    pooled: Slack, pool: EnginePool
+) -> None:
+    assert len(worker_pids(pool)) == WORKERS  # all started and warm before the first command
+    assert os.getpid() not in worker_pids(pool)
+    for user in ("U0ANN", "U0BOB"):  # warm both workers' indexes on an empty directory
+        assert "U0CAT" not in await answer(pooled, "/find-expert", "housing", user)
+    saved = await answer(
+        pooled, "/profile", "set domains: housing; country: IT; expert: yes", "U0CAT"
+    )
+    assert "housing" in saved.lower()
+    # whichever worker answers, its index has caught up with the other's write
+    for user in ("U0ANN", "U0BOB", "U0ANN", "U0BOB"):
+        assert "<@U0CAT>" in await answer(pooled, "/find-expert", "housing country:IT", user)
+
+
+async def test_a_dead_worker_costs_no_command(pooled: Slack, pool: EnginePool) -> None:
+    await answer(pooled, "/cop", "", "U0ANN")
+    for pid in worker_pids(pool):
+        os.kill(pid, signal.SIGKILL)
+    assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # answered in-process
+    assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # by a fresh pool
+    assert len(worker_pids(pool)) >= 1
