@@ -14,6 +14,7 @@ import math
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -66,6 +67,7 @@ class Filters:
     organisation: str | None = None
 
     def admit(self, expert: Expert) -> bool:
+        """The rule; `DirectoryIndex.search` applies it by set intersection (country, language)."""
         if self.country and expert.country != self.country:
             return False
         if self.language and self.language not in expert.languages:
@@ -93,6 +95,8 @@ class DirectoryIndex:
     experts: dict[int, Expert] = field(default_factory=dict)
     by_domain: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_token: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_country: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_language: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     vocabulary: list[str] = field(default_factory=list)
     contributions: dict[int, int] = field(default_factory=dict)
     contributions_at: datetime | None = None
@@ -208,6 +212,10 @@ class DirectoryIndex:
             self.by_domain[slug].add(member.id)
         for token in expert.text_tokens:
             self.by_token[token].add(member.id)
+        if expert.country:
+            self.by_country[expert.country].add(member.id)
+        for language in expert.languages:
+            self.by_language[language].add(member.id)
 
     def _remove(self, member_id: int) -> None:
         old = self.experts.pop(member_id, None)
@@ -215,6 +223,10 @@ class DirectoryIndex:
             return
         for slug in old.domains:
             self.by_domain[slug].discard(member_id)
+        if old.country:
+            self.by_country[old.country].discard(member_id)
+        for language in old.languages:
+            self.by_language[language].discard(member_id)
         for token in old.text_tokens:
             bucket = self.by_token.get(token)
             if bucket is not None:
@@ -265,26 +277,43 @@ class DirectoryIndex:
         offset: int,
         limit: int,
     ) -> tuple[int, list[Hit]]:
+        allowed = self._admitted(filters)
         scores: dict[int, float] = {}
         for cand in sorted(candidates, key=lambda c: -c.score):
             posting = self.by_domain.get(cand.slug)
+            if posting and allowed is not None:
+                posting = posting & allowed
             if posting:
                 merged = dict.fromkeys(posting, cand.score)
                 merged.update(scores)  # earlier candidates scored at least as high
                 scores = merged
-        text = self._text_scores(query)
+        text = self._text_scores(query, allowed)
         for member_id, score in text.items():
             if score > scores.get(member_id, 0.0):
                 scores[member_id] = score
         if not query.strip():  # filters only: everyone who passes them
-            scores = dict.fromkeys(self.experts, 50.0)
-        if filters != Filters():
-            experts = self.experts
-            scores = {m: v for m, v in scores.items() if filters.admit(experts[m])}
+            scores = dict.fromkeys(self.experts if allowed is None else allowed, 50.0)
+        if filters.organisation:
+            experts, wanted = self.experts, filters.organisation
+            scores = {m: v for m, v in scores.items() if _org_matches(wanted, experts[m].org_norm)}
         ranked = self._rank(scores, today.toordinal(), offset + limit)[offset:]
         return len(scores), [
             self._hit(m, scores[m], candidates, query, taxonomy, language) for m in ranked
         ]
+
+    def _admitted(self, filters: Filters) -> AbstractSet[int] | None:
+        """Who passes the country and language filters (None: no such filter), by set
+        intersection, so that scoring only ever touches them: a thousand candidates would
+        otherwise mean a thousand Python calls per search. Read-only: may be an index set."""
+        admitted: AbstractSet[int] | None = None
+        for wanted, posting in (
+            (filters.country, self.by_country),
+            (filters.language, self.by_language),
+        ):
+            if wanted:
+                members = posting.get(wanted, set())
+                admitted = members if admitted is None else admitted & members
+        return admitted
 
     def _rank(self, scores: dict[int, float], day: int, needed: int) -> list[int]:
         """The first `needed` members by score, then contribution, then the day's rotation."""
@@ -355,8 +384,9 @@ class DirectoryIndex:
             }
         )
 
-    def _text_scores(self, query: str) -> dict[int, float]:
-        """Fuzzy word matches in bios and organisations, weighted by how rare each word is.
+    def _text_scores(self, query: str, allowed: AbstractSet[int] | None) -> dict[int, float]:
+        """Fuzzy word matches in bios and organisations, weighted by how rare each word is
+        among all experts; scores only for the `allowed` ones (None: everyone).
 
         Words most experts share ("works", "city") are ignored unless nothing else was typed.
         """
@@ -377,6 +407,8 @@ class DirectoryIndex:
             best: dict[int, float] = {}
             for token, similarity in matched[word]:  # best similarity first
                 posting = self.by_token.get(token)
+                if posting and allowed is not None:
+                    posting = posting & allowed
                 if posting:
                     merged = dict.fromkeys(posting, similarity)
                     merged.update(best)

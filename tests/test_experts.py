@@ -329,3 +329,77 @@ def test_find_expert_and_ask_never_crash(bot: Bot, text: str) -> None:
     for command in ("find-expert", "ask", "profile", "questions", "answered"):
         result = bot.reply(f"/{command} {text}", as_="fuzz")
         assert result.status is not Status.INTERNAL_ERROR, (command, text, result)
+
+
+MEMBER = st.fixed_dictionaries(
+    {
+        "country": st.sampled_from([None, "IT", "FR", "DE"]),
+        "languages": st.lists(st.sampled_from(["en", "fr", "it", "ar"]), max_size=3),
+        "organisation": st.sampled_from([None, "UNHCR", "City of Turin", "Caritas Roma"]),
+        "bio": st.sampled_from([None, "housing lawyer", "teacher of languages", "city housing"]),
+        "domains": st.sets(st.sampled_from(["housing", "education", "health"]), max_size=2),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    members=st.lists(MEMBER, min_size=1, max_size=25),
+    removed=st.sets(st.integers(1, 25), max_size=5),
+    query=st.sampled_from(["", "housing", "education lawyer", "teacher", "health city"]),
+    country=st.sampled_from([None, "IT", "FR", "ES"]),
+    language=st.sampled_from([None, "en", "fr", "ar", "zh"]),
+    organisation=st.sampled_from([None, "unhcr", "turin", "nobody"]),
+)
+def test_filters_narrow_the_unfiltered_ranking_exactly(
+    members: list[dict[str, object]],
+    removed: set[int],
+    query: str,
+    country: str | None,
+    language: str | None,
+    organisation: str | None,
+) -> None:
+    """Filtering early (by set intersection, before scoring) gives what filtering the full
+    ranking by `Filters.admit` would: the same members, scores and order, also after members
+    left or changed their profile."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from cop_bot.directory import DirectoryIndex, Filters
+    from cop_bot.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    index = DirectoryIndex()
+
+    def add(member_id: int, profile: dict[str, object]) -> None:
+        values = {k: v for k, v in profile.items() if k != "domains"}
+        member = SimpleNamespace(
+            id=member_id,
+            handle=f"m{member_id}",
+            display_name=None,
+            platform_user_id=None,
+            accepts_asks=True,
+            **values,
+        )
+        index._add(member, set(profile["domains"]))  # type: ignore[call-overload]
+
+    for i, member in enumerate(members, start=1):
+        add(i, member)
+    for i in removed:
+        index._remove(i)
+    if 1 in index.experts:  # a changed profile: removed, then added with new values
+        index._remove(1)
+        add(1, members[-1])
+    index.vocabulary = sorted(index.by_token)
+    filters = Filters(country=country, language=language, organisation=organisation)
+    candidates = taxonomy.match(query).matches if query else ()
+
+    def ranking(f: Filters) -> tuple[int, list[tuple[int, float]]]:
+        total, hits = index.search(
+            query, candidates, f, taxonomy=taxonomy, today=date(2026, 11, 23), limit=100
+        )
+        return total, [(h.expert.member_id, h.score) for h in hits]
+
+    _, everyone = ranking(Filters())
+    expected = [(m, v) for m, v in everyone if filters.admit(index.experts[m])]
+    assert ranking(filters) == (len(expected), expected)
