@@ -285,6 +285,11 @@ def _slack_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="https://bot.example.org",
         help="the bot's public base URL; Slack posts to URL/slack/events",
     )
+    sm.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="for Socket Mode (SLACK_APP_TOKEN): no request URLs; Slack uses a websocket",
+    )
 
 
 def _practices_parser(
@@ -400,7 +405,7 @@ def _slack(args: argparse.Namespace) -> int:
     if not args.url.startswith(("https://", "http://")):
         print("cop-bot slack manifest: --url must be an http(s) URL.", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(manifest_yaml(build_registry(), args.url))
+    sys.stdout.write(manifest_yaml(build_registry(), None if args.socket_mode else args.url))
     return EXIT_OK
 
 

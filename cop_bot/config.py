@@ -81,8 +81,13 @@ class Settings:
         return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
+    def slack_socket_mode(self) -> bool:
+        """One workspace over Socket Mode (SLACK_APP_TOKEN): no public URL, no signing secret."""
+        return bool(self.slack_app_token and self.slack_bot_token)
+
+    @property
     def slack_configured(self) -> bool:
-        return bool(
+        return self.slack_socket_mode or bool(
             self.slack_signing_secret and (self.slack_bot_token or self.slack_multi_workspace)
         )
 
@@ -103,6 +108,8 @@ class Settings:
                 "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET are set: "
                 "multi-workspace mode"
             )
+        if self.slack_socket_mode:
+            return "slack", "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set: Socket Mode"
         if self.slack_configured:
             return "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set"
         if self.matrix_configured:
@@ -182,7 +189,7 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_ENGINE_PROCESSES": "run commands in this many worker processes, to use more than one "
     "core on a busy Slack workspace (default 0: in the bot's own process)",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
-    "SLACK_SIGNING_SECRET": "Slack signing secret",
+    "SLACK_SIGNING_SECRET": "Slack signing secret (not needed in Socket Mode)",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
     "SLACK_API_URL": "Slack Web API base URL (GovSlack, tests)",
     "SLACK_CLIENT_ID": "the app's client id, for multi-workspace mode (OAuth install at "
@@ -335,7 +342,7 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
             f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist."
         )
     problems.extend(_validate_slack_oauth(s))
-    if bool(s.slack_bot_token) != bool(s.slack_signing_secret) and not (
+    if bool(s.slack_bot_token) != bool(s.slack_signing_secret or s.slack_app_token) and not (
         s.slack_client_id or s.slack_client_secret
     ):
         missing = "SLACK_SIGNING_SECRET" if s.slack_bot_token else "SLACK_BOT_TOKEN"
@@ -372,8 +379,8 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
     if s.platform == "slack" and not s.slack_configured:
         problems.append(
             "COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one "
-            "workspace), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET "
-            "(multi-workspace)."
+            "workspace), SLACK_BOT_TOKEN and SLACK_APP_TOKEN (one workspace, Socket Mode), or "
+            "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET (multi-workspace)."
         )
     if s.platform == "matrix" and not s.matrix_configured:
         problems.append("COP_BOT_PLATFORM=matrix needs the MATRIX_* settings.")

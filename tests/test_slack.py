@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+import yaml
 from aiohttp import web
 
 from cop_bot.app import build_app
@@ -48,7 +49,7 @@ from cop_bot.outbox import Direct
 from cop_bot.platforms.slack import SlackBot, SlackOutbox
 from cop_bot.platforms.slack.bot import command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
-from cop_bot.platforms.slack.manifest import RESERVED, build_manifest, manifest_yaml
+from cop_bot.platforms.slack.manifest import EXAMPLE_URL, RESERVED, build_manifest, manifest_yaml
 from cop_bot.platforms.slack.modals import FORMS
 from tests.slack_stand_in import ANSWER, TEAM_ID, StandIn
 
@@ -610,6 +611,22 @@ def test_cli_prints_the_manifest_with_the_url(capsys: pytest.CaptureFixture[str]
     assert out == manifest_yaml(build_registry(), "https://bot.example.org")
     assert main(["slack", "manifest", "--url", "https://chat.example.net/cop"]) == 0
     assert "url: https://chat.example.net/cop/slack/events" in capsys.readouterr().out
+
+
+def test_socket_mode_manifest_has_no_request_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    from cop_bot.cli import main
+
+    assert main(["slack", "manifest", "--socket-mode"]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in manifest["settings"]["event_subscriptions"]
+    assert "request_url" not in manifest["settings"]["interactivity"]
+    assert "redirect_urls" not in manifest["oauth_config"]
+    assert all("url" not in c for c in manifest["features"]["slash_commands"])
+    assert manifest["features"]["slash_commands"] == [
+        {k: v for k, v in c.items() if k != "url"}
+        for c in build_manifest(build_registry(), EXAMPLE_URL)["features"]["slash_commands"]
+    ]
 
 
 # ---- the real process ----------------------------------------------------------------------------

@@ -287,3 +287,29 @@ async def test_a_refused_app_token_stops_the_bot_with_a_clear_line(
         app.engine.dispose()
     assert "Slack refused SLACK_APP_TOKEN (invalid_auth)." in capsys.readouterr().err
     assert stand_in.sockets == []
+
+
+async def test_socket_mode_needs_no_signing_secret(
+    sqlite_url: str, stand_in: StandIn, clock: FixedClock
+) -> None:
+    """Slack signs HTTP requests only; over the websocket the app token is the credential."""
+    settings = replace(
+        slack_settings(sqlite_url, stand_in.api_url),
+        slack_signing_secret=None,
+        slack_app_token=APP_TOKEN,
+        http_port=_free_port(),
+    )
+    assert settings.chosen_platform()[0] == "slack"
+    app = build_app(settings, clock=clock, migrate=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, stop))
+    try:
+        await started(task, stand_in)
+        bot = SocketBot(app, stand_in, "", stop, task)
+        ack = await stand_in.acked(await bot.command("/help"))
+        assert "/find-expert" in texts(ack.args["blocks"])
+        assert await bot.shutdown() == 0
+    finally:
+        stop.set()
+        await asyncio.wait({task}, timeout=START_TIMEOUT)
+        app.engine.dispose()

@@ -43,8 +43,12 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def build_manifest(registry: Registry, url: str, *, name: str = "cop-bot") -> dict[str, Any]:
-    endpoint = url.rstrip("/") + EVENTS_PATH
+def build_manifest(registry: Registry, url: str | None, *, name: str = "cop-bot") -> dict[str, Any]:
+    """The manifest for HTTP mode at `url`, or for Socket Mode when `url` is None (Slack then
+    delivers everything over the websocket: no request URLs, no OAuth redirect)."""
+    endpoint = url.rstrip("/") + EVENTS_PATH if url else None
+    at = {"url": endpoint} if endpoint else {}
+    request_url = {"request_url": endpoint} if endpoint else {}
     commands: list[dict[str, Any]] = []
     for spec in registry.commands.values():
         for key in (spec.name, *spec.aliases):
@@ -53,7 +57,7 @@ def build_manifest(registry: Registry, url: str, *, name: str = "cop-bot") -> di
             summary = spec.summary if key == spec.name else f"Same as /{spec.name}: {spec.summary}"
             entry: dict[str, Any] = {
                 "command": f"/{key}",
-                "url": endpoint,
+                **at,
                 "description": _cut(summary, MAX_DESCRIPTION),
                 "should_escape": True,
             }
@@ -75,20 +79,20 @@ def build_manifest(registry: Registry, url: str, *, name: str = "cop-bot") -> di
             "slash_commands": commands,
         },
         "oauth_config": {
-            "redirect_urls": [url.rstrip("/") + REDIRECT_PATH],
+            **({"redirect_urls": [url.rstrip("/") + REDIRECT_PATH]} if url else {}),
             "scopes": {"bot": list(SCOPES)},
         },
         "settings": {
-            "event_subscriptions": {"request_url": endpoint, "bot_events": list(EVENTS)},
-            "interactivity": {"is_enabled": True, "request_url": endpoint},
+            "event_subscriptions": {**request_url, "bot_events": list(EVENTS)},
+            "interactivity": {"is_enabled": True, **request_url},
             "org_deploy_enabled": False,
-            "socket_mode_enabled": False,
+            "socket_mode_enabled": url is None,
             "token_rotation_enabled": False,
         },
     }
 
 
-def manifest_yaml(registry: Registry, url: str = EXAMPLE_URL) -> str:
+def manifest_yaml(registry: Registry, url: str | None = EXAMPLE_URL) -> str:
     body = yaml.safe_dump(
         build_manifest(registry, url), sort_keys=False, allow_unicode=True, width=100
     )
