@@ -639,7 +639,10 @@ def _free_port() -> int:
         return port
 
 
-async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine_processes", ["0", "1"])
+async def test_cop_bot_run_serves_slack_over_http(
+    stand_in: StandIn, tmp_path: Path, engine_processes: str
+) -> None:
     port = _free_port()
     env = {
         **os.environ,
@@ -650,6 +653,7 @@ async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: P
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": stand_in.api_url,
+        "COP_BOT_ENGINE_PROCESSES": engine_processes,
     }
     env.pop("SLACK_APP_TOKEN", None)
     proc = subprocess.Popen(
@@ -673,10 +677,13 @@ async def test_cop_bot_run_serves_slack_over_http(stand_in: StandIn, tmp_path: P
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover
             proc.kill()
+            _, err = proc.communicate()
     assert proc.returncode == 0
+    started = "starting 1 engine process(es)" in err.decode()
+    assert started == (engine_processes == "1")
 
 
 # ---- modals --------------------------------------------------------------------------------------

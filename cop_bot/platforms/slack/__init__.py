@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from aiohttp import ClientError
@@ -49,13 +50,6 @@ def run(app: App) -> int:
 async def serve(app: App, stop: asyncio.Event | None = None) -> int:
     settings = app.settings
     engine = EnginePool(app, settings.engine_processes) if settings.engine_processes else None
-    if engine is not None:  # each worker builds its search indexes before we take commands
-        print(
-            f"cop-bot: starting {engine.processes} engine process(es)...",
-            file=sys.stderr,
-            flush=True,
-        )
-        await asyncio.to_thread(engine.start)
     try:
         return await _serve(app, engine, stop)
     finally:
@@ -72,6 +66,9 @@ async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None
         serving = await _check_tokens(bot)
     except _Refused as exc:
         print(f"cop-bot: {exc}", file=sys.stderr)
+        await bot.aclose()
+        return 1
+    if engine is not None and not await _start_engine(engine):
         await bot.aclose()
         return 1
     socket_url = serving.socket_url
@@ -103,6 +100,24 @@ async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None
             await handler.close_async()  # type: ignore[no-untyped-call]
         await server.stop()
         await bot.aclose()
+
+
+async def _start_engine(engine: EnginePool) -> bool:
+    """Each worker builds its search indexes before the bot takes its first command."""
+    print(
+        f"cop-bot: starting {engine.processes} engine process(es)...", file=sys.stderr, flush=True
+    )
+    try:
+        await asyncio.to_thread(engine.start)
+    except BrokenProcessPool:
+        log.exception("engine: the worker processes did not start")
+        print(
+            "cop-bot: the engine worker processes did not start "
+            f"(COP_BOT_ENGINE_PROCESSES={engine.processes}); details in the log.",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 class _Refused(Exception):
