@@ -1,7 +1,7 @@
 """Slash commands per second through the full Slack HTTP path, next to a bare bolt app, same run.
 
     python benchmarks/bench_slack.py [--members 10000] [--seconds 5] [--concurrency 8]
-                                     [--engine-processes 2]
+                                     [--engine-processes 2] [--rounds 3]
 
 Both apps are slack-bolt `AsyncApp`s on aiohttp, in a child process of their own, receiving
 `/find-expert` slash commands signed exactly as Slack signs them (v0 HMAC-SHA256), over loopback,
@@ -20,7 +20,9 @@ from an aiohttp client in this process. This process also runs the Web API stand
   (COP_BOT_ENGINE_PROCESSES).
 
 "acked/s" counts acks in the window and "replied/s" counts answers, in acks or at `response_url`,
-until the last one arrived (work after an empty ack must not flatter us). Prints figures; asserts
+until the last one arrived (work after an empty ack must not flatter us). On a small shared
+machine one run of the same app swings by half, so each round measures every app in turn and
+the summary gives medians, with "of bare" taken within each round. Prints figures; asserts
 nothing about time (platform-rules.md: absolute figures swing between machines).
 """
 

@@ -91,19 +91,24 @@ class EnginePool:
         pool = self._executor()
         seen: set[int] = set()
         deadline = time.monotonic() + timeout
-        while len(seen) < self.processes and time.monotonic() < deadline:
+        while len(seen) < self.processes:
             probes: list[Future[int]] = [pool.submit(_ready) for _ in range(self.processes)]
-            seen.update(probe.result() for probe in probes)
+            seen.update(probe.result(max(0.0, deadline - time.monotonic())) for probe in probes)
 
     async def dispatch(self, invocation: Invocation) -> Reply:
+        """The command's reply. If its worker died, the command runs here instead. A command is
+        one transaction, so a worker that died before committing leaves nothing behind; only a
+        worker killed in the instant between its commit and its answer would see the command
+        run twice."""
         loop = asyncio.get_running_loop()
+        pool = self._executor()
         try:
-            return await loop.run_in_executor(self._executor(), _dispatch, invocation)
+            return await loop.run_in_executor(pool, _dispatch, invocation)
         except BrokenProcessPool:
-            log.error("engine: a worker process died; starting a new pool")
-            broken, self._pool = self._pool, None
-            if broken is not None:
-                broken.shutdown(wait=False, cancel_futures=True)
+            if self._pool is pool:  # not a fresh pool another command has started meanwhile
+                log.error("engine: a worker process died; starting a new pool")
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
             return await asyncio.to_thread(self.app.router.dispatch, invocation)
 
     def shutdown(self) -> None:

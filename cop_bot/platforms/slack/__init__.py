@@ -109,7 +109,7 @@ async def _start_engine(engine: EnginePool) -> bool:
     )
     try:
         await asyncio.to_thread(engine.start)
-    except BrokenProcessPool:
+    except (BrokenProcessPool, TimeoutError):
         log.exception("engine: the worker processes did not start")
         print(
             "cop-bot: the engine worker processes did not start "
