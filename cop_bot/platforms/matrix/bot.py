@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import signal
@@ -25,7 +26,7 @@ import sys
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ MAX_LIMIT_EXCEEDED = 5  # 429s waited out per request before giving up
 MAX_TIMEOUTS = 6  # network errors retried per request (nio's exponential backoff)
 SEND_ATTEMPTS = 3  # our own retries of a send on top of nio's, same transaction id
 MAX_BACKOFF = 60.0
+# At start-up an unreachable homeserver is most likely a wrong MATRIX_HOMESERVER: say so after a
+# couple of seconds, not after the minute of retries a running bot gives a network blip.
+STARTUP_TIMEOUTS = 2
 CLOCK_SKEW_MS = 30_000
 SEEN_EVENTS = 10_000
 TOKEN_SAVE_INTERVAL = 30.0  # seconds between writes of a new sync token alone (_remember_sync)
@@ -152,8 +156,9 @@ class MatrixBot:
         self.loop = asyncio.get_running_loop()
         self.started_ms = int(time.time() * 1000)
         try:
-            await self._login()
-            await self._first_sync()
+            async with self._reaching_the_homeserver():
+                await self._login()
+                await self._first_sync()
             self._register_callbacks()
             self.ready.set()
             log.info("Matrix bot %s is listening", self.user_id)
@@ -166,6 +171,22 @@ class MatrixBot:
                 await asyncio.wait(set(self._tasks), timeout=10)
             self.state.save()
             await self.client.close()
+
+    @contextlib.asynccontextmanager
+    async def _reaching_the_homeserver(self) -> AsyncIterator[None]:
+        """Start-up: few network retries, and a refused connection becomes a `FatalError`
+        naming MATRIX_HOMESERVER instead of a stack trace."""
+        patient = self.client.config  # frozen: swapped whole, and back
+        self.client.config = dataclasses.replace(patient, max_timeouts=STARTUP_TIMEOUTS)
+        try:
+            yield
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise FatalError(
+                f"could not reach the homeserver at {self.settings.matrix_homeserver} "
+                f"({exc or type(exc).__name__}); check MATRIX_HOMESERVER and the network."
+            ) from exc
+        finally:
+            self.client.config = patient
 
     async def _login(self) -> None:
         s = self.settings
@@ -198,10 +219,11 @@ class MatrixBot:
         """Log in and learn the rooms (one sync, no timeline, no callbacks), without serving:
         for jobs that only send (`cop-bot digest run-due`)."""
         self.loop = asyncio.get_running_loop()
-        await self._login()
-        resp = await self.client.sync(
-            timeout=0, full_state=True, sync_filter={"room": {"timeline": {"limit": 0}}}
-        )
+        async with self._reaching_the_homeserver():
+            await self._login()
+            resp = await self.client.sync(
+                timeout=0, full_state=True, sync_filter={"room": {"timeline": {"limit": 0}}}
+            )
         if not isinstance(resp, SyncResponse):
             raise FatalError(f"could not reach the Matrix homeserver: {resp}")
         if self._fresh_login:
