@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
+from typing import TextIO
 
 from cop_bot.config import Settings
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record comes, not the stream it was at set-up:
+    a thread that logs late (after a test's capture closed) must not hit a closed stream."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
 
 
 class _NoTraceback(logging.Formatter):
@@ -29,7 +44,7 @@ def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.DEBUG)
-    stderr = logging.StreamHandler()
+    stderr = _Stderr()
     stderr.setLevel(stderr_level)
     stderr.setFormatter(_NoTraceback("cop-bot: %(levelname)s %(message)s"))
     root.addHandler(stderr)

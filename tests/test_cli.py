@@ -319,3 +319,24 @@ def test_usage_errors_show_the_sub_command_that_was_meant(
     out = capsys.readouterr().out
     assert "Usage: /role grant HANDLE ROLE" in out and "Usage: /role [list]" not in out
     assert "Example: /role grant @amina facilitator" in out
+
+
+def test_stderr_log_lines_follow_the_current_stderr(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A thread logging late (after a capture it started under was closed) must not print
+    `--- Logging error ---`: the handler writes to whatever sys.stderr is now."""
+    import io
+    import logging
+
+    from cop_bot.config import Settings
+    from cop_bot.logs import setup_logging
+
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    setup_logging(Settings(state_dir=str(tmp_path)), stderr_level=logging.WARNING)
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("cop_bot.late").warning("still heard")
+    assert second.getvalue() == "cop-bot: WARNING still heard\n"
