@@ -9,16 +9,14 @@ import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from cop_bot.app import build_app
 from cop_bot.clock import FixedClock
 from cop_bot.engine_pool import EnginePool
 from cop_bot.platforms.slack import SlackBot
 from tests.slack_stand_in import StandIn
-from tests.test_slack import Slack, slack_settings, texts
+from tests.test_slack import Slack, served, slack_settings, texts
 
 WORKERS = 2
 
@@ -35,16 +33,8 @@ def pool(db_url: str, clock: FixedClock, stand_in: StandIn) -> Iterator[EnginePo
 
 @pytest.fixture
 async def pooled(pool: EnginePool, stand_in: StandIn) -> AsyncIterator[Slack]:
-    bot = SlackBot(pool.app, engine=pool)
-    runner = web.AppRunner(bot.web_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
-    await runner.cleanup()
-    await bot.aclose()
+    async with served(SlackBot(pool.app, engine=pool), stand_in) as slack:
+        yield slack
 
 
 async def answer(slack: Slack, command: str, text: str, user: str) -> str:

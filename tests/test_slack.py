@@ -9,6 +9,7 @@ to 3 times with the same event_id; at most 50 blocks per message, 3,000 characte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -51,7 +52,7 @@ from cop_bot.platforms.slack.bot import command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
 from cop_bot.platforms.slack.manifest import EXAMPLE_URL, RESERVED, build_manifest, manifest_yaml
 from cop_bot.platforms.slack.modals import FORMS
-from tests.slack_stand_in import ANSWER, TEAM_ID, StandIn
+from tests.slack_stand_in import ANSWER, APP_ID, TEAM_ID, StandIn
 
 pytestmark = pytest.mark.slack
 
@@ -67,6 +68,26 @@ def sign(body: str, *, ts: int | None = None, secret: str = SECRET) -> dict[str,
     base = f"v0:{stamp}:{body}".encode()
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command(
+    command: str, text: str, user: str, response_url: str, *, team: str = TEAM_ID
+) -> dict[str, str]:
+    """A slash command's payload as Slack sends it (form-encoded over HTTP, JSON in Socket Mode)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "team_domain": team.lower(),
+        "channel_id": "C0GENERAL",
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
 
 
 @dataclass
@@ -92,22 +113,8 @@ class Slack:
     async def command(
         self, command: str, text: str = "", *, user: str = "U0ANN", key: str = "1"
     ) -> tuple[int, str, float]:
-        body = urlencode(
-            {
-                "token": "legacy-verification-token",
-                "team_id": TEAM_ID,
-                "team_domain": "test-network",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0COPBOT",
-                "response_url": self.stand_in.response_url(key),
-                "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-            }
-        )
+        payload = slash_command(command, text, user, self.stand_in.response_url(key))
+        body = urlencode(payload)
         status, ack_body, elapsed = await self.send(body, "application/x-www-form-urlencoded")
         self.stand_in.shown(key, ack_body)
         return status, ack_body, elapsed
@@ -175,17 +182,25 @@ def slack_settings(db_url: str, api_url: str) -> Settings:
 @pytest.fixture
 async def slack(sqlite_url: str, stand_in: StandIn, clock: FixedClock) -> AsyncIterator[Slack]:
     app = build_app(slack_settings(sqlite_url, stand_in.api_url), clock=clock, migrate=False)
-    bot = SlackBot(app)
+    async with served(SlackBot(app), stand_in) as slack:
+        yield slack
+    app.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def served(bot: SlackBot, stand_in: StandIn) -> AsyncIterator[Slack]:
+    """The bot's HTTP server on a free loopback port, and a client speaking as Slack does."""
     runner = web.AppRunner(bot.web_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
-    await runner.cleanup()
-    await bot.aclose()
-    app.engine.dispose()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Slack(f"http://127.0.0.1:{port}", bot, stand_in, http)
+    finally:
+        await runner.cleanup()
+        await bot.aclose()
 
 
 def texts(blocks: list[dict[str, Any]]) -> str:

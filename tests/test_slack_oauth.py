@@ -46,6 +46,7 @@ from tests.test_slack import (
     _free_port,
     sign,
     slack_settings,
+    slash_command,
     texts,
     wait_until_healthy,
 )
@@ -128,22 +129,8 @@ class Multi:
     async def command(
         self, team: str, command: str, text: str = "", *, user: str = "U0ANN", key: str = "1"
     ) -> tuple[int, str, float]:
-        body = urlencode(
-            {
-                "token": "legacy-verification-token",
-                "team_id": team,
-                "team_domain": team.lower(),
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": APP_ID,
-                "response_url": self.stand_in.response_url(key),
-                "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-            }
-        )
+        payload = slash_command(command, text, user, self.stand_in.response_url(key), team=team)
+        body = urlencode(payload)
         status, ack_body, elapsed = await self.send(body, "application/x-www-form-urlencoded")
         self.stand_in.shown(key, ack_body)
         return status, ack_body, elapsed

@@ -26,7 +26,7 @@ from cop_bot.app import App, build_app
 from cop_bot.clock import FixedClock
 from cop_bot.platforms.slack import serve
 from tests.slack_stand_in import ANSWER, APP_ID, TEAM_ID, StandIn
-from tests.test_slack import TOKEN, _free_port, slack_settings, texts
+from tests.test_slack import TOKEN, _free_port, slack_settings, slash_command, texts
 
 pytestmark = pytest.mark.slack
 
@@ -50,21 +50,10 @@ class SocketBot:
         return await asyncio.wait_for(asyncio.shield(self.task), START_TIMEOUT)
 
     async def command(self, command: str, text: str = "", *, user: str = "U0ANN") -> str:
-        payload = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": "test-network",
-            "channel_id": "C0GENERAL",
-            "channel_name": "general",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": self.stand_in.response_url("1"),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
+        payload: dict[str, Any] = slash_command(
+            command, text, user, self.stand_in.response_url("1")
+        )
+        payload["is_enterprise_install"] = "false"
         return await self.stand_in.push("slash_commands", payload)
 
     async def event(self, event: dict[str, Any], *, event_id: str, retry_attempt: int = 0) -> str:
