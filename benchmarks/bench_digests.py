@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.scratch import PG_SERVER, scratch_postgres
 from benchmarks.synthetic import NOW, populate
+from cop_bot.core.model import Conversation
+from cop_bot.core.outbox import RecordingOutbox
+from cop_bot.core.taxonomy import load_taxonomy
 from cop_bot.digests.build import Digest, gather, to_reply
 from cop_bot.digests.jobs import run_due
-from cop_bot.model import Conversation
-from cop_bot.outbox import RecordingOutbox
 from cop_bot.storage.db import make_engine, upgrade
 from cop_bot.storage.models import (
     Community,
@@ -37,7 +38,6 @@ from cop_bot.storage.models import (
     PracticeDomain,
     Question,
 )
-from cop_bot.taxonomy import load_taxonomy
 
 PG_ADMIN = PG_SERVER
 

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.scratch import PG_SERVER, scratch_postgres
 from cop_bot.app import App, build_app
 from cop_bot.config import Settings
+from cop_bot.core.model import Actor, Invocation, Status
 from cop_bot.demo import load_demo
-from cop_bot.model import Actor, Invocation, Status
 from cop_bot.platforms import console
 
 REPO = Path(__file__).resolve().parent.parent

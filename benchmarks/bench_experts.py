@@ -26,13 +26,13 @@ from benchmarks.synthetic import (
     member_rows,
     populate,
 )
-from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Actor, Conversation, Invocation
+from cop_bot.core.router import Router
+from cop_bot.core.taxonomy import load_taxonomy
 from cop_bot.handlers import build_registry
-from cop_bot.model import Actor, Conversation, Invocation
-from cop_bot.router import Router
 from cop_bot.storage.db import make_engine, upgrade
-from cop_bot.taxonomy import load_taxonomy
 
 DOMAIN_QUERIES = [
     "labour-market",

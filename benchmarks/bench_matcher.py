@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from cop_bot.taxonomy import Taxonomy, load_taxonomy
+from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TAXONOMY = REPO / "config" / "taxonomy.yaml"

@@ -198,7 +198,7 @@ def prepare_database(folder: Path, members: int, room_id: str) -> tuple[str, flo
     from benchmarks.synthetic import populate
     from cop_bot.app import build_app
     from cop_bot.config import Settings
-    from cop_bot.model import Conversation
+    from cop_bot.core.model import Conversation
 
     url = f"sqlite:///{folder}/bench.db"
     started = time.perf_counter()

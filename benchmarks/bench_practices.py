@@ -36,11 +36,12 @@ from sqlalchemy import Engine, insert, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.scratch import PG_SERVER, scratch_postgres
-from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Actor, Conversation, Invocation, Status
+from cop_bot.core.router import Router
+from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 from cop_bot.handlers import build_registry
-from cop_bot.model import Actor, Conversation, Invocation, Status
-from cop_bot.router import Router
 from cop_bot.storage import repos
 from cop_bot.storage.db import make_engine, session_scope, upgrade
 from cop_bot.storage.models import (
@@ -50,7 +51,6 @@ from cop_bot.storage.models import (
     PracticeDomain,
     PracticeEndorsement,
 )
-from cop_bot.taxonomy import Taxonomy, load_taxonomy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONVERSATION = Conversation("console", "bench", "c")

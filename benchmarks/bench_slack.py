@@ -97,8 +97,8 @@ async def _serve(
     else:
         from benchmarks.synthetic import NOW
         from cop_bot.app import build_app
-        from cop_bot.clock import FixedClock
-        from cop_bot.engine_pool import EnginePool
+        from cop_bot.core.clock import FixedClock
+        from cop_bot.platforms.engine_pool import EnginePool
         from cop_bot.platforms.slack import SlackBot
 
         app = build_app(bench_settings(database, api_url, processes), clock=FixedClock(NOW))
@@ -143,8 +143,8 @@ def prepare(members: int) -> str:
     """A SQLite database with `members` synthetic members, shared by every run of ours."""
     from benchmarks.synthetic import NOW, populate
     from cop_bot.app import build_app
-    from cop_bot.clock import FixedClock
-    from cop_bot.model import Conversation
+    from cop_bot.core.clock import FixedClock
+    from cop_bot.core.model import Conversation
 
     folder = tempfile.mkdtemp(prefix="cop-bot-bench-slack-")
     database = f"sqlite:///{folder}/bench.db"
@@ -160,7 +160,7 @@ def prepare(members: int) -> str:
 def distinct_queries() -> list[str]:
     """Thousands of different searches (domain x country x language), so that no memo helps."""
     from benchmarks.synthetic import COUNTRIES, LANGS
-    from cop_bot.taxonomy import load_taxonomy
+    from cop_bot.core.taxonomy import load_taxonomy
 
     slugs = [d.slug.replace("-", " ") for d in load_taxonomy().domains]
     found = [f"{s} country:{c} lang:{lang}" for s in slugs for c in COUNTRIES for lang in LANGS]

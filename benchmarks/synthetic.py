@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, insert, text
 from sqlmodel import Session, select
 
-from cop_bot.model import Conversation
+from cop_bot.core.model import Conversation
+from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, MemberDomain
-from cop_bot.taxonomy import Taxonomy
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FIRST = [

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from cop_bot.clock import Clock, SystemClock
 from cop_bot.config import Settings
-from cop_bot.errors import ConfigError
+from cop_bot.core.clock import Clock, SystemClock
+from cop_bot.core.errors import ConfigError
+from cop_bot.core.router import Router
+from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 from cop_bot.handlers import build_registry
-from cop_bot.router import Router
 from cop_bot.storage.db import current_revision, head_revision, make_engine, upgrade
-from cop_bot.taxonomy import Taxonomy, load_taxonomy
 
 
 @dataclass

@@ -11,9 +11,9 @@ import logging
 import threading
 
 from cop_bot.app import App
+from cop_bot.core.outbox import Outbox
+from cop_bot.core.scheduler import Scheduler
 from cop_bot.digests.jobs import run_due as run_due_digests
-from cop_bot.outbox import Outbox
-from cop_bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 DIGEST_TICK_SECONDS = 60
@@ -23,8 +23,8 @@ def warm_caches(app: App) -> None:
     """Build the search indexes before the first member asks (seconds at 100k members)."""
     from sqlmodel import select
 
-    from cop_bot.directory import Directory
-    from cop_bot.practices_search import PracticeSearch
+    from cop_bot.experts.directory import Directory
+    from cop_bot.practices.search import PracticeSearch
     from cop_bot.storage.db import session_scope
     from cop_bot.storage.models import Community
 

@@ -15,10 +15,10 @@ from typing import cast
 from cop_bot import __version__
 from cop_bot.app import App, build_app
 from cop_bot.config import DESCRIPTIONS, Settings, load_settings
-from cop_bot.errors import ConfigError, UsageError
-from cop_bot.model import Actor, Conversation, Invocation, Role, Status
+from cop_bot.core.errors import ConfigError, UsageError
+from cop_bot.core.model import Actor, Conversation, Invocation, Role, Status
+from cop_bot.core.router import Router
 from cop_bot.render.text import render
-from cop_bot.router import Router
 
 log = logging.getLogger("cop_bot.cli")
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -246,8 +246,8 @@ def _sessions_parser(
 
 
 def _sessions(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.outbox import Outbox, RecordingOutbox
-    from cop_bot.scheduler import run_due
+    from cop_bot.core.outbox import Outbox, RecordingOutbox
+    from cop_bot.core.scheduler import run_due
 
     app = build_app(settings)
     now = args.as_of or app.clock.now()
@@ -410,7 +410,7 @@ def _slack(args: argparse.Namespace) -> int:
 
 
 def _config_check(settings: Settings) -> int:
-    from cop_bot.taxonomy import load_taxonomy
+    from cop_bot.core.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(settings.taxonomy_path)
     platform, why = settings.chosen_platform()
@@ -441,7 +441,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.args import parse_command_line, strip_handle
+    from cop_bot.core.args import parse_command_line, strip_handle
     from cop_bot.platforms import console
 
     parsed = parse_command_line(args.text)
@@ -504,7 +504,7 @@ def _resolve_community(app: App, spec: str | None) -> tuple[str, str]:
 
 
 def _roles(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.args import strip_handle
+    from cop_bot.core.args import strip_handle
     from cop_bot.handlers.admin import article
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
@@ -547,7 +547,7 @@ def _roles(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _members(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot import members_io
+    from cop_bot.experts import members_io
 
     app = build_app(settings)
     platform, external = _resolve_community(app, args.community)
@@ -589,7 +589,7 @@ def _members(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _practices(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot import practices_io
+    from cop_bot.practices import transfer as practices_io
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
@@ -650,7 +650,7 @@ def _practices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.clock import FixedClock
+    from cop_bot.core.clock import FixedClock
     from cop_bot.digests.jobs import run_due
 
     app = build_app(settings)

@@ -19,7 +19,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from cop_bot.errors import ConfigError
+from cop_bot.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///cop_bot.db"
 PlatformName = Literal["slack", "matrix", "console"]

@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from cop_bot.app import App, build_app
-from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
-from cop_bot.model import Reply
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Reply
 from cop_bot.platforms.console import ConsoleChat, render_for_console
 from cop_bot.storage.db import make_engine, upgrade
 from tests.slack_stand_in import StandIn

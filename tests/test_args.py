@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cop_bot.args import (
+from cop_bot.core.args import (
     clean_input,
     parse_args,
     parse_command_line,
@@ -12,7 +12,7 @@ from cop_bot.args import (
     parse_handle,
     split_words,
 )
-from cop_bot.errors import UsageError
+from cop_bot.core.errors import UsageError
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cop_bot.model import Status
+from cop_bot.core.model import Status
 from cop_bot.platforms.console import ConsoleChat
 from tests.conftest import Bot
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from cop_bot.clock import FixedClock
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Status
+from cop_bot.core.outbox import RecordingOutbox
 from cop_bot.digests.jobs import run_due
 from cop_bot.digests.schedule import next_due, previous_due
-from cop_bot.model import Status
-from cop_bot.outbox import RecordingOutbox
 from cop_bot.render.slack import render_message
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import DigestRun
@@ -260,7 +260,7 @@ def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock)
 
 def test_background_jobs_start_warm_and_stop(bot: Bot) -> None:
     from cop_bot.background import start_jobs, warm_caches
-    from cop_bot.directory import Directory
+    from cop_bot.experts.directory import Directory
 
     bot.send("/profile set domains: housing; expert: yes", as_="hana")
     warm_caches(bot.app)

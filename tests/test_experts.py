@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from cop_bot.clock import FixedClock
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Status
+from cop_bot.core.router import Router
 from cop_bot.handlers import build_registry
-from cop_bot.model import Status
 from cop_bot.platforms.console import ConsoleChat
-from cop_bot.router import Router
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Member, MemberDomain, Question, QuestionRecipient, RoleGrant
 from tests.conftest import Bot
@@ -138,7 +138,7 @@ def test_contribution_breaks_ties(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> 
     with session_scope(bot.app.engine) as session:
         top = session.exec(select(Member).where(Member.handle == "h2")).one().id
     monkeypatch.setattr(
-        "cop_bot.directory.repos.contribution_counts", lambda s, c: Counter({top: 5})
+        "cop_bot.experts.directory.repos.contribution_counts", lambda s, c: Counter({top: 5})
     )
     router = Router(
         bot.app.engine, build_registry(), bot.app.settings, bot.app.taxonomy, bot.app.clock
@@ -303,7 +303,7 @@ def test_questions_stay_open_until_answered(community: Bot) -> None:
 def test_questions_do_not_leak_between_communities(community: Bot) -> None:
     qid = community.reply("/ask housing: Where?", as_="alice").data["question"]["id"]
     other = ConsoleChat(community.app.router, handle="alice")
-    from cop_bot.model import Actor, Conversation, Invocation
+    from cop_bot.core.model import Actor, Conversation, Invocation
 
     result = community.app.router.dispatch(
         Invocation("answered", str(qid), Actor("alice"), Conversation("console", "elsewhere", "c"))
@@ -365,8 +365,8 @@ def test_filters_narrow_the_unfiltered_ranking_exactly(
     from datetime import date
     from types import SimpleNamespace
 
-    from cop_bot.directory import DirectoryIndex, Filters
-    from cop_bot.taxonomy import load_taxonomy
+    from cop_bot.core.taxonomy import load_taxonomy
+    from cop_bot.experts.directory import DirectoryIndex, Filters
 
     taxonomy = load_taxonomy()
     index = DirectoryIndex()

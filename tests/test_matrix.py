@@ -29,18 +29,27 @@ from nio import (
 from sqlmodel import col, select
 
 from cop_bot.app import App, build_app
-from cop_bot.args import Args
 from cop_bot.config import Settings
+from cop_bot.core.args import Args
+from cop_bot.core.model import (
+    Actor,
+    Conversation,
+    Invocation,
+    Mention,
+    Outgoing,
+    Reply,
+    Text,
+    reply,
+)
+from cop_bot.core.outbox import Direct
+from cop_bot.core.router import Ctx, Registry, Router, command
 from cop_bot.handlers import help as help_handlers
-from cop_bot.model import Actor, Conversation, Invocation, Mention, Outgoing, Reply, Text, reply
-from cop_bot.outbox import Direct
 from cop_bot.platforms.matrix import make_outbox
 from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, MatrixBot
 from cop_bot.platforms.matrix.outbox import MatrixOutbox
 from cop_bot.platforms.matrix.state import State
-from cop_bot.router import Ctx, Registry, Router, command
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Member, SessionRsvp
+from cop_bot.storage.models import MeetingRsvp, Member
 from tests.synapse import Account, Synapse, start_synapse
 
 pytestmark = pytest.mark.matrix
@@ -519,8 +528,8 @@ async def test_removing_a_reaction_withdraws_the_rsvp_it_gave(
     def answers() -> dict[str, str]:
         with session_scope(harness.app.engine) as session:
             rows = session.exec(
-                select(SessionRsvp, Member).join(
-                    Member, col(Member.id) == col(SessionRsvp.member_id)
+                select(MeetingRsvp, Member).join(
+                    Member, col(Member.id) == col(MeetingRsvp.member_id)
                 )
             ).all()
             return {m.handle: r.answer for r, m in rows}

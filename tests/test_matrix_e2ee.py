@@ -25,7 +25,7 @@ from nio import (
     ToDeviceMessage,
 )
 
-from cop_bot.model import Conversation, Outgoing, Text, reply
+from cop_bot.core.model import Conversation, Outgoing, Text, reply
 from cop_bot.platforms.matrix import make_outbox
 from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, UNDECRYPTABLE_WARNING
 from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE

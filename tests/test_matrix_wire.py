@@ -11,14 +11,14 @@ import pytest
 from aiohttp import web
 
 from cop_bot.app import build_app
-from cop_bot.args import CommandLine
 from cop_bot.config import load_settings
-from cop_bot.errors import ConfigError
-from cop_bot.model import Mention, Role, Text, reply
+from cop_bot.core.args import CommandLine
+from cop_bot.core.errors import ConfigError
+from cop_bot.core.model import Mention, Role, Text, reply
+from cop_bot.core.router import Router
 from cop_bot.platforms.matrix import wire
 from cop_bot.platforms.matrix.bot import MAX_LIMIT_EXCEEDED, SEND_ATTEMPTS, MatrixBot
 from cop_bot.platforms.matrix.state import State
-from cop_bot.router import Router
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from cop_bot.cli import main
-from cop_bot.clock import FixedClock
 from cop_bot.config import ENV_NAMES
-from cop_bot.model import Actions, Actor, Conversation, Invocation, Reply, Status
-from cop_bot.privacy import erase_member, export_member
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import Actions, Actor, Conversation, Invocation, Reply, Status
+from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.render import matrix, slack
 from cop_bot.render.text import render
 from cop_bot.storage import repos
@@ -549,7 +549,7 @@ def test_the_index_follows_every_change(bot: Bot) -> None:
     assert search_ids(bot, "domain:housing") == [other]
     assert search_ids(bot, "domain:education") == [pid]
     # A second router (another process) sees the same changes through the version counter.
-    from cop_bot.router import Router
+    from cop_bot.core.router import Router
 
     fresh = Router(
         bot.app.engine, bot.app.router.registry, bot.app.settings, bot.app.taxonomy, bot.app.clock

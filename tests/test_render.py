@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cop_bot.model import (
+from cop_bot.core.model import (
     Actions,
     Block,
     Bold,

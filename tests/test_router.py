@@ -7,12 +7,12 @@ import logging
 import pytest
 from sqlmodel import select
 
-from cop_bot.args import Args
 from cop_bot.config import Settings
-from cop_bot.errors import UsageError
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Actor, Conversation, Invocation, Reply, Role, Status, Text, reply
+from cop_bot.core.router import Ctx, Registry, Router, command
 from cop_bot.handlers import build_registry
-from cop_bot.model import Actor, Conversation, Invocation, Reply, Role, Status, Text, reply
-from cop_bot.router import Ctx, Registry, Router, command
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, Member

@@ -13,10 +13,10 @@ import pytest
 from sqlmodel import select
 
 from cop_bot.cli import main
-from cop_bot.clock import FixedClock
 from cop_bot.config import ENV_NAMES
-from cop_bot.outbox import RecordingOutbox
-from cop_bot.scheduler import GRACE, Scheduler, next_due_at, run_due
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.outbox import RecordingOutbox
+from cop_bot.core.scheduler import GRACE, Scheduler, next_due_at, run_due
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import ReminderSent
 from tests.conftest import Bot
@@ -90,7 +90,7 @@ def test_missed_while_down_within_grace_is_sent_later_is_skipped_and_logged(
     late = run_due(engine, outbox, START - timedelta(hours=24) + GRACE - timedelta(minutes=1))
     assert _kinds(late) == ["24h"]
     # down across the 15m reminder for 11 minutes: skipped, logged once, never sent
-    with caplog.at_level(logging.WARNING, logger="cop_bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="cop_bot.core.scheduler"):
         report = run_due(engine, outbox, START - timedelta(minutes=4))
         again = run_due(engine, outbox, START - timedelta(minutes=3))
     assert [d.kind for d in report.skipped] == ["15m"] and not report.sent

@@ -9,12 +9,12 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from cop_bot import calendar
-from cop_bot.model import Status
-from cop_bot.privacy import export_member
+from cop_bot.core.model import Status
+from cop_bot.core.privacy import export_member
+from cop_bot.sessions import calendar
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Member, SessionRsvp
+from cop_bot.storage.models import MeetingRsvp, Member
 from tests.conftest import Bot
 
 SERIES = (
@@ -346,7 +346,7 @@ def test_export_and_erasure_keep_counts_anonymous(cop: Bot) -> None:
     assert shown["counts"]["yes"] == 1 and shown["attendees"]["yes"] == []
     assert shown["attendees"]["waiting"] == ["wanjiru"]  # the place is still taken
     with session_scope(cop.app.engine) as session:
-        rows = session.exec(select(SessionRsvp)).all()
+        rows = session.exec(select(MeetingRsvp)).all()
         assert len(rows) == 2 and any(r.member_id is None for r in rows)
         assert session.exec(select(Member).where(Member.handle == "nyc")).first() is None
     agenda = cop.reply("/agenda 1", as_="fabia")
@@ -378,8 +378,8 @@ def test_arbitrary_arguments_never_crash(cop: Bot) -> None:
 def test_feed_address_uses_the_public_url(app, clock) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
+    from cop_bot.core.router import Router
     from cop_bot.platforms.console import ConsoleChat
-    from cop_bot.router import Router
 
     settings = replace(app.settings, public_url="https://bot.example.org/")
     router = Router(app.engine, app.router.registry, settings, app.taxonomy, clock)

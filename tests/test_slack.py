@@ -31,10 +31,9 @@ import yaml
 from aiohttp import web
 
 from cop_bot.app import build_app
-from cop_bot.clock import FixedClock
 from cop_bot.config import Settings
-from cop_bot.handlers import build_registry
-from cop_bot.model import (
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.model import (
     Conversation,
     Invocation,
     Item,
@@ -46,7 +45,8 @@ from cop_bot.model import (
     reply,
     spans,
 )
-from cop_bot.outbox import Direct
+from cop_bot.core.outbox import Direct
+from cop_bot.handlers import build_registry
 from cop_bot.platforms.slack import SlackBot, SlackOutbox
 from cop_bot.platforms.slack.bot import command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
@@ -347,7 +347,7 @@ async def test_health(slack: Slack) -> None:
 
 
 async def test_calendar_feeds_are_served(slack: Slack) -> None:
-    from cop_bot.calendar import feed_path
+    from cop_bot.sessions.calendar import feed_path
 
     async with slack.http.get(f"{slack.url}{feed_path('no-such-token')}") as response:
         assert response.status == 404

@@ -30,11 +30,11 @@ from sqlalchemy import text
 
 import cop_bot.platforms.slack.stores  # noqa: F401  (slack-sdk's tables on the metadata)
 from cop_bot.app import build_app
-from cop_bot.clock import FixedClock
 from cop_bot.config import Settings, load_settings
-from cop_bot.errors import ConfigError
-from cop_bot.model import Conversation, Mention, Outgoing, Text, reply
-from cop_bot.outbox import Direct
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.errors import ConfigError
+from cop_bot.core.model import Conversation, Mention, Outgoing, Text, reply
+from cop_bot.core.outbox import Direct
 from cop_bot.platforms.slack import SlackBot, make_outbox
 from cop_bot.platforms.slack.manifest import REDIRECT_PATH, SCOPES, build_manifest
 from cop_bot.platforms.slack.oauth import WorkspaceWebOutbox

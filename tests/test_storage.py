@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel, select
 
 import cop_bot.platforms.slack.stores  # noqa: F401  (slack-sdk's tables, migration 0006)
-from cop_bot.model import Actor, Conversation, Role
+from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage import repos
 from cop_bot.storage.db import current_revision, head_revision, session_scope
 from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cop_bot.errors import ConfigError
-from cop_bot.taxonomy import load_taxonomy, normalise, parse_taxonomy
+from cop_bot.core.errors import ConfigError
+from cop_bot.core.taxonomy import load_taxonomy, normalise, parse_taxonomy
 
 REQUIRED = [
     "labour-market",

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cop_bot.errors import UsageError
-from cop_bot.when import (
+from cop_bot.core.errors import UsageError
+from cop_bot.sessions.when import (
     first_on_or_after,
     localize,
     parse_duration,

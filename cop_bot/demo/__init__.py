@@ -12,14 +12,14 @@ import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from cop_bot import practices as P
-from cop_bot.clock import Clock
-from cop_bot.model import Role
+from cop_bot.core.clock import Clock
+from cop_bot.core.model import Role
+from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.platforms import console
+from cop_bot.practices import rules as P
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Member, PracticeEndorsement
-from cop_bot.taxonomy import Taxonomy
 
 ORGANISATION_TYPES = frozenset({"ngo", "public", "international", "academia", "private", "other"})
 

@@ -8,11 +8,11 @@ from importlib import resources
 import yaml
 from sqlmodel import Session
 
-from cop_bot import sessions_core as S
 from cop_bot.platforms import console
+from cop_bot.sessions import meetings as S
+from cop_bot.sessions.when import first_on_or_after, localize, parse_recurrence, zone_named
 from cop_bot.storage import repos
-from cop_bot.storage.models import CopSession
-from cop_bot.when import first_on_or_after, localize, parse_recurrence, zone_named
+from cop_bot.storage.models import Meeting
 
 
 def load_demo_sessions(session: Session, community_id: int, now: datetime) -> int:
@@ -30,7 +30,7 @@ def load_demo_sessions(session: Session, community_id: int, now: datetime) -> in
         rule = parse_recurrence(str(entry["every"]).split()) if entry.get("every") else None
         if rule is not None:
             wall = first_on_or_after(rule, wall) or wall
-        row = CopSession(
+        row = Meeting(
             community_id=community_id,
             channel_id=channel,
             host_id=host.id,

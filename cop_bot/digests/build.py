@@ -16,11 +16,12 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from cop_bot.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
-from cop_bot.profiles import country_name
+from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.experts.profiles import country_name
 from cop_bot.storage.models import (
     Community,
-    CopSession,
+    Meeting,
     Member,
     MemberDomain,
     Practice,
@@ -28,7 +29,6 @@ from cop_bot.storage.models import (
     PracticeEndorsement,
     Question,
 )
-from cop_bot.taxonomy import Taxonomy
 
 TOP = 5
 SECTIONS = ("practices", "experts", "sessions", "questions", "review")
@@ -326,14 +326,14 @@ def upcoming_sessions(
     Sessions have no domains: a channel narrowed to some domains gets its own sessions only,
     any other channel gets the whole community's.
     """
-    from cop_bot import sessions_core
+    from cop_bot.sessions import meetings as sessions_core
 
     assert community.id is not None
-    query = select(CopSession).where(
-        CopSession.community_id == community.id, CopSession.status != sessions_core.CANCELLED
+    query = select(Meeting).where(
+        Meeting.community_id == community.id, Meeting.status != sessions_core.CANCELLED
     )
     if domains:
-        query = query.where(CopSession.channel_id == channel)
+        query = query.where(Meeting.channel_id == channel)
     rows = session.exec(query).all()
     changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
     horizon = end + timedelta(days=14)
@@ -408,12 +408,10 @@ def pulse(
 
 def sessions_held(session: Session, community_id: int, at: datetime) -> int:
     """Occurrences that took place (not cancelled) and ended before `at`."""
-    from cop_bot import sessions_core
+    from cop_bot.sessions import meetings as sessions_core
 
     rows = session.exec(
-        select(CopSession).where(
-            CopSession.community_id == community_id, col(CopSession.starts_at) < at
-        )
+        select(Meeting).where(Meeting.community_id == community_id, col(Meeting.starts_at) < at)
     ).all()
     changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
     return sum(

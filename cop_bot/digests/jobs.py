@@ -23,14 +23,15 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cop_bot.core.model import Conversation, Outgoing
+from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import mention_of
 from cop_bot.digests.build import TOP, gather, to_reply
 from cop_bot.digests.schedule import previous_due
-from cop_bot.model import Conversation, Mention, Outgoing
-from cop_bot.outbox import Direct, Outbox
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, DigestRun, DigestSubscription, Member
-from cop_bot.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)
@@ -198,9 +199,7 @@ def _post(
             cache=cache,
         )
         conversation = Conversation(community.platform, community.external_id, sub.channel_id)
-        target = (
-            Mention(member.handle, member.display_name, member.platform_user_id) if member else None
-        )
+        target = mention_of(member) if member else None
         name = community.name
     if sub.skip_empty and digest.empty:
         _finish(engine, run_id, "skipped", None, digest.as_json())

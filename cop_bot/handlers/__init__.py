@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cop_bot.core.router import Registry
 from cop_bot.handlers import (
     admin,
     digest,
@@ -13,7 +14,6 @@ from cop_bot.handlers import (
     questions,
     sessions,
 )
-from cop_bot.router import Registry
 
 MODULES = (help, domains, admin, profile, experts, questions, practices, digest, sessions)
 

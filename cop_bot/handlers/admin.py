@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cop_bot.args import Args, parse_form, parse_handle
-from cop_bot.errors import CommandError, UsageError
-from cop_bot.model import Code, Context, Fields, Header, Mention, Reply, Role, Text, reply, spans
-from cop_bot.router import Ctx, command
+from cop_bot.core.args import Args, parse_form, parse_handle
+from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.model import (
+    Code,
+    Context,
+    Fields,
+    Header,
+    Mention,
+    Reply,
+    Role,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.core.router import Ctx, command
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 

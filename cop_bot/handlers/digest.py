@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from cop_bot.args import Args, parse_form, split_words
+from cop_bot.core.args import Args, parse_form, split_words
+from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
+from cop_bot.core.router import Ctx, command
 from cop_bot.digests.build import gather, to_reply
 from cop_bot.digests.schedule import WEEKDAYS, next_due
-from cop_bot.errors import CommandError, UsageError
-from cop_bot.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
-from cop_bot.profiles import parse_timezone, parse_yes_no
-from cop_bot.router import Ctx, command
+from cop_bot.experts.profiles import parse_timezone, parse_yes_no
 from cop_bot.storage import repos
 from cop_bot.storage.models import DigestRun, DigestSubscription
 
@@ -164,7 +164,7 @@ def _settings(ctx: Ctx, text: str) -> Reply:
             if value.strip().lower() in {"all", "-", "none", ""}:
                 sub.domains = []
                 continue
-            from cop_bot.profiles import parse_domains
+            from cop_bot.experts.profiles import parse_domains
 
             parsed = parse_domains(ctx.taxonomy, value)
             problems.extend(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from cop_bot.args import Args
-from cop_bot.errors import UsageError
-from cop_bot.model import Code, Context, Header, Item, Reply, Text, reply, spans
-from cop_bot.router import Ctx, command
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import plural
 from cop_bot.storage import repos
 
 
@@ -37,7 +38,7 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
                 Item(
                     title=spans(domain.label(lang), " (", Code(domain.slug), ")"),
                     body=spans(domain.description),
-                    meta=spans(f"{_n(m, 'member')} · {_n(p, 'practice')}"),
+                    meta=spans(f"{plural(m, 'member')} · {plural(p, 'practice')}"),
                 )
             )
             rows.append(
@@ -87,7 +88,3 @@ def _match(ctx: Ctx, text: str) -> Reply:
         for c in result.matches
     ]
     return reply(Header(f"Domains matching {text!r}"), *items, data=data)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cop_bot.args import Args, parse_int
-from cop_bot.directory import Directory, Filters, Hit
-from cop_bot.errors import UsageError
-from cop_bot.model import (
+from cop_bot.core.args import Args, parse_int
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import (
     Actions,
     Block,
     Button,
@@ -22,9 +21,10 @@ from cop_bot.model import (
     reply,
     spans,
 )
-from cop_bot.profiles import country_name, language_name, parse_country, parse_languages
-from cop_bot.router import Ctx, command
-from cop_bot.taxonomy import Candidate
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.taxonomy import Candidate
+from cop_bot.experts.directory import Directory, Filters, Hit
+from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
 
 PAGE_SIZE = 5
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cop_bot.args import Args
-from cop_bot.errors import UsageError
-from cop_bot.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
-from cop_bot.router import CommandSpec, Ctx, command, role_phrase
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.core.router import CommandSpec, Ctx, command, role_phrase
 
 
 @command(

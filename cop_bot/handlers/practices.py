@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from cop_bot import practices as P
-from cop_bot.args import Args, normalise_key, parse_form, parse_handle
-from cop_bot.errors import CommandError, PermissionDenied, UsageError
-from cop_bot.model import (
+from cop_bot.core.args import Args, form_key, parse_form, parse_handle
+from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.core.model import (
     Actions,
     Block,
     Bold,
@@ -42,16 +41,17 @@ from cop_bot.model import (
     reply,
     spans,
 )
-from cop_bot.practices_search import PAGE_SIZE, PracticeSearch, Query
-from cop_bot.profiles import country_name, language_name, parse_country
-from cop_bot.router import Ctx, command
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import jsonable, mention_of, plural, quoted, shorten
+from cop_bot.experts.profiles import country_name, language_name, parse_country
+from cop_bot.practices import rules as P
+from cop_bot.practices.search import PAGE_SIZE, PracticeSearch, Query
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice, PracticeRevision
 
 MAX_PAGE = 10_000
 MIN_REASON, MAX_REASON = 4, 500
 HISTORY_SHOWN = 20
-_FORM_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _-]{0,40}?)\s*:\s?(.*)$", re.DOTALL)
 
 SHARE_EXAMPLES = (
     "/share-practice Job-readiness workshops for young migrants; summary: Six weekly workshops "
@@ -138,12 +138,12 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
     if author.id != ctx.member.id:
         notices.append(
             Notice(
-                to=_mention(author),
+                to=mention_of(author),
                 blocks=(
                     Text.of(
                         Mention(ctx.member.handle, ctx.member.display_name),
                         f" shared a practice on your behalf: #{practice.id} ",
-                        _quoted(practice.title),
+                        quoted(practice.title),
                         ".",
                     ),
                     Context(spans("See it with ", Code(f"/practice {practice.id}"), ".")),
@@ -157,9 +157,9 @@ def _read_share_form(text: str) -> list[tuple[str, str]]:
     """`parse_form` with one kindness: a first line like `Welcome desks: a one-stop shop`, whose
     "key" is no field, is the title (titles often hold a colon)."""
     first, rest = _split_first(text)
-    m = _FORM_KEY.match(first)
-    if m and not m.group(2).startswith("//"):
-        key = normalise_key(m.group(1))
+    found = form_key(first)
+    if found is not None:
+        key = found[0]
         if P.canonical_key(key) is None and key != "author":
             title = first.replace("\\;", ";").strip()
             return [("title", title), *(parse_form(rest) if rest.strip() else [])]
@@ -239,7 +239,7 @@ def _after_share(
         return reply(
             Text.of(
                 f"Before #{pid} ",
-                _quoted(practice.title),
+                quoted(practice.title),
                 " goes further: it looks like it may hold personal data about people — "
                 + P.describe(findings)
                 + ".",
@@ -261,7 +261,7 @@ def _after_share(
         return reply(
             Text.of(
                 f"Thanks! #{pid} ",
-                _quoted(practice.title),
+                quoted(practice.title),
                 " is waiting for a curator's review; I will tell you when it is approved.",
             ),
             Context(spans("See what you shared with ", Code("/practices mine"), ".")),
@@ -394,8 +394,8 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
     if not rows:
         return reply(
             Text.of(
-                f"Page {page} is past the end: the {_n(result.total, 'practice')} found fit on "
-                f"{_n(pages, 'page')}."
+                f"Page {page} is past the end: the {plural(result.total, 'practice')} found fit on "
+                f"{plural(pages, 'page')}."
             ),
             data=data,
         )
@@ -439,7 +439,7 @@ def _footer(
 ) -> Context:
     first = (page - 1) * PAGE_SIZE + 1
     last = min(page * PAGE_SIZE, total)
-    parts: list[Inline] = [f"{first}–{last} of {_n(total, 'practice')}"]
+    parts: list[Inline] = [f"{first}–{last} of {plural(total, 'practice')}"]
     if page < pages:
         words = [args.rest] if args.rest else []
         words += [f"{k}:{v}" for k, v in args.options.items() if k != "page"]
@@ -704,7 +704,7 @@ def _show(ctx: Ctx, id_text: str) -> Reply:
         if value:
             blocks.append(Text.of(Bold(spec.label), "\n", value))
     meta: list[Inline] = ["Shared by ", _author_inline(author)]
-    meta.append(f" on {_date(ctx, practice.created_at)} · {_n(endorsements, 'endorsement')}")
+    meta.append(f" on {_date(ctx, practice.created_at)} · {plural(endorsements, 'endorsement')}")
     if practice.status == P.APPROVED:
         meta.append(f" · approved {_date(ctx, practice.approved_at)}")
         if practice.review_by is not None:
@@ -783,12 +783,12 @@ def _edit(ctx: Ctx, id_text: str, text: str) -> Reply:
         notes.append(Text.of("It is back in the queue for a curator's review."))
     labels = ", ".join(P.BY_ATTR[a].label.lower() for a in diff)
     return reply(
-        Text.of(f"Updated #{practice.id} ", _quoted(practice.title), f": {labels}."),
+        Text.of(f"Updated #{practice.id} ", quoted(practice.title), f": {labels}."),
         *notes,
         Context(spans("See every change with ", Code(f"/practice history {practice.id}"), ".")),
         data={
             "practice": _share_data(practice),
-            "changes": {a: [_jsonable(v) for v in pair] for a, pair in diff.items()},
+            "changes": {a: [jsonable(v) for v in pair] for a, pair in diff.items()},
         },
     )
 
@@ -840,7 +840,7 @@ def _short_value(value: Any) -> str:
     if value is None or value == []:
         return "(empty)"
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return _short(text.replace("\n", " "), 60)
+    return shorten(text.replace("\n", " "), 60)
 
 
 def _approve(ctx: Ctx, id_text: str) -> Reply:
@@ -861,13 +861,13 @@ def _approve(ctx: Ctx, id_text: str) -> Reply:
     if not renewal and author is not None and author.id != ctx.member.id:
         notices.append(
             Notice(
-                to=_mention(author),
+                to=mention_of(author),
                 blocks=(
                     Text.of(
                         "Good news: your practice #",
                         str(practice.id),
                         " ",
-                        _quoted(practice.title),
+                        quoted(practice.title),
                         " was approved by ",
                         Mention(ctx.member.handle, ctx.member.display_name),
                         " and is now in the shared repertoire.",
@@ -908,11 +908,11 @@ def _reject(ctx: Ctx, id_text: str, reason: str) -> Reply:
     if author is not None and author.id != ctx.member.id:
         notices.append(
             Notice(
-                to=_mention(author),
+                to=mention_of(author),
                 blocks=(
                     Text.of(
                         f"Your practice #{practice.id} ",
-                        _quoted(practice.title),
+                        quoted(practice.title),
                         " was not approved. The curator's reason: ",
                         reason,
                     ),
@@ -927,7 +927,7 @@ def _reject(ctx: Ctx, id_text: str, reason: str) -> Reply:
             )
         )
     return reply(
-        Text.of(f"Rejected #{practice.id} ", _quoted(practice.title), "; the author is told why."),
+        Text.of(f"Rejected #{practice.id} ", quoted(practice.title), "; the author is told why."),
         data={"practice": _share_data(practice)},
         notices=notices,
     )
@@ -974,7 +974,7 @@ def endorse_command(ctx: Ctx, args: Args) -> Reply:
     count = P.endorsement_counts(ctx.session, [pid])[pid]
     return reply(
         Text.of(
-            f"{done} #{pid} ", _quoted(practice.title), f"; it has {_n(count, 'endorsement')}."
+            f"{done} #{pid} ", quoted(practice.title), f"; it has {plural(count, 'endorsement')}."
         ),
         data={"practice": {"id": pid, "endorsements": count, "endorsed": not undo}},
     )
@@ -1017,10 +1017,6 @@ def _author_inline(author: Member | None) -> Inline:
     return Mention(author.handle, author.display_name) if author else "a former member"
 
 
-def _mention(member: Member) -> Mention:
-    return Mention(member.handle, member.display_name, member.platform_user_id)
-
-
 def _load(ctx: Ctx, ids: Sequence[int]) -> list[Practice]:
     if not ids:
         return []
@@ -1040,13 +1036,13 @@ def _item(ctx: Ctx, practice: Practice, endorsements: int, *, extra: Spans = ())
     ]
     if practice.country:
         meta.extend([" · ", country_name(practice.country) or practice.country])
-    meta.append(f" · {_n(endorsements, 'endorsement')}")
+    meta.append(f" · {plural(endorsements, 'endorsement')}")
     if practice.link:
         meta.extend([" · ", Link(practice.link)])
     meta.extend(extra)
     return Item(
         title=spans(f"#{practice.id} ", practice.title),
-        body=spans(_short(practice.summary, 240)),
+        body=spans(shorten(practice.summary, 240)),
         meta=spans(*meta),
     )
 
@@ -1096,18 +1092,14 @@ def _full_data(practice: Practice, author: Member | None, endorsements: int) -> 
         {
             "author": author.handle if author else None,
             "endorsements": endorsements,
-            "created_at": _jsonable(practice.created_at),
-            "updated_at": _jsonable(practice.updated_at),
-            "approved_at": _jsonable(practice.approved_at),
-            "review_by": _jsonable(practice.review_by),
+            "created_at": jsonable(practice.created_at),
+            "updated_at": jsonable(practice.updated_at),
+            "approved_at": jsonable(practice.approved_at),
+            "review_by": jsonable(practice.review_by),
             "rejected_reason": practice.rejected_reason,
         }
     )
     return data
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _status_phrase(practice: Practice) -> str:
@@ -1134,15 +1126,3 @@ def _date(ctx: Ctx, at: datetime | None) -> str:
 
 def _datetime(ctx: Ctx, at: datetime) -> str:
     return at.astimezone(_zone(ctx)).strftime("%Y-%m-%d %H:%M")
-
-
-def _quoted(text: str) -> str:
-    return f"“{text}”"
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

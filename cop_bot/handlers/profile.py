@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cop_bot.args import Args, parse_form, parse_handle
-from cop_bot.errors import CommandError, UsageError
-from cop_bot.model import (
+from cop_bot.core.args import Args, parse_form, parse_handle
+from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.model import (
     Actions,
     Block,
     Button,
@@ -17,15 +17,16 @@ from cop_bot.model import (
     Fields,
     Header,
     Inline,
-    Mention,
     Reply,
     Spans,
     Text,
     reply,
     spans,
 )
-from cop_bot.privacy import erase_member, export_member
-from cop_bot.profiles import (
+from cop_bot.core.privacy import erase_member, export_member
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import jsonable, mention_of
+from cop_bot.experts.profiles import (
     MAX_DOMAINS,
     ORGANISATION_TYPES,
     check_length,
@@ -40,7 +41,6 @@ from cop_bot.profiles import (
     parse_timezone,
     parse_yes_no,
 )
-from cop_bot.router import Ctx, command
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
@@ -130,7 +130,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
     if not own and not member.is_expert:
         return reply(
             Text.of(
-                Mention(member.handle, member.display_name, member.platform_user_id),
+                mention_of(member),
                 " has not published a profile in the expert directory.",
             ),
             data={
@@ -181,7 +181,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
     data = (
         _public(ctx, member, domains) if not own else export_member(ctx.session, member)["profile"]
     )
-    return reply(*blocks, data={"profile": _jsonable(data)})
+    return reply(*blocks, data={"profile": jsonable(data)})
 
 
 def _public(ctx: Ctx, member: Member, domains: list[str]) -> dict[str, Any]:
@@ -312,7 +312,7 @@ def _apply(ctx: Ctx, member: Member, changes: dict[str, Any]) -> None:
 
 
 def _export(ctx: Ctx) -> Reply:
-    data = _jsonable(export_member(ctx.session, ctx.member))
+    data = jsonable(export_member(ctx.session, ctx.member))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return reply(
         Header("Everything cop-bot holds about you"),
@@ -339,10 +339,4 @@ def _delete(ctx: Ctx, word: str) -> Reply:
     return reply(
         Text.of(f"Done: everything about @{handle} is erased. Thank you for taking part."),
         data={"erased": handle},
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(
-        json.dumps(value, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
     )

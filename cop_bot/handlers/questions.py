@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from cop_bot.args import Args, parse_id
-from cop_bot.directory import Directory, Filters, rotation_key
-from cop_bot.errors import CommandError, UsageError
-from cop_bot.handlers.profile import DEFAULT_MONTHLY_ASKS
-from cop_bot.model import (
+from cop_bot.core.args import Args, parse_id
+from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.model import (
     Actions,
     Block,
     Button,
@@ -32,7 +30,10 @@ from cop_bot.model import (
     reply,
     spans,
 )
-from cop_bot.router import Ctx, command
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import mention_of
+from cop_bot.experts.directory import Directory, Filters, rotation_key
+from cop_bot.handlers.profile import DEFAULT_MONTHLY_ASKS
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient
 
@@ -96,7 +97,7 @@ def ask(ctx: Ctx, args: Args) -> Reply:
         )
         notices.append(
             Notice(
-                to=Mention(member.handle, member.display_name, member.platform_user_id),
+                to=mention_of(member),
                 blocks=(
                     Text.of(
                         Mention(
@@ -222,7 +223,7 @@ def answered(ctx: Ctx, args: Args) -> Reply:
     if asker is not None and asker.id != ctx.member.id:
         notices.append(
             Notice(
-                to=Mention(asker.handle, asker.display_name, asker.platform_user_id),
+                to=mention_of(asker),
                 blocks=(
                     Text.of(
                         f"Your question #{question.id} was marked answered by @{ctx.member.handle}."
@@ -314,9 +315,7 @@ def questions(ctx: Ctx, args: Args) -> Reply:
                 title=spans(f"#{q.id} ", q.text[:200] + ("…" if len(q.text) > 200 else "")),
                 meta=spans(
                     "asked by ",
-                    Mention(asker.handle, asker.display_name, asker.platform_user_id)
-                    if asker
-                    else "a former member",
+                    mention_of(asker) if asker else "a former member",
                     f" on {q.created_at:%Y-%m-%d}",
                     f" · {labels}" if labels else "",
                     f" · {q.status}",

@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from cop_bot import calendar
-from cop_bot import sessions_core as S
-from cop_bot.args import Args, parse_id, parse_int, split_words
-from cop_bot.errors import CommandError, UsageError
-from cop_bot.model import (
+from cop_bot.core.args import Args, parse_id, parse_int, split_words
+from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.model import (
     Actions,
     Block,
     Button,
@@ -36,16 +34,11 @@ from cop_bot.model import (
     reply,
     spans,
 )
-from cop_bot.router import Ctx, command
-from cop_bot.storage.models import (
-    CalendarFeed,
-    CopSession,
-    Member,
-    SessionAgendaItem,
-    SessionChange,
-    SessionRsvp,
-)
-from cop_bot.when import (
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import mention_of
+from cop_bot.sessions import calendar
+from cop_bot.sessions import meetings as S
+from cop_bot.sessions.when import (
     WHEN_EXAMPLES,
     first_on_or_after,
     localize,
@@ -53,6 +46,14 @@ from cop_bot.when import (
     parse_recurrence,
     parse_when,
     zone_named,
+)
+from cop_bot.storage.models import (
+    CalendarFeed,
+    Meeting,
+    MeetingAgendaItem,
+    MeetingChange,
+    MeetingRsvp,
+    Member,
 )
 
 LIST_DAYS = 30
@@ -66,17 +67,13 @@ _DATE_OPT = re.compile(r"(?:^|\s)date:(\d{4}-\d{2}-\d{2})(?=\s|$)")
 _OPENING_QUOTES = ('"', "'", "“", "‘", "«", "„")
 
 
-def _mention(m: Member) -> Mention:
-    return Mention(m.handle, m.display_name, m.platform_user_id)
-
-
 def _zone(ctx: Ctx) -> ZoneInfo:
     return S.viewer_zone(ctx.member, ctx.community)[0]
 
 
-def _get(ctx: Ctx, text: str | None, example: str) -> CopSession:
+def _get(ctx: Ctx, text: str | None, example: str) -> Meeting:
     number = parse_id(text, "session", example)
-    found = ctx.session.get(CopSession, number)
+    found = ctx.session.get(Meeting, number)
     if found is None or found.community_id != ctx.community_id:
         raise CommandError(f"There is no session #{number}.", hint="See `/sessions all`.")
     return found
@@ -171,7 +168,7 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
         capacity = parse_int(cap, 1, MAX_CAPACITY)
         if capacity is None:
             raise UsageError(f"Capacity is a number of places from 1 to {MAX_CAPACITY}.")
-    row = CopSession(
+    row = Meeting(
         community_id=ctx.community_id,
         channel_id=ctx.invocation.conversation.channel_id,
         host_id=ctx.member.id,
@@ -209,7 +206,7 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
     )
 
 
-def _fields(s: CopSession, zone: ZoneInfo) -> tuple[tuple[str, Spans], ...]:
+def _fields(s: Meeting, zone: ZoneInfo) -> tuple[tuple[str, Spans], ...]:
     pairs: list[tuple[str, Spans]] = [
         ("When", spans(S.fmt_local(s.starts_at, zone, with_utc=True))),
         ("Duration", spans(f"{s.duration_minutes} minutes")),
@@ -265,12 +262,12 @@ def sessions_command(ctx: Ctx, args: Args) -> Reply:
     if first not in {"", "all"}:
         raise UsageError(f"I don't know `/sessions {first[:30]}`: use all or feed.")
     channel = ctx.invocation.conversation.channel_id
-    query = select(CopSession).where(
-        CopSession.community_id == ctx.community_id, CopSession.status == S.SCHEDULED
+    query = select(Meeting).where(
+        Meeting.community_id == ctx.community_id, Meeting.status == S.SCHEDULED
     )
     if first != "all":
-        query = query.where(CopSession.channel_id == channel)
-    found = ctx.session.exec(query.order_by(col(CopSession.id))).all()
+        query = query.where(Meeting.channel_id == channel)
+    found = ctx.session.exec(query.order_by(col(Meeting.id))).all()
     changes = S.changes_for(ctx.session, [s.id for s in found if s.id is not None])
     end = ctx.now + timedelta(days=LIST_DAYS)
     occs = sorted(
@@ -373,7 +370,7 @@ def _feed(ctx: Ctx, *, reset: bool) -> Reply:
 # ---- answering ---------------------------------------------------------------------------------
 
 
-def _occurrence(ctx: Ctx, s: CopSession, day: str | None) -> S.Occurrence:
+def _occurrence(ctx: Ctx, s: Meeting, day: str | None) -> S.Occurrence:
     changes = S.changes_for(ctx.session, [s.id or 0])[s.id or 0]
     if s.status == S.CANCELLED:
         raise CommandError(f"Session #{s.id} is cancelled.")
@@ -394,7 +391,7 @@ def _date_option(value: str | None) -> str | None:
     return value
 
 
-def _promoted_notices(ctx: Ctx, occ: S.Occurrence, rows: list[SessionRsvp]) -> list[Notice]:
+def _promoted_notices(ctx: Ctx, occ: S.Occurrence, rows: list[MeetingRsvp]) -> list[Notice]:
     out = []
     for r in rows:
         member = ctx.session.get(Member, r.member_id) if r.member_id else None
@@ -403,7 +400,7 @@ def _promoted_notices(ctx: Ctx, occ: S.Occurrence, rows: list[SessionRsvp]) -> l
         zone = S.viewer_zone(member, ctx.community)[0]
         out.append(
             Notice(
-                to=_mention(member),
+                to=mention_of(member),
                 blocks=(
                     Text.of(
                         f"A place opened up: you are now attending #{occ.session_id} ",
@@ -526,7 +523,7 @@ def agenda(ctx: Ctx, args: Args) -> Reply:
         if not 0 < len(item) <= MAX_AGENDA:
             raise UsageError(f"Write the agenda item (1 to {MAX_AGENDA} characters) after `add`.")
         ctx.session.add(
-            SessionAgendaItem(
+            MeetingAgendaItem(
                 session_id=occ.session_id,
                 occurrence_start=occ.key,
                 author_id=ctx.member.id,
@@ -538,19 +535,19 @@ def agenda(ctx: Ctx, args: Args) -> Reply:
     elif action:
         raise UsageError(f"I don't know `/agenda ID {action[:20]}`: use add.")
     rows = ctx.session.exec(
-        select(SessionAgendaItem, Member)
-        .join(Member, col(Member.id) == col(SessionAgendaItem.author_id), isouter=True)
+        select(MeetingAgendaItem, Member)
+        .join(Member, col(Member.id) == col(MeetingAgendaItem.author_id), isouter=True)
         .where(
-            SessionAgendaItem.session_id == occ.session_id,
-            SessionAgendaItem.occurrence_start == occ.key,
+            MeetingAgendaItem.session_id == occ.session_id,
+            MeetingAgendaItem.occurrence_start == occ.key,
         )
-        .order_by(col(SessionAgendaItem.id))
+        .order_by(col(MeetingAgendaItem.id))
     ).all()
     blocks: list[Block] = [
         Header(f"Agenda of #{s.id} {s.title}, {S.fmt_local(occ.start, _zone(ctx))}")
     ]
     for i, (row, author) in enumerate(rows, 1):
-        who = _mention(author) if author is not None else "a former member"
+        who = mention_of(author) if author is not None else "a former member"
         blocks.append(Item(title=spans(f"{i}. ", row.text), meta=spans("added by ", who)))
     if not rows:
         blocks.append(Text.of("Nothing on the agenda yet."))
@@ -631,7 +628,7 @@ def session_command(ctx: Ctx, args: Args) -> Reply:
     return _show(ctx, s, day)
 
 
-def _show(ctx: Ctx, s: CopSession, day: str | None) -> Reply:
+def _show(ctx: Ctx, s: Meeting, day: str | None) -> Reply:
     zone, source = S.viewer_zone(ctx.member, ctx.community)
     blocks: list[Block] = [Header(f"Session #{s.id}: {s.title}"), Fields(_fields(s, zone))]
     data = {"session": S.session_json(s), "status": s.status}
@@ -652,7 +649,7 @@ def _show(ctx: Ctx, s: CopSession, day: str | None) -> Reply:
         key = "waiting" if r.waitlisted else r.answer
         m = members.get(r.member_id) if r.member_id else None
         groups[key].append(m.handle if m else "")
-        shown[key].append(_mention(m) if m else "a former member")
+        shown[key].append(mention_of(m) if m else "a former member")
     blocks.append(
         Text.of(
             "Next: " if not day else "On that day: ",
@@ -682,7 +679,7 @@ def _show(ctx: Ctx, s: CopSession, day: str | None) -> Reply:
     return reply(*blocks, data=data)
 
 
-def _ics(ctx: Ctx, s: CopSession) -> Reply:
+def _ics(ctx: Ctx, s: Meeting) -> Reply:
     text = calendar.session_ics(ctx.session, s, ctx.community, ctx.now)
     filename = f"session-{s.id}.ics"
     return reply(
@@ -693,14 +690,14 @@ def _ics(ctx: Ctx, s: CopSession) -> Reply:
     )
 
 
-def _recipients(ctx: Ctx, s: CopSession, keys: list[datetime]) -> list[Member]:
+def _recipients(ctx: Ctx, s: Meeting, keys: list[datetime]) -> list[Member]:
     if not keys:
         return []
     ids = ctx.session.exec(
-        select(SessionRsvp.member_id).where(
-            SessionRsvp.session_id == s.id,
-            col(SessionRsvp.occurrence_start).in_(keys),
-            col(SessionRsvp.answer).in_(["yes", "maybe"]),
+        select(MeetingRsvp.member_id).where(
+            MeetingRsvp.session_id == s.id,
+            col(MeetingRsvp.occurrence_start).in_(keys),
+            col(MeetingRsvp.answer).in_(["yes", "maybe"]),
         )
     ).all()
     wanted = sorted({i for i in ids if i is not None and i != ctx.member.id})
@@ -713,16 +710,16 @@ def _notices(
     ctx: Ctx, members: list[Member], build: Callable[[ZoneInfo], tuple[Block, ...]]
 ) -> list[Notice]:
     return [
-        Notice(to=_mention(m), blocks=build(S.viewer_zone(m, ctx.community)[0])) for m in members
+        Notice(to=mention_of(m), blocks=build(S.viewer_zone(m, ctx.community)[0])) for m in members
     ]
 
 
-def _future_keys(ctx: Ctx, s: CopSession) -> list[S.Occurrence]:
+def _future_keys(ctx: Ctx, s: Meeting) -> list[S.Occurrence]:
     changes = S.changes_for(ctx.session, [s.id or 0])[s.id or 0]
     return S.occurrences(s, changes, ctx.now, ctx.now + timedelta(days=740))
 
 
-def _cancel(ctx: Ctx, s: CopSession, scope: str, day: str | None, reason: str | None) -> Reply:
+def _cancel(ctx: Ctx, s: Meeting, scope: str, day: str | None, reason: str | None) -> Reply:
     why = f" Reason: {reason}" if reason else ""
     if scope == "series":
         future = _future_keys(ctx, s)
@@ -761,16 +758,16 @@ def _cancel(ctx: Ctx, s: CopSession, scope: str, day: str | None, reason: str | 
     )
 
 
-def _change_row(ctx: Ctx, s: CopSession, key: datetime) -> SessionChange:
+def _change_row(ctx: Ctx, s: Meeting, key: datetime) -> MeetingChange:
     found = ctx.session.exec(
-        select(SessionChange).where(
-            SessionChange.session_id == s.id, SessionChange.original_start == key
+        select(MeetingChange).where(
+            MeetingChange.session_id == s.id, MeetingChange.original_start == key
         )
     ).first()
-    return found or SessionChange(session_id=s.id or 0, original_start=key, changed_at=ctx.now)
+    return found or MeetingChange(session_id=s.id or 0, original_start=key, changed_at=ctx.now)
 
 
-def _move(ctx: Ctx, s: CopSession, scope: str, day: str | None, when_text: str) -> Reply:
+def _move(ctx: Ctx, s: Meeting, scope: str, day: str | None, when_text: str) -> Reply:
     zone = S.session_zone(s)
     placed = localize(parse_when(when_text, ctx.now, zone), zone)
     if placed.at <= ctx.now:
@@ -804,7 +801,7 @@ def _move(ctx: Ctx, s: CopSession, scope: str, day: str | None, when_text: str) 
         ctx.session.flush()
         after = _future_keys(ctx, s)
         mapping = {o.key: n.key for o, n in zip(before, after, strict=False) if o.key != n.key}
-        S.remap_keys(ctx.session, s, mapping, [SessionRsvp, SessionAgendaItem])
+        S.remap_keys(ctx.session, s, mapping, [MeetingRsvp, MeetingAgendaItem])
         keys = [mapping.get(k, k) for k in keys]
     s.sequence += 1
     s.updated_at = ctx.now

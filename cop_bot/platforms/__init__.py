@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from cop_bot.errors import ConfigError
+from cop_bot.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cop_bot.app import App
-    from cop_bot.outbox import Outbox
+    from cop_bot.core.outbox import Outbox
 
 
 def adapter(platform: str, name: str) -> Callable[..., object]:
@@ -33,7 +33,7 @@ def adapter(platform: str, name: str) -> Callable[..., object]:
 
 def outbox_for(app: App) -> Outbox:
     """The outbox of the configured platform, for jobs run outside the bot (`digest run-due`)."""
-    from cop_bot.outbox import ConsoleOutbox, Outbox
+    from cop_bot.core.outbox import ConsoleOutbox, Outbox
 
     platform, _why = app.settings.chosen_platform()
     if platform == "console":

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from cop_bot.args import parse_command_line, strip_handle
-from cop_bot.model import Actor, Conversation, Invocation, Reply, Text, reply
+from cop_bot.core.args import parse_command_line, strip_handle
+from cop_bot.core.model import Actor, Conversation, Invocation, Reply, Text, reply
+from cop_bot.core.router import Router
 from cop_bot.render.text import render
-from cop_bot.router import Router
 
 PLATFORM = "console"
 COMMUNITY = "local"
@@ -139,7 +139,7 @@ def run(app: App) -> int:
     """`cop-bot run` without platform credentials: the chat on stdin/stdout, reminders and
     digests printed as they fall due, and `feed_server`."""
     from cop_bot.background import start_jobs
-    from cop_bot.outbox import ConsoleOutbox
+    from cop_bot.core.outbox import ConsoleOutbox
 
     chat = ConsoleChat(app.router)
     reminders = start_jobs(app, ConsoleOutbox(sys.stdout))

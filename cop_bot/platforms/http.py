@@ -5,7 +5,7 @@
 - `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true}`; 503 and `"ok": false`
   when the database does not answer within `HEALTH_TIMEOUT` seconds;
 - `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
-  unknown or reset token (see `cop_bot.calendar.feed_ics`).
+  unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`).
 
 Database work runs off the event loop, on the executor given (Slack passes its command pool)
 or the loop's default one. Slack adds its own `/slack/events` route to the same application;
@@ -80,7 +80,7 @@ class Routes:
         return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
 
     def feed(self, token: str) -> str | None:
-        from cop_bot.calendar import feed_ics
+        from cop_bot.sessions.calendar import feed_ics
 
         with session_scope(self.app.engine) as session:
             return feed_ics(session, token, self.app.clock.now())

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from cop_bot.model import (
+from cop_bot.core.model import (
     Actions,
     Block,
     Bold,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cop_bot.model import (
+from cop_bot.core.model import (
     Actions,
     Block,
     Bold,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cop_bot.model import (
+from cop_bot.core.model import (
     Actions,
     Block,
     Bold,

@@ -331,7 +331,7 @@ def _cop_session_fk(**kw: Any) -> Any:
     )
 
 
-class CopSession(SQLModel, table=True):
+class Meeting(SQLModel, table=True):
     """A community session (an online meeting, a study visit), once or as a recurring series.
 
     `starts_at` is the first occurrence in UTC; `rrule` (RFC 5545, without DTSTART) is evaluated
@@ -360,7 +360,7 @@ class CopSession(SQLModel, table=True):
     updated_at: datetime = _utc(nullable=False)
 
 
-class SessionChange(SQLModel, table=True):
+class MeetingChange(SQLModel, table=True):
     """One occurrence of a series moved (`new_start`) or cancelled, keyed by its original start."""
 
     __tablename__ = "session_change"
@@ -375,7 +375,7 @@ class SessionChange(SQLModel, table=True):
     changed_at: datetime = _utc(nullable=False)
 
 
-class SessionRsvp(SQLModel, table=True):
+class MeetingRsvp(SQLModel, table=True):
     """One answer per member and occurrence (keyed by the occurrence's original start). Erasing
     the member keeps the row, anonymous, so counts and the waiting list stay right."""
 
@@ -394,7 +394,7 @@ class SessionRsvp(SQLModel, table=True):
     answered_at: datetime = _utc(nullable=False)
 
 
-class SessionAgendaItem(SQLModel, table=True):
+class MeetingAgendaItem(SQLModel, table=True):
     __tablename__ = "session_agenda_item"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
-from cop_bot.model import Actor, Conversation, Role
+from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage.models import (
     Community,
-    CopSession,
+    Meeting,
     Member,
     MemberDomain,
     Practice,
@@ -260,13 +260,13 @@ def contribution_counts(session: Session, community_id: int) -> Counter[int]:
         .group_by(col(Practice.author_id))
     ).all()
     hosted = session.exec(  # sessions scheduled, not cancelled (a series counts once)
-        select(col(CopSession.host_id), func.count())
+        select(col(Meeting.host_id), func.count())
         .where(
-            CopSession.community_id == community_id,
-            CopSession.status != "cancelled",
-            col(CopSession.host_id).is_not(None),
+            Meeting.community_id == community_id,
+            Meeting.status != "cancelled",
+            col(Meeting.host_id).is_not(None),
         )
-        .group_by(col(CopSession.host_id))
+        .group_by(col(Meeting.host_id))
     ).all()
     for rows in (shared, received, hosted):
         for member_id, n in rows:

@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from cop_bot.app import App
-from cop_bot.outbox import Outbox
+from cop_bot.core.outbox import Outbox
 
 
 def run(app: App) -> int:

@@ -55,8 +55,8 @@ from nio import (
 from nio.crypto import ENCRYPTION_ENABLED
 
 from cop_bot.app import App
-from cop_bot.args import CommandLine
-from cop_bot.model import Outgoing, Reply, Text, reply
+from cop_bot.core.args import CommandLine
+from cop_bot.core.model import Outgoing, Reply, Text, reply
 from cop_bot.platforms.matrix import wire
 from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE, Crypto
 from cop_bot.platforms.matrix.state import State
@@ -628,8 +628,8 @@ def _transaction_id(key: str) -> str:
 async def main(app: App) -> int:
     """Serve until SIGTERM/SIGINT, with reminders and digests running on the scheduler's thread."""
     from cop_bot.background import start_jobs
+    from cop_bot.core.scheduler import Scheduler
     from cop_bot.platforms.matrix.outbox import MatrixOutbox
-    from cop_bot.scheduler import Scheduler
 
     try:
         bot = MatrixBot(app)

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from cop_bot.model import Outgoing, Reply
-from cop_bot.outbox import Direct
+from cop_bot.core.model import Outgoing, Reply
+from cop_bot.core.outbox import Direct
 from cop_bot.platforms.matrix import wire
 
 if TYPE_CHECKING:

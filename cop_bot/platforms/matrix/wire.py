@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cop_bot.args import CommandLine, parse_command_line
-from cop_bot.model import Actor, Conversation, Invocation, Mention, Reply, Role
+from cop_bot.core.args import CommandLine, parse_command_line
+from cop_bot.core.model import Actor, Conversation, Invocation, Mention, Reply, Role
 from cop_bot.render.matrix import render
 
 PLATFORM = "matrix"

@@ -18,9 +18,9 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
-from cop_bot.engine_pool import EnginePool
-from cop_bot.outbox import Outbox
+from cop_bot.core.outbox import Outbox
 from cop_bot.platforms import http
+from cop_bot.platforms.engine_pool import EnginePool
 from cop_bot.platforms.slack.bot import EVENTS_PATH, HEALTH_PATH, SlackBot
 from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox
 from cop_bot.platforms.slack.outbox import make_outbox as make_web_outbox

@@ -36,8 +36,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from cop_bot.app import App
-from cop_bot.args import parse_command_line
-from cop_bot.model import (
+from cop_bot.core.args import parse_command_line
+from cop_bot.core.model import (
     Actor,
     Code,
     Conversation,
@@ -67,7 +67,7 @@ from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 
 if TYPE_CHECKING:
-    from cop_bot.engine_pool import EnginePool
+    from cop_bot.platforms.engine_pool import EnginePool
     from cop_bot.platforms.slack.oauth import Workspaces
 
 log = logging.getLogger(__name__)

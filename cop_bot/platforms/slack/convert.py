@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cop_bot.model import Actor, Conversation, Mention
+from cop_bot.core.model import Actor, Conversation, Mention
 
 PLATFORM = "slack"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
+from cop_bot.core.router import Registry
 from cop_bot.platforms.slack.bot import EVENTS_PATH
-from cop_bot.router import Registry
 
 EXAMPLE_URL = "https://bot.example.org"
 # Slack's own built-in commands, which an app cannot register.

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cop_bot.core.wording import shorten
+
 CALLBACK_PREFIX = "cop_form:"
 CALLBACK = re.compile(rf"^{re.escape(CALLBACK_PREFIX)}[a-z-]+$")
 MAX_ERROR = 150
@@ -177,8 +179,10 @@ def errors_for(form: Form, message: str) -> dict[str, str]:
         line = line.strip().lstrip("•-* ").strip()
         key = _field_named(form, line)
         if line and key is not None and key not in errors:
-            errors[key] = _short(line)
-    return errors or {form.fallback or form.fields[0].key: _short(message)}
+            errors[key] = shorten(" ".join(line.split()), MAX_ERROR)
+    return errors or {
+        form.fallback or form.fields[0].key: shorten(" ".join(message.split()), MAX_ERROR)
+    }
 
 
 def _field_named(form: Form, text: str) -> str | None:
@@ -187,8 +191,3 @@ def _field_named(form: Form, text: str) -> str | None:
         if re.search(rf"\b{re.escape(f.key)}\b", lowered) or f.label.lower() in lowered:
             return f.key
     return None
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1].rstrip() + "…"

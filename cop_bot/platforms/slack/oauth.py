@@ -53,8 +53,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc
 from sqlalchemy.exc import SQLAlchemyError
 
-from cop_bot.model import Actor, Outgoing, Role
-from cop_bot.outbox import Direct
+from cop_bot.core.model import Actor, Outgoing, Role
+from cop_bot.core.outbox import Direct
 from cop_bot.platforms.slack.convert import conversation_for, handle_for, user_id_for
 from cop_bot.platforms.slack.manifest import INSTALL_PATH, REDIRECT_PATH, SCOPES
 from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox

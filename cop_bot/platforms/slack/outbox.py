@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from cop_bot.app import App
-from cop_bot.model import Outgoing
-from cop_bot.outbox import Direct
+from cop_bot.core.model import Outgoing
+from cop_bot.core.outbox import Direct
 from cop_bot.platforms.slack.bot import DEFAULT_API_URL, SlackBot
 from cop_bot.platforms.slack.convert import user_id_for
 from cop_bot.render.slack import render_message

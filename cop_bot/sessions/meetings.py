@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from cop_bot.errors import UsageError
+from cop_bot.core.errors import UsageError
+from cop_bot.sessions.when import rule_walls, wall_to_utc, zone_named
 from cop_bot.storage.models import (
     Community,
-    CopSession,
+    Meeting,
+    MeetingChange,
+    MeetingRsvp,
     Member,
-    SessionChange,
-    SessionRsvp,
 )
-from cop_bot.when import rule_walls, wall_to_utc, zone_named
 
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
@@ -33,7 +33,7 @@ ANSWERS = ("yes", "maybe", "no")
 
 @dataclass(frozen=True)
 class Occurrence:
-    session: CopSession
+    session: Meeting
     key: datetime
     """The original start (UTC): what answers and agenda items are attached to."""
     start: datetime
@@ -51,11 +51,11 @@ class Occurrence:
         return self.session.id
 
 
-def session_zone(s: CopSession) -> ZoneInfo:
+def session_zone(s: Meeting) -> ZoneInfo:
     return ZoneInfo(s.timezone)
 
 
-def rule_starts(s: CopSession, start: datetime, end: datetime) -> list[datetime]:
+def rule_starts(s: Meeting, start: datetime, end: datetime) -> list[datetime]:
     """Original starts (UTC) of the session within [start, end]."""
     if s.rrule is None:
         return [s.starts_at] if start <= s.starts_at <= end else []
@@ -67,20 +67,20 @@ def rule_starts(s: CopSession, start: datetime, end: datetime) -> list[datetime]
     return [t for t in out if start <= t <= end]
 
 
-def changes_for(session: Session, ids: Iterable[int]) -> dict[int, list[SessionChange]]:
+def changes_for(session: Session, ids: Iterable[int]) -> dict[int, list[MeetingChange]]:
     wanted = list(set(ids))
-    found: dict[int, list[SessionChange]] = {i: [] for i in wanted}
+    found: dict[int, list[MeetingChange]] = {i: [] for i in wanted}
     if wanted:
         for row in session.exec(
-            select(SessionChange).where(col(SessionChange.session_id).in_(wanted))
+            select(MeetingChange).where(col(MeetingChange.session_id).in_(wanted))
         ).all():
             found[row.session_id].append(row)
     return found
 
 
 def occurrences(
-    s: CopSession,
-    changes: Sequence[SessionChange],
+    s: Meeting,
+    changes: Sequence[MeetingChange],
     start: datetime,
     end: datetime,
     *,
@@ -115,7 +115,7 @@ def occurrences(
 
 
 def next_occurrence(
-    s: CopSession, changes: Sequence[SessionChange], after: datetime
+    s: Meeting, changes: Sequence[MeetingChange], after: datetime
 ) -> Occurrence | None:
     """The next occurrence that has not ended yet, looking up to two years ahead."""
     horizon = after + timedelta(days=740)
@@ -127,7 +127,7 @@ def next_occurrence(
 
 
 def occurrence_on(
-    s: CopSession, changes: Sequence[SessionChange], day: str, zone: ZoneInfo, now: datetime
+    s: Meeting, changes: Sequence[MeetingChange], day: str, zone: ZoneInfo, now: datetime
 ) -> Occurrence | None:
     """The occurrence falling on a local date (YYYY-MM-DD) in `zone`."""
     for occ in occurrences(s, changes, now - timedelta(days=1), now + timedelta(days=740)):
@@ -164,7 +164,7 @@ def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def session_json(s: CopSession) -> dict[str, Any]:
+def session_json(s: Meeting) -> dict[str, Any]:
     return {
         "id": s.id,
         "title": s.title,
@@ -180,17 +180,17 @@ def session_json(s: CopSession) -> dict[str, Any]:
 # ---- answers -----------------------------------------------------------------------------------
 
 
-def answers(session: Session, session_id: int, key: datetime) -> list[SessionRsvp]:
+def answers(session: Session, session_id: int, key: datetime) -> list[MeetingRsvp]:
     return list(
         session.exec(
-            select(SessionRsvp)
-            .where(SessionRsvp.session_id == session_id, SessionRsvp.occurrence_start == key)
-            .order_by(col(SessionRsvp.answered_at), col(SessionRsvp.id))
+            select(MeetingRsvp)
+            .where(MeetingRsvp.session_id == session_id, MeetingRsvp.occurrence_start == key)
+            .order_by(col(MeetingRsvp.answered_at), col(MeetingRsvp.id))
         ).all()
     )
 
 
-def counts(rows: Iterable[SessionRsvp]) -> dict[str, int]:
+def counts(rows: Iterable[MeetingRsvp]) -> dict[str, int]:
     c: Counter[str] = Counter()
     for r in rows:
         c["waiting" if r.waitlisted else r.answer] += 1
@@ -202,10 +202,10 @@ def counts_for(
 ) -> dict[tuple[int, datetime], dict[str, int]]:
     wanted = set(pairs)
     ids = {i for i, _ in wanted}
-    grouped: dict[tuple[int, datetime], list[SessionRsvp]] = {p: [] for p in wanted}
+    grouped: dict[tuple[int, datetime], list[MeetingRsvp]] = {p: [] for p in wanted}
     if ids:
         for r in session.exec(
-            select(SessionRsvp).where(col(SessionRsvp.session_id).in_(ids))
+            select(MeetingRsvp).where(col(MeetingRsvp.session_id).in_(ids))
         ).all():
             if (r.session_id, r.occurrence_start) in grouped:
                 grouped[(r.session_id, r.occurrence_start)].append(r)
@@ -214,9 +214,9 @@ def counts_for(
 
 @dataclass(frozen=True)
 class Answered:
-    row: SessionRsvp
+    row: MeetingRsvp
     previous: str | None
-    promoted: list[SessionRsvp]
+    promoted: list[MeetingRsvp]
 
 
 def answer(
@@ -231,7 +231,7 @@ def answer(
     if mine is not None and mine.answer == value:
         return Answered(mine, previous, [])
     if mine is None:
-        mine = SessionRsvp(
+        mine = MeetingRsvp(
             session_id=occ.session_id,
             occurrence_start=occ.key,
             member_id=member.id,
@@ -252,7 +252,7 @@ class Withdrawn:
     previous: str | None
     """The answer the member had ("yes", "maybe", "no", or "waiting"), None if none."""
     removed: bool
-    promoted: list[SessionRsvp]
+    promoted: list[MeetingRsvp]
 
 
 def withdraw(
@@ -277,13 +277,13 @@ def withdraw(
     return Withdrawn(previous, True, promote(session, occ.session, occ.key))
 
 
-def promote(session: Session, s: CopSession, key: datetime) -> list[SessionRsvp]:
+def promote(session: Session, s: Meeting, key: datetime) -> list[MeetingRsvp]:
     """Move people up from the waiting list while there is room, longest waiting first."""
     assert s.id is not None
     rows = answers(session, s.id, key)
     going = sum(1 for r in rows if r.answer == "yes" and not r.waitlisted)
     room = len(rows) if s.capacity is None else s.capacity - going
-    moved: list[SessionRsvp] = []
+    moved: list[MeetingRsvp] = []
     for r in rows:
         if room <= 0:
             break
@@ -297,7 +297,7 @@ def promote(session: Session, s: CopSession, key: datetime) -> list[SessionRsvp]
 
 
 def remap_keys(
-    session: Session, s: CopSession, mapping: dict[datetime, datetime], tables: Sequence[Any]
+    session: Session, s: Meeting, mapping: dict[datetime, datetime], tables: Sequence[Any]
 ) -> None:
     """After a series moved: carry answers (and the like) to the matching new occurrences."""
     if not mapping:

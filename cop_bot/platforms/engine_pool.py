@@ -24,9 +24,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from cop_bot.app import App, build_app
-from cop_bot.clock import Clock
 from cop_bot.config import Settings
-from cop_bot.model import Invocation, Reply
+from cop_bot.core.clock import Clock
+from cop_bot.core.model import Invocation, Reply
 
 log = logging.getLogger(__name__)
 

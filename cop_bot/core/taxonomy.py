@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from cop_bot.errors import ConfigError
+from cop_bot.core.errors import ConfigError
 
 GOOD_MATCH = 82.0
 """At or above this confidence a candidate counts as a match; below it, only as a suggestion."""
@@ -347,7 +347,7 @@ def default_taxonomy_path() -> Path:
     shipped = resources.files("cop_bot").joinpath("_config/taxonomy.yaml")
     if shipped.is_file():
         return Path(str(shipped))
-    return Path(__file__).resolve().parent.parent / "config" / "taxonomy.yaml"
+    return Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
 
 
 @lru_cache(maxsize=8)

@@ -32,12 +32,22 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cop_bot import sessions_core as S
-from cop_bot.clock import Clock
-from cop_bot.model import Code, Context, Conversation, Link, Mention, Outgoing, Reply, Text, spans
-from cop_bot.outbox import Direct, Outbox
+from cop_bot.core.clock import Clock
+from cop_bot.core.model import (
+    Code,
+    Context,
+    Conversation,
+    Link,
+    Outgoing,
+    Reply,
+    Text,
+    spans,
+)
+from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.wording import mention_of
+from cop_bot.sessions import meetings as S
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Community, CopSession, Member, ReminderSent, SessionRsvp
+from cop_bot.storage.models import Community, Meeting, MeetingRsvp, Member, ReminderSent
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +82,11 @@ class RunReport:
 def due_reminders(session: Session, start: datetime, end: datetime) -> list[Due]:
     """Every reminder whose due time lies within [start, end], in time order."""
     found = session.exec(
-        select(CopSession).where(
-            CopSession.status == S.SCHEDULED,
-            CopSession.starts_at <= end + KINDS["24h"],
+        select(Meeting).where(
+            Meeting.status == S.SCHEDULED,
+            Meeting.starts_at <= end + KINDS["24h"],
             # a one-off session long over owes nothing; a series may still have occurrences
-            or_(col(CopSession.rrule).is_not(None), col(CopSession.starts_at) >= start),
+            or_(col(Meeting.rrule).is_not(None), col(Meeting.starts_at) >= start),
         )
     ).all()
     changes = S.changes_for(session, [s.id for s in found if s.id is not None])
@@ -113,7 +123,7 @@ def run_due(
         created = {
             s.id: s.created_at
             for s in session.exec(
-                select(CopSession).where(col(CopSession.id).in_({d.session_id for d in candidates}))
+                select(Meeting).where(col(Meeting.id).in_({d.session_id for d in candidates}))
             ).all()
         }
         claimed = {
@@ -208,7 +218,7 @@ def _mark(engine: Engine, due: Due, status: str) -> None:
 def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
     """Build the messages in a read-only session, then send them; returns how many."""
     with session_scope(engine) as session:
-        s = session.get(CopSession, due.session_id)
+        s = session.get(Meeting, due.session_id)
         community = session.get(Community, s.community_id) if s is not None else None
         if s is None or community is None:
             return 0
@@ -236,12 +246,12 @@ def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
             outgoing, directs = [], []
             members = session.exec(
                 select(Member)
-                .join(SessionRsvp, col(SessionRsvp.member_id) == col(Member.id))
+                .join(MeetingRsvp, col(MeetingRsvp.member_id) == col(Member.id))
                 .where(
-                    SessionRsvp.session_id == s.id,
-                    SessionRsvp.occurrence_start == due.key,
-                    col(SessionRsvp.answer).in_(["yes", "maybe"]),
-                    col(SessionRsvp.waitlisted).is_(False),
+                    MeetingRsvp.session_id == s.id,
+                    MeetingRsvp.occurrence_start == due.key,
+                    col(MeetingRsvp.answer).in_(["yes", "maybe"]),
+                    col(MeetingRsvp.waitlisted).is_(False),
                 )
                 .order_by(col(Member.id))
             ).all()
@@ -251,7 +261,7 @@ def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
                 directs.append(
                     Direct(
                         where,
-                        Mention(m.handle, m.display_name, m.platform_user_id),
+                        mention_of(m),
                         Reply(
                             blocks=(
                                 Text.of(f"Reminder: #{s.id} ", s.title, f" starts {soon}."),

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
-from cop_bot.args import parse_int
-from cop_bot.taxonomy import Taxonomy, normalise
+from cop_bot.core.args import parse_int
+from cop_bot.core.taxonomy import Taxonomy, normalise
 
 ORGANISATION_TYPES = ("ngo", "public", "international", "academia", "private", "other")
 _ORG_TYPE_ALIASES = {

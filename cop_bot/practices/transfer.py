@@ -24,12 +24,12 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cop_bot import practices as P
-from cop_bot.args import parse_handle
-from cop_bot.errors import UsageError
+from cop_bot.core.args import parse_handle
+from cop_bot.core.errors import UsageError
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.practices import rules as P
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice, PracticeEndorsement
-from cop_bot.taxonomy import Taxonomy
 
 Format = Literal["csv", "json"]
 LIST_FIELDS = ("domains", "tags")

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
-from cop_bot.model import Conversation, Mention, Notice, Outgoing, Reply
+from cop_bot.core.model import Conversation, Mention, Notice, Outgoing, Reply
 
 
 @dataclass(frozen=True)

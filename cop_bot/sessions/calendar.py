@@ -19,14 +19,14 @@ from icalendar import Calendar, Event
 from icalendar.prop import vRecur
 from sqlmodel import Session, col, select
 
-from cop_bot.sessions_core import CANCELLED, changes_for, session_zone
-from cop_bot.storage.models import Community, CopSession, SessionChange
+from cop_bot.sessions.meetings import CANCELLED, changes_for, session_zone
+from cop_bot.storage.models import Community, Meeting, MeetingChange
 
 PRODID = "-//cop-bot//community sessions//EN"
 FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
 
 
-def uid(s: CopSession, community: Community) -> str:
+def uid(s: Meeting, community: Community) -> str:
     return f"session-{s.id}-{community.platform}-{community.external_id}@cop-bot".replace(" ", "_")
 
 
@@ -41,7 +41,7 @@ def _calendar(name: str | None = None) -> Calendar:
 
 
 def _events(
-    s: CopSession, changes: Sequence[SessionChange], community: Community, stamp: datetime
+    s: Meeting, changes: Sequence[MeetingChange], community: Community, stamp: datetime
 ) -> list[Event]:
     zone = session_zone(s)
     length = timedelta(minutes=s.duration_minutes)
@@ -85,14 +85,14 @@ def _events(
     return events
 
 
-def _finish(cal: Calendar, sessions: Sequence[CopSession]) -> str:
+def _finish(cal: Calendar, sessions: Sequence[Meeting]) -> str:
     if sessions:
         first = min(s.starts_at for s in sessions).date() - timedelta(days=366)
         cal.add_missing_timezones(first_date=first, last_date=date(first.year + 20, 1, 1))
     return str(cal.to_ical().decode("utf-8"))
 
 
-def session_ics(session: Session, s: CopSession, community: Community, now: datetime) -> str:
+def session_ics(session: Session, s: Meeting, community: Community, now: datetime) -> str:
     """One session or series as a calendar file."""
     assert s.id is not None
     cal = _calendar()
@@ -122,9 +122,9 @@ def channel_ics(
     found = [
         s
         for s in session.exec(
-            select(CopSession)
-            .where(CopSession.community_id == community.id, CopSession.channel_id == channel_id)
-            .order_by(col(CopSession.id))
+            select(Meeting)
+            .where(Meeting.community_id == community.id, Meeting.channel_id == channel_id)
+            .order_by(col(Meeting.id))
         ).all()
         if s.rrule is not None or s.starts_at >= since
     ]

@@ -37,8 +37,8 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from cop_bot.core.taxonomy import GOOD_MATCH, Taxonomy, content_words, normalise
 from cop_bot.storage.models import Community, Practice, PracticeEndorsement
-from cop_bot.taxonomy import GOOD_MATCH, Taxonomy, content_words, normalise
 
 PAGE_SIZE = 5
 TITLE, TAG, BODY = 3, 2, 1

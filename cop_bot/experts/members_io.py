@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from cop_bot.args import parse_handle
-from cop_bot.clock import Clock
-from cop_bot.errors import UsageError
-from cop_bot.model import Conversation
-from cop_bot.profiles import (
+from cop_bot.core.args import parse_handle
+from cop_bot.core.clock import Clock
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Conversation
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.experts.profiles import (
     check_length,
     is_clear,
     parse_country,
@@ -30,7 +31,6 @@ from cop_bot.profiles import (
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, Member, MemberDomain
-from cop_bot.taxonomy import Taxonomy
 
 HEADER = ("name", "handle", "organisation", "country", "languages", "domains", "bio", "expert")
 

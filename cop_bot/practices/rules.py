@@ -20,7 +20,9 @@ from sqlalchemy import func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from cop_bot.profiles import is_clear, parse_country, parse_domains, parse_languages
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import jsonable
+from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
 from cop_bot.storage.models import (
     Community,
     Member,
@@ -29,7 +31,6 @@ from cop_bot.storage.models import (
     PracticeEndorsement,
     PracticeRevision,
 )
-from cop_bot.taxonomy import Taxonomy
 
 PENDING, APPROVED, REJECTED, NEEDS_CONFIRMATION = (
     "pending",
@@ -546,10 +547,6 @@ def set_domains(session: Session, practice: Practice, *, new: bool = False) -> N
     session.flush()
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def record(
     session: Session,
     practice: Practice,
@@ -566,7 +563,7 @@ def record(
             editor_id=editor.id if editor else None,
             editor_label=label,
             at=now,
-            changes={k: [_jsonable(v) for v in pair] for k, pair in changes.items()},
+            changes={k: [jsonable(v) for v in pair] for k, pair in changes.items()},
         )
     )
 

@@ -14,7 +14,9 @@ from sqlmodel import Session, col, select
 
 from cop_bot.storage import repos
 from cop_bot.storage.models import (
-    CopSession,
+    Meeting,
+    MeetingAgendaItem,
+    MeetingRsvp,
     Member,
     Practice,
     PracticeEndorsement,
@@ -22,8 +24,6 @@ from cop_bot.storage.models import (
     Question,
     QuestionRecipient,
     RoleGrant,
-    SessionAgendaItem,
-    SessionRsvp,
 )
 
 ExportSection = Callable[[Session, Member], tuple[str, Any]]
@@ -133,18 +133,18 @@ def _sessions(session: Session, member: Member) -> tuple[str, Any]:
     without a name (counts and the waiting list stay right), their agenda items read "a former
     member", and sessions they hosted stay without a host."""
     hosted = session.exec(
-        select(CopSession).where(CopSession.host_id == member.id).order_by(col(CopSession.id))
+        select(Meeting).where(Meeting.host_id == member.id).order_by(col(Meeting.id))
     ).all()
     answered = session.exec(
-        select(SessionRsvp, CopSession.title)
-        .join(CopSession, col(CopSession.id) == col(SessionRsvp.session_id))
-        .where(SessionRsvp.member_id == member.id)
-        .order_by(col(SessionRsvp.id))
+        select(MeetingRsvp, Meeting.title)
+        .join(Meeting, col(Meeting.id) == col(MeetingRsvp.session_id))
+        .where(MeetingRsvp.member_id == member.id)
+        .order_by(col(MeetingRsvp.id))
     ).all()
     items = session.exec(
-        select(SessionAgendaItem)
-        .where(SessionAgendaItem.author_id == member.id)
-        .order_by(col(SessionAgendaItem.id))
+        select(MeetingAgendaItem)
+        .where(MeetingAgendaItem.author_id == member.id)
+        .order_by(col(MeetingAgendaItem.id))
     ).all()
     return "sessions", {
         "hosted": [

@@ -19,11 +19,11 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from cop_bot.args import Args, clean_input, parse_args, parse_command_line
-from cop_bot.clock import Clock
 from cop_bot.config import Settings
-from cop_bot.errors import CommandError, PermissionDenied, UsageError
-from cop_bot.model import (
+from cop_bot.core.args import Args, clean_input, parse_args, parse_command_line
+from cop_bot.core.clock import Clock
+from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.core.model import (
     Code,
     Context,
     Invocation,
@@ -34,10 +34,10 @@ from cop_bot.model import (
     Visibility,
     spans,
 )
+from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, Member
-from cop_bot.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 

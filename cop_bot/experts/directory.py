@@ -23,9 +23,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from cop_bot.core.taxonomy import STOPWORDS, Candidate, Taxonomy, content_words, normalise
 from cop_bot.storage import repos
 from cop_bot.storage.models import Community, Member, MemberDomain
-from cop_bot.taxonomy import STOPWORDS, Candidate, Taxonomy, content_words, normalise
 
 _MASK = (1 << 64) - 1
 COMMON_WORD_WEIGHT = math.log(1 + 1 / 0.3)

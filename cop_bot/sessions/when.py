@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateparser
 from dateutil.rrule import rrulestr
 
-from cop_bot.errors import UsageError
+from cop_bot.core.errors import UsageError
 
 MAX_TEXT = 100
 MAX_AHEAD_DAYS = 5 * 366

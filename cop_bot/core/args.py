@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from cop_bot.errors import UsageError
+from cop_bot.core.errors import UsageError
 
 COMMAND_PREFIXES = ("/", "!")
 _NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
@@ -111,6 +111,15 @@ def normalise_key(key: str) -> str:
     return re.sub(r"[\s_]+", "-", key.strip().lower())
 
 
+def form_key(line: str) -> tuple[str, str] | None:
+    """`("key-factors", "value")` when `line` starts with a form key (`Key Factors: value`),
+    else None; `https://…` is a value, not a key `https`."""
+    m = _FORM_KEY_RE.match(line)
+    if m is None or m.group(2).startswith("//"):
+        return None
+    return normalise_key(m.group(1)), m.group(2)
+
+
 def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, str]]:
     """Parse `key: value` pairs separated by `;` or new lines.
 
@@ -128,9 +137,9 @@ def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, st
         chunk = chunk.replace(placeholder, ";")
         if not chunk.strip():
             continue
-        m = _FORM_KEY_RE.match(chunk)
-        if m and not m.group(2).startswith("//"):
-            pairs.append((normalise_key(m.group(1)), m.group(2).strip()))
+        found = form_key(chunk)
+        if found is not None:
+            pairs.append((found[0], found[1].strip()))
         elif index == 0 and title_key is not None:
             pairs.append((title_key, chunk.strip()))
         elif pairs:

@@ -1,0 +1,1 @@
+"""The engine every capability shares: vocabulary, command routing, parsing, errors, clock, outbox, jobs, taxonomy."""

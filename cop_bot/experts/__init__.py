@@ -1,0 +1,1 @@
+"""Member profiles, the expert directory and its search, `/ask` routing rules, members CSV."""

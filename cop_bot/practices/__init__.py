@@ -1,0 +1,1 @@
+"""The shared repertoire: fields and review rules, queries, search index, import/export."""

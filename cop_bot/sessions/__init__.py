@@ -1,0 +1,1 @@
+"""Community sessions (meetings): occurrences, WHEN parsing, calendar feeds, reminders."""
