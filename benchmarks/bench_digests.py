@@ -28,7 +28,7 @@ from cop_bot.core.model import Conversation
 from cop_bot.core.outbox import RecordingOutbox
 from cop_bot.core.taxonomy import load_taxonomy
 from cop_bot.digests.build import Digest, gather, to_reply
-from cop_bot.digests.jobs import run_due
+from cop_bot.digests.jobs import post_due_digests
 from cop_bot.storage.db import make_engine, upgrade
 from cop_bot.storage.models import (
     Community,
@@ -155,12 +155,12 @@ def measure(url: str, members: int, items: int, channels: int) -> None:
     )
     outbox = RecordingOutbox()
     t = time.perf_counter()
-    report = run_due(engine, outbox, taxonomy, NOW + timedelta(minutes=5))
+    report = post_due_digests(engine, outbox, taxonomy, NOW + timedelta(minutes=5))
     elapsed = time.perf_counter() - t
     print(
         f"  run-due: {len(report.sent)} channels posted in {elapsed:.1f} s "
         f"({elapsed / max(1, len(report.sent)) * 1000:.0f} ms per channel); second run posts "
-        f"{len(run_due(engine, outbox, taxonomy, NOW + timedelta(minutes=6)).sent)}"
+        f"{len(post_due_digests(engine, outbox, taxonomy, NOW + timedelta(minutes=6)).sent)}"
     )
     engine.dispose()
 

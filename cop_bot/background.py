@@ -1,8 +1,9 @@
 """The bot's background work, started by every platform when it starts serving.
 
-Session reminders and weekly digests both recompute what is due from the database on every
-tick, so a restart or a second process never loses or doubles anything (see `scheduler` and
-`digests.jobs`).
+Each capability builds its own jobs; `capability_jobs` is the one place that lists them, and
+the generic scheduler (`cop_bot.core.scheduler`) runs them. Session reminders and weekly digests
+both recompute what is due from the database on every tick and claim it there, so a restart or
+a second process never loses or doubles anything (see `sessions.reminders` and `digests.jobs`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import threading
 
 from cop_bot.app import App
 from cop_bot.core.outbox import Outbox
-from cop_bot.core.scheduler import Scheduler
-from cop_bot.digests.jobs import run_due as run_due_digests
+from cop_bot.core.scheduler import Job, Scheduler
+from cop_bot.digests import jobs as digests
+from cop_bot.sessions import reminders
 
 log = logging.getLogger(__name__)
-DIGEST_TICK_SECONDS = 60
 
 
 def warm_caches(app: App) -> None:
@@ -41,25 +42,17 @@ def warm_caches(app: App) -> None:
         log.exception("warming the search indexes failed; they will be built on first use")
 
 
+def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
+    """Every capability's background jobs. A new capability with jobs adds its line here."""
+    return [
+        *reminders.jobs(app.engine, outbox),
+        *digests.jobs(app.engine, outbox, app.taxonomy),
+    ]
+
+
 def start_jobs(app: App, outbox: Outbox) -> Scheduler:
-    """Start reminders and digests on a background thread; call `.shutdown()` when stopping."""
-    scheduler = Scheduler(app.engine, app.clock, outbox)
-
-    def digests() -> None:
-        try:
-            report = run_due_digests(app.engine, outbox, app.taxonomy, app.clock.now())
-        except Exception:
-            log.exception("digest tick failed; retrying at the next tick")
-            return
-        if report.sent or report.failed or report.missed:
-            log.info(
-                "digests: %d sent, %d failed, %d missed",
-                len(report.sent),
-                len(report.failed),
-                len(report.missed),
-            )
-
-    scheduler.every(DIGEST_TICK_SECONDS, digests, name="digests")
+    """Start every job on a background thread; call `.shutdown()` when stopping."""
+    scheduler = Scheduler(app.clock, capability_jobs(app, outbox))
     scheduler.start()
     threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
     return scheduler

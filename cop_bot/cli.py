@@ -247,7 +247,7 @@ def _sessions_parser(
 
 def _sessions(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.core.outbox import Outbox, RecordingOutbox
-    from cop_bot.core.scheduler import run_due
+    from cop_bot.sessions.reminders import send_due_reminders
 
     app = build_app(settings)
     now = args.as_of or app.clock.now()
@@ -257,12 +257,12 @@ def _sessions(args: argparse.Namespace, settings: Settings) -> int:
         from cop_bot.platforms import outbox_for
 
         outbox = outbox_for(app)
-    report = run_due(app.engine, outbox, now, dry_run=args.dry_run)
+    report = send_due_reminders(app.engine, outbox, now, dry_run=args.dry_run)
     for due in report.sent:
         verb = "due" if args.dry_run else "sent"
-        print(f"{verb}: session {due.session_id} at {due.starts_at.isoformat()} ({due.kind})")
+        print(f"{verb}: session {due.meeting_id} at {due.starts_at.isoformat()} ({due.kind})")
     for due in report.skipped:
-        print(f"skipped (too late): session {due.session_id} ({due.kind})")
+        print(f"skipped (too late): session {due.meeting_id} ({due.kind})")
     print(
         f"Reminders: {'would send' if args.dry_run else 'sent'} {len(report.sent)} reminder(s), "
         f"{report.messages} message(s); {len(report.skipped)} skipped, "
@@ -651,14 +651,14 @@ def _practices(args: argparse.Namespace, settings: Settings) -> int:
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.core.clock import FixedClock
-    from cop_bot.digests.jobs import run_due
+    from cop_bot.digests.jobs import post_due_digests
 
     app = build_app(settings)
     now = args.as_of or app.clock.now()
     if args.digest_cmd == "run-due":
         from cop_bot.platforms import outbox_for
 
-        report = run_due(app.engine, outbox_for(app), app.taxonomy, now)
+        report = post_due_digests(app.engine, outbox_for(app), app.taxonomy, now)
         print(
             f"Digests: {len(report.sent)} sent, {len(report.skipped_empty)} empty (skipped), "
             f"{len(report.missed)} missed, {len(report.failed)} failed."

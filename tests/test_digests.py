@@ -10,7 +10,7 @@ from sqlmodel import select
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.model import Status
 from cop_bot.core.outbox import RecordingOutbox
-from cop_bot.digests.jobs import run_due
+from cop_bot.digests.jobs import post_due_digests
 from cop_bot.digests.schedule import next_due, previous_due
 from cop_bot.render.slack import render_message
 from cop_bot.storage.db import make_engine, session_scope
@@ -58,7 +58,7 @@ def test_schedule_is_local_and_follows_daylight_saving() -> None:
 def test_the_scripted_week(week: Bot, clock: FixedClock) -> None:
     clock.set(MONDAY_9_ROME + timedelta(minutes=5))
     outbox = RecordingOutbox()
-    report = run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    report = post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now())
     assert len(report.sent) == 1 and len(outbox.posted) == 1
     message = outbox.posted[0]
     data = message.reply.data
@@ -84,9 +84,9 @@ def test_running_twice_posts_once(week: Bot, clock: FixedClock) -> None:
     clock.set(MONDAY_9_ROME + timedelta(minutes=5))
     outbox = RecordingOutbox()
     for _ in range(3):
-        run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+        post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now())
     clock.advance(timedelta(hours=3))
-    run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now())
     assert len(outbox.posted) == 1
 
 
@@ -100,7 +100,7 @@ def test_two_processes_on_one_database_post_once(week: Bot, clock: FixedClock) -
 
     def tick(engine) -> None:  # type: ignore[no-untyped-def]
         barrier.wait()
-        run_due(engine, outbox, week.app.taxonomy, clock.now())
+        post_due_digests(engine, outbox, week.app.taxonomy, clock.now())
 
     threads = [threading.Thread(target=tick, args=(e,)) for e in (week.app.engine, other_engine)]
     for t in threads:
@@ -114,9 +114,9 @@ def test_two_processes_on_one_database_post_once(week: Bot, clock: FixedClock) -
 def test_catch_up_after_downtime_and_missed_when_too_late(week: Bot, clock: FixedClock) -> None:
     clock.set(MONDAY_9_ROME + timedelta(hours=20))
     outbox = RecordingOutbox()
-    assert len(run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent) == 1
+    assert len(post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent) == 1
     clock.set(MONDAY_9_ROME + timedelta(days=7, hours=30))
-    report = run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    report = post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now())
     assert report.missed and len(outbox.posted) == 1
     assert week.reply("/digest status").data["digest"]["last_run"]["status"] == "missed"
 
@@ -133,17 +133,21 @@ def test_failed_post_is_retried_with_backoff(week: Bot, clock: FixedClock) -> No
 
     outbox = Flaky()
     clock.set(MONDAY_9_ROME)
-    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
+    assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
     assert "rate_limited" in week.send("/digest status")
-    assert not run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent  # backing off
+    assert not post_due_digests(
+        week.app.engine, outbox, week.app.taxonomy, clock.now()
+    ).sent  # backing off
     clock.advance(timedelta(minutes=2))
-    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed  # 2nd failure
+    assert post_due_digests(
+        week.app.engine, outbox, week.app.taxonomy, clock.now()
+    ).failed  # 2nd failure
     clock.advance(timedelta(minutes=3))
-    assert not run_due(
+    assert not post_due_digests(
         week.app.engine, outbox, week.app.taxonomy, clock.now()
     ).sent  # waits 4 min now
     clock.advance(timedelta(minutes=2))
-    assert run_due(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent
+    assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent
     assert len(outbox.posted) == 1
     with session_scope(week.app.engine) as session:
         run = session.exec(select(DigestRun)).one()
@@ -160,7 +164,7 @@ def test_domain_filter_and_settings_validation(week: Bot, clock: FixedClock) -> 
     )
     clock.set(MONDAY_9_ROME)
     outbox = RecordingOutbox()
-    run_due(week.app.engine, outbox, week.app.taxonomy, clock.now())
+    post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now())
     sections = outbox.posted[0].reply.data["sections"]
     assert [p["title"] for p in sections["practices"]] == ["Tenant mediation desk"]
 
@@ -169,11 +173,11 @@ def test_empty_digests_are_skipped_unless_asked(bot: Bot, clock: FixedClock) -> 
     bot.send("/digest on monday 09:00 tz Europe/Rome", as_="root-admin")
     clock.set(MONDAY_9_ROME)
     outbox = RecordingOutbox()
-    report = run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    report = post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     assert report.skipped_empty and not outbox.posted
     bot.send("/digest settings skip-empty: no", as_="root-admin")
     clock.set(MONDAY_9_ROME + timedelta(days=7))
-    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     assert len(outbox.posted) == 1
 
 
@@ -186,7 +190,7 @@ def test_long_sections_are_cut_with_a_pointer_and_fit_slack(bot: Bot, clock: Fix
         bot.send(f"/ask housing: Question {i} {'z' * 1500}", as_=f"e{i}")
     clock.set(MONDAY_9_ROME)
     outbox = RecordingOutbox()
-    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     reply = outbox.posted[0].reply
     text = "\n".join(str(b) for b in reply.blocks)
     assert "and 25 more" in text and "/practices" in text and "/questions" in text
@@ -204,7 +208,7 @@ def test_personal_digest_goes_by_dm_and_follows_my_domains(bot: Bot, clock: Fixe
     share(bot, "Job-readiness workshops", "labour market")
     clock.set(MONDAY_9_ROME)
     outbox = RecordingOutbox()
-    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     assert not outbox.posted and len(outbox.directs) == 1
     assert outbox.directs[0].to.handle == "nadia"
     assert [p["title"] for p in outbox.directs[0].reply.data["sections"]["practices"]] == [
@@ -212,7 +216,7 @@ def test_personal_digest_goes_by_dm_and_follows_my_domains(bot: Bot, clock: Fixe
     ]
     bot.send("/profile delete confirm", as_="nadia")  # erased members get no digest
     clock.set(MONDAY_9_ROME + timedelta(days=7))
-    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     assert len(outbox.directs) == 1
 
 
@@ -249,7 +253,7 @@ def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock)
     )
     clock.set(MONDAY_9_ROME)
     outbox = RecordingOutbox()
-    run_due(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
     data = outbox.posted[0].reply.data
     sessions = data["sections"]["sessions"]
     assert [s["title"] for s in sessions] == ["Housing clinic"]

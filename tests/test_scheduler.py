@@ -1,5 +1,5 @@
 """Reminders: computed from the database, sent once (restarts, two processes), a grace for
-reminders missed while the bot was down. Tests call `run_due` with the fixed clock."""
+reminders missed while the bot was down. Tests call `send_due_reminders` with the fixed clock."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from cop_bot.cli import main
 from cop_bot.config import ENV_NAMES
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.outbox import RecordingOutbox
-from cop_bot.core.scheduler import GRACE, Scheduler, next_due_at, run_due
+from cop_bot.core.scheduler import Scheduler
+from cop_bot.sessions import reminders
+from cop_bot.sessions.reminders import GRACE, next_due_at, send_due_reminders
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import ReminderSent
 from tests.conftest import Bot
@@ -50,8 +52,8 @@ def test_reminders_go_to_yes_and_maybe_in_their_zone_and_start_to_the_channel(
     planned: Bot,
 ) -> None:
     engine, outbox = planned.app.engine, RecordingOutbox()
-    assert _kinds(run_due(engine, outbox, START - timedelta(hours=25))) == []
-    report = run_due(engine, outbox, START - timedelta(hours=24))
+    assert _kinds(send_due_reminders(engine, outbox, START - timedelta(hours=25))) == []
+    report = send_due_reminders(engine, outbox, START - timedelta(hours=24))
     assert _kinds(report) == ["24h"]
     assert sorted(d.to.handle for d in outbox.directs) == ["nyc", "wanjiru"]
     to_nyc = next(d for d in outbox.directs if d.to.handle == "nyc")
@@ -59,24 +61,24 @@ def test_reminders_go_to_yes_and_maybe_in_their_zone_and_start_to_the_channel(
     assert "09:00 EST" in text and "starts in 24 hours" in text and "meet.example.org" in text
     assert "17:00 EAT" in str(next(d for d in outbox.directs if d.to.handle == "wanjiru").reply)
     assert to_nyc.community.platform == "console" and to_nyc.reply.visibility == "dm"
-    assert _kinds(run_due(engine, outbox, START - timedelta(minutes=15))) == ["15m"]
+    assert _kinds(send_due_reminders(engine, outbox, START - timedelta(minutes=15))) == ["15m"]
     assert len(outbox.directs) == 4 and not outbox.posted
-    assert _kinds(run_due(engine, outbox, START)) == ["start"]
+    assert _kinds(send_due_reminders(engine, outbox, START)) == ["start"]
     (post,) = outbox.posted
     assert post.conversation.channel_id == "console" and post.reply.visibility == "channel"
     assert "Starting now" in str(post.reply.blocks) and post.key
     # the next week's occurrence has no answers yet: only its start post
-    assert _kinds(run_due(engine, outbox, START + timedelta(days=7))) == ["start"]
+    assert _kinds(send_due_reminders(engine, outbox, START + timedelta(days=7))) == ["start"]
 
 
 def test_never_twice_even_after_a_restart(planned: Bot, db_url: str) -> None:
     outbox = RecordingOutbox()
     at = START - timedelta(hours=24)
-    assert _kinds(run_due(planned.app.engine, outbox, at)) == ["24h"]
-    assert _kinds(run_due(planned.app.engine, outbox, at + timedelta(minutes=1))) == []
+    assert _kinds(send_due_reminders(planned.app.engine, outbox, at)) == ["24h"]
+    assert _kinds(send_due_reminders(planned.app.engine, outbox, at + timedelta(minutes=1))) == []
     restarted = make_engine(db_url)  # a new process: nothing in memory, only the database
     try:
-        assert _kinds(run_due(restarted, outbox, at + timedelta(minutes=2))) == []
+        assert _kinds(send_due_reminders(restarted, outbox, at + timedelta(minutes=2))) == []
     finally:
         restarted.dispose()
     assert len(outbox.directs) == 2
@@ -87,12 +89,14 @@ def test_missed_while_down_within_grace_is_sent_later_is_skipped_and_logged(
 ) -> None:
     engine, outbox = planned.app.engine, RecordingOutbox()
     # down from before the 24h reminder until 9 minutes after it: still sent
-    late = run_due(engine, outbox, START - timedelta(hours=24) + GRACE - timedelta(minutes=1))
+    late = send_due_reminders(
+        engine, outbox, START - timedelta(hours=24) + GRACE - timedelta(minutes=1)
+    )
     assert _kinds(late) == ["24h"]
     # down across the 15m reminder for 11 minutes: skipped, logged once, never sent
-    with caplog.at_level(logging.WARNING, logger="cop_bot.core.scheduler"):
-        report = run_due(engine, outbox, START - timedelta(minutes=4))
-        again = run_due(engine, outbox, START - timedelta(minutes=3))
+    with caplog.at_level(logging.WARNING, logger="cop_bot.sessions.reminders"):
+        report = send_due_reminders(engine, outbox, START - timedelta(minutes=4))
+        again = send_due_reminders(engine, outbox, START - timedelta(minutes=3))
     assert [d.kind for d in report.skipped] == ["15m"] and not report.sent
     assert not again.skipped and not again.sent
     assert sum("skipped" in r.message for r in caplog.records) == 1
@@ -106,11 +110,13 @@ def test_reminders_follow_a_moved_occurrence_and_skip_cancelled_ones(planned: Bo
     engine, outbox = planned.app.engine, RecordingOutbox()
     planned.send("/session move 1 occurrence 2027-01-13 15:00", as_="root-admin")
     planned.send("/session cancel 1 occurrence date:2027-01-19", as_="root-admin")
-    assert _kinds(run_due(engine, outbox, START - timedelta(minutes=1))) == []  # moved away
-    assert _kinds(run_due(engine, outbox, START)) == ["24h"]  # 24 hours before the 13th
+    assert (
+        _kinds(send_due_reminders(engine, outbox, START - timedelta(minutes=1))) == []
+    )  # moved away
+    assert _kinds(send_due_reminders(engine, outbox, START)) == ["24h"]  # 24 hours before the 13th
     assert sorted(d.to.handle for d in outbox.directs) == ["nyc", "wanjiru"]  # answers moved
-    assert _kinds(run_due(engine, outbox, START + timedelta(days=1))) == ["start"]
-    assert _kinds(run_due(engine, outbox, START + timedelta(days=7))) == []
+    assert _kinds(send_due_reminders(engine, outbox, START + timedelta(days=1))) == ["start"]
+    assert _kinds(send_due_reminders(engine, outbox, START + timedelta(days=7))) == []
     assert next_due_at(engine, START + timedelta(days=7), timedelta(days=8)) == START + timedelta(
         days=13
     )
@@ -132,28 +138,30 @@ class FlakyOutbox(RecordingOutbox):
 def test_a_send_that_reached_nobody_is_retried_within_the_grace(planned: Bot) -> None:
     engine, outbox = planned.app.engine, FlakyOutbox(down=True)
     at = START - timedelta(hours=24)
-    first = run_due(engine, outbox, at)
+    first = send_due_reminders(engine, outbox, at)
     assert [d.kind for d in first.failed] == ["24h"] and not outbox.directs
     outbox.down = False
-    assert _kinds(run_due(engine, outbox, at + timedelta(minutes=1))) == ["24h"]
-    assert _kinds(run_due(engine, outbox, at + timedelta(minutes=2))) == []
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=1))) == ["24h"]
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=2))) == []
     assert sorted(d.to.handle for d in outbox.directs) == ["nyc", "wanjiru"]
 
 
 def test_a_partly_delivered_reminder_is_not_repeated(planned: Bot) -> None:
     engine, outbox = planned.app.engine, FlakyOutbox(refuses="nyc")
     at = START - timedelta(hours=24)
-    report = run_due(engine, outbox, at)
+    report = send_due_reminders(engine, outbox, at)
     assert _kinds(report) == ["24h"] and report.messages == 1
     outbox.refuses = ""
-    assert _kinds(run_due(engine, outbox, at + timedelta(minutes=1))) == []
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=1))) == []
     assert [d.to.handle for d in outbox.directs] == ["wanjiru"]
 
 
 def test_a_session_scheduled_late_owes_no_earlier_reminders(bot: Bot, clock: FixedClock) -> None:
     assert bot.reply('/schedule-session "Soon" in 2 hours', as_="root-admin").ok
     bot.send("/rsvp 1 yes", as_="nyc")
-    report = run_due(bot.app.engine, RecordingOutbox(), clock.now() + timedelta(minutes=1))
+    report = send_due_reminders(
+        bot.app.engine, RecordingOutbox(), clock.now() + timedelta(minutes=1)
+    )
     assert not report.sent and not report.skipped  # the 24h reminder was never owed
 
 
@@ -165,7 +173,7 @@ def test_two_processes_on_one_database_send_each_reminder_once(planned: Bot, db_
 
     def worker(i: int) -> None:
         barrier.wait()
-        run_due(engines[i], outbox, at)
+        send_due_reminders(engines[i], outbox, at)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
     for t in threads:
@@ -180,7 +188,7 @@ def test_two_processes_on_one_database_send_each_reminder_once(planned: Bot, db_
 def test_the_background_scheduler_catches_up_at_start_up(planned: Bot) -> None:
     outbox = RecordingOutbox()
     clock = FixedClock(START - timedelta(minutes=12))  # 3 minutes after the 15m reminder
-    scheduler = Scheduler(planned.app.engine, clock, outbox, interval_seconds=60)
+    scheduler = Scheduler(clock, reminders.jobs(planned.app.engine, outbox))
     scheduler.start()
     try:
         deadline = time.monotonic() + 1.0

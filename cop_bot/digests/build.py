@@ -326,33 +326,33 @@ def upcoming_sessions(
     Sessions have no domains: a channel narrowed to some domains gets its own sessions only,
     any other channel gets the whole community's.
     """
-    from cop_bot.sessions import meetings as sessions_core
+    from cop_bot.sessions import meetings as meetings
 
     assert community.id is not None
     query = select(Meeting).where(
-        Meeting.community_id == community.id, Meeting.status != sessions_core.CANCELLED
+        Meeting.community_id == community.id, Meeting.status != meetings.CANCELLED
     )
     if domains:
         query = query.where(Meeting.channel_id == channel)
     rows = session.exec(query).all()
-    changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
+    changes = meetings.changes_for(session, [r.id for r in rows if r.id is not None])
     horizon = end + timedelta(days=14)
     found = [
         occ
         for r in rows
-        for occ in sessions_core.occurrences(r, changes.get(r.id or 0, []), end, horizon)
+        for occ in meetings.occurrences(r, changes.get(r.id or 0, []), end, horizon)
         if not occ.cancelled
     ]
-    found.sort(key=lambda o: (o.start, o.session_id))
-    counts = sessions_core.counts_for(session, [(o.session_id, o.key) for o in found])
+    found.sort(key=lambda o: (o.start, o.meeting_id))
+    counts = meetings.counts_for(session, [(o.meeting_id, o.key) for o in found])
     return [
         {
-            "id": o.session_id,
-            "title": o.session.title,
+            "id": o.meeting_id,
+            "title": o.meeting.title,
             "starts_at": o.start.isoformat(),
-            "channel": o.session.channel_id,
-            "rsvp_yes": counts.get((o.session_id, o.key), {}).get("yes", 0),
-            "rsvp_maybe": counts.get((o.session_id, o.key), {}).get("maybe", 0),
+            "channel": o.meeting.channel_id,
+            "rsvp_yes": counts.get((o.meeting_id, o.key), {}).get("yes", 0),
+            "rsvp_maybe": counts.get((o.meeting_id, o.key), {}).get("maybe", 0),
         }
         for o in found
     ]
@@ -408,16 +408,16 @@ def pulse(
 
 def sessions_held(session: Session, community_id: int, at: datetime) -> int:
     """Occurrences that took place (not cancelled) and ended before `at`."""
-    from cop_bot.sessions import meetings as sessions_core
+    from cop_bot.sessions import meetings as meetings
 
     rows = session.exec(
         select(Meeting).where(Meeting.community_id == community_id, col(Meeting.starts_at) < at)
     ).all()
-    changes = sessions_core.changes_for(session, [r.id for r in rows if r.id is not None])
+    changes = meetings.changes_for(session, [r.id for r in rows if r.id is not None])
     return sum(
         1
         for r in rows
-        for occ in sessions_core.occurrences(r, changes.get(r.id or 0, []), r.starts_at, at)
+        for occ in meetings.occurrences(r, changes.get(r.id or 0, []), r.starts_at, at)
         if not occ.cancelled and occ.end <= at
     )
 

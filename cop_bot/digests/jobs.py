@@ -1,8 +1,8 @@
 """Posting digests exactly once per subscription and period.
 
-The database decides, not the scheduler: a run is *claimed* by inserting a `DigestRun` row whose
-(subscription, period_end) is unique, in its own transaction, before anything is sent. A second
-process (or a second tick of the same one) that tries the same period hits the constraint and
+The database decides, not the scheduler (the job from `jobs` only asks every minute): a run is
+*claimed* (`_claim_run`) by inserting a `DigestRun` row whose (subscription, period_end) is
+unique, in its own transaction, before anything is sent. A second process (or a second tick of the same one) that tries the same period hits the constraint and
 moves on. A digest due while the bot was down is sent if it is less than `CATCH_UP` late, else
 recorded as missed. A failed post is retried with exponential backoff up to `MAX_ATTEMPTS`, and
 one channel's failure never holds up the others.
@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core.model import Conversation, Outgoing
 from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.scheduler import Job
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import mention_of
 from cop_bot.digests.build import TOP, gather, to_reply
@@ -38,10 +39,11 @@ CATCH_UP = timedelta(hours=24)
 LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(minutes=2)
+TICK = timedelta(seconds=60)
 
 
 @dataclass
-class RunReport:
+class DigestReport:
     sent: list[tuple[str, str]] = field(default_factory=list)
     skipped_empty: list[tuple[str, str]] = field(default_factory=list)
     missed: list[tuple[str, str]] = field(default_factory=list)
@@ -61,8 +63,30 @@ def period_start(session: Session, sub: DigestSubscription, due: datetime) -> da
     )
 
 
-def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -> RunReport:
-    report = RunReport()
+def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
+    """The digests' job for the scheduler. It skips the start-up catch-up run (as it always
+    has): a digest missed while the bot was down is still within `CATCH_UP` a tick later."""
+
+    def run(now: datetime) -> DigestReport:
+        report = post_due_digests(engine, outbox, taxonomy, now)
+        if report.sent or report.failed or report.missed:
+            log.info(
+                "digests: %d sent, %d failed, %d missed",
+                len(report.sent),
+                len(report.failed),
+                len(report.missed),
+            )
+        return report
+
+    return [Job(name="digests", run=run, interval=TICK, catch_up=False)]
+
+
+def post_due_digests(
+    engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime
+) -> DigestReport:
+    """Claim and post every digest due at `now`, then retry failed or abandoned runs. Safe to
+    call any time, from any number of processes."""
+    report = DigestReport()
     with session_scope(engine) as session:
         subs = [
             (s.id, s.weekday, s.minute_of_day, s.timezone)
@@ -75,7 +99,7 @@ def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -
         assert sub_id is not None
         due = previous_due(weekday, minute, tz, now)
         try:
-            run_id = _claim(engine, sub_id, due, now, report)
+            run_id = _claim_run(engine, sub_id, due, now, report)
             if run_id is not None:
                 _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache)
         except Exception:  # one channel's bug must not hold up the others
@@ -86,8 +110,8 @@ def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -
     return report
 
 
-def _claim(
-    engine: Engine, sub_id: int, due: datetime, now: datetime, report: RunReport
+def _claim_run(
+    engine: Engine, sub_id: int, due: datetime, now: datetime, report: DigestReport
 ) -> int | None:
     """Insert the run row for this period; None when another process (or an earlier tick) has it."""
     late = now - due
@@ -171,7 +195,7 @@ def _post(
     sub_id: int,
     run_id: int,
     now: datetime,
-    report: RunReport,
+    report: DigestReport,
     cache: dict[tuple[Any, ...], Any],
 ) -> None:
     with session_scope(engine) as session:

@@ -202,7 +202,7 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
     return reply(
         *blocks,
         visibility="channel",
-        data={"session": S.session_json(row), "notes": [n for n in (placed.note,) if n]},
+        data={"session": S.meeting_json(row), "notes": [n for n in (placed.note,) if n]},
     )
 
 
@@ -272,32 +272,32 @@ def sessions_command(ctx: Ctx, args: Args) -> Reply:
     end = ctx.now + timedelta(days=LIST_DAYS)
     occs = sorted(
         (o for s in found for o in S.occurrences(s, changes[s.id or 0], ctx.now, end)),
-        key=lambda o: (o.start, o.session_id),
+        key=lambda o: (o.start, o.meeting_id),
     )
     zone, source = S.viewer_zone(ctx.member, ctx.community)
-    tally = S.counts_for(ctx.session, [(o.session_id, o.key) for o in occs])
+    tally = S.counts_for(ctx.session, [(o.meeting_id, o.key) for o in occs])
     where = "in this community" if first == "all" else "in this channel"
     blocks: list[Block] = [Header(f"Sessions in the next {LIST_DAYS} days {where}")]
     items = []
     for o in occs:
-        c = tally[(o.session_id, o.key)]
-        places = f" of {o.session.capacity}" if o.session.capacity else ""
+        c = tally[(o.meeting_id, o.key)]
+        places = f" of {o.meeting.capacity}" if o.meeting.capacity else ""
         waiting = f", {c['waiting']} waiting" if c["waiting"] else ""
         blocks.append(
             Item(
-                title=spans(f"#{o.session_id} ", o.session.title),
+                title=spans(f"#{o.meeting_id} ", o.meeting.title),
                 body=spans(S.fmt_local(o.start, zone) + (" (moved)" if o.moved else "")),
                 meta=spans(f"{c['yes']}{places} yes, {c['maybe']} maybe{waiting}"),
             )
         )
         items.append(
             {
-                "id": o.session_id,
-                "title": o.session.title,
+                "id": o.meeting_id,
+                "title": o.meeting.title,
                 "starts_at": S.iso_utc(o.start),
                 "local_start": o.start.astimezone(zone).isoformat(),
-                "channel": o.session.channel_id,
-                "capacity": o.session.capacity,
+                "channel": o.meeting.channel_id,
+                "capacity": o.meeting.capacity,
                 "rsvp": c,
             }
         )
@@ -403,11 +403,11 @@ def _promoted_notices(ctx: Ctx, occ: S.Occurrence, rows: list[MeetingRsvp]) -> l
                 to=mention_of(member),
                 blocks=(
                     Text.of(
-                        f"A place opened up: you are now attending #{occ.session_id} ",
-                        occ.session.title,
+                        f"A place opened up: you are now attending #{occ.meeting_id} ",
+                        occ.meeting.title,
                         f" on {S.fmt_local(occ.start, zone)}.",
                     ),
-                    Context(spans("Can't make it? ", Code(f"/rsvp {occ.session_id} no"))),
+                    Context(spans("Can't make it? ", Code(f"/rsvp {occ.meeting_id} no"))),
                 ),
             )
         )
@@ -452,7 +452,7 @@ def rsvp(ctx: Ctx, args: Args) -> Reply:
         message = {"yes": "See you there.", "maybe": "Noted as maybe.", "no": "Noted: not coming."}[
             value
         ]
-    c = S.counts(S.answers(ctx.session, occ.session_id, occ.key))
+    c = S.counts(S.answers(ctx.session, occ.meeting_id, occ.key))
     return reply(
         Text.of(f"#{s.id} ", s.title, f", {S.fmt_local(occ.start, zone)}: {message}"),
         Context(spans(f"{c['yes']} yes, {c['maybe']} maybe, {c['waiting']} waiting.")),
@@ -487,7 +487,7 @@ def _withdraw(ctx: Ctx, args: Args) -> Reply:
         message = "You had not answered, so there is nothing to withdraw."
     else:
         message = f"Your answer is {shown}, not {only}, so it stays."
-    c = S.counts(S.answers(ctx.session, occ.session_id, occ.key))
+    c = S.counts(S.answers(ctx.session, occ.meeting_id, occ.key))
     return reply(
         Text.of(f"#{s.id} ", s.title, f", {S.fmt_local(occ.start, _zone(ctx))}: {message}"),
         Context(spans(f"{c['yes']} yes, {c['maybe']} maybe, {c['waiting']} waiting.")),
@@ -524,7 +524,7 @@ def agenda(ctx: Ctx, args: Args) -> Reply:
             raise UsageError(f"Write the agenda item (1 to {MAX_AGENDA} characters) after `add`.")
         ctx.session.add(
             MeetingAgendaItem(
-                session_id=occ.session_id,
+                session_id=occ.meeting_id,
                 occurrence_start=occ.key,
                 author_id=ctx.member.id,
                 text=item,
@@ -538,7 +538,7 @@ def agenda(ctx: Ctx, args: Args) -> Reply:
         select(MeetingAgendaItem, Member)
         .join(Member, col(Member.id) == col(MeetingAgendaItem.author_id), isouter=True)
         .where(
-            MeetingAgendaItem.session_id == occ.session_id,
+            MeetingAgendaItem.session_id == occ.meeting_id,
             MeetingAgendaItem.occurrence_start == occ.key,
         )
         .order_by(col(MeetingAgendaItem.id))
@@ -631,12 +631,12 @@ def session_command(ctx: Ctx, args: Args) -> Reply:
 def _show(ctx: Ctx, s: Meeting, day: str | None) -> Reply:
     zone, source = S.viewer_zone(ctx.member, ctx.community)
     blocks: list[Block] = [Header(f"Session #{s.id}: {s.title}"), Fields(_fields(s, zone))]
-    data = {"session": S.session_json(s), "status": s.status}
+    data = {"session": S.meeting_json(s), "status": s.status}
     if s.status == S.CANCELLED:
         blocks.append(Text.of("Cancelled" + (f": {s.cancel_reason}" if s.cancel_reason else ".")))
         return reply(*blocks, data=data)
     occ = _occurrence(ctx, s, day)
-    rows = S.answers(ctx.session, occ.session_id, occ.key)
+    rows = S.answers(ctx.session, occ.meeting_id, occ.key)
     members = {
         m.id: m
         for m in ctx.session.exec(
@@ -667,7 +667,7 @@ def _show(ctx: Ctx, s: Meeting, day: str | None) -> Reply:
         pairs.append((f"{label} ({len(people)})", spans(*listed) or spans("nobody yet")))
     blocks.append(Fields(tuple(pairs)))
     blocks.append(Context(spans(f"Times in {zone.key} ({source}).")))
-    blocks.append(_answer_buttons(occ.session_id))
+    blocks.append(_answer_buttons(occ.meeting_id))
     data |= {
         "occurrence": {
             "key": S.iso_utc(occ.key),
@@ -680,7 +680,7 @@ def _show(ctx: Ctx, s: Meeting, day: str | None) -> Reply:
 
 
 def _ics(ctx: Ctx, s: Meeting) -> Reply:
-    text = calendar.session_ics(ctx.session, s, ctx.community, ctx.now)
+    text = calendar.meeting_ics(ctx.session, s, ctx.community, ctx.now)
     filename = f"session-{s.id}.ics"
     return reply(
         Header(f"Calendar file for #{s.id} {s.title}"),
@@ -751,7 +751,7 @@ def _cancel(ctx: Ctx, s: Meeting, scope: str, day: str | None, reason: str | Non
         visibility="channel",
         notices=notices,
         data={
-            "session": S.session_json(s),
+            "session": S.meeting_json(s),
             "cancelled": "series" if scope == "series" else S.iso_utc(keys[0]),
             "notified": len(notices),
         },
@@ -768,7 +768,7 @@ def _change_row(ctx: Ctx, s: Meeting, key: datetime) -> MeetingChange:
 
 
 def _move(ctx: Ctx, s: Meeting, scope: str, day: str | None, when_text: str) -> Reply:
-    zone = S.session_zone(s)
+    zone = S.meeting_zone(s)
     placed = localize(parse_when(when_text, ctx.now, zone), zone)
     if placed.at <= ctx.now:
         raise UsageError(f"{S.fmt_local(placed.at, zone)} is in the past.")
@@ -829,7 +829,7 @@ def _move(ctx: Ctx, s: Meeting, scope: str, day: str | None, when_text: str) -> 
         visibility="channel",
         notices=notices,
         data={
-            "session": S.session_json(s),
+            "session": S.meeting_json(s),
             "moved": {"from": S.iso_utc(old_start), "to": S.iso_utc(new_start), "scope": scope},
             "notified": len(notices),
         },

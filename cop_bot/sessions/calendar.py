@@ -19,7 +19,7 @@ from icalendar import Calendar, Event
 from icalendar.prop import vRecur
 from sqlmodel import Session, col, select
 
-from cop_bot.sessions.meetings import CANCELLED, changes_for, session_zone
+from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
 from cop_bot.storage.models import Community, Meeting, MeetingChange
 
 PRODID = "-//cop-bot//community sessions//EN"
@@ -43,7 +43,7 @@ def _calendar(name: str | None = None) -> Calendar:
 def _events(
     s: Meeting, changes: Sequence[MeetingChange], community: Community, stamp: datetime
 ) -> list[Event]:
-    zone = session_zone(s)
+    zone = meeting_zone(s)
     length = timedelta(minutes=s.duration_minutes)
     master = Event()
     master.add("uid", uid(s, community))
@@ -92,7 +92,7 @@ def _finish(cal: Calendar, sessions: Sequence[Meeting]) -> str:
     return str(cal.to_ical().decode("utf-8"))
 
 
-def session_ics(session: Session, s: Meeting, community: Community, now: datetime) -> str:
+def meeting_ics(session: Session, s: Meeting, community: Community, now: datetime) -> str:
     """One session or series as a calendar file."""
     assert s.id is not None
     cal = _calendar()

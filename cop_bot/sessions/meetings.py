@@ -33,7 +33,7 @@ ANSWERS = ("yes", "maybe", "no")
 
 @dataclass(frozen=True)
 class Occurrence:
-    session: Meeting
+    meeting: Meeting
     key: datetime
     """The original start (UTC): what answers and agenda items are attached to."""
     start: datetime
@@ -43,15 +43,15 @@ class Occurrence:
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.session.duration_minutes)
+        return self.start + timedelta(minutes=self.meeting.duration_minutes)
 
     @property
-    def session_id(self) -> int:
-        assert self.session.id is not None
-        return self.session.id
+    def meeting_id(self) -> int:
+        assert self.meeting.id is not None
+        return self.meeting.id
 
 
-def session_zone(s: Meeting) -> ZoneInfo:
+def meeting_zone(s: Meeting) -> ZoneInfo:
     return ZoneInfo(s.timezone)
 
 
@@ -59,7 +59,7 @@ def rule_starts(s: Meeting, start: datetime, end: datetime) -> list[datetime]:
     """Original starts (UTC) of the session within [start, end]."""
     if s.rrule is None:
         return [s.starts_at] if start <= s.starts_at <= end else []
-    zone = session_zone(s)
+    zone = meeting_zone(s)
     first = s.starts_at.astimezone(zone).replace(tzinfo=None)
     lo = max(start, s.starts_at).astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
     hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
@@ -164,7 +164,7 @@ def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def session_json(s: Meeting) -> dict[str, Any]:
+def meeting_json(s: Meeting) -> dict[str, Any]:
     return {
         "id": s.id,
         "title": s.title,
@@ -180,11 +180,11 @@ def session_json(s: Meeting) -> dict[str, Any]:
 # ---- answers -----------------------------------------------------------------------------------
 
 
-def answers(session: Session, session_id: int, key: datetime) -> list[MeetingRsvp]:
+def answers(session: Session, meeting_id: int, key: datetime) -> list[MeetingRsvp]:
     return list(
         session.exec(
             select(MeetingRsvp)
-            .where(MeetingRsvp.session_id == session_id, MeetingRsvp.occurrence_start == key)
+            .where(MeetingRsvp.session_id == meeting_id, MeetingRsvp.occurrence_start == key)
             .order_by(col(MeetingRsvp.answered_at), col(MeetingRsvp.id))
         ).all()
     )
@@ -225,26 +225,26 @@ def answer(
     """Record (or replace) a member's answer; past capacity a yes joins the waiting list, and a
     freed place goes to whoever waited longest."""
     assert member.id is not None
-    rows = answers(session, occ.session_id, occ.key)
+    rows = answers(session, occ.meeting_id, occ.key)
     mine = next((r for r in rows if r.member_id == member.id), None)
     previous = None if mine is None else ("waiting" if mine.waitlisted else mine.answer)
     if mine is not None and mine.answer == value:
         return Answered(mine, previous, [])
     if mine is None:
         mine = MeetingRsvp(
-            session_id=occ.session_id,
+            session_id=occ.meeting_id,
             occurrence_start=occ.key,
             member_id=member.id,
             answer=value,
             answered_at=now,
         )
     mine.answer, mine.answered_at, mine.waitlisted = value, now, False
-    if value == "yes" and occ.session.capacity is not None:
+    if value == "yes" and occ.meeting.capacity is not None:
         taken = sum(1 for r in rows if r.answer == "yes" and not r.waitlisted and r is not mine)
-        mine.waitlisted = taken >= occ.session.capacity
+        mine.waitlisted = taken >= occ.meeting.capacity
     session.add(mine)
     session.flush()
-    return Answered(mine, previous, promote(session, occ.session, occ.key))
+    return Answered(mine, previous, promote(session, occ.meeting, occ.key))
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ def withdraw(
     """Remove a member's answer. With `only`, only if their answer is still that one (removing
     a ✅ reaction must not undo the ❌ given since). A freed place goes to the waiting list."""
     assert member.id is not None
-    rows = answers(session, occ.session_id, occ.key)
+    rows = answers(session, occ.meeting_id, occ.key)
     mine = next((r for r in rows if r.member_id == member.id), None)
     if mine is None:
         return Withdrawn(None, False, [])
@@ -274,7 +274,7 @@ def withdraw(
         return Withdrawn(previous, False, [])
     session.delete(mine)
     session.flush()
-    return Withdrawn(previous, True, promote(session, occ.session, occ.key))
+    return Withdrawn(previous, True, promote(session, occ.meeting, occ.key))
 
 
 def promote(session: Session, s: Meeting, key: datetime) -> list[MeetingRsvp]:

@@ -1,0 +1,333 @@
+"""Session reminders, sent exactly once, and the job that sends them.
+
+The database is the source of truth. `send_due_reminders(engine, outbox, now)` works out from
+the stored sessions which reminders are due at `now` (`REMINDER_OFFSETS`: 24 hours and 15
+minutes before each occurrence, a direct message to everyone who answered yes or maybe, with
+the time in their own zone and the link; and at the start, a "starting now" post in the
+session's channel) and sends each at most once: a `reminder_sent` row, unique per session,
+occurrence start and kind, is committed *before* sending (`_claim_reminder`). A second process
+on the same database, or a restart, finds the row and sends nothing. A reminder that fell due
+while no bot was running is sent if it is at most `GRACE` late, else recorded as skipped and
+logged once. If the platform reached nobody (it was down), the row is marked failed and a later
+run within the grace retries; a partly delivered reminder is never repeated, so nobody gets it
+twice.
+
+`jobs` hands the generic scheduler (`cop_bot.core.scheduler`) one job that runs
+`send_due_reminders` every minute and, through `next_due_at`, at the exact time of the next
+reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cop_bot.core.model import (
+    Block,
+    Code,
+    Context,
+    Conversation,
+    Link,
+    Outgoing,
+    Reply,
+    Text,
+    spans,
+)
+from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.scheduler import Job
+from cop_bot.core.wording import mention_of
+from cop_bot.sessions import meetings
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Community, Meeting, MeetingRsvp, Member, ReminderSent
+
+log = logging.getLogger(__name__)
+
+REMINDER_OFFSETS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "15m": timedelta(minutes=15),
+    "start": timedelta(0),
+}
+"""Each reminder kind, and how long before an occurrence's start it is due."""
+GRACE = timedelta(minutes=10)
+"""How late a reminder may still be sent (e.g. it fell due while the bot was restarting)."""
+LOOKBACK = timedelta(days=1)
+"""How far back missed reminders are looked for, to be recorded as skipped and logged."""
+TICK = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Due:
+    meeting_id: int
+    key: datetime
+    starts_at: datetime
+    kind: str
+    due_at: datetime
+
+
+@dataclass
+class ReminderReport:
+    sent: list[Due] = field(default_factory=list)
+    skipped: list[Due] = field(default_factory=list)
+    failed: list[Due] = field(default_factory=list)
+    messages: int = 0
+
+
+def jobs(engine: Engine, outbox: Outbox, *, grace: timedelta = GRACE) -> list[Job]:
+    """The reminders' job for the scheduler: every `TICK`, and on the minute a reminder is due."""
+    return [
+        Job(
+            name="session-reminders",
+            run=lambda now: send_due_reminders(engine, outbox, now, grace=grace),
+            interval=TICK,
+            next_due=lambda now, horizon: next_due_at(engine, now, horizon),
+        )
+    ]
+
+
+def due_reminders(session: Session, start: datetime, end: datetime) -> list[Due]:
+    """Every reminder whose due time lies within [start, end], in time order."""
+    earliest = REMINDER_OFFSETS["24h"]
+    found = session.exec(
+        select(Meeting).where(
+            Meeting.status == meetings.SCHEDULED,
+            Meeting.starts_at <= end + earliest,
+            # a one-off session long over owes nothing; a series may still have occurrences
+            or_(col(Meeting.rrule).is_not(None), col(Meeting.starts_at) >= start),
+        )
+    ).all()
+    changes = meetings.changes_for(session, [m.id for m in found if m.id is not None])
+    out: list[Due] = []
+    for m in found:
+        assert m.id is not None
+        for occ in meetings.occurrences(m, changes[m.id], start, end + earliest):
+            for kind, before in REMINDER_OFFSETS.items():
+                due_at = occ.start - before
+                if start <= due_at <= end:
+                    out.append(Due(m.id, occ.key, occ.start, kind, due_at))
+    return sorted(out, key=lambda d: (d.due_at, d.meeting_id, d.kind))
+
+
+def next_due_at(engine: Engine, now: datetime, horizon: timedelta) -> datetime | None:
+    with session_scope(engine) as session:
+        upcoming = [d for d in due_reminders(session, now, now + horizon) if d.due_at > now]
+    return upcoming[0].due_at if upcoming else None
+
+
+def send_due_reminders(
+    engine: Engine,
+    outbox: Outbox,
+    now: datetime,
+    *,
+    grace: timedelta = GRACE,
+    dry_run: bool = False,
+) -> ReminderReport:
+    """Send every reminder due at `now` that no process has sent yet. Safe to call any time,
+    from any number of processes. `dry_run` reports what is due and claims nothing."""
+    report = ReminderReport()
+    candidates, created, claimed = _candidates(engine, now)
+    for due in candidates:
+        late = now - due.due_at
+        if due.due_at < created.get(due.meeting_id, due.due_at):
+            continue  # scheduled after this reminder would have been due: not owed
+        too_late = late > grace or (due.kind != "start" and now >= due.starts_at)
+        status = "skipped" if too_late else "sent"
+        if dry_run:
+            if (due.meeting_id, due.starts_at, due.kind) not in claimed:
+                (report.skipped if too_late else report.sent).append(due)
+            continue
+        if not _claim_reminder(engine, due, status, now):
+            continue
+        if too_late:
+            log.warning(
+                "reminder %s for session %s at %s skipped: due %s, %s late (grace %s)",
+                due.kind,
+                due.meeting_id,
+                due.starts_at.isoformat(),
+                due.due_at.isoformat(),
+                late,
+                grace,
+            )
+            report.skipped.append(due)
+            continue
+        try:
+            report.messages += _send(engine, outbox, due)
+            report.sent.append(due)
+        except Exception:
+            log.exception("reminder %s for session %s failed", due.kind, due.meeting_id)
+            _mark(engine, due, "failed")
+            report.failed.append(due)
+    return report
+
+
+def _candidates(
+    engine: Engine, now: datetime
+) -> tuple[list[Due], dict[int | None, datetime], set[tuple[int, datetime, str]]]:
+    """The reminders due within the lookback, when each meeting was created, and which
+    reminders are already claimed (sent or skipped)."""
+    with session_scope(engine) as session:
+        candidates = due_reminders(session, now - LOOKBACK, now)
+        created = {
+            m.id: m.created_at
+            for m in session.exec(
+                select(Meeting).where(col(Meeting.id).in_({d.meeting_id for d in candidates}))
+            ).all()
+        }
+        claimed = {
+            (r.session_id, r.starts_at, r.kind)
+            for r in session.exec(
+                select(ReminderSent).where(
+                    ReminderSent.starts_at >= now - LOOKBACK, ReminderSent.status != "failed"
+                )
+            ).all()
+        }
+    return candidates, created, claimed
+
+
+def _claim_reminder(engine: Engine, due: Due, status: str, now: datetime) -> bool:
+    """Insert the reminder's row in a transaction of its own; False if it is already there,
+    unless an earlier attempt failed (the platform was unreachable) and this one may retry:
+    then exactly one process turns `failed` back into `sent` and tries again."""
+    try:
+        with session_scope(engine) as session:
+            session.add(
+                ReminderSent(
+                    session_id=due.meeting_id,
+                    starts_at=due.starts_at,
+                    kind=due.kind,
+                    status=status,
+                    at=now,
+                )
+            )
+        return True
+    except IntegrityError:
+        if status != "sent":
+            return False
+    with session_scope(engine) as session:
+        taken = session.execute(
+            update(ReminderSent)
+            .where(
+                col(ReminderSent.session_id) == due.meeting_id,
+                col(ReminderSent.starts_at) == due.starts_at,
+                col(ReminderSent.kind) == due.kind,
+                col(ReminderSent.status) == "failed",
+            )
+            .values(status="sent", at=now)
+        )
+        return bool(getattr(taken, "rowcount", 0) == 1)
+
+
+def _mark(engine: Engine, due: Due, status: str) -> None:
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(ReminderSent).where(
+                ReminderSent.session_id == due.meeting_id,
+                ReminderSent.starts_at == due.starts_at,
+                ReminderSent.kind == due.kind,
+            )
+        ).first()
+        if row is not None:
+            row.status = status
+            session.add(row)
+
+
+def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
+    """Build the messages in a read-only session, then send them; returns how many."""
+    with session_scope(engine) as session:
+        meeting = session.get(Meeting, due.meeting_id)
+        community = session.get(Community, meeting.community_id) if meeting is not None else None
+        if meeting is None or community is None:
+            return 0
+        where = Conversation(community.platform, community.external_id, meeting.channel_id)
+        if due.kind == "start":
+            posts, directs = [_start_post(meeting, where, due)], []
+        else:
+            posts, directs = [], _direct_reminders(session, meeting, community, where, due)
+    return _deliver(
+        due,
+        [
+            *(lambda m=m: outbox.post(m) for m in posts),
+            *(lambda d=d: outbox.direct(d) for d in directs),
+        ],
+    )
+
+
+def _join(meeting: Meeting) -> tuple[Block, ...]:
+    return (Text.of("Join: ", Link(meeting.link)),) if meeting.link else ()
+
+
+def _start_post(meeting: Meeting, where: Conversation, due: Due) -> Outgoing:
+    """The "starting now" post in the session's channel, in the session's own zone."""
+    zone = meetings.meeting_zone(meeting)
+    return Outgoing(
+        where,
+        Reply(
+            blocks=(
+                Text.of(f"Starting now: #{meeting.id} ", meeting.title, "."),
+                *_join(meeting),
+                Context(spans(f"{meetings.fmt_local(due.starts_at, zone)}.")),
+            ),
+            visibility="channel",
+            data={"reminder": {"session": meeting.id, "kind": due.kind}},
+        ),
+        created_at=due.due_at,
+        key=f"reminder-{meeting.id}-{due.starts_at:%Y%m%dT%H%M}-{due.kind}",
+    )
+
+
+def _direct_reminders(
+    session: Session, meeting: Meeting, community: Community, where: Conversation, due: Due
+) -> list[Direct]:
+    """A direct message to each member coming (yes or maybe, not waitlisted), in their zone."""
+    members = session.exec(
+        select(Member)
+        .join(MeetingRsvp, col(MeetingRsvp.member_id) == col(Member.id))
+        .where(
+            MeetingRsvp.session_id == meeting.id,
+            MeetingRsvp.occurrence_start == due.key,
+            col(MeetingRsvp.answer).in_(["yes", "maybe"]),
+            col(MeetingRsvp.waitlisted).is_(False),
+        )
+        .order_by(col(Member.id))
+    ).all()
+    soon = "in 24 hours" if due.kind == "24h" else "in 15 minutes"
+    directs: list[Direct] = []
+    for m in members:
+        zone = meetings.viewer_zone(m, community)[0]
+        reply = Reply(
+            blocks=(
+                Text.of(f"Reminder: #{meeting.id} ", meeting.title, f" starts {soon}."),
+                Text.of(meetings.fmt_local(due.starts_at, zone)),
+                *_join(meeting),
+                Context(
+                    spans("Can't make it? ", Code(f"/rsvp {meeting.id} no"), " frees your place.")
+                ),
+            ),
+            visibility="dm",
+            data={"reminder": {"session": meeting.id, "kind": due.kind}},
+        )
+        directs.append(Direct(where, mention_of(m), reply))
+    return directs
+
+
+def _deliver(due: Due, sends: list[Callable[[], None]]) -> int:
+    """Send each message; returns how many went out. Raises only if none did."""
+    failures: list[Exception] = []
+    for send in sends:
+        try:
+            send()
+        except Exception as exc:
+            failures.append(exc)
+            log.warning(
+                "a %s reminder for session %s was not delivered: %s", due.kind, due.meeting_id, exc
+            )
+    if failures and len(failures) == len(sends):
+        # nobody was reached: the caller marks it failed so a later run may retry it; after a
+        # partial failure we never retry, so nobody gets the same reminder twice
+        raise failures[-1]
+    return len(sends) - len(failures)
