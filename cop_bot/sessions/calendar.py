@@ -20,7 +20,7 @@ from icalendar.prop import vRecur
 from sqlmodel import Session, col, select
 
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
-from cop_bot.storage.models import Community, Meeting, MeetingChange
+from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
 
 PRODID = "-//cop-bot//community sessions//EN"
 FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
@@ -113,6 +113,27 @@ def feed_path(token: str) -> str:
     return f"/calendar/{token}.ics"
 
 
+def channel_feed(
+    session: Session, community_id: int, channel_id: str, now: datetime, *, reset: bool
+) -> CalendarFeed:
+    """The channel's feed, made on first use; `reset` gives it a new token (the old address
+    stops working)."""
+    feed = session.exec(
+        select(CalendarFeed).where(
+            CalendarFeed.community_id == community_id, CalendarFeed.channel_id == channel_id
+        )
+    ).first()
+    if feed is None:
+        feed = CalendarFeed(
+            community_id=community_id, channel_id=channel_id, token=new_token(), created_at=now
+        )
+    elif reset:
+        feed.token, feed.created_at = new_token(), now
+    session.add(feed)
+    session.flush()
+    return feed
+
+
 def channel_ics(
     session: Session, community: Community, channel_id: str, now: datetime, *, name: str
 ) -> str:
@@ -139,8 +160,6 @@ def channel_ics(
 
 def feed_ics(session: Session, token: str, now: datetime) -> str | None:
     """What `/calendar/<token>.ics` serves; None for an unknown (or reset) token -> 404."""
-    from cop_bot.storage.models import CalendarFeed
-
     if not token or len(token) > 64:
         return None
     feed = session.exec(select(CalendarFeed).where(CalendarFeed.token == token)).first()

@@ -21,6 +21,7 @@ from cop_bot.sessions.when import rule_walls, wall_to_utc, zone_named
 from cop_bot.storage.models import (
     Community,
     Meeting,
+    MeetingAgendaItem,
     MeetingChange,
     MeetingRsvp,
     Member,
@@ -311,3 +312,59 @@ def remap_keys(
             row.occurrence_start = mapping[row.occurrence_start]
             session.add(row)
     session.flush()
+
+
+def scheduled_occurrences(
+    session: Session, community_id: int, channel: str | None, start: datetime, end: datetime
+) -> list[Occurrence]:
+    """The community's (or one channel's) scheduled occurrences in [start, end], soonest first."""
+    query = select(Meeting).where(Meeting.community_id == community_id, Meeting.status == SCHEDULED)
+    if channel is not None:
+        query = query.where(Meeting.channel_id == channel)
+    found = session.exec(query.order_by(col(Meeting.id))).all()
+    changes = changes_for(session, [m.id for m in found if m.id is not None])
+    return sorted(
+        (o for m in found for o in occurrences(m, changes[m.id or 0], start, end)),
+        key=lambda o: (o.start, o.meeting_id),
+    )
+
+
+def members_of(session: Session, rows: Iterable[MeetingRsvp]) -> dict[int | None, Member]:
+    """The members who gave these answers, by id (a former member's answer has none)."""
+    ids = [r.member_id for r in rows if r.member_id]
+    return {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()}
+
+
+# ---- agenda ------------------------------------------------------------------------------------
+
+
+def add_agenda_item(
+    session: Session, occ: Occurrence, author: Member, text: str, now: datetime
+) -> None:
+    session.add(
+        MeetingAgendaItem(
+            session_id=occ.meeting_id,
+            occurrence_start=occ.key,
+            author_id=author.id,
+            text=text,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def agenda_items(
+    session: Session, occ: Occurrence
+) -> list[tuple[MeetingAgendaItem, Member | None]]:
+    """The occurrence's agenda in the order it was written, each item with its author."""
+    return list(
+        session.exec(
+            select(MeetingAgendaItem, Member)
+            .join(Member, col(Member.id) == col(MeetingAgendaItem.author_id), isouter=True)
+            .where(
+                MeetingAgendaItem.session_id == occ.meeting_id,
+                MeetingAgendaItem.occurrence_start == occ.key,
+            )
+            .order_by(col(MeetingAgendaItem.id))
+        ).all()
+    )

@@ -1,0 +1,184 @@
+"""`/schedule-session "TITLE" WHEN [for DURATION] [every ...] [tz ZONE] [link URL] [capacity N]`."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cop_bot.core.args import Args, parse_int, split_words
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
+from cop_bot.core.router import Ctx, command
+from cop_bot.handlers.sessions.common import answer_buttons, fields
+from cop_bot.sessions import meetings
+from cop_bot.sessions.when import (
+    WHEN_EXAMPLES,
+    Placed,
+    first_on_or_after,
+    localize,
+    parse_duration,
+    parse_recurrence,
+    parse_when,
+    zone_named,
+)
+from cop_bot.storage.models import Meeting
+
+MAX_TITLE = 200
+MAX_CAPACITY = 10_000
+KEYWORDS = {"for", "every", "tz", "link", "capacity"}
+_URL = re.compile(r"https?://[^\s<>\"']{1,490}")
+_OPENING_QUOTES = ('"', "'", "“", "‘", "«", "„")
+
+
+def _segments(words: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The WHEN words, and the words after each keyword."""
+    when: list[str] = []
+    parts: dict[str, list[str]] = {}
+    current: list[str] = when
+    for word in words:
+        key = word.lower()
+        if key in KEYWORDS:
+            if key in parts:
+                raise UsageError(f"`{key}` is given twice.")
+            current = parts.setdefault(key, [])
+        else:
+            current.append(word)
+    return when, parts
+
+
+def _one(parts: dict[str, list[str]], key: str, what: str) -> str | None:
+    if key not in parts:
+        return None
+    if len(parts[key]) != 1:
+        raise UsageError(f"After `{key}` give {what}.")
+    return parts[key][0]
+
+
+def _title(text: str) -> tuple[str, list[str]]:
+    if not text.startswith(_OPENING_QUOTES):
+        raise UsageError("Put the session's title in quotes, then say when.")
+    words = split_words(text)
+    if len(words) < 2:
+        raise UsageError("Say when the session is, after its title.")
+    title = " ".join(words[0].split())
+    if not 0 < len(title) <= MAX_TITLE:
+        raise UsageError(f"The title must be 1 to {MAX_TITLE} characters.")
+    return title, words[1:]
+
+
+def _zone(ctx: Ctx, parts: dict[str, list[str]]) -> tuple[ZoneInfo, str]:
+    """The zone given with `tz`, else the viewer's; and where it came from, as shown."""
+    zone_name = _one(parts, "tz", "one time zone, e.g. `tz Europe/Rome`")
+    if zone_name is not None:
+        return zone_named(zone_name), "given"
+    zone, source = meetings.viewer_zone(ctx.member, ctx.community)
+    shown = {"your profile": "your profile's", "the community": "the community's"}
+    return zone, shown.get(source, "the default")
+
+
+def _first_start(
+    now: datetime, when: list[str], parts: dict[str, list[str]], zone: ZoneInfo
+) -> tuple[Placed, str | None, str | None]:
+    """When the session (or its series) first happens, its RRULE, and a note when the series
+    starts later than the time given."""
+    wall = parse_when(" ".join(when), now, zone)
+    rule = parse_recurrence(parts["every"]) if "every" in parts else None
+    first_note = None
+    if rule is not None:
+        first = first_on_or_after(rule, wall)
+        if first is None:
+            raise UsageError("That repetition never happens.")
+        if first != wall:
+            first_note = f"The series starts on its first matching day, {first:%a %d %b %Y}."
+        wall = first
+    placed = localize(wall, zone)
+    if placed.at <= now:
+        raise UsageError(
+            f"{meetings.fmt_local(placed.at, zone)} is in the past; sessions are scheduled ahead."
+        )
+    return placed, rule, first_note
+
+
+def _options(parts: dict[str, list[str]]) -> tuple[int, str | None, int | None]:
+    """Duration (minutes), link and capacity."""
+    duration = parse_duration(" ".join(parts["for"])) if "for" in parts else 60
+    link = _one(parts, "link", "one web address")
+    if link is not None and not _URL.fullmatch(link):
+        raise UsageError(f"{link[:60]!r} is not a web link; give one starting with https://.")
+    capacity = None
+    if (cap := _one(parts, "capacity", "a number of places")) is not None:
+        capacity = parse_int(cap, 1, MAX_CAPACITY)
+        if capacity is None:
+            raise UsageError(f"Capacity is a number of places from 1 to {MAX_CAPACITY}.")
+    return duration, link, capacity
+
+
+@command(
+    "schedule-session",
+    summary="Schedule a community session, once or repeating, in any time zone.",
+    syntax=(
+        '"TITLE" WHEN [for DURATION] [every N weeks|every month on the first TUESDAY] '
+        "[tz ZONE] [link URL] [capacity N]",
+    ),
+    examples=(
+        '/schedule-session "Labour market CoP" 2027-01-12 15:00 for 90m every 2 weeks '
+        "tz Europe/Rome link https://meet.example.org/abc",
+        '/schedule-session "Housing clinic" tomorrow 15:00 for 1h capacity 12',
+    ),
+    role=Role.FACILITATOR,
+    details=(
+        "WHEN is an ISO date and time or a phrase: "
+        + WHEN_EXAMPLES
+        + ". Without `tz` your profile's time zone is used, else the community's, else UTC."
+    ),
+    parse="raw",
+)
+def schedule_session(ctx: Ctx, args: Args) -> Reply:
+    title, rest = _title(args.text.strip())
+    when, parts = _segments(rest)
+    zone, source = _zone(ctx, parts)
+    placed, rule, first_note = _first_start(ctx.now, when, parts, zone)
+    duration, link, capacity = _options(parts)
+    row = Meeting(
+        community_id=ctx.community_id,
+        channel_id=ctx.invocation.conversation.channel_id,
+        host_id=ctx.member.id,
+        title=title,
+        starts_at=placed.at,
+        duration_minutes=duration,
+        timezone=zone.key,
+        rrule=rule,
+        link=link,
+        capacity=capacity,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return _scheduled(ctx, row, zone, source, placed, first_note)
+
+
+def _scheduled(
+    ctx: Ctx, row: Meeting, zone: ZoneInfo, source: str, placed: Placed, first_note: str | None
+) -> Reply:
+    assert row.id is not None
+    upcoming = meetings.occurrences(row, [], ctx.now, ctx.now + timedelta(days=400))[:4]
+    blocks: list[Block] = [
+        Header(f"Session #{row.id}: {row.title}"),
+        Fields(fields(row, zone)),
+        Context(spans(f"Time zone: {zone.key} ({source})." if source != "given" else "")),
+    ]
+    for note in (placed.note, first_note):
+        if note:
+            blocks.append(Context(spans(note)))
+    if row.rrule:
+        blocks.append(
+            Text.of("Next: " + "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming) + ".")
+        )
+    blocks.append(answer_buttons(row.id))
+    return reply(
+        *blocks,
+        visibility="channel",
+        data={"session": meetings.meeting_json(row), "notes": [n for n in (placed.note,) if n]},
+    )

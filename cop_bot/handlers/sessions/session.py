@@ -1,0 +1,137 @@
+"""`/session ID [ics]`: one session with who is coming, or its .ics; `/session cancel|move`
+(facilitators) are in `changes`."""
+
+from __future__ import annotations
+
+import re
+
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import (
+    Block,
+    Code,
+    Context,
+    Fields,
+    Header,
+    Mention,
+    Reply,
+    Spans,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import mention_of
+from cop_bot.handlers.sessions.changes import change
+from cop_bot.handlers.sessions.common import answer_buttons, fields, meeting_named, occurrence_of
+from cop_bot.sessions import calendar, meetings
+from cop_bot.storage.models import Meeting, MeetingRsvp
+
+_DATE_OPT = re.compile(r"(?:^|\s)date:(\d{4}-\d{2}-\d{2})(?=\s|$)")
+_LISTED = (("yes", "Going"), ("maybe", "Maybe"), ("waiting", "Waiting list"))
+
+
+@command(
+    "session",
+    summary="Show a session with its attendees; get its .ics; facilitators cancel or move it.",
+    syntax=(
+        "ID",
+        "ID ics",
+        "cancel ID [occurrence|series] [date:YYYY-MM-DD] [REASON]",
+        "move ID [occurrence|series] [date:YYYY-MM-DD] WHEN",
+    ),
+    examples=(
+        "/session 1",
+        "/session 1 ics",
+        "/session move 2 in 3 days at 10:00",
+        "/session cancel 1 occurrence date:2027-01-26 Public holiday",
+        "/session cancel 2 The speaker is ill",
+    ),
+    parse="raw",
+)
+def session_command(ctx: Ctx, args: Args) -> Reply:
+    text = args.text
+    day = None
+    if m := _DATE_OPT.search(text):
+        day = m.group(1)
+        text = (text[: m.start()] + " " + text[m.end() :]).strip()
+    words = text.split()
+    action = (words[0] if words else "").lower()
+    if action in {"cancel", "move"}:
+        return change(ctx, action, words[1:], day)
+    meeting = meeting_named(ctx, words[0] if words else None, "/session 3")
+    extra = [w.lower() for w in words[1:]]
+    if extra in (["ics"], ["ical"], ["calendar"]):
+        return _ics(ctx, meeting)
+    if extra:
+        raise UsageError(f"I don't know `/session ID {' '.join(extra)[:30]}`: use ics.")
+    return _show(ctx, meeting, day)
+
+
+def _show(ctx: Ctx, meeting: Meeting, day: str | None) -> Reply:
+    zone, source = meetings.viewer_zone(ctx.member, ctx.community)
+    blocks: list[Block] = [
+        Header(f"Session #{meeting.id}: {meeting.title}"),
+        Fields(fields(meeting, zone)),
+    ]
+    data = {"session": meetings.meeting_json(meeting), "status": meeting.status}
+    if meeting.status == meetings.CANCELLED:
+        reason = f": {meeting.cancel_reason}" if meeting.cancel_reason else "."
+        blocks.append(Text.of("Cancelled" + reason))
+        return reply(*blocks, data=data)
+    occ = occurrence_of(ctx, meeting, day)
+    rows = meetings.answers(ctx.session, occ.meeting_id, occ.key)
+    handles, shown = _attendees(ctx, rows)
+    blocks.append(
+        Text.of(
+            "Next: " if not day else "On that day: ",
+            meetings.fmt_local(occ.start, zone, with_utc=True),
+            " (moved)" if occ.moved else "",
+        )
+    )
+    blocks.append(Fields(tuple(_attending(shown[key], label) for key, label in _LISTED)))
+    blocks.append(Context(spans(f"Times in {zone.key} ({source}).")))
+    blocks.append(answer_buttons(occ.meeting_id))
+    data |= {
+        "occurrence": {
+            "key": meetings.iso_utc(occ.key),
+            "starts_at": meetings.iso_utc(occ.start),
+            "attendees": {k: [h for h in v if h] for k, v in handles.items()},
+            "counts": meetings.counts(rows),
+        }
+    }
+    return reply(*blocks, data=data)
+
+
+def _attendees(
+    ctx: Ctx, rows: list[MeetingRsvp]
+) -> tuple[dict[str, list[str]], dict[str, list[Mention | str]]]:
+    """Each answer's members: their handles (for data) and how the reply shows them."""
+    members = meetings.members_of(ctx.session, rows)
+    handles: dict[str, list[str]] = {"yes": [], "maybe": [], "waiting": [], "no": []}
+    shown: dict[str, list[Mention | str]] = {k: [] for k in handles}
+    for r in rows:
+        key = "waiting" if r.waitlisted else r.answer
+        m = members.get(r.member_id) if r.member_id else None
+        handles[key].append(m.handle if m else "")
+        shown[key].append(mention_of(m) if m else "a former member")
+    return handles, shown
+
+
+def _attending(people: list[Mention | str], label: str) -> tuple[str, Spans]:
+    listed: list[Mention | str] = []
+    for i, p in enumerate(people):
+        listed.extend([", "] if i else [])
+        listed.append(p)
+    return f"{label} ({len(people)})", spans(*listed) or spans("nobody yet")
+
+
+def _ics(ctx: Ctx, meeting: Meeting) -> Reply:
+    text = calendar.meeting_ics(ctx.session, meeting, ctx.community, ctx.now)
+    filename = f"session-{meeting.id}.ics"
+    return reply(
+        Header(f"Calendar file for #{meeting.id} {meeting.title}"),
+        Text.of(Code(text)),
+        Context(spans(f"Save this as {filename} and open it with your calendar app.")),
+        data={"ics": text, "filename": filename, "content_type": "text/calendar"},
+    )
