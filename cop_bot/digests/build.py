@@ -7,6 +7,7 @@ command that lists everything, keeping within Slack's 50 blocks and 3,000 charac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import country_name
+from cop_bot.sessions import meetings
 from cop_bot.storage.models import (
     Community,
     Meeting,
@@ -144,6 +146,44 @@ def _in_domains(item_domains: list[str] | set[str], wanted: list[str]) -> bool:
     return not wanted or bool(set(item_domains) & set(wanted))
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What every section's query is narrowed by."""
+
+    session: Session
+    community_id: int
+    start: datetime
+    end: datetime
+    domains: list[str]
+    limit: int | None
+    taxonomy: Taxonomy
+    language: str
+
+    def label(self, slug: str) -> str:
+        return self.taxonomy.label(slug, self.language)
+
+    def top(self, query: Any) -> Any:
+        return query.limit(self.limit) if self.limit else query
+
+    def count(self, table: Any, where: list[Any]) -> int:
+        return int(self.session.exec(select(func.count()).select_from(table).where(*where)).one())
+
+    def in_practice_domains(self) -> list[Any]:
+        if not self.domains:
+            return []
+        return [
+            col(Practice.id).in_(
+                select(PracticeDomain.practice_id).where(
+                    col(PracticeDomain.domain).in_(self.domains)
+                )
+            )
+        ]
+
+
+Section = tuple[int, list[dict[str, Any]]]
+"""A section's exact total, and its (top) items."""
+
+
 def gather(
     session: Session,
     community: Community,
@@ -160,29 +200,50 @@ def gather(
 ) -> Digest:
     """The digest's data. With `limit`, each section keeps only its top items (the totals are
     always exact): the filtering, ordering and counting happen in SQL, so a busy week with
-    thousands of items costs a few small queries."""
+    thousands of items costs a few small queries. `cache` holds the parts that are the same
+    for every channel of a community (open questions, the pulse)."""
     assert community.id is not None
-    cid = community.id
+    scope = _Scope(session, community.id, start, end, list(domains), limit, taxonomy, language)
     digest = Digest(channel, start, end, timezone, language, list(domains))
-
-    def label(slug: str) -> str:
-        return taxonomy.label(slug, language)
-
-    in_practice_domains = (
-        col(Practice.id).in_(
-            select(PracticeDomain.practice_id).where(col(PracticeDomain.domain).in_(domains))
-        )
-        if domains
-        else None
+    upcoming = upcoming_sessions(session, community, channel, end, timezone, domains)
+    sections: dict[str, Section] = {
+        "practices": _new_practices(scope),
+        "experts": _new_experts(scope),
+        "sessions": (len(upcoming), upcoming[:limit] if limit else upcoming),
+        "questions": _open_questions(scope, cache),
+        "review": _needs_review(scope),
+    }
+    for name, (total, items) in sections.items():
+        digest.totals[name] = total
+        digest.sections[name] = items
+    digest.pulse = _cached(
+        cache,
+        ("pulse", community.id, start, end),
+        lambda: pulse(session, scope.community_id, start, end),
     )
-    new_practices: list[Any] = [
-        Practice.community_id == cid,
+    return digest
+
+
+def _cached(
+    cache: dict[tuple[Any, ...], Any] | None, key: tuple[Any, ...], make: Callable[[], Any]
+) -> Any:
+    if cache is not None and key in cache:
+        return cache[key]
+    value = make()
+    if cache is not None:
+        cache[key] = value
+    return value
+
+
+def _new_practices(scope: _Scope) -> Section:
+    """Approved in the period, most endorsed first."""
+    where: list[Any] = [
+        Practice.community_id == scope.community_id,
         Practice.status == "approved",
-        col(Practice.approved_at) >= start,
-        col(Practice.approved_at) < end,
+        col(Practice.approved_at) >= scope.start,
+        col(Practice.approved_at) < scope.end,
+        *scope.in_practice_domains(),
     ]
-    if in_practice_domains is not None:
-        new_practices.append(in_practice_domains)
     endorsements = func.count(col(PracticeEndorsement.id)).label("n")
     query = (
         sa_select(
@@ -194,20 +255,18 @@ def gather(
             endorsements,
         )
         .outerjoin(PracticeEndorsement, col(PracticeEndorsement.practice_id) == col(Practice.id))
-        .where(*new_practices)
+        .where(*where)
         .group_by(col(Practice.id))
         .order_by(endorsements.desc(), col(Practice.approved_at), col(Practice.id))
     )
-    rows = session.execute(query.limit(limit) if limit else query).all()
-    digest.totals["practices"] = session.exec(
-        select(func.count()).select_from(Practice).where(*new_practices)
-    ).one()
-    authors = _members(session, {r[4] for r in rows if r[4]})
-    digest.sections["practices"] = [
+    rows = scope.session.execute(scope.top(query)).all()
+    total = scope.count(Practice, where)
+    authors = _members(scope.session, {r[4] for r in rows if r[4]})
+    return total, [
         {
             "id": pid,
             "title": title,
-            "domains": [label(d) for d in pdomains],
+            "domains": [scope.label(d) for d in pdomains],
             "country": country,
             "shared_by": authors[author].handle if author in authors else None,
             "endorsements": n,
@@ -215,42 +274,43 @@ def gather(
         for pid, title, pdomains, country, author, n in rows
     ]
 
-    new_experts: list[Any] = [
-        Member.community_id == cid,
+
+def _new_experts(scope: _Scope) -> Section:
+    """Members who became experts in the period, in that order."""
+    where: list[Any] = [
+        Member.community_id == scope.community_id,
         col(Member.is_expert),
-        col(Member.expert_since) >= start,
-        col(Member.expert_since) < end,
+        col(Member.expert_since) >= scope.start,
+        col(Member.expert_since) < scope.end,
     ]
-    if domains:
-        new_experts.append(
+    if scope.domains:
+        where.append(
             col(Member.id).in_(
-                select(MemberDomain.member_id).where(col(MemberDomain.domain).in_(domains))
+                select(MemberDomain.member_id).where(col(MemberDomain.domain).in_(scope.domains))
             )
         )
-    query_m = select(Member).where(*new_experts).order_by(col(Member.expert_since), col(Member.id))
-    experts = session.exec(query_m.limit(limit) if limit else query_m).all()
-    digest.totals["experts"] = session.exec(
-        select(func.count()).select_from(Member).where(*new_experts)
-    ).one()
-    member_domains = _domains_of(session, [m.id for m in experts if m.id is not None])
-    digest.sections["experts"] = [
+    query = select(Member).where(*where).order_by(col(Member.expert_since), col(Member.id))
+    experts = scope.session.exec(scope.top(query)).all()
+    total = scope.count(Member, where)
+    member_domains = _domains_of(scope.session, [m.id for m in experts if m.id is not None])
+    return total, [
         {
             "handle": m.handle,
             "name": m.display_name,
-            "domains": [label(d) for d in sorted(member_domains.get(m.id or 0, []))],
+            "domains": [scope.label(d) for d in sorted(member_domains.get(m.id or 0, []))],
             "country": m.country,
         }
         for m in experts
     ]
 
-    upcoming = upcoming_sessions(session, community, channel, end, timezone, domains)
-    digest.totals["sessions"] = len(upcoming)
-    digest.sections["sessions"] = upcoming[:limit] if limit else upcoming
 
-    key = ("questions", cid, end)
-    open_questions = cache.get(key) if cache is not None else None
-    if open_questions is None:
-        open_questions = session.execute(
+def _open_questions(scope: _Scope, cache: dict[tuple[Any, ...], Any] | None) -> Section:
+    """Still open at the end of the period, oldest first (the community's list is cached;
+    each channel filters it by its domains)."""
+    everyone = _cached(
+        cache,
+        ("questions", scope.community_id, scope.end),
+        lambda: scope.session.execute(
             sa_select(
                 col(Question.id),
                 col(Question.text),
@@ -259,58 +319,49 @@ def gather(
                 col(Question.created_at),
             )
             .where(
-                col(Question.community_id) == cid,
+                col(Question.community_id) == scope.community_id,
                 col(Question.status) == "open",
-                col(Question.created_at) < end,
+                col(Question.created_at) < scope.end,
             )
             .order_by(col(Question.created_at), col(Question.id))
-        ).all()
-        if cache is not None:
-            cache[key] = open_questions
-    questions = [q for q in open_questions if _in_domains(q[2], domains)]
-    digest.totals["questions"] = len(questions)
-    questions = questions[:limit] if limit else questions
-    askers = _members(session, {q[3] for q in questions})
-    digest.sections["questions"] = [
+        ).all(),
+    )
+    questions = [q for q in everyone if _in_domains(q[2], scope.domains)]
+    total = len(questions)
+    questions = questions[: scope.limit] if scope.limit else questions
+    askers = _members(scope.session, {q[3] for q in questions})
+    return total, [
         {
             "id": qid,
             "text": text,
-            "domains": [label(d) for d in qdomains],
+            "domains": [scope.label(d) for d in qdomains],
             "asked_by": askers[asker].handle if asker in askers else None,
             "asked_at": created.isoformat(),
         }
         for qid, text, qdomains, asker, created in questions
     ]
 
-    stale_filter: list[Any] = [
-        Practice.community_id == cid,
+
+def _needs_review(scope: _Scope) -> Section:
+    """Approved practices whose review date falls before the end of the period."""
+    where: list[Any] = [
+        Practice.community_id == scope.community_id,
         Practice.status == "approved",
         col(Practice.review_by).is_not(None),
-        col(Practice.review_by) < end,
+        col(Practice.review_by) < scope.end,
+        *scope.in_practice_domains(),
     ]
-    if in_practice_domains is not None:
-        stale_filter.append(in_practice_domains)
-    query_s = (
+    query = (
         select(Practice.id, Practice.title, Practice.review_by)
-        .where(*stale_filter)
+        .where(*where)
         .order_by(col(Practice.review_by), col(Practice.id))
     )
-    stale = session.exec(query_s.limit(limit) if limit else query_s).all()
-    digest.totals["review"] = session.exec(
-        select(func.count()).select_from(Practice).where(*stale_filter)
-    ).one()
-    digest.sections["review"] = [
+    stale = scope.session.exec(scope.top(query)).all()
+    total = scope.count(Practice, where)
+    return total, [
         {"id": pid, "title": title, "review_by": review_by.isoformat() if review_by else None}
         for pid, title, review_by in stale
     ]
-    pulse_key = ("pulse", cid, start, end)
-    if cache is not None and pulse_key in cache:
-        digest.pulse = cache[pulse_key]
-    else:
-        digest.pulse = pulse(session, cid, start, end)
-        if cache is not None:
-            cache[pulse_key] = digest.pulse
-    return digest
 
 
 def upcoming_sessions(
@@ -326,8 +377,6 @@ def upcoming_sessions(
     Sessions have no domains: a channel narrowed to some domains gets its own sessions only,
     any other channel gets the whole community's.
     """
-    from cop_bot.sessions import meetings as meetings
-
     assert community.id is not None
     query = select(Meeting).where(
         Meeting.community_id == community.id, Meeting.status != meetings.CANCELLED
@@ -408,8 +457,6 @@ def pulse(
 
 def sessions_held(session: Session, community_id: int, at: datetime) -> int:
     """Occurrences that took place (not cancelled) and ended before `at`."""
-    from cop_bot.sessions import meetings as meetings
-
     rows = session.exec(
         select(Meeting).where(Meeting.community_id == community_id, col(Meeting.starts_at) < at)
     ).all()

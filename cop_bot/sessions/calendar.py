@@ -40,22 +40,35 @@ def _calendar(name: str | None = None) -> Calendar:
     return cal
 
 
+def _event(
+    s: Meeting,
+    community: Community,
+    stamp: datetime,
+    start: datetime,
+    *,
+    recurrence_id: datetime | None = None,
+) -> Event:
+    """A VEVENT for the session starting at `start` (an occurrence when `recurrence_id`)."""
+    event = Event()
+    event.add("uid", uid(s, community))
+    event.add("dtstamp", stamp)
+    event.add("sequence", s.sequence)
+    event.add("summary", s.title)
+    if recurrence_id is not None:
+        event.add("recurrence-id", recurrence_id)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=s.duration_minutes))
+    if s.link:
+        event.add("url", s.link)
+        event.add("location", s.link)
+    return event
+
+
 def _events(
     s: Meeting, changes: Sequence[MeetingChange], community: Community, stamp: datetime
 ) -> list[Event]:
     zone = meeting_zone(s)
-    length = timedelta(minutes=s.duration_minutes)
-    master = Event()
-    master.add("uid", uid(s, community))
-    master.add("dtstamp", stamp)
-    master.add("sequence", s.sequence)
-    master.add("summary", s.title)
-    start = s.starts_at.astimezone(zone)
-    master.add("dtstart", start)
-    master.add("dtend", start + length)
-    if s.link:
-        master.add("url", s.link)
-        master.add("location", s.link)
+    master = _event(s, community, stamp, s.starts_at.astimezone(zone))
     master.add("status", "CANCELLED" if s.status == CANCELLED else "CONFIRMED")
     if s.cancel_reason:
         master.add("description", s.cancel_reason)
@@ -69,19 +82,15 @@ def _events(
     for change in changes:
         if change.new_start is None or change.cancelled:
             continue
-        moved = Event()
-        moved.add("uid", uid(s, community))
-        moved.add("dtstamp", stamp)
-        moved.add("sequence", s.sequence)
-        moved.add("summary", s.title)
-        moved.add("recurrence-id", change.original_start.astimezone(zone))
-        new = change.new_start.astimezone(zone)
-        moved.add("dtstart", new)
-        moved.add("dtend", new + length)
-        if s.link:
-            moved.add("url", s.link)
-            moved.add("location", s.link)
-        events.append(moved)
+        events.append(
+            _event(
+                s,
+                community,
+                stamp,
+                change.new_start.astimezone(zone),
+                recurrence_id=change.original_start.astimezone(zone),
+            )
+        )
     return events
 
 

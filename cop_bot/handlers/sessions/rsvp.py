@@ -59,14 +59,8 @@ def rsvp(ctx: Ctx, args: Args) -> Reply:
         message = "The session is full: you are on the waiting list and will move up automatically when a place frees."
     else:
         message = _ANSWERED[value]
-    return _answered(
-        ctx,
-        meeting,
-        occ,
-        message,
-        done.promoted,
-        {"answer": value, "waitlisted": done.row.waitlisted, "previous": done.previous},
-    )
+    answered = {"answer": value, "waitlisted": done.row.waitlisted, "previous": done.previous}
+    return _answered(ctx, meeting, occ, message, done.promoted, answered)
 
 
 def _withdraw(ctx: Ctx, args: Args) -> Reply:
@@ -85,18 +79,12 @@ def _withdraw(ctx: Ctx, args: Args) -> Reply:
         message = "You had not answered, so there is nothing to withdraw."
     else:
         message = f"Your answer is {shown}, not {only}, so it stays."
-    return _answered(
-        ctx,
-        meeting,
-        occ,
-        message,
-        done.promoted,
-        {
-            "answer": None if done.removed or shown is None else shown.split()[0],
-            "withdrawn": done.previous if done.removed else None,
-            "previous": done.previous,
-        },
-    )
+    withdrawn = {
+        "answer": None if done.removed or shown is None else shown.split()[0],
+        "withdrawn": done.previous if done.removed else None,
+        "previous": done.previous,
+    }
+    return _answered(ctx, meeting, occ, message, done.promoted, withdrawn)
 
 
 def _answered(
