@@ -9,7 +9,7 @@ import yaml
 from sqlmodel import Session
 
 from cop_bot.platforms import console
-from cop_bot.sessions import meetings as S
+from cop_bot.sessions import meetings
 from cop_bot.sessions.when import first_on_or_after, localize, parse_recurrence, zone_named
 from cop_bot.storage import repos
 from cop_bot.storage.models import Meeting
@@ -46,11 +46,11 @@ def load_demo_sessions(session: Session, community_id: int, now: datetime) -> in
         )
         session.add(row)
         session.flush()
-        occ = S.Occurrence(row, row.starts_at, row.starts_at)
+        occ = meetings.Occurrence(row, row.starts_at, row.starts_at)
         for key, answer in (("going", "yes"), ("maybe", "maybe")):  # YAML reads `yes:` as True
             for handle in entry.get(key) or ():
                 member = repos.find_member(session, community_id, handle)
                 if member is None:
                     raise ValueError(f"demo session {entry['title']!r}: no member {handle}")
-                S.answer(session, occ, member, answer, now=now)
+                meetings.answer(session, occ, member, answer, now=now)
     return len(data["sessions"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -192,7 +192,7 @@ def _settings(ctx: Ctx, text: str) -> Reply:
     return _status(ctx, header="Digest settings updated")
 
 
-def _viewer_time(ctx: Ctx, instant) -> str:  # type: ignore[no-untyped-def]
+def _viewer_time(ctx: Ctx, instant: datetime) -> str:
     tz = ctx.member.timezone or ctx.community.timezone
     return f"{instant.astimezone(ZoneInfo(tz)):%a %d %b %Y %H:%M} ({tz})"
 
