@@ -217,3 +217,38 @@ def test_remind_due_cli(
     with pytest.raises(SystemExit) as exc:
         main(["sessions", "remind-due", "--db", db_url, "--as-of", "yesterday"])
     assert exc.value.code == 2
+
+
+def test_the_generic_scheduler_logs_a_failing_job_and_wakes_a_job_at_its_next_due_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from cop_bot.core.scheduler import Job
+
+    clock = FixedClock(START)
+    calls: list[datetime] = []
+
+    def broken(now: datetime) -> None:
+        raise RuntimeError("boom")
+
+    failing = Job("broken", broken, timedelta(seconds=60))
+    woken = Job(
+        "woken",
+        calls.append,
+        timedelta(hours=1),
+        next_due=lambda now, horizon: datetime.now(UTC) + timedelta(milliseconds=50),
+    )
+    quiet_calls: list[datetime] = []
+    quiet = Job("quiet", quiet_calls.append, timedelta(hours=1), catch_up=False)
+    scheduler = Scheduler(clock, [failing, woken, quiet])
+    with caplog.at_level(logging.ERROR, logger="cop_bot.core.scheduler"):
+        assert scheduler.tick(failing) is None  # logged, not raised: it runs again next tick
+    assert any("broken failed; retrying" in r.message for r in caplog.records)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 2.0
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        scheduler.shutdown()
+    # the catch-up run, then the exact wake-up the hook asked for; `quiet` waits for its tick
+    assert calls[:2] == [START, START] and not quiet_calls
