@@ -18,7 +18,7 @@ limits; tests/test_matrix_burst.py covers those). Three processes talk to it:
 
 Also printed: the "server-side" time, reply `origin_server_ts` minus command `origin_server_ts`
 (Synapse's clock; the bot's part without the driver's own send and sync), and each bot's CPU
-time per command. Prints figures; asserts nothing about time (platform-rules.md).
+time per command. Prints figures; asserts nothing about time (figures differ between machines).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from an aiohttp client in this process. This process also runs the Web API stand
 until the last one arrived (work after an empty ack must not flatter us). On a small shared
 machine one run of the same app swings by half, so each round measures every app in turn and
 the summary gives medians, with "of bare" taken within each round. Prints figures; asserts
-nothing about time (platform-rules.md: absolute figures swing between machines).
+nothing about time (absolute figures swing between machines).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ async def _serve(
         from cop_bot.app import build_app
         from cop_bot.core.clock import FixedClock
         from cop_bot.platforms.engine_pool import EnginePool
-        from cop_bot.platforms.slack import SlackBot
+        from cop_bot.platforms.slack.bot import SlackBot
 
         app = build_app(bench_settings(database, api_url, processes), clock=FixedClock(NOW))
         engine = EnginePool(app, processes) if processes else None

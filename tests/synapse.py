@@ -1,4 +1,4 @@
-"""A real Synapse homeserver on loopback for the Matrix tests (see shared notes: matrix-synapse).
+"""A real Synapse homeserver on loopback for the Matrix tests (see docs/platform-rules.md).
 
 `start_synapse(dir)` writes a config (random free port, SQLite, no federation, relaxed `rc_*`
 limits unless `default_limits=True`), starts `python -m synapse.app.homeserver` and waits until

@@ -14,7 +14,7 @@ import pytest
 from cop_bot.app import build_app
 from cop_bot.core.clock import FixedClock
 from cop_bot.platforms.engine_pool import EnginePool
-from cop_bot.platforms.slack import SlackBot
+from cop_bot.platforms.slack.bot import SlackBot
 from tests.slack_stand_in import StandIn
 from tests.test_slack import Slack, served, slack_settings, texts
 

@@ -191,7 +191,7 @@ def test_describe_tells_the_operator_what_members_are_given(settings: Settings) 
 async def test_matrix_run_stops_at_once_with_one_line_when_the_port_is_taken(
     settings: Settings, taken_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cop_bot.platforms import matrix
+    from cop_bot.platforms.matrix import runner
 
     app = build_app(
         replace(
@@ -204,7 +204,7 @@ async def test_matrix_run_stops_at_once_with_one_line_when_the_port_is_taken(
         migrate=False,
     )
     try:
-        assert await matrix.serve(app) == 2
+        assert await runner.serve(app) == 2
     finally:
         app.engine.dispose()
     err = capsys.readouterr().err.strip()

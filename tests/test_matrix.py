@@ -44,9 +44,9 @@ from cop_bot.core.model import (
 from cop_bot.core.outbox import Direct
 from cop_bot.core.router import Ctx, Registry, Router, command
 from cop_bot.handlers import help as help_handlers
-from cop_bot.platforms.matrix import make_outbox
 from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, MatrixBot
 from cop_bot.platforms.matrix.outbox import MatrixOutbox
+from cop_bot.platforms.matrix.runner import make_outbox
 from cop_bot.platforms.matrix.state import State
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import MeetingRsvp, Member

@@ -26,9 +26,9 @@ from nio import (
 )
 
 from cop_bot.core.model import Conversation, Outgoing, Text, reply
-from cop_bot.platforms.matrix import make_outbox
 from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, UNDECRYPTABLE_WARNING
 from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE
+from cop_bot.platforms.matrix.runner import make_outbox
 from tests.synapse import Account, Synapse
 from tests.test_matrix import (  # noqa: F401  (fixtures)
     TIMEOUT,

@@ -1,6 +1,6 @@
 """Renderers: one Reply -> Block Kit, Matrix HTML and text; hostile user text in every slot.
 
-Limits quoted from platform-rules.md: Slack at most 50 blocks per message and 3,000 characters of
+Limits quoted from docs/platform-rules.md: Slack at most 50 blocks per message and 3,000 characters of
 section text (header 150, field 2,000, button text 75, button value 2,000); Matrix events at most
 65,536 bytes, `formatted_body` only from the spec's allowed tags, `a href` only safe schemes.
 """

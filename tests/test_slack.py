@@ -1,7 +1,7 @@
 """Slack: the real bolt app in HTTP mode, sent requests signed exactly as Slack signs them, with the
 Web API and response_urls served by a local recording stand-in (tests/slack_stand_in.py).
 
-Figures quoted from ../shared/notes/platform-rules.md: ack within 3 s; v0 HMAC-SHA256 signatures
+Figures quoted from docs/platform-rules.md: ack within 3 s; v0 HMAC-SHA256 signatures
 over "v0:{ts}:{body}", refused when the timestamp is more than 300 s off; Events API retries up
 to 3 times with the same event_id; at most 50 blocks per message, 3,000 characters per section.
 """
@@ -47,11 +47,11 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.outbox import Direct
 from cop_bot.handlers import build_registry
-from cop_bot.platforms.slack import SlackBot, SlackOutbox
-from cop_bot.platforms.slack.bot import command_names
+from cop_bot.platforms.slack.bot import SlackBot, command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
 from cop_bot.platforms.slack.manifest import EXAMPLE_URL, RESERVED, build_manifest, manifest_yaml
 from cop_bot.platforms.slack.modals import FORMS
+from cop_bot.platforms.slack.outbox import SlackOutbox
 from tests.slack_stand_in import ANSWER, APP_ID, TEAM_ID, StandIn
 
 pytestmark = pytest.mark.slack
@@ -59,7 +59,7 @@ pytestmark = pytest.mark.slack
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test-token"
 ROOT = Path(__file__).resolve().parents[1]
-ACK_LIMIT = 3.0  # Slack's ack deadline, platform-rules.md
+ACK_LIMIT = 3.0  # Slack's ack deadline, docs/platform-rules.md
 
 
 def sign(body: str, *, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:

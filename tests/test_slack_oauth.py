@@ -35,9 +35,10 @@ from cop_bot.core.clock import FixedClock
 from cop_bot.core.errors import ConfigError
 from cop_bot.core.model import Conversation, Mention, Outgoing, Text, reply
 from cop_bot.core.outbox import Direct
-from cop_bot.platforms.slack import SlackBot, make_outbox
+from cop_bot.platforms.slack.bot import SlackBot
 from cop_bot.platforms.slack.manifest import REDIRECT_PATH, SCOPES, build_manifest
 from cop_bot.platforms.slack.oauth import WorkspaceWebOutbox
+from cop_bot.platforms.slack.runner import make_outbox
 from tests.slack_stand_in import ANSWER, APP_ID, CLIENT_ID, CLIENT_SECRET, StandIn
 from tests.test_slack import (
     ACK_LIMIT,

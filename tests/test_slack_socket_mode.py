@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from cop_bot.app import App, build_app
 from cop_bot.core.clock import FixedClock
-from cop_bot.platforms.slack import serve
+from cop_bot.platforms.slack.runner import serve
 from tests.slack_stand_in import ANSWER, APP_ID, TEAM_ID, StandIn
 from tests.test_slack import TOKEN, _free_port, slack_settings, slash_command, texts
 

@@ -1,8 +1,9 @@
 """Chat platforms: each only translates its wire format to an `Invocation` and renders replies.
 
-A platform package (`cop_bot.platforms.slack`, `cop_bot.platforms.matrix`) exposes
-`run(app) -> int`, which serves until stopped, and `make_outbox(app) -> Outbox`, which posts
-on the platform's behalf outside the running bot (e.g. `cop-bot digest run-due`).
+A platform package (`cop_bot.platforms.slack`, `cop_bot.platforms.matrix`) has a `runner`
+module exposing `run(app) -> int`, which serves until stopped, and `make_outbox(app) -> Outbox`,
+which posts on the platform's behalf outside the running bot (e.g. `cop-bot digest run-due`).
+What both adapters share is in `common.py`; `http.py` is the web server of every platform.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 
 
 def adapter(platform: str, name: str) -> Callable[..., object]:
-    """A function of a platform package, or a clear `ConfigError` when it is not available."""
+    """A function of a platform's runner, or a clear `ConfigError` when it is not available."""
     try:
-        module = importlib.import_module(f"cop_bot.platforms.{platform}")
+        module = importlib.import_module(f"cop_bot.platforms.{platform}.runner")
     except ImportError as exc:
         raise ConfigError(f"The {platform} adapter cannot be loaded: {exc}") from None
     found = getattr(module, name, None)

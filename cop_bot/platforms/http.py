@@ -26,7 +26,7 @@ from aiohttp import web
 
 from cop_bot.app import App
 from cop_bot.config import Settings
-from cop_bot.storage.db import session_scope
+from cop_bot.sessions.feeds import calendar_feed
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,7 @@ class Routes:
         return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
 
     def feed(self, token: str) -> str | None:
-        from cop_bot.sessions.calendar import feed_ics
-
-        with session_scope(self.app.engine) as session:
-            return feed_ics(session, token, self.app.clock.now())
+        return calendar_feed(self.app.engine, token, self.app.clock.now())
 
     def database_ok(self) -> bool:
         """One `SELECT 1` on a raw connection: no transaction, so no SQLite write lock."""

@@ -39,6 +39,7 @@ from cop_bot.core.model import (
     Text,
 )
 from cop_bot.render import text as plain
+from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
 
 Json = dict[str, Any]
 
@@ -46,14 +47,12 @@ Json = dict[str, Any]
 TAGS = frozenset({"h4", "p", "strong", "em", "code", "a", "ul", "li", "br", "hr"})
 MAX_STRING = 3000
 MAX_CONTENT_BYTES = 40_000
-ELLIPSIS = "…"
 ZWSP = "\u200b"
 
 _MATRIX_USER_ID = re.compile(
     r"@[A-Za-z0-9._=\-/+]+:(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
 )
-_URL_START = re.compile(r"(?:https?://[^\s/?#]|mailto:\S)", re.IGNORECASE)
-_URL_FORBIDDEN = re.compile(r"[\s<>\"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_URL_FORBIDDEN = url_forbidding('<>"')
 _ROOM_PING = re.compile(r"@(?=room)", re.IGNORECASE)
 
 
@@ -63,7 +62,7 @@ def escape(text: str) -> str:
 
 
 def _safe_url(url: str) -> bool:
-    return bool(_URL_START.match(url)) and not _URL_FORBIDDEN.search(url)
+    return safe_url(url, _URL_FORBIDDEN)
 
 
 def matrix_user_id(mention: Mention) -> str | None:
@@ -252,8 +251,7 @@ def render(reply: Reply, prefix: str = "!") -> Json:
     if in_list:
         parts.append("</ul>")
     if dropped:
-        more = sum(isinstance(b, Item) for b in dropped) or len(dropped)
-        hint = f"{ELLIPSIS}and {more} more — narrow your search"
+        hint = more_hint(dropped)
         bodies.append(hint)
         parts.append(f"<p><em>{escape(hint)}</em></p>")
     return {

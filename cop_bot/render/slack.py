@@ -8,7 +8,7 @@ Two things Slack does not do for us, and which this module therefore owns:
   module builds itself from explicit `Link` and `Mention` values.
 * **Limits.** Slack rejects a whole message (`invalid_blocks`) if one block breaks a limit, so every
   text is cut to its limit here, cleanly: never inside an `&amp;` entity, a `<url|label>` link or a
-  `<@U…>` mention (see platform-rules.md for the figures).
+  `<@U…>` mention (docs/platform-rules.md has the figures and their sources).
 
 mrkdwn objects are sent with `verbatim: true`, so Slack does not auto-parse user text into links,
 channel names or mentions: formatting comes only from the block types and inline values.
@@ -42,6 +42,7 @@ from cop_bot.core.model import (
     Text,
 )
 from cop_bot.render import text as plain
+from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
 
 Json = dict[str, Any]
 
@@ -54,7 +55,6 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ACTION_ELEMENTS = 25
 MAX_FALLBACK_TEXT = 3000
-ELLIPSIS = "…"
 ACTION_ID_PREFIX = "cop_cmd_"
 
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -70,8 +70,7 @@ _FORMATTING = re.compile(r"`|(?<![A-Za-z0-9])[*_~]|[*_~](?![A-Za-z0-9])")
 ESCAPE_MEMO_SIZE = 16_384
 _FORMATTING_ALL = re.compile(r"[*_~`]")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-_URL_START = re.compile(r"(?:https?://[^\s/?#]|mailto:\S)", re.IGNORECASE)
-_URL_FORBIDDEN = re.compile(r"[\s<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_URL_FORBIDDEN = url_forbidding("<>|")
 
 
 # ---- escaping ----------------------------------------------------------------------------------
@@ -112,7 +111,7 @@ def _cut(escaped: str, limit: int) -> str:
 
 def _safe_url(url: str) -> bool:
     """Only http(s) and mailto, and nothing that could end or split a `<url|label>` link."""
-    return bool(_URL_START.match(url)) and not _URL_FORBIDDEN.search(url)
+    return safe_url(url, _URL_FORBIDDEN)
 
 
 # ---- inline values and clean truncation ---------------------------------------------------------
@@ -284,10 +283,8 @@ def render_blocks(reply: Reply) -> list[Json]:
     if len(rendered) <= MAX_BLOCKS:
         return [out for _, out in rendered]
     kept, dropped = rendered[: MAX_BLOCKS - 1], rendered[MAX_BLOCKS - 1 :]
-    dropped_blocks = {i for i, _ in dropped}
-    dropped_items = {i for i in dropped_blocks if isinstance(reply.blocks[i], Item)}
-    more = len(dropped_items) or len(dropped_blocks)
-    hint = _mrkdwn_text(f"{ELLIPSIS}and {more} more — narrow your search")
+    dropped_blocks = sorted({i for i, _ in dropped})
+    hint = _mrkdwn_text(more_hint(reply.blocks[i] for i in dropped_blocks))
     return [out for _, out in kept] + [{"type": "context", "elements": [hint]}]
 
 

@@ -21,11 +21,8 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import signal
-import sys
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -57,7 +54,8 @@ from nio.crypto import ENCRYPTION_ENABLED
 from cop_bot.app import App
 from cop_bot.core.args import CommandLine
 from cop_bot.core.model import Outgoing, Reply, Text, reply
-from cop_bot.platforms.matrix import wire
+from cop_bot.platforms.common import Recent, Tasks
+from cop_bot.platforms.matrix import rooms, wire
 from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE, Crypto
 from cop_bot.platforms.matrix.state import State
 
@@ -137,8 +135,8 @@ class MatrixBot:
         self._token_saved = float("-inf")  # monotonic time the sync token was last written
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._seen = Recent(SEEN_EVENTS)
+        self.tasks = Tasks(log, "Matrix task failed")
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._send_lock = asyncio.Lock()  # one message send at a time: see `_room_send`
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -167,8 +165,7 @@ class MatrixBot:
             for hook in self.before_close:
                 with contextlib.suppress(Exception):
                     await hook()
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=10)
+            await self.tasks.wait(10)
             self.state.save()
             await self.client.close()
 
@@ -233,8 +230,7 @@ class MatrixBot:
 
     async def close(self) -> None:
         """After `connect`: wait for sends, and log out a device made only for this run."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=30)
+        await self.tasks.wait(30)
         if self._fresh_login and self.state.read_only:
             await self.client.logout()
         await self.client.close()
@@ -325,24 +321,14 @@ class MatrixBot:
         return self._stop.is_set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("Matrix task failed", exc_info=exc)
+        self.tasks.spawn(coro)
 
     # ---- filters -------------------------------------------------------------------------------
 
     def _fresh(self, event: Any) -> bool:
         """Not ours, not seen before, not from before start-up."""
-        if event.sender == self.user_id or event.event_id in self._seen:
+        if event.sender == self.user_id or not self._seen.add(event.event_id):
             return False
-        self._seen[event.event_id] = None
-        while len(self._seen) > SEEN_EVENTS:
-            self._seen.popitem(last=False)
         return bool(event.server_timestamp >= self.started_ms - CLOCK_SKEW_MS)
 
     @staticmethod
@@ -393,7 +379,7 @@ class MatrixBot:
             log.info("cannot decrypt %s in %s", event.event_id, room.room_id)
             self._warn_once(room.room_id, UNDECRYPTABLE_WARNING)
             return
-        self._seen.pop(event.event_id, None)  # let the handler see it as new
+        self._seen.forget(event.event_id)  # let the handler see it as new
         if isinstance(decrypted, RoomMessageText):
             await self._on_message(room, decrypted)
         elif isinstance(decrypted, ReactionEvent):
@@ -408,41 +394,23 @@ class MatrixBot:
         self.spawn(self.send(room_id, wire.reply_content(reply(Text.of(text)), prefix=self.prefix)))
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        if not self._fresh(event):
-            return
-        announced = self.state.announcements.get(event.reacts_to)
-        if not announced:
-            return
-        kind, entity_id = announced
-        text = wire.reaction_command(event.key, kind, entity_id)
-        if text is None:
-            return
-        self.state.reactions[event.event_id] = [event.sender, event.key, kind, entity_id]
-        self.state.save()
-        name, _, rest = text.partition(" ")
-        self.spawn(self._run(room, event.sender, CommandLine(name, rest), raw=text, privately=True))
+        if self._fresh(event) and (text := rooms.reacted(self.state, event)) is not None:
+            self._run_reaction(room, event.sender, text)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
-        if not self._fresh(event):
-            return
-        record = self.state.reactions.pop(event.redacts, None)
-        if not record or record[0] != event.sender:
-            return
-        self.state.save()
-        sender, key, kind, entity_id = record
-        text = wire.reaction_command(key, kind, entity_id, removed=True)
-        if text is None:
-            return
+        if self._fresh(event) and (text := rooms.unreacted(self.state, event)) is not None:
+            self._run_reaction(room, event.sender, text)
+
+    def _run_reaction(self, room: MatrixRoom, sender: str, text: str) -> None:
+        """A reaction's command, answered privately (a ✅ must not fill the room)."""
         name, _, rest = text.partition(" ")
         self.spawn(self._run(room, sender, CommandLine(name, rest), raw=text, privately=True))
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key != self.user_id or event.membership != "invite":
             return
-        key = f"invite:{room.room_id}:{event.sender}"
-        if key in self._seen:
+        if not self._seen.add(f"invite:{room.room_id}:{event.sender}"):
             return
-        self._seen[key] = None
         self.spawn(self._answer_invite(room.room_id, event.sender))
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
@@ -455,18 +423,10 @@ class MatrixBot:
         allowed = wire.inviter_allowed(
             inviter, self.settings.matrix_allowed_inviters, self.home_server
         )
-        if allowed:
-            log.info("joining %s (invited by %s)", room_id, inviter)
-            await self.client.join(room_id)
-        else:
-            log.info("declining the invite to %s from %s (not allowed)", room_id, inviter)
-            await self.client.room_leave(room_id)
+        await rooms.answer_invite(self.client, room_id, inviter, allowed=allowed)
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
-        if room.room_id in self.client.rooms and room.joined_count <= 1 and not room.invited_count:
-            log.info("leaving %s: nobody else is there", room.room_id)
-            await self.client.room_leave(room.room_id)
-            await self.client.room_forget(room.room_id)
+        await rooms.leave_if_alone(self.client, room)
 
     async def _run(
         self,
@@ -623,41 +583,3 @@ class MatrixBot:
 def _transaction_id(key: str) -> str:
     """A transaction id from an idempotency key: URL-safe, bounded, stable."""
     return "cop-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-async def main(app: App) -> int:
-    """Serve until SIGTERM/SIGINT, with reminders and digests running on the scheduler's thread."""
-    from cop_bot.background import start_jobs
-    from cop_bot.core.scheduler import Scheduler
-    from cop_bot.platforms.matrix.outbox import MatrixOutbox
-
-    try:
-        bot = MatrixBot(app)
-    except FatalError as exc:
-        print(f"cop-bot: Matrix: {exc}", file=sys.stderr)
-        return 2
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, bot.stop)
-    scheduler: Scheduler | None = None
-
-    async def stop_scheduler() -> None:
-        # Jobs block on this loop while it runs: shut them down off-loop, before the client closes.
-        if scheduler is not None:
-            await asyncio.to_thread(scheduler.shutdown, wait=True)
-
-    bot.before_close.append(stop_scheduler)
-    serving = asyncio.ensure_future(bot.serve())
-    ready = asyncio.ensure_future(bot.ready.wait())
-    await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
-    if bot.ready.is_set():
-        scheduler = start_jobs(app, MatrixOutbox(bot, loop))
-    ready.cancel()
-    try:
-        await serving
-    except FatalError as exc:
-        log.error("Matrix: %s", exc)
-        print(f"cop-bot: Matrix: {exc}", file=sys.stderr)
-        return 1
-    return 0

@@ -3,7 +3,7 @@
 * `MatrixOutbox`: scheduler threads of the running bot hand messages to the bot's event loop.
   `post` and `direct` block the calling thread until the message is sent or `timeout` passes,
   so a job knows whether its message went out; called on the loop itself they only schedule it.
-* `make_outbox(app)`: for jobs outside the running bot (`cop-bot digest run-due`): each call
+* `MatrixStandaloneOutbox`: for jobs outside the running bot (`cop-bot digest run-due`): each call
   logs in with the configured or stored token (a device made by a password login just for it is
   logged out again), sends, and closes; it never writes the running bot's state file.
 """
@@ -11,18 +11,18 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from cop_bot.core.model import Outgoing, Reply
 from cop_bot.core.outbox import Direct
+from cop_bot.platforms.common import hand_over
 from cop_bot.platforms.matrix import wire
+from cop_bot.platforms.matrix.bot import MatrixBot
 
 if TYPE_CHECKING:
     from cop_bot.app import App
-    from cop_bot.platforms.matrix.bot import MatrixBot
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,8 @@ class MatrixOutbox:
 
     def _call(self, coro: Coroutine[Any, Any, str | None]) -> None:
         try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            self.bot.spawn(coro)
-            return
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            future.result(self.timeout)
-        except concurrent.futures.TimeoutError:
+            hand_over(coro, self.loop, timeout=self.timeout, on_loop=self.bot.spawn)
+        except TimeoutError:
             log.warning("a Matrix message is still being sent after %.0f s", self.timeout)
 
 
@@ -69,8 +61,6 @@ class MatrixStandaloneOutbox:
         asyncio.run(self._send(message))
 
     async def _send(self, message: Outgoing | Direct) -> None:
-        from cop_bot.platforms.matrix.bot import MatrixBot
-
         bot = MatrixBot(self.app, read_only=True)
         try:
             await bot.connect()
@@ -84,7 +74,3 @@ class MatrixStandaloneOutbox:
             await bot.close()
         if sent is None:
             raise RuntimeError("the Matrix homeserver did not accept the message (see the log)")
-
-
-def make_outbox(app: App) -> MatrixStandaloneOutbox:
-    return MatrixStandaloneOutbox(app)

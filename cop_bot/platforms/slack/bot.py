@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import re
 import time
 from collections import OrderedDict
@@ -28,15 +27,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from cop_bot.app import App
 from cop_bot.core.args import parse_command_line
+from cop_bot.core.members import claim_welcome, give_back_welcome
 from cop_bot.core.model import (
     Actor,
     Code,
@@ -50,8 +46,10 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
+from cop_bot.platforms.common import Recent, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import modals
+from cop_bot.platforms.slack.client import make_client
 from cop_bot.platforms.slack.convert import (
     PLATFORM,
     actor_from_profile,
@@ -60,21 +58,16 @@ from cop_bot.platforms.slack.convert import (
     unslack,
     user_id_for,
 )
-from cop_bot.platforms.slack.tokens import WorkspaceClient
+from cop_bot.platforms.slack.manifest import EVENTS_PATH
+from cop_bot.platforms.slack.oauth import Workspaces, watch_installation
 from cop_bot.render import text as plain
 from cop_bot.render.slack import ACTION_ID_PREFIX, Json, render_blocks, render_message
-from cop_bot.storage import repos
-from cop_bot.storage.db import session_scope
 
 if TYPE_CHECKING:
     from cop_bot.platforms.engine_pool import EnginePool
-    from cop_bot.platforms.slack.oauth import Workspaces
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://slack.com/api/"
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 MAX_HOME_BLOCKS = 100
 # App Home: the member's profile, upcoming sessions and open questions, each a command's reply.
 HOME_COMMANDS = ("/profile", "/sessions all", "/questions")
@@ -88,86 +81,7 @@ ACK_BUDGET = 2.0
 BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 
 
-# ---- Web API client ----------------------------------------------------------------------------
-
-
-class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """Retries a 429 after its `Retry-After`, at most `max_retry_count` times, and gives up at
-    once when Slack asks for a longer wait than `max_wait` seconds (the caller logs the error
-    rather than holding a worker for minutes). slack_sdk's own handler waits without a cap."""
-
-    def __init__(self, max_retry_count: int = 2, max_wait: float = 30.0) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return (
-            response is not None
-            and response.status_code == 429
-            and retry_after(response) <= self.max_wait
-        )
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        wait = retry_after(response) if response is not None else 1.0
-        await asyncio.sleep(wait + random.random() * 0.1)
-        state.increment_current_attempt()
-
-
-def retry_after(response: HttpResponse) -> float:
-    for key, value in response.headers.items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(raw))
-            except ValueError:
-                return 1.0
-    return 1.0
-
-
-def make_client(token: str | None, api_url: str | None) -> AsyncWebClient:
-    base = (api_url or DEFAULT_API_URL).rstrip("/") + "/"
-    return WorkspaceClient(  # the fixed token, or the current workspace's (multi-workspace)
-        token=token, base_url=base, retry_handlers=[CappedRateLimitRetryHandler()]
-    )
-
-
 # ---- small bounded memories ---------------------------------------------------------------------
-
-
-class Recent:
-    """A bounded, expiring set of keys (event ids already handled)."""
-
-    def __init__(self, size: int, seconds: float) -> None:
-        self.size = size
-        self.seconds = seconds
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def add(self, key: str) -> bool:
-        """Remember `key`; False when it was already remembered (a duplicate)."""
-        now = time.monotonic()
-        while self._seen and next(iter(self._seen.values())) < now - self.seconds:
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
 
 
 class UserCache:
@@ -217,18 +131,16 @@ class SlackBot:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
         self._http: ClientSession | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self.tasks = Tasks(log, "slack: work after the ack failed")
         # Commands run on a bounded pool of their own: under a burst, work queues here rather
         # than as threads all waiting on the database (SQLite takes one writer at a time and
         # gives up after its busy timeout; a burst of acked commands must not turn into
         # "database is locked" errors).
         workers = 2 if app.engine.dialect.name == "sqlite" else 8
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cop-slack")
-        from cop_bot.platforms.slack import oauth  # multi-workspace mode (SLACK_CLIENT_ID)
-
-        self.workspaces: Workspaces | None = None
+        self.workspaces: Workspaces | None = None  # multi-workspace mode (SLACK_CLIENT_ID)
         if settings.slack_multi_workspace:
-            self.workspaces = oauth.Workspaces(app, self.client)
+            self.workspaces = Workspaces(app, self.client)
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
@@ -239,7 +151,7 @@ class SlackBot:
             **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
         self.bolt.middleware(self._dedupe)
-        oauth.watch_installation(self.bolt, self.workspaces)
+        watch_installation(self.bolt, self.workspaces)
         # One listener for every command: bolt tries listeners one by one, so twenty of them
         # would cost twenty matcher calls per request.
         names = "|".join(re.escape(n) for n in command_names(app))
@@ -268,23 +180,14 @@ class SlackBot:
         return self._http
 
     async def aclose(self) -> None:
-        if self._tasks:  # replies already acked are delivered before we go
-            await asyncio.wait(self._tasks, timeout=5.0)
+        await self.tasks.wait(5.0)  # replies already acked are delivered before we go
         self.close()
         if self._http is not None and not self._http.closed:
             await self._http.close()
 
     def _spawn(self, work: Awaitable[Any]) -> None:
-        """Work after the ack: kept referenced until done, its failure logged (bolt's error
-        handler only sees what runs before the ack)."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("slack: work after the ack failed", exc_info=exc)
+        """Work after the ack (bolt's error handler only sees what runs before the ack)."""
+        self.tasks.spawn(work)
 
     # ---- HTTP ----
 
@@ -506,34 +409,20 @@ class SlackBot:
         conversation = conversation_for(team, event.get("channel"))
         actor = await self.actor(team, user_id, "")
         loop = asyncio.get_running_loop()
+        app = self.app
         member_id = await loop.run_in_executor(
-            self.executor, self._claim_welcome, conversation, actor
+            self.executor,
+            claim_welcome,
+            app.engine,
+            app.settings,
+            conversation,
+            actor,
+            app.clock.now(),
         )
         if member_id is None:
             return
         if not await self.direct(user_id, render_message(self.welcome(actor))):
-            await loop.run_in_executor(self.executor, self._give_back_welcome, member_id)
-
-    def _claim_welcome(self, conversation: Conversation, actor: Actor) -> int | None:
-        """The member's id if this call is the one that welcomes them, else None."""
-        settings, now = self.app.settings, self.app.clock.now()
-        with session_scope(self.app.engine) as session:
-            community = repos.get_or_create_community(
-                session,
-                conversation,
-                now=now,
-                name=settings.community_name,
-                timezone=settings.timezone,
-                language=settings.language,
-            )
-            assert community.id is not None
-            member = repos.get_or_create_member(session, community.id, actor, now=now)
-            assert member.id is not None
-            return member.id if repos.claim_welcome(session, member.id, now) else None
-
-    def _give_back_welcome(self, member_id: int) -> None:
-        with session_scope(self.app.engine) as session:
-            repos.give_back_welcome(session, member_id)
+            await loop.run_in_executor(self.executor, give_back_welcome, app.engine, member_id)
 
     def welcome(self, actor: Actor) -> Reply:
         name = self.app.settings.community_name

@@ -11,9 +11,10 @@ from typing import Any
 import yaml
 
 from cop_bot.core.router import Registry
-from cop_bot.platforms.slack.bot import EVENTS_PATH
 
 EXAMPLE_URL = "https://bot.example.org"
+# Where Slack sends events, commands and interactions in HTTP mode.
+EVENTS_PATH = "/slack/events"
 # Slack's own built-in commands, which an app cannot register.
 RESERVED = frozenset({"me", "msg", "dm", "invite", "leave", "away", "remind", "status", "who"})
 MAX_DESCRIPTION = 100

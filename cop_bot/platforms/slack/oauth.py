@@ -43,7 +43,6 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -53,16 +52,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc
 from sqlalchemy.exc import SQLAlchemyError
 
-from cop_bot.core.model import Actor, Outgoing, Role
+from cop_bot.core.members import set_up_community
+from cop_bot.core.model import Actor, Outgoing
 from cop_bot.core.outbox import Direct
+from cop_bot.platforms.slack.client import api_base, make_web_client
 from cop_bot.platforms.slack.convert import conversation_for, handle_for, user_id_for
 from cop_bot.platforms.slack.manifest import INSTALL_PATH, REDIRECT_PATH, SCOPES
 from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox
 from cop_bot.platforms.slack.stores import InstallationStore, StateStore
 from cop_bot.platforms.slack.tokens import use_token
 from cop_bot.render.slack import render_message
-from cop_bot.storage import repos
-from cop_bot.storage.db import session_scope
 
 if TYPE_CHECKING:
     from cop_bot.app import App
@@ -280,27 +279,19 @@ class Workspaces:
 
     def _prepare_community(self, installation: Installation) -> None:
         """The workspace's community, named after it, with the installer as an admin."""
-        settings, now = self.app.settings, self.app.clock.now()
-        team_id = installation.team_id
+        team_id, user_id = installation.team_id, installation.user_id
         if not team_id:
             return
-        with session_scope(self.app.engine) as session:
-            community = repos.get_or_create_community(
-                session,
-                conversation_for(team_id, None),
-                now=now,
-                name=installation.team_name or settings.community_name,
-                timezone=settings.timezone,
-                language=settings.language,
-            )
-            assert community.id is not None
-            if installation.user_id:
-                actor = Actor(
-                    handle=handle_for(installation.user_id),
-                    platform_user_id=installation.user_id,
-                )
-                member = repos.get_or_create_member(session, community.id, actor, now=now)
-                repos.grant_role(session, member, Role.ADMIN, granted_by=None, now=now)
+        admin = Actor(handle=handle_for(user_id), platform_user_id=user_id) if user_id else None
+        app = self.app
+        set_up_community(
+            app.engine,
+            app.settings,
+            conversation_for(team_id, None),
+            app.clock.now(),
+            name=installation.team_name,
+            admin=admin,
+        )
 
     # ---- requests from Slack ----
 
@@ -452,11 +443,11 @@ class WorkspaceWebOutbox:
         assert settings.slack_client_id and settings.slack_client_secret
         self.app = app
         self.store = InstallationStore(settings.slack_client_id, app.engine)
-        self.base_url = (settings.slack_api_url or "https://slack.com/api/").rstrip("/") + "/"
+        self.api_url = settings.slack_api_url
         self.rotator = TokenRotator(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret,
-            client=WebClient(base_url=self.base_url),
+            client=WebClient(base_url=api_base(self.api_url)),
         )
         self._outboxes: dict[str, SlackWebOutbox] = {}
 
@@ -473,10 +464,7 @@ class WorkspaceWebOutbox:
             self._outboxes.pop(team_id, None)
         outbox = self._outboxes.get(team_id)
         if outbox is None or outbox.client.token != bot.bot_token:
-            handler = RateLimitErrorRetryHandler(max_retry_count=2)
-            client = WebClient(
-                token=bot.bot_token, base_url=self.base_url, retry_handlers=[handler]
-            )
+            client = make_web_client(bot.bot_token, self.api_url)
             outbox = self._outboxes[team_id] = SlackWebOutbox(client)
         return outbox
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from cop_bot.app import App
 from cop_bot.core.model import Outgoing
 from cop_bot.core.outbox import Direct
-from cop_bot.platforms.slack.bot import DEFAULT_API_URL, SlackBot
+from cop_bot.platforms.common import hand_over
+from cop_bot.platforms.slack.client import make_web_client
 from cop_bot.platforms.slack.convert import user_id_for
 from cop_bot.render.slack import render_message
+
+if TYPE_CHECKING:
+    from cop_bot.app import App
+    from cop_bot.platforms.slack.bot import SlackBot
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,7 @@ class SlackOutbox:
         if loop is None or loop.is_closed():
             coro.close()
             raise RuntimeError("the Slack bot is not running; nothing was sent")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            loop.create_task(coro)
-            return
-        asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=self.timeout)
+        hand_over(coro, loop, timeout=self.timeout, on_loop=loop.create_task)
 
 
 class SlackWebOutbox:
@@ -85,7 +80,4 @@ class SlackWebOutbox:
 
 def make_outbox(app: App) -> SlackWebOutbox:
     settings = app.settings
-    base = (settings.slack_api_url or DEFAULT_API_URL).rstrip("/") + "/"
-    handler = RateLimitErrorRetryHandler(max_retry_count=2)
-    client = WebClient(token=settings.slack_bot_token, base_url=base, retry_handlers=[handler])
-    return SlackWebOutbox(client)
+    return SlackWebOutbox(make_web_client(settings.slack_bot_token, settings.slack_api_url))

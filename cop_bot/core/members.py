@@ -1,0 +1,68 @@
+"""Member and community set-up that platform adapters trigger outside a command: the welcome a
+member gets when they first join a channel, and a new workspace's community. Each function opens
+its own storage session, so an adapter only passes the engine and never touches the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from cop_bot.config import Settings
+from cop_bot.core.model import Actor, Conversation, Role
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import Community
+
+
+def _community(
+    db: Session, settings: Settings, conversation: Conversation, now: datetime, name: str
+) -> Community:
+    """The conversation's community, made with the configured defaults when it is new."""
+    return repos.get_or_create_community(
+        db,
+        conversation,
+        now=now,
+        name=name,
+        timezone=settings.timezone,
+        language=settings.language,
+    )
+
+
+def claim_welcome(
+    engine: Engine, settings: Settings, conversation: Conversation, actor: Actor, now: datetime
+) -> int | None:
+    """The member's id if this call is the one that welcomes them, else None: the claim is made
+    in the database before the welcome is sent, so two joins at once send one."""
+    with session_scope(engine) as db:
+        community = _community(db, settings, conversation, now, settings.community_name)
+        assert community.id is not None
+        member = repos.get_or_create_member(db, community.id, actor, now=now)
+        assert member.id is not None
+        return member.id if repos.claim_welcome(db, member.id, now) else None
+
+
+def give_back_welcome(engine: Engine, member_id: int) -> None:
+    """The welcome could not be delivered: a later join tries again."""
+    with session_scope(engine) as db:
+        repos.give_back_welcome(db, member_id)
+
+
+def set_up_community(
+    engine: Engine,
+    settings: Settings,
+    conversation: Conversation,
+    now: datetime,
+    *,
+    name: str | None = None,
+    admin: Actor | None = None,
+) -> None:
+    """A community ready before its first command (a workspace that installs the app), named
+    `name` (else the configured name), with `admin` as its first admin."""
+    with session_scope(engine) as db:
+        community = _community(db, settings, conversation, now, name or settings.community_name)
+        assert community.id is not None
+        if admin is not None:
+            member = repos.get_or_create_member(db, community.id, admin, now=now)
+            repos.grant_role(db, member, Role.ADMIN, granted_by=None, now=now)
