@@ -35,6 +35,7 @@ from sqlalchemy import Engine, insert, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import synthetic
 from benchmarks.scratch import PG_SERVER, scratch_postgres
 from cop_bot.config import Settings
 from cop_bot.core.clock import FixedClock
@@ -178,51 +179,12 @@ RESULTS = [
     "trust in services grew",
     "reports increased",
 ]
-COUNTRIES = [
-    "IT",
-    "FR",
-    "ES",
-    "DE",
-    "GR",
-    "PT",
-    "BE",
-    "NL",
-    "SE",
-    "MA",
-    "TN",
-    "TR",
-    "JO",
-    "LB",
-    "CA",
-    "US",
-    "KE",
-    "CO",
-    "PL",
-    "AT",
-]
 CITIES = [
-    "Turin",
-    "Lyon",
-    "Madrid",
-    "Berlin",
-    "Athens",
-    "Lisbon",
-    "Ghent",
-    "Utrecht",
-    "Malmö",
-    "Rabat",
-    "Tunis",
-    "Izmir",
-    "Amman",
-    "Beirut",
-    "Toronto",
-    "Chicago",
-    "Nairobi",
-    "Bogotá",
-    "Kraków",
-    "Vienna",
+    {"Malmo": "Malmö", "Bogota": "Bogotá", "Krakow": "Kraków"}.get(city, city)
+    for city in synthetic.CITIES
 ]
-KINDS = ["practice"] * 6 + ["resource"] * 2 + ["toolkit"]
+"""The synthetic members' cities, spelled with their accents as a practice would write them."""
+KIND_WEIGHTS = ["practice"] * 6 + ["resource"] * 2 + ["toolkit"]
 SYLLABLES = [
     "ka",
     "lo",
@@ -277,7 +239,7 @@ def practice_rows(
             "community_id": community_id,
             "author_id": None,
             "status": "approved" if approved else "pending",
-            "kind": rng.choice(KINDS),
+            "kind": rng.choice(KIND_WEIGHTS),
             "title": f"{action.capitalize()} for {group} in {rng.choice(CITIES)} ({invented(rng)})",
             "summary": summary,
             "domains": rng.sample(slugs, rng.randint(1, 3)),
@@ -296,7 +258,7 @@ def practice_rows(
                 ],
                 rng.randint(0, 3),
             ),
-            "country": rng.choice(COUNTRIES),
+            "country": rng.choice(synthetic.COUNTRIES),
             "city": rng.choice(CITIES),
             "organisation": org,
             "link": f"https://example.org/practice/{i}",

@@ -19,6 +19,7 @@ from cop_bot.config import ENV_NAMES
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.model import Actions, Actor, Conversation, Invocation, Reply, Status
 from cop_bot.core.privacy import erase_member, export_member
+from cop_bot.practices.queries import PG_INT_MAX, practice_number
 from cop_bot.render import matrix, slack
 from cop_bot.render.text import render
 from cop_bot.storage import repos
@@ -775,6 +776,14 @@ def test_arbitrary_forms_never_crash_share_or_edit(
 def test_arbitrary_text_never_crashes_the_practice_commands(bot: Bot, name: str, text: str) -> None:
     result = bot.reply(f"/{name} {text}", as_=ADMIN)
     assert result.status is not Status.INTERNAL_ERROR, (name, text, result)
+
+
+def test_a_practice_number_is_a_positive_ascii_number_that_fits_the_database() -> None:
+    assert practice_number("12") == 12
+    assert practice_number(" #7 ") == 7
+    assert practice_number(str(PG_INT_MAX)) == PG_INT_MAX
+    for text in (None, "", "#", "0", "-3", "12a", "1.5", "١٢", str(PG_INT_MAX + 1)):
+        assert practice_number(text) is None, text
 
 
 # ---- import and export -------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from cop_bot.core.clock import Clock
 from cop_bot.core.model import Role
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.platforms import console
-from cop_bot.practices import rules as P
+from cop_bot.practices.changes import create
+from cop_bot.practices.fields import read_fields
+from cop_bot.practices.review import APPROVED
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Member, PracticeEndorsement
@@ -125,19 +127,19 @@ def load_demo_practices(
             for key, value in entry.items()
             if key not in {"author", "status", "age_days", "endorsed_by"}
         ]
-        parsed, _ = P.read_fields(taxonomy, pairs, creating=True)
+        parsed, _ = read_fields(taxonomy, pairs, creating=True)
         if parsed.problems:
             raise ValueError(f"demo practice {entry['title']!r}: {parsed.problems}")
         author = repos.find_member(session, community_id, entry["author"])
         if author is None:
             raise ValueError(f"demo practice {entry['title']!r}: no member {entry['author']}")
         when = now - timedelta(days=int(entry.get("age_days", 0)))
-        practice = P.create(
+        practice = create(
             session,
             community_id,
             parsed.values,
             author=author,
-            status=entry.get("status", P.APPROVED),
+            status=entry.get("status", APPROVED),
             now=when,
             approver=author,
         )

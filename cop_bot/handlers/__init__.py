@@ -15,7 +15,17 @@ from cop_bot.handlers import (
     sessions,
 )
 
-MODULES = (help, domains, admin, profile, experts, questions, practices, digest, sessions)
+MODULES = (
+    help,
+    domains,
+    admin,
+    profile,
+    experts,
+    questions,
+    *practices.MODULES,
+    digest,
+    sessions,
+)
 
 
 def build_registry() -> Registry:

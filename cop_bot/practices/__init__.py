@@ -1,1 +1,3 @@
-"""The shared repertoire: fields and review rules, queries, search index, import/export."""
+"""The shared repertoire: what a practice holds (`fields`, `personal_data`), who reviews it
+(`review`), reading and changing it (`queries`, `changes`), its search index (`search`) and
+its files (`transfer`). Chat commands on top of it are in `cop_bot/handlers/practices/`."""

@@ -38,6 +38,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.core.taxonomy import GOOD_MATCH, Taxonomy, content_words, normalise
+from cop_bot.practices.queries import endorsement_counts
+from cop_bot.practices.review import APPROVED
 from cop_bot.storage.models import Community, Practice, PracticeEndorsement
 
 PAGE_SIZE = 5
@@ -159,8 +161,8 @@ class PracticeIndex:
             if len(rows) > max(500, len(self.static) // _REBUILD_FRACTION):
                 self._rebuild(session, community.id)
             else:
-                approved = [r for r in rows if r.status == "approved"]
-                counts = _endorsements(session, [r.id for r in approved])
+                approved = [r for r in rows if r.status == APPROVED]
+                counts = endorsement_counts(session, [r.id for r in approved])
                 for row in rows:
                     self._remove(row.id)
                 for row in approved:
@@ -170,13 +172,13 @@ class PracticeIndex:
     def _rebuild(self, session: Session, community_id: int) -> None:
         fresh = PracticeIndex()
         rows = session.exec(
-            _columns().where(Practice.community_id == community_id, Practice.status == "approved")
+            _columns().where(Practice.community_id == community_id, Practice.status == APPROVED)
         ).all()
         counts = dict(
             session.exec(
                 select(PracticeEndorsement.practice_id, func.count())
                 .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
-                .where(Practice.community_id == community_id, Practice.status == "approved")
+                .where(Practice.community_id == community_id, Practice.status == APPROVED)
                 .group_by(col(PracticeEndorsement.practice_id))
             ).all()
         )
@@ -409,17 +411,6 @@ def _columns() -> Any:
         "approved_at",
     )
     return select(*(col(getattr(Practice, name)) for name in columns))
-
-
-def _endorsements(session: Session, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(PracticeEndorsement.practice_id, func.count())
-        .where(col(PracticeEndorsement.practice_id).in_(ids))
-        .group_by(col(PracticeEndorsement.practice_id))
-    ).all()
-    return {pid: int(n) for pid, n in rows}
 
 
 class PracticeSearch:

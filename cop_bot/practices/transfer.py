@@ -27,7 +27,11 @@ from sqlmodel import Session, col, select
 from cop_bot.core.args import parse_handle
 from cop_bot.core.errors import UsageError
 from cop_bot.core.taxonomy import Taxonomy
-from cop_bot.practices import rules as P
+from cop_bot.practices import changes
+from cop_bot.practices.fields import BY_KEY, EMPTY, FIELDS, canonical_key, read_fields
+from cop_bot.practices.personal_data import describe, scan_personal_data
+from cop_bot.practices.queries import endorsement_counts, members_by_id
+from cop_bot.practices.review import APPROVED, REJECTED, REVIEW_PERIOD, STATUSES
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice, PracticeEndorsement
 
@@ -43,7 +47,7 @@ RECORD_COLUMNS = (
     "review_by",
     "rejected_reason",
 )
-COLUMNS = ("id", *(f.attr for f in P.FIELDS), *RECORD_COLUMNS)
+COLUMNS = ("id", *(f.attr for f in FIELDS), *RECORD_COLUMNS)
 MAX_ENDORSEMENTS = 1_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EDITOR_LABEL = "import"
@@ -70,17 +74,17 @@ def export_rows(
 ) -> list[dict[str, Any]]:
     query = select(Practice).where(Practice.community_id == community_id)
     if approved_only:
-        query = query.where(Practice.status == P.APPROVED)
+        query = query.where(Practice.status == APPROVED)
     practices = list(session.exec(query.order_by(col(Practice.id))).all())
     ids = [p.id for p in practices if p.id is not None]
     counts: dict[int, int] = {}
     for chunk in _chunks(ids, 1000):
-        counts.update(P.endorsement_counts(session, chunk))
-    authors = P.members_by_id(session, [p.author_id for p in practices])
+        counts.update(endorsement_counts(session, chunk))
+    authors = members_by_id(session, [p.author_id for p in practices])
     rows = []
     for practice in practices:
         row: dict[str, Any] = {"id": practice.id}
-        for spec in P.FIELDS:
+        for spec in FIELDS:
             value = getattr(practice, spec.attr)
             row[spec.attr] = list(value) if isinstance(value, list) else value
         author = authors.get(practice.author_id) if practice.author_id else None
@@ -157,7 +161,7 @@ def read_file(path: Path, fmt: Format) -> tuple[list[SourceRow], list[str]]:
 
 def _column(name: str) -> str:
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    spec = P.BY_KEY.get(P.canonical_key(key) or "")
+    spec = BY_KEY.get(canonical_key(key) or "")
     return spec.attr if spec else key
 
 
@@ -271,14 +275,14 @@ def check_row(taxonomy: Taxonomy, row: SourceRow) -> tuple[Checked | None, list[
     problems.extend(f"{k} must be text, a number or a list" for k in bad_types)
     pairs = [
         (spec.key, raw[spec.attr])
-        for spec in P.FIELDS
+        for spec in FIELDS
         if raw.get(spec.attr, "").strip() and spec.attr not in bad_types
     ]
-    parsed, _ = P.read_fields(taxonomy, pairs, creating=True)
+    parsed, _ = read_fields(taxonomy, pairs, creating=True)
     problems.extend(parsed.problems)
-    status = raw.get("status", "").strip().lower() or P.APPROVED
-    if status not in P.STATUSES:
-        problems.append(f"status {status!r} is not one of {', '.join(P.STATUSES)}")
+    status = raw.get("status", "").strip().lower() or APPROVED
+    if status not in STATUSES:
+        problems.append(f"status {status!r} is not one of {', '.join(STATUSES)}")
     author: str | None = None
     if raw.get("author", "").strip():
         try:
@@ -307,9 +311,9 @@ def check_row(taxonomy: Taxonomy, row: SourceRow) -> tuple[Checked | None, list[
     if problems:
         return None, problems
     warnings = []
-    findings = P.scan_personal_data(parsed.values)
+    findings = scan_personal_data(parsed.values)
     if findings:
-        warnings.append(f"it may hold personal data: {P.describe(findings)}")
+        warnings.append(f"it may hold personal data: {describe(findings)}")
     return (
         Checked(
             where=row.where,
@@ -321,7 +325,7 @@ def check_row(taxonomy: Taxonomy, row: SourceRow) -> tuple[Checked | None, list[
             updated_at=dates.get("updated_at"),
             approved_at=dates.get("approved_at"),
             review_by=dates.get("review_by"),
-            rejected_reason=reason if status == P.REJECTED else None,
+            rejected_reason=reason if status == REJECTED else None,
             warnings=warnings,
         ),
         [],
@@ -363,7 +367,7 @@ def import_practices(
     ).all():
         existing.setdefault(practice.title.casefold(), practice)
     members: dict[str, Member] = {}
-    version = P.touch(session, community_id)  # one bump for the whole import
+    version = changes.touch(session, community_id)  # one bump for the whole import
     for item in good:
         author = None
         if item.author:
@@ -390,7 +394,7 @@ def _create(
     now: datetime,
     version: int,
 ) -> Practice:
-    practice = P.create(
+    practice = changes.create(
         session,
         community_id,
         item.values,
@@ -410,10 +414,10 @@ def _apply_record(practice: Practice, item: Checked, now: datetime) -> None:
     created = item.created_at or practice.created_at
     practice.created_at = created
     practice.updated_at = item.updated_at or created
-    if item.status == P.APPROVED:
+    if item.status == APPROVED:
         approved = item.approved_at or practice.approved_at or now
         practice.approved_at = approved
-        practice.review_by = item.review_by or approved + P.REVIEW_PERIOD
+        practice.review_by = item.review_by or approved + REVIEW_PERIOD
     else:
         practice.approved_at = item.approved_at
         practice.review_by = item.review_by
@@ -429,10 +433,10 @@ def _update(
     version: int,
 ) -> bool:
     values = dict(item.values)
-    for spec in P.FIELDS:  # a field left empty in the file clears it, as in the file
+    for spec in FIELDS:  # a field left empty in the file clears it, as in the file
         if spec.attr not in values and not spec.required:
-            values[spec.attr] = P.EMPTY.get(spec.attr)
-    diff = P.apply_changes(
+            values[spec.attr] = EMPTY.get(spec.attr)
+    diff = changes.apply_changes(
         session, practice, values, editor=None, label=EDITOR_LABEL, now=now, version=version
     )
     before: dict[str, Any] = {
@@ -449,10 +453,10 @@ def _update(
     after = {k: getattr(practice, k) for k in before}
     record = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if record:
-        P.record(session, practice, record, editor=None, label=EDITOR_LABEL, now=now)
+        changes.record(session, practice, record, editor=None, label=EDITOR_LABEL, now=now)
     added = _top_up_endorsements(session, practice, item.endorsements, now)
     if diff or record or added:
-        P.changed(session, practice, version)
+        changes.changed(session, practice, version)
         return True
     return False
 

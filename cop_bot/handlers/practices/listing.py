@@ -1,0 +1,329 @@
+"""`/practices`: search the repertoire, and the lists curators and authors work from (what waits
+for review, what is due for renewal, what I shared). Ranking is in `cop_bot/practices/search.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import (
+    Actions,
+    Block,
+    Button,
+    Code,
+    Context,
+    Header,
+    Inline,
+    Item,
+    Reply,
+    Role,
+    Spans,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import plural
+from cop_bot.experts.profiles import country_name, parse_country
+from cop_bot.handlers.practices.common import (
+    item,
+    item_actions,
+    list_data,
+    local_date,
+    member_id,
+    member_inline,
+    status_phrase,
+)
+from cop_bot.practices import queries
+from cop_bot.practices.fields import parse_kind
+from cop_bot.practices.search import PAGE_SIZE, PracticeSearch, Query
+from cop_bot.storage.models import Practice
+
+MAX_PAGE = 10_000
+
+
+@command(
+    "practices",
+    summary="Search the shared repertoire; curators also see what waits for review.",
+    syntax=(
+        "[QUERY] [domain:SLUG] [country:XX] [kind:K] [page:N]",
+        "pending [page:N]",
+        "stale [page:N]",
+        "mine [page:N]",
+    ),
+    examples=(
+        "/practices",
+        "/practices job readines",
+        "/practices language country:IT",
+        "/practices domain:housing kind:toolkit",
+        "/practices pending",
+        "/practices stale",
+    ),
+    options=("domain", "country", "kind", "page"),
+    details=(
+        "Searches titles, summaries, tags and domains of approved practices, forgiving typos; "
+        "the best matches come first, then the most endorsed, then the newest. "
+        f"{PAGE_SIZE} per page. `pending` lists what waits for a curator (curators), `stale` "
+        "the practices due for review, `mine` what you shared."
+    ),
+)
+def practices_command(ctx: Ctx, args: Args) -> Reply:
+    page = _page(args)
+    if len(args.words) == 1 and args.words[0].lower() in {"pending", "stale", "mine"}:
+        extra = set(args.options) - {"page"}
+        if extra:
+            raise UsageError(
+                f"`/practices {args.words[0].lower()}` takes only page:N, not "
+                + ", ".join(f"{k}:" for k in sorted(extra))
+            )
+        which = args.words[0].lower()
+        if which == "pending":
+            return _pending(ctx, page)
+        if which == "stale":
+            return _stale(ctx, page)
+        return _mine(ctx, page)
+    return _search(ctx, args, page)
+
+
+def _page(args: Args) -> int:
+    text = args.options.get("page")
+    if text is None:
+        return 1
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise UsageError(f"page:{text[:20]} is not a page number; pages start at page:1.")
+    return int(text)
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+
+def _search(ctx: Ctx, args: Args, page: int) -> Reply:
+    query = Query(
+        text=args.rest,
+        domain=_domain_option(ctx, args.options.get("domain")),
+        country=_parsed_option(parse_country, args.options.get("country")),
+        kind=_parsed_option(parse_kind, args.options.get("kind")),
+        page=page,
+    )
+    search = ctx.service(PracticeSearch)
+    result = search.search(ctx.session, ctx.community, ctx.taxonomy, query)
+    rows = queries.load(ctx.session, result.ids)
+    counts = queries.endorsement_counts(ctx.session, result.ids)
+    mine = queries.endorsed_by(ctx.session, member_id(ctx), result.ids)
+    data = {
+        "practices": [list_data(p, counts[p.id or 0]) for p in rows],
+        "total": result.total,
+        "page": page,
+    }
+    described = _describe_query(ctx, query)
+    if result.total == 0:
+        if not described:
+            return reply(
+                Text.of("The shared repertoire is empty so far."),
+                Context(spans("Share the first practice with ", Code("/share-practice"), ".")),
+                data=data,
+            )
+        return reply(
+            Text.of(f"No approved practice matches {described}."),
+            _no_result_hint(ctx, query),
+            data=data,
+        )
+    pages = -(-result.total // PAGE_SIZE)
+    if not rows:
+        return reply(
+            Text.of(
+                f"Page {page} is past the end: the {plural(result.total, 'practice')} found fit on "
+                f"{plural(pages, 'page')}."
+            ),
+            data=data,
+        )
+    blocks: list[Block] = [
+        Header(f"Practices matching {described}" if described else "The shared repertoire")
+    ]
+    if result.partial:
+        blocks.append(Context(spans("No practice holds every word; these hold some of them.")))
+    for practice in rows:
+        assert practice.id is not None
+        blocks.append(item(ctx, practice, counts[practice.id]))
+        blocks.append(item_actions(ctx, practice, practice.id in mine))
+    blocks.append(_footer(ctx, args, page, pages, result.total, result.domains))
+    return reply(*blocks, data=data)
+
+
+def _describe_query(ctx: Ctx, query: Query) -> str:
+    parts = (
+        repr(query.text) if query.text else "",
+        f"in {ctx.taxonomy.label(query.domain, ctx.language)}" if query.domain else "",
+        f"from {country_name(query.country)}" if query.country else "",
+        f"of kind {query.kind}" if query.kind else "",
+    )
+    return " ".join(part for part in parts if part)
+
+
+def _no_result_hint(ctx: Ctx, query: Query) -> Context:
+    parts: list[Inline] = []
+    if query.text:
+        close = ctx.taxonomy.match(query.text).suggestions
+        if close:
+            names = ", ".join(c.slug for c in close)
+            parts.extend(["Closest domains: ", names, ". "])
+    parts.extend(["Know one? Share it with ", Code("/share-practice"), "."])
+    return Context(spans(*parts))
+
+
+def _footer(
+    ctx: Ctx, args: Args, page: int, pages: int, total: int, domains: Sequence[str]
+) -> Context:
+    first = (page - 1) * PAGE_SIZE + 1
+    last = min(page * PAGE_SIZE, total)
+    parts: list[Inline] = [f"{first}–{last} of {plural(total, 'practice')}"]
+    if page < pages:
+        words = [args.rest] if args.rest else []
+        words += [f"{k}:{v}" for k, v in args.options.items() if k != "page"]
+        parts.extend([" · next page: ", Code(" ".join(["/practices", *words, f"page:{page + 1}"]))])
+    if domains:
+        labels = ", ".join(ctx.taxonomy.label(s, ctx.language) for s in domains)
+        parts.append(f" · read as the domain{'s' if len(domains) > 1 else ''} {labels}")
+    return Context(spans(*parts))
+
+
+def _domain_option(ctx: Ctx, text: str | None) -> str | None:
+    if text is None:
+        return None
+    if text.lower() in ctx.taxonomy:
+        return text.lower()
+    result = ctx.taxonomy.match(text)
+    if result.best is not None:
+        return result.best.slug
+    close = ", ".join(c.slug for c in result.suggestions)
+    raise UsageError(
+        f"domain:{text[:40]} is not a domain I know" + (f"; closest: {close}." if close else "."),
+        hint="Type /domains to see them all.",
+    )
+
+
+def _parsed_option(parse: Callable[[str], str], text: str | None) -> str | None:
+    """An option's value as `parse` reads it; what `parse` objects to is a usage error."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# ---- pending, stale, mine ----------------------------------------------------------------------
+
+
+def _pending(ctx: Ctx, page: int) -> Reply:
+    ctx.require(Role.CURATOR, "see the practices waiting for review")
+    rows, total = queries.pending(ctx.session, ctx.community_id, **_window(page))
+    data = _list_reply_data(ctx, rows, total, page)
+    if total == 0:
+        return reply(Text.of("Nothing waits for review. Well done!"), data=data)
+    authors = queries.members_by_id(ctx.session, [p.author_id for p in rows])
+    blocks: list[Block] = [Header(f"Waiting for review ({total})")]
+    for practice in rows:
+        assert practice.id is not None
+        author = authors.get(practice.author_id) if practice.author_id else None
+        blocks.append(item(ctx, practice, 0, extra=spans(" · shared by ", member_inline(author))))
+        blocks.append(
+            Actions(
+                (
+                    Button("Approve", f"/practice approve {practice.id}", "primary"),
+                    Button("Reject…", f"/practice reject {practice.id}", "danger"),
+                    Button("Details", f"/practice {practice.id}"),
+                )
+            )
+        )
+    blocks.append(_page_footer("/practices pending", page, total))
+    blocks.append(
+        Context(
+            spans(
+                "Reject with a reason the author can act on: ",
+                Code("/practice reject ID REASON"),
+                ".",
+            )
+        )
+    )
+    return reply(*blocks, data=data)
+
+
+def _stale(ctx: Ctx, page: int) -> Reply:
+    total = queries.count_stale(ctx.session, ctx.community_id, ctx.now)
+    rows = queries.stale(ctx.session, ctx.community_id, ctx.now, **_window(page))
+    data = _list_reply_data(ctx, rows, total, page)
+    if total == 0:
+        return reply(Text.of("No practice is due for review."), data=data)
+    blocks: list[Block] = [Header(f"Due for review ({total})")]
+    due = _items(ctx, rows, lambda p: spans(f" · review was due {local_date(ctx, p.review_by)}"))
+    for practice, entry in due:
+        blocks.append(entry)
+        if ctx.has(Role.CURATOR):
+            blocks.append(
+                Actions((Button("Still current", f"/practice approve {practice.id}", "primary"),))
+            )
+    blocks.append(_page_footer("/practices stale", page, total))
+    blocks.append(
+        Context(
+            spans(
+                "Curators: check each is still current, then ",
+                Code("/practice approve ID"),
+                " (renews it for a year), ",
+                Code("/practice edit ID"),
+                " or ",
+                Code("/practice reject ID REASON"),
+                ".",
+            )
+        )
+    )
+    return reply(*blocks, data=data)
+
+
+def _mine(ctx: Ctx, page: int) -> Reply:
+    rows, total = queries.shared_by(ctx.session, ctx.community_id, ctx.member.id, **_window(page))
+    data = _list_reply_data(ctx, rows, total, page)
+    if total == 0:
+        return reply(
+            Text.of(
+                "You have not shared a practice yet. Share one with ", Code("/share-practice"), "."
+            ),
+            data=data,
+        )
+    blocks: list[Block] = [Header(f"Your practices ({total})")]
+    blocks.extend(
+        entry for _, entry in _items(ctx, rows, lambda p: spans(f" · {status_phrase(p)}"))
+    )
+    blocks.append(_page_footer("/practices mine", page, total))
+    return reply(*blocks, data=data)
+
+
+def _items(
+    ctx: Ctx, rows: Sequence[Practice], note: Callable[[Practice], Spans]
+) -> list[tuple[Practice, Item]]:
+    """Each practice as a list item with its endorsements, `note` added to its line of facts."""
+    counts = queries.endorsement_counts(ctx.session, [p.id for p in rows if p.id is not None])
+    return [(p, item(ctx, p, counts[p.id or 0], extra=note(p))) for p in rows]
+
+
+def _window(page: int) -> dict[str, int]:
+    return {"offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE}
+
+
+def _list_reply_data(ctx: Ctx, rows: Sequence[Practice], total: int, page: int) -> dict[str, Any]:
+    counts = queries.endorsement_counts(ctx.session, [p.id for p in rows if p.id is not None])
+    return {
+        "practices": [{**list_data(p, counts[p.id or 0]), "status": p.status} for p in rows],
+        "total": total,
+        "page": page,
+    }
+
+
+def _page_footer(base: str, page: int, total: int) -> Context:
+    pages = max(1, -(-total // PAGE_SIZE))
+    parts: list[Inline] = [f"Page {page} of {pages}"]
+    if page < pages:
+        parts.extend([" · next: ", Code(f"{base} page:{page + 1}")])
+    return Context(spans(*parts))

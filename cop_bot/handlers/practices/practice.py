@@ -1,0 +1,242 @@
+"""`/practice`: one practice in full and its history; its sub-commands `edit`, `approve` and
+`reject` (the curation work) are in `curation.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cop_bot.core.args import Args
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import (
+    Actions,
+    Block,
+    Bold,
+    Button,
+    Context,
+    Fields,
+    Header,
+    Inline,
+    Item,
+    Link,
+    Reply,
+    Role,
+    Spans,
+    Text,
+    reply,
+    spans,
+)
+from cop_bot.core.router import Ctx, command
+from cop_bot.core.wording import jsonable, plural, shorten
+from cop_bot.experts.profiles import country_name, language_name
+from cop_bot.handlers.practices import curation
+from cop_bot.handlers.practices.common import (
+    endorse_button,
+    find_practice,
+    local_date,
+    local_time,
+    member_id,
+    member_inline,
+    status_phrase,
+)
+from cop_bot.practices import queries
+from cop_bot.practices.fields import BENCHMARK_FIELDS, BY_ATTR, BY_KEY, FIELDS
+from cop_bot.practices.review import APPROVED, NEEDS_CONFIRMATION, PENDING, is_author
+from cop_bot.storage.models import Member, Practice
+
+HISTORY_SHOWN = 20
+
+
+@command(
+    "practice",
+    summary="Show a practice in full; its author or a curator edits it; curators approve or reject.",
+    syntax=(
+        "ID",
+        "edit ID KEY: VALUE; KEY: VALUE",
+        "history ID",
+        "approve ID",
+        "reject ID REASON",
+    ),
+    examples=(
+        "/practice 1",
+        "/practice edit 1 target-group: young migrants aged 18 to 30; results: 60% in work "
+        "after six months",
+        "/practice history 1",
+        "/practice approve 1",
+        "/practice reject 1 Out of date: the programme ended in 2025",
+    ),
+    details=(
+        "Edits take the same fields as /share-practice; an empty value or `-` clears an "
+        "optional field. Every change is kept in the history. Approving an approved practice "
+        "renews its review date for a year. Rejecting needs a reason, which the author receives."
+    ),
+    parse="raw",
+)
+def practice_command(ctx: Ctx, args: Args) -> Reply:
+    parts = args.text.split(maxsplit=2)
+    if not parts:
+        raise UsageError("Which practice? Give its number, e.g. `/practice 12`.")
+    action = parts[0].lower()
+    if action in {"edit", "history", "approve", "reject"}:
+        if len(parts) < 2:
+            raise UsageError(f"`/practice {action}` needs the practice's number.")
+        rest = parts[2] if len(parts) > 2 else ""
+        if action == "edit":
+            return curation.edit(ctx, parts[1], rest)
+        if action == "history":
+            _no_extra(action, rest)
+            return _history(ctx, parts[1])
+        if action == "approve":
+            _no_extra(action, rest)
+            return curation.approve(ctx, parts[1])
+        return curation.reject(ctx, parts[1], rest)
+    if len(parts) > 1:
+        raise UsageError(
+            f"I don't know `/practice {parts[0][:30]}`: use a number, edit, history, approve or "
+            "reject."
+        )
+    return _show(ctx, parts[0])
+
+
+def _no_extra(action: str, rest: str) -> None:
+    if rest.strip():
+        raise UsageError(f"`/practice {action} ID` takes nothing after the number.")
+
+
+# ---- the practice in full ----------------------------------------------------------------------
+
+
+def _show(ctx: Ctx, id_text: str) -> Reply:
+    practice = find_practice(ctx, id_text)
+    assert practice.id is not None
+    pid = practice.id
+    author = queries.author_of(ctx.session, practice)
+    endorsements = queries.endorsement_counts(ctx.session, [pid])[pid]
+    endorsed = pid in queries.endorsed_by(ctx.session, member_id(ctx), [pid])
+    blocks: list[Block] = [Header(f"#{pid} {practice.title}"), Text.of(practice.summary)]
+    blocks.append(_fields(ctx, practice))
+    for key in BENCHMARK_FIELDS:
+        spec = BY_KEY[key]
+        value = getattr(practice, spec.attr)
+        if value:
+            blocks.append(Text.of(Bold(spec.label), "\n", value))
+    blocks.append(_meta(ctx, practice, author, endorsements))
+    blocks.append(_show_actions(ctx, practice, endorsed))
+    data = _full_data(practice, author, endorsements)
+    data["endorsed_by_you"] = endorsed
+    return reply(*blocks, data={"practice": data})
+
+
+def _fields(ctx: Ctx, practice: Practice) -> Fields:
+    lang = ctx.language
+    fields: list[tuple[str, Spans]] = [
+        ("Kind", spans(practice.kind)),
+        ("Domains", spans(", ".join(ctx.taxonomy.label(d, lang) for d in practice.domains))),
+    ]
+    where = ", ".join(x for x in (practice.city, country_name(practice.country)) if x)
+    optional: list[tuple[str, Spans]] = [
+        ("Where", spans(where)),
+        ("Organisation", spans(practice.organisation)),
+        ("Language", spans(language_name(practice.language) if practice.language else None)),
+        ("Target group", spans(practice.target_group)),
+        ("Link", spans(Link(practice.link) if practice.link else None)),
+        ("Tags", spans(", ".join(practice.tags))),
+        ("Contact", spans(practice.contact)),
+        ("Licence", spans(practice.licence)),
+    ]
+    fields.extend((label, value) for label, value in optional if value)
+    return Fields(tuple(fields))
+
+
+def _meta(ctx: Ctx, practice: Practice, author: Member | None, endorsements: int) -> Context:
+    meta: list[Inline] = ["Shared by ", member_inline(author)]
+    meta.append(
+        f" on {local_date(ctx, practice.created_at)} · {plural(endorsements, 'endorsement')}"
+    )
+    if practice.status == APPROVED:
+        meta.append(f" · approved {local_date(ctx, practice.approved_at)}")
+        if practice.review_by is not None:
+            overdue = practice.review_by < ctx.now
+            meta.append(
+                f" · review {'was due' if overdue else 'by'} {local_date(ctx, practice.review_by)}"
+            )
+    else:
+        meta.append(f" · {status_phrase(practice)}")
+    return Context(spans(*meta))
+
+
+def _show_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
+    pid = practice.id
+    buttons: list[Button] = []
+    if practice.status == APPROVED and not is_author(practice, ctx.member):
+        buttons.append(endorse_button(pid, endorsed))
+    if practice.status == PENDING and ctx.has(Role.CURATOR):
+        buttons.append(Button("Approve", f"/practice approve {pid}", "primary"))
+        buttons.append(Button("Reject…", f"/practice reject {pid}", "danger"))
+    if practice.status == NEEDS_CONFIRMATION:
+        buttons.append(Button("Confirm: no personal data", f"/share-practice confirm {pid}"))
+    buttons.append(Button("History", f"/practice history {pid}"))
+    return Actions(tuple(buttons))
+
+
+def _full_data(practice: Practice, author: Member | None, endorsements: int) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": practice.id, "status": practice.status}
+    for spec in FIELDS:
+        value = getattr(practice, spec.attr)
+        data[spec.attr] = list(value) if isinstance(value, list) else value
+    data.update(
+        {
+            "author": author.handle if author else None,
+            "endorsements": endorsements,
+            "created_at": jsonable(practice.created_at),
+            "updated_at": jsonable(practice.updated_at),
+            "approved_at": jsonable(practice.approved_at),
+            "review_by": jsonable(practice.review_by),
+            "rejected_reason": practice.rejected_reason,
+        }
+    )
+    return data
+
+
+# ---- history -----------------------------------------------------------------------------------
+
+
+def _history(ctx: Ctx, id_text: str) -> Reply:
+    practice = find_practice(ctx, id_text)
+    revisions = queries.revisions(ctx.session, practice.id)
+    editors = queries.members_by_id(ctx.session, [r.editor_id for r in revisions])
+    blocks: list[Block] = [Header(f"History of #{practice.id} {practice.title}")]
+    rows = []
+    for revision in revisions[:HISTORY_SHOWN]:
+        editor = editors.get(revision.editor_id) if revision.editor_id else None
+        who: Inline = (
+            member_inline(editor) if editor else (revision.editor_label or "a former member")
+        )
+        changes = "; ".join(_change_text(k, v) for k, v in revision.changes.items())
+        blocks.append(
+            Item(title=spans(local_time(ctx, revision.at), " · ", who), body=spans(changes))
+        )
+        rows.append(
+            {
+                "at": revision.at.isoformat(),
+                "editor": editor.handle if editor else revision.editor_label,
+                "changes": revision.changes,
+            }
+        )
+    if len(revisions) > HISTORY_SHOWN:
+        blocks.append(Context(spans(f"… and {len(revisions) - HISTORY_SHOWN} earlier changes.")))
+    return reply(*blocks, data={"history": rows, "total": len(revisions)})
+
+
+def _change_text(attr: str, pair: Any) -> str:
+    label = BY_ATTR[attr].label.lower() if attr in BY_ATTR else attr.replace("_", " ")
+    old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+    if attr == "status" and old is None:
+        return f"shared ({new})"
+    return f"{label}: {_short_value(old)} → {_short_value(new)}"
+
+
+def _short_value(value: Any) -> str:
+    if value is None or value == []:
+        return "(empty)"
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return shorten(text.replace("\n", " "), 60)

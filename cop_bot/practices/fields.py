@@ -1,0 +1,343 @@
+"""What a practice holds and how a typed form becomes one.
+
+`/share-practice`, `/practice edit`, the CLI import and the demo all read forms here, so a
+practice typed in chat and one read from a spreadsheet are checked by the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz, process
+
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
+
+PRACTICE_KINDS = ("practice", "resource", "toolkit")
+MAX_DOMAINS = 5
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 40
+MIN_TITLE, MIN_SUMMARY = 3, 20
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    """As typed in a form (`key-factors`)."""
+    attr: str
+    """The `Practice` attribute and the export column (`key_factors`)."""
+    label: str
+    limit: int = 2000
+    required: bool = False
+    placeholder: str = ""
+    scan: bool = True
+    """Whether the personal-data check reads this field (not contact details or links)."""
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "title", "title", "Title", 200, True, "A short title that says what the practice does"
+    ),
+    FieldSpec(
+        "summary",
+        "summary",
+        "Summary",
+        2000,
+        True,
+        "Two or three sentences: what it is, for whom, and what it achieved",
+    ),
+    FieldSpec("domains", "domains", "Domains", 500, True, "e.g. housing, labour market"),
+    FieldSpec("kind", "kind", "Kind", 16, placeholder="practice, resource or toolkit", scan=False),
+    FieldSpec("tags", "tags", "Tags", 500, placeholder="a few keywords, separated by commas"),
+    FieldSpec("country", "country", "Country", 60, placeholder="e.g. IT or Italy", scan=False),
+    FieldSpec("city", "city", "City", 120, scan=False),
+    FieldSpec("organisation", "organisation", "Organisation", 200, scan=False),
+    FieldSpec("link", "link", "Link", 500, placeholder="https://…", scan=False),
+    FieldSpec("language", "language", "Language", 40, placeholder="e.g. en or English", scan=False),
+    FieldSpec("target-group", "target_group", "Target group", 300),
+    FieldSpec("standard", "standard", "Standard"),
+    FieldSpec("key-factors", "key_factors", "Key factors"),
+    FieldSpec("rationale", "rationale", "Rationale"),
+    FieldSpec("guide-questions", "guide_questions", "Guide questions"),
+    FieldSpec("examples", "examples", "Examples"),
+    FieldSpec("results", "results", "Results"),
+    FieldSpec("contact", "contact", "Contact", 300, scan=False),
+    FieldSpec("licence", "licence", "Licence", 100, scan=False),
+)
+BY_KEY = {f.key: f for f in FIELDS}
+BY_ATTR = {f.attr: f for f in FIELDS}
+REQUIRED = tuple(f.key for f in FIELDS if f.required)
+BENCHMARK_FIELDS = (
+    "standard",
+    "key-factors",
+    "rationale",
+    "guide-questions",
+    "examples",
+    "results",
+)
+ALIASES = {
+    "name": "title",
+    "description": "summary",
+    "abstract": "summary",
+    "domain": "domains",
+    "type": "kind",
+    "tag": "tags",
+    "keywords": "tags",
+    "keyword": "tags",
+    "organization": "organisation",
+    "org": "organisation",
+    "url": "link",
+    "website": "link",
+    "lang": "language",
+    "target": "target-group",
+    "target-groups": "target-group",
+    "audience": "target-group",
+    "beneficiaries": "target-group",
+    "key-factor": "key-factors",
+    "success-factors": "key-factors",
+    "guide-question": "guide-questions",
+    "self-assessment": "guide-questions",
+    "example": "examples",
+    "result": "results",
+    "outcomes": "results",
+    "impact": "results",
+    "license": "licence",
+}
+_KIND_WORDS = {
+    "practice": "practice",
+    "good practice": "practice",
+    "good-practice": "practice",
+    "resource": "resource",
+    "toolkit": "toolkit",
+    "tool": "toolkit",
+    "tool kit": "toolkit",
+}
+
+
+def canonical_key(key: str) -> str | None:
+    """The form key a typed key stands for, or None when it is not a practice field."""
+    key = key.strip().lower().replace("_", "-")
+    if key in BY_KEY:
+        return key
+    if key in ALIASES:
+        return ALIASES[key]
+    if key.endswith("s") and key[:-1] in BY_KEY:
+        return key[:-1]
+    return None
+
+
+def suggest_key(key: str) -> str | None:
+    choices = [*BY_KEY, *ALIASES]
+    found = process.extractOne(key.lower(), choices, scorer=fuzz.ratio, score_cutoff=70)
+    return canonical_key(found[0]) if found else None
+
+
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def parse_link(value: str) -> str:
+    """http(s) URLs only: a `javascript:` or `data:` link must never reach a renderer."""
+    text = value.strip()
+    if "\n" in text:
+        raise ValueError(
+            "The link is split over two lines; if it contains a semicolon, write it as \\;"
+        )
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError(
+            f"{text[:80]!r} is not a web link; give the full address, e.g. https://example.org/guide."
+        )
+    if not _URL_CHARS.fullmatch(text):
+        raise ValueError(
+            f"{text[:80]!r} has characters a web address cannot hold (spaces, quotes, < or >); "
+            "copy the address from the browser's address bar."
+        )
+    return text
+
+
+def parse_kind(value: str) -> str:
+    found = _KIND_WORDS.get(value.strip().lower().rstrip("s")) or _KIND_WORDS.get(
+        value.strip().lower()
+    )
+    if found is None:
+        raise ValueError(
+            f"{value.strip()[:40]!r} is not a kind; use one of {', '.join(PRACTICE_KINDS)}."
+        )
+    return found
+
+
+def parse_language(value: str) -> str:
+    codes = parse_languages(value)
+    if len(codes) != 1:
+        raise ValueError("Give the one language the practice is documented in, e.g. en or French.")
+    return codes[0]
+
+
+def parse_tags(value: str) -> list[str]:
+    tags: list[str] = []
+    seen: set[str] = set()
+    for part in re.split(r"[,;\n]", value):
+        tag = " ".join(part.split())
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValueError(f"The tag {tag[:30]!r}… is longer than {MAX_TAG_LENGTH} characters.")
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"Give at most {MAX_TAGS} tags.")
+    return tags
+
+
+def parse_domain_slugs(taxonomy: Taxonomy, value: str) -> list[str]:
+    terms = [t.strip().lower() for t in re.split(r"[,;\n]", value) if t.strip()]
+    if terms and all(t in taxonomy for t in terms):  # slugs, as in an export: no matching needed
+        slugs = list(dict.fromkeys(terms))
+        if len(slugs) > MAX_DOMAINS:
+            raise ValueError(f"Choose at most {MAX_DOMAINS} domains (you gave {len(slugs)}).")
+        return slugs
+    found = parse_domains(taxonomy, value)
+    if found.unmatched:
+        parts = []
+        for term, close in found.unmatched:
+            if close:
+                parts.append(f"{term[:40]!r} is not a domain I know (closest: {', '.join(close)})")
+            else:
+                parts.append(f"{term[:40]!r} is not a domain I know")
+        raise ValueError("; ".join(parts) + ". Type /domains to see them all.")
+    slugs = found.slugs
+    if not slugs:
+        raise ValueError("Name at least one domain, e.g. housing or labour market.")
+    if len(slugs) > MAX_DOMAINS:
+        raise ValueError(f"Choose at most {MAX_DOMAINS} domains (you gave {len(slugs)}).")
+    return slugs
+
+
+def _text(spec: FieldSpec) -> Callable[[Taxonomy, str], Any]:
+    def parse(_taxonomy: Taxonomy, value: str) -> str:
+        text = value.strip()
+        if len(text) > spec.limit:
+            raise ValueError(
+                f"The {spec.label.lower()} is {len(text)} characters long; the limit is {spec.limit}."
+            )
+        if spec.key == "title" and len(text) < MIN_TITLE:
+            raise ValueError(f"The title needs at least {MIN_TITLE} characters.")
+        if spec.key == "summary" and len(text) < MIN_SUMMARY:
+            raise ValueError(
+                f"The summary needs at least {MIN_SUMMARY} characters: say what it is, for whom, "
+                "and what it achieved."
+            )
+        if spec.key == "title" and "\n" in text:
+            raise ValueError("The title must fit on one line.")
+        return text
+
+    return parse
+
+
+PARSERS: dict[str, Callable[[Taxonomy, str], Any]] = {f.key: _text(f) for f in FIELDS}
+PARSERS.update(
+    {
+        "domains": parse_domain_slugs,
+        "kind": lambda _t, v: parse_kind(v),
+        "tags": lambda _t, v: parse_tags(v),
+        "country": lambda _t, v: parse_country(v),
+        "link": lambda _t, v: parse_link(v),
+        "language": lambda _t, v: parse_language(v),
+    }
+)
+EMPTY: dict[str, Any] = {"domains": [], "tags": [], "kind": "practice"}
+"""What a cleared field holds (None unless listed)."""
+
+
+@dataclass
+class Parsed:
+    """A form read field by field: the values that are valid, and one message per problem."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    """attr -> parsed value; None (or an empty list) clears an optional field."""
+    raw: dict[str, str] = field(default_factory=dict)
+    """form key -> the text as typed, for filling in the template."""
+    problems: list[str] = field(default_factory=list)
+
+
+def read_fields(
+    taxonomy: Taxonomy,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    creating: bool,
+    extra_keys: Iterable[str] = (),
+) -> tuple[Parsed, dict[str, str]]:
+    """Validate `key: value` pairs. Returns the parsed form and the extra keys' raw values.
+
+    When `creating`, required fields must be present and nothing may be cleared; otherwise (an
+    edit) only the keys given are changed, and an empty value or `-` clears an optional field.
+    """
+    parsed = Parsed()
+    extras: dict[str, str] = {}
+    allowed_extra = set(extra_keys)
+    seen: set[str] = set()
+    for typed_key, value in pairs:
+        if typed_key in allowed_extra:
+            extras[typed_key] = value
+            continue
+        key = canonical_key(typed_key)
+        if key is None:
+            close = suggest_key(typed_key)
+            hint = f" Did you mean `{close}:`?" if close else ""
+            parsed.problems.append(f"There is no field {typed_key[:40]!r}.{hint}")
+            continue
+        if key in seen:
+            parsed.problems.append(f"The field `{key}:` is given twice; keep one.")
+            continue
+        seen.add(key)
+        parsed.raw[key] = value
+        spec = BY_KEY[key]
+        if is_clear(value):
+            if creating and not spec.required:
+                continue
+            if spec.required:
+                parsed.problems.append(f"The {spec.label.lower()} cannot be empty.")
+                continue
+            parsed.values[spec.attr] = EMPTY.get(spec.attr)
+            continue
+        if spec.placeholder and value.strip().casefold() == spec.placeholder.casefold():
+            if spec.required:
+                parsed.problems.append(
+                    f"Replace the example text of `{key}:` with the {spec.label.lower()}."
+                )
+            continue  # an optional line of the template left as it was: not given
+        if len(value.strip()) > spec.limit:
+            parsed.problems.append(
+                f"{spec.label}: it is {len(value.strip())} characters long; the limit is "
+                f"{spec.limit}."
+            )
+            continue
+        try:
+            parsed.values[spec.attr] = PARSERS[key](taxonomy, value)
+        except ValueError as exc:
+            parsed.problems.append(f"{spec.label}: {exc}")
+    if creating:
+        for key in REQUIRED:
+            if key not in seen:
+                spec = BY_KEY[key]
+                parsed.problems.append(
+                    f"The {spec.label.lower()} is missing: add `{key}: {spec.placeholder}`."
+                )
+    return parsed, extras
+
+
+def template(raw: Mapping[str, str], *, command: str = "/share-practice") -> str:
+    """A form to copy: what was typed, with placeholders where a required field is missing."""
+    title = raw.get("title") or BY_KEY["title"].placeholder
+    lines = [f"{command} {title}"]
+    for spec in FIELDS[1:]:
+        if spec.key in raw:
+            lines.append(f"{spec.key}: {raw[spec.key]}")
+        elif spec.required or spec.key in {"kind", "country", "link"}:
+            lines.append(f"{spec.key}: {spec.placeholder}")
+    return "\n".join(lines)
