@@ -1,0 +1,72 @@
+"""What community sessions hold about a member, for `/profile export` and `/profile delete`.
+
+On erasure their answers stay without a name (counts and the waiting list stay right), their
+agenda items read "a former member", and sessions they hosted stay without a host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys
+from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
+
+
+def _sessions(session: Session, member: Member) -> dict[str, Any]:
+    """Sessions they scheduled, their answers and their agenda items."""
+    hosted = session.exec(
+        select(Meeting).where(Meeting.host_id == member.id).order_by(col(Meeting.id))
+    ).all()
+    answered = session.exec(
+        select(MeetingRsvp, Meeting.title)
+        .join(Meeting, col(Meeting.id) == col(MeetingRsvp.session_id))
+        .where(MeetingRsvp.member_id == member.id)
+        .order_by(col(MeetingRsvp.id))
+    ).all()
+    items = session.exec(
+        select(MeetingAgendaItem)
+        .where(MeetingAgendaItem.author_id == member.id)
+        .order_by(col(MeetingAgendaItem.id))
+    ).all()
+    return {
+        "hosted": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "starts_at": s.starts_at,
+                "timezone": s.timezone,
+                "recurrence": s.rrule,
+                "status": s.status,
+                "channel": s.channel_id,
+            }
+            for s in hosted
+        ],
+        "rsvps": [
+            {
+                "session_id": r.session_id,
+                "title": title,
+                "occurrence": r.occurrence_start,
+                "answer": r.answer,
+                "waitlisted": r.waitlisted,
+                "answered_at": r.answered_at,
+            }
+            for r, title in answered
+        ],
+        "agenda_items": [
+            {"session_id": a.session_id, "occurrence": a.occurrence_start, "text": a.text}
+            for a in items
+        ],
+    }
+
+
+SESSIONS = PrivacySection(
+    name="sessions",
+    export=_sessions,
+    erase=by_foreign_keys(
+        "Sessions you hosted stay without a host; your answers still count, without your name; "
+        "your agenda items read “a former member”."
+    ),
+    covers=("cop_session.host_id", "session_rsvp.member_id", "session_agenda_item.author_id"),
+)
