@@ -1,0 +1,244 @@
+"""`cop-bot digest`, `practices` and `sessions`: the jobs and transfers a deployer runs by hand
+(the running bot sends digests and reminders itself)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cop_bot.app import build_app
+from cop_bot.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subparsers,
+    add_as_of,
+    add_community,
+    community_row,
+    resolve_community,
+)
+from cop_bot.config import Settings
+from cop_bot.core.model import Actor, Conversation, Invocation, Status
+from cop_bot.core.router import Router
+from cop_bot.render.text import render
+
+
+def add_digest(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    digest = sub.add_parser(
+        "digest",
+        help="preview digests or post the ones that are due",
+        description="Weekly digests: preview one channel's, or post every digest that is due.",
+    )
+    dsub = digest.add_subparsers(dest="digest_cmd", metavar="ACTION", required=True)
+    dp = dsub.add_parser(
+        "preview",
+        parents=[db],
+        help="print a channel's digest as it would be posted",
+        description="Print a channel's digest as it would be posted.",
+    )
+    dp.add_argument("--channel", required=True, metavar="ID")
+    add_as_of(dp)
+    dp.add_argument("--format", choices=["text", "json", "slack", "matrix"], default="text")
+    add_community(dp, described=False)
+    dp.set_defaults(func=digest_preview)
+    dr = dsub.add_parser(
+        "run-due",
+        parents=[db],
+        help="post every digest that is due",
+        description="Post every digest that is due, through the configured platform, exactly once.",
+    )
+    add_as_of(dr)
+    dr.set_defaults(func=digest_run_due)
+
+
+def add_practices(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    practices = sub.add_parser(
+        "practices",
+        help="export or import the shared repertoire (CSV or JSON)",
+        description="Publish the community's practices, or move them between deployments: "
+        "every field, status, dates, author handle and endorsement count.",
+    )
+    psub = practices.add_subparsers(dest="practices_cmd", metavar="ACTION", required=True)
+    pe = psub.add_parser(
+        "export",
+        parents=[db],
+        help="write the practices to a CSV or JSON file",
+        description="Write the community's practices to FILE. Endorsements travel as a count, "
+        "never as who endorsed.",
+    )
+    pe.add_argument("file", metavar="FILE", type=Path)
+    pe.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
+    pe.add_argument("--approved-only", action="store_true", help="leave out what is not approved")
+    add_community(pe)
+    pe.set_defaults(func=practices_transfer)
+    pi = psub.add_parser(
+        "import",
+        parents=[db],
+        help="import practices from a CSV or JSON file",
+        description="Check every row with the rules of /share-practice, then import all of them "
+        "(or nothing). Re-importing updates the practices with the same title. Missing status "
+        "means approved.",
+    )
+    pi.add_argument("file", metavar="FILE", type=Path)
+    pi.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
+    pi.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
+    )
+    add_community(pi)
+    pi.set_defaults(func=practices_transfer)
+
+
+def add_sessions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    sessions = sub.add_parser(
+        "sessions",
+        help="community sessions: send the reminders that are due",
+        description="Community sessions.",
+    )
+    ssub = sessions.add_subparsers(dest="sessions_cmd", metavar="ACTION", required=True)
+    sr = ssub.add_parser(
+        "remind-due",
+        parents=[db],
+        help="send every session reminder that is due",
+        description="Send every session reminder (24 hours, 15 minutes, start) that is due, "
+        "through the configured platform, at most once (the running bot does this itself).",
+    )
+    add_as_of(sr)
+    sr.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
+    sr.set_defaults(func=sessions_remind_due)
+
+
+def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.digests.jobs import run_due
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    from cop_bot.platforms import outbox_for
+
+    report = run_due(app.engine, outbox_for(app), app.taxonomy, now)
+    print(
+        f"Digests: {len(report.sent)} sent, {len(report.skipped_empty)} empty (skipped), "
+        f"{len(report.missed)} missed, {len(report.failed)} failed."
+    )
+    for channel, period, error in report.failed:
+        print(f"failed: {channel} ({period}): {error}", file=sys.stderr)
+    return EXIT_OK
+
+
+def digest_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.core.clock import FixedClock
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    platform, external = resolve_community(app, args.community)
+    router = Router(app.engine, app.router.registry, settings, app.taxonomy, FixedClock(now))
+    result = router.dispatch(
+        Invocation(
+            name="digest",
+            text="preview",
+            actor=Actor(handle="cop-bot-cli"),
+            conversation=Conversation(
+                platform=platform, community_id=external, channel_id=args.channel
+            ),
+        )
+    )
+    if result.status is Status.INTERNAL_ERROR:
+        print(
+            "cop-bot: internal error while building the digest; details in the log.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    if args.format == "json":
+        print(json.dumps(result.data, ensure_ascii=False))
+    elif args.format == "slack":
+        from cop_bot.render.slack import render_message
+
+        print(json.dumps(render_message(result), ensure_ascii=False))
+    elif args.format == "matrix":
+        from cop_bot.render.matrix import render as render_matrix
+
+        print(json.dumps(render_matrix(result), ensure_ascii=False))
+    else:
+        print(render(result))
+    return EXIT_OK
+
+
+def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
+    """`practices export` and `practices import`: the file is read before anything is opened."""
+    from cop_bot.practices import transfer as practices_io
+    from cop_bot.storage.db import session_scope
+
+    name = f"cop-bot practices {args.practices_cmd}"
+    try:
+        fmt = practices_io.guess_format(args.file, args.format)
+        rows, warnings = (
+            practices_io.read_file(args.file, fmt) if args.practices_cmd == "import" else ([], [])
+        )
+    except practices_io.ImportFileError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    where = f"{platform}:{external}"
+    with session_scope(app.engine) as session:
+        community = community_row(session, settings, platform, external, app.clock.now())
+        assert community.id is not None
+        if args.practices_cmd == "export":
+            exported = practices_io.export_rows(
+                session, community.id, approved_only=args.approved_only
+            )
+            practices_io.write_export(exported, args.file, fmt)
+            print(f"Wrote {len(exported)} practices of {where} to {args.file}.")
+            return EXIT_OK
+        report = practices_io.import_practices(
+            session,
+            community.id,
+            app.taxonomy,
+            rows,
+            now=app.clock.now(),
+            skip_invalid=args.skip_invalid,
+        )
+    for line in [*warnings, *report.warnings]:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in report.problems:
+        print(line, file=sys.stderr)
+    if report.problems and not args.skip_invalid:
+        print(
+            f"Nothing imported: {len(report.problems)} problem(s). Fix them, or use "
+            "--skip-invalid to import the valid rows only.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    skipped = f"; skipped {len(report.problems)} problem(s)" if report.problems else ""
+    print(
+        f"Imported {report.imported} practices into {where}: {report.created} new, "
+        f"{report.updated} updated, {report.unchanged} unchanged{skipped}."
+    )
+    return EXIT_OK
+
+
+def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.core.outbox import Outbox, RecordingOutbox
+    from cop_bot.core.scheduler import run_due
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    if args.dry_run:
+        outbox: Outbox = RecordingOutbox()
+    else:
+        from cop_bot.platforms import outbox_for
+
+        outbox = outbox_for(app)
+    report = run_due(app.engine, outbox, now, dry_run=args.dry_run)
+    for due in report.sent:
+        verb = "due" if args.dry_run else "sent"
+        print(f"{verb}: session {due.session_id} at {due.starts_at.isoformat()} ({due.kind})")
+    for due in report.skipped:
+        print(f"skipped (too late): session {due.session_id} ({due.kind})")
+    print(
+        f"Reminders: {'would send' if args.dry_run else 'sent'} {len(report.sent)} reminder(s), "
+        f"{report.messages} message(s); {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed."
+    )
+    return EXIT_INTERNAL if report.failed else EXIT_OK

@@ -1,0 +1,174 @@
+"""`cop-bot roles` and `cop-bot members`: who holds which role, and members in bulk (CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cop_bot.app import build_app
+from cop_bot.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Subparsers,
+    add_community,
+    community_row,
+    resolve_community,
+)
+from cop_bot.config import Settings
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Conversation, Role
+
+ROLE_CHOICES = ["facilitator", "curator", "admin"]
+
+
+def add_roles(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    roles = sub.add_parser(
+        "roles",
+        help="grant or revoke roles (for the deployer)",
+        description="Grant or revoke roles: facilitator, curator, admin.",
+    )
+    rsub = roles.add_subparsers(dest="roles_cmd", metavar="ACTION", required=True)
+    for action in ("grant", "revoke"):
+        p = rsub.add_parser(
+            action,
+            parents=[db],
+            help=f"{action} a role",
+            description=f"{action.capitalize()} a role to a member.",
+        )
+        p.add_argument("handle", metavar="HANDLE")
+        p.add_argument("role", metavar="ROLE", choices=ROLE_CHOICES)
+        add_community(p)
+        p.set_defaults(func=roles_change)
+    rl = rsub.add_parser(
+        "list", parents=[db], help="list role holders", description="List role holders."
+    )
+    add_community(rl, described=False)
+    rl.set_defaults(func=roles_list)
+
+
+def add_members(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    members = sub.add_parser(
+        "members",
+        help="import or export members as CSV",
+        description="Bulk onboarding: members as CSV with the header "
+        "name,handle,organisation,country,languages,domains,bio,expert "
+        "(languages and domains separated by ';').",
+    )
+    msub = members.add_subparsers(dest="members_cmd", metavar="ACTION", required=True)
+    mi = msub.add_parser(
+        "import",
+        parents=[db],
+        help="import members from a CSV file",
+        description="Validate every row, then import all of them (or nothing). "
+        "Re-importing updates members by handle.",
+    )
+    mi.add_argument("file", metavar="FILE.csv", type=Path)
+    mi.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
+    )
+    add_community(mi, "console:local")
+    mi.set_defaults(func=members_import)
+    me = msub.add_parser(
+        "export",
+        parents=[db],
+        help="export members to a CSV file",
+        description="Write the community's members in the import format.",
+    )
+    me.add_argument("file", metavar="FILE.csv", type=Path)
+    add_community(me, "console:local")
+    me.set_defaults(func=members_export)
+
+
+def roles_list(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.storage import repos
+    from cop_bot.storage.db import session_scope
+
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    with session_scope(app.engine) as session:
+        community = community_row(session, settings, platform, external, app.clock.now())
+        assert community.id is not None
+        for role in (Role.ADMIN, Role.CURATOR, Role.FACILITATOR):
+            handles = [m.handle for m in repos.members_with_role(session, community.id, role)]
+            if role is Role.ADMIN:
+                handles = sorted(set(handles) | set(settings.admins))
+            print(f"{role.value}s: {', '.join(handles) or '-'}")
+    return EXIT_OK
+
+
+def roles_change(args: argparse.Namespace, settings: Settings) -> int:
+    """`roles grant` and `roles revoke`: saying so when nothing had to change."""
+    from cop_bot.core.args import strip_handle
+    from cop_bot.handlers.admin import article
+    from cop_bot.storage import repos
+    from cop_bot.storage.db import session_scope
+
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    where = f"{platform}:{external}"
+    now = app.clock.now()
+    handle, role = strip_handle(args.handle), Role(args.role)
+    with session_scope(app.engine) as session:
+        community = community_row(session, settings, platform, external, now)
+        assert community.id is not None
+        if args.roles_cmd == "grant":
+            member = repos.ensure_member(session, community.id, handle, now=now)
+            added = repos.grant_role(session, member, role, granted_by="cli", now=now)
+            print(f"@{handle} {'is now' if added else 'was already'} {article(role)} in {where}.")
+            return EXIT_OK
+        found = repos.find_member(session, community.id, handle)
+        if found is None or not repos.revoke_role(session, found, role):
+            print(f"@{handle} is not {article(role)} in {where}; nothing to revoke.")
+            return EXIT_OK
+        print(f"@{handle} is no longer {article(role)} in {where}.")
+        return EXIT_OK
+
+
+def members_export(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.experts import members_io
+
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    where = Conversation(platform=platform, community_id=external, channel_id="")
+    count = members_io.export_members(app.engine, where, args.file)
+    print(f"Wrote {count} members of {platform}:{external} to {args.file}.")
+    return EXIT_OK
+
+
+def members_import(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.experts import members_io
+
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    where = Conversation(platform=platform, community_id=external, channel_id="")
+    if not args.file.is_file():
+        print(f"cop-bot members import: {args.file} does not exist.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = members_io.read_csv(args.file, app.taxonomy)
+    except UsageError as exc:
+        print(f"cop-bot members import: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    for line, reason in report.problems:
+        print(f"row {line}: {reason}", file=sys.stderr)
+    if report.problems and not args.skip_invalid:
+        print(
+            f"Nothing imported: {len(report.problems)} invalid row(s). Fix them, or use "
+            "--skip-invalid to import the valid rows only.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    members_io.import_members(
+        app.engine,
+        where,
+        report.valid,
+        clock=app.clock,
+        community_name=settings.community_name,
+        timezone=settings.timezone,
+        language=settings.language,
+        report=report,
+    )
+    skipped = f", skipped {len(report.problems)} invalid" if report.problems else ""
+    print(f"Imported {report.created} new and updated {report.updated} members{skipped}.")
+    return EXIT_OK
