@@ -33,6 +33,35 @@ def db_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def add_group(sub: Subparsers, name: str, summary: str, description: str) -> Subparsers:
+    """A command with actions (`cop-bot NAME ACTION`); the action's name lands in `NAME_cmd`."""
+    group = sub.add_parser(name, help=summary, description=description)
+    return group.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", required=True)
+
+
+def add_action(
+    group: Subparsers,
+    name: str,
+    func: Command,
+    *,
+    summary: str,
+    description: str,
+    db: argparse.ArgumentParser | None,
+) -> argparse.ArgumentParser:
+    """One action of a group, carrying its handler; `db` adds the --db option."""
+    parser = group.add_parser(
+        name, parents=[db] if db else [], help=summary, description=description
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def add_skip_invalid(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
+    )
+
+
 def instant(text: str) -> datetime:
     """An ISO-8601 date-time for --as-of; without an offset it is read as UTC."""
     try:

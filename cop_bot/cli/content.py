@@ -14,8 +14,11 @@ from cop_bot.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     Subparsers,
+    add_action,
     add_as_of,
     add_community,
+    add_group,
+    add_skip_invalid,
     community_row,
     resolve_community,
 )
@@ -26,87 +29,93 @@ from cop_bot.render.text import render
 
 
 def add_digest(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    digest = sub.add_parser(
+    group = add_group(
+        sub,
         "digest",
-        help="preview digests or post the ones that are due",
-        description="Weekly digests: preview one channel's, or post every digest that is due.",
+        "preview digests or post the ones that are due",
+        "Weekly digests: preview one channel's, or post every digest that is due.",
     )
-    dsub = digest.add_subparsers(dest="digest_cmd", metavar="ACTION", required=True)
-    dp = dsub.add_parser(
+    dp = add_action(
+        group,
         "preview",
-        parents=[db],
-        help="print a channel's digest as it would be posted",
+        digest_preview,
+        summary="print a channel's digest as it would be posted",
         description="Print a channel's digest as it would be posted.",
+        db=db,
     )
     dp.add_argument("--channel", required=True, metavar="ID")
     add_as_of(dp)
     dp.add_argument("--format", choices=["text", "json", "slack", "matrix"], default="text")
     add_community(dp, described=False)
-    dp.set_defaults(func=digest_preview)
-    dr = dsub.add_parser(
+    dr = add_action(
+        group,
         "run-due",
-        parents=[db],
-        help="post every digest that is due",
+        digest_run_due,
+        summary="post every digest that is due",
         description="Post every digest that is due, through the configured platform, exactly once.",
+        db=db,
     )
     add_as_of(dr)
-    dr.set_defaults(func=digest_run_due)
 
 
 def add_practices(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    practices = sub.add_parser(
+    group = add_group(
+        sub,
         "practices",
-        help="export or import the shared repertoire (CSV or JSON)",
-        description="Publish the community's practices, or move them between deployments: "
+        "export or import the shared repertoire (CSV or JSON)",
+        "Publish the community's practices, or move them between deployments: "
         "every field, status, dates, author handle and endorsement count.",
     )
-    psub = practices.add_subparsers(dest="practices_cmd", metavar="ACTION", required=True)
-    pe = psub.add_parser(
+    pe = add_action(
+        group,
         "export",
-        parents=[db],
-        help="write the practices to a CSV or JSON file",
+        practices_transfer,
+        summary="write the practices to a CSV or JSON file",
         description="Write the community's practices to FILE. Endorsements travel as a count, "
         "never as who endorsed.",
+        db=db,
     )
-    pe.add_argument("file", metavar="FILE", type=Path)
-    pe.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
+    _practices_file(pe)
     pe.add_argument("--approved-only", action="store_true", help="leave out what is not approved")
     add_community(pe)
-    pe.set_defaults(func=practices_transfer)
-    pi = psub.add_parser(
+    pi = add_action(
+        group,
         "import",
-        parents=[db],
-        help="import practices from a CSV or JSON file",
+        practices_transfer,
+        summary="import practices from a CSV or JSON file",
         description="Check every row with the rules of /share-practice, then import all of them "
         "(or nothing). Re-importing updates the practices with the same title. Missing status "
         "means approved.",
+        db=db,
     )
-    pi.add_argument("file", metavar="FILE", type=Path)
-    pi.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
-    pi.add_argument(
-        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
-    )
+    _practices_file(pi)
+    add_skip_invalid(pi)
     add_community(pi)
-    pi.set_defaults(func=practices_transfer)
+
+
+def _practices_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", type=Path)
+    parser.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")
 
 
 def add_sessions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    sessions = sub.add_parser(
+    group = add_group(
+        sub,
         "sessions",
-        help="community sessions: send the reminders that are due",
-        description="Community sessions.",
+        "community sessions: send the reminders that are due",
+        "Community sessions.",
     )
-    ssub = sessions.add_subparsers(dest="sessions_cmd", metavar="ACTION", required=True)
-    sr = ssub.add_parser(
+    sr = add_action(
+        group,
         "remind-due",
-        parents=[db],
-        help="send every session reminder that is due",
+        sessions_remind_due,
+        summary="send every session reminder that is due",
         description="Send every session reminder (24 hours, 15 minutes, start) that is due, "
         "through the configured platform, at most once (the running bot does this itself).",
+        db=db,
     )
     add_as_of(sr)
     sr.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
-    sr.set_defaults(func=sessions_remind_due)
 
 
 def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,36 +4,40 @@ from __future__ import annotations
 
 import argparse
 
-from cop_bot.cli.common import EXIT_OK, Subparsers
+from cop_bot.cli.common import EXIT_OK, Subparsers, add_action, add_group
 from cop_bot.config import DESCRIPTIONS, Settings
 
 
 def add_db(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    dbp = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
-    dbsub = dbp.add_subparsers(dest="db_cmd", metavar="ACTION", required=True)
-    dbsub.add_parser(
+    group = add_group(sub, "db", "database maintenance", "Database maintenance.")
+    add_action(
+        group,
         "upgrade",
-        parents=[db],
-        help="apply the migrations (creates the schema)",
+        db_upgrade,
+        summary="apply the migrations (creates the schema)",
         description="Apply Alembic migrations up to the newest.",
-    ).set_defaults(func=db_upgrade)
-    dbsub.add_parser(
+        db=db,
+    )
+    add_action(
+        group,
         "current",
-        parents=[db],
-        help="show the schema revision",
+        db_current,
+        summary="show the schema revision",
         description="Show the database's schema revision and the newest one.",
-    ).set_defaults(func=db_current)
+        db=db,
+    )
 
 
 def add_config(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    cfg = sub.add_parser("config", help="check the settings", description="Check the settings.")
-    cfgsub = cfg.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
-    cfgsub.add_parser(
+    group = add_group(sub, "config", "check the settings", "Check the settings.")
+    add_action(
+        group,
         "check",
-        parents=[db],
-        help="validate and print the effective settings",
+        config_check,
+        summary="validate and print the effective settings",
         description="Validate the settings and print them with secrets masked.",
-    ).set_defaults(func=config_check)
+        db=db,
+    )
 
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

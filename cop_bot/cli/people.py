@@ -6,12 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from cop_bot.app import build_app
+from cop_bot.app import App, build_app
 from cop_bot.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     Subparsers,
+    add_action,
     add_community,
+    add_group,
+    add_skip_invalid,
     community_row,
     resolve_community,
 )
@@ -23,61 +26,66 @@ ROLE_CHOICES = ["facilitator", "curator", "admin"]
 
 
 def add_roles(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    roles = sub.add_parser(
+    group = add_group(
+        sub,
         "roles",
-        help="grant or revoke roles (for the deployer)",
-        description="Grant or revoke roles: facilitator, curator, admin.",
+        "grant or revoke roles (for the deployer)",
+        "Grant or revoke roles: facilitator, curator, admin.",
     )
-    rsub = roles.add_subparsers(dest="roles_cmd", metavar="ACTION", required=True)
     for action in ("grant", "revoke"):
-        p = rsub.add_parser(
+        p = add_action(
+            group,
             action,
-            parents=[db],
-            help=f"{action} a role",
+            roles_change,
+            summary=f"{action} a role",
             description=f"{action.capitalize()} a role to a member.",
+            db=db,
         )
         p.add_argument("handle", metavar="HANDLE")
         p.add_argument("role", metavar="ROLE", choices=ROLE_CHOICES)
         add_community(p)
-        p.set_defaults(func=roles_change)
-    rl = rsub.add_parser(
-        "list", parents=[db], help="list role holders", description="List role holders."
+    listing = add_action(
+        group,
+        "list",
+        roles_list,
+        summary="list role holders",
+        description="List role holders.",
+        db=db,
     )
-    add_community(rl, described=False)
-    rl.set_defaults(func=roles_list)
+    add_community(listing, described=False)
 
 
 def add_members(sub: Subparsers, db: argparse.ArgumentParser) -> None:
-    members = sub.add_parser(
+    group = add_group(
+        sub,
         "members",
-        help="import or export members as CSV",
-        description="Bulk onboarding: members as CSV with the header "
+        "import or export members as CSV",
+        "Bulk onboarding: members as CSV with the header "
         "name,handle,organisation,country,languages,domains,bio,expert "
         "(languages and domains separated by ';').",
     )
-    msub = members.add_subparsers(dest="members_cmd", metavar="ACTION", required=True)
-    mi = msub.add_parser(
+    mi = add_action(
+        group,
         "import",
-        parents=[db],
-        help="import members from a CSV file",
+        members_import,
+        summary="import members from a CSV file",
         description="Validate every row, then import all of them (or nothing). "
         "Re-importing updates members by handle.",
+        db=db,
     )
     mi.add_argument("file", metavar="FILE.csv", type=Path)
-    mi.add_argument(
-        "--skip-invalid", action="store_true", help="import the valid rows and report the others"
-    )
+    add_skip_invalid(mi)
     add_community(mi, "console:local")
-    mi.set_defaults(func=members_import)
-    me = msub.add_parser(
+    me = add_action(
+        group,
         "export",
-        parents=[db],
-        help="export members to a CSV file",
+        members_export,
+        summary="export members to a CSV file",
         description="Write the community's members in the import format.",
+        db=db,
     )
     me.add_argument("file", metavar="FILE.csv", type=Path)
     add_community(me, "console:local")
-    me.set_defaults(func=members_export)
 
 
 def roles_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,23 +133,25 @@ def roles_change(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
 
+def _members_of(args: argparse.Namespace, settings: Settings) -> tuple[App, Conversation]:
+    app = build_app(settings)
+    platform, external = resolve_community(app, args.community)
+    return app, Conversation(platform=platform, community_id=external, channel_id="")
+
+
 def members_export(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.experts import members_io
 
-    app = build_app(settings)
-    platform, external = resolve_community(app, args.community)
-    where = Conversation(platform=platform, community_id=external, channel_id="")
+    app, where = _members_of(args, settings)
     count = members_io.export_members(app.engine, where, args.file)
-    print(f"Wrote {count} members of {platform}:{external} to {args.file}.")
+    print(f"Wrote {count} members of {where.platform}:{where.community_id} to {args.file}.")
     return EXIT_OK
 
 
 def members_import(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.experts import members_io
 
-    app = build_app(settings)
-    platform, external = resolve_community(app, args.community)
-    where = Conversation(platform=platform, community_id=external, channel_id="")
+    app, where = _members_of(args, settings)
     if not args.file.is_file():
         print(f"cop-bot members import: {args.file} does not exist.", file=sys.stderr)
         return EXIT_USAGE

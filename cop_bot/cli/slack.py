@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cop_bot.cli.common import EXIT_OK, EXIT_USAGE, Subparsers
+from cop_bot.cli.common import EXIT_OK, EXIT_USAGE, Subparsers, add_action, add_group
 from cop_bot.config import Settings
 
 
 def add_slack(sub: Subparsers) -> None:
-    slack = sub.add_parser("slack", help="Slack app setup", description="Slack app setup.")
-    ssub = slack.add_subparsers(dest="slack_cmd", metavar="ACTION", required=True)
-    sm = ssub.add_parser(
+    group = add_group(sub, "slack", "Slack app setup", "Slack app setup.")
+    sm = add_action(
+        group,
         "manifest",
-        help="print the Slack app manifest",
+        manifest,
+        summary="print the Slack app manifest",
         description="Print the app manifest (every slash command, scopes, events, interactivity, "
         "App Home) to paste into Slack's app settings, generated from the command registry.",
+        db=None,
     )
     sm.add_argument(
         "--url",
@@ -28,7 +30,6 @@ def add_slack(sub: Subparsers) -> None:
         action="store_true",
         help="for Socket Mode (SLACK_APP_TOKEN): no request URLs; Slack uses a websocket",
     )
-    sm.set_defaults(func=manifest)
 
 
 def manifest(args: argparse.Namespace, settings: Settings) -> int:

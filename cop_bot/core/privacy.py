@@ -10,15 +10,17 @@ no longer says who gave it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlmodel import Session
+from sqlalchemy import inspect
+from sqlmodel import Session, select
 
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
+T = TypeVar("T")
 Exporter = Callable[[Session, Member], Any]
 Eraser = Callable[[Session, Member], str | None]
 """Runs before the member row is deleted; returns a note of what stays and why, if anything."""
@@ -26,6 +28,8 @@ Eraser = Callable[[Session, Member], str | None]
 
 @dataclass(frozen=True)
 class PrivacySection:
+    """One capability's share of a member's data: its key in the export, and its tables."""
+
     name: str
     export: Exporter
     erase: Eraser
@@ -41,6 +45,28 @@ def by_foreign_keys(note: str | None = None) -> Eraser:
         return note
 
     return erase
+
+
+def rows_of(session: Session, model: type[T], column: Any, member: Member) -> list[T]:
+    """The `model` rows whose `column` (e.g. `Practice.author_id`) holds the member's id, in
+    primary-key order."""
+    keys = inspect(model).primary_key
+    return list(session.exec(select(model).where(column == member.id).order_by(*keys)).all())
+
+
+def record(row: object, fields: str) -> dict[str, Any]:
+    """The row's attributes named in `fields`, in that order; `key=attribute` where the export's
+    word differs from the column's (`"name=display_name"`)."""
+    values: dict[str, Any] = {}
+    for field in fields.split():
+        key, _, attribute = field.partition("=")
+        value = getattr(row, attribute or key)
+        values[key] = list(value) if isinstance(value, list) else value
+    return values
+
+
+def records(rows: Iterable[object], fields: str) -> list[dict[str, Any]]:
+    return [record(row, fields) for row in rows]
 
 
 def export_member(

@@ -7,17 +7,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, record, records, rows_of
 from cop_bot.digests.schedule import WEEKDAYS
 from cop_bot.storage.models import DigestRun, DigestSubscription, Member
 
 
 def _digests(session: Session, member: Member) -> list[dict[str, Any]]:
-    subscriptions = session.exec(
-        select(DigestSubscription)
-        .where(DigestSubscription.member_id == member.id)
-        .order_by(col(DigestSubscription.id))
-    ).all()
+    subscriptions = rows_of(session, DigestSubscription, DigestSubscription.member_id, member)
     return [_subscription(session, sub) for sub in subscriptions]
 
 
@@ -32,15 +28,8 @@ def _subscription(session: Session, sub: DigestSubscription) -> dict[str, Any]:
         "enabled": sub.enabled,
         "weekday": WEEKDAYS[sub.weekday],
         "time": f"{sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d}",
-        "timezone": sub.timezone,
-        "language": sub.language,
-        "domains": list(sub.domains),
-        "skip_empty": sub.skip_empty,
-        "created_at": sub.created_at,
-        "updated_at": sub.updated_at,
-        "sent": [
-            {"period_end": r.period_end, "status": r.status, "sent_at": r.sent_at} for r in runs
-        ],
+        **record(sub, "timezone language domains skip_empty created_at updated_at"),
+        "sent": records(runs, "period_end status sent_at"),
     }
 
 

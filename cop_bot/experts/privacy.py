@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, record, records, rows_of
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
 
@@ -16,60 +16,34 @@ def export_profile(session: Session, member: Member) -> dict[str, Any]:
     """Every profile field, listed or not: also what `/profile` shows its owner as data."""
     assert member.id is not None
     return {
-        "handle": member.handle,
-        "name": member.display_name,
-        "platform_user_id": member.platform_user_id,
-        "country": member.country,
-        "city": member.city,
-        "languages": list(member.languages),
-        "organisation": member.organisation,
-        "organisation_type": member.organisation_type,
-        "bio": member.bio,
-        "timezone": member.timezone,
-        "locale": member.locale,
+        **record(
+            member,
+            "handle name=display_name platform_user_id country city languages organisation "
+            "organisation_type bio timezone locale",
+        ),
         "domains": repos.member_domains(session, member.id),
-        "expert": member.is_expert,
-        "asks": member.accepts_asks,
-        "capacity": member.asks_capacity,
-        "expert_since": member.expert_since,
-        "welcomed_at": member.welcomed_at,
-        "created_at": member.created_at,
-        "updated_at": member.updated_at,
+        **record(
+            member,
+            "expert=is_expert asks=accepts_asks capacity=asks_capacity expert_since welcomed_at "
+            "created_at updated_at",
+        ),
     }
 
 
 def _roles(session: Session, member: Member) -> list[dict[str, Any]]:
-    grants = session.exec(select(RoleGrant).where(RoleGrant.member_id == member.id)).all()
-    return [
-        {"role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at} for g in grants
-    ]
+    return records(
+        rows_of(session, RoleGrant, RoleGrant.member_id, member), "role granted_by granted_at"
+    )
 
 
 def _questions(session: Session, member: Member) -> dict[str, Any]:
-    asked = session.exec(select(Question).where(Question.asker_id == member.id)).all()
-    received = session.exec(
-        select(QuestionRecipient).where(QuestionRecipient.member_id == member.id)
-    ).all()
-    closed = session.exec(
-        select(Question).where(Question.answered_by_id == member.id).order_by(col(Question.id))
-    ).all()
+    asked = rows_of(session, Question, Question.asker_id, member)
+    received = rows_of(session, QuestionRecipient, QuestionRecipient.member_id, member)
+    closed = rows_of(session, Question, Question.answered_by_id, member)
     return {
-        "asked": [
-            {
-                "id": q.id,
-                "text": q.text,
-                "domains": q.domains,
-                "status": q.status,
-                "channel": q.channel_id,
-                "created_at": q.created_at,
-                "answered_at": q.answered_at,
-            }
-            for q in asked
-        ],
-        "notified_of": [
-            {"question_id": r.question_id, "notified_at": r.notified_at} for r in received
-        ],
-        "marked_answered": [{"question_id": q.id, "answered_at": q.answered_at} for q in closed],
+        "asked": records(asked, "id text domains status channel=channel_id created_at answered_at"),
+        "notified_of": records(received, "question_id notified_at"),
+        "marked_answered": records(closed, "question_id=id answered_at"),
     }
 
 

@@ -73,6 +73,10 @@ DEFAULT_MONTHLY_ASKS = 5
 """Questions a month an expert who accepts them gets when they set no capacity."""
 
 
+def monthly_capacity(member: Member) -> int:
+    return member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS
+
+
 def is_clear(value: str) -> bool:
     return value.strip().lower() in _CLEAR or not value.strip()
 
@@ -246,32 +250,21 @@ def check_length(value: str, limit: int, what: str) -> str:
 
 # ---- the `/profile set` form ---------------------------------------------------------------
 
-PROFILE_KEYS: dict[str, str] = {
-    "domains": "domains",
-    "domain": "domains",
-    "country": "country",
-    "city": "city",
-    "languages": "languages",
-    "language": "languages",
-    "langs": "languages",
-    "organisation": "organisation",
-    "organization": "organisation",
-    "org": "organisation",
-    "organisation-type": "organisation_type",
-    "organization-type": "organisation_type",
-    "org-type": "organisation_type",
-    "type": "organisation_type",
-    "bio": "bio",
-    "about": "bio",
-    "timezone": "timezone",
-    "tz": "timezone",
-    "time-zone": "timezone",
-    "expert": "expert",
-    "asks": "asks",
-    "questions": "asks",
-    "capacity": "capacity",
-    "name": "name",
+_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "domains": ("domains", "domain"),
+    "country": ("country",),
+    "city": ("city",),
+    "languages": ("languages", "language", "langs"),
+    "organisation": ("organisation", "organization", "org"),
+    "organisation_type": ("organisation-type", "organization-type", "org-type", "type"),
+    "bio": ("bio", "about"),
+    "timezone": ("timezone", "tz", "time-zone"),
+    "expert": ("expert",),
+    "asks": ("asks", "questions"),
+    "capacity": ("capacity",),
+    "name": ("name",),
 }
+PROFILE_KEYS = {spelling: key for key, spellings in _SPELLINGS.items() for spelling in spellings}
 """What members may type as a key -> the profile field it sets."""
 
 _FIELD_PARSERS: dict[str, Callable[[str], Any]] = {

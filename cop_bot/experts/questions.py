@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from cop_bot.core.errors import UsageError
 from cop_bot.core.taxonomy import Candidate, Taxonomy
 from cop_bot.experts.directory import DirectoryIndex, Filters, rotation_key
-from cop_bot.experts.profiles import DEFAULT_MONTHLY_ASKS
+from cop_bot.experts.profiles import monthly_capacity
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient
 
@@ -126,10 +126,6 @@ def choose_recipients(
     return available[:MAX_RECIPIENTS]
 
 
-def monthly_capacity(member: Member) -> int:
-    return member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS
-
-
 def _asked_since(session: Session, ids: list[int], since: datetime) -> dict[int, int]:
     return dict(
         session.exec(
@@ -168,9 +164,14 @@ def community_question(session: Session, community_id: int, question_id: int) ->
 
 def list_questions(
     session: Session, community_id: int, which: Listing, member_id: int | None
-) -> list[Question]:
-    """Open ones oldest first; the member's own or the answered ones newest first."""
-    query = select(Question).where(Question.community_id == community_id)
+) -> list[tuple[Question, Member | None]]:
+    """(question, asker): open ones oldest first; the member's own or the answered ones newest
+    first."""
+    query = (
+        select(Question, Member)
+        .outerjoin(Member, col(Member.id) == col(Question.asker_id))
+        .where(Question.community_id == community_id)
+    )
     if which == "open":
         query = query.where(Question.status == "open").order_by(
             col(Question.created_at), col(Question.id)
@@ -183,12 +184,4 @@ def list_questions(
         query = query.where(Question.status == "answered").order_by(
             col(Question.answered_at).desc()
         )
-    return list(session.exec(query).all())
-
-
-def members_by_id(session: Session, ids: set[int]) -> dict[int, Member]:
-    return {
-        m.id: m
-        for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()
-        if m.id is not None
-    }
+    return [(q, m) for q, m in session.exec(query).all()]

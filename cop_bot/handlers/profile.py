@@ -27,11 +27,11 @@ from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of
 from cop_bot.experts.privacy import export_profile
 from cop_bot.experts.profiles import (
-    DEFAULT_MONTHLY_ASKS,
     ORGANISATION_TYPES,
     apply_profile,
     country_name,
     language_name,
+    monthly_capacity,
     read_profile_form,
 )
 from cop_bot.privacy_sections import privacy_sections
@@ -126,7 +126,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
         add("Listed as expert", "yes" if member.is_expert else "no (opt in with `expert: yes`)")
         asks = "yes" if member.accepts_asks else "no"
         if member.accepts_asks:
-            asks += f", up to {member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS} a month"
+            asks += f", up to {monthly_capacity(member)} a month"
         add("Receives questions", asks)
     blocks: list[Block] = (
         [Header(f"{name} (@{member.handle})"), Fields(tuple(pairs))]

@@ -172,10 +172,8 @@ def questions(ctx: Ctx, args: Args) -> Reply:
             Context(spans("Ask one with ", Code("/ask TOPIC: QUESTION"), ".")),
             data={"questions": [], "total": 0},
         )
-    askers = rules.members_by_id(ctx.session, {q.asker_id for q in rows})
     blocks: list[Block] = [Header(HEADERS[which])]
-    for q in rows[:LIST_LIMIT]:
-        asker = askers.get(q.asker_id)
+    for q, asker in rows[:LIST_LIMIT]:
         labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in q.domains)
         blocks.append(
             Item(
@@ -200,10 +198,10 @@ def questions(ctx: Ctx, args: Args) -> Reply:
                     "text": q.text,
                     "domains": q.domains,
                     "status": q.status,
-                    "asker": askers[q.asker_id].handle if q.asker_id in askers else None,
+                    "asker": asker.handle if asker else None,
                     "created_at": q.created_at.isoformat(),
                 }
-                for q in rows
+                for q, asker in rows
             ],
             "total": len(rows),
         },

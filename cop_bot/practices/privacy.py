@@ -10,44 +10,25 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of
 from cop_bot.storage.models import Member, Practice, PracticeEndorsement, PracticeRevision
 
 
 def _practices(session: Session, member: Member) -> dict[str, Any]:
     """Practices they shared or approved, endorsements they gave, edits and reviews they made."""
-    authored = session.exec(
-        select(Practice).where(Practice.author_id == member.id).order_by(col(Practice.id))
-    ).all()
+    authored = rows_of(session, Practice, Practice.author_id, member)
     endorsed = session.exec(
         select(PracticeEndorsement, Practice.title)
         .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
         .where(PracticeEndorsement.member_id == member.id)
         .order_by(col(PracticeEndorsement.practice_id))
     ).all()
-    edits = session.exec(
-        select(PracticeRevision)
-        .where(PracticeRevision.editor_id == member.id)
-        .order_by(col(PracticeRevision.id))
-    ).all()
-    approved = session.exec(
-        select(Practice).where(Practice.approved_by_id == member.id).order_by(col(Practice.id))
-    ).all()
+    edits = rows_of(session, PracticeRevision, PracticeRevision.editor_id, member)
+    approved = rows_of(session, Practice, Practice.approved_by_id, member)
     return {
-        "authored": [
-            {
-                "id": p.id,
-                "status": p.status,
-                "title": p.title,
-                "summary": p.summary,
-                "kind": p.kind,
-                "domains": list(p.domains),
-                "contact": p.contact,
-                "created_at": p.created_at,
-                "updated_at": p.updated_at,
-            }
-            for p in authored
-        ],
+        "authored": records(
+            authored, "id status title summary kind domains contact created_at updated_at"
+        ),
         "endorsed": [
             {"practice_id": e.practice_id, "title": title, "endorsed_at": e.created_at}
             for e, title in endorsed
@@ -55,9 +36,7 @@ def _practices(session: Session, member: Member) -> dict[str, Any]:
         "edits": [
             {"practice_id": r.practice_id, "at": r.at, "fields": sorted(r.changes)} for r in edits
         ],
-        "approved": [
-            {"practice_id": p.id, "title": p.title, "approved_at": p.approved_at} for p in approved
-        ],
+        "approved": records(approved, "practice_id=id title approved_at"),
     }
 
 

@@ -10,39 +10,24 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of
 from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
 
 
 def _sessions(session: Session, member: Member) -> dict[str, Any]:
     """Sessions they scheduled, their answers and their agenda items."""
-    hosted = session.exec(
-        select(Meeting).where(Meeting.host_id == member.id).order_by(col(Meeting.id))
-    ).all()
+    hosted = rows_of(session, Meeting, Meeting.host_id, member)
     answered = session.exec(
         select(MeetingRsvp, Meeting.title)
         .join(Meeting, col(Meeting.id) == col(MeetingRsvp.session_id))
         .where(MeetingRsvp.member_id == member.id)
         .order_by(col(MeetingRsvp.id))
     ).all()
-    items = session.exec(
-        select(MeetingAgendaItem)
-        .where(MeetingAgendaItem.author_id == member.id)
-        .order_by(col(MeetingAgendaItem.id))
-    ).all()
+    items = rows_of(session, MeetingAgendaItem, MeetingAgendaItem.author_id, member)
     return {
-        "hosted": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "starts_at": s.starts_at,
-                "timezone": s.timezone,
-                "recurrence": s.rrule,
-                "status": s.status,
-                "channel": s.channel_id,
-            }
-            for s in hosted
-        ],
+        "hosted": records(
+            hosted, "id title starts_at timezone recurrence=rrule status channel=channel_id"
+        ),
         "rsvps": [
             {
                 "session_id": r.session_id,
@@ -54,10 +39,7 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
             }
             for r, title in answered
         ],
-        "agenda_items": [
-            {"session_id": a.session_id, "occurrence": a.occurrence_start, "text": a.text}
-            for a in items
-        ],
+        "agenda_items": records(items, "session_id occurrence=occurrence_start text"),
     }
 
 

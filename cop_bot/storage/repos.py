@@ -32,12 +32,7 @@ def get_or_create_community(
     timezone: str,
     language: str,
 ) -> Community:
-    found = session.exec(
-        select(Community).where(
-            Community.platform == conversation.platform,
-            Community.external_id == conversation.community_id,
-        )
-    ).first()
+    found = find_community(session, conversation)
     if found is not None:
         return found
     community = Community(
@@ -51,6 +46,15 @@ def get_or_create_community(
     session.add(community)
     session.flush()
     return community
+
+
+def find_community(session: Session, conversation: Conversation) -> Community | None:
+    return session.exec(
+        select(Community).where(
+            Community.platform == conversation.platform,
+            Community.external_id == conversation.community_id,
+        )
+    ).first()
 
 
 _COMMUNITY_AND_MEMBER = (
