@@ -4,6 +4,7 @@ finding the community a command acts on."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeAlias
@@ -60,6 +61,16 @@ def add_skip_invalid(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows and report the others"
     )
+
+
+def refuse_invalid(count: str) -> int:
+    """All or nothing: say why nothing was imported (`count` is e.g. "3 invalid row(s)")."""
+    print(
+        f"Nothing imported: {count}. Fix them, or use "
+        "--skip-invalid to import the valid rows only.",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
 
 
 def instant(text: str) -> datetime:

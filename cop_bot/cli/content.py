@@ -20,6 +20,7 @@ from cop_bot.cli.common import (
     add_group,
     add_skip_invalid,
     community_row,
+    refuse_invalid,
     resolve_community,
 )
 from cop_bot.config import Settings
@@ -213,12 +214,7 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
     for line in report.problems:
         print(line, file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        print(
-            f"Nothing imported: {len(report.problems)} problem(s). Fix them, or use "
-            "--skip-invalid to import the valid rows only.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return refuse_invalid(f"{len(report.problems)} problem(s)")
     skipped = f"; skipped {len(report.problems)} problem(s)" if report.problems else ""
     print(
         f"Imported {report.imported} practices into {where}: {report.created} new, "

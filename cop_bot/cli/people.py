@@ -16,6 +16,7 @@ from cop_bot.cli.common import (
     add_group,
     add_skip_invalid,
     community_row,
+    refuse_invalid,
     resolve_community,
 )
 from cop_bot.config import Settings
@@ -163,12 +164,7 @@ def members_import(args: argparse.Namespace, settings: Settings) -> int:
     for line, reason in report.problems:
         print(f"row {line}: {reason}", file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        print(
-            f"Nothing imported: {len(report.problems)} invalid row(s). Fix them, or use "
-            "--skip-invalid to import the valid rows only.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return refuse_invalid(f"{len(report.problems)} invalid row(s)")
     members_io.import_members(
         app.engine,
         where,

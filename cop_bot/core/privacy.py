@@ -32,6 +32,7 @@ class PrivacySection:
 
     name: str
     export: Exporter
+    """What `/profile export` shows under `name` (JSON-able once dates are strings)."""
     erase: Eraser
     covers: tuple[str, ...]
     """The `table.column`s holding a member id that this section exports and erases."""

@@ -17,12 +17,17 @@ from cop_bot.storage.models import Member, Practice, PracticeEndorsement, Practi
 def _practices(session: Session, member: Member) -> dict[str, Any]:
     """Practices they shared or approved, endorsements they gave, edits and reviews they made."""
     authored = rows_of(session, Practice, Practice.author_id, member)
-    endorsed = session.exec(
-        select(PracticeEndorsement, Practice.title)
-        .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
-        .where(PracticeEndorsement.member_id == member.id)
-        .order_by(col(PracticeEndorsement.practice_id))
-    ).all()
+    endorsed = sorted(
+        rows_of(session, PracticeEndorsement, PracticeEndorsement.member_id, member),
+        key=lambda e: e.practice_id,
+    )
+    titles = dict(
+        session.exec(
+            select(Practice.id, Practice.title).where(
+                col(Practice.id).in_({e.practice_id for e in endorsed})
+            )
+        ).all()
+    )
     edits = rows_of(session, PracticeRevision, PracticeRevision.editor_id, member)
     approved = rows_of(session, Practice, Practice.approved_by_id, member)
     return {
@@ -30,8 +35,12 @@ def _practices(session: Session, member: Member) -> dict[str, Any]:
             authored, "id status title summary kind domains contact created_at updated_at"
         ),
         "endorsed": [
-            {"practice_id": e.practice_id, "title": title, "endorsed_at": e.created_at}
-            for e, title in endorsed
+            {
+                "practice_id": e.practice_id,
+                "title": titles[e.practice_id],
+                "endorsed_at": e.created_at,
+            }
+            for e in endorsed
         ],
         "edits": [
             {"practice_id": r.practice_id, "at": r.at, "fields": sorted(r.changes)} for r in edits

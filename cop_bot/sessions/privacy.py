@@ -17,12 +17,14 @@ from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Memb
 def _sessions(session: Session, member: Member) -> dict[str, Any]:
     """Sessions they scheduled, their answers and their agenda items."""
     hosted = rows_of(session, Meeting, Meeting.host_id, member)
-    answered = session.exec(
-        select(MeetingRsvp, Meeting.title)
-        .join(Meeting, col(Meeting.id) == col(MeetingRsvp.session_id))
-        .where(MeetingRsvp.member_id == member.id)
-        .order_by(col(MeetingRsvp.id))
-    ).all()
+    answered = rows_of(session, MeetingRsvp, MeetingRsvp.member_id, member)
+    titles = dict(
+        session.exec(
+            select(Meeting.id, Meeting.title).where(
+                col(Meeting.id).in_({r.session_id for r in answered})
+            )
+        ).all()
+    )
     items = rows_of(session, MeetingAgendaItem, MeetingAgendaItem.author_id, member)
     return {
         "hosted": records(
@@ -31,13 +33,13 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
         "rsvps": [
             {
                 "session_id": r.session_id,
-                "title": title,
+                "title": titles[r.session_id],
                 "occurrence": r.occurrence_start,
                 "answer": r.answer,
                 "waitlisted": r.waitlisted,
                 "answered_at": r.answered_at,
             }
-            for r, title in answered
+            for r in answered
         ],
         "agenda_items": records(items, "session_id occurrence=occurrence_start text"),
     }

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import Session, col, select
 
 from cop_bot.core.model import Actor, Conversation, Role
@@ -178,14 +178,12 @@ def grant_role(
 
 def revoke_role(session: Session, member: Member, role: Role) -> bool:
     """Returns False when the member did not have the role."""
-    grant = session.exec(
-        select(RoleGrant).where(RoleGrant.member_id == member.id, RoleGrant.role == role.value)
-    ).first()
-    if grant is None:
-        return False
-    session.delete(grant)
-    session.flush()
-    return True
+    result = session.execute(
+        delete(RoleGrant).where(
+            col(RoleGrant.member_id) == member.id, col(RoleGrant.role) == role.value
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def members_with_role(session: Session, community_id: int, role: Role) -> list[Member]:
