@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 
 from cop_bot import __version__
-from cop_bot.cli import content, maintenance, people, run, slack
 from cop_bot.cli.common import db_parent
+from cop_bot.cli.content import add_digest, add_practices, add_sessions
+from cop_bot.cli.maintenance import add_config, add_db
+from cop_bot.cli.people import add_members, add_roles
+from cop_bot.cli.run import add_demo, add_query, add_run
+from cop_bot.cli.slack import add_slack
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,15 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cop-bot {__version__}")
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True)
-    run.add_run(sub, db)
-    run.add_demo(sub)
-    run.add_query(sub, db)
-    maintenance.add_db(sub, db)
-    maintenance.add_config(sub, db)
-    people.add_roles(sub, db)
-    people.add_members(sub, db)
-    content.add_digest(sub, db)
-    content.add_practices(sub, db)
-    content.add_sessions(sub, db)
-    slack.add_slack(sub)
+    add_run(sub, db)
+    add_demo(sub)
+    add_query(sub, db)
+    add_db(sub, db)
+    add_config(sub, db)
+    add_roles(sub, db)
+    add_members(sub, db)
+    add_digest(sub, db)
+    add_practices(sub, db)
+    add_sessions(sub, db)
+    add_slack(sub)
     return parser
