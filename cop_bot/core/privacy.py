@@ -55,6 +55,11 @@ def rows_of(session: Session, model: type[T], column: Any, member: Member) -> li
     return list(session.exec(select(model).where(column == member.id).order_by(*keys)).all())
 
 
+def titles(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
+    """id -> title of the `model` rows (practices, sessions) that a member's rows point at."""
+    return dict(session.exec(select(model.id, model.title).where(model.id.in_(set(ids)))).all())
+
+
 def record(row: object, fields: str) -> dict[str, Any]:
     """The row's attributes named in `fields`, in that order; `key=attribute` where the export's
     word differs from the column's (`"name=display_name"`)."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of, titles
 from cop_bot.storage.models import Member, Practice, PracticeEndorsement, PracticeRevision
 
 
@@ -21,13 +21,7 @@ def _practices(session: Session, member: Member) -> dict[str, Any]:
         rows_of(session, PracticeEndorsement, PracticeEndorsement.member_id, member),
         key=lambda e: e.practice_id,
     )
-    titles = dict(
-        session.exec(
-            select(Practice.id, Practice.title).where(
-                col(Practice.id).in_({e.practice_id for e in endorsed})
-            )
-        ).all()
-    )
+    names = titles(session, Practice, (e.practice_id for e in endorsed))
     edits = rows_of(session, PracticeRevision, PracticeRevision.editor_id, member)
     approved = rows_of(session, Practice, Practice.approved_by_id, member)
     return {
@@ -37,7 +31,7 @@ def _practices(session: Session, member: Member) -> dict[str, Any]:
         "endorsed": [
             {
                 "practice_id": e.practice_id,
-                "title": titles[e.practice_id],
+                "title": names[e.practice_id],
                 "endorsed_at": e.created_at,
             }
             for e in endorsed

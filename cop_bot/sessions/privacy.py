@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of, titles
 from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
 
 
@@ -18,13 +18,7 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
     """Sessions they scheduled, their answers and their agenda items."""
     hosted = rows_of(session, Meeting, Meeting.host_id, member)
     answered = rows_of(session, MeetingRsvp, MeetingRsvp.member_id, member)
-    titles = dict(
-        session.exec(
-            select(Meeting.id, Meeting.title).where(
-                col(Meeting.id).in_({r.session_id for r in answered})
-            )
-        ).all()
-    )
+    names = titles(session, Meeting, (r.session_id for r in answered))
     items = rows_of(session, MeetingAgendaItem, MeetingAgendaItem.author_id, member)
     return {
         "hosted": records(
@@ -33,7 +27,7 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
         "rsvps": [
             {
                 "session_id": r.session_id,
-                "title": titles[r.session_id],
+                "title": names[r.session_id],
                 "occurrence": r.occurrence_start,
                 "answer": r.answer,
                 "waitlisted": r.waitlisted,
