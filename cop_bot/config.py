@@ -305,6 +305,18 @@ def load_settings(
 
 
 def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
+    """Every problem at once, in a fixed order, so one run of `config check` lists them all."""
+    return [
+        *_validate_basics(s),
+        *_validate_slack_oauth(s),
+        *_validate_slack_tokens(s),
+        *_validate_urls(s),
+        *_validate_matrix(s),
+        *_validate_platform(s),
+    ]
+
+
+def _validate_basics(s: Settings) -> list[str]:
     problems: list[str] = []
     try:
         url = make_url(s.database_url)
@@ -341,7 +353,12 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append(
             f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist."
         )
-    problems.extend(_validate_slack_oauth(s))
+    return problems
+
+
+def _validate_slack_tokens(s: Settings) -> list[str]:
+    """One workspace: a bot token with a signing secret (HTTP) or an app token (Socket Mode)."""
+    problems: list[str] = []
     if bool(s.slack_bot_token) != bool(s.slack_signing_secret or s.slack_app_token) and not (
         s.slack_client_id or s.slack_client_secret
     ):
@@ -352,16 +369,24 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
     if s.slack_app_token and not s.slack_app_token.startswith("xapp-"):
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
-    for var, value in (
-        ("SLACK_API_URL", s.slack_api_url),
-        ("SLACK_AUTHORIZE_URL", s.slack_authorize_url),
-        ("COP_BOT_PUBLIC_URL", s.public_url),
-        ("MATRIX_HOMESERVER", s.matrix_homeserver),
-    ):
-        if value and not re.match(r"^https?://[^\s/]+", value):
-            problems.append(
-                f"{var} must be an http(s) URL such as https://example.org; got {value!r}."
-            )
+    return problems
+
+
+def _validate_urls(s: Settings) -> list[str]:
+    return [
+        f"{var} must be an http(s) URL such as https://example.org; got {value!r}."
+        for var, value in (
+            ("SLACK_API_URL", s.slack_api_url),
+            ("SLACK_AUTHORIZE_URL", s.slack_authorize_url),
+            ("COP_BOT_PUBLIC_URL", s.public_url),
+            ("MATRIX_HOMESERVER", s.matrix_homeserver),
+        )
+        if value and not re.match(r"^https?://[^\s/]+", value)
+    ]
+
+
+def _validate_matrix(s: Settings) -> list[str]:
+    problems: list[str] = []
     matrix_vars = [
         s.matrix_homeserver,
         s.matrix_user_id,
@@ -376,6 +401,12 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
         problems.append(
             f"MATRIX_USER_ID must look like @cop-bot:example.org; got {s.matrix_user_id!r}."
         )
+    return problems
+
+
+def _validate_platform(s: Settings) -> list[str]:
+    """A platform chosen by name must have its settings."""
+    problems: list[str] = []
     if s.platform == "slack" and not s.slack_configured:
         problems.append(
             "COP_BOT_PLATFORM=slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one "

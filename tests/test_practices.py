@@ -20,6 +20,7 @@ from cop_bot.core.clock import FixedClock
 from cop_bot.core.model import Actions, Actor, Conversation, Invocation, Reply, Status
 from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.practices.queries import PG_INT_MAX, practice_number
+from cop_bot.privacy_sections import privacy_sections
 from cop_bot.render import matrix, slack
 from cop_bot.render.text import render
 from cop_bot.storage import repos
@@ -376,7 +377,7 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     with session_scope(bot.app.engine) as session:
         carla = repos.find_member(session, community_id(bot), "carla")
         assert carla is not None
-        erase_member(session, carla)
+        erase_member(session, carla, privacy_sections())
     rows = bot.reply(f"/practice history {pid}").data["history"]
     assert [r["editor"] for r in rows] == [ADMIN, ADMIN, ADMIN, None, ADMIN]
     assert "a former member" in bot.send(f"/practice history {pid}")
@@ -664,12 +665,12 @@ def test_erasure_keeps_practices_and_counts_but_forgets_the_person(bot: Bot) -> 
     with session_scope(bot.app.engine) as session:
         alice = repos.find_member(session, cid, "alice")
         assert alice is not None
-        exported = export_member(session, alice)["practices"]
+        exported = export_member(session, alice, privacy_sections())["practices"]
         assert [p["title"] for p in exported["authored"]] == ["Repair cafés"]
         assert [e["practice_id"] for e in exported["endorsed"]] == [theirs]
         assert [e["practice_id"] for e in exported["edits"]] == [mine]  # sharing it
         json.dumps(exported, default=str)
-        erase_member(session, alice)
+        erase_member(session, alice, privacy_sections())
     shown = bot.reply(f"/practice {mine}", as_="bob")
     assert shown.data["practice"]["author"] is None
     assert "Shared by a former member" in render(shown)

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from cop_bot.core.model import Status
 from cop_bot.core.privacy import export_member
+from cop_bot.privacy_sections import privacy_sections
 from cop_bot.sessions import calendar
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
@@ -338,7 +339,10 @@ def test_export_and_erasure_keep_counts_anonymous(cop: Bot) -> None:
     with session_scope(cop.app.engine) as session:
         fabia = repos.find_member(session, 1, "fabia")
         assert fabia is not None
-        assert export_member(session, fabia)["sessions"]["hosted"][0]["title"] == "Clinic"
+        assert (
+            export_member(session, fabia, privacy_sections())["sessions"]["hosted"][0]["title"]
+            == "Clinic"
+        )
         counts = repos.contribution_counts(session, 1)
         assert counts[fabia.id or 0] >= 1
     assert cop.reply("/profile delete confirm", as_="nyc").ok

@@ -1,195 +1,95 @@
 """Access and erasure of a member's personal data (GDPR articles 15, 17 and 20).
 
-Each feature that stores something about a member adds a section to `export_member` and makes
-sure `erase_member` leaves nothing behind: rows are deleted, or anonymised where the community's
-shared knowledge must survive (an endorsement still counts, but no longer says who gave it).
+Each capability declares a `PrivacySection` next to its tables: what it exports, what erasure
+does to its rows, and which member-linked columns it answers for (a test checks that every
+column with a foreign key to `member.id` is claimed by a section). The wiring passes the list
+in; core never imports a capability. Erasure deletes the member: the foreign keys cascade or
+set NULL where the community's shared knowledge must survive (an endorsement still counts, but
+no longer says who gave it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlalchemy import inspect
+from sqlmodel import Session, select
 
 from cop_bot.storage import repos
-from cop_bot.storage.models import (
-    Meeting,
-    MeetingAgendaItem,
-    MeetingRsvp,
-    Member,
-    Practice,
-    PracticeEndorsement,
-    PracticeRevision,
-    Question,
-    QuestionRecipient,
-    RoleGrant,
-)
+from cop_bot.storage.models import Member
 
-ExportSection = Callable[[Session, Member], tuple[str, Any]]
+T = TypeVar("T")
+Exporter = Callable[[Session, Member], Any]
+Eraser = Callable[[Session, Member], str | None]
+"""Runs before the member row is deleted; returns a note of what stays and why, if anything."""
 
 
-def _profile(session: Session, member: Member) -> tuple[str, Any]:
+@dataclass(frozen=True)
+class PrivacySection:
+    """One capability's share of a member's data: its key in the export, and its tables."""
+
+    name: str
+    export: Exporter
+    """What `/profile export` shows under `name` (JSON-able once dates are strings)."""
+    erase: Eraser
+    covers: tuple[str, ...]
+    """The `table.column`s holding a member id that this section exports and erases."""
+
+
+def by_foreign_keys(note: str | None = None) -> Eraser:
+    """An eraser for rows the member's foreign keys already delete (CASCADE) or anonymise
+    (SET NULL) when the member row goes."""
+
+    def erase(session: Session, member: Member) -> str | None:
+        return note
+
+    return erase
+
+
+def rows_of(session: Session, model: type[T], column: Any, member: Member) -> list[T]:
+    """The `model` rows whose `column` (e.g. `Practice.author_id`) holds the member's id, in
+    primary-key order."""
+    keys = inspect(model).primary_key
+    return list(session.exec(select(model).where(column == member.id).order_by(*keys)).all())
+
+
+def titles(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
+    """id -> title of the `model` rows (practices, sessions) that a member's rows point at."""
+    return dict(session.exec(select(model.id, model.title).where(model.id.in_(set(ids)))).all())
+
+
+def record(row: object, fields: str) -> dict[str, Any]:
+    """The row's attributes named in `fields`, in that order; `key=attribute` where the export's
+    word differs from the column's (`"name=display_name"`)."""
+    values: dict[str, Any] = {}
+    for field in fields.split():
+        key, _, attribute = field.partition("=")
+        value = getattr(row, attribute or key)
+        values[key] = list(value) if isinstance(value, list) else value
+    return values
+
+
+def records(rows: Iterable[object], fields: str) -> list[dict[str, Any]]:
+    return [record(row, fields) for row in rows]
+
+
+def export_member(
+    session: Session, member: Member, sections: Sequence[PrivacySection]
+) -> dict[str, Any]:
+    return {section.name: section.export(session, member) for section in sections}
+
+
+def erase_member(
+    session: Session, member: Member, sections: Sequence[PrivacySection]
+) -> dict[str, str]:
+    """Run every section's eraser, delete the member (foreign keys do the rest) and tell the
+    search cache. Returns each section's note of what stays without their name."""
     assert member.id is not None
-    return "profile", {
-        "handle": member.handle,
-        "name": member.display_name,
-        "platform_user_id": member.platform_user_id,
-        "country": member.country,
-        "city": member.city,
-        "languages": list(member.languages),
-        "organisation": member.organisation,
-        "organisation_type": member.organisation_type,
-        "bio": member.bio,
-        "timezone": member.timezone,
-        "locale": member.locale,
-        "domains": repos.member_domains(session, member.id),
-        "expert": member.is_expert,
-        "asks": member.accepts_asks,
-        "capacity": member.asks_capacity,
-        "expert_since": member.expert_since,
-        "welcomed_at": member.welcomed_at,
-        "created_at": member.created_at,
-        "updated_at": member.updated_at,
-    }
-
-
-def _roles(session: Session, member: Member) -> tuple[str, Any]:
-    grants = session.exec(select(RoleGrant).where(RoleGrant.member_id == member.id)).all()
-    return "roles", [
-        {"role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at} for g in grants
-    ]
-
-
-def _questions(session: Session, member: Member) -> tuple[str, Any]:
-    asked = session.exec(select(Question).where(Question.asker_id == member.id)).all()
-    received = session.exec(
-        select(QuestionRecipient).where(QuestionRecipient.member_id == member.id)
-    ).all()
-    return "questions", {
-        "asked": [
-            {
-                "id": q.id,
-                "text": q.text,
-                "domains": q.domains,
-                "status": q.status,
-                "channel": q.channel_id,
-                "created_at": q.created_at,
-                "answered_at": q.answered_at,
-            }
-            for q in asked
-        ],
-        "notified_of": [
-            {"question_id": r.question_id, "notified_at": r.notified_at} for r in received
-        ],
-    }
-
-
-def _practices(session: Session, member: Member) -> tuple[str, Any]:
-    """Practices they shared, endorsements they gave, edits and reviews they made. On erasure
-    their practices stay in the repertoire without an author ("a former member"), their
-    endorsements still count but no longer say who gave them, and the history forgets them."""
-    authored = session.exec(
-        select(Practice).where(Practice.author_id == member.id).order_by(col(Practice.id))
-    ).all()
-    endorsed = session.exec(
-        select(PracticeEndorsement, Practice.title)
-        .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
-        .where(PracticeEndorsement.member_id == member.id)
-        .order_by(col(PracticeEndorsement.practice_id))
-    ).all()
-    edits = session.exec(
-        select(PracticeRevision)
-        .where(PracticeRevision.editor_id == member.id)
-        .order_by(col(PracticeRevision.id))
-    ).all()
-    return "practices", {
-        "authored": [
-            {
-                "id": p.id,
-                "status": p.status,
-                "title": p.title,
-                "summary": p.summary,
-                "kind": p.kind,
-                "domains": list(p.domains),
-                "contact": p.contact,
-                "created_at": p.created_at,
-                "updated_at": p.updated_at,
-            }
-            for p in authored
-        ],
-        "endorsed": [
-            {"practice_id": e.practice_id, "title": title, "endorsed_at": e.created_at}
-            for e, title in endorsed
-        ],
-        "edits": [
-            {"practice_id": r.practice_id, "at": r.at, "fields": sorted(r.changes)} for r in edits
-        ],
-    }
-
-
-def _sessions(session: Session, member: Member) -> tuple[str, Any]:
-    """Sessions they scheduled, their answers and agenda items. On erasure their answers stay
-    without a name (counts and the waiting list stay right), their agenda items read "a former
-    member", and sessions they hosted stay without a host."""
-    hosted = session.exec(
-        select(Meeting).where(Meeting.host_id == member.id).order_by(col(Meeting.id))
-    ).all()
-    answered = session.exec(
-        select(MeetingRsvp, Meeting.title)
-        .join(Meeting, col(Meeting.id) == col(MeetingRsvp.session_id))
-        .where(MeetingRsvp.member_id == member.id)
-        .order_by(col(MeetingRsvp.id))
-    ).all()
-    items = session.exec(
-        select(MeetingAgendaItem)
-        .where(MeetingAgendaItem.author_id == member.id)
-        .order_by(col(MeetingAgendaItem.id))
-    ).all()
-    return "sessions", {
-        "hosted": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "starts_at": s.starts_at,
-                "timezone": s.timezone,
-                "recurrence": s.rrule,
-                "status": s.status,
-                "channel": s.channel_id,
-            }
-            for s in hosted
-        ],
-        "rsvps": [
-            {
-                "session_id": r.session_id,
-                "title": title,
-                "occurrence": r.occurrence_start,
-                "answer": r.answer,
-                "waitlisted": r.waitlisted,
-                "answered_at": r.answered_at,
-            }
-            for r, title in answered
-        ],
-        "agenda_items": [
-            {"session_id": a.session_id, "occurrence": a.occurrence_start, "text": a.text}
-            for a in items
-        ],
-    }
-
-
-EXPORT_SECTIONS: list[ExportSection] = [_profile, _roles, _questions, _practices, _sessions]
-
-
-def export_member(session: Session, member: Member) -> dict[str, Any]:
-    return dict(section(session, member) for section in EXPORT_SECTIONS)
-
-
-def erase_member(session: Session, member: Member) -> None:
-    """Delete the member; foreign keys cascade (domains, roles, questions, notifications) or set
-    NULL (answers they marked, endorsements they gave, practices they shared or reviewed, their
-    edits in a practice's history), and the search cache is told."""
-    assert member.id is not None
+    notes = {section.name: section.erase(session, member) for section in sections}
     community_id = member.community_id
     session.delete(member)
     session.flush()
     repos.bump_directory(session, community_id)
+    return {name: note for name, note in notes.items() if note}

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import select as sa_select
@@ -50,6 +50,18 @@ class Expert:
     accepts_asks: bool
     text_tokens: frozenset[str]
     org_norm: str
+
+
+class _Search(NamedTuple):
+    """One search, as asked: also its key in the memo of recent answers."""
+
+    query: str
+    candidates: tuple[Candidate, ...]
+    filters: Filters
+    day: int
+    language: str
+    offset: int
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -104,9 +116,7 @@ class DirectoryIndex:
     _rotation: dict[int, int] = field(default_factory=dict)
     # Answers already given since the index last changed: the same few searches come back all
     # day, and an unchanged index gives them the same answer (the day is part of the key).
-    _answers: OrderedDict[tuple[object, ...], tuple[int, list[Hit]]] = field(
-        default_factory=OrderedDict
-    )
+    _answers: OrderedDict[_Search, tuple[int, list[Hit]]] = field(default_factory=OrderedDict)
     _answers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- keeping up with the database ------------------------------------------------------
@@ -253,30 +263,22 @@ class DirectoryIndex:
         Scores are computed for every candidate with C-level dict operations; ordering, reasons
         and result objects only for the page shown. That keeps 100k members fast.
         """
-        key = (query, tuple(candidates), filters, today.toordinal(), language, offset, limit)
+        key = _Search(query, tuple(candidates), filters, today.toordinal(), language, offset, limit)
         with self._answers_lock:
             known = self._answers.get(key)
             if known is not None:
                 self._answers.move_to_end(key)
                 return known[0], list(known[1])
-        answer = self._search(query, candidates, filters, taxonomy, today, language, offset, limit)
+        answer = self._search(key, taxonomy)
         with self._answers_lock:
             self._answers[key] = (answer[0], list(answer[1]))
             while len(self._answers) > ANSWER_MEMO_SIZE:
                 self._answers.popitem(last=False)
         return answer
 
-    def _search(
-        self,
-        query: str,
-        candidates: Sequence[Candidate],
-        filters: Filters,
-        taxonomy: Taxonomy,
-        today: date,
-        language: str,
-        offset: int,
-        limit: int,
-    ) -> tuple[int, list[Hit]]:
+    def _search(self, asked: _Search, taxonomy: Taxonomy) -> tuple[int, list[Hit]]:
+        query, candidates, filters = asked.query, asked.candidates, asked.filters
+        offset, limit, language = asked.offset, asked.limit, asked.language
         allowed = self._admitted(filters)
         scores: dict[int, float] = {}
         for cand in sorted(candidates, key=lambda c: -c.score):
@@ -296,7 +298,7 @@ class DirectoryIndex:
         if filters.organisation:
             experts, wanted = self.experts, filters.organisation
             scores = {m: v for m, v in scores.items() if _org_matches(wanted, experts[m].org_norm)}
-        ranked = self._rank(scores, today.toordinal(), offset + limit)[offset:]
+        ranked = self._rank(scores, asked.day, offset + limit)[offset:]
         return len(scores), [
             self._hit(m, scores[m], candidates, query, taxonomy, language) for m in ranked
         ]

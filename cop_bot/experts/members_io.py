@@ -30,7 +30,7 @@ from cop_bot.experts.profiles import (
 )
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Community, Member, MemberDomain
+from cop_bot.storage.models import Member, MemberDomain
 
 HEADER = ("name", "handle", "organisation", "country", "languages", "domains", "bio", "expert")
 
@@ -179,12 +179,7 @@ def import_members(
 
 def export_members(engine: Engine, conversation: Conversation, path: Path) -> int:
     with session_scope(engine) as session:
-        community = session.exec(
-            select(Community).where(
-                Community.platform == conversation.platform,
-                Community.external_id == conversation.community_id,
-            )
-        ).first()
+        community = repos.find_community(session, conversation)
         members = (
             []
             if community is None

@@ -1,4 +1,5 @@
-"""Reading profile values the way members type them, shared by `/profile set` and CSV import.
+"""Profile fields: reading values the way members type them (shared by `/profile set` and CSV
+import), and the rules of a `/profile set` form.
 
 Every parser returns a value or raises `ValueError` with a message that says what was expected,
 so callers can collect every problem of a form at once and store nothing until all are fixed.
@@ -7,15 +8,20 @@ so callers can collect every problem of a form at once and store nothing until a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from sqlmodel import Session
 
-from cop_bot.core.args import parse_int
+from cop_bot.core.args import parse_form, parse_int
 from cop_bot.core.taxonomy import Taxonomy, normalise
+from cop_bot.storage import repos
+from cop_bot.storage.models import Member
 
 ORGANISATION_TYPES = ("ngo", "public", "international", "academia", "private", "other")
 _ORG_TYPE_ALIASES = {
@@ -63,6 +69,12 @@ _COUNTRY_ALIASES = {
 }
 NAME_LANGUAGES = ("en", "fr", "es", "it", "de", "ar", "el")
 MAX_DOMAINS = 8
+DEFAULT_MONTHLY_ASKS = 5
+"""Questions a month an expert who accepts them gets when they set no capacity."""
+
+
+def monthly_capacity(member: Member) -> int:
+    return member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS
 
 
 def is_clear(value: str) -> bool:
@@ -234,3 +246,113 @@ def check_length(value: str, limit: int, what: str) -> str:
     if len(text) > limit:
         raise ValueError(f"The {what} is {len(text)} characters long; the limit is {limit}.")
     return text
+
+
+# ---- the `/profile set` form ---------------------------------------------------------------
+
+_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "domains": ("domains", "domain"),
+    "country": ("country",),
+    "city": ("city",),
+    "languages": ("languages", "language", "langs"),
+    "organisation": ("organisation", "organization", "org"),
+    "organisation_type": ("organisation-type", "organization-type", "org-type", "type"),
+    "bio": ("bio", "about"),
+    "timezone": ("timezone", "tz", "time-zone"),
+    "expert": ("expert",),
+    "asks": ("asks", "questions"),
+    "capacity": ("capacity",),
+    "name": ("name",),
+}
+PROFILE_KEYS = {spelling: key for key, spellings in _SPELLINGS.items() for spelling in spellings}
+"""What members may type as a key -> the profile field it sets."""
+
+_FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
+    "country": parse_country,
+    "languages": parse_languages,
+    "organisation_type": parse_organisation_type,
+    "timezone": parse_timezone,
+    "capacity": parse_capacity,
+    "city": lambda v: check_length(v, 120, "city"),
+    "organisation": lambda v: check_length(v, 200, "organisation"),
+    "bio": lambda v: check_length(v, 1000, "bio"),
+    "name": lambda v: check_length(v, 200, "name"),
+    "expert": parse_yes_no,
+    "asks": parse_yes_no,
+}
+
+
+@dataclass
+class ProfileForm:
+    """A read `/profile set` form: nothing may be saved while `problems` is not empty."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """How free-text domain terms were understood ("jobs" -> Labour market)."""
+
+
+def read_profile_form(
+    taxonomy: Taxonomy, language: str, text: str, domains_now: list[str]
+) -> ProfileForm:
+    """Every `key: value` pair of the form, checked; `domains_now` are the member's domains
+    before the change (an expert needs at least one)."""
+    form = ProfileForm()
+    for raw_key, value in parse_form(text):
+        key = PROFILE_KEYS.get(raw_key)
+        if key is None:
+            fields_ = ", ".join(sorted(set(PROFILE_KEYS.values()) - {"organisation_type"}))
+            form.problems.append(
+                f"`{raw_key}` is not a profile field (fields: {fields_}, organisation-type)."
+            )
+        elif key == "domains":
+            _read_domains(taxonomy, language, value, form)
+        elif is_clear(value) and key not in {"expert", "asks"}:
+            form.changes[key] = [] if key == "languages" else None
+        else:
+            try:
+                form.changes[key] = _FIELD_PARSERS[key](value)
+            except ValueError as exc:
+                form.problems.append(f"{raw_key}: {exc}")
+    if form.changes.get("expert") and not form.changes.get("domains", domains_now):
+        form.problems.append(
+            "To be listed as an expert, add at least one domain (e.g. `domains: housing`)."
+        )
+    return form
+
+
+def _read_domains(taxonomy: Taxonomy, language: str, value: str, form: ProfileForm) -> None:
+    if is_clear(value):
+        form.changes["domains"] = []
+        return
+    parsed = parse_domains(taxonomy, value)
+    for term, close in parsed.unmatched:
+        hint = f" Closest: {', '.join(close)}." if close else " See /domains for the list."
+        form.problems.append(f"I could not match “{term}” to a domain.{hint}")
+    if len(parsed.slugs) > MAX_DOMAINS:
+        form.problems.append(f"Choose at most {MAX_DOMAINS} domains; you gave {len(parsed.slugs)}.")
+    form.changes["domains"] = parsed.slugs
+    form.notes.extend(
+        f"“{m.term}” → {taxonomy.label(m.slug, language)}"
+        for m in parsed.mapped
+        if m.term.lower() not in {m.slug, taxonomy.label(m.slug, language).lower()}
+    )
+
+
+_MEMBER_ATTRIBUTES = {"asks": "accepts_asks", "capacity": "asks_capacity", "name": "display_name"}
+
+
+def apply_profile(session: Session, member: Member, changes: dict[str, Any], now: datetime) -> None:
+    """Store a checked form's changes and tell the expert-search cache."""
+    for key, value in changes.items():
+        if key == "domains":
+            repos.set_member_domains(session, member, value)
+        elif key == "expert":
+            if value and not member.is_expert:
+                member.expert_since = now
+            member.is_expert = value
+        else:
+            setattr(member, _MEMBER_ATTRIBUTES.get(key, key), value)
+    member.updated_at = now
+    session.add(member)
+    repos.bump_directory(session, member.community_id)

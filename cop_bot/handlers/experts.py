@@ -23,6 +23,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.taxonomy import Candidate
+from cop_bot.core.wording import plural, quoted
 from cop_bot.experts.directory import Directory, Filters, Hit
 from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
 
@@ -106,7 +107,7 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
         blocks.append(Context(spans(f"Domains: {labels}")))
     blocks.extend(_item(ctx, h) for h in shown)
-    footer = f"{total} expert{'s' if total != 1 else ''} · page {page} of {pages}"
+    footer = f"{plural(total, 'expert')} · page {page} of {pages}"
     if page < pages:
         next_cmd = _command_for(args, page + 1)
         blocks.append(Context(spans(footer + " · next: ", Code(next_cmd))))
@@ -144,14 +145,14 @@ def _json(hit: Hit) -> dict[str, object]:
 
 
 def _describe(query: str, filters: Filters) -> str:
-    parts = [f"“{query}”"] if query else ["everyone"]
-    if filters.country:
-        parts.append(f"in {country_name(filters.country)}")
-    if filters.language:
-        parts.append(f"speaking {language_name(filters.language)}")
-    if filters.organisation:
-        parts.append(f"at “{filters.organisation}”")
-    return " ".join(parts)
+    """`“housing” in Italy speaking French at “City of Turin”`: the search, as words."""
+    parts = (
+        quoted(query) if query else "everyone",
+        f"in {country_name(filters.country)}" if filters.country else "",
+        f"speaking {language_name(filters.language)}" if filters.language else "",
+        f"at {quoted(filters.organisation)}" if filters.organisation else "",
+    )
+    return " ".join(p for p in parts if p)
 
 
 def _nothing(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from cop_bot.core.args import Args, parse_form, parse_handle
+from cop_bot.core.args import Args, parse_handle
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import (
     Actions,
@@ -26,56 +25,24 @@ from cop_bot.core.model import (
 from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of
+from cop_bot.experts.privacy import export_profile
 from cop_bot.experts.profiles import (
-    MAX_DOMAINS,
     ORGANISATION_TYPES,
-    check_length,
+    apply_profile,
     country_name,
-    is_clear,
     language_name,
-    parse_capacity,
-    parse_country,
-    parse_domains,
-    parse_languages,
-    parse_organisation_type,
-    parse_timezone,
-    parse_yes_no,
+    monthly_capacity,
+    read_profile_form,
 )
+from cop_bot.privacy_sections import privacy_sections
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
-DEFAULT_MONTHLY_ASKS = 5
 TEMPLATE = (
     "/profile set domains: labour market, housing; country: IT; city: Turin; languages: it, en, fr;\n"
     "organisation: City of Turin; organisation-type: public; timezone: Europe/Rome;\n"
     "bio: I coordinate job-placement programmes for refugees.; expert: yes; asks: yes; capacity: 4"
 )
-KEYS: dict[str, str] = {
-    "domains": "domains",
-    "domain": "domains",
-    "country": "country",
-    "city": "city",
-    "languages": "languages",
-    "language": "languages",
-    "langs": "languages",
-    "organisation": "organisation",
-    "organization": "organisation",
-    "org": "organisation",
-    "organisation-type": "organisation_type",
-    "organization-type": "organisation_type",
-    "org-type": "organisation_type",
-    "type": "organisation_type",
-    "bio": "bio",
-    "about": "bio",
-    "timezone": "timezone",
-    "tz": "timezone",
-    "time-zone": "timezone",
-    "expert": "expert",
-    "asks": "asks",
-    "questions": "asks",
-    "capacity": "capacity",
-    "name": "name",
-}
 
 
 @command(
@@ -159,7 +126,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
         add("Listed as expert", "yes" if member.is_expert else "no (opt in with `expert: yes`)")
         asks = "yes" if member.accepts_asks else "no"
         if member.accepts_asks:
-            asks += f", up to {member.asks_capacity if member.asks_capacity is not None else DEFAULT_MONTHLY_ASKS} a month"
+            asks += f", up to {monthly_capacity(member)} a month"
         add("Receives questions", asks)
     blocks: list[Block] = (
         [Header(f"{name} (@{member.handle})"), Fields(tuple(pairs))]
@@ -178,9 +145,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
                 )
             )
         )
-    data = (
-        _public(ctx, member, domains) if not own else export_member(ctx.session, member)["profile"]
-    )
+    data = _public(ctx, member, domains) if not own else export_profile(ctx.session, member)
     return reply(*blocks, data={"profile": jsonable(data)})
 
 
@@ -199,9 +164,6 @@ def _public(ctx: Ctx, member: Member, domains: list[str]) -> dict[str, Any]:
     }
 
 
-Parser = Callable[[str], Any]
-
-
 def _set(ctx: Ctx, text: str) -> Reply:
     if not text.strip():
         raise UsageError(
@@ -210,70 +172,18 @@ def _set(ctx: Ctx, text: str) -> Reply:
         )
     member = ctx.member
     assert member.id is not None
-    problems: list[str] = []
-    changes: dict[str, Any] = {}
-    notes: list[str] = []
-    simple: dict[str, Parser] = {
-        "country": parse_country,
-        "languages": parse_languages,
-        "organisation_type": parse_organisation_type,
-        "timezone": parse_timezone,
-        "capacity": parse_capacity,
-        "city": lambda v: check_length(v, 120, "city"),
-        "organisation": lambda v: check_length(v, 200, "organisation"),
-        "bio": lambda v: check_length(v, 1000, "bio"),
-        "name": lambda v: check_length(v, 200, "name"),
-        "expert": parse_yes_no,
-        "asks": parse_yes_no,
-    }
-    for raw_key, value in parse_form(text):
-        key = KEYS.get(raw_key)
-        if key is None:
-            problems.append(
-                f"`{raw_key}` is not a profile field (fields: {', '.join(sorted(set(KEYS.values()) - {'organisation_type'}))}, organisation-type)."
-            )
-            continue
-        if key == "domains":
-            if is_clear(value):
-                changes["domains"] = []
-                continue
-            parsed = parse_domains(ctx.taxonomy, value)
-            for term, close in parsed.unmatched:
-                hint = f" Closest: {', '.join(close)}." if close else " See /domains for the list."
-                problems.append(f"I could not match “{term}” to a domain.{hint}")
-            if len(parsed.slugs) > MAX_DOMAINS:
-                problems.append(
-                    f"Choose at most {MAX_DOMAINS} domains; you gave {len(parsed.slugs)}."
-                )
-            changes["domains"] = parsed.slugs
-            notes.extend(
-                f"“{m.term}” → {ctx.taxonomy.label(m.slug, ctx.language)}"
-                for m in parsed.mapped
-                if m.term.lower() not in {m.slug, ctx.taxonomy.label(m.slug, ctx.language).lower()}
-            )
-            continue
-        if is_clear(value) and key not in {"expert", "asks"}:
-            changes[key] = [] if key == "languages" else None
-            continue
-        try:
-            changes[key] = simple[key](value)
-        except ValueError as exc:
-            problems.append(f"{raw_key}: {exc}")
-    domains_after = changes.get("domains", repos.member_domains(ctx.session, member.id))
-    if changes.get("expert") and not domains_after:
-        problems.append(
-            "To be listed as an expert, add at least one domain (e.g. `domains: housing`)."
-        )
-    if problems:
+    domains_now = repos.member_domains(ctx.session, member.id)
+    form = read_profile_form(ctx.taxonomy, ctx.language, text, domains_now)
+    if form.problems:
         raise UsageError(
-            "Nothing was saved. Please fix: " + " ".join(problems),
+            "Nothing was saved. Please fix: " + " ".join(form.problems),
             hint=f"For example:\n{TEMPLATE}",
         )
-    _apply(ctx, member, changes)
+    apply_profile(ctx.session, member, form.changes, ctx.now)
     blocks: list[Block] = [Text.of("Your profile is updated.")]
-    if notes:
-        blocks.append(Context(spans("Domains understood: " + "; ".join(notes))))
-    if changes.get("expert") is True:
+    if form.notes:
+        blocks.append(Context(spans("Domains understood: " + "; ".join(form.notes))))
+    if form.changes.get("expert") is True:
         blocks.append(
             Context(
                 spans(
@@ -283,36 +193,14 @@ def _set(ctx: Ctx, text: str) -> Reply:
                 )
             )
         )
-    elif changes.get("expert") is False:
+    elif form.changes.get("expert") is False:
         blocks.append(Context(spans("You are no longer listed as an expert.")))
     shown = _show(ctx, member, own=True)
-    return reply(*blocks, *shown.blocks, data={**shown.data, "changed": sorted(changes)})
-
-
-def _apply(ctx: Ctx, member: Member, changes: dict[str, Any]) -> None:
-    now = ctx.now
-    for key, value in changes.items():
-        if key == "domains":
-            repos.set_member_domains(ctx.session, member, value)
-        elif key == "expert":
-            if value and not member.is_expert:
-                member.expert_since = now
-            member.is_expert = value
-        elif key == "asks":
-            member.accepts_asks = value
-        elif key == "capacity":
-            member.asks_capacity = value
-        elif key == "name":
-            member.display_name = value
-        else:
-            setattr(member, key, value)
-    member.updated_at = now
-    ctx.session.add(member)
-    repos.bump_directory(ctx.session, ctx.community_id)
+    return reply(*blocks, *shown.blocks, data={**shown.data, "changed": sorted(form.changes)})
 
 
 def _export(ctx: Ctx) -> Reply:
-    data = jsonable(export_member(ctx.session, ctx.member))
+    data = jsonable(export_member(ctx.session, ctx.member, privacy_sections()))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return reply(
         Header("Everything cop-bot holds about you"),
@@ -335,7 +223,7 @@ def _delete(ctx: Ctx, word: str) -> Reply:
             data={"confirm": "/profile delete confirm"},
         )
     handle = ctx.member.handle
-    erase_member(ctx.session, ctx.member)
+    erase_member(ctx.session, ctx.member, privacy_sections())
     return reply(
         Text.of(f"Done: everything about @{handle} is erased. Thank you for taking part."),
         data={"erased": handle},

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import Session, col, select
 
 from cop_bot.core.model import Actor, Conversation, Role
@@ -32,12 +32,7 @@ def get_or_create_community(
     timezone: str,
     language: str,
 ) -> Community:
-    found = session.exec(
-        select(Community).where(
-            Community.platform == conversation.platform,
-            Community.external_id == conversation.community_id,
-        )
-    ).first()
+    found = find_community(session, conversation)
     if found is not None:
         return found
     community = Community(
@@ -51,6 +46,15 @@ def get_or_create_community(
     session.add(community)
     session.flush()
     return community
+
+
+def find_community(session: Session, conversation: Conversation) -> Community | None:
+    return session.exec(
+        select(Community).where(
+            Community.platform == conversation.platform,
+            Community.external_id == conversation.community_id,
+        )
+    ).first()
 
 
 _COMMUNITY_AND_MEMBER = (
@@ -174,14 +178,12 @@ def grant_role(
 
 def revoke_role(session: Session, member: Member, role: Role) -> bool:
     """Returns False when the member did not have the role."""
-    grant = session.exec(
-        select(RoleGrant).where(RoleGrant.member_id == member.id, RoleGrant.role == role.value)
-    ).first()
-    if grant is None:
-        return False
-    session.delete(grant)
-    session.flush()
-    return True
+    result = session.execute(
+        delete(RoleGrant).where(
+            col(RoleGrant.member_id) == member.id, col(RoleGrant.role) == role.value
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def members_with_role(session: Session, community_id: int, role: Role) -> list[Member]:

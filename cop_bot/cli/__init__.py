@@ -1,0 +1,53 @@
+"""The `cop-bot` command. Exit codes: 0 done (user errors in a chat command are normal replies),
+1 internal failure (details in the log), 2 misuse of the command line or a bad setting."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Command
+from cop_bot.cli.parser import build_parser
+from cop_bot.config import load_settings
+from cop_bot.core.errors import ConfigError
+
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+log = logging.getLogger("cop_bot.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {"COP_BOT_DATABASE_URL": args.db} if getattr(args, "db", None) else {}
+    try:
+        settings = load_settings(overrides=overrides)
+    except ConfigError as exc:
+        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from cop_bot.logs import setup_logging
+
+    interactive = args.cmd in {"run", "demo"}
+    log_path = setup_logging(
+        settings, stderr_level=logging.INFO if interactive else logging.WARNING
+    )
+    handler: Command = args.func
+    try:
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:  # `cop-bot ... | head`: the reader left, nothing went wrong
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:
+        log.debug("failure", exc_info=True)
+        logging.getLogger("cop_bot").error("%s failed: %s", args.cmd, exc, exc_info=True)
+        print(
+            f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

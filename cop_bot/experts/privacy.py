@@ -1,0 +1,66 @@
+"""What the experts capability holds about a member (profile, domains, roles, questions), for
+`/profile export` and `/profile delete`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from cop_bot.core.privacy import PrivacySection, by_foreign_keys, record, records, rows_of
+from cop_bot.storage import repos
+from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
+
+
+def export_profile(session: Session, member: Member) -> dict[str, Any]:
+    """Every profile field, listed or not: also what `/profile` shows its owner as data."""
+    assert member.id is not None
+    return {
+        **record(
+            member,
+            "handle name=display_name platform_user_id country city languages organisation "
+            "organisation_type bio timezone locale",
+        ),
+        "domains": repos.member_domains(session, member.id),
+        **record(
+            member,
+            "expert=is_expert asks=accepts_asks capacity=asks_capacity expert_since welcomed_at "
+            "created_at updated_at",
+        ),
+    }
+
+
+def _roles(session: Session, member: Member) -> list[dict[str, Any]]:
+    return records(
+        rows_of(session, RoleGrant, RoleGrant.member_id, member), "role granted_by granted_at"
+    )
+
+
+def _questions(session: Session, member: Member) -> dict[str, Any]:
+    asked = rows_of(session, Question, Question.asker_id, member)
+    received = rows_of(session, QuestionRecipient, QuestionRecipient.member_id, member)
+    closed = rows_of(session, Question, Question.answered_by_id, member)
+    return {
+        "asked": records(asked, "id text domains status channel=channel_id created_at answered_at"),
+        "notified_of": records(received, "question_id notified_at"),
+        "marked_answered": records(closed, "question_id=id answered_at"),
+    }
+
+
+PROFILE = PrivacySection(
+    name="profile",
+    export=export_profile,
+    erase=by_foreign_keys(),
+    covers=("member.id", "member_domain.member_id"),
+)
+ROLES = PrivacySection(
+    name="roles", export=_roles, erase=by_foreign_keys(), covers=("role_grant.member_id",)
+)
+QUESTIONS = PrivacySection(
+    name="questions",
+    export=_questions,
+    erase=by_foreign_keys(
+        "Questions others asked stay; where you marked one answered, it no longer says who did."
+    ),
+    covers=("question.asker_id", "question.answered_by_id", "question_recipient.member_id"),
+)
