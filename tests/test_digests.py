@@ -263,7 +263,7 @@ def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock)
 
 
 def test_background_jobs_start_warm_and_stop(bot: Bot) -> None:
-    from cop_bot.background import start_jobs, warm_caches
+    from cop_bot.capabilities import start_jobs, warm_caches
     from cop_bot.experts.directory import Directory
 
     bot.send("/profile set domains: housing; expert: yes", as_="hana")

@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from cop_bot.capabilities import privacy_sections
 from cop_bot.cli import main
 from cop_bot.config import ENV_NAMES
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.model import Actions, Actor, Conversation, Invocation, Reply, Status
 from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.practices.queries import PG_INT_MAX, practice_number
-from cop_bot.privacy_sections import privacy_sections
 from cop_bot.render import matrix, slack
 from cop_bot.render.text import render
 from cop_bot.storage import repos

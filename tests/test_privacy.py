@@ -10,9 +10,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
 import cop_bot.platforms.slack.stores  # noqa: F401  (slack-sdk's tables join the metadata)
+from cop_bot.capabilities import privacy_sections
 from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.core.wording import jsonable
-from cop_bot.privacy_sections import privacy_sections
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,

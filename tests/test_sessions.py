@@ -9,9 +9,9 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
+from cop_bot.capabilities import privacy_sections
 from cop_bot.core.model import Status
 from cop_bot.core.privacy import export_member
-from cop_bot.privacy_sections import privacy_sections
 from cop_bot.sessions import calendar
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope

@@ -4,7 +4,7 @@ The scheduler only decides *when* a job runs: once at start-up (catch-up, unless
 out), every `interval`, and, for a job with a `next_due` hook, again at the exact time the hook
 names (session reminders use it to fire on the minute). It knows nothing about what a job does:
 each capability builds its `Job`s (`cop_bot.sessions.reminders.jobs`, `cop_bot.digests.jobs.jobs`)
-and the app lists them in one place (`cop_bot.background.start_jobs`).
+and the app lists them in one place (`cop_bot.capabilities.start_jobs`).
 
 Nothing is kept in APScheduler's job store: every job recomputes what is due from the database
 and claims it there, so there is nothing to rebuild or to get out of step with the database,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cop_bot.capabilities import privacy_sections
 from cop_bot.core.args import Args, parse_handle
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import (
@@ -34,7 +35,6 @@ from cop_bot.experts.profiles import (
     monthly_capacity,
     read_profile_form,
 )
-from cop_bot.privacy_sections import privacy_sections
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 

@@ -132,7 +132,7 @@ class Jobs:
         self.scheduler: Scheduler | None = None
 
     def start(self, outbox: Outbox) -> None:
-        from cop_bot.background import start_jobs
+        from cop_bot.capabilities import start_jobs
 
         self.scheduler = start_jobs(self.app, outbox)
 

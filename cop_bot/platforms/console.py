@@ -138,7 +138,7 @@ def feed_server(app: App, err: TextIO) -> Iterator[str | None]:
 def run(app: App) -> int:
     """`cop-bot run` without platform credentials: the chat on stdin/stdout, reminders and
     digests printed as they fall due, and `feed_server`."""
-    from cop_bot.background import start_jobs
+    from cop_bot.capabilities import start_jobs
     from cop_bot.core.outbox import ConsoleOutbox
 
     chat = ConsoleChat(app.router)

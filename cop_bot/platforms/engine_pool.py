@@ -38,7 +38,7 @@ _app: App | None = None  # the worker process's own App, made by `_start`
 def _start(settings: Settings, clock: Clock) -> None:
     """Worker start: build the App and its search indexes before the first command."""
     global _app
-    from cop_bot.background import warm_caches
+    from cop_bot.capabilities import warm_caches
     from cop_bot.logs import setup_logging
 
     setup_logging(settings, stderr_level=logging.WARNING)  # the same log file as the parent

@@ -1,23 +1,40 @@
-"""The bot's background work, started by every platform when it starts serving.
+"""The one place that lists what each capability gives the running bot besides its commands
+(those are listed in `cop_bot/handlers/__init__.py`): its privacy sections, its background jobs
+and its search indexes to warm. No plugin loader: a new capability adds its lines here.
 
-Each capability builds its own jobs; `capability_jobs` is the one place that lists them, and
-the generic scheduler (`cop_bot.core.scheduler`) runs them. Session reminders and weekly digests
-both recompute what is due from the database on every tick and claim it there, so a restart or
-a second process never loses or doubles anything (see `sessions.reminders` and `digests.jobs`).
+Privacy: a capability that stores anything about a member declares a `PrivacySection` next to
+its tables; `tests/test_privacy.py` fails while a column with a foreign key to `member.id` is
+claimed by no section. Jobs: the generic scheduler (`cop_bot.core.scheduler`) runs them; session
+reminders and weekly digests both recompute what is due from the database on every tick and
+claim it there, so a restart or a second process never loses or doubles anything (see
+`sessions.reminders` and `digests.jobs`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from cop_bot.app import App
 from cop_bot.core.outbox import Outbox
+from cop_bot.core.privacy import PrivacySection
 from cop_bot.core.scheduler import Job, Scheduler
 from cop_bot.digests import jobs as digests
+from cop_bot.digests.privacy import DIGESTS
+from cop_bot.experts.privacy import PROFILE, QUESTIONS, ROLES
+from cop_bot.practices.privacy import PRACTICES
 from cop_bot.sessions import reminders
+from cop_bot.sessions.privacy import SESSIONS
+
+if TYPE_CHECKING:
+    from cop_bot.app import App
 
 log = logging.getLogger(__name__)
+
+
+def privacy_sections() -> tuple[PrivacySection, ...]:
+    """Every capability's part of `/profile export` and `/profile delete`, in export order."""
+    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS)
 
 
 def warm_caches(app: App) -> None:
