@@ -1,4 +1,5 @@
-"""One module per capability; each declares its commands with `@command`."""
+"""The chat commands: one module (or sub-package) per capability, each declaring its commands with
+`@command`. A new command module is added to `MODULES`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ MODULES = (
     questions,
     *practices.MODULES,
     digest,
-    sessions,
+    *sessions.MODULES,
 )
 
 

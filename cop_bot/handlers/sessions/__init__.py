@@ -8,13 +8,7 @@ RRULE evaluated in the session's zone.
 
 from __future__ import annotations
 
-# isort: off
-# in the order the commands were always registered (`Registry.scan` reads this namespace)
-from cop_bot.handlers.sessions.schedule import schedule_session
-from cop_bot.handlers.sessions.listing import sessions_command
-from cop_bot.handlers.sessions.rsvp import rsvp
-from cop_bot.handlers.sessions.agenda import agenda
-from cop_bot.handlers.sessions.session import session_command
-# isort: on
+from cop_bot.handlers.sessions import agenda, listing, rsvp, schedule, session
 
-__all__ = ["agenda", "rsvp", "schedule_session", "session_command", "sessions_command"]
+MODULES = (schedule, listing, rsvp, agenda, session)
+"""The modules that declare the commands; `cop_bot/handlers/__init__.py` registers them."""
