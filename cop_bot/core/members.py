@@ -17,11 +17,11 @@ from cop_bot.storage.models import Community
 
 
 def _community(
-    db: Session, settings: Settings, conversation: Conversation, now: datetime, name: str
+    session: Session, settings: Settings, conversation: Conversation, now: datetime, name: str
 ) -> Community:
     """The conversation's community, made with the configured defaults when it is new."""
     return repos.get_or_create_community(
-        db,
+        session,
         conversation,
         now=now,
         name=name,
@@ -35,18 +35,18 @@ def claim_welcome(
 ) -> int | None:
     """The member's id if this call is the one that welcomes them, else None: the claim is made
     in the database before the welcome is sent, so two joins at once send one."""
-    with session_scope(engine) as db:
-        community = _community(db, settings, conversation, now, settings.community_name)
+    with session_scope(engine) as session:
+        community = _community(session, settings, conversation, now, settings.community_name)
         assert community.id is not None
-        member = repos.get_or_create_member(db, community.id, actor, now=now)
+        member = repos.get_or_create_member(session, community.id, actor, now=now)
         assert member.id is not None
-        return member.id if repos.claim_welcome(db, member.id, now) else None
+        return member.id if repos.claim_welcome(session, member.id, now) else None
 
 
 def give_back_welcome(engine: Engine, member_id: int) -> None:
     """The welcome could not be delivered: a later join tries again."""
-    with session_scope(engine) as db:
-        repos.give_back_welcome(db, member_id)
+    with session_scope(engine) as session:
+        repos.give_back_welcome(session, member_id)
 
 
 def set_up_community(
@@ -60,9 +60,9 @@ def set_up_community(
 ) -> None:
     """A community ready before its first command (a workspace that installs the app), named
     `name` (else the configured name), with `admin` as its first admin."""
-    with session_scope(engine) as db:
-        community = _community(db, settings, conversation, now, name or settings.community_name)
+    with session_scope(engine) as session:
+        community = _community(session, settings, conversation, now, name or settings.community_name)
         assert community.id is not None
         if admin is not None:
-            member = repos.get_or_create_member(db, community.id, admin, now=now)
-            repos.grant_role(db, member, Role.ADMIN, granted_by=None, now=now)
+            member = repos.get_or_create_member(session, community.id, admin, now=now)
+            repos.grant_role(session, member, Role.ADMIN, granted_by=None, now=now)

@@ -13,5 +13,5 @@ from cop_bot.storage.db import session_scope
 
 def calendar_feed(engine: Engine, token: str, now: datetime) -> str | None:
     """The feed's iCalendar text; None for an unknown (or reset) token, which is a 404."""
-    with session_scope(engine) as db:
-        return feed_ics(db, token, now)
+    with session_scope(engine) as session:
+        return feed_ics(session, token, now)
