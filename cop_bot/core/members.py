@@ -61,7 +61,9 @@ def set_up_community(
     """A community ready before its first command (a workspace that installs the app), named
     `name` (else the configured name), with `admin` as its first admin."""
     with session_scope(engine) as session:
-        community = _community(session, settings, conversation, now, name or settings.community_name)
+        community = _community(
+            session, settings, conversation, now, name or settings.community_name
+        )
         assert community.id is not None
         if admin is not None:
             member = repos.get_or_create_member(session, community.id, admin, now=now)

@@ -1,4 +1,5 @@
-"""When a digest is due: a local weekday and time in the subscription's zone, every week.
+"""When a digest is due: a local weekday and time in the subscription's zone, every week, and
+how members write that schedule (`monday 09:00 tz Europe/Brussels`).
 
 Local wall-clock times are turned into UTC instants per week, so daylight-saving changes move
 the UTC instant, not the local time. A time that does not exist that day (the spring-forward
@@ -7,8 +8,12 @@ gap) is taken as the same wall-clock time after the jump, e.g. 02:30 -> 03:30.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from cop_bot.core.errors import UsageError
+from cop_bot.experts.profiles import parse_timezone
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -47,3 +52,41 @@ def next_due(weekday: int, minute_of_day: int, tz: str, after: datetime) -> date
         if instant > after:
             return instant
     raise AssertionError("a weekly schedule always has a due time within 8 days")
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]([0-5]\d)$")
+_DAY_ALIASES = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {d: i for i, d in enumerate(WEEKDAYS)}
+DEFAULT_MINUTE = 9 * 60
+
+
+def parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
+    """`monday 09:00 tz Europe/Brussels` -> (weekday, minute of day, zone); Monday 09:00 in
+    `default_tz` where a part is left out."""
+    weekday, minute, tz = 0, DEFAULT_MINUTE, default_tz
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        low = word.lower().rstrip(",")
+        if low in _DAY_ALIASES:
+            weekday = _DAY_ALIASES[low]
+        elif m := _TIME.match(low):
+            minute = int(m.group(1)) * 60 + int(m.group(2))
+        elif low == "tz" and rest:
+            try:
+                tz = parse_timezone(rest.pop(0))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        else:
+            raise UsageError(
+                f"I could not read {word!r}: give a weekday, a time like 09:00 and optionally tz ZONE."
+            )
+    return weekday, minute, tz
+
+
+def clock_time(minute_of_day: int) -> str:
+    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+
+
+def describe(weekday: int, minute_of_day: int, tz: str) -> str:
+    """`Monday 09:00 (Europe/Brussels)`."""
+    return f"{WEEKDAYS[weekday].capitalize()} {clock_time(minute_of_day)} ({tz})"

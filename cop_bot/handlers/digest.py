@@ -1,74 +1,33 @@
-"""`/digest`: each channel's weekly summary, on its own schedule; and a personal one by DM."""
+"""`/digest`: each channel's weekly summary, on its own schedule; and a personal one by DM.
+
+Subscriptions and their rules are in `cop_bot/digests/subscriptions.py`, the schedule's words in
+`digests/schedule.py`; this module words the replies."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from sqlmodel import col, select
 
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
+from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
-from cop_bot.digests.schedule import WEEKDAYS, next_due
-from cop_bot.experts.profiles import parse_timezone, parse_yes_no
+from cop_bot.digests.jobs import period_start
+from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
 from cop_bot.storage import repos
-from cop_bot.storage.models import DigestRun, DigestSubscription
-
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]([0-5]\d)$")
-_DAY_ALIASES = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {d: i for i, d in enumerate(WEEKDAYS)}
+from cop_bot.storage.models import DigestSubscription
 
 
 def _channel_sub(ctx: Ctx) -> DigestSubscription | None:
-    return ctx.session.exec(
-        select(DigestSubscription).where(
-            DigestSubscription.community_id == ctx.community_id,
-            DigestSubscription.channel_id == ctx.invocation.conversation.channel_id,
-            col(DigestSubscription.member_id).is_(None),
-        )
-    ).first()
-
-
-def _personal_channel(ctx: Ctx) -> str:
-    return f"@{ctx.member.handle}"
-
-
-def _personal_sub(ctx: Ctx) -> DigestSubscription | None:
-    return ctx.session.exec(
-        select(DigestSubscription).where(
-            DigestSubscription.community_id == ctx.community_id,
-            DigestSubscription.member_id == ctx.member.id,
-        )
-    ).first()
-
-
-def _parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
-    weekday, minute, tz = 0, 9 * 60, default_tz
-    rest = list(words)
-    while rest:
-        word = rest.pop(0)
-        low = word.lower().rstrip(",")
-        if low in _DAY_ALIASES:
-            weekday = _DAY_ALIASES[low]
-        elif m := _TIME.match(low):
-            minute = int(m.group(1)) * 60 + int(m.group(2))
-        elif low == "tz" and rest:
-            try:
-                tz = parse_timezone(rest.pop(0))
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-        else:
-            raise UsageError(
-                f"I could not read {word!r}: give a weekday, a time like 09:00 and optionally tz ZONE."
-            )
-    return weekday, minute, tz
+    return subscriptions.for_channel(
+        ctx.session, ctx.community_id, ctx.invocation.conversation.channel_id
+    )
 
 
 def _describe(sub: DigestSubscription) -> str:
-    return f"{WEEKDAYS[sub.weekday].capitalize()} {sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d} ({sub.timezone})"
+    return describe(sub.weekday, sub.minute_of_day, sub.timezone)
 
 
 @command(
@@ -97,16 +56,11 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
     action = first.lower() or "status"
     if action == "on":
         ctx.require(Role.FACILITATOR, "schedule the channel's digest")
-        weekday, minute, tz = _parse_schedule(split_words(rest), ctx.community.timezone)
-        sub = _channel_sub(ctx) or DigestSubscription(
-            community_id=ctx.community_id,
-            channel_id=ctx.invocation.conversation.channel_id,
-            created_at=ctx.now,
-            updated_at=ctx.now,
+        weekday, minute, tz = parse_schedule(split_words(rest), ctx.community.timezone)
+        channel = ctx.invocation.conversation.channel_id
+        sub = subscriptions.schedule_channel(
+            ctx.session, ctx.community_id, channel, weekday, minute, tz, ctx.now
         )
-        sub.enabled, sub.weekday, sub.minute_of_day, sub.timezone = True, weekday, minute, tz
-        sub.updated_at = ctx.now
-        ctx.session.add(sub)
         due = next_due(weekday, minute, tz, ctx.now)
         return reply(
             Text.of(f"This channel gets a digest every {_describe(sub)}."),
@@ -121,7 +75,7 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
                 "digest": {
                     "enabled": True,
                     "weekday": WEEKDAYS[weekday],
-                    "time": f"{minute // 60:02d}:{minute % 60:02d}",
+                    "time": clock_time(minute),
                     "timezone": tz,
                     "next_run": due.isoformat(),
                 }
@@ -132,8 +86,7 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
         current = _channel_sub(ctx)
         if current is None or not current.enabled:
             raise CommandError("This channel has no digest switched on.")
-        current.enabled = False
-        ctx.session.add(current)
+        subscriptions.switch_off(ctx.session, current)
         return reply(
             Text.of("The digest for this channel is switched off."),
             data={"digest": {"enabled": False}},
@@ -158,36 +111,9 @@ def _settings(ctx: Ctx, text: str) -> Reply:
         raise CommandError("Switch the digest on first: `/digest on`.")
     if not text.strip():
         raise UsageError("Tell me what to change, e.g. `domains: housing; skip-empty: no`.")
-    problems: list[str] = []
-    for key, value in parse_form(text):
-        if key in {"domains", "domain"}:
-            if value.strip().lower() in {"all", "-", "none", ""}:
-                sub.domains = []
-                continue
-            from cop_bot.experts.profiles import parse_domains
-
-            parsed = parse_domains(ctx.taxonomy, value)
-            problems.extend(
-                f"I could not match “{term}” to a domain"
-                + (f" (closest: {', '.join(close)})." if close else ".")
-                for term, close in parsed.unmatched
-            )
-            sub.domains = parsed.slugs
-        elif key in {"skip-empty", "skip"}:
-            try:
-                sub.skip_empty = parse_yes_no(value)
-            except ValueError as exc:
-                problems.append(f"skip-empty: {exc}")
-        elif key == "language":
-            if value.strip().lower() in ctx.taxonomy.languages:
-                sub.language = value.strip().lower()
-            else:
-                problems.append(f"language: use one of {', '.join(ctx.taxonomy.languages)}.")
-        else:
-            problems.append(f"There is no digest setting {key!r} (domains, skip-empty, language).")
+    problems = subscriptions.apply_settings(sub, parse_form(text), ctx.taxonomy, ctx.now)
     if problems:
         raise UsageError("Nothing was changed. " + " ".join(problems))
-    sub.updated_at = ctx.now
     ctx.session.add(sub)
     return _status(ctx, header="Digest settings updated")
 
@@ -207,11 +133,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
             ),
             data={"digest": {"enabled": False}},
         )
-    last = ctx.session.exec(
-        select(DigestRun)
-        .where(DigestRun.subscription_id == sub.id)
-        .order_by(col(DigestRun.period_end).desc())
-    ).first()
+    last = subscriptions.last_run(ctx.session, sub)
     due = next_due(sub.weekday, sub.minute_of_day, sub.timezone, ctx.now)
     labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sub.domains) or "all domains"
     last_text = "none yet"
@@ -236,7 +158,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
                 "enabled": sub.enabled,
                 "weekday": WEEKDAYS[sub.weekday],
                 "timezone": sub.timezone,
-                "time": f"{sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d}",
+                "time": clock_time(sub.minute_of_day),
                 "domains": sub.domains,
                 "skip_empty": sub.skip_empty,
                 "language": sub.language,
@@ -255,8 +177,6 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
 
 def _preview(ctx: Ctx) -> Reply:
     sub = _channel_sub(ctx)
-    from cop_bot.digests.jobs import period_start
-
     if sub is not None:
         start = period_start(ctx.session, sub, ctx.now)
     else:
@@ -279,12 +199,11 @@ def _preview(ctx: Ctx) -> Reply:
 def _personal(ctx: Ctx, word: str) -> Reply:
     if word not in {"on", "off"}:
         raise UsageError("Use `/digest me on` or `/digest me off`.")
-    sub = _personal_sub(ctx)
+    sub = subscriptions.for_member(ctx.session, ctx.member)
     if word == "off":
         if sub is None or not sub.enabled:
             raise CommandError("You have no personal digest switched on.")
-        sub.enabled = False
-        ctx.session.add(sub)
+        subscriptions.switch_off(ctx.session, sub)
         return reply(
             Text.of("Your personal digest is switched off."), data={"digest": {"personal": False}}
         )
@@ -295,17 +214,7 @@ def _personal(ctx: Ctx, word: str) -> Reply:
             hint="Add some with `/profile set domains: housing, health`.",
         )
     tz = ctx.member.timezone or ctx.community.timezone
-    sub = sub or DigestSubscription(
-        community_id=ctx.community_id,
-        channel_id=_personal_channel(ctx),
-        member_id=ctx.member.id,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        timezone=tz,
-    )
-    sub.enabled = True
-    sub.updated_at = ctx.now
-    ctx.session.add(sub)
+    sub = subscriptions.subscribe_member(ctx.session, ctx.member, tz, ctx.now)
     return reply(
         Text.of(
             f"You will get a personal digest by direct message every {_describe(sub)}, about your domains."

@@ -1,0 +1,130 @@
+"""Who gets which digest: a channel's subscription (one per channel) and a member's personal one
+(one per member, delivered by direct message and following their profile's domains).
+
+These take the command's storage session and never commit, like every capability's queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.experts.profiles import parse_domains, parse_yes_no
+from cop_bot.storage.models import DigestRun, DigestSubscription, Member
+
+DOMAIN_KEYS = frozenset({"domains", "domain"})
+SKIP_KEYS = frozenset({"skip-empty", "skip"})
+ALL_DOMAINS = frozenset({"all", "-", "none", ""})
+
+
+def for_channel(session: Session, community_id: int, channel: str) -> DigestSubscription | None:
+    return session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.community_id == community_id,
+            DigestSubscription.channel_id == channel,
+            col(DigestSubscription.member_id).is_(None),
+        )
+    ).first()
+
+
+def for_member(session: Session, member: Member) -> DigestSubscription | None:
+    return session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.community_id == member.community_id,
+            DigestSubscription.member_id == member.id,
+        )
+    ).first()
+
+
+def schedule_channel(
+    session: Session,
+    community_id: int,
+    channel: str,
+    weekday: int,
+    minute: int,
+    tz: str,
+    now: datetime,
+) -> DigestSubscription:
+    """Switch the channel's digest on at this weekly time, keeping its other settings."""
+    sub = for_channel(session, community_id, channel) or DigestSubscription(
+        community_id=community_id, channel_id=channel, created_at=now, updated_at=now
+    )
+    sub.enabled, sub.weekday, sub.minute_of_day, sub.timezone = True, weekday, minute, tz
+    sub.updated_at = now
+    session.add(sub)
+    return sub
+
+
+def subscribe_member(
+    session: Session, member: Member, tz: str, now: datetime
+) -> DigestSubscription:
+    """Switch the member's personal digest on (in `tz` when it is new)."""
+    sub = for_member(session, member) or DigestSubscription(
+        community_id=member.community_id,
+        channel_id=f"@{member.handle}",
+        member_id=member.id,
+        created_at=now,
+        updated_at=now,
+        timezone=tz,
+    )
+    sub.enabled = True
+    sub.updated_at = now
+    session.add(sub)
+    return sub
+
+
+def switch_off(session: Session, sub: DigestSubscription) -> None:
+    sub.enabled = False
+    session.add(sub)
+
+
+def apply_settings(
+    sub: DigestSubscription,
+    pairs: Iterable[tuple[str, str]],
+    taxonomy: Taxonomy,
+    now: datetime,
+) -> list[str]:
+    """Apply `domains`, `skip-empty` and `language` from a settings form. Returns the problems;
+    the caller stores nothing unless there are none (its transaction is rolled back)."""
+    problems: list[str] = []
+    for key, value in pairs:
+        if key in DOMAIN_KEYS:
+            problems.extend(_set_domains(sub, value, taxonomy))
+        elif key in SKIP_KEYS:
+            try:
+                sub.skip_empty = parse_yes_no(value)
+            except ValueError as exc:
+                problems.append(f"skip-empty: {exc}")
+        elif key == "language":
+            if value.strip().lower() in taxonomy.languages:
+                sub.language = value.strip().lower()
+            else:
+                problems.append(f"language: use one of {', '.join(taxonomy.languages)}.")
+        else:
+            problems.append(f"There is no digest setting {key!r} (domains, skip-empty, language).")
+    sub.updated_at = now
+    return problems
+
+
+def _set_domains(sub: DigestSubscription, value: str, taxonomy: Taxonomy) -> list[str]:
+    if value.strip().lower() in ALL_DOMAINS:
+        sub.domains = []
+        return []
+    parsed = parse_domains(taxonomy, value)
+    sub.domains = parsed.slugs
+    return [
+        f"I could not match “{term}” to a domain"
+        + (f" (closest: {', '.join(close)})." if close else ".")
+        for term, close in parsed.unmatched
+    ]
+
+
+def last_run(session: Session, sub: DigestSubscription) -> DigestRun | None:
+    return session.exec(
+        select(DigestRun)
+        .where(DigestRun.subscription_id == sub.id)
+        .order_by(col(DigestRun.period_end).desc())
+    ).first()
