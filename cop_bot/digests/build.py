@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import country_name
+from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
 from cop_bot.storage.models import (
     Community,
@@ -239,7 +240,7 @@ def _new_practices(scope: _Scope) -> Section:
     """Approved in the period, most endorsed first."""
     where: list[Any] = [
         Practice.community_id == scope.community_id,
-        Practice.status == "approved",
+        Practice.status == APPROVED,
         col(Practice.approved_at) >= scope.start,
         col(Practice.approved_at) < scope.end,
         *scope.in_practice_domains(),
@@ -346,7 +347,7 @@ def _needs_review(scope: _Scope) -> Section:
     """Approved practices whose review date falls before the end of the period."""
     where: list[Any] = [
         Practice.community_id == scope.community_id,
-        Practice.status == "approved",
+        Practice.status == APPROVED,
         col(Practice.review_by).is_not(None),
         col(Practice.review_by) < scope.end,
         *scope.in_practice_domains(),
@@ -439,7 +440,7 @@ def pulse(
             .select_from(Practice)
             .where(
                 Practice.community_id == community_id,
-                Practice.status == "approved",
+                Practice.status == APPROVED,
                 col(Practice.approved_at) < at,
             )
         ).one()

@@ -7,6 +7,7 @@ from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import plural
+from cop_bot.practices import queries as practice_queries
 from cop_bot.storage import repos
 
 
@@ -21,7 +22,7 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
     if args.words:
         return _match(ctx, args.rest)
     members = repos.member_counts_by_domain(ctx.session, ctx.community_id)
-    practices = repos.practice_counts_by_domain(ctx.session, ctx.community_id)
+    practices = practice_queries.counts_by_domain(ctx.session, ctx.community_id)
     lang = ctx.language
     blocks: list[Header | Item | Context] = []
     rows = []

@@ -6,6 +6,7 @@ them here keeps each query (and its ordering) in one place.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.practices.review import APPROVED, PENDING
-from cop_bot.storage.models import Member, Practice, PracticeEndorsement, PracticeRevision
+from cop_bot.storage.models import (
+    Member,
+    Practice,
+    PracticeDomain,
+    PracticeEndorsement,
+    PracticeRevision,
+)
 
 PG_INT_MAX = 2_147_483_647
 
@@ -169,3 +176,14 @@ def members_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Memb
         for m in session.exec(select(Member).where(col(Member.id).in_(wanted))).all()
         if m.id is not None
     }
+
+
+def counts_by_domain(session: Session, community_id: int) -> Counter[str]:
+    """Approved practices per domain."""
+    rows = session.exec(
+        select(PracticeDomain.domain, func.count())
+        .join(Practice, col(Practice.id) == col(PracticeDomain.practice_id))
+        .where(Practice.community_id == community_id, Practice.status == APPROVED)
+        .group_by(PracticeDomain.domain)
+    ).all()
+    return Counter(dict(rows))

@@ -17,7 +17,6 @@ from cop_bot.storage.models import (
     Member,
     MemberDomain,
     Practice,
-    PracticeDomain,
     PracticeEndorsement,
     RoleGrant,
 )
@@ -223,17 +222,6 @@ def member_counts_by_domain(session: Session, community_id: int) -> Counter[str]
         .join(Member, col(Member.id) == col(MemberDomain.member_id))
         .where(Member.community_id == community_id)
         .group_by(MemberDomain.domain)
-    ).all()
-    return Counter(dict(rows))
-
-
-def practice_counts_by_domain(session: Session, community_id: int) -> Counter[str]:
-    """Approved practices per domain."""
-    rows = session.exec(
-        select(PracticeDomain.domain, func.count())
-        .join(Practice, col(Practice.id) == col(PracticeDomain.practice_id))
-        .where(Practice.community_id == community_id, Practice.status == "approved")
-        .group_by(PracticeDomain.domain)
     ).all()
     return Counter(dict(rows))
 
