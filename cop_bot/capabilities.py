@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING
 
 from cop_bot.core.outbox import Outbox
 from cop_bot.core.privacy import PrivacySection
-from cop_bot.core.scheduler import Job, Scheduler
-from cop_bot.digests import jobs as digests
 from cop_bot.digests.privacy import DIGESTS
 from cop_bot.experts.privacy import PROFILE, QUESTIONS, ROLES
 from cop_bot.practices.privacy import PRACTICES
-from cop_bot.sessions import reminders
 from cop_bot.sessions.privacy import SESSIONS
 
 if TYPE_CHECKING:
     from cop_bot.app import App
+    from cop_bot.core.scheduler import Job, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,12 @@ def warm_caches(app: App) -> None:
 
 
 def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
-    """Every capability's background jobs. A new capability with jobs adds its line here."""
+    """Every capability's background jobs. A new capability with jobs adds its line here.
+    (Imported here, not at the top: `/profile` needs the privacy sections above, and a command
+    should not load the scheduler.)"""
+    from cop_bot.digests import jobs as digests
+    from cop_bot.sessions import reminders
+
     return [
         *reminders.jobs(app.engine, outbox),
         *digests.jobs(app.engine, outbox, app.taxonomy),
@@ -69,6 +72,8 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
 
 def start_jobs(app: App, outbox: Outbox) -> Scheduler:
     """Start every job on a background thread; call `.shutdown()` when stopping."""
+    from cop_bot.core.scheduler import Scheduler
+
     scheduler = Scheduler(app.clock, capability_jobs(app, outbox))
     scheduler.start()
     threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()

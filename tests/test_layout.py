@@ -160,3 +160,21 @@ def test_printing_the_slack_manifest_loads_neither_slack_bolt_nor_aiohttp() -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_the_commands_load_no_scheduler_and_no_platform() -> None:
+    """A command (`cop-bot query`, an engine worker) builds the registry: it must not pay for
+    APScheduler or a platform SDK, which only the running bot needs."""
+    script = (
+        "import sys\n"
+        "from cop_bot.handlers import build_registry\n"
+        "assert build_registry().get('profile') is not None\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'apscheduler', 'slack_bolt', 'slack_sdk', 'aiohttp', 'nio'})\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from cop_bot.app import App
 from cop_bot.config import Settings
 from cop_bot.core.errors import ConfigError
+from cop_bot.core.members import community_for
 from cop_bot.core.model import Conversation
 from cop_bot.storage.models import Community
 
@@ -133,15 +134,12 @@ def community_row(
     session: Session, settings: Settings, platform: str, external: str, now: datetime
 ) -> Community:
     """The community, created with the settings' name, zone and language if it is new."""
-    from cop_bot.storage import repos
 
-    community = repos.get_or_create_community(
+    community = community_for(
         session,
+        settings,
         Conversation(platform=platform, community_id=external, channel_id=""),
-        now=now,
-        name=settings.community_name,
-        timezone=settings.timezone,
-        language=settings.language,
+        now,
     )
     assert community.id is not None
     return community

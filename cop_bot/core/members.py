@@ -16,34 +16,39 @@ from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community
 
 
-def _community(
-    session: Session, settings: Settings, conversation: Conversation, now: datetime, name: str
+def community_for(
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    now: datetime,
+    name: str | None = None,
 ) -> Community:
-    """The conversation's community, made with the configured defaults when it is new."""
+    """The conversation's community, made with the configured name (or `name`), time zone and
+    language when it is new."""
     return repos.get_or_create_community(
         session,
         conversation,
         now=now,
-        name=name,
+        name=name or settings.community_name,
         timezone=settings.timezone,
         language=settings.language,
     )
 
 
-def claim_welcome(
+def welcome_once(
     engine: Engine, settings: Settings, conversation: Conversation, actor: Actor, now: datetime
 ) -> int | None:
     """The member's id if this call is the one that welcomes them, else None: the claim is made
     in the database before the welcome is sent, so two joins at once send one."""
     with session_scope(engine) as session:
-        community = _community(session, settings, conversation, now, settings.community_name)
+        community = community_for(session, settings, conversation, now)
         assert community.id is not None
         member = repos.get_or_create_member(session, community.id, actor, now=now)
         assert member.id is not None
         return member.id if repos.claim_welcome(session, member.id, now) else None
 
 
-def give_back_welcome(engine: Engine, member_id: int) -> None:
+def release_welcome(engine: Engine, member_id: int) -> None:
     """The welcome could not be delivered: a later join tries again."""
     with session_scope(engine) as session:
         repos.give_back_welcome(session, member_id)
@@ -61,9 +66,7 @@ def set_up_community(
     """A community ready before its first command (a workspace that installs the app), named
     `name` (else the configured name), with `admin` as its first admin."""
     with session_scope(engine) as session:
-        community = _community(
-            session, settings, conversation, now, name or settings.community_name
-        )
+        community = community_for(session, settings, conversation, now, name)
         assert community.id is not None
         if admin is not None:
             member = repos.get_or_create_member(session, community.id, admin, now=now)

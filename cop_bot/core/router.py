@@ -23,6 +23,7 @@ from cop_bot.config import Settings
 from cop_bot.core.args import Args, clean_input, parse_args, parse_command_line
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.core.members import community_for
 from cop_bot.core.model import (
     Code,
     Context,
@@ -295,14 +296,7 @@ class Router:
             session, invocation.conversation, invocation.actor.handle
         )
         if community is None:
-            community = repos.get_or_create_community(
-                session,
-                invocation.conversation,
-                now=now,
-                name=self.settings.community_name,
-                timezone=self.settings.timezone,
-                language=self.settings.language,
-            )
+            community = community_for(session, self.settings, invocation.conversation, now)
         assert community.id is not None
         member = repos.get_or_create_member(
             session, community.id, invocation.actor, now=now, found=member

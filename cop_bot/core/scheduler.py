@@ -4,7 +4,7 @@ The scheduler only decides *when* a job runs: once at start-up (catch-up, unless
 out), every `interval`, and, for a job with a `next_due` hook, again at the exact time the hook
 names (session reminders use it to fire on the minute). It knows nothing about what a job does:
 each capability builds its `Job`s (`cop_bot.sessions.reminders.jobs`, `cop_bot.digests.jobs.jobs`)
-and the app lists them in one place (`cop_bot.capabilities.start_jobs`).
+and the app lists them in one place (`cop_bot.capabilities.capability_jobs`).
 
 Nothing is kept in APScheduler's job store: every job recomputes what is due from the database
 and claims it there, so there is nothing to rebuild or to get out of step with the database,
@@ -45,11 +45,13 @@ class Job:
     next_due: Callable[[datetime, timedelta], datetime | None] | None = None
     catch_up: bool = True
     """Run once as soon as the scheduler starts, for work that fell due while the bot was down."""
+    what: str = ""
+    """How the log names the job when it fails (default: its name)."""
 
 
 class Scheduler:
-    """Runs `jobs` on a background thread. Platform adapters get one from `start_jobs`,
-    which `start()`s it; they `shutdown()` it when they stop serving."""
+    """Runs `jobs` on a background thread. `cop_bot.capabilities.start_jobs` makes and starts
+    one (the adapters call it through `platforms.common.Jobs`); `shutdown()` it on stopping."""
 
     def __init__(
         self, clock: Clock, jobs: Sequence[Job], *, misfire_grace: timedelta = MISFIRE_GRACE
@@ -85,7 +87,7 @@ class Scheduler:
             result = job.run(now)
             nxt = job.next_due(now, job.interval) if job.next_due is not None else None
         except Exception:
-            log.exception("%s failed; retrying at the next tick", job.name)
+            log.exception("%s failed; retrying at the next tick", job.what or job.name)
             return None
         if nxt is not None and self._scheduler.running:
             self._scheduler.add_job(

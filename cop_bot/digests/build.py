@@ -22,6 +22,7 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import country_name
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
+from cop_bot.storage import repos
 from cop_bot.storage.models import (
     Community,
     Meeting,
@@ -262,7 +263,7 @@ def _new_practices(scope: _Scope) -> Section:
     )
     rows = scope.session.execute(scope.top(query)).all()
     total = scope.count(Practice, where)
-    authors = _members(scope.session, {r[4] for r in rows if r[4]})
+    authors = repos.members_by_id(scope.session, {r[4] for r in rows if r[4]})
     return total, [
         {
             "id": pid,
@@ -330,7 +331,7 @@ def _open_questions(scope: _Scope, cache: dict[tuple[Any, ...], Any] | None) -> 
     questions = [q for q in everyone if _in_domains(q[2], scope.domains)]
     total = len(questions)
     questions = questions[: scope.limit] if scope.limit else questions
-    askers = _members(scope.session, {q[3] for q in questions})
+    askers = repos.members_by_id(scope.session, {q[3] for q in questions})
     return total, [
         {
             "id": qid,
@@ -468,14 +469,6 @@ def sessions_held(session: Session, community_id: int, at: datetime) -> int:
         for occ in meetings.occurrences(r, changes.get(r.id or 0, []), r.starts_at, at)
         if not occ.cancelled and occ.end <= at
     )
-
-
-def _members(session: Session, ids: set[int]) -> dict[int, Member]:
-    if not ids:
-        return {}
-    return {
-        m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all() if m.id
-    }
 
 
 def _domains_of(session: Session, ids: list[int]) -> dict[int, set[str]]:

@@ -2,8 +2,8 @@
 
 The database decides, not the scheduler (the job from `jobs` only asks every minute): a run is
 *claimed* (`_claim_run`) by inserting a `DigestRun` row whose (subscription, period_end) is
-unique, in its own transaction, before anything is sent. A second process (or a second tick of the same one) that tries the same period hits the constraint and
-moves on. A digest due while the bot was down is sent if it is less than `CATCH_UP` late, else
+unique, in its own transaction, before anything is sent. A second process (or a second tick of
+the same one) that tries the same period hits the constraint and moves on. A digest due while the bot was down is sent if it is less than `CATCH_UP` late, else
 recorded as missed. A failed post is retried with exponential backoff up to `MAX_ATTEMPTS`, and
 one channel's failure never holds up the others.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from cop_bot.core.model import Conversation, Outgoing
 from cop_bot.core.outbox import Direct, Outbox
@@ -30,6 +30,7 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import mention_of
 from cop_bot.digests.build import TOP, gather, to_reply
 from cop_bot.digests.schedule import previous_due
+from cop_bot.digests.subscriptions import period_start
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, DigestRun, DigestSubscription, Member
@@ -50,19 +51,6 @@ class DigestReport:
     failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def period_start(session: Session, sub: DigestSubscription, due: datetime) -> datetime:
-    """Since the previous digest that went out, else the past 7 days."""
-    last = session.exec(
-        select(DigestRun.period_end)
-        .where(DigestRun.subscription_id == sub.id, DigestRun.status.in_(("sent", "skipped")))  # type: ignore[attr-defined]
-        .where(col(DigestRun.period_end) < due)
-        .order_by(col(DigestRun.period_end).desc())
-    ).first()
-    return (
-        last if last is not None and due - last <= timedelta(days=35) else due - timedelta(days=7)
-    )
-
-
 def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
     """The digests' job for the scheduler. It skips the start-up catch-up run (as it always
     has): a digest missed while the bot was down is still within `CATCH_UP` a tick later."""
@@ -78,7 +66,7 @@ def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
             )
         return report
 
-    return [Job(name="digests", run=run, interval=TICK, catch_up=False)]
+    return [Job(name="digests", run=run, interval=TICK, catch_up=False, what="digest tick")]
 
 
 def post_due_digests(

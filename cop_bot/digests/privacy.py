@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cop_bot.core.privacy import PrivacySection, by_foreign_keys, record, records, rows_of
-from cop_bot.digests.schedule import WEEKDAYS
+from cop_bot.digests.schedule import WEEKDAYS, clock_time
 from cop_bot.storage.models import DigestRun, DigestSubscription, Member
 
 
@@ -27,7 +27,7 @@ def _subscription(session: Session, sub: DigestSubscription) -> dict[str, Any]:
         "channel": sub.channel_id,
         "enabled": sub.enabled,
         "weekday": WEEKDAYS[sub.weekday],
-        "time": f"{sub.minute_of_day // 60:02d}:{sub.minute_of_day % 60:02d}",
+        "time": clock_time(sub.minute_of_day),
         **record(sub, "timezone language domains skip_empty created_at updated_at"),
         "sent": records(runs, "period_end status sent_at"),
     }

@@ -7,7 +7,7 @@ These take the command's storage session and never commit, like every capability
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -59,10 +59,10 @@ def schedule_channel(
 
 
 def subscribe_member(
-    session: Session, member: Member, tz: str, now: datetime
+    session: Session, member: Member, found: DigestSubscription | None, tz: str, now: datetime
 ) -> DigestSubscription:
-    """Switch the member's personal digest on (in `tz` when it is new)."""
-    sub = for_member(session, member) or DigestSubscription(
+    """Switch the member's personal digest (`found`, else a new one in `tz`) on."""
+    sub = found or DigestSubscription(
         community_id=member.community_id,
         channel_id=f"@{member.handle}",
         member_id=member.id,
@@ -82,6 +82,7 @@ def switch_off(session: Session, sub: DigestSubscription) -> None:
 
 
 def apply_settings(
+    session: Session,
     sub: DigestSubscription,
     pairs: Iterable[tuple[str, str]],
     taxonomy: Taxonomy,
@@ -106,6 +107,7 @@ def apply_settings(
         else:
             problems.append(f"There is no digest setting {key!r} (domains, skip-empty, language).")
     sub.updated_at = now
+    session.add(sub)
     return problems
 
 
@@ -128,3 +130,16 @@ def last_run(session: Session, sub: DigestSubscription) -> DigestRun | None:
         .where(DigestRun.subscription_id == sub.id)
         .order_by(col(DigestRun.period_end).desc())
     ).first()
+
+
+def period_start(session: Session, sub: DigestSubscription, due: datetime) -> datetime:
+    """Since the previous digest that went out, else the past 7 days."""
+    last = session.exec(
+        select(DigestRun.period_end)
+        .where(DigestRun.subscription_id == sub.id, DigestRun.status.in_(("sent", "skipped")))  # type: ignore[attr-defined]
+        .where(col(DigestRun.period_end) < due)
+        .order_by(col(DigestRun.period_end).desc())
+    ).first()
+    return (
+        last if last is not None and due - last <= timedelta(days=35) else due - timedelta(days=7)
+    )

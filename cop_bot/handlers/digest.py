@@ -14,7 +14,6 @@ from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text,
 from cop_bot.core.router import Ctx, command
 from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
-from cop_bot.digests.jobs import period_start
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
 from cop_bot.storage import repos
 from cop_bot.storage.models import DigestSubscription
@@ -111,10 +110,11 @@ def _settings(ctx: Ctx, text: str) -> Reply:
         raise CommandError("Switch the digest on first: `/digest on`.")
     if not text.strip():
         raise UsageError("Tell me what to change, e.g. `domains: housing; skip-empty: no`.")
-    problems = subscriptions.apply_settings(sub, parse_form(text), ctx.taxonomy, ctx.now)
+    problems = subscriptions.apply_settings(
+        ctx.session, sub, parse_form(text), ctx.taxonomy, ctx.now
+    )
     if problems:
         raise UsageError("Nothing was changed. " + " ".join(problems))
-    ctx.session.add(sub)
     return _status(ctx, header="Digest settings updated")
 
 
@@ -178,7 +178,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
 def _preview(ctx: Ctx) -> Reply:
     sub = _channel_sub(ctx)
     if sub is not None:
-        start = period_start(ctx.session, sub, ctx.now)
+        start = subscriptions.period_start(ctx.session, sub, ctx.now)
     else:
         start = ctx.now - timedelta(days=7)
     digest = gather(
@@ -214,7 +214,7 @@ def _personal(ctx: Ctx, word: str) -> Reply:
             hint="Add some with `/profile set domains: housing, health`.",
         )
     tz = ctx.member.timezone or ctx.community.timezone
-    sub = subscriptions.subscribe_member(ctx.session, ctx.member, tz, ctx.now)
+    sub = subscriptions.subscribe_member(ctx.session, ctx.member, sub, tz, ctx.now)
     return reply(
         Text.of(
             f"You will get a personal digest by direct message every {_describe(sub)}, about your domains."

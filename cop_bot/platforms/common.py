@@ -81,9 +81,6 @@ class Recent:
         """Let `key` count as new again (e.g. an event decrypted late)."""
         self._seen.pop(key, None)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._seen
-
 
 def hand_over(
     coro: Coroutine[Any, Any, T],

@@ -26,7 +26,6 @@ from aiohttp import web
 
 from cop_bot.app import App
 from cop_bot.config import Settings
-from cop_bot.sessions.feeds import calendar_feed
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +79,8 @@ class Routes:
         return web.Response(body=body.encode(), content_type="text/calendar", charset="utf-8")
 
     def feed(self, token: str) -> str | None:
+        from cop_bot.sessions.calendar import calendar_feed  # icalendar only when asked
+
         return calendar_feed(self.app.engine, token, self.app.clock.now())
 
     def database_ok(self) -> bool:

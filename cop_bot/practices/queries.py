@@ -1,7 +1,7 @@
 """Reading the repertoire: one practice, pages of them, their endorsements and history.
 
-The commands, the search index, the export and the digests ask the same questions; answering
-them here keeps each query (and its ordering) in one place.
+The commands, the search index and the export ask the same questions; answering them here
+keeps each query (and its ordering) in one place.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def stale(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[Practice]:
-    """Approved practices past their review-by date, the longest overdue first (also for digests)."""
+    """Approved practices past their review-by date, the longest overdue first."""
     query = (
         select(Practice)
         .where(*_overdue(community_id, now))
@@ -165,17 +165,6 @@ def endorsed_by(session: Session, member_id: int, practice_ids: Iterable[int]) -
             )
         ).all()
     )
-
-
-def members_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Member]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {
-        m.id: m
-        for m in session.exec(select(Member).where(col(Member.id).in_(wanted))).all()
-        if m.id is not None
-    }
 
 
 def counts_by_domain(session: Session, community_id: int) -> Counter[str]:

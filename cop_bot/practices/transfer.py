@@ -30,10 +30,11 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.practices import changes
 from cop_bot.practices.fields import BY_KEY, EMPTY, FIELDS, canonical_key, read_fields
 from cop_bot.practices.personal_data import describe, scan_personal_data
-from cop_bot.practices.queries import endorsement_counts, members_by_id
+from cop_bot.practices.queries import endorsement_counts
 from cop_bot.practices.review import APPROVED, REJECTED, REVIEW_PERIOD, STATUSES
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice, PracticeEndorsement
+from cop_bot.storage.repos import members_by_id
 
 Format = Literal["csv", "json"]
 LIST_FIELDS = ("domains", "tags")

@@ -17,9 +17,11 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 from icalendar.prop import vRecur
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
+from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
 
 PRODID = "-//cop-bot//community sessions//EN"
@@ -94,9 +96,9 @@ def _events(
     return events
 
 
-def _finish(cal: Calendar, sessions: Sequence[Meeting]) -> str:
-    if sessions:
-        first = min(s.starts_at for s in sessions).date() - timedelta(days=366)
+def _finish(cal: Calendar, meetings: Sequence[Meeting]) -> str:
+    if meetings:
+        first = min(s.starts_at for s in meetings).date() - timedelta(days=366)
         cal.add_missing_timezones(first_date=first, last_date=date(first.year + 20, 1, 1))
     return str(cal.to_ical().decode("utf-8"))
 
@@ -179,3 +181,10 @@ def feed_ics(session: Session, token: str, now: datetime) -> str | None:
         return None
     name = f"{community.name} · #{feed.channel_id}"
     return channel_ics(session, community, feed.channel_id, now, name=name)
+
+
+def calendar_feed(engine: Engine, token: str, now: datetime) -> str | None:
+    """`feed_ics` in a storage session of its own, for the web server, which only holds the
+    engine (platform code never opens a session)."""
+    with session_scope(engine) as session:
+        return feed_ics(session, token, now)

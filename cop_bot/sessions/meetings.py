@@ -329,12 +329,6 @@ def scheduled_occurrences(
     )
 
 
-def members_of(session: Session, rows: Iterable[MeetingRsvp]) -> dict[int | None, Member]:
-    """The members who gave these answers, by id (a former member's answer has none)."""
-    ids = [r.member_id for r in rows if r.member_id]
-    return {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()}
-
-
 # ---- agenda ------------------------------------------------------------------------------------
 
 

@@ -86,6 +86,7 @@ def jobs(engine: Engine, outbox: Outbox, *, grace: timedelta = GRACE) -> list[Jo
             run=lambda now: send_due_reminders(engine, outbox, now, grace=grace),
             interval=TICK,
             next_due=lambda now, horizon: next_due_at(engine, now, horizon),
+            what="session reminders",
         )
     ]
 

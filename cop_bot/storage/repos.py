@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from cop_bot.core.model import Actor, Conversation, Role
@@ -86,6 +86,18 @@ def community_and_member(
     if found is None:
         return None, None
     return found[0], found[1]
+
+
+def members_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Member]:
+    """The members with these ids (None, a former member, is skipped), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {
+        m.id: m
+        for m in session.exec(select(Member).where(col(Member.id).in_(wanted))).all()
+        if m.id is not None
+    }
 
 
 def find_member(session: Session, community_id: int, handle: str) -> Member | None:
@@ -177,12 +189,14 @@ def grant_role(
 
 def revoke_role(session: Session, member: Member, role: Role) -> bool:
     """Returns False when the member did not have the role."""
-    result = session.execute(
-        delete(RoleGrant).where(
-            col(RoleGrant.member_id) == member.id, col(RoleGrant.role) == role.value
-        )
-    )
-    return bool(getattr(result, "rowcount", 0))
+    grant = session.exec(
+        select(RoleGrant).where(RoleGrant.member_id == member.id, RoleGrant.role == role.value)
+    ).first()
+    if grant is None:
+        return False
+    session.delete(grant)
+    session.flush()
+    return True
 
 
 def members_with_role(session: Session, community_id: int, role: Role) -> list[Member]:

@@ -39,6 +39,7 @@ from cop_bot.handlers.practices.common import (
 from cop_bot.practices import queries
 from cop_bot.practices.fields import parse_kind
 from cop_bot.practices.search import PAGE_SIZE, PracticeSearch, Query
+from cop_bot.storage import repos
 from cop_bot.storage.models import Practice
 
 MAX_PAGE = 10_000
@@ -223,7 +224,7 @@ def _pending(ctx: Ctx, page: int) -> Reply:
     data = _list_reply_data(ctx, rows, total, page)
     if total == 0:
         return reply(Text.of("Nothing waits for review. Well done!"), data=data)
-    authors = queries.members_by_id(ctx.session, [p.author_id for p in rows])
+    authors = repos.members_by_id(ctx.session, [p.author_id for p in rows])
     blocks: list[Block] = [Header(f"Waiting for review ({total})")]
     for practice in rows:
         assert practice.id is not None

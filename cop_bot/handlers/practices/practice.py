@@ -41,6 +41,7 @@ from cop_bot.handlers.practices.common import (
 from cop_bot.practices import queries
 from cop_bot.practices.fields import BENCHMARK_FIELDS, BY_ATTR, BY_KEY, FIELDS
 from cop_bot.practices.review import APPROVED, NEEDS_CONFIRMATION, PENDING, is_author
+from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice
 
 HISTORY_SHOWN = 20
@@ -203,7 +204,7 @@ def _full_data(practice: Practice, author: Member | None, endorsements: int) -> 
 def _history(ctx: Ctx, id_text: str) -> Reply:
     practice = find_practice(ctx, id_text)
     revisions = queries.revisions(ctx.session, practice.id)
-    editors = queries.members_by_id(ctx.session, [r.editor_id for r in revisions])
+    editors = repos.members_by_id(ctx.session, [r.editor_id for r in revisions])
     blocks: list[Block] = [Header(f"History of #{practice.id} {practice.title}")]
     rows = []
     for revision in revisions[:HISTORY_SHOWN]:

@@ -25,6 +25,7 @@ from cop_bot.core.wording import mention_of
 from cop_bot.handlers.sessions.changes import change
 from cop_bot.handlers.sessions.common import answer_buttons, fields, meeting_named, occurrence_of
 from cop_bot.sessions import calendar, meetings
+from cop_bot.storage import repos
 from cop_bot.storage.models import Meeting, MeetingRsvp
 
 _DATE_OPT = re.compile(r"(?:^|\s)date:(\d{4}-\d{2}-\d{2})(?=\s|$)")
@@ -107,7 +108,7 @@ def _attendees(
     ctx: Ctx, rows: list[MeetingRsvp]
 ) -> tuple[dict[str, list[str]], dict[str, list[Mention | str]]]:
     """Each answer's members: their handles (for data) and how the reply shows them."""
-    members = meetings.members_of(ctx.session, rows)
+    members = repos.members_by_id(ctx.session, (r.member_id for r in rows))
     handles: dict[str, list[str]] = {"yes": [], "maybe": [], "waiting": [], "no": []}
     shown: dict[str, list[Mention | str]] = {k: [] for k in handles}
     for r in rows:

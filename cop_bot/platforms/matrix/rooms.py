@@ -10,7 +10,7 @@ from nio import AsyncClient, MatrixRoom, ReactionEvent, RedactionEvent
 from cop_bot.platforms.matrix import wire
 from cop_bot.platforms.matrix.state import State
 
-log = logging.getLogger("cop_bot.platforms.matrix.bot")  # the bot's log lines, as before
+log = logging.getLogger(__name__)
 
 
 async def answer_invite(client: AsyncClient, room_id: str, inviter: str, *, allowed: bool) -> None:

@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 
 
 def run(app: App) -> int:
-    """Run the Matrix bot until SIGTERM/SIGINT; the exit code for `cop-bot run`."""
-    return asyncio.run(serve(app))
+    """Run the Matrix bot until SIGTERM/SIGINT; the exit code for `cop-bot run`. A second
+    Ctrl-C while the web server stops is a stop too, not a traceback."""
+    try:
+        return asyncio.run(serve(app))
+    except KeyboardInterrupt:
+        return 0
 
 
 async def serve(app: App) -> int:

@@ -32,7 +32,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from cop_bot.app import App
 from cop_bot.core.args import parse_command_line
-from cop_bot.core.members import claim_welcome, give_back_welcome
+from cop_bot.core.members import release_welcome, welcome_once
 from cop_bot.core.model import (
     Actor,
     Code,
@@ -412,7 +412,7 @@ class SlackBot:
         app = self.app
         member_id = await loop.run_in_executor(
             self.executor,
-            claim_welcome,
+            welcome_once,
             app.engine,
             app.settings,
             conversation,
@@ -422,7 +422,7 @@ class SlackBot:
         if member_id is None:
             return
         if not await self.direct(user_id, render_message(self.welcome(actor))):
-            await loop.run_in_executor(self.executor, give_back_welcome, app.engine, member_id)
+            await loop.run_in_executor(self.executor, release_welcome, app.engine, member_id)
 
     def welcome(self, actor: Actor) -> Reply:
         name = self.app.settings.community_name

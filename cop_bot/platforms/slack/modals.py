@@ -179,10 +179,13 @@ def errors_for(form: Form, message: str) -> dict[str, str]:
         line = line.strip().lstrip("•-* ").strip()
         key = _field_named(form, line)
         if line and key is not None and key not in errors:
-            errors[key] = shorten(" ".join(line.split()), MAX_ERROR)
-    return errors or {
-        form.fallback or form.fields[0].key: shorten(" ".join(message.split()), MAX_ERROR)
-    }
+            errors[key] = _one_line(line)
+    return errors or {form.fallback or form.fields[0].key: _one_line(message)}
+
+
+def _one_line(text: str) -> str:
+    """A modal field error: one line, within Slack's length for it."""
+    return shorten(" ".join(text.split()), MAX_ERROR)
 
 
 def _field_named(form: Form, text: str) -> str | None:

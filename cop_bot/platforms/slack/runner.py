@@ -17,6 +17,7 @@ from cop_bot.core.outbox import Outbox
 from cop_bot.platforms import http
 from cop_bot.platforms.common import serve_with_jobs
 from cop_bot.platforms.engine_pool import EnginePool
+from cop_bot.platforms.slack import client
 from cop_bot.platforms.slack.bot import SlackBot
 from cop_bot.platforms.slack.manifest import EVENTS_PATH
 from cop_bot.platforms.slack.oauth import make_outbox as make_workspace_outbox
@@ -147,7 +148,7 @@ async def _check_tokens(bot: SlackBot) -> _Serving:
     except SlackApiError as exc:
         raise _Refused(f"Slack refused {what} ({exc.response.get('error')}).") from exc
     except (ClientError, TimeoutError) as exc:
-        where = settings.slack_api_url or "https://slack.com/api/"
+        where = settings.slack_api_url or client.DEFAULT_API_URL
         raise _Refused(f"could not reach Slack at {where} ({exc or type(exc).__name__}).") from exc
     return _Serving(text, socket_url)
 
