@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import overload
 
 from sqlalchemy import bindparam, func, update
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
 
 from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage.models import (
@@ -37,14 +39,44 @@ def get_or_create_community(
     community = Community(
         platform=conversation.platform,
         external_id=conversation.community_id,
-        name=name,
+        name=fit(name, Community, "name"),
         timezone=timezone,
         language=language,
         created_at=now,
     )
-    session.add(community)
-    session.flush()
-    return community
+    insert_unless_present(session, community, ("platform", "external_id"))
+    made = find_community(session, conversation)
+    assert made is not None, "the community was inserted or already there"
+    return made
+
+
+def insert_unless_present(session: Session, row: SQLModel, key: tuple[str, ...]) -> None:
+    """`INSERT ... ON CONFLICT (key) DO NOTHING`, on PostgreSQL and SQLite alike.
+
+    Two first commands at once (two threads, two replicas) both find no row and both insert;
+    a plain INSERT makes the second fail on the unique key. With this one it waits for the
+    first to commit, inserts nothing, and the caller's next SELECT finds the first one's row.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(values).on_conflict_do_nothing(index_elements=key))
+
+
+@overload
+def fit(value: str, model: type[SQLModel], column: str) -> str: ...
+@overload
+def fit(value: None, model: type[SQLModel], column: str) -> None: ...
+@overload
+def fit(value: str | None, model: type[SQLModel], column: str) -> str | None: ...
+def fit(value: str | None, model: type[SQLModel], column: str) -> str | None:
+    """A platform-supplied text cut to its column's length: a long display name is the
+    platform's choice, not a mistake of the member's, so it is shortened, never refused."""
+    length = getattr(model.__table__.columns[column].type, "length", None)  # type: ignore[attr-defined]
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[: length - 1].rstrip() + "…"
 
 
 def find_community(session: Session, conversation: Conversation) -> Community | None:
@@ -120,21 +152,23 @@ def get_or_create_member(
     the member when the caller already looked them up.
     """
     member = found if found is not None else find_member(session, community_id, actor.handle)
+    display_name = fit(actor.display_name, Member, "display_name")
     if member is None:
-        member = Member(
+        new = Member(
             community_id=community_id,
             handle=actor.handle.lower(),
-            display_name=actor.display_name,
+            display_name=display_name,
             platform_user_id=actor.platform_user_id,
             locale=actor.locale,
             created_at=now,
             updated_at=now,
         )
-        session.add(member)
-        session.flush()
-        return member
-    if actor.display_name and member.display_name != actor.display_name:
-        member.display_name = actor.display_name
+        insert_unless_present(session, new, ("community_id", "handle"))
+        made = find_member(session, community_id, actor.handle)
+        assert made is not None, "the member was inserted or already there"
+        return made
+    if display_name and member.display_name != display_name:
+        member.display_name = display_name
         session.add(member)
     if actor.platform_user_id and member.platform_user_id != actor.platform_user_id:
         member.platform_user_id = actor.platform_user_id
