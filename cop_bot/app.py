@@ -12,7 +12,7 @@ from cop_bot.core.errors import ConfigError
 from cop_bot.core.router import Router
 from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 from cop_bot.handlers import build_registry
-from cop_bot.storage.db import current_revision, head_revision, make_engine, upgrade
+from cop_bot.storage.db import current_revision, engine_for, head_revision, upgrade
 
 
 @dataclass
@@ -31,7 +31,7 @@ def build_app(
     engine: Engine | None = None,
     migrate: bool | None = None,
 ) -> App:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or engine_for(settings)
     if settings.auto_migrate if migrate is None else migrate:
         upgrade(engine)
     elif (current := current_revision(engine)) != (head := head_revision()):

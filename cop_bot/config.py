@@ -29,6 +29,9 @@ _HANDLE_RE = re.compile(r"^[^\s,]{1,80}$")
 _MATRIX_USER_RE = re.compile(r"^@[^:\s]+:[^\s]+$")
 _MATRIX_INVITER_RE = re.compile(r"^@[^:\s,]+:[^\s,]+$")
 MAX_ENGINE_PROCESSES = 64
+MAX_SECONDS = 3600
+_SECONDS = {"db_connect_timeout": 2.0, "db_statement_timeout": 0.1, "db_pool_timeout": 0.1}
+"""Settings given in seconds -> the least each accepts (libpq waits at least 2 s to connect)."""
 SECRET_FIELDS = frozenset(
     {
         "slack_bot_token",
@@ -58,6 +61,9 @@ class Settings:
     http_port: int = 3000
     public_url: str | None = None
     engine_processes: int = 0
+    db_connect_timeout: float = 2.0
+    db_statement_timeout: float = 10.0
+    db_pool_timeout: float = 2.0
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -131,6 +137,8 @@ class Settings:
                 shown = ",".join(value)
             elif isinstance(value, bool):
                 shown = "true" if value else "false"
+            elif isinstance(value, float):
+                shown = f"{value:g}"
             else:
                 shown = str(value)
             out[ENV_NAMES[f.name]] = shown
@@ -153,6 +161,9 @@ ENV_NAMES: dict[str, str] = {
     "http_port": "COP_BOT_HTTP_PORT",
     "public_url": "COP_BOT_PUBLIC_URL",
     "engine_processes": "COP_BOT_ENGINE_PROCESSES",
+    "db_connect_timeout": "COP_BOT_DB_CONNECT_TIMEOUT",
+    "db_statement_timeout": "COP_BOT_DB_STATEMENT_TIMEOUT",
+    "db_pool_timeout": "COP_BOT_DB_POOL_TIMEOUT",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -188,6 +199,11 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_PUBLIC_URL": "the address members reach the HTTP server at (calendar feed links), e.g. https://bot.example.org",
     "COP_BOT_ENGINE_PROCESSES": "run commands in this many worker processes, to use more than one "
     "core on a busy Slack workspace (default 0: in the bot's own process)",
+    "COP_BOT_DB_CONNECT_TIMEOUT": "seconds to wait for PostgreSQL to accept a connection "
+    "(default 2, also the least PostgreSQL allows)",
+    "COP_BOT_DB_STATEMENT_TIMEOUT": "seconds one PostgreSQL query may take before it is "
+    "cancelled (default 10; migrations have no limit)",
+    "COP_BOT_DB_POOL_TIMEOUT": "seconds a command waits for a free database connection (default 2)",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
     "SLACK_SIGNING_SECRET": "Slack signing secret (not needed in Socket Mode)",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
@@ -211,6 +227,19 @@ DESCRIPTIONS: dict[str, str] = {
     "MATRIX_ENCRYPTION": "read and answer in end-to-end encrypted rooms; needs matrix-nio[e2e] "
     "(true/false, default false)",
 }
+
+
+def parse_seconds(raw: str, least: float) -> float:
+    """A duration in seconds, such as `2` or `0.5`, from `least` up to an hour.
+
+    The `ValueError` completes a sentence that starts with the variable's name."""
+    text = raw.strip()
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", text):
+        raise ValueError(f"must be a number of seconds such as 2 or 0.5, got {raw!r}.")
+    value = float(text)
+    if not least <= value <= MAX_SECONDS:
+        raise ValueError(f"must be from {least:g} to {MAX_SECONDS} seconds (e.g. 5), got {raw!r}.")
+    return value
 
 
 def mask(secret: str) -> str:
@@ -270,6 +299,11 @@ def load_settings(
                     f"{var} must be a whole number from 0 to {MAX_ENGINE_PROCESSES} "
                     f"(e.g. 2 on a machine with 4 cores), got {raw!r}."
                 )
+        elif f.name in _SECONDS:
+            try:
+                values[f.name] = parse_seconds(raw, _SECONDS[f.name])
+            except ValueError as exc:
+                problems.append(f"{var} {exc}")
         elif f.name == "matrix_facilitator_power_level":
             if re.fullmatch(r"-?[0-9]{1,9}", raw):
                 values[f.name] = int(raw)

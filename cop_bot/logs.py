@@ -23,6 +23,15 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+FILE_ONLY = {"file_only": True}
+"""`log.error(..., extra=FILE_ONLY)`: details for the log file that stderr, which already got
+its one line, does not repeat."""
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 class _NoTraceback(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         saved = record.exc_info, record.exc_text, record.stack_info
@@ -39,7 +48,11 @@ def log_file(settings: Settings) -> Path:
     )
 
 
-def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
+def setup_logging(
+    settings: Settings, *, stderr_level: int, report_unwritable: bool = True
+) -> Path | None:
+    """The log file's path, or None when it cannot be opened: that is said once on stderr (not
+    by engine workers, `report_unwritable=False`) and the bot goes on logging to stderr only."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -47,13 +60,21 @@ def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
     stderr = _Stderr()
     stderr.setLevel(stderr_level)
     stderr.setFormatter(_NoTraceback("cop-bot: %(levelname)s %(message)s"))
+    stderr.addFilter(_not_file_only)
     root.addHandler(stderr)
     path = log_file(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        return path
+    except OSError as exc:
+        if report_unwritable:
+            print(
+                f"cop-bot: WARNING cannot open the log file {path} ({exc.strerror or exc}); "
+                "going on with short messages on stderr only. Set COP_BOT_LOG_FILE to a file "
+                "the bot may write.",
+                file=sys.stderr,
+            )
+        return None
     file_handler.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(file_handler)

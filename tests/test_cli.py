@@ -235,13 +235,17 @@ def _cli(
     )
 
 
-def test_internal_failure_exits_1_without_a_stack_trace(tmp_path: Path) -> None:
+def test_an_unreachable_database_exits_1_with_one_line_naming_it(tmp_path: Path) -> None:
     result = _cli(
         "query", "--db", "postgresql+psycopg://nobody@127.0.0.1:9/x", "/help", cwd=tmp_path
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
-    assert "details in" in result.stderr
+    assert result.stderr.splitlines() == [
+        "cop-bot: cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:9/x, so "
+        "nothing was changed; check that it is running and reachable "
+        "(COP_BOT_DB_CONNECT_TIMEOUT sets how long to wait)."
+    ]
     log = (tmp_path / ".cop-bot" / "cop-bot.log").read_text()
     assert "Traceback" in log  # the details are in the log
 

@@ -74,7 +74,12 @@ async def test_health_reports_the_platform_and_the_database(
 ) -> None:
     async with client.get(f"{server.url}/healthz") as response:
         assert response.status == 200
-        assert await response.json() == {"ok": True, "platform": "console", "database": True}
+        assert await response.json() == {
+            "ok": True,
+            "platform": "console",
+            "database": True,
+            "schema": True,
+        }
 
 
 async def test_a_channel_feed_is_served_as_icalendar(
@@ -157,7 +162,12 @@ async def test_health_is_503_when_the_database_does_not_answer(
     try:
         async with client.get(f"{started.url}/healthz") as response:
             assert response.status == 503
-            assert await response.json() == {"ok": False, "platform": "matrix", "database": False}
+            assert await response.json() == {
+                "ok": False,
+                "platform": "matrix",
+                "database": False,
+                "schema": False,
+            }
     finally:
         await started.stop()
         broken.engine.dispose()

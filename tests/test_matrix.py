@@ -635,7 +635,12 @@ async def test_cop_bot_run_restarts_without_answering_the_backlog(
         first = await alice.say(room, "!help")
         await alice.reply_to(account.user_id, first, timeout=30)
         health = await asyncio.to_thread(urlopen, f"http://127.0.0.1:{port}/healthz", timeout=10)
-        assert json.loads(health.read()) == {"ok": True, "platform": "matrix", "database": True}
+        assert json.loads(health.read()) == {
+            "ok": True,
+            "platform": "matrix",
+            "database": True,
+            "schema": True,
+        }
         health.close()
         assert _stop_process(process) == 0
         state = json.loads((tmp_path / "state" / "matrix-state.json").read_text())

@@ -44,10 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as exc:
+        from cop_bot.logs import FILE_ONLY
+        from cop_bot.storage.failures import operator_message, trouble_of
+
         log.debug("failure", exc_info=True)
-        logging.getLogger("cop_bot").error("%s failed: %s", args.cmd, exc, exc_info=True)
-        print(
-            f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}",
-            file=sys.stderr,
+        trouble = trouble_of(exc)
+        logging.getLogger("cop_bot").error(
+            "%s failed: %s",
+            args.cmd,
+            exc,
+            exc_info=True,
+            extra=FILE_ONLY if trouble is not None else None,
         )
+        if trouble is not None:
+            print(f"cop-bot: {operator_message(trouble, settings.database_url)}", file=sys.stderr)
+        elif log_path is None:  # said at start-up: there is no log file to point at
+            reason = (str(exc).splitlines() or [""])[0]
+            print(f"cop-bot: {args.cmd} failed: {type(exc).__name__}: {reason}", file=sys.stderr)
+        else:
+            print(
+                f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}",
+                file=sys.stderr,
+            )
         return EXIT_INTERNAL

@@ -15,7 +15,7 @@ from cop_bot.app import App
 from cop_bot.config import Settings
 from cop_bot.core.errors import ConfigError
 from cop_bot.core.members import community_for
-from cop_bot.core.model import Conversation
+from cop_bot.core.model import Conversation, Reply
 from cop_bot.storage.models import Community
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -143,3 +143,14 @@ def community_row(
     )
     assert community.id is not None
     return community
+
+
+def database_trouble_line(reply: Reply, settings: Settings) -> str | None:
+    """The operator's one line when a command failed on the database (down, slow, read-only),
+    or None when it failed for another reason."""
+    from cop_bot.storage.failures import Trouble, operator_message
+
+    code = reply.data.get("error", {}).get("code")
+    if code not in {t.value for t in Trouble}:
+        return None
+    return f"cop-bot: {operator_message(Trouble(code), settings.database_url)}"

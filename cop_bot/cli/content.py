@@ -20,6 +20,7 @@ from cop_bot.cli.common import (
     add_group,
     add_skip_invalid,
     community_row,
+    database_trouble_line,
     refuse_invalid,
     resolve_community,
 )
@@ -155,7 +156,8 @@ def digest_preview(args: argparse.Namespace, settings: Settings) -> int:
     )
     if result.status is Status.INTERNAL_ERROR:
         print(
-            "cop-bot: internal error while building the digest; details in the log.",
+            database_trouble_line(result, settings)
+            or "cop-bot: internal error while building the digest; details in the log.",
             file=sys.stderr,
         )
         return EXIT_INTERNAL

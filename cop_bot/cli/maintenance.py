@@ -41,9 +41,9 @@ def add_config(sub: Subparsers, db: argparse.ArgumentParser) -> None:
 
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.storage.db import current_revision, make_engine, upgrade
+    from cop_bot.storage.db import current_revision, engine_for, upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
@@ -55,9 +55,9 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def db_current(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.storage.db import current_revision, head_revision, make_engine
+    from cop_bot.storage.db import current_revision, engine_for, head_revision
 
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     print(f"Database revision: {current_revision(engine)}; newest: {head_revision()}.")
     return EXIT_OK
 

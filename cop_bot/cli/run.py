@@ -10,7 +10,13 @@ from typing import cast
 
 from cop_bot import __version__
 from cop_bot.app import build_app
-from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Subparsers
+from cop_bot.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subparsers,
+    database_trouble_line,
+)
 from cop_bot.config import Settings
 from cop_bot.core.model import Actor, Conversation, Invocation, Status
 from cop_bot.render.text import render
@@ -95,7 +101,11 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     if reply.status is Status.INTERNAL_ERROR:
         ref = reply.data.get("error", {}).get("reference", "?")
-        print(f"cop-bot: internal error (reference {ref}); details in the log.", file=sys.stderr)
+        line = database_trouble_line(reply, settings)
+        print(
+            line or f"cop-bot: internal error (reference {ref}); details in the log.",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     text = render(reply)
     if args.json:

@@ -36,8 +36,10 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.logs import FILE_ONLY
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
+from cop_bot.storage.failures import MEMBER_MESSAGES, Trouble, operator_message, trouble_of
 from cop_bot.storage.models import Community, Member
 
 log = logging.getLogger(__name__)
@@ -276,7 +278,10 @@ class Router:
             return error_reply(exc, code="permission")
         except CommandError as exc:
             return error_reply(exc, code="command")
-        except Exception:
+        except Exception as exc:
+            trouble = trouble_of(exc)
+            if trouble is not None:
+                return self._database_trouble(invocation.name, trouble, exc)
             ref = secrets.token_hex(4)
             log.exception("command /%s failed (ref %s)", invocation.name, ref)
             return Reply(
@@ -289,6 +294,22 @@ class Router:
                 data={"error": {"code": "internal", "reference": ref}},
                 status=Status.INTERNAL_ERROR,
             )
+
+    def _database_trouble(self, name: str, trouble: Trouble, exc: Exception) -> Reply:
+        """Not a bug: the member learns nothing was changed, the operator what to fix."""
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1]
+        log.warning(  # the log file only: a command line prints its own line, /healthz warns
+            "command /%s: %s (%s)",
+            name,
+            operator_message(trouble, self.settings.database_url),
+            reason[0] if reason else type(exc).__name__,
+            extra=FILE_ONLY,
+        )
+        return Reply(
+            blocks=(Text.of(MEMBER_MESSAGES[trouble]),),
+            data={"error": {"code": trouble.value}},
+            status=Status.INTERNAL_ERROR,
+        )
 
     def _context(self, session: Session, invocation: Invocation) -> Ctx:
         now = self.clock.now()

@@ -41,7 +41,8 @@ def _start(settings: Settings, clock: Clock) -> None:
     from cop_bot.capabilities import warm_caches
     from cop_bot.logs import setup_logging
 
-    setup_logging(settings, stderr_level=logging.WARNING)  # the same log file as the parent
+    # The same log file as the parent, which already said so if it cannot be opened.
+    setup_logging(settings, stderr_level=logging.WARNING, report_unwritable=False)
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     _app = build_app(settings, clock=clock, migrate=False)

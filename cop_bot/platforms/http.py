@@ -2,8 +2,10 @@
 
 `add_routes(web_app, app, platform)` adds
 
-- `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true}`; 503 and `"ok": false`
-  when the database does not answer within `HEALTH_TIMEOUT` seconds;
+- `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true, "schema": true}`; 503
+  and `"ok": false` when the database does not answer within `HEALTH_TIMEOUT` seconds
+  (`"database": false`) or its schema is not the one this version needs (`"schema": false`:
+  empty, or not migrated yet), so a load balancer sends no member to such a replica;
 - `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
   unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`).
 
@@ -26,12 +28,13 @@ from aiohttp import web
 
 from cop_bot.app import App
 from cop_bot.config import Settings
+from cop_bot.storage.db import head_revision
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 CALENDAR_ROUTE = "/calendar/{name}"
-HEALTH_TIMEOUT = 5.0
+HEALTH_TIMEOUT = 3.0
 FEED_SUFFIX = ".ics"
 
 
@@ -46,6 +49,7 @@ class Routes:
         self.app = app
         self.platform = platform
         self.executor = executor
+        self.head = head_revision()
 
     def add_to(self, web_app: web.Application) -> None:
         web_app.router.add_get(HEALTH_PATH, self.health)
@@ -56,14 +60,16 @@ class Routes:
         # queued there must not make the health check time out.
         loop = asyncio.get_running_loop()
         try:
-            database = await asyncio.wait_for(
+            database, schema = await asyncio.wait_for(
                 loop.run_in_executor(None, self.database_ok), HEALTH_TIMEOUT
             )
         except TimeoutError:
-            database = False
-        status = 200 if database else 503
+            log.warning("health check: the database did not answer in %g s", HEALTH_TIMEOUT)
+            database, schema = False, False
+        ok = database and schema
         return web.json_response(
-            {"ok": database, "platform": self.platform, "database": database}, status=status
+            {"ok": ok, "platform": self.platform, "database": database, "schema": schema},
+            status=200 if ok else 503,
         )
 
     async def calendar(self, request: web.Request) -> web.Response:
@@ -83,21 +89,41 @@ class Routes:
 
         return calendar_feed(self.app.engine, token, self.app.clock.now())
 
-    def database_ok(self) -> bool:
-        """One `SELECT 1` on a raw connection: no transaction, so no SQLite write lock."""
+    def database_ok(self) -> tuple[bool, bool]:
+        """(the database answers, its schema is current): a `SELECT 1` and a read of
+        `alembic_version` on a raw connection, outside a transaction, so no SQLite write lock."""
         try:
             connection = self.app.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute("SELECT 1")
-                cursor.fetchall()
-                cursor.close()
-            finally:
-                connection.close()
         except Exception as exc:  # one line per probe: load balancers probe every few seconds
-            log.warning("health check: the database does not answer: %s", exc)
-            return False
-        return True
+            log.warning("health check: the database does not answer: %s", _first_line(exc))
+            return False, False
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            try:
+                cursor.execute("SELECT version_num FROM alembic_version")
+                revisions = {row[0] for row in cursor.fetchall()}
+            except Exception:  # no such table: an empty database
+                revisions = set()
+            cursor.close()
+        except Exception as exc:
+            log.warning("health check: the database does not answer: %s", _first_line(exc))
+            return False, False
+        finally:
+            connection.close()
+        if revisions != {self.head}:
+            log.warning(
+                "health check: the database schema is at %s, this version needs %s",
+                ", ".join(sorted(revisions)) or "no revision (empty)",
+                self.head,
+            )
+            return True, False
+        return True, True
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def add_routes(

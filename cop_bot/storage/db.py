@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -13,30 +16,74 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from cop_bot.config import Settings
+
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x636F70626F74  # "copbot": the advisory lock key every replica migrates under
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long to wait for the database, in seconds: a database that is down or hung makes a
+    command fail quickly and say so, instead of hanging past Slack's 3 s and every retry."""
+
+    connect: float = 2.0
+    statement: float = 10.0
+    pool: float = 2.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(
+            connect=settings.db_connect_timeout,
+            statement=settings.db_statement_timeout,
+            pool=settings.db_pool_timeout,
+        )
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of `COP_BOT_DATABASE_URL`, with the configured timeouts."""
+    return make_engine(settings.database_url, timeouts=Timeouts.of(settings))
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs to be safe under concurrent use.
 
     SQLite: WAL, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for every transaction
     so a read that later writes cannot fail with "database is locked" half-way through.
-    PostgreSQL: `pool_pre_ping` so a restarted server does not fail the next command.
+    PostgreSQL: `pool_pre_ping` so a restarted server does not fail the next command; connect
+    and statement timeouts, and TCP keepalives with a user timeout, so a server that hangs or
+    a network that drops packets ends in an error rather than a wait without end.
     """
+    limits = timeouts or Timeouts()
+    kwargs.setdefault("pool_timeout", limits.pool)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database in {None, "", ":memory:"}:
+            kwargs.pop("pool_timeout")  # a single-connection pool takes no timeout
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    statement_ms = round(limits.statement * 1000)
+    connect_args = {
+        "connect_timeout": max(2, math.ceil(limits.connect)),  # libpq's least is 2 s
+        "options": f"-c statement_timeout={statement_ms}",
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": statement_ms + 1000 * math.ceil(limits.connect),
+    }
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -96,8 +143,33 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision`; the only way the schema is created."""
-    alembic_command.upgrade(alembic_config(engine), revision)
+    """Apply migrations up to `revision`; the only way the schema is created.
+
+    On PostgreSQL under an advisory lock: replicas that start together on an empty database
+    would otherwise all create `alembic_version` and every one but the first would crash. The
+    others wait for the lock, then find the schema current. Migrations run on the lock's own
+    connection without the statement timeout, since rebuilding a big table may take a while.
+    """
+    if engine.dialect.name != "postgresql":
+        alembic_command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET statement_timeout = 0")
+        if not conn.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK}
+        ).scalar():
+            log.info("waiting for another process to finish migrating the database")
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        conn.commit()
+        try:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            alembic_command.upgrade(cfg, revision)
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            conn.exec_driver_sql("RESET statement_timeout")
+            conn.commit()
 
 
 def head_revision() -> str | None:
