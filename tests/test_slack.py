@@ -278,6 +278,20 @@ async def test_member_is_looked_up_once_and_known_by_user_id(slack: Slack) -> No
     assert tuple(row) == ("u0ann", "U0ANN", "member-u0ann", "it-IT")
 
 
+async def test_a_name_set_with_profile_set_outlives_the_slack_name(slack: Slack) -> None:
+    """Slack sends its own name with every command; the member's choice wins once made."""
+    await slack.command("/profile", "set name: Amina Haddad", key="set")
+    await slack.stand_in.wait_for(ANSWER)
+    await slack.command("/profile", key="again")
+    [_, again] = await slack.stand_in.wait_for(ANSWER, 2)
+    assert "Amina Haddad" in texts(again.args["blocks"])
+    with slack.bot.app.engine.connect() as conn:
+        from sqlalchemy import text
+
+        names = conn.execute(text("SELECT display_name FROM member")).scalars().all()
+    assert names == ["Amina Haddad"]
+
+
 async def test_aliases_are_slash_commands_too(slack: Slack) -> None:
     status, _, _ = await slack.command("/cop")
     assert status == 200

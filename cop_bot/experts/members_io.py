@@ -30,6 +30,7 @@ from cop_bot.experts.profiles import (
 )
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
+from cop_bot.storage.limits import limit_of
 from cop_bot.storage.models import Member, MemberDomain
 
 HEADER = ("name", "handle", "organisation", "country", "languages", "domains", "bio", "expert")
@@ -105,13 +106,21 @@ def _parse_row(
     handle = attempt(parse_handle, row.get("handle", ""), None)
     if handle is None and not reasons:
         reasons.append("handle is missing")
-    name = attempt(lambda v: check_length(v, 200, "name"), row.get("name", ""), None)
+    name = attempt(
+        lambda v: check_length(v, limit_of(Member, "display_name"), "name"),
+        row.get("name", ""),
+        None,
+    )
     organisation = attempt(
-        lambda v: check_length(v, 200, "organisation"), row.get("organisation", ""), None
+        lambda v: check_length(v, limit_of(Member, "organisation"), "organisation"),
+        row.get("organisation", ""),
+        None,
     )
     country = attempt(parse_country, row.get("country", ""), None)
     languages = attempt(parse_languages, row.get("languages", ""), [])
-    bio = attempt(lambda v: check_length(v, 1000, "bio"), row.get("bio", ""), None)
+    bio = attempt(
+        lambda v: check_length(v, limit_of(Member, "bio"), "bio"), row.get("bio", ""), None
+    )
     expert = attempt(parse_yes_no, row.get("expert", ""), False)
     domains: list[str] = []
     if not is_clear(row.get("domains", "")):

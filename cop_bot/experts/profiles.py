@@ -21,6 +21,7 @@ from sqlmodel import Session
 from cop_bot.core.args import parse_form, parse_int
 from cop_bot.core.taxonomy import Taxonomy, normalise
 from cop_bot.storage import repos
+from cop_bot.storage.limits import limit_of
 from cop_bot.storage.models import Member
 
 ORGANISATION_TYPES = ("ngo", "public", "international", "academia", "private", "other")
@@ -273,10 +274,10 @@ _FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
     "organisation_type": parse_organisation_type,
     "timezone": parse_timezone,
     "capacity": parse_capacity,
-    "city": lambda v: check_length(v, 120, "city"),
-    "organisation": lambda v: check_length(v, 200, "organisation"),
-    "bio": lambda v: check_length(v, 1000, "bio"),
-    "name": lambda v: check_length(v, 200, "name"),
+    "city": lambda v: check_length(v, limit_of(Member, "city"), "city"),
+    "organisation": lambda v: check_length(v, limit_of(Member, "organisation"), "organisation"),
+    "bio": lambda v: check_length(v, limit_of(Member, "bio"), "bio"),
+    "name": lambda v: check_length(v, limit_of(Member, "display_name"), "name"),
     "expert": parse_yes_no,
     "asks": parse_yes_no,
 }
@@ -339,7 +340,7 @@ def _read_domains(taxonomy: Taxonomy, language: str, value: str, form: ProfileFo
     )
 
 
-_MEMBER_ATTRIBUTES = {"asks": "accepts_asks", "capacity": "asks_capacity", "name": "display_name"}
+_MEMBER_ATTRIBUTES = {"asks": "accepts_asks", "capacity": "asks_capacity"}
 
 
 def apply_profile(session: Session, member: Member, changes: dict[str, Any], now: datetime) -> None:
@@ -351,6 +352,8 @@ def apply_profile(session: Session, member: Member, changes: dict[str, Any], now
             if value and not member.is_expert:
                 member.expert_since = now
             member.is_expert = value
+        elif key == "name":  # their own name wins over the platform's; `-` gives it back
+            member.display_name, member.name_chosen = value, value is not None
         else:
             setattr(member, _MEMBER_ATTRIBUTES.get(key, key), value)
     member.updated_at = now

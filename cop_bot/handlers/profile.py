@@ -180,6 +180,8 @@ def _set(ctx: Ctx, text: str) -> Reply:
             hint=f"For example:\n{TEMPLATE}",
         )
     apply_profile(ctx.session, member, form.changes, ctx.now)
+    if "name" in form.changes and form.changes["name"] is None:  # back to the platform's name
+        member.display_name = repos.fit(ctx.invocation.actor.display_name, Member, "display_name")
     blocks: list[Block] = [Text.of("Your profile is updated.")]
     if form.notes:
         blocks.append(Context(spans("Domains understood: " + "; ".join(form.notes))))

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from cop_bot.config import Settings
+from cop_bot.storage import limits as _limits  # noqa: F401  (checks text lengths on flush)
 
 log = logging.getLogger(__name__)
 

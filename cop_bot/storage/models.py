@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 from cop_bot.storage.types import UTCDateTime
@@ -76,7 +86,12 @@ class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = _community_fk()
     handle: str = Field(max_length=255)
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(default=None, max_length=256)
+    """The platform's name for the member (Synapse allows 256 characters), or their own."""
+    name_chosen: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """The member set `display_name` themselves: the platform's name no longer replaces it."""
     platform_user_id: str | None = Field(default=None, max_length=255)
     country: str | None = Field(default=None, max_length=2)
     city: str | None = Field(default=None, max_length=120)

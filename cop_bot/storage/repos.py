@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from cop_bot.core.model import Actor, Conversation, Role
+from cop_bot.storage.limits import limit_of
 from cop_bot.storage.models import (
     Community,
     Meeting,
@@ -73,8 +74,8 @@ def fit(value: str | None, model: type[SQLModel], column: str) -> str | None: ..
 def fit(value: str | None, model: type[SQLModel], column: str) -> str | None:
     """A platform-supplied text cut to its column's length: a long display name is the
     platform's choice, not a mistake of the member's, so it is shortened, never refused."""
-    length = getattr(model.__table__.columns[column].type, "length", None)  # type: ignore[attr-defined]
-    if value is None or length is None or len(value) <= length:
+    length = limit_of(model, column)
+    if value is None or len(value) <= length:
         return value
     return value[: length - 1].rstrip() + "…"
 
@@ -149,7 +150,8 @@ def get_or_create_member(
     """The speaking member, created on first contact with nothing but what the platform says.
 
     Nothing about them is listed anywhere until they fill in a profile and opt in. `found` is
-    the member when the caller already looked them up.
+    the member when the caller already looked them up. The platform's name follows each
+    command (people rename themselves) until the member sets one with `/profile set name:`.
     """
     member = found if found is not None else find_member(session, community_id, actor.handle)
     display_name = fit(actor.display_name, Member, "display_name")
@@ -159,7 +161,7 @@ def get_or_create_member(
             handle=actor.handle.lower(),
             display_name=display_name,
             platform_user_id=actor.platform_user_id,
-            locale=actor.locale,
+            locale=fit(actor.locale, Member, "locale"),
             created_at=now,
             updated_at=now,
         )
@@ -167,8 +169,8 @@ def get_or_create_member(
         made = find_member(session, community_id, actor.handle)
         assert made is not None, "the member was inserted or already there"
         return made
-    if display_name and member.display_name != display_name:
-        member.display_name = display_name
+    if display_name and member.display_name != display_name and not member.name_chosen:
+        member.display_name = display_name  # the platform's name, unless they chose their own
         session.add(member)
     if actor.platform_user_id and member.platform_user_id != actor.platform_user_id:
         member.platform_user_id = actor.platform_user_id
