@@ -4,13 +4,15 @@ every text column refuses what does not fit with a clear error, on SQLite and Po
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import SQLModel, select
 
 from cop_bot.app import App
 from cop_bot.core.model import Actor, Conversation, Invocation, Reply, Status
 from cop_bot.platforms.console import conversation
 from cop_bot.render.text import render
-from cop_bot.storage import limits
+from cop_bot.storage import limits, repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.limits import TextTooLong, check_row, limit_of
 from cop_bot.storage.models import Member, Question
@@ -128,8 +130,6 @@ def test_an_overlong_text_that_no_parser_caught_fails_cleanly_on_both_databases(
     """Without the check, PostgreSQL failed the command with `value too long` (an internal
     error) and SQLite kept the text whole."""
     with session_scope(app.engine) as session:
-        from cop_bot.storage import repos
-
         community = repos.get_or_create_community(
             session,
             Conversation("console", "local", "c"),
@@ -153,3 +153,30 @@ def test_an_overlong_text_that_no_parser_caught_fails_cleanly_on_both_databases(
         )
     with session_scope(app.engine) as session:
         assert session.exec(select(Question)).all() == []
+
+
+def test_the_parsers_limits_are_their_columns_lengths() -> None:
+    """Each parser refuses what is too long in its own words; its limit must be the column's,
+    or the net under it (`storage/limits.py`) would answer instead, in plainer words."""
+    from cop_bot.experts.questions import MAX_QUESTION
+    from cop_bot.handlers.sessions.agenda import MAX_AGENDA
+    from cop_bot.handlers.sessions.schedule import MAX_TITLE
+    from cop_bot.practices.fields import FIELDS
+    from cop_bot.practices.review import MAX_REASON
+    from cop_bot.storage.models import Meeting, MeetingAgendaItem, Practice
+
+    assert limit_of(Question, "text") == MAX_QUESTION
+    assert limit_of(MeetingAgendaItem, "text") == MAX_AGENDA
+    assert limit_of(Meeting, "title") == MAX_TITLE
+    assert limit_of(Practice, "rejected_reason") == MAX_REASON
+    parsed_first = {"domains", "tags", "kind", "country", "language"}  # codes and lists
+    for spec in FIELDS:
+        if spec.attr not in parsed_first:
+            assert spec.limit == limit_of(Practice, spec.attr), spec.attr
+
+
+@given(st.text(max_size=600))
+def test_a_platform_name_always_fits_and_keeps_its_start(name: str) -> None:
+    fitted = repos.fit(name, Member, "display_name")
+    assert len(fitted) <= limit_of(Member, "display_name")
+    assert fitted == name or (fitted.endswith("…") and name.startswith(fitted[:-1]))
