@@ -42,6 +42,11 @@ class _NoTraceback(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
+def log_file_open() -> bool:
+    """Whether a log file takes the details; when not, "details in the log" would point nowhere."""
+    return any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers)
+
+
 def log_file(settings: Settings) -> Path:
     return (
         Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"

@@ -100,12 +100,21 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     if reply.status is Status.INTERNAL_ERROR:
+        from cop_bot.logs import log_file_open
+
         ref = reply.data.get("error", {}).get("reference", "?")
-        line = database_trouble_line(reply, settings)
-        print(
-            line or f"cop-bot: internal error (reference {ref}); details in the log.",
-            file=sys.stderr,
-        )
+        if line := database_trouble_line(reply, settings):
+            print(line, file=sys.stderr)
+        elif log_file_open():
+            print(
+                f"cop-bot: internal error (reference {ref}); details in the log.", file=sys.stderr
+            )
+        else:
+            print(
+                f"cop-bot: internal error (reference {ref}); the log file could not be opened, "
+                "so there are no details.",
+                file=sys.stderr,
+            )
         return EXIT_INTERNAL
     text = render(reply)
     if args.json:

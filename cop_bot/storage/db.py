@@ -69,7 +69,7 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        if database in {None, "", ":memory:"}:
+        if database in {None, "", ":memory:"} or parsed.query.get("mode") == "memory":
             kwargs.pop("pool_timeout")  # a single-connection pool takes no timeout
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
