@@ -74,6 +74,9 @@ class EnginePool:
         self.app = app
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._warming: ProcessPoolExecutor | None = None
+        """A fresh pool still building its indexes, after a worker died: commands run here
+        meanwhile rather than wait seconds for it (longer than Slack's ack budget)."""
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -103,6 +106,8 @@ class EnginePool:
         run twice."""
         loop = asyncio.get_running_loop()
         pool = self._executor()
+        if self._warming is pool:
+            return await asyncio.to_thread(self.app.router.dispatch, invocation)
         try:
             return await loop.run_in_executor(pool, _dispatch, invocation)
         except BrokenProcessPool:
@@ -110,7 +115,29 @@ class EnginePool:
                 log.error("engine: a worker process died; starting a new pool")
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
+                self._warm_fresh_pool()
             return await asyncio.to_thread(self.app.router.dispatch, invocation)
+
+    def _warm_fresh_pool(self) -> None:
+        """Start a new pool's workers now (the first probes spawn them) and let it take
+        commands once every one has warmed up, in the background."""
+        fresh = self._executor()
+        self._warming = fresh
+        for _ in range(self.processes):
+            fresh.submit(_ready)
+
+        def warm() -> None:
+            try:
+                self.start()
+            except Exception:
+                log.exception("engine: the new pool did not start; the next command tries again")
+                if self._pool is fresh:
+                    self._pool = None
+                    fresh.shutdown(wait=False, cancel_futures=True)
+            if self._warming is fresh:
+                self._warming = None
+
+        threading.Thread(target=warm, name="engine-warm", daemon=True).start()
 
     def shutdown(self) -> None:
         if self._pool is not None:
