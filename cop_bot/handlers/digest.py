@@ -33,7 +33,7 @@ def _describe(sub: DigestSubscription) -> str:
     "digest",
     summary="The channel's weekly digest: switch it on or off, choose its schedule and focus, preview it.",
     syntax=(
-        "on [DAY HH:MM] [tz ZONE]",
+        "on [DAY TIME] [tz ZONE]",
         "off",
         "settings domains: ...; skip-empty: yes|no; language: CODE",
         "status",
@@ -47,7 +47,10 @@ def _describe(sub: DigestSubscription) -> str:
         "/digest preview",
         "/digest me on",
     ),
-    details="Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone.",
+    details=(
+        "TIME is read as /schedule-session reads it: 09:00, 9am, 3:30pm, 15h30 or noon. "
+        "Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone."
+    ),
     parse="raw",
 )
 def digest_command(ctx: Ctx, args: Args) -> Reply:
