@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -383,6 +384,16 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     assert "a former member" in bot.send(f"/practice history {pid}")
 
 
+def test_history_shows_dates_not_iso_stamps_in_the_readers_zone(bot: Bot) -> None:
+    pid = share(bot, "Tenant mediation desk", as_="alice")  # pending: alice is no curator
+    assert bot.reply(f"/practice approve {pid}", as_=ADMIN).ok
+    bot.send("/profile set timezone: Europe/Rome", as_="alice")
+    text = render(bot.reply(f"/practice history {pid}", as_="alice"))
+    assert "review by: (empty) → Tue 23 Nov 2027" in text
+    assert "Mon 23 Nov 2026, 10:00 CET" in text  # 09:00 UTC, read in alice's zone
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+
+
 def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None:
     pid = share(
         bot,
@@ -414,7 +425,7 @@ def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None
         "Language: Italian",
         "Shared by @root-admin",
         "1 endorsement",
-        "review by 2027-11-23",
+        "review by Tue 23 Nov 2027",
     ):
         assert expected in text, expected
     data = result.data["practice"]

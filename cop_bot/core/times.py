@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS: dict[str, int] = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
@@ -52,14 +52,34 @@ def parse_clock_time(word: str) -> time | None:
     return None
 
 
+def first_zone(*names: str | None) -> ZoneInfo:
+    """The first of `names` that is a zone tzdata knows (a member's, then the community's),
+    else UTC: a stored zone that tzdata no longer knows must not break a reply."""
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                continue
+    return ZoneInfo("UTC")
+
+
 def show_date(at: datetime, zone: ZoneInfo) -> str:
     """`Wed 1 Dec 2027`: the day `at` falls on in `zone`, for people (not ISO)."""
     local = at.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y}"
 
 
-def show_datetime(at: datetime, zone: ZoneInfo) -> str:
-    """`Wed 1 Dec 2027, 21:29 UTC`: an instant as the clock on the wall in `zone` shows it,
-    with the zone's abbreviation (CET, EST, +03)."""
+def show_datetime(at: datetime, zone: ZoneInfo, *, named: bool = False) -> str:
+    """`Wed 1 Dec 2027, 21:29 UTC`: an instant as the clock on the wall in `zone` shows it, with
+    the zone's abbreviation (CET, EST, +03); `named` adds the zone's name when it is not UTC
+    (`Wed 1 Dec 2027, 22:29 CET (Europe/Rome)`), for replies read in several zones."""
     local = at.astimezone(zone)
-    return f"{show_date(at, zone)}, {local:%H:%M} {local.tzname() or zone.key}"
+    text = f"{show_date(at, zone)}, {local:%H:%M} {local.tzname() or zone.key}"
+    return f"{text} ({zone.key})" if named and zone.key != "UTC" else text
+
+
+def show_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """`24 Nov – 30 Nov 2026`: the days a digest covers, in `zone`."""
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"

@@ -6,12 +6,12 @@ Subscriptions and their rules are in `cop_bot/digests/subscriptions.py`, the sch
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
+from cop_bot.core.times import first_zone, show_datetime
 from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
@@ -122,8 +122,8 @@ def _settings(ctx: Ctx, text: str) -> Reply:
 
 
 def _viewer_time(ctx: Ctx, instant: datetime) -> str:
-    tz = ctx.member.timezone or ctx.community.timezone
-    return f"{instant.astimezone(ZoneInfo(tz)):%a %d %b %Y %H:%M} ({tz})"
+    zone = first_zone(ctx.member.timezone, ctx.community.timezone)
+    return show_datetime(instant, zone, named=True)
 
 
 def _status(ctx: Ctx, header: str = "Digest") -> Reply:
