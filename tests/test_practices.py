@@ -134,7 +134,7 @@ def test_every_problem_is_listed_at_once(bot: Bot) -> None:
     )
     assert result.status is Status.USER_ERROR
     problems = "\n".join(result.data["error"]["problems"])
-    assert "limit is 200" in problems
+    assert "Title can hold at most 200 characters; this has 201." in problems
     assert "summary needs at least 20 characters" in problems
     assert "'qwertyuiop' is not a domain" in problems and "housng" not in problems
     assert "'recipe' is not a kind" in problems

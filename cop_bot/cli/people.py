@@ -22,6 +22,7 @@ from cop_bot.cli.common import (
 from cop_bot.config import Settings
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
+from cop_bot.core.wording import plural
 
 ROLE_CHOICES = ["facilitator", "curator", "admin"]
 
@@ -164,7 +165,7 @@ def members_import(args: argparse.Namespace, settings: Settings) -> int:
     for line, reason in report.problems:
         print(f"row {line}: {reason}", file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        return refuse_invalid(f"{len(report.problems)} invalid row(s)")
+        return refuse_invalid(plural(len(report.problems), "invalid row"))
     members_io.import_members(
         app.engine,
         where,

@@ -17,9 +17,20 @@ class MemberLike(Protocol):
     platform_user_id: str | None
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 practice`, `3 practices`: English plurals of the regular nouns the bot counts."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(count: int, one: str, other: str | None = None, /, **values: object) -> str:
+    """The form of a phrase for `count`, shaped like gettext's `ngettext(one, other, count)`
+    so that the languages issue can swap it in.
+
+    Whole sentences with placeholders: `plural(n, "{count} member was told.", "{count} members
+    were told.")`; `{count}` and the named `values` fill them. A noun: `plural(n, "reply",
+    "replies")` -> `2 replies`; a regular noun alone: `plural(n, "practice")` -> `3 practices`.
+    """
+    if other is None:
+        other = one + "s"
+    chosen = one if count == 1 else other
+    if "{count}" not in chosen:
+        return f"{count} {chosen}"
+    return chosen.format(count=count, **values)
 
 
 def quoted(text: str) -> str:

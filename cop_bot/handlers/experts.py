@@ -101,7 +101,14 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
     if not total:
         return _nothing(ctx, query, described, candidates, match.suggestions if match else (), data)
     if not shown:
-        raise UsageError(f"There are only {pages} page(s) of results for {described}.")
+        raise UsageError(
+            plural(
+                pages,
+                "There is only {count} page of results for {search}.",
+                "There are only {count} pages of results for {search}.",
+                search=described,
+            )
+        )
     blocks: list[Block] = [Header(f"Experts for {described}")]
     if candidates:
         labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)

@@ -27,7 +27,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
-from cop_bot.core.wording import mention_of
+from cop_bot.core.wording import mention_of, plural
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
 from cop_bot.storage.models import Member, Question
@@ -72,8 +72,13 @@ def ask(ctx: Ctx, args: Args) -> Reply:
         Text.of(mention_of(ctx.member), " asks: ", text),
         Context(
             spans(
-                f"{told} matching expert{'s were' if told != 1 else ' was'} told. "
-                "Answer here; the asker or an expert marks it with ",
+                plural(
+                    told,
+                    "{count} matching expert was told. Answer here; the asker or an expert "
+                    "marks it with ",
+                    "{count} matching experts were told. Answer here; the asker or an expert "
+                    "marks it with ",
+                ),
                 Code(f"/answered {question.id}"),
                 ".",
             )

@@ -71,6 +71,12 @@ FIELDS: tuple[FieldSpec, ...] = (
 BY_KEY = {f.key: f for f in FIELDS}
 BY_ATTR = {f.attr: f for f in FIELDS}
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
+MISSING = {
+    "title": "The title is missing: add `{line}`.",
+    "summary": "The summary is missing: add `{line}`.",
+    "domains": "The domains are missing: add `{line}`.",
+}
+"""What a form without a required field is told, one whole sentence per field."""
 BENCHMARK_FIELDS = (
     "standard",
     "key-factors",
@@ -218,13 +224,16 @@ def parse_domain_slugs(taxonomy: Taxonomy, value: str) -> list[str]:
     return slugs
 
 
+def too_long(spec: FieldSpec, length: int) -> str:
+    """Said the same way for a singular or a plural label (`Key factors`)."""
+    return f"{spec.label} can hold at most {spec.limit} characters; this has {length}."
+
+
 def _text(spec: FieldSpec) -> Callable[[Taxonomy, str], Any]:
     def parse(_taxonomy: Taxonomy, value: str) -> str:
         text = value.strip()
         if len(text) > spec.limit:
-            raise ValueError(
-                f"The {spec.label.lower()} is {len(text)} characters long; the limit is {spec.limit}."
-            )
+            raise ValueError(too_long(spec, len(text)))
         if spec.key == "title" and len(text) < MIN_TITLE:
             raise ValueError(f"The title needs at least {MIN_TITLE} characters.")
         if spec.key == "summary" and len(text) < MIN_SUMMARY:
@@ -312,10 +321,7 @@ def read_fields(
                 )
             continue  # an optional line of the template left as it was: not given
         if len(value.strip()) > spec.limit:
-            parsed.problems.append(
-                f"{spec.label}: it is {len(value.strip())} characters long; the limit is "
-                f"{spec.limit}."
-            )
+            parsed.problems.append(too_long(spec, len(value.strip())))
             continue
         try:
             parsed.values[spec.attr] = PARSERS[key](taxonomy, value)
@@ -324,9 +330,8 @@ def read_fields(
     if creating:
         for key in REQUIRED:
             if key not in seen:
-                spec = BY_KEY[key]
                 parsed.problems.append(
-                    f"The {spec.label.lower()} is missing: add `{key}: {spec.placeholder}`."
+                    MISSING[key].format(line=f"{key}: {BY_KEY[key].placeholder}")
                 )
     return parsed, extras
 
