@@ -384,6 +384,16 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     assert "a former member" in bot.send(f"/practice history {pid}")
 
 
+def test_editing_an_unknown_field_lists_the_valid_fields(bot: Bot) -> None:
+    pid = share(bot, "Repair cafés", as_=ADMIN)
+    result = bot.reply(f"/practice edit {pid} colour: red", as_=ADMIN)
+    assert result.status is Status.USER_ERROR
+    text = render(result)
+    assert "There is no field 'colour'." in text
+    assert "The fields are title, summary, domains, kind, tags, country, city" in text
+    assert "licence." in text
+
+
 def test_history_shows_dates_not_iso_stamps_in_the_readers_zone(bot: Bot) -> None:
     pid = share(bot, "Tenant mediation desk", as_="alice")  # pending: alice is no curator
     assert bot.reply(f"/practice approve {pid}", as_=ADMIN).ok

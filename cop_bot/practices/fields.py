@@ -297,8 +297,12 @@ def read_fields(
         key = canonical_key(typed_key)
         if key is None:
             close = suggest_key(typed_key)
-            hint = f" Did you mean `{close}:`?" if close else ""
-            parsed.problems.append(f"There is no field {typed_key[:40]!r}.{hint}")
+            names = ", ".join(f.key for f in FIELDS)
+            if close:
+                problem = f"There is no field {typed_key[:40]!r}. Did you mean `{close}:`? The fields are {names}."
+            else:
+                problem = f"There is no field {typed_key[:40]!r}. The fields are {names}."
+            parsed.problems.append(problem)
             continue
         if key in seen:
             parsed.problems.append(f"The field `{key}:` is given twice; keep one.")
