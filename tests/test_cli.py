@@ -82,6 +82,25 @@ def test_user_errors_are_normal_replies(cwd: Path, capsys: pytest.CaptureFixture
     assert "Did you mean /domains?" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("/frobnicate", "unknown_command"),
+        ("/find-expert", "usage"),
+        ("/role grant bob curator", "permission"),
+        ("/session 999", "command"),
+        ("/share-practice Welcome desks", "invalid"),
+    ],
+)
+def test_every_json_error_has_the_code_and_message_the_readme_promises(
+    cwd: Path, capsys: pytest.CaptureFixture[str], line: str, code: str
+) -> None:
+    assert run("query", "--json", line) == 0
+    error = json.loads(capsys.readouterr().out)["data"]["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"].strip()
+
+
 def test_db_option_and_env_and_dotenv(cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     (cwd / ".env").write_text(
         "COP_BOT_DATABASE_URL=sqlite:///from-dotenv.db\nCOP_BOT_ADMINS=alice\n"

@@ -104,13 +104,12 @@ def item_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
 
 def invalid(problems: Sequence[str], template: str | None) -> Reply:
     """What is wrong with a form; for a new practice, also the form to copy and complete."""
-    blocks: list[Block] = [
-        Text.of(
-            "I could not share this practice yet:"
-            if template is not None
-            else "I could not make this change:"
-        )
-    ]
+    heading = (
+        "I could not share this practice yet:"
+        if template is not None
+        else "I could not make this change:"
+    )
+    blocks: list[Block] = [Text.of(heading)]
     blocks.extend(Item(title=spans(problem)) for problem in problems)
     if template is not None:
         blocks.append(Text.of("Copy this, complete it and send it again:"))
@@ -126,7 +125,11 @@ def invalid(problems: Sequence[str], template: str | None) -> Reply:
                 )
             )
         )
-    data: dict[str, Any] = {"code": "invalid", "problems": list(problems)}
+    data: dict[str, Any] = {
+        "code": "invalid",
+        "message": " ".join([heading, *problems]),
+        "problems": list(problems),
+    }
     if template is not None:
         data["template"] = template
     return replace(reply(*blocks, data={"error": data}), status=Status.USER_ERROR)
