@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from cop_bot.core.args import Args, parse_int
 from cop_bot.core.errors import UsageError
@@ -89,17 +90,23 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         language=ctx.language,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
+        exclude=ctx.member.id,
     )
+    you = ctx.member.id is not None and index.matches(ctx.member.id, query, candidates, filters)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     data = {
         "matched_domains": [c.slug for c in candidates],
         "experts": [_json(h) for h in shown],
         "total": total,
         "page": page,
+        "you_left_out": you,
     }
     described = _describe(query, filters)
     if not total:
-        return _nothing(ctx, query, described, candidates, match.suggestions if match else (), data)
+        found = _nothing(
+            ctx, query, described, candidates, match.suggestions if match else (), data
+        )
+        return replace(found, blocks=(*found.blocks, *_you(you)))
     if not shown:
         raise UsageError(
             plural(
@@ -121,7 +128,15 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         blocks.append(Actions((Button("Next page", next_cmd),)))
     else:
         blocks.append(Context(spans(footer)))
+    blocks.extend(_you(you))
     return reply(*blocks, data=data)
+
+
+def _you(matched: bool) -> tuple[Context, ...]:
+    """Members search for others: their own profile is left out, and they are told so."""
+    if not matched:
+        return ()
+    return (Context(spans("Your own profile matches too; it is left out of your results.")),)
 
 
 def _item(ctx: Ctx, hit: Hit) -> Item:
