@@ -487,7 +487,7 @@ def test_search_forgives_typos_and_reads_domains_in_any_language(bot: Bot) -> No
     assert "No practice holds every word" in bot.send("/practices housing rome")
     nothing = bot.reply("/practices qwertyuiop")
     assert nothing.ok and nothing.data == {"practices": [], "total": 0, "page": 1}
-    assert "No approved practice matches 'qwertyuiop'" in render(nothing)
+    assert "No approved practice matches “qwertyuiop”" in render(nothing)
 
 
 def test_filters_are_strict(bot: Bot) -> None:

@@ -33,8 +33,23 @@ def plural(count: int, one: str, other: str | None = None, /, **values: object) 
     return chosen.format(count=count, **values)
 
 
+ECHO_LIMIT = 80
+"""How much of what a member typed a reply quotes back: a 20,000-character query is not
+repeated in full on any platform (Slack and Matrix would cut it; the console would not)."""
+
+
 def quoted(text: str) -> str:
     return f"“{text}”"
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a member typed, quoted back to them on one line and at most `limit` characters."""
+    return quoted(shorten(" ".join(text.split()), limit))
+
+
+def fits_echo(text: str, limit: int = ECHO_LIMIT) -> bool:
+    """Whether `echo` would quote `text` whole (so a command built from it can be offered)."""
+    return len(" ".join(text.split())) <= limit
 
 
 def shorten(text: str, limit: int) -> str:

@@ -24,7 +24,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.taxonomy import Candidate
-from cop_bot.core.wording import plural, quoted
+from cop_bot.core.wording import echo, fits_echo, plural
 from cop_bot.experts.directory import Directory, Filters, Hit
 from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
 
@@ -169,10 +169,10 @@ def _json(hit: Hit) -> dict[str, object]:
 def _describe(query: str, filters: Filters) -> str:
     """`“housing” in Italy speaking French at “City of Turin”`: the search, as words."""
     parts = (
-        quoted(query) if query else "everyone",
+        echo(query) if query else "everyone",
         f"in {country_name(filters.country)}" if filters.country else "",
         f"speaking {language_name(filters.language)}" if filters.language else "",
-        f"at {quoted(filters.organisation)}" if filters.organisation else "",
+        f"at {echo(filters.organisation)}" if filters.organisation else "",
     )
     return " ".join(p for p in parts if p)
 
@@ -194,7 +194,7 @@ def _nothing(
             f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
         )
         blocks.append(Text.of(f"Closest domains: {names}."))
-    ask = f"/ask {query or 'TOPIC'}: YOUR QUESTION"
+    ask = f"/ask {query if query and fits_echo(query) else 'TOPIC'}: YOUR QUESTION"
     blocks.append(Context(spans("Ask the whole community instead: ", Code(ask))))
     return reply(*blocks, data=data)
 

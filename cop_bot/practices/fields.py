@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import shorten
 from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
 
 PRACTICE_KINDS = ("practice", "resource", "toolkit")
@@ -341,12 +342,14 @@ def read_fields(
 
 
 def template(raw: Mapping[str, str], *, command: str = "/share-practice") -> str:
-    """A form to copy: what was typed, with placeholders where a required field is missing."""
-    title = raw.get("title") or BY_KEY["title"].placeholder
+    """A form to copy: what was typed (each value at most as long as its field may be, so a
+    pasted novel is not echoed back whole), with placeholders where a required field is
+    missing."""
+    title = shorten(raw.get("title") or BY_KEY["title"].placeholder, BY_KEY["title"].limit)
     lines = [f"{command} {title}"]
     for spec in FIELDS[1:]:
         if spec.key in raw:
-            lines.append(f"{spec.key}: {raw[spec.key]}")
+            lines.append(f"{spec.key}: {shorten(raw[spec.key], spec.limit)}")
         elif spec.required or spec.key in {"kind", "country", "link"}:
             lines.append(f"{spec.key}: {spec.placeholder}")
     return "\n".join(lines)
