@@ -55,3 +55,28 @@ def test_every_chat_command_is_in_a_readme_table(name: str) -> None:
 def test_every_cli_subcommand_is_in_a_readme_table(command: str) -> None:
     shown = re.search(rf"`cop-bot {re.escape(command)}(?=[\s`])", TABLE_ROWS)
     assert shown, f"`cop-bot {command}` is in no table of README.md; add a row for it"
+
+
+def _layout() -> str:
+    """The `cop_bot/` tree of the README's Developing section."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\ncop_bot/\n")
+    return text[start : text.index("\nconfig/", start)]
+
+
+def _entry(layout: str, folder: str) -> str:
+    """The text of one folder's entry in the tree, continuation lines included."""
+    found = re.search(rf"^  {re.escape(folder)}/ (.*?)(?=^  \S|\Z)", layout, re.M | re.S)
+    assert found, f"cop_bot/{folder}/ is missing from the layout in README.md"
+    return " ".join(found.group(1).split())
+
+
+def test_the_layout_lists_every_package_and_every_handler_module() -> None:
+    package = Path(__file__).resolve().parent.parent / "cop_bot"
+    layout = _layout()
+    for folder in sorted(p.name for p in package.iterdir() if (p / "__init__.py").exists()):
+        _entry(layout, folder)
+    handlers = _entry(layout, "handlers")
+    for path in sorted((package / "handlers").rglob("*.py")):
+        if path.stem not in {"__init__", "common"}:
+            assert re.search(rf"\b{path.stem}\b", handlers), f"handlers/{path.name} is not listed"
