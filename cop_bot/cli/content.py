@@ -198,7 +198,7 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
         if args.practices_cmd == "export":
             exported = transfer.export_rows(session, community.id, approved_only=args.approved_only)
             transfer.write_export(exported, args.file, fmt)
-            print(f"Wrote {len(exported)} practices of {where} to {args.file}.")
+            print(f"Wrote {plural(len(exported), 'practice')} of {where} to {args.file}.")
             return EXIT_OK
         report = transfer.import_practices(
             session,
@@ -216,7 +216,7 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
         return refuse_invalid(plural(len(report.problems), "problem"))
     skipped = f"; skipped {plural(len(report.problems), 'problem')}" if report.problems else ""
     print(
-        f"Imported {report.imported} practices into {where}: {report.created} new, "
+        f"Imported {plural(report.imported, 'practice')} into {where}: {report.created} new, "
         f"{report.updated} updated, {report.unchanged} unchanged{skipped}."
     )
     return EXIT_OK

@@ -146,7 +146,9 @@ def members_export(args: argparse.Namespace, settings: Settings) -> int:
 
     app, where = _members_of(args, settings)
     count = members_io.export_members(app.engine, where, args.file)
-    print(f"Wrote {count} members of {where.platform}:{where.community_id} to {args.file}.")
+    print(
+        f"Wrote {plural(count, 'member')} of {where.platform}:{where.community_id} to {args.file}."
+    )
     return EXIT_OK
 
 
@@ -176,6 +178,7 @@ def members_import(args: argparse.Namespace, settings: Settings) -> int:
         language=settings.language,
         report=report,
     )
-    skipped = f", skipped {len(report.problems)} invalid" if report.problems else ""
-    print(f"Imported {report.created} new and updated {report.updated} members{skipped}.")
+    skipped = f"; skipped {plural(len(report.problems), 'invalid row')}" if report.problems else ""
+    total = plural(report.created + report.updated, "member")
+    print(f"Imported {total}: {report.created} new, {report.updated} updated{skipped}.")
     return EXIT_OK
