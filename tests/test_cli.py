@@ -82,6 +82,25 @@ def test_user_errors_are_normal_replies(cwd: Path, capsys: pytest.CaptureFixture
     assert "Did you mean /domains?" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("/frobnicate", "unknown_command"),
+        ("/find-expert", "usage"),
+        ("/role grant bob curator", "permission"),
+        ("/session 999", "command"),
+        ("/share-practice Welcome desks", "invalid"),
+    ],
+)
+def test_every_json_error_has_the_code_and_message_the_readme_promises(
+    cwd: Path, capsys: pytest.CaptureFixture[str], line: str, code: str
+) -> None:
+    assert run("query", "--json", line) == 0
+    error = json.loads(capsys.readouterr().out)["data"]["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"].strip()
+
+
 def test_db_option_and_env_and_dotenv(cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     (cwd / ".env").write_text(
         "COP_BOT_DATABASE_URL=sqlite:///from-dotenv.db\nCOP_BOT_ADMINS=alice\n"
@@ -277,7 +296,7 @@ def test_members_import_and_export_round_trip(
 ) -> None:
     (cwd / "members.csv").write_text(GOOD_CSV, encoding="utf-8")
     assert run("members", "import", "members.csv") == 0
-    assert "Imported 2 new and updated 0" in capsys.readouterr().out
+    assert "Imported 2 members: 2 new, 0 updated." in capsys.readouterr().out
     assert run("query", "--json", "/find-expert work permits") == 0
     experts = json.loads(capsys.readouterr().out)["data"]["experts"]
     assert [e["handle"] for e in experts] == ["amina.haddad"]
@@ -289,7 +308,7 @@ def test_members_import_and_export_round_trip(
         in exported
     )
     assert run("members", "import", "out.csv") == 0  # re-import updates by handle
-    assert "Imported 0 new and updated 3" in capsys.readouterr().out.splitlines()[-1]  # + the asker
+    assert "Imported 3 members: 0 new, 3 updated." in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_members_import_is_all_or_nothing(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -309,7 +328,9 @@ def test_members_import_is_all_or_nothing(cwd: Path, capsys: pytest.CaptureFixtu
     assert run("query", "--json", "/profile amina.haddad") == 0
     assert json.loads(capsys.readouterr().out)["data"]["error"]["code"] == "command"
     assert run("members", "import", "bad.csv", "--skip-invalid") == 0
-    assert "Imported 2 new" in capsys.readouterr().out
+    assert (
+        "Imported 2 members: 2 new, 0 updated; skipped 2 invalid rows." in capsys.readouterr().out
+    )
     (cwd / "wrong.csv").write_text("who,what\nx,y\n", encoding="utf-8")
     assert run("members", "import", "wrong.csv") == 2
     assert "missing" in capsys.readouterr().err

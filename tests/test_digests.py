@@ -13,6 +13,7 @@ from cop_bot.core.outbox import RecordingOutbox
 from cop_bot.digests.jobs import post_due_digests
 from cop_bot.digests.schedule import next_due, previous_due
 from cop_bot.render.slack import render_message
+from cop_bot.render.text import render
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import DigestRun
 from tests.conftest import Bot
@@ -260,6 +261,19 @@ def test_upcoming_sessions_and_sessions_held_appear(bot: Bot, clock: FixedClock)
     assert sessions[0]["rsvp_yes"] == 1
     assert data["sections"]["pulse"]["sessions_held"] == {"total": 1, "change": 1}
     assert "Housing clinic" in "\n".join(str(b) for b in outbox.posted[0].reply.blocks)
+
+
+def test_digest_shows_dates_for_people(bot: Bot, clock: FixedClock) -> None:
+    bot.send("/digest on monday 09:00 tz Europe/Rome", as_="root-admin")
+    bot.reply(
+        '/schedule-session "Housing clinic" 2026-12-03 15:00 tz Europe/Rome', as_="root-admin"
+    )
+    clock.set(MONDAY_9_ROME)
+    outbox = RecordingOutbox()
+    post_due_digests(bot.app.engine, outbox, bot.app.taxonomy, clock.now())
+    text = render(outbox.posted[0].reply)
+    assert "23 Nov – 30 Nov 2026" in text
+    assert "Thu 3 Dec 2026, 15:00 CET (Europe/Rome)" in text
 
 
 def test_background_jobs_start_warm_and_stop(bot: Bot) -> None:

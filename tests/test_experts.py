@@ -49,6 +49,22 @@ def test_listing_is_opt_in_and_off_by_default(community: Bot) -> None:
     assert "quiet" not in handles(community, "labour market")
 
 
+def test_you_are_left_out_of_your_own_results_and_told_so(community: Bot) -> None:
+    assert "amina" in handles(community, "labour market", as_="alice")
+    mine = community.reply("/find-expert labour market", as_="amina")
+    assert [e["handle"] for e in mine.data["experts"]] == ["luca"]
+    assert mine.data["total"] == 1 and mine.data["you_left_out"] is True
+    assert "Your own profile matches too; it is left out of your results." in community.send(
+        "/find-expert labour market", as_="amina"
+    )
+    alone = community.reply("/find-expert psychosocial", as_="sofia")  # only sofia matches
+    assert alone.data["experts"] == [] and alone.data["you_left_out"] is True
+    assert "No experts found" in community.send("/find-expert psychosocial", as_="sofia")
+    other = community.reply("/find-expert psychosocial", as_="amina")
+    assert other.data["you_left_out"] is False
+    assert "Your own profile" not in community.send("/find-expert psychosocial", as_="amina")
+
+
 @pytest.mark.parametrize(
     "query",
     ["labour-market", "labor markt", "employment", "marché du travail", "Arbeitsmarkt", "jobs"],
@@ -79,7 +95,7 @@ def test_filters_are_strict(community: Bot) -> None:
 
 def test_every_result_says_why_and_json_has_the_contract_shape(community: Bot) -> None:
     result = community.reply("/find-expert employment")
-    assert set(result.data) == {"matched_domains", "experts", "total", "page"}
+    assert set(result.data) == {"matched_domains", "experts", "total", "page", "you_left_out"}
     for expert in result.data["experts"]:
         assert set(expert) == {
             "handle",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ def test_every_problem_is_listed_at_once(bot: Bot) -> None:
     )
     assert result.status is Status.USER_ERROR
     problems = "\n".join(result.data["error"]["problems"])
-    assert "limit is 200" in problems
+    assert "Title can hold at most 200 characters; this has 201." in problems
     assert "summary needs at least 20 characters" in problems
     assert "'qwertyuiop' is not a domain" in problems and "housng" not in problems
     assert "'recipe' is not a kind" in problems
@@ -383,6 +384,26 @@ def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> N
     assert "a former member" in bot.send(f"/practice history {pid}")
 
 
+def test_editing_an_unknown_field_lists_the_valid_fields(bot: Bot) -> None:
+    pid = share(bot, "Repair cafés", as_=ADMIN)
+    result = bot.reply(f"/practice edit {pid} colour: red", as_=ADMIN)
+    assert result.status is Status.USER_ERROR
+    text = render(result)
+    assert "There is no field 'colour'." in text
+    assert "The fields are title, summary, domains, kind, tags, country, city" in text
+    assert "licence." in text
+
+
+def test_history_shows_dates_not_iso_stamps_in_the_readers_zone(bot: Bot) -> None:
+    pid = share(bot, "Tenant mediation desk", as_="alice")  # pending: alice is no curator
+    assert bot.reply(f"/practice approve {pid}", as_=ADMIN).ok
+    bot.send("/profile set timezone: Europe/Rome", as_="alice")
+    text = render(bot.reply(f"/practice history {pid}", as_="alice"))
+    assert "review by: (empty) → Tue 23 Nov 2027" in text
+    assert "Mon 23 Nov 2026, 10:00 CET" in text  # 09:00 UTC, read in alice's zone
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+
+
 def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None:
     pid = share(
         bot,
@@ -414,7 +435,7 @@ def test_show_has_the_benchmark_fields_author_and_endorsements(bot: Bot) -> None
         "Language: Italian",
         "Shared by @root-admin",
         "1 endorsement",
-        "review by 2027-11-23",
+        "review by Tue 23 Nov 2027",
     ):
         assert expected in text, expected
     data = result.data["practice"]
@@ -466,7 +487,7 @@ def test_search_forgives_typos_and_reads_domains_in_any_language(bot: Bot) -> No
     assert "No practice holds every word" in bot.send("/practices housing rome")
     nothing = bot.reply("/practices qwertyuiop")
     assert nothing.ok and nothing.data == {"practices": [], "total": 0, "page": 1}
-    assert "No approved practice matches 'qwertyuiop'" in render(nothing)
+    assert "No approved practice matches “qwertyuiop”" in render(nothing)
 
 
 def test_filters_are_strict(bot: Bot) -> None:

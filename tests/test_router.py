@@ -67,6 +67,7 @@ def test_internal_failure_rolls_back_and_apologises_without_details(router: Rout
     text = str(result.blocks)
     assert "secret" not in text and "Traceback" not in text
     assert result.data["error"]["reference"] in text
+    assert result.data["error"]["reference"] in result.data["error"]["message"]
     assert "ghost" not in _members(router)
     assert "a bug with a secret in it" in caplog.text  # the details go to the log
 

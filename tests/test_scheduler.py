@@ -208,12 +208,28 @@ def test_remind_due_cli(
         monkeypatch.delenv(var, raising=False)
     as_of = (START - timedelta(hours=24)).isoformat()
     assert main(["sessions", "remind-due", "--db", db_url, "--as-of", as_of, "--dry-run"]) == 0
-    assert "24h" in capsys.readouterr().out
+    dry = capsys.readouterr().out
+    assert "24h" in dry and "@nyc" not in dry  # nothing sent
     assert main(["sessions", "remind-due", "--db", db_url, "--as-of", as_of]) == 0
     out = capsys.readouterr().out
-    assert "@nyc" in out and "sent 1 reminder" in out
+    assert "@nyc" in out and "sent 1 reminder (2 messages)" in out
     assert main(["sessions", "remind-due", "--db", db_url, "--as-of", as_of]) == 0
-    assert "sent 0 reminder" in capsys.readouterr().out
+    assert "sent 0 reminders (0 messages)" in capsys.readouterr().out
+
+
+def test_remind_due_dry_run_counts_the_messages_it_would_send(
+    planned: Bot, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    for var in ENV_NAMES.values():
+        monkeypatch.delenv(var, raising=False)
+    as_of = (START - timedelta(hours=24)).isoformat()
+    assert main(["sessions", "remind-due", "--db", db_url, "--as-of", as_of, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "Dry run: 1 reminder due, 2 messages to send" in dry, dry
+    assert "nothing was sent" in dry
+    assert main(["sessions", "remind-due", "--db", db_url, "--as-of", as_of, "--dry-run"]) == 0
+    assert "2 messages to send" in capsys.readouterr().out  # a dry run claims nothing
     with pytest.raises(SystemExit) as exc:
         main(["sessions", "remind-due", "--db", db_url, "--as-of", "yesterday"])
     assert exc.value.code == 2

@@ -62,6 +62,17 @@ def test_schedule_json_shape_and_zone_statement(cop: Bot) -> None:
     assert "15:00 CET" in shown and "14:00 UTC" in shown and "Tue 26 Jan 2027" in shown
 
 
+def test_a_one_off_session_shows_one_time_and_a_series_its_first_and_next(cop: Bot) -> None:
+    one_off = schedule(cop, '/schedule-session "Clinic" 2027-01-13 10:00')
+    text = cop.send(f"/session {one_off['id']}", as_="fabia")
+    assert text.count("Wed 13 Jan 2027, 10:00 CET") == 1, text
+    assert "When: Wed 13 Jan 2027" in text and "Next:" not in text and "First:" not in text
+    series = schedule(cop, SERIES)
+    text = cop.send(f"/session {series['id']}", as_="fabia")
+    assert "First: Tue 12 Jan 2027, 15:00 CET" in text and "When:" not in text
+    assert "Next: Tue 12 Jan 2027, 15:00 CET" in text
+
+
 def test_only_facilitators_and_admins_schedule(cop: Bot) -> None:
     result = cop.reply('/schedule-session "Mine" tomorrow 15:00', as_="nyc")
     assert result.status is Status.USER_ERROR and result.data["error"]["code"] == "permission"

@@ -711,7 +711,7 @@ async def test_cop_bot_run_serves_slack_over_http(
             proc.kill()
             _, err = proc.communicate()
     assert proc.returncode == 0
-    started = "starting 1 engine process(es)" in err.decode()
+    started = "starting 1 engine process..." in err.decode()
     assert started == (engine_processes == "1")
 
 

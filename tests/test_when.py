@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cop_bot.core.errors import UsageError
+from cop_bot.core.times import parse_clock_time as parse_time
 from cop_bot.sessions.when import (
     first_on_or_after,
     localize,
     parse_duration,
     parse_recurrence,
-    parse_time,
     parse_when,
     rule_walls,
     wall_to_utc,

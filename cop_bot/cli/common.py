@@ -65,7 +65,7 @@ def add_skip_invalid(parser: argparse.ArgumentParser) -> None:
 
 
 def refuse_invalid(count: str) -> int:
-    """All or nothing: say why nothing was imported (`count` is e.g. "3 invalid row(s)")."""
+    """All or nothing: say why nothing was imported (`count` is e.g. "3 invalid rows")."""
     print(
         f"Nothing imported: {count}. Fix them, or use "
         "--skip-invalid to import the valid rows only.",

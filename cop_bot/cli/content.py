@@ -27,6 +27,7 @@ from cop_bot.cli.common import (
 from cop_bot.config import Settings
 from cop_bot.core.model import Actor, Conversation, Invocation, Status
 from cop_bot.core.router import Router
+from cop_bot.core.wording import plural
 from cop_bot.render.text import render
 
 
@@ -199,7 +200,7 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
         if args.practices_cmd == "export":
             exported = transfer.export_rows(session, community.id, approved_only=args.approved_only)
             transfer.write_export(exported, args.file, fmt)
-            print(f"Wrote {len(exported)} practices of {where} to {args.file}.")
+            print(f"Wrote {plural(len(exported), 'practice')} of {where} to {args.file}.")
             return EXIT_OK
         report = transfer.import_practices(
             session,
@@ -214,10 +215,10 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
     for line in report.problems:
         print(line, file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        return refuse_invalid(f"{len(report.problems)} problem(s)")
-    skipped = f"; skipped {len(report.problems)} problem(s)" if report.problems else ""
+        return refuse_invalid(plural(len(report.problems), "problem"))
+    skipped = f"; skipped {plural(len(report.problems), 'problem')}" if report.problems else ""
     print(
-        f"Imported {report.imported} practices into {where}: {report.created} new, "
+        f"Imported {plural(report.imported, 'practice')} into {where}: {report.created} new, "
         f"{report.updated} updated, {report.unchanged} unchanged{skipped}."
     )
     return EXIT_OK
@@ -241,9 +242,20 @@ def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{verb}: session {due.meeting_id} at {due.starts_at.isoformat()} ({due.kind})")
     for due in report.skipped:
         print(f"skipped (too late): session {due.meeting_id} ({due.kind})")
-    print(
-        f"Reminders: {'would send' if args.dry_run else 'sent'} {len(report.sent)} reminder(s), "
-        f"{report.messages} message(s); {len(report.skipped)} skipped, "
-        f"{len(report.failed)} failed."
-    )
+    counts = {
+        "reminders": plural(len(report.sent), "reminder"),
+        "messages": plural(report.messages, "message"),
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+    }
+    if args.dry_run:
+        print(
+            "Dry run: {reminders} due, {messages} to send, {skipped} to skip as too late; "
+            "nothing was sent.".format(**counts)
+        )
+    else:
+        print(
+            "Reminders: sent {reminders} ({messages}); {skipped} skipped as too late, "
+            "{failed} failed.".format(**counts)
+        )
     return EXIT_INTERNAL if report.failed else EXIT_OK

@@ -22,6 +22,7 @@ from cop_bot.cli.common import (
 from cop_bot.config import Settings
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
+from cop_bot.core.wording import plural
 
 ROLE_CHOICES = ["facilitator", "curator", "admin"]
 
@@ -145,7 +146,9 @@ def members_export(args: argparse.Namespace, settings: Settings) -> int:
 
     app, where = _members_of(args, settings)
     count = members_io.export_members(app.engine, where, args.file)
-    print(f"Wrote {count} members of {where.platform}:{where.community_id} to {args.file}.")
+    print(
+        f"Wrote {plural(count, 'member')} of {where.platform}:{where.community_id} to {args.file}."
+    )
     return EXIT_OK
 
 
@@ -164,7 +167,7 @@ def members_import(args: argparse.Namespace, settings: Settings) -> int:
     for line, reason in report.problems:
         print(f"row {line}: {reason}", file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        return refuse_invalid(f"{len(report.problems)} invalid row(s)")
+        return refuse_invalid(plural(len(report.problems), "invalid row"))
     members_io.import_members(
         app.engine,
         where,
@@ -175,6 +178,7 @@ def members_import(args: argparse.Namespace, settings: Settings) -> int:
         language=settings.language,
         report=report,
     )
-    skipped = f", skipped {len(report.problems)} invalid" if report.problems else ""
-    print(f"Imported {report.created} new and updated {report.updated} members{skipped}.")
+    skipped = f"; skipped {plural(len(report.problems), 'invalid row')}" if report.problems else ""
+    total = plural(report.created + report.updated, "member")
+    print(f"Imported {total}: {report.created} new, {report.updated} updated{skipped}.")
     return EXIT_OK

@@ -284,14 +284,13 @@ class Router:
                 return self._database_trouble(invocation.name, trouble, exc)
             ref = secrets.token_hex(4)
             log.exception("command /%s failed (ref %s)", invocation.name, ref)
+            message = (
+                "Sorry, something went wrong on our side and nothing was changed. Please try "
+                f"again; if it keeps failing, tell an admin (reference {ref})."
+            )
             return Reply(
-                blocks=(
-                    Text.of(
-                        f"Sorry, something went wrong on our side and nothing was changed. "
-                        f"Please try again; if it keeps failing, tell an admin (reference {ref})."
-                    ),
-                ),
-                data={"error": {"code": "internal", "reference": ref}},
+                blocks=(Text.of(message),),
+                data={"error": {"code": "internal", "message": message, "reference": ref}},
                 status=Status.INTERNAL_ERROR,
             )
 
@@ -351,7 +350,7 @@ class Router:
                 Text.of(message),
                 Context(spans("Type ", Code("/help"), " to see every command.")),
             ),
-            data={"error": {"code": "unknown_command", "suggestions": close}},
+            data={"error": {"code": "unknown_command", "message": message, "suggestions": close}},
             status=Status.USER_ERROR,
         )
 

@@ -17,13 +17,39 @@ class MemberLike(Protocol):
     platform_user_id: str | None
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 practice`, `3 practices`: English plurals of the regular nouns the bot counts."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(count: int, one: str, other: str | None = None, /, **values: object) -> str:
+    """The form of a phrase for `count`, shaped like gettext's `ngettext(one, other, count)`
+    so that the languages issue can swap it in.
+
+    Whole sentences with placeholders: `plural(n, "{count} member was told.", "{count} members
+    were told.")`; `{count}` and the named `values` fill them. A noun: `plural(n, "reply",
+    "replies")` -> `2 replies`; a regular noun alone: `plural(n, "practice")` -> `3 practices`.
+    """
+    if other is None:
+        other = one + "s"
+    chosen = one if count == 1 else other
+    if "{count}" not in chosen:
+        return f"{count} {chosen}"
+    return chosen.format(count=count, **values)
+
+
+ECHO_LIMIT = 80
+"""How much of what a member typed a reply quotes back: a 20,000-character query is not
+repeated in full on any platform (Slack and Matrix would cut it; the console would not)."""
 
 
 def quoted(text: str) -> str:
     return f"“{text}”"
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a member typed, quoted back to them on one line and at most `limit` characters."""
+    return quoted(shorten(" ".join(text.split()), limit))
+
+
+def fits_echo(text: str, limit: int = ECHO_LIMIT) -> bool:
+    """Whether `echo` would quote `text` whole (so a command built from it can be offered)."""
+    return len(" ".join(text.split())) <= limit
 
 
 def shorten(text: str, limit: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.times import show_date, show_datetime, show_period
 from cop_bot.experts.profiles import country_name
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
@@ -495,7 +496,7 @@ def to_reply(digest: Digest, community_name: str, *, top: int = TOP) -> Reply:
         Header(f"{community_name} · {words['title']}"),
         Context(
             spans(
-                f"{start:%d %b} – {end:%d %b %Y}"
+                show_period(start, end, zone)
                 + (" · " + ", ".join(digest.domains) if digest.domains else "")
             )
         ),
@@ -544,12 +545,19 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
     if name == "review":
         return Item(
             title=spans(f"#{row['id']} ", row["title"]),
-            meta=spans(f"review by {row['review_by'][:10]}" if row["review_by"] else ""),
+            meta=spans(
+                f"review by {_review_date(row['review_by'], zone)}" if row["review_by"] else ""
+            ),
         )
     if name == "sessions":
-        starts = datetime.fromisoformat(row["starts_at"]).astimezone(zone)
+        starts = show_datetime(datetime.fromisoformat(row["starts_at"]), zone, named=True)
         return Item(
             title=spans(f"#{row['id']} ", row["title"]),
-            meta=spans(f"{starts:%a %d %b %H:%M} ({zone.key}) · {row.get('rsvp_yes', 0)} going"),
+            meta=spans(f"{starts} · {row.get('rsvp_yes', 0)} going"),
         )
     raise AssertionError(name)
+
+
+def _review_date(stamp: str, zone: ZoneInfo) -> str:
+    at = datetime.fromisoformat(stamp)
+    return show_date(at if at.tzinfo else at.replace(tzinfo=UTC), zone)

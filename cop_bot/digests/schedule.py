@@ -8,14 +8,20 @@ gap) is taken as the same wall-clock time after the jump, e.g. 02:30 -> 03:30.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import UsageError
+from cop_bot.core.times import (
+    CLOCK_TIME_EXAMPLES,
+    WEEKDAY_NAMES,
+    join_am_pm,
+    parse_clock_time,
+    parse_weekday,
+)
 from cop_bot.experts.profiles import parse_timezone
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = WEEKDAY_NAMES
 
 
 def local_instant(day: date, minute_of_day: int, zone: ZoneInfo) -> datetime:
@@ -54,23 +60,24 @@ def next_due(weekday: int, minute_of_day: int, tz: str, after: datetime) -> date
     raise AssertionError("a weekly schedule always has a due time within 8 days")
 
 
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]([0-5]\d)$")
-_DAY_ALIASES = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {d: i for i, d in enumerate(WEEKDAYS)}
 DEFAULT_MINUTE = 9 * 60
 
 
 def parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
-    """`monday 09:00 tz Europe/Brussels` -> (weekday, minute of day, zone); Monday 09:00 in
-    `default_tz` where a part is left out."""
+    """`monday 9am tz Europe/Brussels` -> (weekday, minute of day, zone); Monday 09:00 in
+    `default_tz` where a part is left out. Weekdays and times are read as `/schedule-session`
+    reads them (`cop_bot/core/times.py`)."""
     weekday, minute, tz = 0, DEFAULT_MINUTE, default_tz
-    rest = list(words)
+    rest = join_am_pm(" ".join(words)).split()
     while rest:
         word = rest.pop(0)
         low = word.lower().rstrip(",")
-        if low in _DAY_ALIASES:
-            weekday = _DAY_ALIASES[low]
-        elif m := _TIME.match(low):
-            minute = int(m.group(1)) * 60 + int(m.group(2))
+        day = parse_weekday(low)
+        at = parse_clock_time(low)
+        if day is not None:
+            weekday = day
+        elif at is not None:
+            minute = at.hour * 60 + at.minute
         elif low == "tz" and rest:
             try:
                 tz = parse_timezone(rest.pop(0))
@@ -78,7 +85,8 @@ def parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
                 raise UsageError(str(exc)) from None
         else:
             raise UsageError(
-                f"I could not read {word!r}: give a weekday, a time like 09:00 and optionally tz ZONE."
+                f"I could not read {word[:40]!r}: give a weekday, a time such as "
+                f"{CLOCK_TIME_EXAMPLES}, and optionally tz ZONE."
             )
     return weekday, minute, tz
 

@@ -62,6 +62,7 @@ class _Search(NamedTuple):
     language: str
     offset: int
     limit: int
+    exclude: int | None
 
 
 @dataclass(frozen=True)
@@ -257,13 +258,19 @@ class DirectoryIndex:
         language: str = "en",
         offset: int = 0,
         limit: int = 5,
+        exclude: int | None = None,
     ) -> tuple[int, list[Hit]]:
-        """(how many experts match, the page of them), best first; equals rotate daily.
+        """(how many experts match, the page of them), best first; equals rotate daily. The
+        member `exclude` (the one searching) is left out of both.
 
         Scores are computed for every candidate with C-level dict operations; ordering, reasons
         and result objects only for the page shown. That keeps 100k members fast.
         """
-        key = _Search(query, tuple(candidates), filters, today.toordinal(), language, offset, limit)
+        if exclude not in self.experts:  # not listed: the answer is everyone's, and shared
+            exclude = None
+        key = _Search(
+            query, tuple(candidates), filters, today.toordinal(), language, offset, limit, exclude
+        )
         with self._answers_lock:
             known = self._answers.get(key)
             if known is not None:
@@ -276,10 +283,36 @@ class DirectoryIndex:
                 self._answers.popitem(last=False)
         return answer
 
+    def matches(
+        self, member_id: int, query: str, candidates: Sequence[Candidate], filters: Filters
+    ) -> bool:
+        """Whether `search` would find this member (e.g. the one searching, who is left out)."""
+        if member_id not in self.experts:
+            return False
+        admitted = self._admitted(filters)
+        if admitted is not None and member_id not in admitted:
+            return False
+        return member_id in self._scores(query, candidates, filters, {member_id})
+
     def _search(self, asked: _Search, taxonomy: Taxonomy) -> tuple[int, list[Hit]]:
         query, candidates, filters = asked.query, asked.candidates, asked.filters
         offset, limit, language = asked.offset, asked.limit, asked.language
-        allowed = self._admitted(filters)
+        scores = self._scores(query, candidates, filters, self._admitted(filters))
+        if asked.exclude is not None:
+            scores.pop(asked.exclude, None)
+        ranked = self._rank(scores, asked.day, offset + limit)[offset:]
+        return len(scores), [
+            self._hit(m, scores[m], candidates, query, taxonomy, language) for m in ranked
+        ]
+
+    def _scores(
+        self,
+        query: str,
+        candidates: Sequence[Candidate],
+        filters: Filters,
+        allowed: AbstractSet[int] | None,
+    ) -> dict[int, float]:
+        """Every expert the search finds among the `allowed` ones (None: everyone), scored."""
         scores: dict[int, float] = {}
         for cand in sorted(candidates, key=lambda c: -c.score):
             posting = self.by_domain.get(cand.slug)
@@ -298,10 +331,7 @@ class DirectoryIndex:
         if filters.organisation:
             experts, wanted = self.experts, filters.organisation
             scores = {m: v for m, v in scores.items() if _org_matches(wanted, experts[m].org_norm)}
-        ranked = self._rank(scores, asked.day, offset + limit)[offset:]
-        return len(scores), [
-            self._hit(m, scores[m], candidates, query, taxonomy, language) for m in ranked
-        ]
+        return scores
 
     def _admitted(self, filters: Filters) -> AbstractSet[int] | None:
         """Who passes the country and language filters (None: no such filter), by set

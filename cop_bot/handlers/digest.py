@@ -6,12 +6,12 @@ Subscriptions and their rules are in `cop_bot/digests/subscriptions.py`, the sch
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
+from cop_bot.core.times import first_zone, show_datetime
 from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
@@ -33,7 +33,7 @@ def _describe(sub: DigestSubscription) -> str:
     "digest",
     summary="The channel's weekly digest: switch it on or off, choose its schedule and focus, preview it.",
     syntax=(
-        "on [DAY HH:MM] [tz ZONE]",
+        "on [DAY TIME] [tz ZONE]",
         "off",
         "settings domains: ...; skip-empty: yes|no; language: CODE",
         "status",
@@ -47,7 +47,10 @@ def _describe(sub: DigestSubscription) -> str:
         "/digest preview",
         "/digest me on",
     ),
-    details="Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone.",
+    details=(
+        "TIME is read as /schedule-session reads it: 09:00, 9am, 3:30pm, 15h30 or noon. "
+        "Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone."
+    ),
     parse="raw",
 )
 def digest_command(ctx: Ctx, args: Args) -> Reply:
@@ -119,8 +122,8 @@ def _settings(ctx: Ctx, text: str) -> Reply:
 
 
 def _viewer_time(ctx: Ctx, instant: datetime) -> str:
-    tz = ctx.member.timezone or ctx.community.timezone
-    return f"{instant.astimezone(ZoneInfo(tz)):%a %d %b %Y %H:%M} ({tz})"
+    zone = first_zone(ctx.member.timezone, ctx.community.timezone)
+    return show_datetime(instant, zone, named=True)
 
 
 def _status(ctx: Ctx, header: str = "Digest") -> Reply:

@@ -6,7 +6,7 @@ from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import plural
+from cop_bot.core.wording import echo, plural
 from cop_bot.practices import queries as practice_queries
 from cop_bot.storage import repos
 
@@ -75,17 +75,19 @@ def _match(ctx: Ctx, text: str) -> Reply:
     if not result.matches:
         close = result.suggestions
         if not close:
-            raise UsageError(f"No domain matches {text!r}.", hint="Type /domains to see them all.")
+            raise UsageError(
+                f"No domain matches {echo(text)}.", hint="Type /domains to see them all."
+            )
         names = ", ".join(f"{ctx.taxonomy.label(c.slug, lang)} ({c.slug})" for c in close)
         return reply(
-            Text.of(f"No domain clearly matches {text!r}. Closest: ", names, "."),
+            Text.of(f"No domain clearly matches {echo(text)}. Closest: ", names, "."),
             data=data,
         )
     items = [
         Item(
             title=spans(ctx.taxonomy.label(c.slug, lang), " (", Code(c.slug), ")"),
-            meta=spans(f"{c.score:.0f}% sure · matched {c.term!r} ({c.via})"),
+            meta=spans(f"{c.score:.0f}% sure · matched {echo(c.term)} ({c.via})"),
         )
         for c in result.matches
     ]
-    return reply(Header(f"Domains matching {text!r}"), *items, data=data)
+    return reply(Header(f"Domains matching {echo(text)}"), *items, data=data)

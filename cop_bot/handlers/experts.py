@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from cop_bot.core.args import Args, parse_int
 from cop_bot.core.errors import UsageError
@@ -23,7 +24,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.taxonomy import Candidate
-from cop_bot.core.wording import plural, quoted
+from cop_bot.core.wording import echo, fits_echo, plural
 from cop_bot.experts.directory import Directory, Filters, Hit
 from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
 
@@ -89,19 +90,32 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         language=ctx.language,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
+        exclude=ctx.member.id,
     )
+    you = ctx.member.id is not None and index.matches(ctx.member.id, query, candidates, filters)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     data = {
         "matched_domains": [c.slug for c in candidates],
         "experts": [_json(h) for h in shown],
         "total": total,
         "page": page,
+        "you_left_out": you,
     }
     described = _describe(query, filters)
     if not total:
-        return _nothing(ctx, query, described, candidates, match.suggestions if match else (), data)
+        found = _nothing(
+            ctx, query, described, candidates, match.suggestions if match else (), data
+        )
+        return replace(found, blocks=(*found.blocks, *_you(you)))
     if not shown:
-        raise UsageError(f"There are only {pages} page(s) of results for {described}.")
+        raise UsageError(
+            plural(
+                pages,
+                "There is only {count} page of results for {search}.",
+                "There are only {count} pages of results for {search}.",
+                search=described,
+            )
+        )
     blocks: list[Block] = [Header(f"Experts for {described}")]
     if candidates:
         labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
@@ -114,7 +128,15 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         blocks.append(Actions((Button("Next page", next_cmd),)))
     else:
         blocks.append(Context(spans(footer)))
+    blocks.extend(_you(you))
     return reply(*blocks, data=data)
+
+
+def _you(matched: bool) -> tuple[Context, ...]:
+    """Members search for others: their own profile is left out, and they are told so."""
+    if not matched:
+        return ()
+    return (Context(spans("Your own profile matches too; it is left out of your results.")),)
 
 
 def _item(ctx: Ctx, hit: Hit) -> Item:
@@ -147,10 +169,10 @@ def _json(hit: Hit) -> dict[str, object]:
 def _describe(query: str, filters: Filters) -> str:
     """`“housing” in Italy speaking French at “City of Turin”`: the search, as words."""
     parts = (
-        quoted(query) if query else "everyone",
+        echo(query) if query else "everyone",
         f"in {country_name(filters.country)}" if filters.country else "",
         f"speaking {language_name(filters.language)}" if filters.language else "",
-        f"at {quoted(filters.organisation)}" if filters.organisation else "",
+        f"at {echo(filters.organisation)}" if filters.organisation else "",
     )
     return " ".join(p for p in parts if p)
 
@@ -172,7 +194,7 @@ def _nothing(
             f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
         )
         blocks.append(Text.of(f"Closest domains: {names}."))
-    ask = f"/ask {query or 'TOPIC'}: YOUR QUESTION"
+    ask = f"/ask {query if query and fits_echo(query) else 'TOPIC'}: YOUR QUESTION"
     blocks.append(Context(spans("Ask the whole community instead: ", Code(ask))))
     return reply(*blocks, data=data)
 

@@ -26,7 +26,8 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import mention_of
+from cop_bot.core.times import first_zone, show_date
+from cop_bot.core.wording import mention_of, plural
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
 from cop_bot.storage.models import Member, Question
@@ -71,8 +72,13 @@ def ask(ctx: Ctx, args: Args) -> Reply:
         Text.of(mention_of(ctx.member), " asks: ", text),
         Context(
             spans(
-                f"{told} matching expert{'s were' if told != 1 else ' was'} told. "
-                "Answer here; the asker or an expert marks it with ",
+                plural(
+                    told,
+                    "{count} matching expert was told. Answer here; the asker or an expert "
+                    "marks it with ",
+                    "{count} matching experts were told. Answer here; the asker or an expert "
+                    "marks it with ",
+                ),
                 Code(f"/answered {question.id}"),
                 ".",
             )
@@ -173,6 +179,7 @@ def questions(ctx: Ctx, args: Args) -> Reply:
             data={"questions": [], "total": 0},
         )
     blocks: list[Block] = [Header(HEADERS[which])]
+    zone = first_zone(ctx.member.timezone, ctx.community.timezone)
     for q, asker in rows[:LIST_LIMIT]:
         labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in q.domains)
         blocks.append(
@@ -181,7 +188,7 @@ def questions(ctx: Ctx, args: Args) -> Reply:
                 meta=spans(
                     "asked by ",
                     mention_of(asker) if asker else "a former member",
-                    f" on {q.created_at:%Y-%m-%d}",
+                    f" on {show_date(q.created_at, zone)}",
                     f" · {labels}" if labels else "",
                     f" · {q.status}",
                 ),

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz, process
 
 from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import shorten
 from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
 
 PRACTICE_KINDS = ("practice", "resource", "toolkit")
@@ -71,6 +72,12 @@ FIELDS: tuple[FieldSpec, ...] = (
 BY_KEY = {f.key: f for f in FIELDS}
 BY_ATTR = {f.attr: f for f in FIELDS}
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
+MISSING = {
+    "title": "The title is missing: add `{line}`.",
+    "summary": "The summary is missing: add `{line}`.",
+    "domains": "The domains are missing: add `{line}`.",
+}
+"""What a form without a required field is told, one whole sentence per field."""
 BENCHMARK_FIELDS = (
     "standard",
     "key-factors",
@@ -218,13 +225,16 @@ def parse_domain_slugs(taxonomy: Taxonomy, value: str) -> list[str]:
     return slugs
 
 
+def too_long(spec: FieldSpec, length: int) -> str:
+    """Said the same way for a singular or a plural label (`Key factors`)."""
+    return f"{spec.label} can hold at most {spec.limit} characters; this has {length}."
+
+
 def _text(spec: FieldSpec) -> Callable[[Taxonomy, str], Any]:
     def parse(_taxonomy: Taxonomy, value: str) -> str:
         text = value.strip()
         if len(text) > spec.limit:
-            raise ValueError(
-                f"The {spec.label.lower()} is {len(text)} characters long; the limit is {spec.limit}."
-            )
+            raise ValueError(too_long(spec, len(text)))
         if spec.key == "title" and len(text) < MIN_TITLE:
             raise ValueError(f"The title needs at least {MIN_TITLE} characters.")
         if spec.key == "summary" and len(text) < MIN_SUMMARY:
@@ -288,8 +298,12 @@ def read_fields(
         key = canonical_key(typed_key)
         if key is None:
             close = suggest_key(typed_key)
-            hint = f" Did you mean `{close}:`?" if close else ""
-            parsed.problems.append(f"There is no field {typed_key[:40]!r}.{hint}")
+            names = ", ".join(f.key for f in FIELDS)
+            if close:
+                problem = f"There is no field {typed_key[:40]!r}. Did you mean `{close}:`? The fields are {names}."
+            else:
+                problem = f"There is no field {typed_key[:40]!r}. The fields are {names}."
+            parsed.problems.append(problem)
             continue
         if key in seen:
             parsed.problems.append(f"The field `{key}:` is given twice; keep one.")
@@ -312,10 +326,7 @@ def read_fields(
                 )
             continue  # an optional line of the template left as it was: not given
         if len(value.strip()) > spec.limit:
-            parsed.problems.append(
-                f"{spec.label}: it is {len(value.strip())} characters long; the limit is "
-                f"{spec.limit}."
-            )
+            parsed.problems.append(too_long(spec, len(value.strip())))
             continue
         try:
             parsed.values[spec.attr] = PARSERS[key](taxonomy, value)
@@ -324,20 +335,21 @@ def read_fields(
     if creating:
         for key in REQUIRED:
             if key not in seen:
-                spec = BY_KEY[key]
                 parsed.problems.append(
-                    f"The {spec.label.lower()} is missing: add `{key}: {spec.placeholder}`."
+                    MISSING[key].format(line=f"{key}: {BY_KEY[key].placeholder}")
                 )
     return parsed, extras
 
 
 def template(raw: Mapping[str, str], *, command: str = "/share-practice") -> str:
-    """A form to copy: what was typed, with placeholders where a required field is missing."""
-    title = raw.get("title") or BY_KEY["title"].placeholder
+    """A form to copy: what was typed (each value at most as long as its field may be, so a
+    pasted novel is not echoed back whole), with placeholders where a required field is
+    missing."""
+    title = shorten(raw.get("title") or BY_KEY["title"].placeholder, BY_KEY["title"].limit)
     lines = [f"{command} {title}"]
     for spec in FIELDS[1:]:
         if spec.key in raw:
-            lines.append(f"{spec.key}: {raw[spec.key]}")
+            lines.append(f"{spec.key}: {shorten(raw[spec.key], spec.limit)}")
         elif spec.required or spec.key in {"kind", "country", "link"}:
             lines.append(f"{spec.key}: {spec.placeholder}")
     return "\n".join(lines)

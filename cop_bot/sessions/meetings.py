@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import UsageError
+from cop_bot.core.times import show_datetime
 from cop_bot.sessions.when import rule_walls, wall_to_utc, zone_named
 from cop_bot.storage.models import (
     Community,
@@ -152,12 +153,10 @@ def viewer_zone(member: Member, community: Community) -> tuple[ZoneInfo, str]:
 
 
 def fmt_local(at: datetime, zone: ZoneInfo, *, with_utc: bool = False) -> str:
-    local = at.astimezone(zone)
-    text = local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or zone.key)
-    if zone.key != "UTC":
-        text += f" ({zone.key})"
-        if with_utc:
-            text += at.astimezone(UTC).strftime(" = %H:%M UTC")
+    """`Sat 5 Dec 2026, 15:00 CET (Europe/Brussels) = 14:00 UTC` (`core/times.py`)."""
+    text = show_datetime(at, zone, named=True)
+    if with_utc and zone.key != "UTC":
+        text += at.astimezone(UTC).strftime(" = %H:%M UTC")
     return text
 
 

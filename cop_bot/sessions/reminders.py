@@ -129,7 +129,8 @@ def send_due_reminders(
     dry_run: bool = False,
 ) -> ReminderReport:
     """Send every reminder due at `now` that no process has sent yet. Safe to call any time,
-    from any number of processes. `dry_run` reports what is due and claims nothing."""
+    from any number of processes. `dry_run` reports what is due, and how many messages it
+    would send, and claims and sends nothing."""
     report = ReminderReport()
     candidates, created, claimed = _candidates(engine, now)
     for due in candidates:
@@ -139,8 +140,14 @@ def send_due_reminders(
         too_late = late > grace or (due.kind != "start" and now >= due.starts_at)
         status = "skipped" if too_late else "sent"
         if dry_run:
-            if (due.meeting_id, due.starts_at, due.kind) not in claimed:
-                (report.skipped if too_late else report.sent).append(due)
+            if (due.meeting_id, due.starts_at, due.kind) in claimed:
+                continue
+            if too_late:
+                report.skipped.append(due)
+            else:
+                report.sent.append(due)
+                posts, directs = _messages(engine, due)
+                report.messages += len(posts) + len(directs)
             continue
         if not _claim_reminder(engine, due, status, now):
             continue
@@ -237,18 +244,23 @@ def _mark(engine: Engine, due: Due, status: str) -> None:
             session.add(row)
 
 
-def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
-    """Build the messages in a read-only session, then send them; returns how many."""
+def _messages(engine: Engine, due: Due) -> tuple[list[Outgoing], list[Direct]]:
+    """The channel posts and direct messages a reminder consists of, built in a read-only
+    session (a dry run counts them; a real run sends them)."""
     with session_scope(engine) as session:
         meeting = session.get(Meeting, due.meeting_id)
         community = session.get(Community, meeting.community_id) if meeting is not None else None
         if meeting is None or community is None:
-            return 0
+            return [], []
         where = Conversation(community.platform, community.external_id, meeting.channel_id)
         if due.kind == "start":
-            posts, directs = [_start_post(meeting, where, due)], []
-        else:
-            posts, directs = [], _direct_reminders(session, meeting, community, where, due)
+            return [_start_post(meeting, where, due)], []
+        return [], _direct_reminders(session, meeting, community, where, due)
+
+
+def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
+    """Build the messages, then send them; returns how many went out."""
+    posts, directs = _messages(engine, due)
     return _deliver(
         due,
         [

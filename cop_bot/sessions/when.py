@@ -13,46 +13,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 from dateutil.rrule import rrulestr
 
 from cop_bot.core.errors import UsageError
+from cop_bot.core.times import WEEKDAYS, join_am_pm, parse_clock_time
 
 MAX_TEXT = 100
 MAX_AHEAD_DAYS = 5 * 366
 WHEN_EXAMPLES = '"2027-01-12 15:00", "tomorrow 15:00", "next Tuesday 3pm", "in 3 days at 10:00"'
 
-WEEKDAYS = {
-    "monday": 0,
-    "mon": 0,
-    "tuesday": 1,
-    "tue": 1,
-    "tues": 1,
-    "wednesday": 2,
-    "wed": 2,
-    "thursday": 3,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "friday": 4,
-    "fri": 4,
-    "saturday": 5,
-    "sat": 5,
-    "sunday": 6,
-    "sun": 6,
-}
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4}
 ORDINALS |= {"4th": 4, "last": -1}
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
-_TIME_24 = re.compile(r"([01]?[0-9]|2[0-3])(?::|\.|h)([0-5][0-9])")
-_TIME_H = re.compile(r"([01]?[0-9]|2[0-3])h")
-_TIME_AMPM = re.compile(r"(1[0-2]|0?[1-9])(?:[:.]([0-5][0-9]))?(am|pm)")
-_SPACED_AMPM = re.compile(r"(\d)\s+(a\.?m\.?|p\.?m\.?)(?=\s|$)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -68,23 +46,6 @@ def zone_named(name: str) -> ZoneInfo:
             f"{cleaned[:40]!r} is not a time zone I know.",
             hint="Use an IANA name such as Europe/Rome, America/Bogota or Africa/Nairobi.",
         ) from exc
-
-
-def parse_time(word: str) -> time | None:
-    """`15:00`, `15.00`, `15h30`, `15h`, `3pm`, `3:30pm`, `noon`, `midnight`; else None."""
-    w = word.strip().lower().replace("a.m.", "am").replace("p.m.", "pm")
-    if w == "noon":
-        return time(12, 0)
-    if w == "midnight":
-        return time(0, 0)
-    if m := _TIME_24.fullmatch(w):
-        return time(int(m.group(1)), int(m.group(2)))
-    if m := _TIME_H.fullmatch(w):
-        return time(int(m.group(1)), 0)
-    if m := _TIME_AMPM.fullmatch(w):
-        hour = int(m.group(1)) % 12 + (12 if m.group(3) == "pm" else 0)
-        return time(hour, int(m.group(2) or 0))
-    return None
 
 
 def _count(word: str) -> int | None:
@@ -132,10 +93,10 @@ def _iso(raw: str, zone: ZoneInfo) -> datetime | None:
 
 
 def _relative(raw: str, now: datetime, zone: ZoneInfo, local_now: datetime) -> datetime | None:
-    lowered = _SPACED_AMPM.sub(lambda m: m.group(1) + m.group(2).replace(".", ""), raw.lower())
+    lowered = join_am_pm(raw.lower())
     words = [w for w in lowered.replace(",", " ").split() if w not in {"at", "on"}]
-    times = [t for t in (parse_time(w) for w in words) if t is not None]
-    rest = [w for w in words if parse_time(w) is None]
+    times = [t for t in (parse_clock_time(w) for w in words) if t is not None]
+    rest = [w for w in words if parse_clock_time(w) is None]
     if len(times) > 1:
         raise UsageError(f"{raw!r} names more than one time of day.")
     at = times[0] if times else None

@@ -1,5 +1,5 @@
 """What the practice commands show alike: a practice as a list item, its status in words, its
-data in `--json`, dates in the community's zone, and the one way a practice number is looked up."""
+data in `--json`, dates in the member's zone, and the one way a practice number is looked up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import (
@@ -29,6 +29,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx
+from cop_bot.core.times import first_zone, show_date, show_datetime
 from cop_bot.core.wording import mention_of, plural, shorten
 from cop_bot.experts.profiles import country_name
 from cop_bot.practices.fields import FIELDS
@@ -103,13 +104,12 @@ def item_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
 
 def invalid(problems: Sequence[str], template: str | None) -> Reply:
     """What is wrong with a form; for a new practice, also the form to copy and complete."""
-    blocks: list[Block] = [
-        Text.of(
-            "I could not share this practice yet:"
-            if template is not None
-            else "I could not make this change:"
-        )
-    ]
+    heading = (
+        "I could not share this practice yet:"
+        if template is not None
+        else "I could not make this change:"
+    )
+    blocks: list[Block] = [Text.of(heading)]
     blocks.extend(Item(title=spans(problem)) for problem in problems)
     if template is not None:
         blocks.append(Text.of("Copy this, complete it and send it again:"))
@@ -125,7 +125,11 @@ def invalid(problems: Sequence[str], template: str | None) -> Reply:
                 )
             )
         )
-    data: dict[str, Any] = {"code": "invalid", "problems": list(problems)}
+    data: dict[str, Any] = {
+        "code": "invalid",
+        "message": " ".join([heading, *problems]),
+        "problems": list(problems),
+    }
     if template is not None:
         data["template"] = template
     return replace(reply(*blocks, data={"error": data}), status=Status.USER_ERROR)
@@ -166,17 +170,16 @@ def status_phrase(practice: Practice) -> str:
     return "approved"
 
 
-def community_zone(ctx: Ctx) -> ZoneInfo:
-    """Practice dates read in the community's zone (UTC when its setting is no zone)."""
-    try:
-        return ZoneInfo(ctx.community.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+def viewer_zone(ctx: Ctx) -> ZoneInfo:
+    """Practice dates read in the member's zone, else the community's (else UTC)."""
+    return first_zone(ctx.member.timezone, ctx.community.timezone)
 
 
 def local_date(ctx: Ctx, at: datetime | None) -> str:
-    return at.astimezone(community_zone(ctx)).date().isoformat() if at else "?"
+    """`Wed 1 Dec 2027` (`?` for a date an import left out)."""
+    return show_date(at, viewer_zone(ctx)) if at else "?"
 
 
 def local_time(ctx: Ctx, at: datetime) -> str:
-    return at.astimezone(community_zone(ctx)).strftime("%Y-%m-%d %H:%M")
+    """`Wed 1 Dec 2027, 21:29 CET`."""
+    return show_datetime(at, viewer_zone(ctx))

@@ -25,7 +25,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import plural
+from cop_bot.core.wording import echo, plural
 from cop_bot.experts.profiles import country_name, parse_country
 from cop_bot.handlers.practices.common import (
     item,
@@ -155,7 +155,7 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
 
 def _describe_query(ctx: Ctx, query: Query) -> str:
     parts = (
-        repr(query.text) if query.text else "",
+        echo(query.text) if query.text else "",
         f"in {ctx.taxonomy.label(query.domain, ctx.language)}" if query.domain else "",
         f"from {country_name(query.country)}" if query.country else "",
         f"of kind {query.kind}" if query.kind else "",

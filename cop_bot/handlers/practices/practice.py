@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import inspect
 
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
@@ -43,8 +46,11 @@ from cop_bot.practices.fields import BENCHMARK_FIELDS, BY_ATTR, BY_KEY, FIELDS
 from cop_bot.practices.review import APPROVED, NEEDS_CONFIRMATION, PENDING, is_author
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice
+from cop_bot.storage.types import UTCDateTime
 
 HISTORY_SHOWN = 20
+DATE_ATTRS = frozenset(c.key for c in inspect(Practice).columns if isinstance(c.type, UTCDateTime))
+"""The practice's dates (`review_by`, ...), which the history keeps as ISO stamps."""
 
 
 @command(
@@ -212,7 +218,7 @@ def _history(ctx: Ctx, id_text: str) -> Reply:
         who: Inline = (
             member_inline(editor) if editor else (revision.editor_label or "a former member")
         )
-        changes = "; ".join(_change_text(k, v) for k, v in revision.changes.items())
+        changes = "; ".join(_change_text(ctx, k, v) for k, v in revision.changes.items())
         blocks.append(
             Item(title=spans(local_time(ctx, revision.at), " · ", who), body=spans(changes))
         )
@@ -228,12 +234,25 @@ def _history(ctx: Ctx, id_text: str) -> Reply:
     return reply(*blocks, data={"history": rows, "total": len(revisions)})
 
 
-def _change_text(attr: str, pair: Any) -> str:
+def _change_text(ctx: Ctx, attr: str, pair: Any) -> str:
     label = BY_ATTR[attr].label.lower() if attr in BY_ATTR else attr.replace("_", " ")
     old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
     if attr == "status" and old is None:
         return f"shared ({new})"
+    if attr in DATE_ATTRS:
+        return f"{label}: {_date_value(ctx, old)} → {_date_value(ctx, new)}"
     return f"{label}: {_short_value(old)} → {_short_value(new)}"
+
+
+def _date_value(ctx: Ctx, value: Any) -> str:
+    """A date kept in the history as an ISO stamp, shown as a date (`Wed 1 Dec 2027`)."""
+    try:
+        at = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return _short_value(value)
+    if at is None:
+        return "(empty)"
+    return local_date(ctx, at if at.tzinfo else at.replace(tzinfo=UTC))
 
 
 def _short_value(value: Any) -> str:

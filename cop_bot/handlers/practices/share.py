@@ -21,7 +21,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import quoted
+from cop_bot.core.wording import ECHO_LIMIT, quoted, shorten
 from cop_bot.handlers.practices.common import (
     find_practice,
     invalid,
@@ -150,7 +150,7 @@ def _split_first(text: str) -> tuple[str, str]:
 def _filled_template(raw: dict[str, str]) -> str:
     text = template(raw)
     if "author" in raw:
-        text += f"\nauthor: {raw['author']}"
+        text += f"\nauthor: {shorten(raw['author'], ECHO_LIMIT)}"
     return text
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import Block, Context, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx
+from cop_bot.core.wording import plural
 from cop_bot.handlers.sessions.common import meeting_named, notices, occurrence_of, viewer_zone
 from cop_bot.sessions import changes, meetings
 from cop_bot.sessions.when import localize, parse_when
@@ -60,7 +61,7 @@ def _cancel(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, reason: str
     told = notices(ctx, _recipients(ctx, meeting, keys), build)
     return reply(
         *build(viewer_zone(ctx)),
-        Context(spans(f"{len(told)} member(s) who answered yes or maybe were told.")),
+        Context(spans(told_phrase(len(told)))),
         visibility="channel",
         notices=told,
         data={
@@ -98,7 +99,7 @@ def _move(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, when_text: st
     blocks: list[Block] = [*build(viewer_zone(ctx))]
     if moved.placed.note:
         blocks.append(Context(spans(moved.placed.note)))
-    blocks.append(Context(spans(f"{len(told)} member(s) who answered yes or maybe were told.")))
+    blocks.append(Context(spans(told_phrase(len(told)))))
     return reply(
         *blocks,
         visibility="channel",
@@ -118,3 +119,15 @@ def _move(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, when_text: st
 def _recipients(ctx: Ctx, meeting: Meeting, keys: list[datetime]) -> list[Member]:
     """Who answered yes or maybe for the changed occurrences, besides the facilitator."""
     return changes.recipients(ctx.session, meeting, keys, besides=ctx.member.id)
+
+
+def told_phrase(count: int) -> str:
+    """How many of the members who answered (besides the facilitator) were sent a direct
+    message about the change."""
+    if count == 0:
+        return "Nobody else had answered yes or maybe, so nobody needed telling."
+    return plural(
+        count,
+        "{count} member who answered yes or maybe was told.",
+        "{count} members who answered yes or maybe were told.",
+    )

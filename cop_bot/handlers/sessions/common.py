@@ -52,9 +52,19 @@ def date_option(value: str | None) -> str | None:
     return value
 
 
-def fields(meeting: Meeting, zone: ZoneInfo) -> tuple[tuple[str, Spans], ...]:
+def fields(
+    meeting: Meeting, zone: ZoneInfo, occurrence: Occurrence | None = None
+) -> tuple[tuple[str, Spans], ...]:
+    """A session's facts. A one-off session has one time, "When" (its occurrence's, when
+    given); a series shows its "First" occurrence here and the one asked about elsewhere."""
+    if meeting.rrule:
+        when = ("First", spans(meetings.fmt_local(meeting.starts_at, zone, with_utc=True)))
+    else:
+        start = occurrence.start if occurrence is not None else meeting.starts_at
+        moved = " (moved)" if occurrence is not None and occurrence.moved else ""
+        when = ("When", spans(meetings.fmt_local(start, zone, with_utc=True), moved))
     pairs: list[tuple[str, Spans]] = [
-        ("When", spans(meetings.fmt_local(meeting.starts_at, zone, with_utc=True))),
+        when,
         ("Duration", spans(f"{meeting.duration_minutes} minutes")),
     ]
     if meeting.rrule:

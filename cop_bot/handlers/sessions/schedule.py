@@ -10,6 +10,7 @@ from cop_bot.core.args import Args, parse_int, split_words
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
+from cop_bot.core.times import show_date
 from cop_bot.handlers.sessions.common import answer_buttons, fields
 from cop_bot.sessions import meetings
 from cop_bot.sessions.when import (
@@ -90,7 +91,8 @@ def _first_start(
         if first is None:
             raise UsageError("That repetition never happens.")
         if first != wall:
-            first_note = f"The series starts on its first matching day, {first:%a %d %b %Y}."
+            day = show_date(first.replace(tzinfo=zone), zone)
+            first_note = f"The series starts on its first matching day, {day}."
         wall = first
     placed = localize(wall, zone)
     if placed.at <= now:

@@ -71,25 +71,25 @@ def session_command(ctx: Ctx, args: Args) -> Reply:
 
 def _show(ctx: Ctx, meeting: Meeting, day: str | None) -> Reply:
     zone, source = meetings.viewer_zone(ctx.member, ctx.community)
-    blocks: list[Block] = [
-        Header(f"Session #{meeting.id}: {meeting.title}"),
-        Fields(fields(meeting, zone)),
-    ]
+    header = Header(f"Session #{meeting.id}: {meeting.title}")
     data = {"session": meetings.meeting_json(meeting), "status": meeting.status}
     if meeting.status == meetings.CANCELLED:
         reason = f": {meeting.cancel_reason}" if meeting.cancel_reason else "."
-        blocks.append(Text.of("Cancelled" + reason))
-        return reply(*blocks, data=data)
+        return reply(
+            header, Fields(fields(meeting, zone)), Text.of("Cancelled" + reason), data=data
+        )
     occ = occurrence_of(ctx, meeting, day)
     rows = meetings.answers(ctx.session, occ.meeting_id, occ.key)
     handles, shown = _attendees(ctx, rows)
-    blocks.append(
-        Text.of(
-            "Next: " if not day else "On that day: ",
-            meetings.fmt_local(occ.start, zone, with_utc=True),
-            " (moved)" if occ.moved else "",
+    blocks: list[Block] = [header, Fields(fields(meeting, zone, occ))]
+    if meeting.rrule:  # a one-off session's only time is its "When" above
+        blocks.append(
+            Text.of(
+                "Next: " if not day else "On that day: ",
+                meetings.fmt_local(occ.start, zone, with_utc=True),
+                " (moved)" if occ.moved else "",
+            )
         )
-    )
     blocks.append(Fields(tuple(_attending(shown[key], label) for key, label in _LISTED)))
     blocks.append(Context(spans(f"Times in {zone.key} ({source}).")))
     blocks.append(answer_buttons(occ.meeting_id))

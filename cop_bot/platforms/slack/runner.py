@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
 from cop_bot.core.outbox import Outbox
+from cop_bot.core.wording import plural
 from cop_bot.platforms import http
 from cop_bot.platforms.common import serve_with_jobs
 from cop_bot.platforms.engine_pool import EnginePool
@@ -100,7 +101,14 @@ async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None
 async def _start_engine(engine: EnginePool) -> bool:
     """Each worker builds its search indexes before the bot takes its first command."""
     print(
-        f"cop-bot: starting {engine.processes} engine process(es)...", file=sys.stderr, flush=True
+        "cop-bot: "
+        + plural(
+            engine.processes,
+            "starting {count} engine process...",
+            "starting {count} engine processes...",
+        ),
+        file=sys.stderr,
+        flush=True,
     )
     try:
         await asyncio.to_thread(engine.start)
@@ -121,7 +129,7 @@ class _Refused(Exception):
 
 @dataclass(frozen=True)
 class _Serving:
-    text: str  # which workspace(s), for the start-up line
+    text: str  # which workspace or workspaces, for the start-up line
     socket_url: str | None  # Socket Mode's first websocket URL
 
 
@@ -136,9 +144,11 @@ async def _check_tokens(bot: SlackBot) -> _Serving:
             text = f"connected to Slack workspace {who.get('team')} as {who.get('user')}"
         else:
             count = await bot.workspaces.installed_count()
-            text = (
-                f"multi-workspace mode, installed in {count} Slack workspace(s); "
-                f"install page at {bot.workspaces.install_url}"
+            text = plural(
+                count,
+                "multi-workspace mode, installed in {count} Slack workspace; install page at {url}",
+                "multi-workspace mode, installed in {count} Slack workspaces; install page at {url}",
+                url=bot.workspaces.install_url,
             )
         socket_url = None
         if settings.slack_app_token:
