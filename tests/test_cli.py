@@ -211,7 +211,7 @@ def test_demo_builds_a_realistic_fictitious_community(cwd: Path, capsys) -> None
     assert 0 < sum(m.is_expert for m in members) < len(members)
     assert len(domains) >= 20
     engine.dispose()
-    assert run("demo", "--no-console", "--user", "tester") == 0  # fresh again, not doubled
+    assert run("demo", "--no-console", "--user", "tester", "--force") == 0  # fresh, not doubled
     assert (
         run("query", "--db", "sqlite:///cop_bot_demo.db", "--json", "--user", "tester", "/role")
         == 0
@@ -273,19 +273,23 @@ def test_members_import_and_export_round_trip(
 ) -> None:
     (cwd / "members.csv").write_text(GOOD_CSV, encoding="utf-8")
     assert run("members", "import", "members.csv") == 0
-    assert "Imported 2 new and updated 0" in capsys.readouterr().out
+    assert "Imported 2 new members and updated 0 members." in capsys.readouterr().out
     assert run("query", "--json", "/find-expert work permits") == 0
     experts = json.loads(capsys.readouterr().out)["data"]["experts"]
     assert [e["handle"] for e in experts] == ["amina.haddad"]
     assert run("members", "export", "out.csv") == 0
     exported = (cwd / "out.csv").read_text(encoding="utf-8").splitlines()
-    assert exported[0] == "name,handle,organisation,country,languages,domains,bio,expert"
+    assert exported[0] == (
+        "name,handle,organisation,country,languages,domains,bio,expert,"
+        "city,timezone,organisation_type,asks,capacity"
+    )
     assert (
-        "Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour-market;legal-aid,Work permits,yes"
+        "Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour-market;legal-aid,Work permits,yes,,,,no,"
         in exported
     )
     assert run("members", "import", "out.csv") == 0  # re-import updates by handle
-    assert "Imported 0 new and updated 3" in capsys.readouterr().out.splitlines()[-1]  # + the asker
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == "Imported 0 new members and updated 3 members."  # + the asker
 
 
 def test_members_import_is_all_or_nothing(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -305,7 +309,10 @@ def test_members_import_is_all_or_nothing(cwd: Path, capsys: pytest.CaptureFixtu
     assert run("query", "--json", "/profile amina.haddad") == 0
     assert json.loads(capsys.readouterr().out)["data"]["error"]["code"] == "command"
     assert run("members", "import", "bad.csv", "--skip-invalid") == 0
-    assert "Imported 2 new" in capsys.readouterr().out
+    assert (
+        "Imported 2 new members and updated 0 members; skipped 2 invalid rows."
+        in capsys.readouterr().out
+    )
     (cwd / "wrong.csv").write_text("who,what\nx,y\n", encoding="utf-8")
     assert run("members", "import", "wrong.csv") == 2
     assert "missing" in capsys.readouterr().err
