@@ -137,6 +137,8 @@ def test_roles_list_on_a_new_database_shows_the_configured_admins(
     cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("COP_BOT_ADMINS", "alice")
+    assert run("db", "upgrade") == 0
+    capsys.readouterr()
     assert run("roles", "list") == 0
     assert capsys.readouterr().out.splitlines() == [
         "admins: alice",
@@ -144,6 +146,29 @@ def test_roles_list_on_a_new_database_shows_the_configured_admins(
         "facilitators: -",
     ]
     assert rows(cwd / "cop_bot.db", Community) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("roles", "list"),
+        ("roles", "revoke", "amina", "admin"),
+        ("members", "export", "out.csv"),
+        ("practices", "export", "out.json"),
+        ("digest", "preview", "--channel", "console"),
+        ("db", "current"),
+    ],
+    ids=" ".join,
+)
+def test_reading_commands_never_create_the_database(
+    cwd: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    assert run(*argv, "--db", "sqlite:///data/cop_bot.db") == 2
+    assert one_line(capsys.readouterr().err).endswith(
+        "There is no database at data/cop_bot.db (nothing was created); `cop-bot db upgrade` "
+        "creates it."
+    )
+    assert list(cwd.iterdir()) in ([], [cwd / ".cop-bot"])  # at most the log
 
 
 def test_digest_preview_adds_no_member_and_no_community(
@@ -163,6 +188,7 @@ def test_digest_preview_adds_no_member_and_no_community(
 def test_exports_of_an_unknown_community_write_nothing(
     cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert run("db", "upgrade") == 0
     assert run("members", "export", "members.csv") == 2  # console:local has never been used
     assert one_line(capsys.readouterr().err) == (
         "cop-bot members export: There is no community console:local in this database: it "
@@ -179,6 +205,8 @@ def test_db_current_on_a_missing_path_creates_nothing(
     assert run("db", "current", "--db", "sqlite:///no/such/place/x.db") == 2
     assert "There is no database at no/such/place/x.db" in one_line(capsys.readouterr().err)
     assert not (cwd / "no").exists()
+    assert run("db", "upgrade", "--db", "sqlite:///no/such/place/x.db") == 0
+    assert run("db", "current", "--db", "sqlite:///no/such/place/x.db") == 0
 
 
 @given(st.text(max_size=20))

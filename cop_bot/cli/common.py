@@ -187,6 +187,19 @@ def resolve_community(app: App, spec: str | None) -> tuple[str, str]:
     return console.PLATFORM, console.COMMUNITY
 
 
+def database_present(settings: Settings) -> None:
+    """Commands that only read refuse a SQLite file that does not exist instead of creating it
+    (connecting would)."""
+    from cop_bot.storage.db import sqlite_file
+
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.is_file():
+        raise UsageError(
+            f"There is no database at {path} (nothing was created); `cop-bot db upgrade` "
+            "creates it."
+        )
+
+
 def find_community(app: App, spec: str | None) -> tuple[str, Community | None]:
     """The community a read-only command looks at, and its name; None when it does not exist,
     which a command that only reads must never change."""

@@ -22,6 +22,7 @@ from cop_bot.cli.common import (
     add_skip_invalid,
     cannot_write,
     community_row,
+    database_present,
     existing_community,
     refuse_invalid,
     resolve_community,
@@ -147,6 +148,7 @@ def digest_preview(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.digests.preview import preview
     from cop_bot.storage.db import session_scope
 
+    database_present(settings)
     app = build_app(settings)
     now = args.as_of or app.clock.now()
     community = existing_community(app, args.community)
@@ -224,6 +226,7 @@ def _practices_export(args: argparse.Namespace, settings: Settings, fmt: Format)
     from cop_bot.storage.db import session_scope
 
     writable_file(args.file)
+    database_present(settings)
     app = build_app(settings)
     community = existing_community(app, args.community)
     assert community.id is not None

@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from cop_bot.cli.common import EXIT_OK, Subparsers, add_action, add_group, database_trouble
+from cop_bot.cli.common import (
+    EXIT_OK,
+    Subparsers,
+    add_action,
+    add_group,
+    database_present,
+    database_trouble,
+)
 from cop_bot.config import (
     COMMUNITY_DEFAULTS,
     DESCRIPTIONS,
@@ -14,7 +21,7 @@ from cop_bot.config import (
     Settings,
     language_problem,
 )
-from cop_bot.core.errors import ConfigError, UsageError
+from cop_bot.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cop_bot.storage.models import Community
@@ -68,14 +75,9 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def db_current(args: argparse.Namespace, settings: Settings) -> int:
     """Only looks: a SQLite file that does not exist is not created."""
-    from cop_bot.storage.db import current_revision, head_revision, make_engine, sqlite_file
+    from cop_bot.storage.db import current_revision, head_revision, make_engine
 
-    path = sqlite_file(settings.database_url)
-    if path is not None and not path.is_file():
-        raise UsageError(
-            f"There is no database at {path} (nothing was created); `cop-bot db upgrade` "
-            "creates it."
-        )
+    database_present(settings)
     engine = make_engine(settings.database_url)
     try:
         current = current_revision(engine)

@@ -16,6 +16,7 @@ from cop_bot.cli.common import (
     add_skip_invalid,
     cannot_write,
     community_row,
+    database_present,
     existing_community,
     find_community,
     readable_file,
@@ -98,6 +99,7 @@ def roles_list(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
+    database_present(settings)
     app = build_app(settings)
     _, found = find_community(app, args.community)
     if found is None and args.community is None:  # an empty database: what the settings give
@@ -124,6 +126,8 @@ def roles_change(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
+    if args.roles_cmd == "revoke":
+        database_present(settings)
     app = build_app(settings)
     now = app.clock.now()
     handle, role = strip_handle(args.handle), Role(args.role)
@@ -156,6 +160,7 @@ def members_export(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.experts import members_io
 
     writable_file(args.file)
+    database_present(settings)
     app = build_app(settings)
     community = existing_community(app, args.community)
     where = f"{community.platform}:{community.external_id}"
