@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from cop_bot.config import Settings
+from cop_bot.config import Settings, language_problem
 from cop_bot.core.clock import Clock, SystemClock
 from cop_bot.core.errors import ConfigError
 from cop_bot.core.router import Router
@@ -31,6 +31,10 @@ def build_app(
     engine: Engine | None = None,
     migrate: bool | None = None,
 ) -> App:
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    problem = language_problem(settings.language, taxonomy.languages)
+    if problem:  # before the database is touched
+        raise ConfigError(problem)
     engine = engine or engine_for(settings)
     if settings.auto_migrate if migrate is None else migrate:
         upgrade(engine)
@@ -39,7 +43,6 @@ def build_app(
             f"The database is at schema revision {current or '(none: empty database)'} but this "
             f"version needs {head}. Run `cop-bot db upgrade`, or leave COP_BOT_AUTO_MIGRATE=true."
         )
-    taxonomy = load_taxonomy(settings.taxonomy_path)
     clock = clock or SystemClock()
     router = Router(engine, build_registry(), settings, taxonomy, clock)
     return App(settings=settings, engine=engine, taxonomy=taxonomy, router=router, clock=clock)

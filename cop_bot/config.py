@@ -32,6 +32,14 @@ MAX_ENGINE_PROCESSES = 64
 MAX_SECONDS = 3600
 _SECONDS = {"db_connect_timeout": 2.0, "db_statement_timeout": 0.1, "db_pool_timeout": 0.1}
 """Settings given in seconds -> the least each accepts (libpq waits at least 2 s to connect)."""
+MAX_COMMUNITY_NAME = 200
+COMMUNITY_DEFAULTS = {
+    "COP_BOT_COMMUNITY_NAME": "name",
+    "COP_BOT_TIMEZONE": "timezone",
+    "COP_BOT_LANGUAGE": "language",
+}
+"""Settings that only a new community takes (the variable -> its stored column and `/settings`
+key); after that the community's own value, changed with `/settings`, wins."""
 SECRET_FIELDS = frozenset(
     {
         "slack_bot_token",
@@ -326,6 +334,8 @@ def load_settings(
                     f"{var} must be comma-separated handles, e.g. alice,bob; got {raw!r}."
                 )
             values[f.name] = handles
+        elif f.name == "language":
+            values[f.name] = raw.lower()  # as `/settings language: FR` reads it
         else:
             values[f.name] = raw
 
@@ -375,6 +385,11 @@ def _validate_basics(s: Settings) -> list[str]:
         problems.append(
             f"COP_BOT_LANGUAGE must be a two-letter language code such as en; got {s.language!r}."
         )
+    if len(s.community_name) > MAX_COMMUNITY_NAME:
+        problems.append(
+            f"COP_BOT_COMMUNITY_NAME must be at most {MAX_COMMUNITY_NAME} characters, as in "
+            f"`/settings name:`; it has {len(s.community_name)}."
+        )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         problems.append(
             f"COP_BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {s.log_level!r}."
@@ -388,6 +403,17 @@ def _validate_basics(s: Settings) -> list[str]:
             f"COP_BOT_TAXONOMY must name an existing YAML file; {s.taxonomy_path!r} does not exist."
         )
     return problems
+
+
+def language_problem(language: str, languages: tuple[str, ...]) -> str | None:
+    """COP_BOT_LANGUAGE is checked like `/settings language:`: it must be one of the taxonomy's
+    languages (known once the taxonomy is loaded, so `build_app` and `config check` ask)."""
+    if language in languages:
+        return None
+    return (
+        f"COP_BOT_LANGUAGE must be a language the taxonomy has labels in "
+        f"({', '.join(languages)}), as `/settings language:` requires; got {language!r}."
+    )
 
 
 def _validate_slack_tokens(s: Settings) -> list[str]:

@@ -9,10 +9,17 @@ from typing import TextIO
 
 from cop_bot.config import Settings
 
+FILE_ONLY = {"file_only": True}
+"""`extra=` for a record the user already got in their own words on stderr: it goes to the log
+file only, so the terminal shows one line, not two."""
+
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is when a record comes, not the stream it was at set-up:
     a thread that logs late (after a test's capture closed) must not hit a closed stream."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False) and bool(super().filter(record))
 
     @property
     def stream(self) -> TextIO:

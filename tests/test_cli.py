@@ -230,7 +230,7 @@ def test_demo_builds_a_realistic_fictitious_community(cwd: Path, capsys) -> None
     assert 0 < sum(m.is_expert for m in members) < len(members)
     assert len(domains) >= 20
     engine.dispose()
-    assert run("demo", "--no-console", "--user", "tester") == 0  # fresh again, not doubled
+    assert run("demo", "--no-console", "--user", "tester", "--force") == 0  # fresh, not doubled
     assert (
         run("query", "--db", "sqlite:///cop_bot_demo.db", "--json", "--user", "tester", "/role")
         == 0
@@ -302,9 +302,12 @@ def test_members_import_and_export_round_trip(
     assert [e["handle"] for e in experts] == ["amina.haddad"]
     assert run("members", "export", "out.csv") == 0
     exported = (cwd / "out.csv").read_text(encoding="utf-8").splitlines()
-    assert exported[0] == "name,handle,organisation,country,languages,domains,bio,expert"
+    assert exported[0] == (
+        "name,handle,organisation,country,languages,domains,bio,expert,"
+        "city,timezone,organisation_type,asks,capacity"
+    )
     assert (
-        "Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour-market;legal-aid,Work permits,yes"
+        "Amina Haddad,amina.haddad,Fictional Casablanca Support,MA,ar;fr,labour-market;legal-aid,Work permits,yes,,,,no,"
         in exported
     )
     assert run("members", "import", "out.csv") == 0  # re-import updates by handle

@@ -7,14 +7,20 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Command
+from cop_bot.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Command,
+    command_name,
+    config_problem,
+    failure_line,
+)
 from cop_bot.cli.parser import build_parser
 from cop_bot.config import load_settings
-from cop_bot.core.errors import ConfigError
+from cop_bot.core.errors import CommandError, ConfigError
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
-
-log = logging.getLogger("cop_bot.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(overrides=overrides)
     except ConfigError as exc:
-        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        print(config_problem(exc), file=sys.stderr)
         return EXIT_USAGE
     from cop_bot.logs import setup_logging
 
@@ -33,10 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings, stderr_level=logging.INFO if interactive else logging.WARNING
     )
     handler: Command = args.func
+    name = command_name(args)
     try:
         return handler(args, settings)
     except ConfigError as exc:
-        print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        print(config_problem(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except CommandError as exc:  # misuse the subcommand explains in one line
+        print(f"cop-bot {name}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
@@ -45,25 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         from cop_bot.logs import FILE_ONLY
-        from cop_bot.storage.failures import operator_message, trouble_of
 
-        log.debug("failure", exc_info=True)
-        trouble = trouble_of(exc)
-        logging.getLogger("cop_bot").error(
-            "%s failed: %s",
-            args.cmd,
-            exc,
-            exc_info=True,
-            extra=FILE_ONLY if trouble is not None else None,
-        )
-        if trouble is not None:
-            print(f"cop-bot: {operator_message(trouble, settings.database_url)}", file=sys.stderr)
-        elif log_path is None:  # said at start-up: there is no log file to point at
-            reason = (str(exc).splitlines() or [""])[0]
-            print(f"cop-bot: {args.cmd} failed: {type(exc).__name__}: {reason}", file=sys.stderr)
-        else:
-            print(
-                f"cop-bot: {args.cmd} failed: {type(exc).__name__}; details in {log_path}",
-                file=sys.stderr,
-            )
+        logging.getLogger("cop_bot").error("%s failed", name, exc_info=True, extra=FILE_ONLY)
+        print(failure_line(name, exc, settings, log_path), file=sys.stderr)
         return EXIT_INTERNAL

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cop_bot.app import build_app
 from cop_bot.cli.common import (
@@ -19,16 +20,20 @@ from cop_bot.cli.common import (
     add_community,
     add_group,
     add_skip_invalid,
+    cannot_write,
     community_row,
-    database_trouble_line,
+    database_present,
+    existing_community,
     refuse_invalid,
     resolve_community,
+    writable_file,
 )
 from cop_bot.config import Settings
-from cop_bot.core.model import Actor, Conversation, Invocation, Status
-from cop_bot.core.router import Router
 from cop_bot.core.wording import plural
 from cop_bot.render.text import render
+
+if TYPE_CHECKING:
+    from cop_bot.practices.transfer import Format
 
 
 def add_digest(sub: Subparsers, db: argparse.ArgumentParser) -> None:
@@ -139,29 +144,16 @@ def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def digest_preview(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.core.clock import FixedClock
+    """Reads only: the community must exist, and nobody is added to it."""
+    from cop_bot.digests.preview import preview
+    from cop_bot.storage.db import session_scope
 
+    database_present(settings)
     app = build_app(settings)
     now = args.as_of or app.clock.now()
-    platform, external = resolve_community(app, args.community)
-    router = Router(app.engine, app.router.registry, settings, app.taxonomy, FixedClock(now))
-    result = router.dispatch(
-        Invocation(
-            name="digest",
-            text="preview",
-            actor=Actor(handle="cop-bot-cli"),
-            conversation=Conversation(
-                platform=platform, community_id=external, channel_id=args.channel
-            ),
-        )
-    )
-    if result.status is Status.INTERNAL_ERROR:
-        print(
-            database_trouble_line(result, settings)
-            or "cop-bot: internal error while building the digest; details in the log.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+    community = existing_community(app, args.community)
+    with session_scope(app.engine) as session:
+        result = preview(session, community, args.channel, now, app.taxonomy)
     if args.format == "json":
         print(json.dumps(result.data, ensure_ascii=False))
     elif args.format == "slack":
@@ -191,17 +183,14 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
     except transfer.ImportFileError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.practices_cmd == "export":
+        return _practices_export(args, settings, fmt)
     app = build_app(settings)
     platform, external = resolve_community(app, args.community)
     where = f"{platform}:{external}"
     with session_scope(app.engine) as session:
         community = community_row(session, settings, platform, external, app.clock.now())
         assert community.id is not None
-        if args.practices_cmd == "export":
-            exported = transfer.export_rows(session, community.id, approved_only=args.approved_only)
-            transfer.write_export(exported, args.file, fmt)
-            print(f"Wrote {plural(len(exported), 'practice')} of {where} to {args.file}.")
-            return EXIT_OK
         report = transfer.import_practices(
             session,
             community.id,
@@ -215,12 +204,40 @@ def practices_transfer(args: argparse.Namespace, settings: Settings) -> int:
     for line in report.problems:
         print(line, file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        return refuse_invalid(plural(len(report.problems), "problem"))
-    skipped = f"; skipped {plural(len(report.problems), 'problem')}" if report.problems else ""
-    print(
-        f"Imported {plural(report.imported, 'practice')} into {where}: {report.created} new, "
-        f"{report.updated} updated, {report.unchanged} unchanged{skipped}."
-    )
+        return refuse_invalid(len(report.problems), "problem")
+    imported = plural(report.imported, "practice")
+    if report.problems:
+        skipped = plural(len(report.problems), "problem")
+        print(
+            f"Imported {imported} into {where}: {report.created} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged; skipped {skipped}."
+        )
+    else:
+        print(
+            f"Imported {imported} into {where}: {report.created} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged."
+        )
+    return EXIT_OK
+
+
+def _practices_export(args: argparse.Namespace, settings: Settings, fmt: Format) -> int:
+    """Reads only: the community must exist, and the file's folder too."""
+    from cop_bot.practices import transfer
+    from cop_bot.storage.db import session_scope
+
+    writable_file(args.file)
+    database_present(settings)
+    app = build_app(settings)
+    community = existing_community(app, args.community)
+    assert community.id is not None
+    with session_scope(app.engine) as session:
+        exported = transfer.export_rows(session, community.id, approved_only=args.approved_only)
+    try:
+        transfer.write_export(exported, args.file, fmt)
+    except OSError as exc:
+        raise cannot_write(args.file, exc) from None
+    where = f"{community.platform}:{community.external_id}"
+    print(f"Wrote {plural(len(exported), 'practice')} of {where} to {args.file}.")
     return EXIT_OK
 
 

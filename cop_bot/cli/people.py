@@ -6,21 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from cop_bot.app import App, build_app
+from cop_bot.app import build_app
 from cop_bot.cli.common import (
     EXIT_OK,
-    EXIT_USAGE,
     Subparsers,
     add_action,
     add_community,
     add_group,
     add_skip_invalid,
+    cannot_write,
     community_row,
+    database_present,
+    existing_community,
+    find_community,
+    readable_file,
     refuse_invalid,
     resolve_community,
+    writable_file,
 )
 from cop_bot.config import Settings
-from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
 from cop_bot.core.wording import plural
 
@@ -91,14 +95,21 @@ def add_members(sub: Subparsers, db: argparse.ArgumentParser) -> None:
 
 
 def roles_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Reads only: a community that does not exist is not created (see `existing_community`)."""
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
+    database_present(settings)
     app = build_app(settings)
-    platform, external = resolve_community(app, args.community)
+    _, found = find_community(app, args.community)
+    if found is None and args.community is None:  # an empty database: what the settings give
+        for role in (Role.ADMIN, Role.CURATOR, Role.FACILITATOR):
+            handles = sorted(settings.admins) if role is Role.ADMIN else []
+            print(f"{role.value}s: {', '.join(handles) or '-'}")
+        return EXIT_OK
+    community = existing_community(app, args.community)
+    assert community.id is not None
     with session_scope(app.engine) as session:
-        community = community_row(session, settings, platform, external, app.clock.now())
-        assert community.id is not None
         for role in (Role.ADMIN, Role.CURATOR, Role.FACILITATOR):
             handles = [m.handle for m in repos.members_with_role(session, community.id, role)]
             if role is Role.ADMIN:
@@ -108,69 +119,74 @@ def roles_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def roles_change(args: argparse.Namespace, settings: Settings) -> int:
-    """`roles grant` and `roles revoke`: saying so when nothing had to change."""
+    """`roles grant` (which sets up the community if it is new) and `roles revoke` (which never
+    creates anything), saying so when nothing had to change."""
     from cop_bot.core.args import strip_handle
     from cop_bot.handlers.admin import article
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
+    if args.roles_cmd == "revoke":
+        database_present(settings)
     app = build_app(settings)
-    platform, external = resolve_community(app, args.community)
-    where = f"{platform}:{external}"
     now = app.clock.now()
     handle, role = strip_handle(args.handle), Role(args.role)
-    with session_scope(app.engine) as session:
-        community = community_row(session, settings, platform, external, now)
-        assert community.id is not None
-        if args.roles_cmd == "grant":
+    if args.roles_cmd == "grant":
+        platform, external = resolve_community(app, args.community)
+        where = f"{platform}:{external}"
+        with session_scope(app.engine) as session:
+            community = community_row(session, settings, platform, external, now)
+            assert community.id is not None
             member = repos.ensure_member(session, community.id, handle, now=now)
             added = repos.grant_role(session, member, role, granted_by="cli", now=now)
-            print(f"@{handle} {'is now' if added else 'was already'} {article(role)} in {where}.")
-            return EXIT_OK
-        found = repos.find_member(session, community.id, handle)
+        if added:
+            print(f"@{handle} is now {article(role)} in {where}.")
+        else:
+            print(f"@{handle} was already {article(role)} in {where}.")
+        return EXIT_OK
+    existing = existing_community(app, args.community)
+    assert existing.id is not None
+    where = f"{existing.platform}:{existing.external_id}"
+    with session_scope(app.engine) as session:
+        found = repos.find_member(session, existing.id, handle)
         if found is None or not repos.revoke_role(session, found, role):
             print(f"@{handle} is not {article(role)} in {where}; nothing to revoke.")
             return EXIT_OK
-        print(f"@{handle} is no longer {article(role)} in {where}.")
-        return EXIT_OK
-
-
-def _members_of(args: argparse.Namespace, settings: Settings) -> tuple[App, Conversation]:
-    app = build_app(settings)
-    platform, external = resolve_community(app, args.community)
-    return app, Conversation(platform=platform, community_id=external, channel_id="")
+    print(f"@{handle} is no longer {article(role)} in {where}.")
+    return EXIT_OK
 
 
 def members_export(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.experts import members_io
 
-    app, where = _members_of(args, settings)
-    count = members_io.export_members(app.engine, where, args.file)
-    print(
-        f"Wrote {plural(count, 'member')} of {where.platform}:{where.community_id} to {args.file}."
-    )
+    writable_file(args.file)
+    database_present(settings)
+    app = build_app(settings)
+    community = existing_community(app, args.community)
+    where = f"{community.platform}:{community.external_id}"
+    try:
+        count = members_io.export_members(app.engine, community, args.file)
+    except OSError as exc:
+        raise cannot_write(args.file, exc) from None
+    print(f"Wrote {plural(count, 'member')} of {where} to {args.file}.")
     return EXIT_OK
 
 
 def members_import(args: argparse.Namespace, settings: Settings) -> int:
+    """The file is read and checked before the database is opened."""
     from cop_bot.experts import members_io
 
-    app, where = _members_of(args, settings)
-    if not args.file.is_file():
-        print(f"cop-bot members import: {args.file} does not exist.", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        report = members_io.read_csv(args.file, app.taxonomy)
-    except UsageError as exc:
-        print(f"cop-bot members import: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
+    readable_file(args.file)
+    app = build_app(settings)
+    report = members_io.read_csv(args.file, app.taxonomy)
     for line, reason in report.problems:
         print(f"row {line}: {reason}", file=sys.stderr)
     if report.problems and not args.skip_invalid:
-        return refuse_invalid(plural(len(report.problems), "invalid row"))
+        return refuse_invalid(len(report.problems), "invalid row")
+    platform, external = resolve_community(app, args.community)
     members_io.import_members(
         app.engine,
-        where,
+        Conversation(platform=platform, community_id=external, channel_id=""),
         report.valid,
         clock=app.clock,
         community_name=settings.community_name,

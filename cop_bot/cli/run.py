@@ -38,14 +38,20 @@ def add_demo(sub: Subparsers) -> None:
     demo = sub.add_parser(
         "demo",
         help="create a fictitious sample community and open the console",
-        description="Create a fresh SQLite database with a fictitious sample community and open "
-        "the console on it. The file is replaced each time.",
+        description="Create a SQLite database with a fictitious sample community and open the "
+        "console on it. A demo database already at --path is opened as it is (--force makes a "
+        "fresh one); any other existing file is refused, never overwritten.",
     )
     demo.add_argument(
         "--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)"
     )
     demo.add_argument("--user", help="your handle in the demo (you are its admin)")
     demo.add_argument("--no-console", action="store_true", help="create the database and stop")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a demo database already at --path with a fresh one (never any other file)",
+    )
     demo.set_defaults(func=demo_command)
 
 
@@ -133,26 +139,35 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
 def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
-    from cop_bot.demo import load_demo
+    from cop_bot.demo import files, load_demo, make_admin
     from cop_bot.platforms import console
 
     path = Path(args.path)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    target = files.choose_target(path, force=args.force)
     demo_settings = replace(settings, database_url=f"sqlite:///{path}", auto_migrate=True)
-    app = build_app(demo_settings)
     handle = args.user or console.default_handle()
-    summary = load_demo(app.engine, app.taxonomy, app.clock, admin_handle=handle)
+    if target is not files.Target.KEEP:
+        with files.built_in_place_of(path) as scratch:
+            built = build_app(replace(demo_settings, database_url=f"sqlite:///{scratch}"))
+            summary = load_demo(built.engine, built.taxonomy, built.clock, admin_handle=handle)
+            built.engine.dispose()
+            files.mark(scratch)
+        print(
+            f"Demo community '{summary.community}' is ready in {path}: {summary.members} "
+            f"fictitious members from {summary.countries} countries, {summary.experts} listed "
+            f"as experts, {summary.practices} practices in the shared repertoire, "
+            f"{summary.sessions} upcoming sessions. You are @{handle}, an admin."
+        )
+    app = build_app(demo_settings)
+    if target is files.Target.KEEP:
+        make_admin(app.engine, app.clock, handle)
+        print(
+            f"The demo community in {path} is kept as you left it; you are @{handle}, an "
+            "admin. `cop-bot demo --force` replaces it with a fresh one."
+        )
     print(
-        f"Demo community '{summary.community}' is ready in {path}: {summary.members} fictitious "
-        f"members from {summary.countries} countries, {summary.experts} listed as experts, "
-        f"{summary.practices} practices in the shared repertoire, {summary.sessions} upcoming "
-        "sessions. "
-        f"You are @{handle}, an admin."
-    )
-    print(
-        f"Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. Query it later with "
-        f'`cop-bot query --db sqlite:///{path} "/domains"`.'
+        "Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. "
+        f'Query it later with `cop-bot query --db sqlite:///{path} "/domains"`.'
     )
     if args.no_console:
         return EXIT_OK

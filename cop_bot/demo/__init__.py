@@ -109,6 +109,16 @@ def load_demo(
         )
 
 
+def make_admin(engine: Engine, clock: Clock, handle: str) -> None:
+    """Reopening a demo as someone else: they are its admin too, as `cop-bot demo` promises."""
+    with session_scope(engine) as session:
+        community = repos.find_community(session, console.conversation())
+        if community is None or community.id is None:
+            raise ValueError("the demo database holds no console community")
+        you = repos.ensure_member(session, community.id, handle, now=clock.now())
+        repos.grant_role(session, you, Role.ADMIN, granted_by="demo", now=clock.now())
+
+
 def demo_practices() -> list[dict[str, Any]]:
     text = resources.files("cop_bot.demo").joinpath("practices.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)

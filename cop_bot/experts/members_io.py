@@ -1,16 +1,18 @@
 """Bulk onboarding: members in and out of CSV, the format networks keep in spreadsheets.
 
 Import validates every row before writing anything; one transaction either stores all valid
-rows or nothing, and each problem is reported with its row number.
+rows or nothing, and each problem is reported with its row number. Export writes every profile
+field a member can set, so exporting and importing again gives the same profiles.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -23,17 +25,36 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import (
     check_length,
     is_clear,
+    parse_capacity,
     parse_country,
     parse_domains,
     parse_languages,
+    parse_organisation_type,
+    parse_timezone,
     parse_yes_no,
 )
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.limits import limit_of
-from cop_bot.storage.models import Member, MemberDomain
+from cop_bot.storage.models import Community, Member, MemberDomain
 
 HEADER = ("name", "handle", "organisation", "country", "languages", "domains", "bio", "expert")
+"""The columns every members CSV has; files exported before the others were added have only
+these."""
+MORE: dict[str, tuple[str, Callable[[str], Any], Any]] = {
+    "city": ("city", lambda v: check_length(v, 120, "city"), None),
+    "timezone": ("timezone", parse_timezone, None),
+    "organisation_type": ("organisation_type", parse_organisation_type, None),
+    "asks": ("accepts_asks", parse_yes_no, False),
+    "capacity": ("asks_capacity", parse_capacity, None),
+}
+"""Optional columns: column -> (member attribute, parser, value of an empty cell). A column the
+file lacks leaves the field as it is, so importing an older file clears nothing."""
+COLUMNS = (*HEADER, *MORE)
+"""What export writes: the required columns first, where older spreadsheets expect them."""
+DELIMITERS = (",", ";", "\t")
+"""`,`, or `;` (Excel's CSV with French, German or Italian settings), or tabs."""
+_SPELLINGS = {"time_zone": "timezone", "tz": "timezone"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,8 @@ class MemberRow:
     domains: list[str]
     bio: str | None
     expert: bool
+    more: dict[str, Any] = field(default_factory=dict)
+    """Member attribute -> value, for the optional columns the file has."""
 
 
 @dataclass
@@ -61,32 +84,60 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
     report = ImportReport()
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            fields = [f.strip().lower() for f in reader.fieldnames or []]
-            missing = [h for h in HEADER if h not in fields]
-            if missing:
-                raise UsageError(
-                    f"{path.name}: the header must be {','.join(HEADER)}; missing {', '.join(missing)}."
-                )
-            seen: dict[str, int] = {}
-            for row in reader:
-                line = reader.line_num
-                clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
-                parsed = _parse_row(line, clean, taxonomy, report)
-                if parsed is None:
-                    continue
-                if parsed.handle in seen:
-                    report.problems.append(
-                        (line, f"handle {parsed.handle} already on line {seen[parsed.handle]}")
-                    )
-                    continue
-                seen[parsed.handle] = line
-                report.valid.append(parsed)
+            text = handle.read()
     except UnicodeDecodeError:
         raise UsageError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if not text.strip():
+        raise UsageError(
+            f"{path.name} is empty; its first line must be the header {','.join(HEADER)}."
+        )
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+        fields = [column_name(f) for f in reader.fieldnames or []]
+        reader.fieldnames = fields
+        missing = [h for h in HEADER if h not in fields]
+        if missing:
+            raise UsageError(
+                f"{path.name}: the header must include {','.join(HEADER)}; missing "
+                f"{', '.join(missing)}."
+            )
+        seen: dict[str, int] = {}
+        for row in reader:
+            line = reader.line_num
+            clean = {k: (v or "").strip() for k, v in row.items() if k}
+            parsed = _parse_row(line, clean, taxonomy, report)
+            if parsed is None:
+                continue
+            if parsed.handle in seen:
+                report.problems.append(
+                    (line, f"handle {parsed.handle} already on line {seen[parsed.handle]}")
+                )
+                continue
+            seen[parsed.handle] = line
+            report.valid.append(parsed)
     except csv.Error as exc:
         raise UsageError(f"{path.name} is not a readable CSV file: {exc}") from None
     return report
+
+
+def column_name(text: str | None) -> str:
+    """A header cell as the column it names: `Organization-Type` -> `organisation_type`."""
+    words = (text or "").strip().lower().replace("-", "_").replace(" ", "_")
+    words = words.replace("organization", "organisation")
+    return _SPELLINGS.get(words, words)
+
+
+def delimiter_of(text: str) -> str:
+    """The separator that makes the most known columns of the first line (`,` on a tie)."""
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+
+    def known(delimiter: str) -> int:
+        cells = next(csv.reader([first], delimiter=delimiter), [])
+        return len({column_name(c) for c in cells} & set(COLUMNS))
+
+    return max(DELIMITERS, key=known)
 
 
 def _parse_row(
@@ -133,10 +184,17 @@ def _parse_row(
         domains = parsed.slugs
     if expert and not domains:
         reasons.append("an expert needs at least one domain")
+    more = {
+        attribute: attempt(parser, row[column], empty)
+        for column, (attribute, parser, empty) in MORE.items()
+        if column in row
+    }
     if reasons:
         report.problems.append((line, "; ".join(reasons)))
         return None
-    return MemberRow(line, handle, name, organisation, country, languages, domains, bio, expert)
+    return MemberRow(
+        line, handle, name, organisation, country, languages, domains, bio, expert, more
+    )
 
 
 def import_members(
@@ -179,6 +237,8 @@ def import_members(
             if row.expert and not member.is_expert:
                 member.expert_since = now
             member.is_expert = row.expert
+            for attribute, value in row.more.items():
+                setattr(member, attribute, value)
             member.updated_at = now
             session.add(member)
             session.flush()
@@ -186,37 +246,45 @@ def import_members(
         repos.bump_directory(session, community.id)
 
 
-def export_members(engine: Engine, conversation: Conversation, path: Path) -> int:
+def export_members(engine: Engine, community: Community, path: Path) -> int:
+    """Write the community's members, every column of `COLUMNS`; returns how many."""
     with session_scope(engine) as session:
-        community = repos.find_community(session, conversation)
-        members = (
-            []
-            if community is None
-            else session.exec(
-                select(Member)
-                .where(Member.community_id == community.id)
-                .order_by(col(Member.handle))
-            ).all()
-        )
+        members = session.exec(
+            select(Member).where(Member.community_id == community.id).order_by(col(Member.handle))
+        ).all()
         domains: dict[int, list[str]] = {}
         for member_id, slug in session.exec(
-            select(MemberDomain.member_id, MemberDomain.domain).order_by(col(MemberDomain.domain))
+            select(MemberDomain.member_id, MemberDomain.domain)
+            .join(Member, col(Member.id) == col(MemberDomain.member_id))
+            .where(Member.community_id == community.id)
+            .order_by(col(MemberDomain.domain))
         ).all():
             domains.setdefault(member_id, []).append(slug)
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(HEADER)
-            for m in members:
-                writer.writerow(
-                    [
-                        m.display_name or "",
-                        m.handle,
-                        m.organisation or "",
-                        m.country or "",
-                        ";".join(m.languages),
-                        ";".join(domains.get(m.id or 0, [])),
-                        m.bio or "",
-                        "yes" if m.is_expert else "no",
-                    ]
-                )
-        return len(members)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_rows(handle, (export_cells(m, domains.get(m.id or 0, [])) for m in members))
+    return len(members)
+
+
+def export_cells(member: Member, domains: list[str]) -> list[str]:
+    """One member's row, in the order of `COLUMNS`, as import reads it back."""
+    return [
+        member.display_name or "",
+        member.handle,
+        member.organisation or "",
+        member.country or "",
+        ";".join(member.languages),
+        ";".join(domains),
+        member.bio or "",
+        "yes" if member.is_expert else "no",
+        member.city or "",
+        member.timezone or "",
+        member.organisation_type or "",
+        "yes" if member.accepts_asks else "no",
+        "" if member.asks_capacity is None else str(member.asks_capacity),
+    ]
+
+
+def write_rows(handle: TextIO, rows: Iterable[list[str]]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)

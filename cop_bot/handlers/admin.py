@@ -19,6 +19,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
+from cop_bot.experts.admins import is_last_admin
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
@@ -87,8 +88,7 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
 
 
 def _refuse_last_admin(ctx: Ctx) -> None:
-    admins = repos.members_with_role(ctx.session, ctx.community_id, Role.ADMIN)
-    if len(admins) <= 1 and ctx.member.handle not in ctx.settings.admins:
+    if is_last_admin(ctx.session, ctx.member, ctx.settings.admins):
         raise CommandError(
             "You are the last admin of this community.",
             hint="Grant the admin role to someone else first.",

@@ -5,7 +5,7 @@ Subscriptions and their rules are in `cop_bot/digests/subscriptions.py`, the sch
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
@@ -13,7 +13,7 @@ from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text,
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_datetime
 from cop_bot.digests import subscriptions
-from cop_bot.digests.build import gather, to_reply
+from cop_bot.digests.preview import preview
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
 from cop_bot.storage import repos
 from cop_bot.storage.models import DigestSubscription
@@ -179,24 +179,8 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
 
 
 def _preview(ctx: Ctx) -> Reply:
-    sub = _channel_sub(ctx)
-    if sub is not None:
-        start = subscriptions.period_start(ctx.session, sub, ctx.now)
-    else:
-        start = ctx.now - timedelta(days=7)
-    digest = gather(
-        ctx.session,
-        ctx.community,
-        channel=ctx.invocation.conversation.channel_id,
-        start=start,
-        end=ctx.now,
-        domains=list(sub.domains) if sub else [],
-        timezone=sub.timezone if sub else ctx.community.timezone,
-        language=(sub.language if sub else None) or ctx.community.language,
-        taxonomy=ctx.taxonomy,
-    )
-    result = to_reply(digest, ctx.community.name)
-    return Reply(blocks=result.blocks, visibility="ephemeral", data=result.data)
+    channel = ctx.invocation.conversation.channel_id
+    return preview(ctx.session, ctx.community, channel, ctx.now, ctx.taxonomy)
 
 
 def _personal(ctx: Ctx, word: str) -> Reply:

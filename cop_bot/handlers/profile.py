@@ -26,6 +26,7 @@ from cop_bot.core.model import (
 from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of
+from cop_bot.experts.admins import refuse_erasing_last_admin
 from cop_bot.experts.privacy import export_profile
 from cop_bot.experts.profiles import (
     ORGANISATION_TYPES,
@@ -214,6 +215,7 @@ def _export(ctx: Ctx) -> Reply:
 
 
 def _delete(ctx: Ctx, word: str) -> Reply:
+    refuse_erasing_last_admin(ctx.session, ctx.member, ctx.settings.admins)
     if word != "confirm":
         return reply(
             Text.of(

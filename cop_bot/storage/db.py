@@ -87,6 +87,19 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for other databases and in-memory ones. Commands that
+    only look (`db current`, `config check`) check it exists first, since connecting would
+    create it."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ import sys
 
 from cop_bot.app import App
 from cop_bot.core.outbox import Outbox
+from cop_bot.logs import FILE_ONLY
 from cop_bot.platforms import http
 from cop_bot.platforms.common import Jobs, stop_signals
 from cop_bot.platforms.matrix.bot import FatalError, MatrixBot
@@ -61,7 +62,7 @@ async def main(app: App) -> int:
         try:
             await serving
         except FatalError as exc:
-            log.error("Matrix: %s", exc)
+            log.error("Matrix: %s", exc, extra=FILE_ONLY)
             print(f"cop-bot: Matrix: {exc}", file=sys.stderr)
             return 1
     return 0
