@@ -303,9 +303,9 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     line = one_line(result.stderr)
     assert line == (
-        "cop-bot: roles list failed: cannot use the database at "
-        "postgresql+psycopg://nobody:***@127.0.0.1:9/x (Connection refused); check "
-        "COP_BOT_DATABASE_URL or --db (details in .cop-bot/cop-bot.log)."
+        "cop-bot: cannot reach the database at postgresql+psycopg://nobody:***@127.0.0.1:9/x, "
+        "so nothing was changed; check that it is running and reachable "
+        "(COP_BOT_DB_CONNECT_TIMEOUT sets how long to wait)."
     )
     assert "Traceback" in (tmp_path / ".cop-bot" / "cop-bot.log").read_text()
 
