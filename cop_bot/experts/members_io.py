@@ -19,6 +19,7 @@ from cop_bot.core.args import parse_handle
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation
+from cop_bot.core.spreadsheet import from_cell, to_cell
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import (
     check_length,
@@ -70,7 +71,11 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
             seen: dict[str, int] = {}
             for row in reader:
                 line = reader.line_num
-                clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+                clean = {
+                    (k or "").strip().lower(): from_cell((v or "").strip())
+                    for k, v in row.items()
+                    if k
+                }
                 parsed = _parse_row(line, clean, taxonomy, report)
                 if parsed is None:
                     continue
@@ -92,6 +97,12 @@ def _parse_row(
     line: int, row: dict[str, str], taxonomy: Taxonomy, report: ImportReport
 ) -> MemberRow | None:
     reasons: list[str] = []
+    # PostgreSQL cannot store a NUL character in text (SQLite would): refuse the row, not the file
+    for column in [c for c in HEADER if "\x00" in row.get(c, "")]:
+        reasons.append(f"the {column} holds a NUL character, which cannot be stored; remove it")
+    if reasons:
+        report.problems.append((line, "; ".join(reasons)))
+        return None
 
     def attempt(fn: Any, value: str, default: Any) -> Any:
         if is_clear(value):
@@ -200,14 +211,17 @@ def export_members(engine: Engine, conversation: Conversation, path: Path) -> in
             for m in members:
                 writer.writerow(
                     [
-                        m.display_name or "",
-                        m.handle,
-                        m.organisation or "",
-                        m.country or "",
-                        ";".join(m.languages),
-                        ";".join(domains.get(m.id or 0, [])),
-                        m.bio or "",
-                        "yes" if m.is_expert else "no",
+                        to_cell(cell)  # never a live formula in a spreadsheet
+                        for cell in (
+                            m.display_name or "",
+                            m.handle,
+                            m.organisation or "",
+                            m.country or "",
+                            ";".join(m.languages),
+                            ";".join(domains.get(m.id or 0, [])),
+                            m.bio or "",
+                            "yes" if m.is_expert else "no",
+                        )
                     ]
                 )
         return len(members)
