@@ -20,10 +20,11 @@ from cop_bot.core.model import (
     Reply,
     Spans,
     Text,
+    join_inline,
     reply,
     spans,
 )
-from cop_bot.core.privacy import erase_member, export_member
+from cop_bot.core.privacy import Choice, PrivacySection, erase_member, export_member, open_choices
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of
 from cop_bot.experts.privacy import export_profile
@@ -54,7 +55,7 @@ TEMPLATE = (
         "HANDLE",
         "set KEY: VALUE; KEY: VALUE ...",
         "export",
-        "delete [confirm]",
+        "delete [confirm [transfer|withdraw]]",
     ),
     examples=(
         "/profile",
@@ -66,7 +67,9 @@ TEMPLATE = (
         "Keys for set: domains, country, city, languages, organisation, organisation-type "
         f"({', '.join(ORGANISATION_TYPES)}), bio, timezone, expert (yes/no: list me in "
         "/find-expert), asks (yes/no: experts may receive /ask questions), capacity (questions "
-        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes."
+        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes. "
+        "Erasing your data asks first what becomes of practices you shared: transfer them to "
+        "the community (without your name or contact) or withdraw them."
     ),
     parse="raw",
 )
@@ -80,7 +83,7 @@ def profile_command(ctx: Ctx, args: Args) -> Reply:
     if action == "export":
         return _export(ctx)
     if action in {"delete", "erase"}:
-        return _delete(ctx, rest.strip().lower())
+        return _delete(ctx, rest.strip().lower())  # "confirm", then the answer to any choice
     if rest.strip():
         raise UsageError(f"I don't know `/profile {action}`: use set, export, delete or a handle.")
     handle = parse_handle(first)
@@ -211,20 +214,70 @@ def _export(ctx: Ctx) -> Reply:
     )
 
 
-def _delete(ctx: Ctx, word: str) -> Reply:
+def _delete(ctx: Ctx, text: str) -> Reply:
+    word, _, answer = text.partition(" ")
+    answer = answer.strip()
+    sections = privacy_sections()
+    choices = open_choices(ctx.session, ctx.member, sections)
     if word != "confirm":
-        return reply(
-            Text.of(
-                "This erases your profile, your domains, your roles and your questions; your "
-                "endorsements and answers are kept without your name. It cannot be undone."
-            ),
-            Context(spans("To go ahead, type ", Code("/profile delete confirm"), ".")),
-            Actions((Button("Erase my data", "/profile delete confirm", style="danger"),)),
-            data={"confirm": "/profile delete confirm"},
+        return _delete_prompt(choices)
+    known = [w for s in sections if s.choice is not None for w in s.choice.words()]
+    if answer and answer not in known:
+        raise UsageError(
+            f"I don't know {answer[:30]!r} after `/profile delete confirm`; "
+            f"use {' or '.join(known)}."
         )
+    if choices and not answer:
+        return _delete_prompt(choices, first=Text.of("Nothing is erased yet: choose first."))
     handle = ctx.member.handle
-    erase_member(ctx.session, ctx.member, privacy_sections())
-    return reply(
-        Text.of(f"Done: everything about @{handle} is erased. Thank you for taking part."),
-        data={"erased": handle},
+    notes = erase_member(
+        ctx.session, ctx.member, sections, {section.name: answer for section, _, _ in choices}
     )
+    return _erased(handle, [note for found in notes.values() for note in found])
+
+
+def _delete_prompt(
+    choices: list[tuple[PrivacySection, Choice, str]], first: Block | None = None
+) -> Reply:
+    """What erasure does, and the choices it needs (their buttons run the answers)."""
+    blocks: list[Block | None] = [
+        first,
+        Text.of(
+            "This erases your profile, your domains, your roles, your questions and your "
+            "personal digest. It cannot be undone."
+        ),
+    ]
+    commands: list[str] = []
+    buttons: list[Button] = []
+    for _, choice, question in choices:
+        blocks.append(Text.of(question))
+        for option in choice.options:
+            blocks.append(Text.of(option.means))
+            command = f"/profile delete confirm {option.word}"
+            commands.append(command)
+            buttons.append(Button(option.label, command, style="danger"))
+    if not commands:
+        commands = ["/profile delete confirm"]
+        buttons = [Button("Erase my data", commands[0], style="danger")]
+    blocks.append(
+        Context(spans("To go ahead, type ", *join_inline([Code(c) for c in commands], " or "), "."))
+    )
+    blocks.append(Actions(tuple(buttons)))
+    return reply(*blocks, data={"confirm": commands[0], "choices": commands})
+
+
+def _erased(handle: str, notes: list[str]) -> Reply:
+    """Exactly what stays, and why: each capability's notes, one per line."""
+    blocks: list[Block] = [
+        Text.of(
+            f"Done: @{handle} is erased. Your profile, your domains, your roles, your questions "
+            "and your personal digest are gone."
+        )
+    ]
+    if notes:
+        blocks.append(Text.of("What stays, without your name, and why:"))
+        blocks.extend(Text.of(note) for note in notes)
+    else:
+        blocks.append(Text.of("Nothing else the community shares held your name."))
+    blocks.append(Context(spans("Thank you for taking part.")))
+    return reply(*blocks, data={"erased": handle, "kept": notes})
