@@ -7,6 +7,11 @@ answers the next n calls with HTTP 429 and `Retry-After`; `fail[method] = "error
 `{"ok": false, "error": ...}`. Messages breaking Slack's size limits are refused the way Slack
 refuses them (`invalid_blocks`, `msg_too_long`), so a test sees what production would.
 
+Channels, as `chat.postMessage` documents its errors: a channel in `outside` is one the bot is
+not a member of (`not_in_channel`), in `archived` an archived one (`is_archived`), in `deleted`
+one that no longer exists (`channel_not_found`); each answers HTTP 200 with `{"ok": false,
+"error": ...}`, like Slack.
+
 OAuth (multi-workspace mode): `grant(team_id, team_name)` is what Slack does when a member approves
 the install on Slack's authorize page: it returns the one-time `code` the installer's browser
 brings to the bot's redirect URL. `oauth.v2.access` checks the app's client id and secret and the
@@ -107,6 +112,9 @@ class StandIn:
     rate_limit: dict[str, tuple[int, int]] = field(default_factory=dict)
     fail: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    archived: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
     url: str = ""
     codes: dict[str, Grant] = field(default_factory=dict)  # issued, not yet exchanged
     installed: dict[str, Grant] = field(default_factory=dict)  # by bot token
@@ -447,9 +455,20 @@ class StandIn:
             "is_enterprise_install": False,
         }
 
-    def _message_problem(self, args: dict[str, Any]) -> dict[str, Any] | None:
-        if not args.get("channel"):
+    def _channel_problem(self, channel: str) -> dict[str, Any] | None:
+        """Slack's documented refusals for a channel (chat.postMessage, files.completeUploadExternal)."""
+        if not channel or channel in self.deleted:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.archived:
+            return {"ok": False, "error": "is_archived"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _message_problem(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        refused = self._channel_problem(str(args.get("channel") or ""))
+        if refused:
+            return refused
         if len(str(args.get("text", ""))) > MAX_TEXT:
             return {"ok": False, "error": "msg_too_long"}
         problem = block_problem(args.get("blocks"))

@@ -129,10 +129,12 @@ def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
     report = post_due_digests(app.engine, outbox_for(app), app.taxonomy, now)
     print(
         f"Digests: {len(report.sent)} sent, {len(report.skipped_empty)} empty (skipped), "
-        f"{len(report.missed)} missed, {len(report.failed)} failed."
+        f"{len(report.missed)} missed, {len(report.failed)} failed, {len(report.refused)} refused."
     )
     for channel, period, error in report.failed:
         print(f"failed: {channel} ({period}): {error}", file=sys.stderr)
+    for channel, period, reason in report.refused:
+        print(f"refused: {channel} ({period}): {reason}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -242,6 +244,8 @@ def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Reminders: {'would send' if args.dry_run else 'sent'} {len(report.sent)} reminder(s), "
         f"{report.messages} message(s); {len(report.skipped)} skipped, "
-        f"{len(report.failed)} failed."
+        f"{len(report.failed)} failed, {len(report.refused)} refused."
     )
+    for due in report.refused:
+        print(f"refused: session {due.meeting_id} ({due.kind})", file=sys.stderr)
     return EXIT_INTERNAL if report.failed else EXIT_OK
