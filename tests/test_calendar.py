@@ -125,3 +125,16 @@ def test_any_text_gives_a_calendar_that_parses_to_the_sessions_there_are(
     assert str(event["summary"]) == clean(title).replace("\r", "")
     assert str(event["description"]) == clean(title).replace("\r", "")
     assert str(event["location"]) == "https://meet.example.org/a,b;c"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.text(max_size=40))
+def test_any_name_is_stored_as_one_line_or_refused_with_a_reason(admin_bot: Bot, name: str) -> None:
+    answer = admin_bot.reply(f"/settings name: {name}")
+    assert answer.status is not Status.INTERNAL_ERROR
+    stored = admin_bot.reply("/settings").data["settings"]["name"]
+    assert len(stored.splitlines()) <= 1
+    if answer.status is Status.USER_ERROR:
+        assert answer.data["error"]["message"]

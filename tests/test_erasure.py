@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from cop_bot.core.model import Status
@@ -155,3 +157,18 @@ def test_what_stays_loses_its_author_and_the_reply_says_exactly_what_and_why(
     assert [r["editor"] for r in history] == [None, "bob"]  # her edit, by a former member
     agenda = render(shared.reply("/agenda 2", as_="bob"))
     assert "Bring CVs" in agenda and "a former member" in agenda
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(words=st.text(alphabet=st.sampled_from("confirmtansfewhdxy \t"), max_size=24))
+def test_only_confirm_with_a_known_answer_erases(bot: Bot, words: str) -> None:
+    assert bot.reply("/profile set city: Turin", as_="zed").ok  # zed shared nothing
+    answer = bot.reply(f"/profile delete {words}", as_="zed")
+    assert answer.status is not Status.INTERNAL_ERROR
+    first, _, rest = words.strip().lower().partition(" ")
+    erased = first == "confirm" and rest.strip() in {"", "transfer", "withdraw"}
+    with session_scope(bot.app.engine) as session:
+        left = session.exec(select(Member).where(Member.handle == "zed")).first()
+    assert (left is None) == erased, words

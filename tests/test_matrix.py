@@ -747,3 +747,63 @@ async def test_a_post_the_homeserver_forbids_is_refused_for_good_and_explained(
         Invocation("digest", "status", Actor(handle="someone"), conversation, raw="!digest status")
     )
     assert "The bot may not post in this room: invite it back" in str(status.blocks)
+
+
+async def _messages_from(peer: Peer, room_id: str, sender: str) -> list[dict[str, Any]]:
+    """The room's messages from `sender`, read back from the homeserver (for a room joined late)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        messages = await peer.client.room_messages(room_id, start="", limit=20)
+        found = [
+            e.source["content"]
+            for e in getattr(messages, "chunk", [])
+            if e.source.get("type") == "m.room.message" and e.sender == sender
+        ]
+        if any(c.get("msgtype") == "m.file" for c in found):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no file from {sender} in {room_id}")
+
+
+async def test_files_come_as_m_file_events_from_the_media_repository(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """Issue 21, defect 14: an .ics and a data export are `m.file` events whose bytes are in the
+    homeserver's media repository; the export, meant for its owner, goes to a direct room."""
+    from icalendar import Calendar
+
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, '!schedule-session "Clinic" tomorrow 15:00')
+    assert "Clinic" in (await alice.reply_to(harness.user_id, asked))["body"]
+    asked = await alice.say(room, "!session 1 ics")
+    assert "follows in this room" in (await alice.reply_to(harness.user_id, asked))["body"]
+    _, event = await alice.wait_for(
+        lambda r, e: (
+            r == room
+            and getattr(e, "sender", None) == harness.user_id
+            and e.source.get("content", {}).get("msgtype") == "m.file"
+        )
+    )
+    content = event.source["content"]
+    assert (content["filename"], content["info"]["mimetype"]) == ("session-1.ics", "text/calendar")
+    downloaded = await alice.client.download(mxc=content["url"])
+    (vevent,) = Calendar.from_ical(downloaded.body).walk("VEVENT")
+    assert str(vevent["summary"]) == "Clinic"
+    assert content["info"]["size"] == len(downloaded.body)
+
+    asked = await alice.say(room, "!profile export")
+    assert "direct message" in (await alice.reply_to(harness.user_id, asked))["body"]
+    dm, _ = await alice.wait_for(
+        lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
+    )
+    await alice.client.join(dm)
+    found = await _messages_from(alice, dm, harness.user_id)
+    (file,) = [c for c in found if c.get("msgtype") == "m.file"]
+    assert file["filename"].startswith("cop-bot-export-") and file["filename"].endswith(".json")
+    export = json.loads((await alice.client.download(mxc=file["url"])).body)
+    assert export["profile"]["handle"] == alice.user_id[1:].split(":")[0]
+    assert not [c for c in alice.from_(harness.user_id, room) if c.get("msgtype") == "m.file"][1:]

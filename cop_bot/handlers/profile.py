@@ -10,6 +10,7 @@ from cop_bot.core.args import Args, parse_handle
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import (
     Actions,
+    Attachment,
     Block,
     Button,
     Code,
@@ -203,11 +204,14 @@ def _set(ctx: Ctx, text: str) -> Reply:
 
 
 def _export(ctx: Ctx) -> Reply:
+    """As a JSON file, whole: in a message it was cut at Slack's 3,000 characters."""
     data = jsonable(export_member(ctx.session, ctx.member, privacy_sections()))
     text = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"cop-bot-export-{ctx.member.handle}.json"
     return reply(
         Header("Everything cop-bot holds about you"),
-        Text.of(Code(text)),
+        Text.of("Your data is in the attached file, as JSON."),
+        Attachment.of_text(filename, "application/json", text + "\n"),
         Context(spans("Erase it all with ", Code("/profile delete"), ".")),
         visibility="dm",
         data={"export": data},

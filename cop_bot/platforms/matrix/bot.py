@@ -455,10 +455,14 @@ class MatrixBot:
         )
         started = time.perf_counter()
         result = await asyncio.to_thread(self.app.router.dispatch, invocation)
-        private = privately or (
-            self.settings.matrix_private_replies
-            and not is_direct
-            and result.visibility == "ephemeral"
+        private = (
+            privately
+            or result.visibility == "dm"  # meant for the asker alone: an export, a file of theirs
+            or (
+                self.settings.matrix_private_replies
+                and not is_direct
+                and result.visibility == "ephemeral"
+            )
         )
         if private and not is_direct:
             await self.send_direct(sender, result)
@@ -476,6 +480,7 @@ class MatrixBot:
             )
             event_id = await self.send(room.room_id, content)
             self._remember_announcement(event_id, result)
+            await self.send_files(room.room_id, result)
         log.debug("/%s answered in %.0f ms", command.name, (time.perf_counter() - started) * 1000)
         for notice in result.notices:
             await self.send_direct(
@@ -570,7 +575,25 @@ class MatrixBot:
             raise DeliveryError("no_direct_room", f"no direct room with {user_id}")
         event_id = await self.deliver(room_id, wire.reply_content(message, prefix=self.prefix))
         self._remember_announcement(event_id, message)
+        await self.send_files(room_id, message)
         return event_id
+
+    async def send_files(self, room_id: str, result: Reply) -> None:
+        """Each file the reply carries, as an `m.file` right after it in the same room; one the
+        homeserver would not take is logged, and the room told so."""
+        from cop_bot.platforms.matrix.files import upload  # only when there is a file
+
+        room = self.client.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted and self.crypto.active)
+        for attachment in result.attachments:
+            try:
+                await self.deliver(room_id, await upload(self.client, attachment, encrypt=encrypt))
+            except DeliveryError as exc:
+                log.warning("%s was not sent to %s: %s", attachment.filename, room_id, exc)
+                sorry = f"I could not send the file {attachment.filename}; please try again."
+                await self.send(
+                    room_id, wire.reply_content(reply(Text.of(sorry)), prefix=self.prefix)
+                )
 
     async def direct_room(self, user_id: str) -> str | None:
         """The bot's direct room with a member: reused if it still exists, else created."""
