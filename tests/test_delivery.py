@@ -168,3 +168,18 @@ async def test_a_failed_reminder_is_retried_with_the_digests_backoff(slack: Slac
         c for c in slack.stand_in.of("chat.postMessage") if "Starting now" in str(c.args["text"])
     ]
     assert len(starting) == 2  # the failed try and the one Slack took
+
+
+async def test_the_outbox_of_jobs_run_outside_the_bot_raises_too(slack: Slack) -> None:
+    """`cop-bot digest run-due` posts with the blocking client (`SlackWebOutbox`)."""
+    from cop_bot.platforms.slack.outbox import make_outbox
+
+    outbox = make_outbox(slack.bot.app)
+    message = Outgoing(Conversation("slack", TEAM_ID, CHANNEL), reply(Text.of("Weekly digest")))
+    slack.stand_in.deleted.add(CHANNEL)
+    with pytest.raises(DeliveryError) as refused:
+        await asyncio.to_thread(outbox.post, message)
+    assert (refused.value.reason, refused.value.permanent) == ("channel_not_found", True)
+    slack.stand_in.deleted.clear()
+    await asyncio.to_thread(outbox.post, message)
+    assert slack.stand_in.of("chat.postMessage")[-1].args["channel"] == CHANNEL
