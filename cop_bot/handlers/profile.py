@@ -250,6 +250,11 @@ def _delete_prompt(
             "This erases your profile, your domains, your roles, your questions and your "
             "personal digest. It cannot be undone."
         ),
+        Text.of(
+            "What others rely on stays, without your name: your endorsements, your answers to "
+            "sessions and their agenda items, sessions you scheduled, and your edits to "
+            "practices others shared."
+        ),
     ]
     commands: list[str] = []
     buttons: list[Button] = []
