@@ -5,16 +5,22 @@ problem, not a database error, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import functools
+import io
+import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlmodel import select
 
 from cop_bot.cli import main
 from cop_bot.config import ENV_NAMES
 from cop_bot.core.spreadsheet import FORMULA_START, from_cell, to_cell
+from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
+from cop_bot.experts.members_io import HEADER, read_csv
+from cop_bot.experts.profiles import is_clear
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import Member
 from tests.conftest import Bot
@@ -80,3 +86,31 @@ def test_a_nul_byte_in_a_members_csv_is_a_row_problem_not_a_database_error(
             assert [m.handle for m in session.exec(select(Member)).all()] == ["amina"]
     finally:
         engine.dispose()
+
+
+@functools.cache
+def _taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+@given(bio=st.text(max_size=120))
+def test_any_bio_survives_a_csv_round_trip_or_is_that_rows_problem(bio: str) -> None:
+    """What `members export` writes, `members import` reads back as it was (trimmed); a NUL
+    makes that row invalid, never the whole file."""
+    assume(bio == bio.strip() and not is_clear(bio))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerow(["Amina", "amina", "", "", "", "", to_cell(bio), "no"])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "members.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        report = read_csv(path, _taxonomy())
+    if "\x00" in bio:
+        assert [reason for _, reason in report.problems] == [
+            "the bio holds a NUL character, which cannot be stored; remove it"
+        ]
+        assert report.valid == []
+    else:
+        assert report.problems == []
+        assert [row.bio for row in report.valid] == [bio]
