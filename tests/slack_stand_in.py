@@ -7,6 +7,19 @@ answers the next n calls with HTTP 429 and `Retry-After`; `fail[method] = "error
 `{"ok": false, "error": ...}`. Messages breaking Slack's size limits are refused the way Slack
 refuses them (`invalid_blocks`, `msg_too_long`), so a test sees what production would.
 
+Channels, as `chat.postMessage` documents its errors: a channel in `outside` is one the bot is
+not a member of (`not_in_channel`), in `archived` an archived one (`is_archived`), in `deleted`
+one that no longer exists (`channel_not_found`); each answers HTTP 200 with `{"ok": false,
+"error": ...}`, like Slack.
+
+Files, in Slack's three documented steps: `files.getUploadURLExternal` (a `filename` and its
+`length` in bytes; a length of 0 is `missing_argument`) answers a `file_id` and an `upload_url`
+on this server; a POST of the bytes there (raw or multipart) answers `OK - <length>` (a length
+other than the one announced is refused with HTTP 400); `files.completeUploadExternal` takes
+`files` (a JSON array of `{"id", "title"}`, each uploaded: else `file_not_found`) and a
+`channel_id` (refused like a message to it), and shares them. `shared` maps each shared file id
+to its channel, title, name and bytes.
+
 OAuth (multi-workspace mode): `grant(team_id, team_name)` is what Slack does when a member approves
 the install on Slack's authorize page: it returns the one-time `code` the installer's browser
 brings to the bot's redirect URL. `oauth.v2.access` checks the app's client id and secret and the
@@ -107,6 +120,11 @@ class StandIn:
     rate_limit: dict[str, tuple[int, int]] = field(default_factory=dict)
     fail: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file id, not shared
+    shared: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file id
+    outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    archived: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
     url: str = ""
     codes: dict[str, Grant] = field(default_factory=dict)  # issued, not yet exchanged
     installed: dict[str, Grant] = field(default_factory=dict)  # by bot token
@@ -121,6 +139,7 @@ class StandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get(SOCKET_PATH, self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -349,6 +368,24 @@ class StandIn:
         body: dict[str, Any] = answer({**args, "token": token})  # as Slack sees the caller
         return web.json_response(body)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL of `files.getUploadURLExternal`: the file's bytes, raw or multipart."""
+        file_id = request.match_info["file_id"]
+        pending = self.uploads.get(file_id)
+        if pending is None:
+            return web.Response(status=404, text="not_found")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()), b"")
+            data = part.file.read() if isinstance(part, web.FileField) else str(part).encode()
+        else:
+            data = await request.read()
+        self._record(Call("upload", {"file_id": file_id, "bytes": len(data)}))
+        if len(data) != pending["length"]:
+            return web.Response(status=400, text="length_mismatch")
+        pending["content"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
     async def _response_url(self, request: web.Request) -> web.Response:
         args = json.loads(await request.text())
         self._record(Call("response_url", args, key=request.match_info["key"]))
@@ -365,7 +402,7 @@ class StandIn:
         team_name: str | None,
         *,
         installer: str = "U0INSTALL",
-        scopes: str = "commands,chat:write,im:write,users:read,channels:read,groups:read",
+        scopes: str = "commands,chat:write,im:write,files:write,users:read,channels:read,groups:read",
         enterprise: dict[str, str] | None = None,
         redirect_uri: str | None = None,
     ) -> str:
@@ -447,9 +484,20 @@ class StandIn:
             "is_enterprise_install": False,
         }
 
-    def _message_problem(self, args: dict[str, Any]) -> dict[str, Any] | None:
-        if not args.get("channel"):
+    def _channel_problem(self, channel: str) -> dict[str, Any] | None:
+        """Slack's documented refusals for a channel (chat.postMessage, files.completeUploadExternal)."""
+        if not channel or channel in self.deleted:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.archived:
+            return {"ok": False, "error": "is_archived"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _message_problem(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        refused = self._channel_problem(str(args.get("channel") or ""))
+        if refused:
+            return refused
         if len(str(args.get("text", ""))) > MAX_TEXT:
             return {"ok": False, "error": "msg_too_long"}
         problem = block_problem(args.get("blocks"))
@@ -466,6 +514,46 @@ class StandIn:
             "ts": ts,
             "message": {"type": "message", "user": BOT_USER_ID, "text": args.get("text"), "ts": ts},
         }
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not filename or length <= 0:
+            return {"ok": False, "error": "missing_argument"}
+        file_id = "F" + secrets.token_hex(5).upper()
+        self.uploads[file_id] = {"filename": filename, "length": length, "content": None}
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(str(args.get("files") or ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = str(args.get("channel_id") or "")
+        if channel:
+            refused = self._channel_problem(channel)
+            if refused:
+                return refused
+        done = []
+        for item in files:
+            pending = self.uploads.get(str(item.get("id")))
+            if pending is None or pending["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((str(item["id"]), str(item.get("title") or pending["filename"]), pending))
+        for file_id, title, pending in done:
+            del self.uploads[file_id]
+            self.shared[file_id] = {
+                "channel": channel or None,
+                "title": title,
+                "name": pending["filename"],
+                "content": pending["content"],
+            }
+        return {"ok": True, "files": [{"id": f, "title": t} for f, t, _ in done]}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         problem = self._message_problem(args)

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -712,3 +713,102 @@ async def test_private_replies_go_to_the_asker_by_direct_message(
     await alice.wait_for(
         lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
     )
+
+
+async def test_a_post_the_homeserver_forbids_is_refused_for_good_and_explained(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """Issue 21, defect 6: kicked from a room, the bot's digest there is recorded as refused
+    (`M_FORBIDDEN`), not as sent, and `/digest status` says what to do."""
+    from cop_bot.core.outbox import FORBIDDEN, DeliveryError
+    from cop_bot.digests.jobs import post_due_digests
+    from cop_bot.digests.schedule import next_due
+    from cop_bot.storage.models import DigestRun
+
+    harness = make_harness()
+    bot = await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    app = harness.app
+    for line in ("!digest on monday 09:00", "!digest settings skip-empty: no"):
+        asked = await alice.say(room, line)  # alice made the room: her power level suffices
+        assert "facilitator" not in (await alice.reply_to(harness.user_id, asked))["body"]
+    kicked = await alice.client.room_kick(room, harness.user_id, reason="testing")
+    assert not hasattr(kicked, "status_code"), kicked
+    await asyncio.sleep(0.5)  # the bot's sync sees it leave
+    outbox = MatrixOutbox(bot, asyncio.get_running_loop(), timeout=TIMEOUT)
+    conversation = Conversation("matrix", "localhost", room)
+    with pytest.raises(DeliveryError) as refused:
+        await asyncio.to_thread(outbox.post, Outgoing(conversation, reply(Text.of("Hello"))))
+    assert (refused.value.reason, refused.value.permanent) == (FORBIDDEN, True)
+    now = next_due(0, 9 * 60, "UTC", app.clock.now()) + timedelta(minutes=1)
+    report = await asyncio.to_thread(post_due_digests, app.engine, outbox, app.taxonomy, now)
+    assert [r[2] for r in report.refused] == [FORBIDDEN]
+    with session_scope(app.engine) as session:
+        (run,) = session.exec(select(DigestRun)).all()
+        assert (run.status, run.last_error) == ("refused", FORBIDDEN)
+    status = app.router.dispatch(
+        Invocation("digest", "status", Actor(handle="someone"), conversation, raw="!digest status")
+    )
+    assert "The bot may not post in this room: invite it back" in str(status.blocks)
+
+
+async def _messages_from(peer: Peer, room_id: str, sender: str) -> list[dict[str, Any]]:
+    """The room's messages from `sender`, read back from the homeserver (for a room joined late)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        messages = await peer.client.room_messages(room_id, start="", limit=20)
+        found = [
+            e.source["content"]
+            for e in getattr(messages, "chunk", [])
+            if e.source.get("type") == "m.room.message" and e.sender == sender
+        ]
+        if any(c.get("msgtype") == "m.file" for c in found):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no file from {sender} in {room_id}")
+
+
+async def test_files_come_as_m_file_events_from_the_media_repository(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """Issue 21, defect 14: an .ics and a data export are `m.file` events whose bytes are in the
+    homeserver's media repository; the export, meant for its owner, goes to a direct room."""
+    from icalendar import Calendar
+
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, '!schedule-session "Clinic" tomorrow 15:00')
+    assert "Clinic" in (await alice.reply_to(harness.user_id, asked))["body"]
+    asked = await alice.say(room, "!session 1 ics")
+    assert "follows in this room" in (await alice.reply_to(harness.user_id, asked))["body"]
+    _, event = await alice.wait_for(
+        lambda r, e: (
+            r == room
+            and getattr(e, "sender", None) == harness.user_id
+            and e.source.get("content", {}).get("msgtype") == "m.file"
+        )
+    )
+    content = event.source["content"]
+    assert (content["filename"], content["info"]["mimetype"]) == ("session-1.ics", "text/calendar")
+    downloaded = await alice.client.download(mxc=content["url"])
+    (vevent,) = Calendar.from_ical(downloaded.body).walk("VEVENT")
+    assert str(vevent["summary"]) == "Clinic"
+    assert content["info"]["size"] == len(downloaded.body)
+
+    asked = await alice.say(room, "!profile export")
+    assert "direct message" in (await alice.reply_to(harness.user_id, asked))["body"]
+    dm, _ = await alice.wait_for(
+        lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == harness.user_id
+    )
+    await alice.client.join(dm)
+    found = await _messages_from(alice, dm, harness.user_id)
+    (file,) = [c for c in found if c.get("msgtype") == "m.file"]
+    assert file["filename"].startswith("cop-bot-export-") and file["filename"].endswith(".json")
+    export = json.loads((await alice.client.download(mxc=file["url"])).body)
+    assert export["profile"]["handle"] == alice.user_id[1:].split(":")[0]
+    assert not [c for c in alice.from_(harness.user_id, room) if c.get("msgtype") == "m.file"][1:]

@@ -207,7 +207,7 @@ def test_the_personal_digest_is_exported_and_erased(bot: Bot) -> None:
     assert digest["channel"] == "@alice" and digest["enabled"] is True
     assert digest["timezone"] == "Europe/Rome"
     assert {"weekday", "time", "language", "domains", "created_at", "sent"} <= set(digest)
-    assert "Europe/Rome" in bot.send("/profile export")
+    assert "Europe/Rome" in bot.reply("/profile export").attachments[0].content.decode()
     assert bot.reply("/digest me off").ok
     assert bot.reply("/profile export").data["export"]["digests"][0]["enabled"] is False
     assert bot.reply("/profile delete confirm").ok

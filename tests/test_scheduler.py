@@ -135,15 +135,33 @@ class FlakyOutbox(RecordingOutbox):
         super().direct(message)
 
 
-def test_a_send_that_reached_nobody_is_retried_within_the_grace(planned: Bot) -> None:
+def test_a_send_that_reached_nobody_is_retried_with_backoff(planned: Bot) -> None:
     engine, outbox = planned.app.engine, FlakyOutbox(down=True)
     at = START - timedelta(hours=24)
     first = send_due_reminders(engine, outbox, at)
     assert [d.kind for d in first.failed] == ["24h"] and not outbox.directs
     outbox.down = False
-    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=1))) == ["24h"]
-    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=2))) == []
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=1))) == []  # backoff
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=2))) == ["24h"]
+    assert _kinds(send_due_reminders(engine, outbox, at + timedelta(minutes=3))) == []
     assert sorted(d.to.handle for d in outbox.directs) == ["nyc", "wanjiru"]
+
+
+def test_a_reminder_that_keeps_failing_gives_up_after_the_digests_attempts(
+    planned: Bot,
+) -> None:
+    engine, outbox = planned.app.engine, FlakyOutbox(down=True)
+    at = START - timedelta(hours=24)
+    tried = [
+        m
+        for m in range(0, 120)
+        if send_due_reminders(engine, outbox, at + timedelta(minutes=m)).failed
+    ]
+    assert tried == [0, 2, 6, 14, 30]  # 2, 4, 8, 16 minutes apart, five attempts in all
+    with session_scope(engine) as session:
+        row = session.exec(select(ReminderSent).where(ReminderSent.kind == "24h")).one()
+        assert (row.status, row.attempts) == ("failed", 5)
+        assert row.last_error == "ConnectionError: platform unreachable"
 
 
 def test_a_partly_delivered_reminder_is_not_repeated(planned: Bot) -> None:

@@ -624,6 +624,7 @@ def test_manifest_lists_every_command_with_hints_and_minimal_scopes() -> None:
         "commands",
         "chat:write",
         "im:write",
+        "files:write",
         "users:read",
         "channels:read",
         "groups:read",

@@ -136,10 +136,12 @@ def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
     report = post_due_digests(app.engine, outbox_for(app), app.taxonomy, now)
     print(
         f"Digests: {len(report.sent)} sent, {len(report.skipped_empty)} empty (skipped), "
-        f"{len(report.missed)} missed, {len(report.failed)} failed."
+        f"{len(report.missed)} missed, {len(report.failed)} failed, {len(report.refused)} refused."
     )
     for channel, period, error in report.failed:
         print(f"failed: {channel} ({period}): {error}", file=sys.stderr)
+    for channel, period, reason in report.refused:
+        print(f"refused: {channel} ({period}): {reason}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -264,6 +266,7 @@ def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
         "messages": plural(report.messages, "message"),
         "skipped": len(report.skipped),
         "failed": len(report.failed),
+        "refused": len(report.refused),
     }
     if args.dry_run:
         print(
@@ -273,6 +276,8 @@ def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(
             "Reminders: sent {reminders} ({messages}); {skipped} skipped as too late, "
-            "{failed} failed.".format(**counts)
+            "{failed} failed, {refused} refused by the platform.".format(**counts)
         )
+    for due in report.refused:
+        print(f"refused: session {due.meeting_id} ({due.kind})", file=sys.stderr)
     return EXIT_INTERNAL if report.failed else EXIT_OK

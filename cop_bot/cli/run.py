@@ -122,15 +122,16 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
         return EXIT_INTERNAL
-    text = render(reply)
+    saved = console.save_files(reply, console.files_dir(app))
+    text = render(console.with_saved_files(reply, saved))
     if args.json:
-        print(
-            json.dumps(
-                {"text": text, "visibility": reply.visibility, "data": reply.data},
-                ensure_ascii=False,
-                default=str,
-            )
-        )
+        out: dict[str, object] = {"text": text, "visibility": reply.visibility, "data": reply.data}
+        if saved:  # the files the reply carries, saved as the console saves them
+            out["files"] = [
+                {"filename": a.filename, "mime": a.mime, "path": str(path)}
+                for a, path in saved.items()
+            ]
+        print(json.dumps(out, ensure_ascii=False, default=str))
     else:
         print(text)
     return EXIT_OK
@@ -171,6 +172,6 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.no_console:
         return EXIT_OK
-    chat = console.ConsoleChat(app.router, handle=handle)
+    chat = console.ConsoleChat(app.router, handle=handle, files_dir=console.files_dir(app))
     chat.repl(sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
     return EXIT_OK

@@ -160,7 +160,28 @@ class Divider:
     pass
 
 
-Block = Header | Text | Fields | Item | Actions | Context | Divider
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (a calendar file, a data export): what no chat message can
+    carry whole. Each adapter delivers it as a file (Slack `files.getUploadURLExternal` and
+    `files.completeUploadExternal`, a Matrix `m.file` in the media repository, a file on disk for
+    the console); renderers only say where it went."""
+
+    filename: str
+    mime: str
+    content: bytes
+    title: str | None = None
+
+    @classmethod
+    def of_text(cls, filename: str, mime: str, text: str, title: str | None = None) -> Attachment:
+        return cls(filename, mime, text.encode("utf-8"), title)
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+Block = Header | Text | Fields | Item | Actions | Context | Divider | Attachment
 
 
 @dataclass(frozen=True)
@@ -186,6 +207,10 @@ class Reply:
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Attachment))
 
 
 @dataclass(frozen=True)

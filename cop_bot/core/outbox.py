@@ -4,15 +4,66 @@ Scheduled jobs and commands build neutral `Outgoing` messages and hand them to t
 the running platform; each platform adapter implements `send` (Slack `chat.postMessage`, a Matrix
 `m.notice`, a line in the console). Jobs run on scheduler threads, so `send` must be thread-safe:
 async adapters hop onto their event loop with `asyncio.run_coroutine_threadsafe`.
+
+A message the platform did not take raises `DeliveryError`, never returns quietly: the job's
+claim then records a failure and retries it with `retry_wait`'s backoff, or, when the refusal
+is `permanent` (the bot is not in the channel), records the reason, which `/digest status`
+explains with `what_to_do`.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol, TextIO
 
 from cop_bot.core.model import Conversation, Mention, Notice, Outgoing, Reply
+
+NOT_IN_CHANNEL = "not_in_channel"
+CHANNEL_NOT_FOUND = "channel_not_found"
+ARCHIVED = "archived"
+FORBIDDEN = "forbidden"
+UNREACHABLE = "unreachable"
+"""Permanent refusals, in the platforms' common words (each adapter maps its own codes)."""
+
+MAX_SEND_ATTEMPTS = 5
+RETRY_BACKOFF = timedelta(minutes=2)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """How long after its last failed attempt a message is tried again: 2, 4, 8, 16 minutes."""
+    return RETRY_BACKOFF * int(2 ** max(0, attempts - 1))
+
+
+class DeliveryError(Exception):
+    """A platform did not take a message. `permanent` when trying again cannot help until
+    someone acts; then `reason` is one of the codes above, else the platform's own error."""
+
+    def __init__(self, reason: str, detail: str = "", *, permanent: bool = False) -> None:
+        super().__init__(f"{reason} ({detail})" if detail and detail != reason else reason)
+        self.reason = reason
+        self.detail = detail
+        self.permanent = permanent
+
+
+_WHAT_TO_DO = {
+    NOT_IN_CHANNEL: "The bot is not a member of this channel: invite it here, and the next one "
+    "goes out.",
+    CHANNEL_NOT_FOUND: "The bot cannot find this channel: it may have been deleted, or be "
+    "private without the bot in it. Invite the bot here, or switch the digest off with "
+    "/digest off.",
+    ARCHIVED: "This channel is archived: unarchive it, or switch the digest off with /digest off.",
+    FORBIDDEN: "The bot may not post in this room: invite it back or let it send messages, "
+    "and the next one goes out.",
+    UNREACHABLE: "The bot cannot write to this member directly: they have no account it can "
+    "reach on this platform.",
+}
+
+
+def what_to_do(reason: str | None) -> str | None:
+    """What to do about a permanent refusal, as whole sentences; None for other errors."""
+    return _WHAT_TO_DO.get(reason or "")
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,20 @@ column with a foreign key to `member.id` is claimed by a section). The wiring pa
 in; core never imports a capability. Erasure deletes the member: the foreign keys cascade or
 set NULL where the community's shared knowledge must survive (an endorsement still counts, but
 no longer says who gave it).
+
+Some things erasure cannot decide alone: what becomes of work the member shared with everyone
+(their practices). A section with such a `Choice` asks it before `/profile delete confirm` goes
+ahead, and its eraser gets the member's answer. Every eraser returns notes, whole sentences
+saying what stays and why, so the member is told exactly that rather than "everything is gone".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect
 from sqlmodel import Session, select
 
 from cop_bot.storage import repos
@@ -22,8 +27,34 @@ from cop_bot.storage.models import Member
 
 T = TypeVar("T")
 Exporter = Callable[[Session, Member], Any]
-Eraser = Callable[[Session, Member], str | None]
-"""Runs before the member row is deleted; returns a note of what stays and why, if anything."""
+Notes = tuple[str, ...]
+Eraser = Callable[[Session, Member, str | None], Notes]
+"""Runs before the member row is deleted, with the member's answer to the section's `Choice`
+(None without one); returns notes of what stays and why, if anything does."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer to a `Choice`: the word typed after `/profile delete confirm`, a button's
+    label and what the answer does, as a whole sentence."""
+
+    word: str
+    label: str
+    means: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A decision erasure needs from the member. `question` words it for this member, or is
+    None when there is nothing to decide (they shared nothing)."""
+
+    options: tuple[Option, ...]
+    question: Callable[[Session, Member], str | None]
+    default: str
+    """What happens when erasure runs without an answer (from code, never from chat)."""
+
+    def words(self) -> tuple[str, ...]:
+        return tuple(o.word for o in self.options)
 
 
 @dataclass(frozen=True)
@@ -36,16 +67,43 @@ class PrivacySection:
     erase: Eraser
     covers: tuple[str, ...]
     """The `table.column`s holding a member id that this section exports and erases."""
+    choice: Choice | None = None
 
 
-def by_foreign_keys(note: str | None = None) -> Eraser:
+def by_foreign_keys(*notes: str) -> Eraser:
     """An eraser for rows the member's foreign keys already delete (CASCADE) or anonymise
     (SET NULL) when the member row goes."""
 
-    def erase(session: Session, member: Member) -> str | None:
-        return note
+    def erase(session: Session, member: Member, answer: str | None) -> Notes:
+        return notes
 
     return erase
+
+
+def count_of(session: Session, column: Any, member: Member, *where: Any) -> int:
+    """How many rows hold the member's id in `column` (and match `where`)."""
+    return int(session.exec(select(func.count()).where(column == member.id, *where)).one())
+
+
+def sentence(count: int, one: str, many: str) -> tuple[str, ...]:
+    """The note for `count` rows: `one` or `many` (with `{count}`), none for zero. Two whole
+    sentences rather than a glued plural, because the verb changes too."""
+    if count <= 0:
+        return ()
+    return (one,) if count == 1 else (many.format(count=count),)
+
+
+def open_choices(
+    session: Session, member: Member, sections: Sequence[PrivacySection]
+) -> list[tuple[PrivacySection, Choice, str]]:
+    """The choices this member must make before erasure, each with its question."""
+    found: list[tuple[PrivacySection, Choice, str]] = []
+    for section in sections:
+        if section.choice is not None:
+            question = section.choice.question(session, member)
+            if question:
+                found.append((section, section.choice, question))
+    return found
 
 
 def rows_of(session: Session, model: type[T], column: Any, member: Member) -> list[T]:
@@ -82,14 +140,23 @@ def export_member(
 
 
 def erase_member(
-    session: Session, member: Member, sections: Sequence[PrivacySection]
-) -> dict[str, str]:
-    """Run every section's eraser, delete the member (foreign keys do the rest) and tell the
-    search cache. Returns each section's note of what stays without their name."""
+    session: Session,
+    member: Member,
+    sections: Sequence[PrivacySection],
+    answers: Mapping[str, str] | None = None,
+) -> dict[str, Notes]:
+    """Run every section's eraser (with the member's answer to its choice, by section name),
+    delete the member (foreign keys do the rest) and tell the search cache. Returns each
+    section's notes of what stays and why."""
     assert member.id is not None
-    notes = {section.name: section.erase(session, member) for section in sections}
+    notes: dict[str, Notes] = {}
+    for section in sections:
+        answer = (answers or {}).get(section.name)
+        if section.choice is not None and answer not in section.choice.words():
+            answer = section.choice.default
+        notes[section.name] = section.erase(session, member, answer)
     community_id = member.community_id
     session.delete(member)
     session.flush()
     repos.bump_directory(session, community_id)
-    return {name: note for name, note in notes.items() if note}
+    return {name: found for name, found in notes.items() if found}

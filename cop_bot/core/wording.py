@@ -38,6 +38,15 @@ ECHO_LIMIT = 80
 repeated in full on any platform (Slack and Matrix would cut it; the console would not)."""
 
 
+def file_size(size: int) -> str:
+    """`512 bytes`, `2.1 kB`, `1.4 MB`: how big an attached file is, for people."""
+    if size < 1000:
+        return plural(size, "byte")
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def quoted(text: str) -> str:
     return f"“{text}”"
 

@@ -4,8 +4,11 @@ The database decides, not the scheduler (the job from `jobs` only asks every min
 *claimed* (`_claim_run`) by inserting a `DigestRun` row whose (subscription, period_end) is
 unique, in its own transaction, before anything is sent. A second process (or a second tick of
 the same one) that tries the same period hits the constraint and moves on. A digest due while the bot was down is sent if it is less than `CATCH_UP` late, else
-recorded as missed. A failed post is retried with exponential backoff up to `MAX_ATTEMPTS`, and
-one channel's failure never holds up the others.
+recorded as missed. A failed post is retried with exponential backoff up to `MAX_ATTEMPTS`
+(`core.outbox.retry_wait`), and one channel's failure never holds up the others. A post the
+platform refuses for good (the bot is not in the channel, it is archived) is recorded as
+`refused` with the reason, which `/digest status` explains, and is not retried: the next
+period's digest tries again.
 
 Residual risk, stated plainly: if the process dies after the platform accepted a post but before
 the run is marked sent, the lease expires and the digest is posted again. On Matrix the run id
@@ -24,7 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from cop_bot.core.model import Conversation, Outgoing
-from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.outbox import (
+    MAX_SEND_ATTEMPTS,
+    DeliveryError,
+    Direct,
+    Outbox,
+    retry_wait,
+)
 from cop_bot.core.scheduler import Job
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import mention_of
@@ -38,8 +47,7 @@ from cop_bot.storage.models import Community, DigestRun, DigestSubscription, Mem
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)
 LEASE = timedelta(minutes=15)
-MAX_ATTEMPTS = 5
-BACKOFF = timedelta(minutes=2)
+MAX_ATTEMPTS = MAX_SEND_ATTEMPTS
 TICK = timedelta(seconds=60)
 
 
@@ -49,6 +57,7 @@ class DigestReport:
     skipped_empty: list[tuple[str, str]] = field(default_factory=list)
     missed: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
@@ -57,11 +66,12 @@ def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
 
     def run(now: datetime) -> DigestReport:
         report = post_due_digests(engine, outbox, taxonomy, now)
-        if report.sent or report.failed or report.missed:
+        if report.sent or report.failed or report.missed or report.refused:
             log.info(
-                "digests: %d sent, %d failed, %d missed",
+                "digests: %d sent, %d failed, %d refused, %d missed",
                 len(report.sent),
                 len(report.failed),
+                len(report.refused),
                 len(report.missed),
             )
         return report
@@ -150,7 +160,7 @@ def _retryable(engine: Engine, now: datetime) -> list[tuple[int, int]]:
         for run in runs:
             if now - run.period_end > CATCH_UP:
                 continue
-            wait = LEASE if run.status == "sending" else BACKOFF * (2 ** max(0, run.attempts - 1))
+            wait = LEASE if run.status == "sending" else retry_wait(run.attempts)
             if now - run.claimed_at >= wait:
                 assert run.id is not None
                 out.append((run.id, run.subscription_id))
@@ -223,6 +233,16 @@ def _post(
             outbox.direct(Direct(conversation, target, message))
         else:
             outbox.post(Outgoing(conversation, message, created_at=now, key=f"digest-{run_id}"))
+    except DeliveryError as exc:
+        if not exc.permanent:
+            log.warning("posting digest %s to %s failed: %s", run_id, sub.channel_id, exc)
+            _finish(engine, run_id, "failed", str(exc)[:500], None, now=now)
+            report.failed.append((sub.channel_id, run.period_end.isoformat(), str(exc)))
+            return
+        log.warning("digest %s to %s refused for good: %s", run_id, sub.channel_id, exc)
+        _finish(engine, run_id, "refused", exc.reason, None, now=now)
+        report.refused.append((sub.channel_id, run.period_end.isoformat(), exc.reason))
+        return
     except Exception as exc:
         log.warning("posting digest %s to %s failed: %s", run_id, sub.channel_id, exc)
         _finish(engine, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500], None, now=now)

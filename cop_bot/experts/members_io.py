@@ -21,6 +21,7 @@ from cop_bot.core.args import parse_handle
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation
+from cop_bot.core.spreadsheet import from_cell, to_cell
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import (
     check_length,
@@ -106,7 +107,7 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
         seen: dict[str, int] = {}
         for row in reader:
             line = reader.line_num
-            clean = {k: (v or "").strip() for k, v in row.items() if k}
+            clean = {k: from_cell((v or "").strip()) for k, v in row.items() if k}
             parsed = _parse_row(line, clean, taxonomy, report)
             if parsed is None:
                 continue
@@ -144,6 +145,12 @@ def _parse_row(
     line: int, row: dict[str, str], taxonomy: Taxonomy, report: ImportReport
 ) -> MemberRow | None:
     reasons: list[str] = []
+    # PostgreSQL cannot store a NUL character in text (SQLite would): refuse the row, not the file
+    for column in [c for c in COLUMNS if "\x00" in row.get(c, "")]:
+        reasons.append(f"the {column} holds a NUL character, which cannot be stored; remove it")
+    if reasons:
+        report.problems.append((line, "; ".join(reasons)))
+        return None
 
     def attempt(fn: Any, value: str, default: Any) -> Any:
         if is_clear(value):
@@ -267,7 +274,7 @@ def export_members(engine: Engine, community: Community, path: Path) -> int:
 
 def export_cells(member: Member, domains: list[str]) -> list[str]:
     """One member's row, in the order of `COLUMNS`, as import reads it back."""
-    return [
+    cells = [
         member.display_name or "",
         member.handle,
         member.organisation or "",
@@ -282,6 +289,7 @@ def export_cells(member: Member, domains: list[str]) -> list[str]:
         "yes" if member.accepts_asks else "no",
         "" if member.asks_capacity is None else str(member.asks_capacity),
     ]
+    return [to_cell(cell) for cell in cells]  # never a live formula in a spreadsheet
 
 
 def write_rows(handle: TextIO, rows: Iterable[list[str]]) -> None:

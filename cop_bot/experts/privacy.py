@@ -7,7 +7,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys, record, records, rows_of
+from cop_bot.core.privacy import (
+    Notes,
+    PrivacySection,
+    by_foreign_keys,
+    count_of,
+    record,
+    records,
+    rows_of,
+    sentence,
+)
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
 
@@ -56,11 +65,23 @@ PROFILE = PrivacySection(
 ROLES = PrivacySection(
     name="roles", export=_roles, erase=by_foreign_keys(), covers=("role_grant.member_id",)
 )
+
+
+def _erase_questions(session: Session, member: Member, answer: str | None) -> Notes:
+    """Their own questions go (CASCADE); others' questions they closed stay closed (SET NULL)."""
+    closed = count_of(session, Question.answered_by_id, member, Question.asker_id != member.id)
+    return sentence(
+        closed,
+        "The question you marked answered stays answered, without saying who did, because "
+        "someone else asked it.",
+        "The {count} questions you marked answered stay answered, without saying who did, "
+        "because others asked them.",
+    )
+
+
 QUESTIONS = PrivacySection(
     name="questions",
     export=_questions,
-    erase=by_foreign_keys(
-        "Questions others asked stay; where you marked one answered, it no longer says who did."
-    ),
+    erase=_erase_questions,
     covers=("question.asker_id", "question.answered_by_id", "question_recipient.member_id"),
 )

@@ -164,7 +164,11 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                         f"{value!r} is not a language I speak; use one of {', '.join(ctx.taxonomy.languages)}."
                     )
             elif key == "name":
-                if not 0 < len(value) <= 200:
+                if len(value.splitlines()) > 1:  # it heads calendars and digests: one line
+                    problems.append(
+                        "The name must be a single line, e.g. `name: Migrant Integration Network`."
+                    )
+                elif not 0 < len(value) <= 200:
                     problems.append("The name must be 1 to 200 characters.")
                 community.name = value
             elif key == "review":

@@ -10,13 +10,15 @@ from datetime import datetime
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
+from cop_bot.core.outbox import what_to_do
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_datetime
 from cop_bot.digests import subscriptions
 from cop_bot.digests.preview import preview
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
+from cop_bot.sessions import delivery
 from cop_bot.storage import repos
-from cop_bot.storage.models import DigestSubscription
+from cop_bot.storage.models import DigestRun, DigestSubscription
 
 
 def _channel_sub(ctx: Ctx) -> DigestSubscription | None:
@@ -126,6 +128,35 @@ def _viewer_time(ctx: Ctx, instant: datetime) -> str:
     return show_datetime(instant, zone, named=True)
 
 
+RESULTS = {
+    "sent": "sent",
+    "skipped": "skipped, nothing new",
+    "failed": "failed, to be retried",
+    "sending": "being sent",
+    "missed": "missed",
+    "refused": "refused by the platform",
+}
+
+
+def _refused_posts(ctx: Ctx, last: DigestRun | None) -> list[Text]:
+    """What the platform refused in this channel for good, and what to do about it."""
+    found: list[Text] = []
+    if last is not None and last.status == "refused":
+        advice = what_to_do(last.last_error) or ""
+        found.append(Text.of("The last digest could not be posted. " + advice))
+    channel = ctx.invocation.conversation.channel_id
+    refused = delivery.refused_start_post(ctx.session, ctx.community_id, channel)
+    if refused is not None:
+        advice = what_to_do(refused.reason) or ""
+        found.append(
+            Text.of(
+                f"The last “starting now” post of session #{refused.session_id} could not be "
+                "posted here. " + advice
+            )
+        )
+    return found
+
+
 def _status(ctx: Ctx, header: str = "Digest") -> Reply:
     sub = _channel_sub(ctx)
     if sub is None:
@@ -134,6 +165,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
             Context(
                 spans("A facilitator can start one with ", Code("/digest on monday 09:00"), ".")
             ),
+            *_refused_posts(ctx, None),
             data={"digest": {"enabled": False}},
         )
     last = subscriptions.last_run(ctx.session, sub)
@@ -141,8 +173,8 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
     labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sub.domains) or "all domains"
     last_text = "none yet"
     if last is not None:
-        last_text = f"{_viewer_time(ctx, last.period_end)}: {last.status}"
-        if last.last_error:
+        last_text = f"{_viewer_time(ctx, last.period_end)}: {RESULTS.get(last.status, last.status)}"
+        if last.last_error and last.status != "refused":
             last_text += f" ({last.last_error})"
     return reply(
         Header(header),
@@ -156,6 +188,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
                 ("Language", spans(sub.language or ctx.community.language)),
             )
         ),
+        *_refused_posts(ctx, last),
         data={
             "digest": {
                 "enabled": sub.enabled,
@@ -172,6 +205,7 @@ def _status(ctx: Ctx, header: str = "Digest") -> Reply:
                     "period_end": last.period_end.isoformat(),
                     "status": last.status,
                     "error": last.last_error,
+                    "what_to_do": what_to_do(last.last_error) if last.status == "refused" else None,
                 },
             }
         },

@@ -10,6 +10,7 @@ from cop_bot.core.args import Args, parse_handle
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.model import (
     Actions,
+    Attachment,
     Block,
     Button,
     Code,
@@ -20,10 +21,11 @@ from cop_bot.core.model import (
     Reply,
     Spans,
     Text,
+    join_inline,
     reply,
     spans,
 )
-from cop_bot.core.privacy import erase_member, export_member
+from cop_bot.core.privacy import Choice, PrivacySection, erase_member, export_member, open_choices
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of
 from cop_bot.experts.admins import refuse_erasing_last_admin
@@ -55,7 +57,7 @@ TEMPLATE = (
         "HANDLE",
         "set KEY: VALUE; KEY: VALUE ...",
         "export",
-        "delete [confirm]",
+        "delete [confirm [transfer|withdraw]]",
     ),
     examples=(
         "/profile",
@@ -67,7 +69,9 @@ TEMPLATE = (
         "Keys for set: domains, country, city, languages, organisation, organisation-type "
         f"({', '.join(ORGANISATION_TYPES)}), bio, timezone, expert (yes/no: list me in "
         "/find-expert), asks (yes/no: experts may receive /ask questions), capacity (questions "
-        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes."
+        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes. "
+        "Erasing your data asks first what becomes of practices you shared: transfer them to "
+        "the community (without your name or contact) or withdraw them."
     ),
     parse="raw",
 )
@@ -81,7 +85,7 @@ def profile_command(ctx: Ctx, args: Args) -> Reply:
     if action == "export":
         return _export(ctx)
     if action in {"delete", "erase"}:
-        return _delete(ctx, rest.strip().lower())
+        return _delete(ctx, rest.strip().lower())  # "confirm", then the answer to any choice
     if rest.strip():
         raise UsageError(f"I don't know `/profile {action}`: use set, export, delete or a handle.")
     handle = parse_handle(first)
@@ -203,32 +207,90 @@ def _set(ctx: Ctx, text: str) -> Reply:
 
 
 def _export(ctx: Ctx) -> Reply:
+    """As a JSON file, whole: in a message it was cut at Slack's 3,000 characters."""
     data = jsonable(export_member(ctx.session, ctx.member, privacy_sections()))
     text = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"cop-bot-export-{ctx.member.handle}.json"
     return reply(
         Header("Everything cop-bot holds about you"),
-        Text.of(Code(text)),
+        Text.of("Your data is in the attached file, as JSON."),
+        Attachment.of_text(filename, "application/json", text + "\n"),
         Context(spans("Erase it all with ", Code("/profile delete"), ".")),
         visibility="dm",
         data={"export": data},
     )
 
 
-def _delete(ctx: Ctx, word: str) -> Reply:
+def _delete(ctx: Ctx, text: str) -> Reply:
     refuse_erasing_last_admin(ctx.session, ctx.member, ctx.settings.admins)
+    word, _, answer = text.partition(" ")
+    answer = answer.strip()
+    sections = privacy_sections()
+    choices = open_choices(ctx.session, ctx.member, sections)
     if word != "confirm":
-        return reply(
-            Text.of(
-                "This erases your profile, your domains, your roles and your questions; your "
-                "endorsements and answers are kept without your name. It cannot be undone."
-            ),
-            Context(spans("To go ahead, type ", Code("/profile delete confirm"), ".")),
-            Actions((Button("Erase my data", "/profile delete confirm", style="danger"),)),
-            data={"confirm": "/profile delete confirm"},
+        return _delete_prompt(choices)
+    known = [w for s in sections if s.choice is not None for w in s.choice.words()]
+    if answer and answer not in known:
+        raise UsageError(
+            f"I don't know {answer[:30]!r} after `/profile delete confirm`; "
+            f"use {' or '.join(known)}."
         )
+    if choices and not answer:
+        return _delete_prompt(choices, first=Text.of("Nothing is erased yet: choose first."))
     handle = ctx.member.handle
-    erase_member(ctx.session, ctx.member, privacy_sections())
-    return reply(
-        Text.of(f"Done: everything about @{handle} is erased. Thank you for taking part."),
-        data={"erased": handle},
+    notes = erase_member(
+        ctx.session, ctx.member, sections, {section.name: answer for section, _, _ in choices}
     )
+    return _erased(handle, [note for found in notes.values() for note in found])
+
+
+def _delete_prompt(
+    choices: list[tuple[PrivacySection, Choice, str]], first: Block | None = None
+) -> Reply:
+    """What erasure does, and the choices it needs (their buttons run the answers)."""
+    blocks: list[Block | None] = [
+        first,
+        Text.of(
+            "This erases your profile, your domains, your roles, your questions and your "
+            "personal digest. It cannot be undone."
+        ),
+        Text.of(
+            "What others rely on stays, without your name: your endorsements, your answers to "
+            "sessions and their agenda items, sessions you scheduled, and your edits to "
+            "practices others shared."
+        ),
+    ]
+    commands: list[str] = []
+    buttons: list[Button] = []
+    for _, choice, question in choices:
+        blocks.append(Text.of(question))
+        for option in choice.options:
+            blocks.append(Text.of(option.means))
+            command = f"/profile delete confirm {option.word}"
+            commands.append(command)
+            buttons.append(Button(option.label, command, style="danger"))
+    if not commands:
+        commands = ["/profile delete confirm"]
+        buttons = [Button("Erase my data", commands[0], style="danger")]
+    blocks.append(
+        Context(spans("To go ahead, type ", *join_inline([Code(c) for c in commands], " or "), "."))
+    )
+    blocks.append(Actions(tuple(buttons)))
+    return reply(*blocks, data={"confirm": commands[0], "choices": commands})
+
+
+def _erased(handle: str, notes: list[str]) -> Reply:
+    """Exactly what stays, and why: each capability's notes, one per line."""
+    blocks: list[Block] = [
+        Text.of(
+            f"Done: @{handle} is erased. Your profile, your domains, your roles, your questions "
+            "and your personal digest are gone."
+        )
+    ]
+    if notes:
+        blocks.append(Text.of("What stays, without your name, and why:"))
+        blocks.extend(Text.of(note) for note in notes)
+    else:
+        blocks.append(Text.of("Nothing else the community shares held your name."))
+    blocks.append(Context(spans("Thank you for taking part.")))
+    return reply(*blocks, data={"erased": handle, "kept": notes})

@@ -11,15 +11,20 @@ trying the console needs no port, and one already in use only costs a one-line w
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import itertools
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from cop_bot.core.args import parse_command_line, strip_handle
-from cop_bot.core.model import Actor, Conversation, Invocation, Reply, Text, reply
+from cop_bot.core.model import Actor, Attachment, Conversation, Invocation, Reply, Text, reply
 from cop_bot.core.router import Router
+from cop_bot.core.wording import file_size
 from cop_bot.render.text import render
 
 PLATFORM = "console"
@@ -41,9 +46,48 @@ def conversation(channel: str = CHANNEL) -> Conversation:
     return Conversation(platform=PLATFORM, community_id=COMMUNITY, channel_id=channel)
 
 
-def render_for_console(result: Reply) -> str:
-    """The reply, then each direct message it causes, marked as such."""
-    parts = [render(result)]
+FILES_DIR = "files"
+"""Where the console saves files that come with replies, under COP_BOT_STATE_DIR."""
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def save_files(result: Reply, folder: Path) -> dict[Attachment, Path]:
+    """Each attached file written into `folder` (made if needed, readable by its owner only:
+    an export is personal data), never over an existing file: `session-1.ics`, then
+    `session-1 (2).ics`, and so on."""
+    saved: dict[Attachment, Path] = {}
+    for attachment in result.attachments:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = _UNSAFE_NAME.sub("-", Path(attachment.filename).name).strip(".-") or "file"
+        stem, dot, suffix = name.partition(".")
+        for n in itertools.count(1):
+            path = folder / (name if n == 1 else f"{stem} ({n}){dot}{suffix}")
+            try:
+                with path.open("xb") as handle:
+                    handle.write(attachment.content)
+            except FileExistsError:
+                continue
+            path.chmod(0o600)
+            saved[attachment] = path.resolve()
+            break
+    return saved
+
+
+def with_saved_files(result: Reply, saved: Mapping[Attachment, Path]) -> Reply:
+    """The reply with each saved file's line saying where it is."""
+    blocks = tuple(
+        Text.of(f"The file {b.filename} ({file_size(b.size)}) is saved as {saved[b]}.")
+        if isinstance(b, Attachment) and b in saved
+        else b
+        for b in result.blocks
+    )
+    return dataclasses.replace(result, blocks=blocks)
+
+
+def render_for_console(result: Reply, saved: Mapping[Attachment, Path] | None = None) -> str:
+    """The reply (with where its files were saved), then each direct message it causes,
+    marked as such."""
+    parts = [render(with_saved_files(result, saved or {}))]
     for notice in result.notices:
         body = render(Reply(blocks=notice.blocks)).replace("\n", "\n    ")
         parts.append(f"  ✉ to @{notice.to.handle}: {body}")
@@ -53,10 +97,18 @@ def render_for_console(result: Reply) -> str:
 class ConsoleChat:
     """One person typing into the console; `send` is what tests and the REPL both use."""
 
-    def __init__(self, router: Router, handle: str | None = None, channel: str = CHANNEL) -> None:
+    def __init__(
+        self,
+        router: Router,
+        handle: str | None = None,
+        channel: str = CHANNEL,
+        *,
+        files_dir: Path | None = None,
+    ) -> None:
         self.router = router
         self.handle = strip_handle(handle or default_handle())
         self.channel = channel
+        self.files_dir = files_dir  # where `send` saves the files replies carry; None: nowhere
 
     def invoke(self, line: str) -> Reply | None:
         parsed = parse_command_line(line)
@@ -76,7 +128,10 @@ class ConsoleChat:
 
     def send(self, line: str) -> str:
         result = self.invoke(line)
-        return render_for_console(result) if result is not None else ""
+        if result is None:
+            return ""
+        saved = save_files(result, self.files_dir) if self.files_dir is not None else {}
+        return render_for_console(result, saved)
 
     def repl(self, lines: Iterable[str], out: TextIO, *, prompt: bool = True) -> None:
         out.write(
@@ -105,6 +160,10 @@ class ConsoleChat:
                 out.write("> ")
                 out.flush()
         out.write("\nBye.\n")
+
+
+def files_dir(app: App) -> Path:
+    return Path(app.settings.state_dir) / FILES_DIR
 
 
 @contextmanager
@@ -141,7 +200,7 @@ def run(app: App) -> int:
     from cop_bot.capabilities import start_jobs
     from cop_bot.core.outbox import ConsoleOutbox
 
-    chat = ConsoleChat(app.router)
+    chat = ConsoleChat(app.router, files_dir=files_dir(app))
     reminders = start_jobs(app, ConsoleOutbox(sys.stdout))
     try:
         with feed_server(app, sys.stderr):

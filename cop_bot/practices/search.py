@@ -167,6 +167,8 @@ class PracticeIndex:
                     self._remove(row.id)
                 for row in approved:
                     self._add(row, counts.get(row.id, 0))
+                if len(self.static) != _approved_count(session, community.id):
+                    self._rebuild(session, community.id)  # one was deleted (withdrawn on erasure)
         self.version = version
 
     def _rebuild(self, session: Session, community_id: int) -> None:
@@ -394,6 +396,16 @@ def _some_word(per_word: list[Tiers]) -> Tiers:
     for p, value in points.items():
         tiers.setdefault(value, set()).add(p)
     return tiers
+
+
+def _approved_count(session: Session, community_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count()).where(
+                Practice.community_id == community_id, Practice.status == APPROVED
+            )
+        ).one()
+    )
 
 
 def _columns() -> Any:

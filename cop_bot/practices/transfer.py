@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core.args import parse_handle
 from cop_bot.core.errors import UsageError
+from cop_bot.core.spreadsheet import from_cell, to_cell
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.practices import changes
 from cop_bot.practices.fields import BY_KEY, EMPTY, FIELDS, canonical_key, read_fields
@@ -50,7 +51,6 @@ RECORD_COLUMNS = (
 )
 COLUMNS = ("id", *(f.attr for f in FIELDS), *RECORD_COLUMNS)
 MAX_ENDORSEMENTS = 1_000_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EDITOR_LABEL = "import"
 
 
@@ -127,14 +127,7 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
-    text = str(value)
-    # A cell starting like a formula runs as one in a spreadsheet: keep it text with a leading
-    # apostrophe, which the import takes off again, so a round trip loses nothing.
-    return "'" + text if text.startswith(_FORMULA_START) or text.startswith("'") else text
-
-
-def _uncsv_cell(text: str) -> str:
-    return text[1:] if text.startswith("'") else text
+    return to_cell(str(value))  # never a live formula in a spreadsheet (core/spreadsheet.py)
 
 
 # ---- reading a file ----------------------------------------------------------------------------
@@ -186,7 +179,7 @@ def _read_csv(path: Path, text: str) -> tuple[list[SourceRow], list[str]]:
             if not any(c.strip() for c in cells):
                 continue
             values = {
-                column: _uncsv_cell(cell)
+                column: from_cell(cell)
                 for column, cell in zip(columns, cells, strict=False)
                 if column in COLUMNS
             }

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from cop_bot.core.model import (
     Actions,
+    Attachment,
     Block,
     Bold,
     Button,
@@ -38,6 +39,7 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
+from cop_bot.core.wording import file_size
 from cop_bot.render import text as plain
 from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
 
@@ -182,10 +184,19 @@ def block_html(b: Block, prefix: str = "!") -> str:
         return f"<p><em>{line(b.parts)}</em></p>"
     if isinstance(b, Divider):
         return "<hr>"
+    if isinstance(b, Attachment):
+        return f"<p><em>{escape(_attachment_text(b))}</em></p>"
     raise TypeError(f"unknown block {b!r}")
 
 
+def _attachment_text(b: Attachment) -> str:
+    """The adapter sends each file as an `m.file` event right after the reply, in its room."""
+    return f"📎 The file {b.filename} ({file_size(b.size)}) follows in this room."
+
+
 def _block_body(b: Block, prefix: str) -> str:
+    if isinstance(b, Attachment):
+        return plain.clean(_attachment_text(b))
     if isinstance(b, Actions):
         return "  ".join(
             f"{plain.clean(btn.label)}: {plain.clean(_command(btn, prefix))}" for btn in b.buttons

@@ -25,6 +25,7 @@ from typing import Any
 
 from cop_bot.core.model import (
     Actions,
+    Attachment,
     Block,
     Bold,
     Button,
@@ -41,6 +42,7 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
+from cop_bot.core.wording import file_size
 from cop_bot.render import text as plain
 from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
 
@@ -241,7 +243,16 @@ def _button(button: Button, action_id: str) -> Json | None:
     return element
 
 
-def _block(b: Block, action_ids: Iterator[int]) -> list[Json]:
+def _attachment_text(b: Attachment, in_channel: bool) -> str:
+    """Where the file went: the adapter shares it in the channel for a channel reply, else in
+    the member's direct messages with the bot (Slack has no ephemeral files)."""
+    name, size = escape(b.filename, strict=True), file_size(b.size)
+    if in_channel:
+        return f"📎 The file {name} ({size}) follows in this conversation."
+    return f"📎 The file {name} ({size}) is in your direct messages with the bot."
+
+
+def _block(b: Block, action_ids: Iterator[int], in_channel: bool = False) -> list[Json]:
     """One neutral block as zero or more Slack blocks (empty text would be rejected by Slack)."""
     if isinstance(b, Header):
         if not plain.clean(b.text).strip():
@@ -272,6 +283,9 @@ def _block(b: Block, action_ids: Iterator[int]) -> list[Json]:
         ]
     if isinstance(b, Divider):
         return [{"type": "divider"}]
+    if isinstance(b, Attachment):
+        text = _fit([_Token("", _attachment_text(b, in_channel))], MAX_SECTION_TEXT)[0]
+        return [{"type": "context", "elements": [_mrkdwn_text(text)]}]
     raise TypeError(f"unknown block {b!r}")
 
 
@@ -279,7 +293,10 @@ def render_blocks(reply: Reply) -> list[Json]:
     """Block Kit for a reply, at most 50 blocks: past that, the first 49 and a hint of how many
     more there were (counted in items when items were cut, else in blocks)."""
     action_ids = itertools.count(1)
-    rendered = [(i, out) for i, b in enumerate(reply.blocks) for out in _block(b, action_ids)]
+    shared = reply.visibility != "ephemeral"  # a channel's or a DM's files go there too
+    rendered = [
+        (i, out) for i, b in enumerate(reply.blocks) for out in _block(b, action_ids, shared)
+    ]
     if len(rendered) <= MAX_BLOCKS:
         return [out for _, out in rendered]
     kept, dropped = rendered[: MAX_BLOCKS - 1], rendered[MAX_BLOCKS - 1 :]

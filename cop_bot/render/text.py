@@ -10,6 +10,7 @@ import re
 
 from cop_bot.core.model import (
     Actions,
+    Attachment,
     Block,
     Bold,
     Code,
@@ -25,6 +26,7 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
+from cop_bot.core.wording import file_size
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -71,7 +73,14 @@ def block(b: Block) -> str:
         return line(b.parts)
     if isinstance(b, Divider):
         return "—" * 20
+    if isinstance(b, Attachment):
+        return attached(b)
     raise TypeError(f"unknown block {b!r}")
+
+
+def attached(b: Attachment) -> str:
+    """The line that stands for a file (the console adds where it saved it)."""
+    return f"The file {clean(b.filename)} ({file_size(b.size)}) is attached."
 
 
 def render(reply: Reply) -> str:

@@ -6,6 +6,11 @@ change. The UID is stable per session; SEQUENCE grows with every change; cancell
 are EXDATEs, moved ones separate VEVENTs with a RECURRENCE-ID, and a cancelled session has
 STATUS:CANCELLED.
 
+Every TEXT value is cleaned of invisible and bidirectional characters as the renderers clean
+chat text, and escaped here (`ics_text`, RFC 5545 section 3.3.11), not left to icalendar: it
+escapes only the properties it knows, so a line break in a community's name reached
+`X-WR-CALNAME` raw, which broke the file and could have started a VEVENT of its own.
+
 The platform's HTTP server serves `feed_ics` at `/calendar/<token>.ics` (see `feed_path`).
 """
 
@@ -16,16 +21,26 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
-from icalendar.prop import vRecur
+from icalendar.prop import vInline, vRecur
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from cop_bot.render.common import safe_url, url_forbidding
+from cop_bot.render.text import clean
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
 
 PRODID = "-//cop-bot//community sessions//EN"
 FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
+_URL_FORBIDDEN = url_forbidding('"<>\\')
+
+
+def ics_text(value: str) -> vInline:
+    """A TEXT value as it goes into the file: cleaned as chat text is, then escaped (backslash,
+    semicolon, comma, line break), so no value can end its content line."""
+    return vInline(clean(value).translate(_TEXT_ESCAPES))
 
 
 def uid(s: Meeting, community: Community) -> str:
@@ -38,7 +53,7 @@ def _calendar(name: str | None = None) -> Calendar:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     if name:
-        cal.add("x-wr-calname", name)
+        cal.add("x-wr-calname", ics_text(name))
     return cal
 
 
@@ -52,17 +67,18 @@ def _event(
 ) -> Event:
     """A VEVENT for the session starting at `start` (an occurrence when `recurrence_id`)."""
     event = Event()
-    event.add("uid", uid(s, community))
+    event.add("uid", ics_text(uid(s, community)))
     event.add("dtstamp", stamp)
     event.add("sequence", s.sequence)
-    event.add("summary", s.title)
+    event.add("summary", ics_text(s.title))
     if recurrence_id is not None:
         event.add("recurrence-id", recurrence_id)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=s.duration_minutes))
     if s.link:
-        event.add("url", s.link)
-        event.add("location", s.link)
+        if safe_url(s.link, _URL_FORBIDDEN):  # a URI value has no escapes: only a clean one
+            event.add("url", s.link)
+        event.add("location", ics_text(s.link))
     return event
 
 
@@ -73,7 +89,7 @@ def _events(
     master = _event(s, community, stamp, s.starts_at.astimezone(zone))
     master.add("status", "CANCELLED" if s.status == CANCELLED else "CONFIRMED")
     if s.cancel_reason:
-        master.add("description", s.cancel_reason)
+        master.add("description", ics_text(s.cancel_reason))
     events = [master]
     if s.rrule is None:
         return events
@@ -103,14 +119,29 @@ def _finish(cal: Calendar, meetings: Sequence[Meeting]) -> str:
     return str(cal.to_ical().decode("utf-8"))
 
 
+def build_calendar(
+    found: Sequence[tuple[Meeting, Sequence[MeetingChange]]],
+    community: Community,
+    now: datetime,
+    *,
+    name: str | None = None,
+    method: str | None = None,
+) -> str:
+    """The calendar file for these sessions (each with its occurrence changes)."""
+    cal = _calendar(name)
+    if method:
+        cal.add("method", method)
+    for s, changes in found:
+        for event in _events(s, changes, community, now):
+            cal.add_component(event)
+    return _finish(cal, [s for s, _ in found])
+
+
 def meeting_ics(session: Session, s: Meeting, community: Community, now: datetime) -> str:
     """One session or series as a calendar file."""
     assert s.id is not None
-    cal = _calendar()
-    cal.add("method", "PUBLISH")
-    for event in _events(s, changes_for(session, [s.id])[s.id], community, now):
-        cal.add_component(event)
-    return _finish(cal, [s])
+    changes = changes_for(session, [s.id])[s.id]
+    return build_calendar([(s, changes)], community, now, method="PUBLISH")
 
 
 # ---- channel feeds -----------------------------------------------------------------------------
@@ -161,12 +192,8 @@ def channel_ics(
         if s.rrule is not None or s.starts_at >= since
     ]
     changes = changes_for(session, [s.id for s in found if s.id is not None])
-    cal = _calendar(name)
-    for s in found:
-        assert s.id is not None
-        for event in _events(s, changes[s.id], community, now):
-            cal.add_component(event)
-    return _finish(cal, found)
+    pairs = [(s, changes[s.id]) for s in found if s.id is not None]
+    return build_calendar(pairs, community, now, name=name)
 
 
 def feed_ics(session: Session, token: str, now: datetime) -> str | None:

@@ -1,7 +1,8 @@
 """What community sessions hold about a member, for `/profile export` and `/profile delete`.
 
 On erasure their answers stay without a name (counts and the waiting list stay right), their
-agenda items read "a former member", and sessions they hosted stay without a host.
+agenda items lose their author and read "a former member", and sessions they hosted stay
+without a host; the erase reply counts each of these and says why it stays.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cop_bot.core.privacy import PrivacySection, by_foreign_keys, records, rows_of, titles
+from cop_bot.core.privacy import Notes, PrivacySection, count_of, records, rows_of, sentence, titles
 from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
 
 
@@ -39,12 +40,39 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
     }
 
 
+def _erase(session: Session, member: Member, answer: str | None) -> Notes:
+    """Everything here stays without the member (SET NULL): say what, and why."""
+    hosted = count_of(session, Meeting.host_id, member)
+    answers = count_of(session, MeetingRsvp.member_id, member)
+    items = count_of(session, MeetingAgendaItem.author_id, member)
+    return (
+        *sentence(
+            hosted,
+            "The session you scheduled stays on the calendar without a host, because others "
+            "may be coming to it.",
+            "The {count} sessions you scheduled stay on the calendar without a host, because "
+            "others may be coming to them.",
+        ),
+        *sentence(
+            answers,
+            "Your answer to a session still counts, without your name, so its seat count and "
+            "waiting list stay right.",
+            "Your {count} answers to sessions still count, without your name, so seat counts "
+            "and waiting lists stay right.",
+        ),
+        *sentence(
+            items,
+            "Your agenda item stays on its session's agenda as by a former member, so the "
+            "agenda others prepared for stays whole.",
+            "Your {count} agenda items stay on their sessions' agendas as by a former member, "
+            "so the agendas others prepared for stay whole.",
+        ),
+    )
+
+
 SESSIONS = PrivacySection(
     name="sessions",
     export=_sessions,
-    erase=by_foreign_keys(
-        "Sessions you hosted stay without a host; your answers still count, without your name; "
-        "your agenda items read “a former member”."
-    ),
+    erase=_erase,
     covers=("cop_session.host_id", "session_rsvp.member_id", "session_agenda_item.author_id"),
 )

@@ -8,9 +8,12 @@ session's channel) and sends each at most once: a `reminder_sent` row, unique pe
 occurrence start and kind, is committed *before* sending (`_claim_reminder`). A second process
 on the same database, or a restart, finds the row and sends nothing. A reminder that fell due
 while no bot was running is sent if it is at most `GRACE` late, else recorded as skipped and
-logged once. If the platform reached nobody (it was down), the row is marked failed and a later
-run within the grace retries; a partly delivered reminder is never repeated, so nobody gets it
-twice.
+logged once. If the platform took none of its messages, the row is marked failed and retried
+with the digests' backoff (`core.outbox.retry_wait`, at most `MAX_SEND_ATTEMPTS` tries) while
+the reminder still makes sense: before the session starts, or within the grace for the
+"starting now" post. A refusal for good (the bot is not in the channel) is recorded as refused
+with its reason and not retried; `/digest status` in that channel shows it with what to do. A
+partly delivered reminder is never repeated, so nobody gets it twice.
 
 `jobs` hands the generic scheduler (`cop_bot.core.scheduler`) one job that runs
 `send_due_reminders` every minute and, through `next_due_at`, at the exact time of the next
@@ -39,7 +42,7 @@ from cop_bot.core.model import (
     Text,
     spans,
 )
-from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
 from cop_bot.core.scheduler import Job
 from cop_bot.core.wording import mention_of
 from cop_bot.sessions import meetings
@@ -59,6 +62,7 @@ GRACE = timedelta(minutes=10)
 LOOKBACK = timedelta(days=1)
 """How far back missed reminders are looked for, to be recorded as skipped and logged."""
 TICK = timedelta(seconds=60)
+SENT, SKIPPED, FAILED, REFUSED = "sent", "skipped", "failed", "refused"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class ReminderReport:
     sent: list[Due] = field(default_factory=list)
     skipped: list[Due] = field(default_factory=list)
     failed: list[Due] = field(default_factory=list)
+    refused: list[Due] = field(default_factory=list)
     messages: int = 0
 
 
@@ -137,8 +142,9 @@ def send_due_reminders(
         late = now - due.due_at
         if due.due_at < created.get(due.meeting_id, due.due_at):
             continue  # scheduled after this reminder would have been due: not owed
-        too_late = late > grace or (due.kind != "start" and now >= due.starts_at)
-        status = "skipped" if too_late else "sent"
+        over = due.kind != "start" and now >= due.starts_at
+        too_late = late > grace or over
+        status = SKIPPED if too_late else SENT
         if dry_run:
             if (due.meeting_id, due.starts_at, due.kind) in claimed:
                 continue
@@ -149,9 +155,11 @@ def send_due_reminders(
                 posts, directs = _messages(engine, due)
                 report.messages += len(posts) + len(directs)
             continue
-        if not _claim_reminder(engine, due, status, now):
+        retry = not over and (due.kind != "start" or late <= grace)  # still worth sending
+        claimed_as = _claim_reminder(engine, due, status, now, retry=retry)
+        if claimed_as is None:
             continue
-        if too_late:
+        if claimed_as == SKIPPED:
             log.warning(
                 "reminder %s for session %s at %s skipped: due %s, %s late (grace %s)",
                 due.kind,
@@ -166,9 +174,19 @@ def send_due_reminders(
         try:
             report.messages += _send(engine, outbox, due)
             report.sent.append(due)
-        except Exception:
+        except DeliveryError as exc:
+            log.warning(
+                "reminder %s for session %s was not delivered: %s", due.kind, due.meeting_id, exc
+            )
+            if exc.permanent:
+                _mark(engine, due, REFUSED, now, exc.reason)
+                report.refused.append(due)
+            else:
+                _mark(engine, due, FAILED, now, str(exc))
+                report.failed.append(due)
+        except Exception as exc:
             log.exception("reminder %s for session %s failed", due.kind, due.meeting_id)
-            _mark(engine, due, "failed")
+            _mark(engine, due, FAILED, now, f"{type(exc).__name__}: {exc}")
             report.failed.append(due)
     return report
 
@@ -190,17 +208,21 @@ def _candidates(
             (r.session_id, r.starts_at, r.kind)
             for r in session.exec(
                 select(ReminderSent).where(
-                    ReminderSent.starts_at >= now - LOOKBACK, ReminderSent.status != "failed"
+                    ReminderSent.starts_at >= now - LOOKBACK, ReminderSent.status != FAILED
                 )
             ).all()
         }
     return candidates, created, claimed
 
 
-def _claim_reminder(engine: Engine, due: Due, status: str, now: datetime) -> bool:
-    """Insert the reminder's row in a transaction of its own; False if it is already there,
-    unless an earlier attempt failed (the platform was unreachable) and this one may retry:
-    then exactly one process turns `failed` back into `sent` and tries again."""
+def _claim_reminder(
+    engine: Engine, due: Due, status: str, now: datetime, *, retry: bool
+) -> str | None:
+    """Insert the reminder's row in a transaction of its own and return its status (send it
+    when `sent`, only log it when `skipped`). When the row is already there: None, unless an
+    earlier attempt failed, its backoff has passed and `retry` says it is still worth sending;
+    then exactly one process turns `failed` back into `sent` (a compare-and-set) and gets
+    `sent`."""
     try:
         with session_scope(engine) as session:
             session.add(
@@ -212,35 +234,50 @@ def _claim_reminder(engine: Engine, due: Due, status: str, now: datetime) -> boo
                     at=now,
                 )
             )
-        return True
+        return status
     except IntegrityError:
-        if status != "sent":
-            return False
+        if not retry:
+            return None
     with session_scope(engine) as session:
+        row = _row(session, due)
+        if (
+            row is None
+            or row.status != FAILED
+            or row.attempts >= MAX_SEND_ATTEMPTS
+            or now - row.at < retry_wait(row.attempts)
+        ):
+            return None
         taken = session.execute(
             update(ReminderSent)
             .where(
-                col(ReminderSent.session_id) == due.meeting_id,
-                col(ReminderSent.starts_at) == due.starts_at,
-                col(ReminderSent.kind) == due.kind,
-                col(ReminderSent.status) == "failed",
+                col(ReminderSent.id) == row.id,
+                col(ReminderSent.status) == FAILED,
+                col(ReminderSent.attempts) == row.attempts,
             )
-            .values(status="sent", at=now)
+            .values(status=SENT, at=now)
         )
-        return bool(getattr(taken, "rowcount", 0) == 1)
+        return SENT if getattr(taken, "rowcount", 0) == 1 else None
 
 
-def _mark(engine: Engine, due: Due, status: str) -> None:
+def _row(session: Session, due: Due) -> ReminderSent | None:
+    return session.exec(
+        select(ReminderSent).where(
+            ReminderSent.session_id == due.meeting_id,
+            ReminderSent.starts_at == due.starts_at,
+            ReminderSent.kind == due.kind,
+        )
+    ).first()
+
+
+def _mark(engine: Engine, due: Due, status: str, now: datetime, error: str) -> None:
+    """A failed or refused attempt: counted, timed (the backoff starts now) and explained."""
     with session_scope(engine) as session:
-        row = session.exec(
-            select(ReminderSent).where(
-                ReminderSent.session_id == due.meeting_id,
-                ReminderSent.starts_at == due.starts_at,
-                ReminderSent.kind == due.kind,
-            )
-        ).first()
+        row = _row(session, due)
         if row is not None:
             row.status = status
+            row.attempts += 1
+            row.at = now
+            row.last_error = error[:500]
             session.add(row)
 
 
@@ -329,7 +366,8 @@ def _direct_reminders(
 
 
 def _deliver(due: Due, sends: list[Callable[[], None]]) -> int:
-    """Send each message; returns how many went out. Raises only if none did."""
+    """Send each message; returns how many went out. Raises only if none did: a permanent
+    `DeliveryError` when every refusal was permanent, else the last failure."""
     failures: list[Exception] = []
     for send in sends:
         try:
@@ -340,7 +378,8 @@ def _deliver(due: Due, sends: list[Callable[[], None]]) -> int:
                 "a %s reminder for session %s was not delivered: %s", due.kind, due.meeting_id, exc
             )
     if failures and len(failures) == len(sends):
-        # nobody was reached: the caller marks it failed so a later run may retry it; after a
-        # partial failure we never retry, so nobody gets the same reminder twice
-        raise failures[-1]
+        # nobody was reached: the caller marks it failed so a later run may retry it (or
+        # refused); after a partial failure we never retry, so nobody gets it twice
+        permanent = [f for f in failures if isinstance(f, DeliveryError) and f.permanent]
+        raise permanent[0] if len(permanent) == len(failures) else failures[-1]
     return len(sends) - len(failures)

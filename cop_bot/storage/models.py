@@ -328,6 +328,8 @@ class DigestRun(SQLModel, table=True):
     period_start: datetime = _utc(nullable=False)
     period_end: datetime = _utc(nullable=False)
     status: str = Field(default="sending", max_length=16)
+    """sending, sent, skipped (empty), failed (retried with backoff), missed, or refused (the
+    platform will not take it until someone acts: `last_error` is the reason's code)."""
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
     claimed_at: datetime = _utc(nullable=False)
@@ -422,7 +424,9 @@ class MeetingAgendaItem(SQLModel, table=True):
 
 class ReminderSent(SQLModel, table=True):
     """Claimed before a reminder is sent: the unique row makes sending at most once, across
-    restarts and processes. `status` is sent, or skipped (fell due too long ago)."""
+    restarts and processes. `status` is sent, skipped (fell due too long ago), failed (retried
+    with backoff: `attempts` so far, `at` the last one) or refused (the platform will not take
+    it until someone acts; `last_error` says why)."""
 
     __tablename__ = "reminder_sent"
     __table_args__ = (UniqueConstraint("session_id", "starts_at", "kind"),)
@@ -433,6 +437,8 @@ class ReminderSent(SQLModel, table=True):
     kind: str = Field(max_length=8)
     status: str = Field(default="sent", max_length=8)
     at: datetime = _utc(nullable=False)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    last_error: str | None = Field(default=None, max_length=500)
 
 
 class CalendarFeed(SQLModel, table=True):

@@ -8,8 +8,8 @@ import re
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import (
+    Attachment,
     Block,
-    Code,
     Context,
     Fields,
     Header,
@@ -128,11 +128,13 @@ def _attending(people: list[Mention | str], label: str) -> tuple[str, Spans]:
 
 
 def _ics(ctx: Ctx, meeting: Meeting) -> Reply:
+    """The .ics as a file: a calendar reads a file, not a message (in a code span on Slack it
+    arrived as one line)."""
     text = calendar.meeting_ics(ctx.session, meeting, ctx.community, ctx.now)
     filename = f"session-{meeting.id}.ics"
     return reply(
         Header(f"Calendar file for #{meeting.id} {meeting.title}"),
-        Text.of(Code(text)),
-        Context(spans(f"Save this as {filename} and open it with your calendar app.")),
+        Attachment.of_text(filename, "text/calendar", text, title=f"{meeting.title}.ics"),
+        Context(spans("Open it with your calendar app to add the session.")),
         data={"ics": text, "filename": filename, "content_type": "text/calendar"},
     )

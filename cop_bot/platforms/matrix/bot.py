@@ -54,6 +54,7 @@ from nio.crypto import ENCRYPTION_ENABLED
 from cop_bot.app import App
 from cop_bot.core.args import CommandLine
 from cop_bot.core.model import Outgoing, Reply, Text, reply
+from cop_bot.core.outbox import FORBIDDEN, UNREACHABLE, DeliveryError
 from cop_bot.platforms.common import Recent, Tasks
 from cop_bot.platforms.matrix import rooms, wire
 from cop_bot.platforms.matrix.crypto import ENCRYPTION_STATE, Crypto
@@ -454,10 +455,14 @@ class MatrixBot:
         )
         started = time.perf_counter()
         result = await asyncio.to_thread(self.app.router.dispatch, invocation)
-        private = privately or (
-            self.settings.matrix_private_replies
-            and not is_direct
-            and result.visibility == "ephemeral"
+        private = (
+            privately
+            or result.visibility == "dm"  # meant for the asker alone: an export, a file of theirs
+            or (
+                self.settings.matrix_private_replies
+                and not is_direct
+                and result.visibility == "ephemeral"
+            )
         )
         if private and not is_direct:
             await self.send_direct(sender, result)
@@ -475,6 +480,7 @@ class MatrixBot:
             )
             event_id = await self.send(room.room_id, content)
             self._remember_announcement(event_id, result)
+            await self.send_files(room.room_id, result)
         log.debug("/%s answered in %.0f ms", command.name, (time.perf_counter() - started) * 1000)
         for notice in result.notices:
             await self.send_direct(
@@ -491,8 +497,19 @@ class MatrixBot:
     async def send(
         self, room_id: str, content: dict[str, Any], *, key: str | None = None
     ) -> str | None:
-        """Send one message; retries reuse the transaction id (`key`, e.g. a digest run id, when
-        given), so the homeserver drops a repeat instead of showing the message twice."""
+        """Send one message: its event id, or None when it could not be sent (logged)."""
+        try:
+            return await self.deliver(room_id, content, key=key)
+        except DeliveryError:
+            return None
+
+    async def deliver(
+        self, room_id: str, content: dict[str, Any], *, key: str | None = None
+    ) -> str:
+        """Send one message and return its event id, or raise `DeliveryError` (permanent for
+        `M_FORBIDDEN`: the bot is not in the room, or may not post there). Retries reuse the
+        transaction id (`key`, e.g. a digest run id, when given), so the homeserver drops a
+        repeat instead of showing the message twice."""
         tx_id = _transaction_id(key) if key else str(uuid.uuid4())
         await self.crypto.until_room_known(room_id)  # nio encrypts only for synced rooms
         delay = 1.0
@@ -512,14 +529,15 @@ class MatrixBot:
             if isinstance(resp, RoomSendResponse):
                 return str(resp.event_id)
             log.warning("sending to %s failed (attempt %d): %s", room_id, attempt, resp)
-            if getattr(resp, "status_code", None) not in {None, "M_LIMIT_EXCEEDED"}:
-                return None  # refused (not in the room, forbidden...): retrying will not help
+            code = getattr(resp, "status_code", None)
+            if code not in {None, "M_LIMIT_EXCEEDED"}:
+                raise _refusal(code, resp)  # not in the room, forbidden...: retrying won't help
             wait = max(delay, (getattr(resp, "retry_after_ms", None) or 0) / 1000)
             if attempt < SEND_ATTEMPTS and await self._sleep(wait):
-                return None
+                raise DeliveryError("stopping", "the bot is stopping")
             delay *= 2
         log.error("giving up sending to %s after %d attempts", room_id, SEND_ATTEMPTS)
-        return None
+        raise DeliveryError("gave_up", f"{SEND_ATTEMPTS} attempts failed")
 
     async def _room_send(self, *args: Any, **kwargs: Any) -> Any:
         """`client.room_send`, one at a time. The homeserver limits the bot's messages per user
@@ -532,22 +550,50 @@ class MatrixBot:
         async with self._send_lock:
             return await self.client.room_send(*args, **kwargs)
 
-    async def post(self, message: Outgoing) -> str | None:
-        """A message nobody asked for (digest, reminder, announcement) in a room."""
+    async def post(self, message: Outgoing) -> str:
+        """A message nobody asked for (digest, reminder, announcement) in a room; raises
+        `DeliveryError` when it did not go out."""
         content = wire.reply_content(message.reply, prefix=self.prefix)
-        event_id = await self.send(message.conversation.channel_id, content, key=message.key)
+        event_id = await self.deliver(message.conversation.channel_id, content, key=message.key)
         self._remember_announcement(event_id, message.reply)
         return event_id
 
     async def send_direct(self, user_id: str | None, message: Reply) -> str | None:
-        if not user_id:
+        """A direct message: its event id, or None when it could not be sent (logged)."""
+        try:
+            return await self.deliver_direct(user_id, message)
+        except DeliveryError:
             return None
+
+    async def deliver_direct(self, user_id: str | None, message: Reply) -> str:
+        """A direct message, or `DeliveryError` (permanent when there is nobody to write to, or
+        the homeserver forbids it)."""
+        if not user_id:
+            raise DeliveryError(UNREACHABLE, "no Matrix user id", permanent=True)
         room_id = await self.direct_room(user_id)
         if room_id is None:
-            return None
-        event_id = await self.send(room_id, wire.reply_content(message, prefix=self.prefix))
+            raise DeliveryError("no_direct_room", f"no direct room with {user_id}")
+        event_id = await self.deliver(room_id, wire.reply_content(message, prefix=self.prefix))
         self._remember_announcement(event_id, message)
+        await self.send_files(room_id, message)
         return event_id
+
+    async def send_files(self, room_id: str, result: Reply) -> None:
+        """Each file the reply carries, as an `m.file` right after it in the same room; one the
+        homeserver would not take is logged, and the room told so."""
+        from cop_bot.platforms.matrix.files import upload  # only when there is a file
+
+        room = self.client.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted and self.crypto.active)
+        for attachment in result.attachments:
+            try:
+                await self.deliver(room_id, await upload(self.client, attachment, encrypt=encrypt))
+            except DeliveryError as exc:
+                log.warning("%s was not sent to %s: %s", attachment.filename, room_id, exc)
+                sorry = f"I could not send the file {attachment.filename}; please try again."
+                await self.send(
+                    room_id, wire.reply_content(reply(Text.of(sorry)), prefix=self.prefix)
+                )
 
     async def direct_room(self, user_id: str) -> str | None:
         """The bot's direct room with a member: reused if it still exists, else created."""
@@ -578,6 +624,15 @@ class MatrixBot:
             # Encrypted: the room key must reach the invitee, so wait until the sync shows them.
             await self.crypto.until_room_known(resp.room_id, members=[user_id])
             return str(resp.room_id)
+
+
+def _refusal(code: str, resp: object) -> DeliveryError:
+    """A homeserver's refusal: `M_FORBIDDEN` only a person can fix (invite the bot back, give
+    it the power to post); other codes are passing failures."""
+    detail = str(getattr(resp, "message", "") or code)
+    if code == "M_FORBIDDEN":
+        return DeliveryError(FORBIDDEN, detail, permanent=True)
+    return DeliveryError(code, detail)
 
 
 def _transaction_id(key: str) -> str:

@@ -41,9 +41,11 @@ class MatrixOutbox:
     def direct(self, message: Direct) -> None:
         user_id = wire.user_id_for(message.to, self.bot.home_server)
         reply = Reply(blocks=message.reply.blocks, visibility="dm", data=message.reply.data)
-        self._call(self.bot.send_direct(user_id, reply))
+        self._call(self.bot.deliver_direct(user_id, reply))
 
-    def _call(self, coro: Coroutine[Any, Any, str | None]) -> None:
+    def _call(self, coro: Coroutine[Any, Any, str]) -> None:
+        """A `DeliveryError` reaches the job; a send still under way is left to finish (a
+        retry with the same transaction id could not show it twice, but one without could)."""
         try:
             hand_over(coro, self.loop, timeout=self.timeout, on_loop=self.bot.spawn)
         except TimeoutError:
@@ -61,16 +63,15 @@ class MatrixStandaloneOutbox:
         asyncio.run(self._send(message))
 
     async def _send(self, message: Outgoing | Direct) -> None:
+        """Raises `DeliveryError` when the homeserver did not take the message."""
         bot = MatrixBot(self.app, read_only=True)
         try:
             await bot.connect()
             if isinstance(message, Outgoing):
-                sent = await bot.post(message)
+                await bot.post(message)
             else:
                 user_id = wire.user_id_for(message.to, bot.home_server)
                 reply = Reply(blocks=message.reply.blocks, visibility="dm")
-                sent = await bot.send_direct(user_id, reply)
+                await bot.deliver_direct(user_id, reply)
         finally:
             await bot.close()
-        if sent is None:
-            raise RuntimeError("the Matrix homeserver did not accept the message (see the log)")

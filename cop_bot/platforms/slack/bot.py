@@ -46,6 +46,7 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
+from cop_bot.core.outbox import DeliveryError
 from cop_bot.platforms.common import Recent, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import modals
@@ -271,7 +272,7 @@ class SlackBot:
         work = asyncio.ensure_future(run())
         await asyncio.wait({work}, timeout=self.ack_budget)
         if work.done() and work.exception() is None:
-            result, _ = work.result()
+            result, actor = work.result()
             if result.visibility != "dm":
                 message = render_message(result)
                 await ack(
@@ -279,8 +280,8 @@ class SlackBot:
                     blocks=message["blocks"],
                     response_type=message["response_type"],
                 )
-                if result.notices:
-                    self._spawn(self.deliver_notices(result))
+                if result.notices or result.attachments:
+                    self._spawn(self.deliver_after_ack(result, conversation, actor))
                 return
         await ack()
         has_url = bool(command.get("response_url"))
@@ -503,7 +504,38 @@ class SlackBot:
                 text=message["text"],
                 blocks=message["blocks"],
             )
+        await self.deliver_files(result, conversation, actor)
         await self.deliver_notices(result)
+
+    async def deliver_after_ack(
+        self, result: Reply, conversation: Conversation, actor: Actor
+    ) -> None:
+        """What a reply that rode on the ack still needs: its files, then its notices."""
+        await self.deliver_files(result, conversation, actor)
+        await self.deliver_notices(result)
+
+    async def deliver_files(self, result: Reply, conversation: Conversation, actor: Actor) -> None:
+        """Each file the reply carries, shared in its channel with a channel reply, else in the
+        member's direct messages with the bot (Slack has no ephemeral files). A file Slack did
+        not take is logged, and the member told so."""
+        from cop_bot.platforms.slack.files import upload_file  # only when there is a file
+
+        user_id = actor.platform_user_id or handle_for(actor.handle).upper()
+        for attachment in result.attachments:
+            try:
+                channel = conversation.channel_id if result.visibility == "channel" else ""
+                if not channel:
+                    opened = await self.client.conversations_open(users=user_id)
+                    channel = str((opened.get("channel") or {}).get("id") or "")
+                await upload_file(self.client, channel, attachment)
+            except (DeliveryError, SlackApiError, ClientError, TimeoutError) as exc:
+                log.warning("slack: %s for %s was not sent: %s", attachment.filename, user_id, exc)
+                sorry = reply(
+                    Text.of(
+                        f"I could not send you the file {attachment.filename}; please try again."
+                    )
+                )
+                await self.direct(user_id, render_message(sorry))
 
     async def deliver_notices(self, result: Reply) -> None:
         """Each notice (a promotion off a waiting list, a curator's verdict) as a direct message."""

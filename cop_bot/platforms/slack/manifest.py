@@ -19,9 +19,18 @@ EVENTS_PATH = "/slack/events"
 RESERVED = frozenset({"me", "msg", "dm", "invite", "leave", "away", "remind", "status", "who"})
 MAX_DESCRIPTION = 100
 MAX_HINT = 100
-# chat:write for replies and announcements, im:write to open direct messages, users:read for
-# time zones and locales (users.info), channels:read/groups:read for member_joined_channel.
-SCOPES = ("commands", "chat:write", "im:write", "users:read", "channels:read", "groups:read")
+# chat:write for replies and announcements, im:write to open direct messages, files:write for
+# the files replies carry (an .ics, a data export), users:read for time zones and locales
+# (users.info), channels:read/groups:read for member_joined_channel.
+SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "files:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+)
 # app_uninstalled / tokens_revoked need no scope: in multi-workspace mode they delete the
 # workspace's installation.
 EVENTS = (

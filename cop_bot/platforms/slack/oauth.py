@@ -56,9 +56,15 @@ from cop_bot.core.members import set_up_community
 from cop_bot.core.model import Actor, Outgoing
 from cop_bot.core.outbox import Direct
 from cop_bot.platforms.slack.client import api_base, make_web_client
-from cop_bot.platforms.slack.convert import conversation_for, handle_for, user_id_for
+from cop_bot.platforms.slack.convert import conversation_for, handle_for
 from cop_bot.platforms.slack.manifest import INSTALL_PATH, REDIRECT_PATH, SCOPES
-from cop_bot.platforms.slack.outbox import SlackOutbox, SlackWebOutbox
+from cop_bot.platforms.slack.outbox import (
+    SlackOutbox,
+    SlackWebOutbox,
+    direct_message,
+    post_message,
+    recipient,
+)
 from cop_bot.platforms.slack.stores import InstallationStore, StateStore
 from cop_bot.platforms.slack.tokens import use_token
 from cop_bot.render.slack import render_message
@@ -422,15 +428,12 @@ class WorkspaceOutbox(SlackOutbox):
     def post(self, message: Outgoing) -> None:
         rendered = render_message(message.reply)
         team = message.conversation.community_id
-        work = self.bot.post(message.conversation.channel_id, rendered)
+        work = post_message(self.bot.client, message.conversation.channel_id, rendered)
         self._run(self.workspaces.as_workspace(team, work))
 
     def direct(self, message: Direct) -> None:
-        to = user_id_for(message.to)
-        if to is None:
-            log.warning("slack: no Slack user id for @%s; message not sent", message.to.handle)
-            return
-        work = self.bot.direct(to, render_message(message.reply))
+        to = recipient(message.to)
+        work = direct_message(self.bot.client, to, render_message(message.reply))
         self._run(self.workspaces.as_workspace(message.community.community_id, work))
 
 
