@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from cop_bot.core.args import parse_handle
+from cop_bot.core.args import clean_input, parse_handle
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation
@@ -70,7 +70,11 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
             seen: dict[str, int] = {}
             for row in reader:
                 line = reader.line_num
-                clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+                clean = {
+                    (k or "").strip().lower(): clean_input(v or "").strip()
+                    for k, v in row.items()
+                    if k
+                }
                 parsed = _parse_row(line, clean, taxonomy, report)
                 if parsed is None:
                     continue
