@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Command
 from cop_bot.cli.parser import build_parser
 from cop_bot.config import load_settings
-from cop_bot.core.errors import ConfigError
+from cop_bot.core.errors import ConfigError, UsageError
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -37,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except ConfigError as exc:
         print(f"cop-bot: configuration problem:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:  # a value the chat would refuse too, such as a bad handle
+        hint = f" {exc.hint}" if exc.hint else ""
+        print(f"cop-bot {args.cmd}: {exc.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
