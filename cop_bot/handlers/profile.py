@@ -66,7 +66,10 @@ TEMPLATE = (
         "Keys for set: domains, country, city, languages, organisation, organisation-type "
         f"({', '.join(ORGANISATION_TYPES)}), bio, timezone, expert (yes/no: list me in "
         "/find-expert), asks (yes/no: experts may receive /ask questions), capacity (questions "
-        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes."
+        "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes. "
+        "Separate the fields with `;` or new lines. A `;` starts a new field only when a field "
+        "name and a colon follow it (`; country: IT`), so a bio may contain semicolons; write "
+        "`\\;` for a semicolon that would otherwise start a field."
     ),
     parse="raw",
 )
