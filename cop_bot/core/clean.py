@@ -35,6 +35,8 @@ def clean_input(text: str) -> str:
     """Free text as it may be stored: escape sequences, control and invisible characters
     removed; Windows and old Mac line ends become new lines; new lines and tabs kept."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _DROP.search(text) is None:  # the usual case: nothing to remove (ESC is a control too)
+        return text
     return _DROP.sub("", _ESCAPES.sub("", text))
 
 
