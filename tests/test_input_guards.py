@@ -118,6 +118,20 @@ def test_cli_roles_grant_to_a_member_never_seen_needs_new_member(
     assert main(["roles", "grant", "amina.haddad", "curator", "--db", db_url]) == 0
 
 
+def test_role_revoke_of_a_mistyped_handle_suggests_the_known_member(bot: Bot) -> None:
+    bot.send("/help", as_="amina.haddad")
+    text = bot.send("/role revoke amina curator", as_=ADMIN)
+    assert "There is no member @amina in this community.\nDid you mean @amina.haddad?" in text
+
+
+def test_cli_demo_refuses_a_bad_user_handle(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--no-console", "--user", "@here"]) == 2
+    assert capsys.readouterr().err.startswith("cop-bot demo: @here stands for everyone")
+    assert not (cli_env / "cop_bot_demo.db").exists()
+
+
 def test_cli_query_refuses_a_bad_user_handle(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

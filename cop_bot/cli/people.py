@@ -142,8 +142,8 @@ def roles_change(args: argparse.Namespace, settings: Settings) -> int:
                     )
                 raise UsageError(
                     f"The bot has never seen @{handle} in {where}, so nobody was given the "
-                    f"role. Did you mean @{close}? If not, add --new-member if they have not "
-                    "used the bot yet."
+                    f"role. Did you mean @{close}? If not, and they have not used the bot yet, "
+                    "add --new-member."
                 )
             member = known or repos.ensure_member(session, community.id, handle, now=now)
             added = repos.grant_role(session, member, role, granted_by="cli", now=now)

@@ -93,7 +93,11 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
     else:
         found = repos.find_member(ctx.session, ctx.community_id, handle)
         if found is None:
-            raise CommandError(f"There is no member @{handle} in this community.")
+            close = closest_handle(ctx.session, ctx.community_id, handle)
+            raise CommandError(
+                f"There is no member @{handle} in this community.",
+                hint=f"Did you mean @{close}?" if close else None,
+            )
         member = found
         if role is Role.ADMIN and member.id == ctx.member.id:
             _refuse_last_admin(ctx)
