@@ -28,7 +28,7 @@ def test_help_for_one_command_and_for_a_typo(bot: Bot) -> None:
 
 
 def test_domains_lists_groups_with_counts(bot: Bot) -> None:
-    bot.send("/role grant carla curator", as_="root-admin")
+    bot.send("/role grant carla curator confirm", as_="root-admin")
     result = bot.reply("/domains")
     rows = result.data["domains"]
     assert len(rows) >= 22
@@ -55,6 +55,7 @@ def test_domains_match_explains_itself(bot: Bot) -> None:
 def test_role_grant_and_revoke_flow(bot: Bot) -> None:
     denied = bot.reply("/role grant @bob facilitator")
     assert denied.data["error"]["code"] == "permission"
+    bot.send("/role", as_="bob")  # bob has used the bot
     assert bot.reply("/role grant @Bob facilitators", as_="root-admin").ok
     assert "bob" in bot.reply("/role").data["facilitators"]
     assert "was already" in bot.send("/role grant bob facilitator", as_="root-admin")
@@ -68,7 +69,7 @@ def test_role_grant_and_revoke_flow(bot: Bot) -> None:
 
 
 def test_last_admin_cannot_remove_themselves(bot: Bot) -> None:
-    bot.send("/role grant dana admin", as_="root-admin")
+    bot.send("/role grant dana admin confirm", as_="root-admin")
     result = bot.reply("/role revoke dana admin", as_="dana")
     assert result.status is Status.USER_ERROR
     assert "last admin" in bot.send("/role revoke dana admin", as_="dana")
@@ -98,7 +99,7 @@ def test_repl(bot: Bot) -> None:
             [
                 "/role\n",
                 ":as root-admin\n",
-                "/role grant bob curator\n",
+                "/role grant bob curator confirm\n",
                 "what's new?\n",
                 ":quit\n",
                 "/help\n",

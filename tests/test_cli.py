@@ -105,7 +105,7 @@ def test_db_option_and_env_and_dotenv(cwd: Path, monkeypatch: pytest.MonkeyPatch
     (cwd / ".env").write_text(
         "COP_BOT_DATABASE_URL=sqlite:///from-dotenv.db\nCOP_BOT_ADMINS=alice\n"
     )
-    assert run("query", "--user", "alice", "/role grant bob curator") == 0
+    assert run("query", "--user", "alice", "/role grant bob curator confirm") == 0
     assert "now a curator" in capsys.readouterr().out
     assert (cwd / "from-dotenv.db").exists()
     monkeypatch.setenv("COP_BOT_DATABASE_URL", "sqlite:///from-env.db")  # real environment wins
@@ -205,7 +205,7 @@ def test_run_names_the_platform_it_would_use(
 
 
 def test_roles_cli(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("roles", "grant", "@Amina", "facilitator") == 0
+    assert run("roles", "grant", "@Amina", "facilitator", "--new-member") == 0
     assert "@amina is now a facilitator" in capsys.readouterr().out
     assert run("roles", "list") == 0
     assert "facilitators: amina" in capsys.readouterr().out
@@ -346,7 +346,7 @@ def test_usage_errors_show_the_sub_command_that_was_meant(
     assert run("query", "--user", "x", "/role grant zed") == 0
     out = capsys.readouterr().out
     assert "Usage: /role grant HANDLE ROLE" in out and "Usage: /role [list]" not in out
-    assert "Example: /role grant @amina facilitator" in out
+    assert "Example: /role grant @amina.haddad facilitator" in out
 
 
 def test_stderr_log_lines_follow_the_current_stderr(

@@ -140,7 +140,7 @@ def test_every_problem_is_listed_at_once(bot: Bot) -> None:
     assert "'recipe' is not a kind" in problems
     assert "'Atlantis' is not a country" in problems
     assert "'javascript:alert(1)' is not a web link" in problems
-    assert "There is no field 'contcat'. Did you mean `contact:`?" in problems
+    assert "There is no field `contcat:`. Did you mean `contact:`?" in problems
     assert "at most 10 tags" in problems
     assert len(result.data["error"]["problems"]) == 8
     assert practices_in_db(bot) == []
@@ -212,7 +212,7 @@ def test_a_member_s_practice_waits_for_a_curator_who_approves_it(bot: Bot) -> No
     assert bot.reply("/practice 1").ok  # the author sees their own
     denied = bot.reply("/practices pending")
     assert denied.data["error"]["code"] == "permission"
-    bot.send("/role grant carla curator", as_=ADMIN)
+    bot.send("/role grant carla curator confirm", as_=ADMIN)
     pending = bot.reply("/practices pending", as_="carla")
     assert [p["id"] for p in pending.data["practices"]] == [1]
     assert pending.data["total"] == 1 and pending.data["practices"][0]["status"] == "pending"
@@ -348,7 +348,7 @@ def test_editing_out_the_personal_data_releases_the_practice(bot: Bot) -> None:
 
 def test_edits_by_the_author_or_a_curator_are_kept_in_the_history(bot: Bot) -> None:
     pid = share(bot, "Repair cafés", as_=ADMIN, city="Rotterdam")
-    bot.send("/role grant carla curator", as_=ADMIN)
+    bot.send("/role grant carla curator confirm", as_=ADMIN)
     denied = bot.reply(f"/practice edit {pid} city: Utrecht")
     assert denied.data["error"]["code"] == "permission"
     assert bot.reply(f"/practice edit {pid} city: Utrecht; tags: bikes, repair", as_="carla").ok

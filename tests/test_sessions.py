@@ -28,7 +28,7 @@ SERIES = (
 def cop(bot: Bot) -> Bot:
     """A facilitator in Rome, members in New York and Nairobi, the community in Brussels."""
     assert bot.reply("/settings timezone: Europe/Brussels", as_="root-admin").ok
-    assert bot.reply("/role grant @fabia facilitator", as_="root-admin").ok
+    assert bot.reply("/role grant @fabia facilitator confirm", as_="root-admin").ok
     for handle, zone in (("fabia", "Europe/Rome"), ("nyc", "America/New_York")):
         assert bot.reply(f"/profile set timezone: {zone}", as_=handle).ok
     assert bot.reply("/profile set timezone: Africa/Nairobi", as_="wanjiru").ok

@@ -18,7 +18,7 @@ from cop_bot.cli.common import (
 )
 from cop_bot.cli.parser import build_parser
 from cop_bot.config import load_settings
-from cop_bot.core.errors import CommandError, ConfigError
+from cop_bot.core.errors import CommandError, ConfigError, UsageError
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except ConfigError as exc:
         print(config_problem(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:  # a value the chat would refuse too, such as a bad handle
+        hint = f" {exc.hint}" if exc.hint else ""
+        print(f"cop-bot {name}: {exc.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
     except CommandError as exc:  # misuse the subcommand explains in one line
         print(f"cop-bot {name}: {exc.message}", file=sys.stderr)

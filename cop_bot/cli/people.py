@@ -25,6 +25,7 @@ from cop_bot.cli.common import (
     writable_file,
 )
 from cop_bot.config import Settings
+from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
 from cop_bot.core.wording import plural
 
@@ -49,6 +50,13 @@ def add_roles(sub: Subparsers, db: argparse.ArgumentParser) -> None:
         )
         p.add_argument("handle", metavar="HANDLE")
         p.add_argument("role", metavar="ROLE", choices=ROLE_CHOICES)
+        if action == "grant":
+            p.add_argument(
+                "--new-member",
+                action="store_true",
+                help="grant it even though the bot has never seen HANDLE (they have not used it "
+                "yet); without it, an unknown handle is refused",
+            )
         add_community(p)
     listing = add_action(
         group,
@@ -120,9 +128,11 @@ def roles_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def roles_change(args: argparse.Namespace, settings: Settings) -> int:
     """`roles grant` (which sets up the community if it is new) and `roles revoke` (which never
-    creates anything), saying so when nothing had to change."""
-    from cop_bot.core.args import strip_handle
-    from cop_bot.handlers.admin import article
+    creates anything), saying so when nothing had to change. A handle the bot has never seen is
+    refused unless `--new-member` says it is meant (a typo would otherwise give the role to
+    nobody and create a member who does not exist)."""
+    from cop_bot.core.args import parse_handle
+    from cop_bot.handlers.admin import article, closest_handle
     from cop_bot.storage import repos
     from cop_bot.storage.db import session_scope
 
@@ -130,14 +140,28 @@ def roles_change(args: argparse.Namespace, settings: Settings) -> int:
         database_present(settings)
     app = build_app(settings)
     now = app.clock.now()
-    handle, role = strip_handle(args.handle), Role(args.role)
+    handle, role = parse_handle(args.handle), Role(args.role)
     if args.roles_cmd == "grant":
         platform, external = resolve_community(app, args.community)
         where = f"{platform}:{external}"
         with session_scope(app.engine) as session:
             community = community_row(session, settings, platform, external, now)
             assert community.id is not None
-            member = repos.ensure_member(session, community.id, handle, now=now)
+            known = repos.find_member(session, community.id, handle)
+            if known is None and not args.new_member:
+                close = closest_handle(session, community.id, handle)
+                if close is None:
+                    raise UsageError(
+                        f"The bot has never seen @{handle} in {where}, so nobody was given the "
+                        "role. Check the handle, or add --new-member if they have not used the "
+                        "bot yet."
+                    )
+                raise UsageError(
+                    f"The bot has never seen @{handle} in {where}, so nobody was given the "
+                    f"role. Did you mean @{close}? If not, and they have not used the bot yet, "
+                    "add --new-member."
+                )
+            member = known or repos.ensure_member(session, community.id, handle, now=now)
             added = repos.grant_role(session, member, role, granted_by="cli", now=now)
         if added:
             print(f"@{handle} is now {article(role)} in {where}.")

@@ -85,24 +85,25 @@ def start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def query_command(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.core.args import parse_command_line, strip_handle
+    from cop_bot.core.args import clean_input, parse_command_line, parse_handle
     from cop_bot.platforms import console
 
-    parsed = parse_command_line(args.text)
+    text = clean_input(args.text)
+    parsed = parse_command_line(text)
     if parsed is None:
-        print(f'cop-bot query: {args.text!r} is not a command; try "/help".', file=sys.stderr)
+        print(f'cop-bot query: {text!r} is not a command; try "/help".', file=sys.stderr)
         return EXIT_USAGE
+    handle = parse_handle(args.user) if args.user else console.default_handle()
     app = build_app(settings)
-    handle = strip_handle(args.user) if args.user else console.default_handle()
     reply = app.router.dispatch(
         Invocation(
             name=parsed.name,
             text=parsed.rest,
-            actor=Actor(handle=handle or console.default_handle()),
+            actor=Actor(handle=handle),
             conversation=Conversation(
                 platform=console.PLATFORM, community_id=console.COMMUNITY, channel_id=args.channel
             ),
-            raw=args.text,
+            raw=text,
         )
     )
     if reply.status is Status.INTERNAL_ERROR:
@@ -140,13 +141,14 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
 def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
+    from cop_bot.core.args import parse_handle
     from cop_bot.demo import files, load_demo, make_admin
     from cop_bot.platforms import console
 
+    handle = parse_handle(args.user) if args.user else console.default_handle()
     path = Path(args.path)
     target = files.choose_target(path, force=args.force)
     demo_settings = replace(settings, database_url=f"sqlite:///{path}", auto_migrate=True)
-    handle = args.user or console.default_handle()
     if target is not files.Target.KEEP:
         with files.built_in_place_of(path) as scratch:
             built = build_app(replace(demo_settings, database_url=f"sqlite:///{scratch}"))

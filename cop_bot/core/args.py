@@ -5,6 +5,9 @@ Three shapes cover every command:
 - a command line: `/find-expert labour market country:IT` -> name + rest;
 - words and `key:value` options: `labour market country:IT` -> words + options;
 - a form of `key: value` pairs separated by `;` or new lines (profiles, practices, settings).
+
+A key the command does not know is never taken silently as a word or as part of a value: it is
+an error naming the keys there are, with a "did you mean" for a near miss (`contry:IT`).
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ import re
 import shlex
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
+from rapidfuzz import fuzz, process
+
+from cop_bot.core.clean import clean_input as clean_input
 from cop_bot.core.errors import UsageError
+from cop_bot.core.handles import parse_handle as parse_handle
+from cop_bot.core.handles import strip_handle as strip_handle
 
 COMMAND_PREFIXES = ("/", "!")
 _NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _OPTION_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,30}):(.*)$", re.DOTALL)
+_URI_SCHEMES = frozenset({"mailto", "tel", "urn", "doi"})
 _FORM_KEY_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _-]{0,40}?)\s*:\s?(.*)$", re.DOTALL)
 # Typographic quotes that phones and word processors substitute for straight ones.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
@@ -82,29 +92,94 @@ class Args:
         return self.words[index] if index < len(self.words) else None
 
 
+def option_word(word: str) -> tuple[str, str] | None:
+    """`("country", "IT")` for a word shaped like an option (`country:IT`), else None: `15:00`
+    (no letter first), `note:` (no value) and links (`https://…`, `mailto:…`) are words."""
+    m = _OPTION_RE.match(word)
+    if m is None or not m.group(2).strip() or m.group(2).startswith("//"):
+        return None
+    if m.group(1).lower() in _URI_SCHEMES:
+        return None
+    return m.group(1).lower(), m.group(2)
+
+
 def parse_args(text: str, options: Collection[str] = ()) -> Args:
     """Separate declared `key:value` options from the other words.
 
-    A word like `15:00` or `note:` with an undeclared key stays a word, so free text is never
-    swallowed. A declared option given twice, or given empty, is a `UsageError`.
+    A command without options takes every word as a word. A command with options refuses a
+    `key:value` word whose key it does not declare (`colour:red`) rather than search for it; a
+    declared option given twice, or given empty, is a `UsageError` too.
     """
-    allowed = {o.lower() for o in options}
+    declared = [o.lower() for o in options]
+    allowed = set(declared)
     words: list[str] = []
     found: dict[str, str] = {}
     for word in split_words(text):
-        m = _OPTION_RE.match(word)
-        key = m.group(1).lower() if m else None
-        if m is None or key not in allowed:
+        shaped = option_word(word)
+        if shaped is None and word.endswith(":") and word[:-1].lower() in allowed:
+            shaped = (word[:-1].lower(), "")
+        if shaped is None or not allowed:
             words.append(word)
             continue
-        assert key is not None
-        value = m.group(2).strip()
+        key, value = shaped[0], shaped[1].strip()
+        if key not in allowed:
+            raise unknown_key(key, declared, kind="option")
         if not value:
             raise UsageError(f"The option `{key}:` needs a value, for example `{key}:VALUE`.")
         if key in found and found[key] != value:
             raise UsageError(f"The option `{key}:` is given twice ({found[key]!r} and {value!r}).")
         found[key] = value
     return Args(words=tuple(words), options=found, text=text.strip())
+
+
+def did_you_mean(typed: str, choices: Iterable[str]) -> str | None:
+    """The choice `typed` most likely misspells (`contry` -> `country`) or shortens
+    (`language` -> `lang`), or None when none is close."""
+    typed = typed.lower()
+    names = sorted(set(choices) - {typed})
+    found = process.extractOne(typed, names, scorer=fuzz.ratio, score_cutoff=75)
+    if found is not None:
+        return str(found[0])
+    if len(typed) >= 3:
+        for name in names:
+            if len(name) >= 3 and (name.startswith(typed) or typed.startswith(name)):
+                return name
+    return None
+
+
+Kind = Literal["option", "field", "setting"]
+_UNKNOWN: dict[Kind, tuple[str, str, str]] = {
+    "option": (
+        "There is no option `{key}:`.",
+        "There is no option `{key}:`. Did you mean `{close}:`?",
+        "The options are {keys}.",
+    ),
+    "field": (
+        "There is no field `{key}:`.",
+        "There is no field `{key}:`. Did you mean `{close}:`?",
+        "The fields are {keys}.",
+    ),
+    "setting": (
+        "There is no setting `{key}:`.",
+        "There is no setting `{key}:`. Did you mean `{close}:`?",
+        "The settings are {keys}.",
+    ),
+}
+
+
+def unknown_key(
+    key: str, valid: Iterable[str], *, kind: Kind, shown: Iterable[str] | None = None
+) -> UsageError:
+    """The error for a `key:` the command does not take, with the keys it does take (`shown`,
+    when only the main spellings of `valid` should be listed) and the near miss if any."""
+    plain, near, listing = _UNKNOWN[kind]
+    valid = list(valid)
+    keys = ", ".join(f"`{k}:`" for k in dict.fromkeys(shown if shown is not None else valid))
+    close = did_you_mean(key, valid)
+    message = (
+        plain.format(key=key[:40]) if close is None else near.format(key=key[:40], close=close)
+    )
+    return UsageError(message, hint=listing.format(keys=keys))
 
 
 def normalise_key(key: str) -> str:
@@ -120,18 +195,32 @@ def form_key(line: str) -> tuple[str, str] | None:
     return normalise_key(m.group(1)), m.group(2)
 
 
-def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, str]]:
+def parse_form(
+    text: str, *, title_key: str | None = None, keys: Collection[str] | None = None
+) -> list[tuple[str, str]]:
     """Parse `key: value` pairs separated by `;` or new lines.
 
     A line without a key continues the previous value (multi-line summaries), except that the
     very first line may be a bare title when `title_key` is given. Keys are normalised
     (`Key Factors` -> `key-factors`). `\\;` stands for a literal semicolon inside a value.
+
+    With `keys` (the keys the form takes, as typed), a `;` starts a new pair only when one of
+    them, or a near miss of one, follows it with a colon (`; country: IT`, `; contry: IT`): any
+    other `;` is part of the value, so `bio: I run a job centre; I also advise on housing`
+    keeps its semicolon.
     """
     placeholder = "\x00"
-    raw = text.replace("\\;", placeholder)
+    raw = clean_input(text).replace("\\;", placeholder)
+    known = None if keys is None else {normalise_key(k) for k in keys}
     chunks: list[str] = []
     for line in raw.splitlines():
-        chunks.extend(line.split(";"))
+        parts = line.split(";")
+        chunks.append(parts[0])
+        for part in parts[1:]:
+            if known is None or _starts_field(part, known):
+                chunks.append(part)
+            else:
+                chunks[-1] += ";" + part
     pairs: list[tuple[str, str]] = []
     for index, chunk in enumerate(chunks):
         chunk = chunk.replace(placeholder, ";")
@@ -154,31 +243,15 @@ def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, st
     return pairs
 
 
-def strip_handle(text: str) -> str:
-    """`@alice`, `alice` and ` @Alice ` all name the same member."""
-    return text.strip().lstrip("@").strip().lower()
-
-
-_HANDLE_RE = re.compile(r"[\w.:-]{1,80}")
-
-
-def parse_handle(text: str) -> str:
-    """A member handle typed in a command, validated so it can be stored and shown safely."""
-    handle = strip_handle(text)
-    if not _HANDLE_RE.fullmatch(handle):
-        raise UsageError(
-            f"{text.strip()[:40]!r} is not a member handle.",
-            hint="Name the member like @amina.haddad.",
-        )
-    return handle
-
-
-_INPUT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_input(text: str) -> str:
-    """Drop control characters (NUL breaks PostgreSQL text; others break terminals), keep new lines."""
-    return _INPUT_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+def _starts_field(part: str, known: set[str]) -> bool:
+    """Whether the text after a `;` starts a known key, or a near miss of one typed as one word
+    (`contry:`, `organisation-typ:`; not `I also advise:`)."""
+    found = form_key(part)
+    if found is None:
+        return False
+    key = found[0]
+    one_word = not re.search(r"\s", part.split(":", 1)[0].strip())
+    return key in known or (one_word and did_you_mean(key, known) is not None)
 
 
 _ID_RE = re.compile(r"#?([0-9]{1,9})")

@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from cop_bot.core.args import unknown_key
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import parse_domains, parse_yes_no
 from cop_bot.storage.models import DigestRun, DigestSubscription, Member
 
 DOMAIN_KEYS = frozenset({"domains", "domain"})
 SKIP_KEYS = frozenset({"skip-empty", "skip"})
+SETTING_KEYS = DOMAIN_KEYS | SKIP_KEYS | {"language"}
 ALL_DOMAINS = frozenset({"all", "-", "none", ""})
 
 
@@ -105,7 +107,10 @@ def apply_settings(
             else:
                 problems.append(f"language: use one of {', '.join(taxonomy.languages)}.")
         else:
-            problems.append(f"There is no digest setting {key!r} (domains, skip-empty, language).")
+            error = unknown_key(
+                key, SETTING_KEYS, kind="setting", shown=("domains", "skip-empty", "language")
+            )
+            problems.append(f"{error.message} {error.hint}")
     sub.updated_at = now
     session.add(sub)
     return problems

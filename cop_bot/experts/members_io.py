@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from cop_bot.core.args import parse_handle
+from cop_bot.core.args import clean_input, parse_handle
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation
@@ -107,7 +107,7 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
         seen: dict[str, int] = {}
         for row in reader:
             line = reader.line_num
-            clean = {k: from_cell((v or "").strip()) for k, v in row.items() if k}
+            clean = {k: _cell(v) for k, v in row.items() if k}
             parsed = _parse_row(line, clean, taxonomy, report)
             if parsed is None:
                 continue
@@ -270,6 +270,13 @@ def export_members(engine: Engine, community: Community, path: Path) -> int:
     with path.open("w", encoding="utf-8", newline="") as handle:
         write_rows(handle, (export_cells(m, domains.get(m.id or 0, [])) for m in members))
     return len(members)
+
+
+def _cell(value: str | None) -> str:
+    """A cell as stored: cleaned like typed text, its formula guard taken off. A NUL is kept,
+    so that `_parse_row` refuses the row rather than store something else than was written."""
+    value = value or ""
+    return value if "\x00" in value else from_cell(clean_input(value).strip())
 
 
 def export_cells(member: Member, domains: list[str]) -> list[str]:

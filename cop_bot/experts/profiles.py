@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from sqlmodel import Session
 
-from cop_bot.core.args import parse_form, parse_int
+from cop_bot.core.args import parse_form, parse_int, unknown_key
 from cop_bot.core.taxonomy import Taxonomy, normalise
 from cop_bot.storage import repos
 from cop_bot.storage.limits import limit_of
@@ -267,6 +267,8 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 PROFILE_KEYS = {spelling: key for key, spellings in _SPELLINGS.items() for spelling in spellings}
 """What members may type as a key -> the profile field it sets."""
+PROFILE_FIELDS = tuple(spellings[0] for spellings in _SPELLINGS.values())
+"""The main spelling of each field, as help and error messages list them."""
 
 _FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
     "country": parse_country,
@@ -299,13 +301,11 @@ def read_profile_form(
     """Every `key: value` pair of the form, checked; `domains_now` are the member's domains
     before the change (an expert needs at least one)."""
     form = ProfileForm()
-    for raw_key, value in parse_form(text):
+    for raw_key, value in parse_form(text, keys=PROFILE_KEYS):
         key = PROFILE_KEYS.get(raw_key)
         if key is None:
-            fields_ = ", ".join(sorted(set(PROFILE_KEYS.values()) - {"organisation_type"}))
-            form.problems.append(
-                f"`{raw_key}` is not a profile field (fields: {fields_}, organisation-type)."
-            )
+            error = unknown_key(raw_key, PROFILE_KEYS, kind="field", shown=PROFILE_FIELDS)
+            form.problems.append(f"{error.message} {error.hint}")
         elif key == "domains":
             _read_domains(taxonomy, language, value, form)
         elif is_clear(value) and key not in {"expert", "asks"}:

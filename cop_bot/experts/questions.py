@@ -3,12 +3,17 @@
 A question goes to the channel and to at most three matching experts who accept questions and
 have capacity left this month, chosen round robin (whoever was asked longest ago first), never
 the asker. Capacity is counted from `QuestionRecipient` rows, so it resets each calendar month.
+
+A question needs a topic and the question itself. Asking the same again within a day gives the
+first one back instead of telling experts twice, and each member may ask at most the
+community's `asks-per-day` questions in any 24 hours, so one member cannot flood the experts.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func
@@ -19,12 +24,17 @@ from cop_bot.core.taxonomy import Candidate, Taxonomy
 from cop_bot.experts.directory import DirectoryIndex, Filters, rotation_key
 from cop_bot.experts.profiles import monthly_capacity
 from cop_bot.storage import repos
-from cop_bot.storage.models import Member, Question, QuestionRecipient
+from cop_bot.storage.models import Community, Member, Question, QuestionRecipient
 
 MAX_RECIPIENTS = 3
 MAX_QUESTION = 2000
 MATCHING_POOL = 50
 """How many of the best-matching experts are considered before capacity and rotation."""
+DEFAULT_ASKS_PER_DAY = 5
+"""Questions one member may ask in 24 hours when the community has not chosen a number."""
+MAX_ASKS_PER_DAY = 100
+DAY = timedelta(days=1)
+_WORD = re.compile(r"\w")
 
 Listing = Literal["open", "mine", "answered"]
 
@@ -34,18 +44,52 @@ def month_start(now: datetime) -> datetime:
 
 
 def read_question(text: str) -> tuple[str, str]:
-    """(topic, question) from `TOPIC: QUESTION`; without a colon the whole text is both."""
+    """(topic, question) from `TOPIC: QUESTION`; both must hold a word (`/ask housing` and
+    `/ask : what?` are refused rather than sent to experts who may not know the topic)."""
     topic, sep, question = text.partition(":")
-    if not sep:
-        topic, question = text, text
     topic, question = topic.strip(), question.strip()
-    if not question:
+    if not sep:
+        raise UsageError("A question needs a topic, a colon, then the question itself.")
+    if not _WORD.search(topic):
+        raise UsageError("Name the topic before the colon: a domain, or a few words about it.")
+    if not _WORD.search(question):
         raise UsageError("Write your question after the topic and a colon.")
     if len(question) > MAX_QUESTION:
         raise UsageError(
             f"Your question is {len(question)} characters; please keep it under {MAX_QUESTION}."
         )
     return topic, question
+
+
+def asks_per_day(community: Community) -> int:
+    return community.asks_per_day or DEFAULT_ASKS_PER_DAY
+
+
+def recent_questions(session: Session, asker_id: int, now: datetime) -> list[Question]:
+    """The member's questions of the last 24 hours, oldest first.
+
+    The member's row is locked first (on PostgreSQL), so two asks of one member at the same
+    moment are checked one after the other and cannot both pass the limit or the repeat check.
+    """
+    session.exec(select(Member.id).where(Member.id == asker_id).with_for_update()).first()
+    return list(
+        session.exec(
+            select(Question)
+            .where(Question.asker_id == asker_id, Question.created_at > now - DAY)
+            .order_by(col(Question.created_at), col(Question.id))
+        ).all()
+    )
+
+
+def _gist(text: str) -> str:
+    """What makes two questions the same: case, spacing and closing punctuation aside."""
+    return " ".join(text.casefold().split()).rstrip(" ?!.…")
+
+
+def repeat_of(recent: Sequence[Question], question: str) -> Question | None:
+    """The earlier question among `recent` that says the same as `question`, if any."""
+    gist = _gist(question)
+    return next((q for q in recent if _gist(q.text) == gist), None)
 
 
 def matching_experts(

@@ -116,7 +116,7 @@ def _settings(ctx: Ctx, text: str) -> Reply:
     if not text.strip():
         raise UsageError("Tell me what to change, e.g. `domains: housing; skip-empty: no`.")
     problems = subscriptions.apply_settings(
-        ctx.session, sub, parse_form(text), ctx.taxonomy, ctx.now
+        ctx.session, sub, parse_form(text, keys=subscriptions.SETTING_KEYS), ctx.taxonomy, ctx.now
     )
     if problems:
         raise UsageError("Nothing was changed. " + " ".join(problems))

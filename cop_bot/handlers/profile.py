@@ -71,7 +71,10 @@ TEMPLATE = (
         "/find-expert), asks (yes/no: experts may receive /ask questions), capacity (questions "
         "a month), name. Use `-` to clear a value. Listing as an expert is off until you say yes. "
         "Erasing your data asks first what becomes of practices you shared: transfer them to "
-        "the community (without your name or contact) or withdraw them."
+        "the community (without your name or contact) or withdraw them. "
+        "Separate the fields with `;` or new lines. A `;` starts a new field only when a field "
+        "name and a colon follow it (`; country: IT`), so a bio may contain semicolons; write "
+        "`\\;` for a semicolon that would otherwise start a field."
     ),
     parse="raw",
 )

@@ -6,7 +6,9 @@ command and words the replies.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from cop_bot.core.args import Args, parse_id
 from cop_bot.core.errors import CommandError, UsageError
@@ -41,10 +43,28 @@ HEADERS = {"open": "Open questions", "mine": "Your questions", "answered": "Answ
     summary="Ask the community a question; up to 3 matching experts are told about it.",
     syntax=("DOMAIN-OR-TOPIC: QUESTION",),
     examples=("/ask housing: How do you find landlords willing to rent to refugees?",),
+    details=(
+        "The topic, before the colon, decides which experts hear of it. Asking the same question "
+        "again within a day shows the first one instead of telling experts twice. Each member "
+        "may ask a limited number of questions a day (`/settings` shows it)."
+    ),
     parse="raw",
 )
 def ask(ctx: Ctx, args: Args) -> Reply:
     topic, text = rules.read_question(args.text)
+    assert ctx.member.id is not None
+    recent = rules.recent_questions(ctx.session, ctx.member.id, ctx.now)
+    earlier = rules.repeat_of(recent, text)
+    if earlier is not None:
+        return _asked_before(ctx, earlier)
+    limit = rules.asks_per_day(ctx.community)
+    if len(recent) >= limit:
+        again = _viewer_time(ctx, recent[0].created_at + rules.DAY)
+        raise CommandError(
+            f"You have asked {plural(len(recent), 'question')} in the last 24 hours, the most "
+            "this community allows in a day.",
+            hint=f"You can ask again from {again}.",
+        )
     match = ctx.taxonomy.match(topic)
     slugs = [c.slug for c in match.matches]
     matching = rules.matching_experts(
@@ -55,7 +75,6 @@ def ask(ctx: Ctx, args: Args) -> Reply:
         now=ctx.now,
         language=ctx.language,
     )
-    assert ctx.member.id is not None
     question = Question(
         community_id=ctx.community_id,
         channel_id=ctx.invocation.conversation.channel_id,
@@ -98,6 +117,40 @@ def ask(ctx: Ctx, args: Args) -> Reply:
             }
         },
     )
+
+
+def _asked_before(ctx: Ctx, question: Question) -> Reply:
+    """The member's own question of the last day that says the same: shown again, nobody told."""
+    when = _viewer_time(ctx, question.created_at)
+    if question.status == "answered":
+        status = f"You asked this at {when} as question #{question.id}, and it is answered."
+    else:
+        status = f"You asked this at {when} as question #{question.id}, and it is still open."
+    return reply(
+        Text.of(status),
+        Text.of(mention_of(ctx.member), " asks: ", question.text),
+        Context(
+            spans(
+                "Nobody was told again. See your questions with ",
+                Code("/questions mine"),
+                ".",
+            )
+        ),
+        data={
+            "question": {
+                "id": question.id,
+                "domains": question.domains,
+                "status": question.status,
+                "notified": 0,
+                "repeat": True,
+            }
+        },
+    )
+
+
+def _viewer_time(ctx: Ctx, instant: datetime) -> str:
+    zone = ctx.member.timezone or ctx.community.timezone
+    return f"{instant.astimezone(ZoneInfo(zone)):%H:%M on %a %d %b} ({zone})"
 
 
 def _tell_expert(ctx: Ctx, question: Question, expert: Member) -> Notice:

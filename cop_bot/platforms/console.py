@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from cop_bot.core.args import parse_command_line, strip_handle
+from cop_bot.core.args import parse_command_line, parse_handle
+from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Actor, Attachment, Conversation, Invocation, Reply, Text, reply
 from cop_bot.core.router import Router
 from cop_bot.core.wording import file_size
@@ -36,9 +37,10 @@ if TYPE_CHECKING:
 
 
 def default_handle() -> str:
+    """The login name when it makes a valid handle, else `local-user`."""
     try:
-        return strip_handle(getpass.getuser()) or "local-user"
-    except (KeyError, OSError):
+        return parse_handle(getpass.getuser())
+    except (KeyError, OSError, UsageError):
         return "local-user"
 
 
@@ -106,7 +108,7 @@ class ConsoleChat:
         files_dir: Path | None = None,
     ) -> None:
         self.router = router
-        self.handle = strip_handle(handle or default_handle())
+        self.handle = parse_handle(handle) if handle else default_handle()
         self.channel = channel
         self.files_dir = files_dir  # where `send` saves the files replies carry; None: nowhere
 
@@ -125,6 +127,16 @@ class ConsoleChat:
                 raw=line,
             )
         )
+
+    def speak_as(self, text: str) -> str:
+        """`:as HANDLE`: speak as another member, if HANDLE is one (the same rule as in chat)."""
+        if not text.strip():
+            return "Usage: :as HANDLE"
+        try:
+            self.handle = parse_handle(text)
+        except UsageError as exc:
+            return f"{exc.message} {exc.hint}" if exc.hint else exc.message
+        return f"You are now @{self.handle}."
 
     def send(self, line: str) -> str:
         result = self.invoke(line)
@@ -146,12 +158,7 @@ class ConsoleChat:
             if line.strip() in {":quit", ":q", ":exit"}:
                 break
             if line.startswith(":as"):
-                handle = strip_handle(line[3:])
-                if handle:
-                    self.handle = handle
-                    out.write(f"You are now @{self.handle}.\n")
-                else:
-                    out.write("Usage: :as HANDLE\n")
+                out.write(self.speak_as(line[3:]) + "\n")
             elif line.strip():
                 text = self.send(line)
                 if text:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from rapidfuzz import fuzz, process
-
+from cop_bot.core.args import unknown_key
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import shorten
 from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
@@ -137,10 +136,8 @@ def canonical_key(key: str) -> str | None:
     return None
 
 
-def suggest_key(key: str) -> str | None:
-    choices = [*BY_KEY, *ALIASES]
-    found = process.extractOne(key.lower(), choices, scorer=fuzz.ratio, score_cutoff=70)
-    return canonical_key(found[0]) if found else None
+FORM_KEYS = frozenset({*BY_KEY, *ALIASES, *(f"{key}s" for key in BY_KEY)})
+"""Every key a practice form takes as typed (`canonical_key` maps each to its field)."""
 
 
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
@@ -297,13 +294,8 @@ def read_fields(
             continue
         key = canonical_key(typed_key)
         if key is None:
-            close = suggest_key(typed_key)
-            names = ", ".join(f.key for f in FIELDS)
-            if close:
-                problem = f"There is no field {typed_key[:40]!r}. Did you mean `{close}:`? The fields are {names}."
-            else:
-                problem = f"There is no field {typed_key[:40]!r}. The fields are {names}."
-            parsed.problems.append(problem)
+            error = unknown_key(typed_key, [*FORM_KEYS, *allowed_extra], kind="field", shown=BY_KEY)
+            parsed.problems.append(f"{error.message} {error.hint}")
             continue
         if key in seen:
             parsed.problems.append(f"The field `{key}:` is given twice; keep one.")

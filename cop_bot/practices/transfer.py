@@ -24,7 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cop_bot.core.args import parse_handle
+from cop_bot.core.args import clean_input, parse_handle
 from cop_bot.core.errors import UsageError
 from cop_bot.core.spreadsheet import from_cell, to_cell
 from cop_bot.core.taxonomy import Taxonomy
@@ -179,7 +179,7 @@ def _read_csv(path: Path, text: str) -> tuple[list[SourceRow], list[str]]:
             if not any(c.strip() for c in cells):
                 continue
             values = {
-                column: from_cell(cell)
+                column: from_cell(clean_input(cell))
                 for column, cell in zip(columns, cells, strict=False)
                 if column in COLUMNS
             }
@@ -214,9 +214,9 @@ def _read_json(path: Path, text: str) -> tuple[list[SourceRow], list[str]]:
             if value is None:
                 continue
             if isinstance(value, list):
-                values[column] = ", ".join(str(v) for v in value)
+                values[column] = clean_input(", ".join(str(v) for v in value))
             elif isinstance(value, str | int | float) and not isinstance(value, bool):
-                values[column] = str(value)
+                values[column] = clean_input(str(value))
             else:
                 values[column] = f"\x00{type(value).__name__}"
         rows.append(SourceRow(f"item {number}", values))

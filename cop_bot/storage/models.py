@@ -76,6 +76,9 @@ class Community(SQLModel, table=True):
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     """Bumped by every change to a practice or its endorsements, so search caches know to refresh."""
+    asks_per_day: int | None = Field(default=None)
+    """How many questions one member may `/ask` in 24 hours (`/settings asks-per-day: N`); None is
+    the default, `experts.questions.DEFAULT_ASKS_PER_DAY`."""
 
 
 class Member(SQLModel, table=True):

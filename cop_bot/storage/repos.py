@@ -194,6 +194,10 @@ def give_back_welcome(session: Session, member_id: int) -> None:
     session.execute(update(Member).where(col(Member.id) == member_id).values(welcomed_at=None))
 
 
+def member_handles(session: Session, community_id: int) -> list[str]:
+    return list(session.exec(select(Member.handle).where(Member.community_id == community_id)))
+
+
 def ensure_member(session: Session, community_id: int, handle: str, *, now: datetime) -> Member:
     return get_or_create_member(session, community_id, Actor(handle=handle), now=now)
 

@@ -18,7 +18,7 @@ from cop_bot.handlers.practices.common import (
     tell,
 )
 from cop_bot.practices import changes
-from cop_bot.practices.fields import BY_ATTR, read_fields
+from cop_bot.practices.fields import BY_ATTR, FORM_KEYS, read_fields
 from cop_bot.practices.personal_data import describe
 from cop_bot.practices.queries import author_of
 from cop_bot.practices.review import (
@@ -41,7 +41,7 @@ def edit(ctx: Ctx, id_text: str, text: str) -> Reply:
         )
     if not text.strip():
         raise UsageError(f"Say what to change, e.g. `/practice edit {practice.id} city: Bologna`.")
-    parsed, _ = read_fields(ctx.taxonomy, parse_form(text), creating=False)
+    parsed, _ = read_fields(ctx.taxonomy, parse_form(text, keys=FORM_KEYS), creating=False)
     if parsed.problems:
         return invalid(parsed.problems, None)
     done = changes.edit(ctx.session, ctx, practice, parsed.values, ctx.now)

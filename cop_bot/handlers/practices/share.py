@@ -32,7 +32,7 @@ from cop_bot.handlers.practices.common import (
     tell,
 )
 from cop_bot.practices import changes
-from cop_bot.practices.fields import canonical_key, read_fields, template
+from cop_bot.practices.fields import FORM_KEYS, canonical_key, read_fields, template
 from cop_bot.practices.personal_data import Finding, describe
 from cop_bot.practices.queries import author_of
 from cop_bot.practices.review import NEEDS_CONFIRMATION, PENDING, may_change
@@ -122,6 +122,9 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
     return _after_share(ctx, practice, author, findings, notices)
 
 
+_KEYS = FORM_KEYS | {"author"}
+
+
 def _read_share_form(text: str) -> list[tuple[str, str]]:
     """`parse_form` with one kindness: a first line like `Welcome desks: a one-stop shop`, whose
     "key" is no field, is the title (titles often hold a colon)."""
@@ -131,8 +134,8 @@ def _read_share_form(text: str) -> list[tuple[str, str]]:
         key = found[0]
         if canonical_key(key) is None and key != "author":
             title = first.replace("\\;", ";").strip()
-            return [("title", title), *(parse_form(rest) if rest.strip() else [])]
-    return parse_form(text, title_key="title")
+            return [("title", title), *(parse_form(rest, keys=_KEYS) if rest.strip() else [])]
+    return parse_form(text, title_key="title", keys=_KEYS)
 
 
 def _split_first(text: str) -> tuple[str, str]:

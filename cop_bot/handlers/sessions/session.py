@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from cop_bot.core.args import Args
+from cop_bot.core.args import Args, option_word, unknown_key
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import (
     Attachment,
@@ -23,7 +23,13 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import mention_of
 from cop_bot.handlers.sessions.changes import change
-from cop_bot.handlers.sessions.common import answer_buttons, fields, meeting_named, occurrence_of
+from cop_bot.handlers.sessions.common import (
+    answer_buttons,
+    date_option,
+    fields,
+    meeting_named,
+    occurrence_of,
+)
 from cop_bot.sessions import calendar, meetings
 from cop_bot.storage import repos
 from cop_bot.storage.models import Meeting, MeetingRsvp
@@ -57,6 +63,11 @@ def session_command(ctx: Ctx, args: Args) -> Reply:
         day = m.group(1)
         text = (text[: m.start()] + " " + text[m.end() :]).strip()
     words = text.split()
+    for word in words:
+        if (shaped := option_word(word)) is not None:
+            if shaped[0] != "date":
+                raise unknown_key(shaped[0], ("date",), kind="option")
+            date_option(shaped[1])  # a date option that is no date: say how to write one
     action = (words[0] if words else "").lower()
     if action in {"cancel", "move"}:
         return change(ctx, action, words[1:], day)
