@@ -12,7 +12,7 @@ from cop_bot.core.errors import ConfigError
 from cop_bot.core.router import Router
 from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 from cop_bot.handlers import build_registry
-from cop_bot.storage.db import current_revision, head_revision, make_engine, upgrade
+from cop_bot.storage.db import current_revision, head_revision, make_engine, quick_head, upgrade
 
 
 @dataclass
@@ -34,7 +34,7 @@ def build_app(
     engine = engine or make_engine(settings.database_url)
     if settings.auto_migrate if migrate is None else migrate:
         upgrade(engine)
-    elif (current := current_revision(engine)) != (head := head_revision()):
+    elif (current := current_revision(engine)) != (head := quick_head() or head_revision()):
         raise ConfigError(
             f"The database is at schema revision {current or '(none: empty database)'} but this "
             f"version needs {head}. Run `cop-bot db upgrade`, or leave COP_BOT_AUTO_MIGRATE=true."

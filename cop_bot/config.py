@@ -16,8 +16,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from cop_bot.core.errors import ConfigError
 
@@ -126,6 +124,8 @@ class Settings:
             elif f.name in SECRET_FIELDS:
                 shown = mask(str(value))
             elif f.name == "database_url":
+                from sqlalchemy.engine import make_url
+
                 shown = make_url(str(value)).render_as_string(hide_password=True)
             elif isinstance(value, tuple):
                 shown = ",".join(value)
@@ -317,6 +317,10 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
 
 
 def _validate_basics(s: Settings) -> list[str]:
+    # SQLAlchemy is imported here, not at the top: `cop-bot --help` reads no settings.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     problems: list[str] = []
     try:
         url = make_url(s.database_url)

@@ -14,7 +14,14 @@ from sqlmodel import SQLModel, select
 import cop_bot.platforms.slack.stores  # noqa: F401  (slack-sdk's tables, migration 0006)
 from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage import repos
-from cop_bot.storage.db import current_revision, head_revision, session_scope
+from cop_bot.storage.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    quick_head,
+    session_scope,
+    upgrade,
+)
 from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -41,6 +48,24 @@ def test_schema_is_at_the_newest_migration_and_matches_the_models(engine: Engine
             MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata
         )
     assert diff == []
+
+
+def test_the_quick_head_read_from_the_migration_files_is_alembics_head() -> None:
+    assert quick_head() == head_revision()
+
+
+def test_upgrade_still_migrates_a_database_that_is_behind(engine: Engine) -> None:
+    """The fast path (no Alembic when the schema is current) must not skip a real upgrade."""
+    from alembic import command as alembic_command
+
+    previous = str(int(quick_head() or "0") - 1).zfill(4)
+    try:
+        alembic_command.downgrade(alembic_config(engine), previous)
+        assert current_revision(engine) == previous
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        alembic_command.upgrade(alembic_config(engine), "head")
 
 
 def test_instants_round_trip_as_aware_utc(engine: Engine) -> None:

@@ -170,3 +170,18 @@ def test_bad_taxonomy_files_are_explained() -> None:
 
 def test_a_domain_name_beats_a_synonym_at_equal_score(taxonomy) -> None:  # type: ignore[no-untyped-def]
     assert taxonomy.match("labour").candidates[0].slug == "labour-market"
+
+
+def test_the_shipped_taxonomy_reads_the_same_with_libyamls_loader_as_with_pyyamls() -> None:
+    """load_taxonomy uses libyaml's safe loader (start-up); it must read what PyYAML reads."""
+    import yaml
+
+    from cop_bot.core.taxonomy import default_taxonomy_path
+
+    pure = parse_taxonomy(yaml.safe_load(default_taxonomy_path().read_text(encoding="utf-8")))
+    fast = load_taxonomy(None)
+    assert (fast.groups, fast.domains, fast.languages) == (
+        pure.groups,
+        pure.domains,
+        pure.languages,
+    )

@@ -7,21 +7,30 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from sqlmodel import Session
-
-from cop_bot.app import App
 from cop_bot.config import Settings
 from cop_bot.core.errors import ConfigError
-from cop_bot.core.members import community_for
 from cop_bot.core.model import Conversation
-from cop_bot.storage.models import Community
+
+if TYPE_CHECKING:  # the app and storage load in the handlers: `cop-bot --help` needs neither
+    from sqlmodel import Session
+
+    from cop_bot.app import App
+    from cop_bot.storage.models import Community
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Command = Callable[[argparse.Namespace, Settings], int]
 """A subcommand's handler, carried by its parser (`set_defaults(func=...)`)."""
+
+
+def build_app(settings: Settings) -> App:
+    """The app (storage, taxonomy, commands), imported when a command runs: building the
+    parser, and so `cop-bot --help`, loads none of it."""
+    from cop_bot.app import build_app as build
+
+    return build(settings)
 
 
 def db_parent() -> argparse.ArgumentParser:
@@ -112,6 +121,7 @@ def resolve_community(app: App, spec: str | None) -> tuple[str, str]:
 
     from cop_bot.platforms import console
     from cop_bot.storage.db import session_scope
+    from cop_bot.storage.models import Community
 
     if spec:
         platform, sep, external = spec.partition(":")
@@ -134,6 +144,7 @@ def community_row(
     session: Session, settings: Settings, platform: str, external: str, now: datetime
 ) -> Community:
     """The community, created with the settings' name, zone and language if it is new."""
+    from cop_bot.core.members import community_for
 
     community = community_for(
         session,

@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 
-from cop_bot.app import build_app
 from cop_bot.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -19,13 +18,13 @@ from cop_bot.cli.common import (
     add_community,
     add_group,
     add_skip_invalid,
+    build_app,
     community_row,
     refuse_invalid,
     resolve_community,
 )
 from cop_bot.config import Settings
 from cop_bot.core.model import Actor, Conversation, Invocation, Status
-from cop_bot.core.router import Router
 from cop_bot.render.text import render
 
 
@@ -138,6 +137,7 @@ def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
 
 def digest_preview(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.core.clock import FixedClock
+    from cop_bot.core.router import Router
 
     app = build_app(settings)
     now = args.as_of or app.clock.now()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cop_bot.app import App, build_app
 from cop_bot.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -15,6 +15,7 @@ from cop_bot.cli.common import (
     add_community,
     add_group,
     add_skip_invalid,
+    build_app,
     community_row,
     refuse_invalid,
     resolve_community,
@@ -22,6 +23,9 @@ from cop_bot.cli.common import (
 from cop_bot.config import Settings
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
+
+if TYPE_CHECKING:
+    from cop_bot.app import App
 
 ROLE_CHOICES = ["facilitator", "curator", "admin"]
 

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import cast
 
 from cop_bot import __version__
-from cop_bot.app import build_app
-from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Subparsers
+from cop_bot.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Subparsers, build_app
 from cop_bot.config import Settings
 from cop_bot.core.model import Actor, Conversation, Invocation, Status
 from cop_bot.render.text import render

@@ -14,15 +14,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
-from icalendar.prop import vRecur
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
+
+if TYPE_CHECKING:  # icalendar is loaded when a file is written, not by every command
+    from icalendar import Calendar, Event
 
 PRODID = "-//cop-bot//community sessions//EN"
 FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
@@ -33,6 +35,8 @@ def uid(s: Meeting, community: Community) -> str:
 
 
 def _calendar(name: str | None = None) -> Calendar:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -51,6 +55,8 @@ def _event(
     recurrence_id: datetime | None = None,
 ) -> Event:
     """A VEVENT for the session starting at `start` (an occurrence when `recurrence_id`)."""
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid(s, community))
     event.add("dtstamp", stamp)
@@ -77,6 +83,8 @@ def _events(
     events = [master]
     if s.rrule is None:
         return events
+    from icalendar.prop import vRecur
+
     master.add("rrule", vRecur.from_ical(s.rrule))
     exdates = [c.original_start.astimezone(zone) for c in changes if c.cancelled]
     if exdates:
