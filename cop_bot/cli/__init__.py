@@ -28,10 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from cop_bot.logs import setup_logging
 
-    interactive = args.cmd in {"run", "demo"}
-    log_path = setup_logging(
-        settings, stderr_level=logging.INFO if interactive else logging.WARNING
-    )
+    log_path = setup_logging(settings)
     handler: Command = args.func
     try:
         return handler(args, settings)

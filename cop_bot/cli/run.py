@@ -32,7 +32,9 @@ def add_demo(sub: Subparsers) -> None:
         "demo",
         help="create a fictitious sample community and open the console",
         description="Create a fresh SQLite database with a fictitious sample community and open "
-        "the console on it. The file is replaced each time.",
+        "the console on it. The file is replaced each time. The demo starts no scheduler, so it "
+        "sends no session reminders or digests; `cop-bot run --db sqlite:///cop_bot_demo.db` "
+        "runs the bot, scheduler included, on the demo database.",
     )
     demo.add_argument(
         "--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)"
@@ -133,6 +135,10 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. Query it later with "
         f'`cop-bot query --db sqlite:///{path} "/domains"`.'
+    )
+    print(
+        "The demo sends no session reminders or digests (it starts no scheduler). To see them, "
+        f"run the bot on this database: `cop-bot run --db sqlite:///{path}`."
     )
     if args.no_console:
         return EXIT_OK
