@@ -41,5 +41,5 @@ def build_app(
         )
     taxonomy = load_taxonomy(settings.taxonomy_path)
     clock = clock or SystemClock()
-    router = Router(engine, build_registry(), settings, taxonomy, clock)
+    router = Router(engine, build_registry(settings.slash_prefix), settings, taxonomy, clock)
     return App(settings=settings, engine=engine, taxonomy=taxonomy, router=router, clock=clock)

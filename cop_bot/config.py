@@ -56,6 +56,7 @@ class Settings:
     http_port: int = 3000
     public_url: str | None = None
     engine_processes: int = 0
+    slash_prefix: str = ""
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -153,6 +154,7 @@ ENV_NAMES: dict[str, str] = {
     "http_port": "COP_BOT_HTTP_PORT",
     "public_url": "COP_BOT_PUBLIC_URL",
     "engine_processes": "COP_BOT_ENGINE_PROCESSES",
+    "slash_prefix": "COP_BOT_SLASH_PREFIX",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -188,6 +190,8 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_PUBLIC_URL": "the address members reach the HTTP server at (calendar feed links), e.g. https://bot.example.org",
     "COP_BOT_ENGINE_PROCESSES": "run commands in this many worker processes, to use more than one "
     "core on a busy Slack workspace (default 0: in the bot's own process)",
+    "COP_BOT_SLASH_PREFIX": "put before every command name, e.g. cop- for /cop-help and "
+    "/cop-profile, so they do not clash with other Slack apps (default: none)",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
     "SLACK_SIGNING_SECRET": "Slack signing secret (not needed in Socket Mode)",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
@@ -270,6 +274,13 @@ def load_settings(
                     f"{var} must be a whole number from 0 to {MAX_ENGINE_PROCESSES} "
                     f"(e.g. 2 on a machine with 4 cores), got {raw!r}."
                 )
+        elif f.name == "slash_prefix":
+            from cop_bot.core.slash import parse_prefix
+
+            try:
+                values[f.name] = parse_prefix(raw)
+            except ValueError as exc:
+                problems.append(str(exc))
         elif f.name == "matrix_facilitator_power_level":
             if re.fullmatch(r"-?[0-9]{1,9}", raw):
                 values[f.name] = int(raw)

@@ -79,7 +79,10 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
 
     parsed = parse_command_line(args.text)
     if parsed is None:
-        print(f'cop-bot query: {args.text!r} is not a command; try "/help".', file=sys.stderr)
+        print(
+            f'cop-bot query: {args.text!r} is not a command; try "/{settings.slash_prefix}help".',
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     app = build_app(settings)
     handle = strip_handle(args.user) if args.user else console.default_handle()
@@ -132,9 +135,12 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
         "sessions. "
         f"You are @{handle}, an admin."
     )
+    slash = app.router.registry.slash  # the commands as COP_BOT_SLASH_PREFIX has them
     print(
-        f"Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. Query it later with "
-        f'`cop-bot query --db sqlite:///{path} "/domains"`.'
+        slash.text(
+            f"Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. Query it later with "
+            f'`cop-bot query --db sqlite:///{path} "/domains"`.'
+        )
     )
     print(
         "The demo sends no session reminders or digests (it starts no scheduler). To see them, "

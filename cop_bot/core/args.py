@@ -145,11 +145,9 @@ def parse_form(text: str, *, title_key: str | None = None) -> list[tuple[str, st
         elif pairs:
             key, value = pairs[-1]
             pairs[-1] = (key, (value + "\n" + chunk.strip()).strip())
-        else:
-            example = "key: value; other-key: value"
+        else:  # the command's usage and example follow in the reply
             raise UsageError(
-                f"I could not read {chunk.strip()[:60]!r}: each part should look like `key: value`.",
-                hint=f"For example: `{example}`",
+                f"I could not read {chunk.strip()[:60]!r}: each part should look like `key: value`."
             )
     return pairs
 
