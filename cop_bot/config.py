@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-
 from cop_bot.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///cop_bot.db"
@@ -230,6 +228,8 @@ def read_environment(
     env_file = (cwd or Path.cwd()) / ".env"
     merged: dict[str, str] = {}
     if env_file.is_file():
+        from dotenv import dotenv_values  # only when there is a .env to read
+
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
     return merged

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from cop_bot.core.clock import FixedClock
 from cop_bot.core.errors import ConfigError
 from cop_bot.core.model import (
     Actions,
+    Actor,
     Button,
     Code,
     Context,
@@ -39,6 +41,7 @@ from cop_bot.platforms.matrix import wire
 from cop_bot.platforms.slack.bot import SlackBot
 from cop_bot.platforms.slack.manifest import build_manifest
 from cop_bot.render.matrix import render as render_matrix
+from cop_bot.render.text import render as render_text
 from tests.conftest import Bot
 from tests.slack_stand_in import StandIn
 from tests.test_slack import Slack, served, slack_settings, texts
@@ -238,6 +241,36 @@ async def test_slack_answers_the_prefixed_command_and_its_buttons(prefixed_slack
     status, body, _ = await prefixed_slack.command("/cop-find-expert", "housing")
     assert status == 200 and "housing" in body.lower()
     assert await prefixed_slack.click("/cop-sessions all") == 200
+
+
+@pytest.mark.slack
+async def test_the_app_home_and_the_welcome_follow_the_prefix(prefixed_slack: Slack) -> None:
+    event = {"type": "app_home_opened", "user": "U0ANN", "channel": "D0ANN", "tab": "home"}
+    assert await prefixed_slack.event(event, event_id="Ev0HOMEP") == 200
+    [published] = await prefixed_slack.stand_in.wait_for("views.publish")
+    view = published.args["view"]
+    blocks = (json.loads(view) if isinstance(view, str) else view)["blocks"]
+    assert "/cop-profile set" in texts(blocks) and "`/profile set" not in texts(blocks)
+    assert "Type /cop in any channel" in texts(blocks[-1:])
+    welcome = render_text(prefixed_slack.bot.welcome(Actor(handle="u0new")))
+    assert "/cop-profile set" in welcome and "/profile set" not in welcome
+
+
+def test_reminders_show_the_prefixed_commands(prefixed: Bot) -> None:
+    from cop_bot.capabilities import capability_jobs
+
+    assert prefixed.reply(
+        '/cop-schedule-session "Labour market CoP" 2027-01-12 15:00 tz Europe/Rome',
+        as_="root-admin",
+    ).ok
+    assert prefixed.reply("/cop-rsvp 1 yes", as_="nyc").ok
+    outbox = RecordingOutbox()
+    day_before = datetime(2027, 1, 11, 14, 0, tzinfo=UTC)  # 24 hours before 15:00 in Rome
+    for job in capability_jobs(prefixed.app, outbox):
+        job.run(day_before)
+    [reminder] = outbox.directs
+    text = render_text(reminder.reply)
+    assert "/cop-rsvp 1 no" in text and " /rsvp" not in text
 
 
 # ---- Matrix ------------------------------------------------------------------------------------
