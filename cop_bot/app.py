@@ -30,7 +30,9 @@ def build_app(
     clock: Clock | None = None,
     engine: Engine | None = None,
     migrate: bool | None = None,
+    taxonomy_cache: str | None = None,
 ) -> App:
+    """`taxonomy_cache`: a folder for the parsed taxonomy (the CLI gives COP_BOT_STATE_DIR)."""
     engine = engine or make_engine(settings.database_url)
     if settings.auto_migrate if migrate is None else migrate:
         upgrade(engine)
@@ -39,7 +41,7 @@ def build_app(
             f"The database is at schema revision {current or '(none: empty database)'} but this "
             f"version needs {head}. Run `cop-bot db upgrade`, or leave COP_BOT_AUTO_MIGRATE=true."
         )
-    taxonomy = load_taxonomy(settings.taxonomy_path)
+    taxonomy = load_taxonomy(settings.taxonomy_path, cache_dir=taxonomy_cache)
     clock = clock or SystemClock()
     router = Router(engine, build_registry(settings.slash_prefix), settings, taxonomy, clock)
     return App(settings=settings, engine=engine, taxonomy=taxonomy, router=router, clock=clock)

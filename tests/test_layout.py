@@ -215,7 +215,7 @@ def test_cop_bot_query_help_loads_no_migrations_no_platform_and_no_scheduler(
 ) -> None:
     """On an up-to-date database a command checks the schema with one SELECT: Alembic (with its
     migration scripts, which import slack-sdk) loads only when there is something to migrate;
-    icalendar only when a calendar is written."""
+    icalendar only when a calendar is written; PyYAML only when the taxonomy file is new."""
     from cop_bot.storage.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'current.db'}"
@@ -229,10 +229,13 @@ def test_cop_bot_query_help_loads_no_migrations_no_platform_and_no_scheduler(
         "    assert main(['query', '/help']) == 0\n"
         "assert '/find-expert' in out.getvalue()\n"
     )
-    loaded = heavy_modules_loaded(
-        code,
-        {"alembic", "icalendar", *PLATFORM_AND_JOBS},
-        cwd=tmp_path,
-        env={"COP_BOT_DATABASE_URL": url, "COP_BOT_STATE_DIR": str(tmp_path / "state")},
+    env = {"COP_BOT_DATABASE_URL": url, "COP_BOT_STATE_DIR": str(tmp_path / "state")}
+    first = heavy_modules_loaded(
+        code, {"alembic", "icalendar", *PLATFORM_AND_JOBS}, cwd=tmp_path, env=env
     )
-    assert loaded == []
+    assert first == []
+    # the second command finds the parsed taxonomy in the state folder: no PyYAML either
+    again = heavy_modules_loaded(
+        code, {"yaml", "alembic", "icalendar", *PLATFORM_AND_JOBS}, cwd=tmp_path, env=env
+    )
+    assert again == []

@@ -185,3 +185,66 @@ def test_the_shipped_taxonomy_reads_the_same_with_libyamls_loader_as_with_pyyaml
         pure.domains,
         pure.languages,
     )
+
+
+# ---- the parsed taxonomy kept in the state folder ----------------------------------------------
+
+
+def _yaml_with(label: str) -> str:
+    return (
+        "languages: [en]\n"
+        "domains:\n"
+        f"  - slug: housing\n    labels: {{en: {label}}}\n    synonyms: [shelter]\n"
+    )
+
+
+def test_a_taxonomy_read_once_comes_back_from_the_cache_the_same(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cop_bot.core import taxonomy_cache
+
+    load_taxonomy.cache_clear()
+    first = load_taxonomy(None, cache_dir=str(tmp_path))
+    assert (tmp_path / taxonomy_cache.CACHE_FILE).is_file()
+    load_taxonomy.cache_clear()
+    again = load_taxonomy(None, cache_dir=str(tmp_path))
+    assert (again.groups, again.domains, again.languages) == (
+        first.groups,
+        first.domains,
+        first.languages,
+    )
+    load_taxonomy.cache_clear()
+
+
+def test_a_changed_taxonomy_file_is_read_again_even_with_the_same_size(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(_yaml_with("Housing"), encoding="utf-8")
+    load_taxonomy.cache_clear()
+    assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Housing"
+    path.write_text(_yaml_with("Shelter"), encoding="utf-8")  # same length, new words
+    load_taxonomy.cache_clear()
+    assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Shelter"
+    load_taxonomy.cache_clear()
+
+
+def test_a_broken_or_foreign_cache_is_ignored_and_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from cop_bot.core import taxonomy_cache
+
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(_yaml_with("Housing"), encoding="utf-8")
+    cache = tmp_path / taxonomy_cache.CACHE_FILE
+    for broken in ("{not json", json.dumps({"version": 1, "key": "x", "taxonomy": {}}), "[]"):
+        cache.write_text(broken, encoding="utf-8")
+        load_taxonomy.cache_clear()
+        assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Housing"
+        assert json.loads(cache.read_text(encoding="utf-8"))["version"] == taxonomy_cache.VERSION
+    load_taxonomy.cache_clear()
+
+
+def test_a_taxonomy_that_is_not_utf8_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_bytes(b"domains: [\xff]\n")
+    load_taxonomy.cache_clear()
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_taxonomy(str(path))
+    load_taxonomy.cache_clear()

@@ -27,10 +27,11 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 def build_app(settings: Settings) -> App:
     """The app (storage, taxonomy, commands), imported when a command runs: building the
-    parser, and so `cop-bot --help`, loads none of it."""
+    parser, and so `cop-bot --help`, loads none of it. The parsed taxonomy is kept in the state
+    folder, so the next command reads it without PyYAML."""
     from cop_bot.app import build_app as build
 
-    return build(settings)
+    return build(settings, taxonomy_cache=settings.state_dir)
 
 
 def db_parent() -> argparse.ArgumentParser:

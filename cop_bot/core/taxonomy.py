@@ -8,6 +8,7 @@ random domain, and says which term matched so replies can explain themselves.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -19,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from cop_bot.core.errors import ConfigError
@@ -361,20 +361,58 @@ def default_taxonomy_path() -> Path:
     return Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
 
 
-# libyaml's safe loader when PyYAML has it: four times faster, and every command loads this file.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @lru_cache(maxsize=8)
-def load_taxonomy(path: str | None = None) -> Taxonomy:
+def load_taxonomy(path: str | None = None, *, cache_dir: str | None = None) -> Taxonomy:
+    """The taxonomy in `path` (default: `default_taxonomy_path`). With `cache_dir` (the CLI
+    gives COP_BOT_STATE_DIR) a file read before comes from `taxonomy_cache`, without PyYAML."""
+    from cop_bot.core import taxonomy_cache
+
     target = Path(path) if path else default_taxonomy_path()
     try:
-        raw = yaml.load(target.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+        source = target.read_bytes()
     except OSError as exc:
         raise ConfigError(f"COP_BOT_TAXONOMY: cannot read {target}: {exc.strerror}") from exc
+    key = hashlib.sha256(source).hexdigest()
+    if cache_dir is not None and (cached := taxonomy_cache.read(cache_dir, key)) is not None:
+        try:
+            return parse_taxonomy(cached, source=str(target))
+        except ConfigError:
+            pass  # not what we wrote: read the file itself
+    taxonomy = parse_taxonomy(_read_yaml(source, target), source=str(target))
+    if cache_dir is not None:
+        taxonomy_cache.write(cache_dir, key, taxonomy_data(taxonomy))
+    return taxonomy
+
+
+def _read_yaml(source: bytes, target: Path) -> Any:
+    import yaml
+
+    # libyaml's safe loader when PyYAML has it: four times faster than the pure-Python one.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(source.decode("utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"COP_BOT_TAXONOMY: {target} is not UTF-8 text: {exc.reason}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"COP_BOT_TAXONOMY: {target} is not valid YAML: {exc}") from exc
-    return parse_taxonomy(raw, source=str(target))
+
+
+def taxonomy_data(taxonomy: Taxonomy) -> dict[str, Any]:
+    """The taxonomy in the shape `parse_taxonomy` reads, with every value already checked."""
+    return {
+        "languages": list(taxonomy.languages),
+        "groups": [{"slug": g.slug, "labels": dict(g.labels)} for g in taxonomy.groups],
+        "domains": [
+            {
+                "slug": d.slug,
+                "group": d.group,
+                "labels": dict(d.labels),
+                "description": d.description,
+                "synonyms": list(d.synonyms),
+            }
+            for d in taxonomy.domains
+        ],
+    }
 
 
 def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:
