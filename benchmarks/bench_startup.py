@@ -15,12 +15,13 @@ It prints the median wall time and the median CPU time (user + system) of each, 
 targets. On a shared machine the wall time includes waiting for a core; the CPU time is what
 the command itself costs, and is the steadier figure to compare.
 
-It runs in a temporary folder with its own database (made and migrated by one warm-up call that
-is not counted), never your `cop_bot.db`, and with bytecode caches allowed even when
-PYTHONDONTWRITEBYTECODE is set (an installed package has them). `--compare DIR` also runs the
-two `cop-bot` lines from another checkout (its `cop_bot` package first on PYTHONPATH, this
-venv's libraries), interleaved in the same rounds, to compare two versions. It prints figures
-only; it never fails on timings.
+`cop-bot` runs as its console script does (`cop_bot.cli.entry`, or `main` in a checkout from
+before `entry`), in a temporary folder with its own database and state folder (made, migrated
+and, from `entry` on, given the parsed taxonomy by one warm-up call that is not counted), never
+your `cop_bot.db`, and with bytecode caches allowed even when PYTHONDONTWRITEBYTECODE is set
+(an installed package has them). `--compare DIR` also runs the two `cop-bot` lines from another
+checkout (its `cop_bot` package first on PYTHONPATH, this venv's libraries), interleaved in the
+same rounds, to compare two versions. It prints figures only; it never fails on timings.
 
     .venv/bin/python benchmarks/bench_startup.py [--rounds N] [--compare DIR]
 """
@@ -30,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -54,15 +54,18 @@ class Case:
     cpu: list[float] = field(default_factory=list)
 
 
+# What the `cop-bot` console script runs; a checkout from before `entry` existed has `main`.
+CONSOLE_SCRIPT = (
+    "import sys\n"
+    "from cop_bot import cli\n"
+    "sys.argv[0] = 'cop-bot'\n"
+    "sys.exit(cli.entry() if hasattr(cli, 'entry') else cli.main())\n"
+)
+
+
 def cop_bot() -> list[str]:
-    """The `cop-bot` console script of this interpreter's venv (what a deployer types)."""
-    script = Path(sys.executable).with_name("cop-bot")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("cop-bot")
-    if found is None:
-        raise SystemExit("cop-bot is not installed in this venv: pip install -e .")
-    return [found]
+    """`cop-bot` as its console script starts it, so it runs the same from any checkout."""
+    return [sys.executable, "-c", CONSOLE_SCRIPT]
 
 
 def cases(compare: Path | None) -> list[Case]:

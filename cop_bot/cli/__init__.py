@@ -12,9 +12,19 @@ from cop_bot.cli.parser import build_parser
 from cop_bot.config import load_settings
 from cop_bot.core.errors import ConfigError
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "entry", "main"]
 
 log = logging.getLogger("cop_bot.cli")
+
+
+def entry() -> None:
+    """The `cop-bot` console script (and `python -m cop_bot`): `main` with a quick start-up."""
+    from cop_bot.cli import startup
+
+    startup.pause()
+    code = main()
+    startup.finish()
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

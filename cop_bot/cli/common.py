@@ -30,8 +30,11 @@ def build_app(settings: Settings) -> App:
     parser, and so `cop-bot --help`, loads none of it. The parsed taxonomy is kept in the state
     folder, so the next command reads it without PyYAML."""
     from cop_bot.app import build_app as build
+    from cop_bot.cli import startup
 
-    return build(settings, taxonomy_cache=settings.state_dir)
+    app = build(settings, taxonomy_cache=settings.state_dir)
+    startup.resume()  # the start-up heap is built: the collector only sees what comes next
+    return app
 
 
 def db_parent() -> argparse.ArgumentParser:
