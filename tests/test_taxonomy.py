@@ -248,3 +248,16 @@ def test_a_taxonomy_that_is_not_utf8_is_a_config_error(tmp_path) -> None:  # typ
     with pytest.raises(ConfigError, match="is not UTF-8 text"):
         load_taxonomy(str(path))
     load_taxonomy.cache_clear()
+
+
+@given(st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+def test_reading_any_cache_file_gives_its_data_or_nothing_never_an_error(body: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from cop_bot.core import taxonomy_cache
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / taxonomy_cache.CACHE_FILE).write_text(body, encoding="utf-8")
+        found = taxonomy_cache.read(tmp, "k")
+        assert found is None or isinstance(found, dict)

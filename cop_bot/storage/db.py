@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
-_REVISION_LINE = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\b[^=\n]*=\s*(?:"([^"\n]*)"|'([^'\n]*)'|None)""", re.MULTILINE
+)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -125,14 +127,14 @@ def head_revision() -> str | None:
     return script.get_current_head()
 
 
-def quick_head() -> str | None:
+def quick_head(versions: Path = MIGRATIONS / "versions") -> str | None:
     """The newest revision, read from the migration files' `revision` and `down_revision`
     lines without importing them; None when that is not one plain chain (Alembic decides)."""
     revisions: set[str] = set()
     parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
+    for path in versions.glob("*.py"):
         source = path.read_text(encoding="utf-8")
-        found = {m.group(1): m.group(2) for m in _REVISION_LINE.finditer(source)}
+        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION_LINE.finditer(source)}
         if not found.get("revision"):
             return None
         revisions.add(found["revision"] or "")
