@@ -118,7 +118,7 @@ class Settings:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == ():
+            if value is None or value == () or value == "":
                 shown = "(not set)"
             elif f.name in SECRET_FIELDS:
                 shown = mask(str(value))

@@ -59,6 +59,13 @@ def test_the_setting_is_read_lowercased_and_defaults_to_no_prefix() -> None:
     assert load_settings({"COP_BOT_SLASH_PREFIX": " Cop- "}).slash_prefix == "cop-"
 
 
+def test_config_check_shows_the_prefix_or_that_there_is_none() -> None:
+    assert load_settings({}).masked()["COP_BOT_SLASH_PREFIX"] == "(not set)"
+    assert (
+        load_settings({"COP_BOT_SLASH_PREFIX": "cop-"}).masked()["COP_BOT_SLASH_PREFIX"] == "cop-"
+    )
+
+
 @pytest.mark.parametrize("raw", ["/cop-", "cop_", "-cop", "9cop", "cop bot", "a" * 16, "cöp-"])
 def test_a_prefix_that_cannot_be_part_of_a_command_name_is_refused_with_the_rule(
     raw: str,
