@@ -1,3 +1,3 @@
-from cop_bot.cli import main
+from cop_bot.cli import entry
 
-raise SystemExit(main())
+entry()

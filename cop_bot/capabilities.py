@@ -61,9 +61,11 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     """Every capability's background jobs. A new capability with jobs adds its line here.
     (Imported here, not at the top: `/profile` needs the privacy sections above, and a command
     should not load the scheduler.)"""
+    from cop_bot.core.slash import SlashOutbox
     from cop_bot.digests import jobs as digests
     from cop_bot.sessions import reminders
 
+    outbox = SlashOutbox(outbox, app.router.registry.slash)  # `/rsvp` as members type it
     return [
         *reminders.jobs(app.engine, outbox),
         *digests.jobs(app.engine, outbox, app.taxonomy),

@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from cop_bot.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///cop_bot.db"
@@ -72,6 +68,7 @@ class Settings:
     db_connect_timeout: float = 2.0
     db_statement_timeout: float = 10.0
     db_pool_timeout: float = 2.0
+    slash_prefix: str = ""
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -135,11 +132,13 @@ class Settings:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == ():
+            if value is None or value == () or value == "":
                 shown = "(not set)"
             elif f.name in SECRET_FIELDS:
                 shown = mask(str(value))
             elif f.name == "database_url":
+                from sqlalchemy.engine import make_url
+
                 shown = make_url(str(value)).render_as_string(hide_password=True)
             elif isinstance(value, tuple):
                 shown = ",".join(value)
@@ -172,6 +171,7 @@ ENV_NAMES: dict[str, str] = {
     "db_connect_timeout": "COP_BOT_DB_CONNECT_TIMEOUT",
     "db_statement_timeout": "COP_BOT_DB_STATEMENT_TIMEOUT",
     "db_pool_timeout": "COP_BOT_DB_POOL_TIMEOUT",
+    "slash_prefix": "COP_BOT_SLASH_PREFIX",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -212,6 +212,8 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_DB_STATEMENT_TIMEOUT": "seconds one PostgreSQL query may take before it is "
     "cancelled (default 10; migrations have no limit)",
     "COP_BOT_DB_POOL_TIMEOUT": "seconds a command waits for a free database connection (default 2)",
+    "COP_BOT_SLASH_PREFIX": "put before every command name, e.g. cop- for /cop-help and "
+    "/cop-profile, so they do not clash with other Slack apps (default: none)",
     "SLACK_BOT_TOKEN": "Slack bot token (xoxb-...)",
     "SLACK_SIGNING_SECRET": "Slack signing secret (not needed in Socket Mode)",
     "SLACK_APP_TOKEN": "Slack app-level token for Socket Mode (xapp-...)",
@@ -263,6 +265,8 @@ def read_environment(
     env_file = (cwd or Path.cwd()) / ".env"
     merged: dict[str, str] = {}
     if env_file.is_file():
+        from dotenv import dotenv_values  # only when there is a .env to read
+
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
     return merged
@@ -312,6 +316,13 @@ def load_settings(
                 values[f.name] = parse_seconds(raw, _SECONDS[f.name])
             except ValueError as exc:
                 problems.append(f"{var} {exc}")
+        elif f.name == "slash_prefix":
+            from cop_bot.core.slash import parse_prefix
+
+            try:
+                values[f.name] = parse_prefix(raw)
+            except ValueError as exc:
+                problems.append(str(exc))
         elif f.name == "matrix_facilitator_power_level":
             if re.fullmatch(r"-?[0-9]{1,9}", raw):
                 values[f.name] = int(raw)
@@ -361,6 +372,10 @@ def _validate(s: Settings, env: Mapping[str, str]) -> list[str]:
 
 
 def _validate_basics(s: Settings) -> list[str]:
+    # SQLAlchemy is imported here, not at the top: `cop-bot --help` reads no settings.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     problems: list[str] = []
     try:
         url = make_url(s.database_url)

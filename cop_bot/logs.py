@@ -1,4 +1,6 @@
-"""Logging: short lines on stderr, full details (tracebacks) in the log file."""
+"""Logging: warnings and errors on stderr, in short lines; everything else, with tracebacks, in
+the log file. stderr is where the console's prompt is, so nothing routine may land there (the
+scheduler's "Job ... executed successfully" came four times a minute)."""
 
 from __future__ import annotations
 
@@ -60,8 +62,15 @@ def log_file(settings: Settings) -> Path:
     )
 
 
+# Libraries whose INFO lines are routine, so the log file gets only their warnings: Alembic and
+# SQLAlchemy always; APScheduler, which logs every run of every job, unless COP_BOT_LOG_LEVEL
+# is DEBUG.
+QUIET_LIBRARIES = ("alembic", "sqlalchemy")
+CHATTY_UNLESS_DEBUG = ("apscheduler",)
+
+
 def setup_logging(
-    settings: Settings, *, stderr_level: int, report_unwritable: bool = True
+    settings: Settings, *, stderr_level: int = logging.WARNING, report_unwritable: bool = True
 ) -> Path | None:
     """The log file's path, or None when it cannot be opened: that is said once on stderr (not
     by engine workers, `report_unwritable=False`) and the bot goes on logging to stderr only."""
@@ -87,9 +96,14 @@ def setup_logging(
                 file=sys.stderr,
             )
         return None
-    file_handler.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
+    file_level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    file_handler.setLevel(file_level)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(file_handler)
-    for noisy in ("alembic", "sqlalchemy"):
+    for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in CHATTY_UNLESS_DEBUG:
+        logging.getLogger(chatty).setLevel(
+            logging.DEBUG if file_level <= logging.DEBUG else logging.WARNING
+        )
     return path

@@ -12,11 +12,12 @@ from cop_bot.platforms.console import ConsoleChat
 from tests.conftest import Bot
 
 
-def test_help_lists_commands_with_examples(bot: Bot) -> None:
+def test_help_lists_the_commands_and_points_to_the_full_syntax(bot: Bot) -> None:
     text = bot.send("/help")
     for name in ("/help", "/domains", "/role", "/settings"):
         assert name in text
-    assert "Example:" in text
+    assert "Type /help COMMAND for the full syntax of one command." in text
+    assert "Example:" in bot.send("/help domains")
 
 
 def test_help_for_one_command_and_for_a_typo(bot: Bot) -> None:

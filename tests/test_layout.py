@@ -1,9 +1,11 @@
 """Guards on the package layout: no import cycles, adapters that never open a storage session,
-and a Slack manifest that can be printed without loading the Slack SDK or aiohttp."""
+a Slack manifest that can be printed without loading the Slack SDK or aiohttp, and `cop-bot`
+commands that load only what they use (every call is a fresh interpreter)."""
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -145,16 +147,23 @@ def test_no_platform_adapter_opens_a_storage_session() -> None:
     assert offenders == []
 
 
-def heavy_modules_loaded(code: str, packages: set[str]) -> list[str]:
+def heavy_modules_loaded(
+    code: str, packages: set[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> list[str]:
     """Which of `packages` a fresh interpreter has loaded after running `code` (which must
-    succeed)."""
+    succeed), in `cwd` with `env` added to the environment."""
     script = (
         "import sys\n"
         + code
         + f"\nprint(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return [m for m in done.stdout.strip().split(",") if m]
@@ -180,3 +189,53 @@ def test_the_commands_load_no_scheduler_and_no_platform() -> None:
         code, {"apscheduler", "slack_bolt", "slack_sdk", "aiohttp", "nio"}
     )
     assert loaded == []
+
+
+PLATFORM_AND_JOBS = {"apscheduler", "slack_bolt", "slack_sdk", "aiohttp", "nio"}
+
+
+def test_cop_bot_help_loads_no_database_library_no_platform_and_no_scheduler() -> None:
+    """`cop-bot --help` only builds the argument parser: SQLAlchemy alone costs 0.3-0.5 s."""
+    code = (
+        "import contextlib, io\n"
+        "from cop_bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0\n"
+        "assert 'usage: cop-bot' in out.getvalue()\n"
+    )
+    loaded = heavy_modules_loaded(code, {"sqlalchemy", "sqlmodel", "alembic", *PLATFORM_AND_JOBS})
+    assert loaded == []
+
+
+def test_cop_bot_query_help_loads_no_migrations_no_platform_and_no_scheduler(
+    tmp_path: Path,
+) -> None:
+    """On an up-to-date database a command checks the schema with one SELECT: Alembic (with its
+    migration scripts, which import slack-sdk) loads only when there is something to migrate;
+    icalendar only when a calendar is written; PyYAML only when the taxonomy file is new."""
+    from cop_bot.storage.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    code = (
+        "import contextlib, io\n"
+        "from cop_bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert main(['query', '/help']) == 0\n"
+        "assert '/find-expert' in out.getvalue()\n"
+    )
+    env = {"COP_BOT_DATABASE_URL": url, "COP_BOT_STATE_DIR": str(tmp_path / "state")}
+    first = heavy_modules_loaded(
+        code, {"alembic", "icalendar", *PLATFORM_AND_JOBS}, cwd=tmp_path, env=env
+    )
+    assert first == []
+    # the second command finds the parsed taxonomy in the state folder: no PyYAML either
+    again = heavy_modules_loaded(
+        code, {"yaml", "alembic", "icalendar", *PLATFORM_AND_JOBS}, cwd=tmp_path, env=env
+    )
+    assert again == []

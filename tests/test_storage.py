@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel, select
@@ -14,7 +18,14 @@ from sqlmodel import SQLModel, select
 import cop_bot.platforms.slack.stores  # noqa: F401  (slack-sdk's tables, migration 0006)
 from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage import repos
-from cop_bot.storage.db import current_revision, head_revision, session_scope
+from cop_bot.storage.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    quick_head,
+    session_scope,
+    upgrade,
+)
 from cop_bot.storage.models import Community, Member, MemberDomain, RoleGrant
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -41,6 +52,24 @@ def test_schema_is_at_the_newest_migration_and_matches_the_models(engine: Engine
             MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata
         )
     assert diff == []
+
+
+def test_the_quick_head_read_from_the_migration_files_is_alembics_head() -> None:
+    assert quick_head() == head_revision()
+
+
+def test_upgrade_still_migrates_a_database_that_is_behind(engine: Engine) -> None:
+    """The fast path (no Alembic when the schema is current) must not skip a real upgrade."""
+    from alembic import command as alembic_command
+
+    previous = str(int(quick_head() or "0") - 1).zfill(4)
+    try:
+        alembic_command.downgrade(alembic_config(engine), previous)
+        assert current_revision(engine) == previous
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        alembic_command.upgrade(alembic_config(engine), "head")
 
 
 def test_instants_round_trip_as_aware_utc(engine: Engine) -> None:
@@ -121,3 +150,54 @@ def test_domain_counts_stay_inside_their_community(engine: Engine) -> None:
                 repos.set_member_domains(session, member, ["housing"])
         assert repos.member_counts_by_domain(session, one.id)["housing"] == 3
         assert repos.member_counts_by_domain(session, two.id)["housing"] == 1
+
+
+_REVISION_IDS = st.lists(
+    st.from_regex(r"[0-9a-f]{4,12}", fullmatch=True), min_size=1, max_size=8, unique=True
+)
+
+
+def _write_migrations(folder: Path, chain: list[str], quotes: list[str]) -> None:
+    for index, rev in enumerate(chain):
+        parent = (
+            "None"
+            if index == 0
+            else f"{quotes[index % len(quotes)]}{chain[index - 1]}{quotes[index % len(quotes)]}"
+        )
+        q = quotes[(index + 1) % len(quotes)]
+        (folder / f"{rev}_step.py").write_text(
+            f'"""step {index}"""\nrevision: str = {q}{rev}{q}\ndown_revision: str | None = {parent}\n'
+            "branch_labels = None\n",
+            encoding="utf-8",
+        )
+
+
+@given(chain=_REVISION_IDS, quotes=st.lists(st.sampled_from(['"', "'"]), min_size=1, max_size=3))
+@settings(max_examples=50, deadline=None)
+def test_quick_head_reads_the_newest_revision_of_a_plain_chain(
+    chain: list[str], quotes: list[str]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_migrations(Path(tmp), chain, quotes)
+        assert quick_head(Path(tmp)) == chain[-1]
+
+
+@given(
+    chain=_REVISION_IDS, extra=st.from_regex(r"[g-z]{4,8}", fullmatch=True), at=st.integers(0, 7)
+)
+@settings(max_examples=50, deadline=None)
+def test_quick_head_leaves_branches_and_odd_files_to_alembic(
+    chain: list[str], extra: str, at: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _write_migrations(folder, chain, ['"'])
+        parent = chain[at % len(chain)]
+        branch = folder / f"{extra}_branch.py"
+        branch.write_text(f'revision = "{extra}"\ndown_revision = "{parent}"\n', encoding="utf-8")
+        if parent != chain[-1]:  # two heads: Alembic decides (and refuses)
+            assert quick_head(folder) is None
+        else:
+            assert quick_head(folder) == extra
+        branch.write_text("# not a migration\n", encoding="utf-8")
+        assert quick_head(folder) is None

@@ -170,3 +170,94 @@ def test_bad_taxonomy_files_are_explained() -> None:
 
 def test_a_domain_name_beats_a_synonym_at_equal_score(taxonomy) -> None:  # type: ignore[no-untyped-def]
     assert taxonomy.match("labour").candidates[0].slug == "labour-market"
+
+
+def test_the_shipped_taxonomy_reads_the_same_with_libyamls_loader_as_with_pyyamls() -> None:
+    """load_taxonomy uses libyaml's safe loader (start-up); it must read what PyYAML reads."""
+    import yaml
+
+    from cop_bot.core.taxonomy import default_taxonomy_path
+
+    pure = parse_taxonomy(yaml.safe_load(default_taxonomy_path().read_text(encoding="utf-8")))
+    fast = load_taxonomy(None)
+    assert (fast.groups, fast.domains, fast.languages) == (
+        pure.groups,
+        pure.domains,
+        pure.languages,
+    )
+
+
+# ---- the parsed taxonomy kept in the state folder ----------------------------------------------
+
+
+def _yaml_with(label: str) -> str:
+    return (
+        "languages: [en]\n"
+        "domains:\n"
+        f"  - slug: housing\n    labels: {{en: {label}}}\n    synonyms: [shelter]\n"
+    )
+
+
+def test_a_taxonomy_read_once_comes_back_from_the_cache_the_same(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cop_bot.core import taxonomy_cache
+
+    load_taxonomy.cache_clear()
+    first = load_taxonomy(None, cache_dir=str(tmp_path))
+    assert (tmp_path / taxonomy_cache.CACHE_FILE).is_file()
+    load_taxonomy.cache_clear()
+    again = load_taxonomy(None, cache_dir=str(tmp_path))
+    assert (again.groups, again.domains, again.languages) == (
+        first.groups,
+        first.domains,
+        first.languages,
+    )
+    load_taxonomy.cache_clear()
+
+
+def test_a_changed_taxonomy_file_is_read_again_even_with_the_same_size(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(_yaml_with("Housing"), encoding="utf-8")
+    load_taxonomy.cache_clear()
+    assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Housing"
+    path.write_text(_yaml_with("Shelter"), encoding="utf-8")  # same length, new words
+    load_taxonomy.cache_clear()
+    assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Shelter"
+    load_taxonomy.cache_clear()
+
+
+def test_a_broken_or_foreign_cache_is_ignored_and_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from cop_bot.core import taxonomy_cache
+
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(_yaml_with("Housing"), encoding="utf-8")
+    cache = tmp_path / taxonomy_cache.CACHE_FILE
+    for broken in ("{not json", json.dumps({"version": 1, "key": "x", "taxonomy": {}}), "[]"):
+        cache.write_text(broken, encoding="utf-8")
+        load_taxonomy.cache_clear()
+        assert load_taxonomy(str(path), cache_dir=str(tmp_path)).label("housing") == "Housing"
+        assert json.loads(cache.read_text(encoding="utf-8"))["version"] == taxonomy_cache.VERSION
+    load_taxonomy.cache_clear()
+
+
+def test_a_taxonomy_that_is_not_utf8_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "taxonomy.yaml"
+    path.write_bytes(b"domains: [\xff]\n")
+    load_taxonomy.cache_clear()
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_taxonomy(str(path))
+    load_taxonomy.cache_clear()
+
+
+@given(st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+def test_reading_any_cache_file_gives_its_data_or_nothing_never_an_error(body: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from cop_bot.core import taxonomy_cache
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / taxonomy_cache.CACHE_FILE).write_text(body, encoding="utf-8")
+        found = taxonomy_cache.read(tmp, "k")
+        assert found is None or isinstance(found, dict)

@@ -20,7 +20,17 @@ from cop_bot.cli.parser import build_parser
 from cop_bot.config import load_settings
 from cop_bot.core.errors import CommandError, ConfigError, UsageError
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "entry", "main"]
+
+
+def entry() -> None:
+    """The `cop-bot` console script (and `python -m cop_bot`): `main` with a quick start-up."""
+    from cop_bot.cli import startup
+
+    startup.pause()
+    code = main()
+    startup.finish()
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,10 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from cop_bot.logs import setup_logging
 
-    interactive = args.cmd in {"run", "demo"}
-    log_path = setup_logging(
-        settings, stderr_level=logging.INFO if interactive else logging.WARNING
-    )
+    log_path = setup_logging(settings)
     handler: Command = args.func
     name = command_name(args)
     try:

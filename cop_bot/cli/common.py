@@ -8,22 +8,35 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from sqlmodel import Session
-
-from cop_bot.app import App
 from cop_bot.config import Settings
 from cop_bot.core.errors import ConfigError, UsageError
-from cop_bot.core.members import community_for
 from cop_bot.core.model import Conversation, Reply
 from cop_bot.core.wording import plural
-from cop_bot.storage.models import Community
+
+if TYPE_CHECKING:  # the app and storage load in the handlers: `cop-bot --help` needs neither
+    from sqlmodel import Session
+
+    from cop_bot.app import App
+    from cop_bot.storage.models import Community
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Command = Callable[[argparse.Namespace, Settings], int]
 """A subcommand's handler, carried by its parser (`set_defaults(func=...)`)."""
+
+
+def build_app(settings: Settings) -> App:
+    """The app (storage, taxonomy, commands), imported when a command runs: building the
+    parser, and so `cop-bot --help`, loads none of it. The parsed taxonomy is kept in the state
+    folder, so the next command reads it without PyYAML."""
+    from cop_bot.app import build_app as build
+    from cop_bot.cli import startup
+
+    app = build(settings, taxonomy_cache=settings.state_dir)
+    startup.resume()  # the start-up heap is built: the collector only sees what comes next
+    return app
 
 
 def command_name(args: argparse.Namespace) -> str:
@@ -261,6 +274,7 @@ def community_row(
     session: Session, settings: Settings, platform: str, external: str, now: datetime
 ) -> Community:
     """The community, created with the settings' name, zone and language if it is new."""
+    from cop_bot.core.members import community_for
 
     community = community_for(
         session,

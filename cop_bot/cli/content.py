@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cop_bot.app import build_app
 from cop_bot.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -20,6 +19,7 @@ from cop_bot.cli.common import (
     add_community,
     add_group,
     add_skip_invalid,
+    build_app,
     cannot_write,
     community_row,
     database_present,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cop_bot.app import build_app
 from cop_bot.cli.common import (
     EXIT_OK,
     Subparsers,
@@ -14,6 +14,7 @@ from cop_bot.cli.common import (
     add_community,
     add_group,
     add_skip_invalid,
+    build_app,
     cannot_write,
     community_row,
     database_present,
@@ -28,6 +29,9 @@ from cop_bot.config import Settings
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Conversation, Role
 from cop_bot.core.wording import plural
+
+if TYPE_CHECKING:
+    pass
 
 ROLE_CHOICES = ["facilitator", "curator", "admin"]
 

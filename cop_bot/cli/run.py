@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import cast
 
 from cop_bot import __version__
-from cop_bot.app import build_app
 from cop_bot.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     Subparsers,
+    build_app,
     database_trouble_line,
 )
 from cop_bot.config import Settings
@@ -40,7 +40,9 @@ def add_demo(sub: Subparsers) -> None:
         help="create a fictitious sample community and open the console",
         description="Create a SQLite database with a fictitious sample community and open the "
         "console on it. A demo database already at --path is opened as it is (--force makes a "
-        "fresh one); any other existing file is refused, never overwritten.",
+        "fresh one); any other existing file is refused, never overwritten. The demo starts no "
+        "scheduler, so it sends no session reminders or digests; `cop-bot run --db "
+        "sqlite:///cop_bot_demo.db` runs the bot, scheduler included, on the demo database.",
     )
     demo.add_argument(
         "--path", default="cop_bot_demo.db", help="SQLite file (default: cop_bot_demo.db)"
@@ -91,7 +93,10 @@ def query_command(args: argparse.Namespace, settings: Settings) -> int:
     text = clean_input(args.text)
     parsed = parse_command_line(text)
     if parsed is None:
-        print(f'cop-bot query: {text!r} is not a command; try "/help".', file=sys.stderr)
+        print(
+            f'cop-bot query: {text!r} is not a command; try "/{settings.slash_prefix}help".',
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     handle = parse_handle(args.user) if args.user else console.default_handle()
     app = build_app(settings)
@@ -168,9 +173,16 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
             f"The demo community in {path} is kept as you left it; you are @{handle}, an "
             "admin. `cop-bot demo --force` replaces it with a fresh one."
         )
+    slash = app.router.registry.slash  # the commands as COP_BOT_SLASH_PREFIX has them
     print(
-        "Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. "
-        f'Query it later with `cop-bot query --db sqlite:///{path} "/domains"`.'
+        slash.text(
+            "Try: /help, /domains, /domains mental health, /practices mentoring, /sessions, /role. "
+            f'Query it later with `cop-bot query --db sqlite:///{path} "/domains"`.'
+        )
+    )
+    print(
+        "The demo sends no session reminders or digests (it starts no scheduler). To see them, "
+        f"run the bot on this database: `cop-bot run --db sqlite:///{path}`."
     )
     if args.no_console:
         return EXIT_OK

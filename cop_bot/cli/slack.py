@@ -39,5 +39,6 @@ def manifest(args: argparse.Namespace, settings: Settings) -> int:
     if not args.url.startswith(("https://", "http://")):
         print("cop-bot slack manifest: --url must be an http(s) URL.", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(manifest_yaml(build_registry(), None if args.socket_mode else args.url))
+    registry = build_registry(settings.slash_prefix)
+    sys.stdout.write(manifest_yaml(registry, None if args.socket_mode else args.url))
     return EXIT_OK

@@ -234,11 +234,9 @@ def parse_form(
         elif pairs:
             key, value = pairs[-1]
             pairs[-1] = (key, (value + "\n" + chunk.strip()).strip())
-        else:
-            example = "key: value; other-key: value"
+        else:  # the command's usage and example follow in the reply
             raise UsageError(
-                f"I could not read {chunk.strip()[:60]!r}: each part should look like `key: value`.",
-                hint=f"For example: `{example}`",
+                f"I could not read {chunk.strip()[:60]!r}: each part should look like `key: value`."
             )
     return pairs
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import ModuleType
@@ -35,6 +35,7 @@ from cop_bot.core.model import (
     Visibility,
     spans,
 )
+from cop_bot.core.slash import Slash
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.logs import FILE_ONLY
 from cop_bot.storage import repos
@@ -61,6 +62,8 @@ class CommandSpec:
     options: tuple[str, ...] = ()
     details: str = ""
     parse: Literal["args", "raw"] = "args"
+    group: str = ""
+    """The capability `/help` lists it under (set by `Registry.scan`)."""
 
     def usage(self) -> str:
         return f"/{self.name} {self.syntax[0]}".rstrip() if self.syntax else f"/{self.name}"
@@ -103,6 +106,11 @@ def command(
 class Registry:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     _aliases: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""
+    """COP_BOT_SLASH_PREFIX: members type `/PREFIXname` (see `cop_bot.core.slash`)."""
+    groups: tuple[str, ...] = ()
+    """The capabilities' headings, in the order `/help` lists them."""
+    _slash: Slash | None = field(default=None, init=False, repr=False)
 
     def add(self, spec: CommandSpec) -> None:
         for key in (spec.name, *spec.aliases):
@@ -111,25 +119,41 @@ class Registry:
         self.commands[spec.name] = spec
         for alias in spec.aliases:
             self._aliases[alias] = spec.name
+        self._slash = None
 
-    def scan(self, *modules: ModuleType) -> Registry:
+    def scan(
+        self, *modules: ModuleType, groups: Mapping[ModuleType, str] | None = None
+    ) -> Registry:
+        """Add the commands declared in `modules`; `groups` names each module's capability."""
+        self.groups = tuple(dict.fromkeys([*self.groups, *(groups or {}).values()]))
         for module in modules:
             for value in vars(module).values():
                 spec = getattr(value, "__command_spec__", None)
                 if isinstance(spec, CommandSpec):
-                    self.add(spec)
+                    group = (groups or {}).get(module)
+                    self.add(replace(spec, group=group) if group else spec)
         return self
 
+    @property
+    def slash(self) -> Slash:
+        """The names as members type them, with the deployment's prefix."""
+        if self._slash is None:
+            self._slash = Slash(self.prefix, frozenset([*self.commands, *self._aliases]))
+        return self._slash
+
     def get(self, name: str) -> CommandSpec | None:
-        name = name.lower()
+        """The command a typed name means, with or without the prefix (`cop-help`, `help`)."""
+        name = self.slash.canonical(name)
         return self.commands.get(name) or self.commands.get(self._aliases.get(name, ""))
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Known command names close to a mistyped one ("find-exprt" -> "find-expert")."""
+        """Known command names close to a mistyped one ("find-exprt" -> "find-expert"); the
+        prefix, if typed, is not part of the comparison."""
         keys = [*self.commands, *self._aliases]
-        found = process.extract(
-            name.lower(), keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=70
-        )
+        typed = name.lower()
+        if self.prefix and typed.startswith(self.prefix):
+            typed = typed[len(self.prefix) :]
+        found = process.extract(typed, keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=70)
         names: list[str] = []
         for key, _score, _i in found:
             canonical = self._aliases.get(key, key)
@@ -254,6 +278,10 @@ class Router:
         )
 
     def dispatch(self, invocation: Invocation) -> Reply:
+        """The reply to one command, with command names as this deployment types them."""
+        return self.registry.slash.reply(self._dispatch(invocation))
+
+    def _dispatch(self, invocation: Invocation) -> Reply:
         spec = self.registry.get(invocation.name)
         invocation = replace(invocation, text=clean_input(invocation.text))
         if spec is None:
@@ -273,11 +301,13 @@ class Router:
                 )
                 return spec.handler(ctx, args)
         except UsageError as exc:
-            return error_reply(exc, spec=spec, code="usage", text=invocation.text)
+            return error_reply(
+                exc, spec=spec, code="usage", text=invocation.text, slash=self.registry.slash
+            )
         except PermissionDenied as exc:
-            return error_reply(exc, code="permission")
+            return error_reply(exc, code="permission", slash=self.registry.slash)
         except CommandError as exc:
-            return error_reply(exc, code="command")
+            return error_reply(exc, code="command", slash=self.registry.slash)
         except Exception as exc:
             trouble = trouble_of(exc)
             if trouble is not None:
@@ -355,13 +385,14 @@ class Router:
         )
 
 
-def usage_for(spec: CommandSpec, text: str) -> tuple[list[str], str | None]:
-    """The syntax lines and example of the sub-command the member was trying to use."""
+def usage_for(spec: CommandSpec, text: str) -> tuple[str, str | None]:
+    """The one syntax line and example of the sub-command the member was trying to use (the
+    command's first form when the text names none): `/help COMMAND` has every form."""
     first = text.split()[0].lower() if text.split() else ""
     lines = [s for s in spec.syntax if first and s.split()[:1] == [first]] or list(spec.syntax)
     examples = [e for e in spec.examples if first and e.split()[1:2] == [first]]
     example = examples[0] if examples else (spec.examples[0] if spec.examples else None)
-    return [f"/{spec.name} {line}".rstrip() for line in lines] or [f"/{spec.name}"], example
+    return (f"/{spec.name} {lines[0]}".rstrip() if lines else f"/{spec.name}"), example
 
 
 def error_reply(
@@ -371,17 +402,21 @@ def error_reply(
     code: str,
     visibility: Visibility = "ephemeral",
     text: str = "",
+    slash: Slash | None = None,
 ) -> Reply:
+    """The reason, then for a usage error one usage line and one example. `slash` writes the
+    command names in `data` as members type them (the router does the blocks)."""
+    named = slash.text if slash is not None else str
     blocks: list[Text | Context] = [Text.of(exc.message)]
     if exc.hint:
         blocks.append(Context(spans(exc.hint)))
-    data: dict[str, object] = {"code": code, "message": exc.message}
+    data: dict[str, object] = {"code": code, "message": named(exc.message)}
     if spec is not None:
         usage, example = usage_for(spec, text)
-        blocks.extend(Context(spans("Usage: ", Code(line))) for line in usage)
+        blocks.append(Context(spans("Usage: ", Code(usage))))
         if example:
             blocks.append(Context(spans("Example: ", Code(example))))
-        data["usage"] = usage[0]
+        data["usage"] = named(usage)
     return Reply(
         blocks=tuple(blocks),
         visibility=visibility,

@@ -8,6 +8,7 @@ random domain, and says which term matched so replies can explain themselves.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -19,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from cop_bot.core.errors import ConfigError
@@ -232,17 +232,27 @@ class Taxonomy:
         default_factory=OrderedDict, init=False, repr=False
     )
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_slug = {d.slug: d for d in self.domains}
-        seen: set[tuple[str, str]] = set()
-        for domain in self.domains:
-            for text, via in domain.terms():
-                norm = normalise(text)
-                if norm and (domain.slug, norm) not in seen:
-                    seen.add((domain.slug, norm))
-                    self._terms.append(_Term(domain.slug, text, via, norm, content_words(norm)))
-        self._norms = [t.norm for t in self._terms]
+
+    def _index(self) -> tuple[list[_Term], list[str]]:
+        """Every normalised name and synonym, built on the first match: most commands only
+        need labels, and normalising 700 terms is a tenth of a command's start-up."""
+        with self._index_lock:
+            if not self._terms:
+                terms: list[_Term] = []
+                seen: set[tuple[str, str]] = set()
+                for domain in self.domains:
+                    for text, via in domain.terms():
+                        norm = normalise(text)
+                        if norm and (domain.slug, norm) not in seen:
+                            seen.add((domain.slug, norm))
+                            terms.append(_Term(domain.slug, text, via, norm, content_words(norm)))
+                self._norms = [t.norm for t in terms]
+                self._terms = terms
+            return self._terms, self._norms
 
     def __contains__(self, slug: object) -> bool:
         return slug in self._by_slug
@@ -276,6 +286,7 @@ class Taxonomy:
         return result
 
     def _match(self, query: str, limit: int) -> MatchResult:
+        terms, norms = self._index()
         norm = normalise(query)[:200]
         best: dict[str, Candidate] = {}
 
@@ -287,20 +298,20 @@ class Taxonomy:
         if not norm:
             return MatchResult(query, ())
         # 1. The whole query against every term (typos, word order).
-        for term in self._terms:
+        for term in terms:
             if term.norm == norm:
                 offer(term, 100.0)
         if len(norm) >= _MIN_FUZZY_LEN:
             for _choice, score, index in process.extract(
-                norm, self._norms, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGESTION
+                norm, norms, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGESTION
             ):
-                term = self._terms[index]
+                term = terms[index]
                 if len(term.norm) >= _MIN_FUZZY_LEN:
                     offer(term, float(score))
             content = content_words(norm)
             if content:
                 tokens = set(content.split())
-                for term in self._terms:
+                for term in terms:
                     if term.content and len(term.content) >= _MIN_FUZZY_LEN:
                         offer(term, 0.95 * fuzz.token_sort_ratio(content, term.content))
                         # Every word typed is a word of the term: "data" ~ "migration data".
@@ -311,14 +322,14 @@ class Taxonomy:
         if len(words) > 1:
             for phrase in _phrases(words):
                 if len(phrase) < _MIN_FUZZY_LEN:
-                    for term in self._terms:
+                    for term in terms:
                         if term.norm == phrase:
                             offer(term, 92.0)
                     continue
                 for _choice, score, index in process.extract(
-                    phrase, self._norms, scorer=fuzz.ratio, limit=5, score_cutoff=GOOD_MATCH
+                    phrase, norms, scorer=fuzz.ratio, limit=5, score_cutoff=GOOD_MATCH
                 ):
-                    term = self._terms[index]
+                    term = terms[index]
                     if len(term.norm) >= _MIN_FUZZY_LEN:
                         offer(term, 0.92 * float(score))
         # Ties: a domain's own name beats a synonym ("labour" -> labour-market, not the
@@ -351,15 +362,57 @@ def default_taxonomy_path() -> Path:
 
 
 @lru_cache(maxsize=8)
-def load_taxonomy(path: str | None = None) -> Taxonomy:
+def load_taxonomy(path: str | None = None, *, cache_dir: str | None = None) -> Taxonomy:
+    """The taxonomy in `path` (default: `default_taxonomy_path`). With `cache_dir` (the CLI
+    gives COP_BOT_STATE_DIR) a file read before comes from `taxonomy_cache`, without PyYAML."""
+    from cop_bot.core import taxonomy_cache
+
     target = Path(path) if path else default_taxonomy_path()
     try:
-        raw = yaml.safe_load(target.read_text(encoding="utf-8"))
+        source = target.read_bytes()
     except OSError as exc:
         raise ConfigError(f"COP_BOT_TAXONOMY: cannot read {target}: {exc.strerror}") from exc
+    key = hashlib.sha256(source).hexdigest()
+    if cache_dir is not None and (cached := taxonomy_cache.read(cache_dir, key)) is not None:
+        try:
+            return parse_taxonomy(cached, source=str(target))
+        except ConfigError:
+            pass  # not what we wrote: read the file itself
+    taxonomy = parse_taxonomy(_read_yaml(source, target), source=str(target))
+    if cache_dir is not None:
+        taxonomy_cache.write(cache_dir, key, taxonomy_data(taxonomy))
+    return taxonomy
+
+
+def _read_yaml(source: bytes, target: Path) -> Any:
+    import yaml
+
+    # libyaml's safe loader when PyYAML has it: four times faster than the pure-Python one.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(source.decode("utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"COP_BOT_TAXONOMY: {target} is not UTF-8 text: {exc.reason}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"COP_BOT_TAXONOMY: {target} is not valid YAML: {exc}") from exc
-    return parse_taxonomy(raw, source=str(target))
+
+
+def taxonomy_data(taxonomy: Taxonomy) -> dict[str, Any]:
+    """The taxonomy in the shape `parse_taxonomy` reads, with every value already checked."""
+    return {
+        "languages": list(taxonomy.languages),
+        "groups": [{"slug": g.slug, "labels": dict(g.labels)} for g in taxonomy.groups],
+        "domains": [
+            {
+                "slug": d.slug,
+                "group": d.group,
+                "labels": dict(d.labels),
+                "description": d.description,
+                "synonyms": list(d.synonyms),
+            }
+            for d in taxonomy.domains
+        ],
+    }
 
 
 def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:

@@ -1,7 +1,10 @@
 """The chat commands: one module (or sub-package) per capability, each declaring its commands with
-`@command`. A new command module is added to `MODULES`."""
+`@command`. A new command module is added to `MODULES` (the registry's order, which the Slack
+manifest follows) and to its capability in `CAPABILITIES` (the headings of `/help`)."""
 
 from __future__ import annotations
+
+from types import ModuleType
 
 from cop_bot.core.router import Registry
 from cop_bot.handlers import (
@@ -28,6 +31,18 @@ MODULES = (
     *sessions.MODULES,
 )
 
+CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
+    ("Getting started", (help, domains)),
+    ("Experts and questions", (profile, experts, questions)),
+    ("Practices", practices.MODULES),
+    ("Sessions", sessions.MODULES),
+    ("Weekly digests", (digest,)),
+    ("Roles and settings", (admin,)),
+)
+"""The groups `/help` lists the commands in, in this order."""
 
-def build_registry() -> Registry:
-    return Registry().scan(*MODULES)
+
+def build_registry(prefix: str = "") -> Registry:
+    """Every command; `prefix` is COP_BOT_SLASH_PREFIX (members type `/PREFIXname`)."""
+    groups = {module: title for title, modules in CAPABILITIES for module in modules}
+    return Registry(prefix=prefix).scan(*MODULES, groups=groups)

@@ -1,10 +1,15 @@
-"""`/help`: generated from the registry, so it can never drift from what the bot really does."""
+"""`/help`: generated from the registry, so it can never drift from what the bot really does.
+
+The list is grouped by capability, one line a command (its name and summary); `/help COMMAND`
+has the syntax and examples. Names are written bare (`/help`): the router gives them the
+deployment's prefix, and `data` gets it here.
+"""
 
 from __future__ import annotations
 
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
-from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.core.model import Block, Bold, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.router import CommandSpec, Ctx, command, role_phrase
 
 
@@ -24,21 +29,40 @@ def help_command(ctx: Ctx, args: Args) -> Reply:
             hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
             raise UsageError(f"There is no command /{name}.{hint}")
         return _one(ctx, spec)
-    specs = sorted(ctx.registry.visible_to(ctx.roles), key=lambda s: s.name)
-    items = [
-        Item(
-            title=spans(Code(spec.usage())),
-            body=spans(spec.summary),
-            meta=spans("Example: ", Code(spec.examples[0])) if spec.examples else (),
+    return _overview(ctx)
+
+
+def _overview(ctx: Ctx) -> Reply:
+    visible = ctx.registry.visible_to(ctx.roles)
+    groups: dict[str, list[CommandSpec]] = {title: [] for title in ctx.registry.groups}
+    for spec in visible:
+        groups.setdefault(spec.group, []).append(spec)
+    blocks: list[Block] = [Header(f"{ctx.community.name}: what I can do")]
+    for group, specs in groups.items():
+        if not specs:
+            continue
+        if group:
+            blocks.append(Text.of(Bold(group)))
+        blocks.extend(
+            Item(title=spans(Code(f"/{spec.name}")), meta=spans(spec.summary)) for spec in specs
         )
-        for spec in specs
-    ]
+    blocks.append(
+        Context(spans("Type ", Code("/help COMMAND"), " for the full syntax of one command."))
+    )
+    slash = ctx.registry.slash
     return reply(
-        Header(f"{ctx.community.name}: what I can do"),
-        *items,
-        Context(spans("Type ", Code("/help COMMAND"), " for the full syntax of one command.")),
+        *blocks,
         data={
-            "commands": [{"name": s.name, "usage": s.usage(), "summary": s.summary} for s in specs]
+            "commands": [
+                {
+                    "name": s.name,
+                    "typed": slash.command(s.name),
+                    "usage": slash.text(s.usage()),
+                    "summary": s.summary,
+                    "group": s.group,
+                }
+                for s in visible
+            ]
         },
     )
 
@@ -54,13 +78,14 @@ def _one(ctx: Ctx, spec: CommandSpec) -> Reply:
         blocks.append(Context(spans("Also: " + ", ".join("/" + a for a in spec.aliases))))
     if not ctx.has(spec.role):
         blocks.append(Context(spans(f"Only {role_phrase(spec.role)} can use this command.")))
+    slash = ctx.registry.slash
     return reply(
         *blocks,
         data={
             "command": {
                 "name": spec.name,
-                "usage": usage_lines,
-                "examples": list(spec.examples),
+                "usage": [slash.text(line) for line in usage_lines],
+                "examples": [slash.text(example) for example in spec.examples],
                 "aliases": list(spec.aliases),
                 "role": spec.role.value,
             }

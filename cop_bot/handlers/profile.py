@@ -175,18 +175,14 @@ def _public(ctx: Ctx, member: Member, domains: list[str]) -> dict[str, Any]:
 def _set(ctx: Ctx, text: str) -> Reply:
     if not text.strip():
         raise UsageError(
-            "Tell me what to change, as `key: value` pairs separated by `;` or new lines.",
-            hint=f"For example:\n{TEMPLATE}",
+            "Tell me what to change, as `key: value` pairs separated by `;` or new lines."
         )
     member = ctx.member
     assert member.id is not None
     domains_now = repos.member_domains(ctx.session, member.id)
     form = read_profile_form(ctx.taxonomy, ctx.language, text, domains_now)
     if form.problems:
-        raise UsageError(
-            "Nothing was saved. Please fix: " + " ".join(form.problems),
-            hint=f"For example:\n{TEMPLATE}",
-        )
+        raise UsageError("Nothing was saved. Please fix: " + " ".join(form.problems))
     apply_profile(ctx.session, member, form.changes, ctx.now)
     if "name" in form.changes and form.changes["name"] is None:  # back to the platform's name
         member.display_name = repos.fit(ctx.invocation.actor.display_name, Member, "display_name")

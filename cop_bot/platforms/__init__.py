@@ -35,8 +35,10 @@ def adapter(platform: str, name: str) -> Callable[..., object]:
 def outbox_for(app: App) -> Outbox:
     """The outbox of the configured platform, for jobs run outside the bot (`digest run-due`)."""
     from cop_bot.core.outbox import ConsoleOutbox, Outbox
+    from cop_bot.core.slash import SlashOutbox
 
     platform, _why = app.settings.chosen_platform()
     if platform == "console":
-        return ConsoleOutbox(sys.stdout)
-    return cast(Outbox, adapter(platform, "make_outbox")(app))
+        return SlashOutbox(ConsoleOutbox(sys.stdout), app.router.registry.slash)
+    made = cast(Outbox, adapter(platform, "make_outbox")(app))
+    return SlashOutbox(made, app.router.registry.slash)

@@ -117,7 +117,9 @@ class ConsoleChat:
         if parsed is None:
             if not line.strip():
                 return None
-            return reply(Text.of("That is not a command. Type /help to see what I can do."))
+            return self.router.registry.slash.reply(
+                reply(Text.of("That is not a command. Type /help to see what I can do."))
+            )
         return self.router.dispatch(
             Invocation(
                 name=parsed.name,
@@ -147,8 +149,10 @@ class ConsoleChat:
 
     def repl(self, lines: Iterable[str], out: TextIO, *, prompt: bool = True) -> None:
         out.write(
-            f"cop-bot console: you are @{self.handle}. Type /help for commands, "
-            ":as HANDLE to speak as someone else, :quit to leave.\n"
+            self.router.registry.slash.text(
+                f"cop-bot console: you are @{self.handle}. Type /help for commands, "
+                ":as HANDLE to speak as someone else, :quit to leave.\n"
+            )
         )
         if prompt:
             out.write("> ")

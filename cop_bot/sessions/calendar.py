@@ -19,9 +19,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
-from icalendar.prop import vInline, vRecur
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -30,6 +29,10 @@ from cop_bot.render.text import clean
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
+
+if TYPE_CHECKING:  # icalendar is loaded when a file is written, not by every command
+    from icalendar import Calendar, Event
+    from icalendar.prop import vInline
 
 PRODID = "-//cop-bot//community sessions//EN"
 FEED_WINDOW_DAYS = 90  # past sessions kept in a channel feed
@@ -40,6 +43,8 @@ _URL_FORBIDDEN = url_forbidding('"<>\\')
 def ics_text(value: str) -> vInline:
     """A TEXT value as it goes into the file: cleaned as chat text is, then escaped (backslash,
     semicolon, comma, line break), so no value can end its content line."""
+    from icalendar.prop import vInline
+
     return vInline(clean(value).translate(_TEXT_ESCAPES))
 
 
@@ -48,6 +53,8 @@ def uid(s: Meeting, community: Community) -> str:
 
 
 def _calendar(name: str | None = None) -> Calendar:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -66,6 +73,8 @@ def _event(
     recurrence_id: datetime | None = None,
 ) -> Event:
     """A VEVENT for the session starting at `start` (an occurrence when `recurrence_id`)."""
+    from icalendar import Event
+
     event = Event()
     event.add("uid", ics_text(uid(s, community)))
     event.add("dtstamp", stamp)
@@ -93,6 +102,8 @@ def _events(
     events = [master]
     if s.rrule is None:
         return events
+    from icalendar.prop import vRecur
+
     master.add("rrule", vRecur.from_ical(s.rrule))
     exdates = [c.original_start.astimezone(zone) for c in changes if c.cancelled]
     if exdates:

@@ -1,32 +1,41 @@
-"""The engine and its sessions: one session, one transaction, per command or job."""
+"""The engine and its sessions: one session, one transaction, per command or job.
+
+Alembic is imported only when the schema has to change: every `cop-bot query` checks the
+schema, and on an up-to-date database that check is one SELECT, not Alembic with its
+migration scripts (which import slack-sdk for its tables), a third of the command's start-up.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from cop_bot.config import Settings
 from cop_bot.storage import limits as _limits  # noqa: F401  (checks text lengths on flush)
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x636F70626F74  # "copbot": the advisory lock key every replica migrates under
+VERSION_TABLE = "alembic_version"
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\b[^=\n]*=\s*(?:"([^"\n]*)"|'([^'\n]*)'|None)""", re.MULTILINE
+)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -150,6 +159,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -163,7 +174,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     would otherwise all create `alembic_version` and every one but the first would crash. The
     others wait for the lock, then find the schema current. Migrations run on the lock's own
     connection without the statement timeout, since rebuilding a big table may take a while.
+    A database already at the head is left alone without loading Alembic.
     """
+    if (
+        revision == "head"
+        and (head := quick_head()) is not None
+        and current_revision(engine) == head
+    ):
+        return
+    from alembic import command as alembic_command
+
     if engine.dialect.name != "postgresql":
         alembic_command.upgrade(alembic_config(engine), revision)
         return
@@ -187,10 +207,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     return script.get_current_head()
 
 
+def quick_head(versions: Path = MIGRATIONS / "versions") -> str | None:
+    """The newest revision, read from the migration files' `revision` and `down_revision`
+    lines without importing them; None when that is not one plain chain (Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in versions.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) or m.group(3) for m in _REVISION_LINE.finditer(source)}
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"] or "")
+        if found.get("down_revision"):
+            parents.add(found["down_revision"] or "")
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None for an empty database), with one SELECT."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:
+        raise RuntimeError(f"The database has several schema heads: {', '.join(rows)}.")
+    return rows[0] if rows else None

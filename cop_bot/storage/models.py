@@ -25,6 +25,10 @@ from sqlmodel import Field, SQLModel
 
 from cop_bot.storage.types import UTCDateTime
 
+# Pydantic builds a table's validator when one is first needed, not at import: tables are
+# filled through SQLAlchemy, and every `cop-bot` command pays for the import (about a quarter
+# of this module's import time).
+SQLModel.model_config["defer_build"] = True
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -110,11 +110,9 @@ class UserCache:
 
 
 def command_names(app: App) -> list[str]:
-    """Every name a command answers to, aliases included, in registry order."""
-    names: list[str] = []
-    for spec in app.router.registry.commands.values():
-        names.extend((spec.name, *spec.aliases))
-    return names
+    """Every name a command answers to, aliases included, with and without the deployment's
+    COP_BOT_SLASH_PREFIX (the manifest registers the prefixed ones)."""
+    return app.router.registry.slash.every_typed_name()
 
 
 class SlackBot:
@@ -386,7 +384,7 @@ class SlackBot:
             if blocks:
                 blocks.append({"type": "divider"})
             blocks.extend(render_blocks(result))
-        hint = "Type /cop in any channel for every command."
+        hint = self.app.router.registry.slash.text("Type /cop in any channel for every command.")
         footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]}
         view = {"type": "home", "blocks": [*blocks[: MAX_HOME_BLOCKS - 1], footer]}
         await self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
@@ -427,6 +425,9 @@ class SlackBot:
 
     def welcome(self, actor: Actor) -> Reply:
         name = self.app.settings.community_name
+        return self.app.router.registry.slash.reply(self._welcome(actor, name))
+
+    def _welcome(self, actor: Actor, name: str) -> Reply:
         return reply(
             Header(f"Welcome to {name}"),
             Text.of(

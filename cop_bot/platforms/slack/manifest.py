@@ -1,7 +1,9 @@
 """The Slack app manifest, generated from the command registry so it can never drift.
 
 `config/slack-manifest.yaml` is this with `https://bot.example.org` as the URL (a test checks the
-file is current); `cop-bot slack manifest --url URL` prints it for a real deployment.
+file is current); `cop-bot slack manifest --url URL` prints it for a real deployment. With
+COP_BOT_SLASH_PREFIX (the registry's `prefix`) every command is registered as members type it,
+`/cop-help` rather than `/help`, so it cannot clash with another app's `/help`.
 """
 
 from __future__ import annotations
@@ -60,19 +62,21 @@ def build_manifest(registry: Registry, url: str | None, *, name: str = "cop-bot"
     at = {"url": endpoint} if endpoint else {}
     request_url = {"request_url": endpoint} if endpoint else {}
     commands: list[dict[str, Any]] = []
+    slash = registry.slash
     for spec in registry.commands.values():
         for key in (spec.name, *spec.aliases):
-            if key in RESERVED:
+            typed = slash.typed(key)
+            if typed in RESERVED:
                 continue
             summary = spec.summary if key == spec.name else f"Same as /{spec.name}: {spec.summary}"
             entry: dict[str, Any] = {
-                "command": f"/{key}",
+                "command": f"/{typed}",
                 **at,
-                "description": _cut(summary, MAX_DESCRIPTION),
+                "description": _cut(slash.text(summary), MAX_DESCRIPTION),
                 "should_escape": True,
             }
             if spec.syntax and spec.syntax[0]:
-                entry["usage_hint"] = _cut(spec.syntax[0], MAX_HINT)
+                entry["usage_hint"] = _cut(slash.text(spec.syntax[0]), MAX_HINT)
             commands.append(entry)
     return {
         "display_information": {

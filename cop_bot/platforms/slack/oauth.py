@@ -256,11 +256,12 @@ class Workspaces:
             installation.user_id,
         )
         deep_link = f"slack://app?team={installation.team_id}&id={installation.app_id}"
+        command = html.escape(self.app.router.registry.slash.command("cop"))
         body = page(
             "Installed",
             f"{html.escape(self.app.settings.community_name)} is now installed in "
             f"<strong>{html.escape(team)}</strong>, and you are an admin of its community.",
-            "Type <code>/cop</code> in any channel to see every command. "
+            f"Type <code>{command}</code> in any channel to see every command. "
             f'<a href="{html.escape(deep_link)}">Open Slack</a>.',
         )
         return self._html(200, body, args.settings)
