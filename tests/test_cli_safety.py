@@ -120,7 +120,7 @@ def test_a_failed_demo_build_leaves_the_old_file_as_it_was(tmp_path: Path) -> No
 def test_roles_list_of_an_unknown_community_creates_nothing(
     cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run("roles", "grant", "amina", "admin") == 0  # console:local
+    assert run("roles", "grant", "amina", "admin", "--new-member") == 0  # console:local
     capsys.readouterr()
     assert run("roles", "list", "--community", "slack:T123") == 2
     assert one_line(capsys.readouterr().err) == (
@@ -313,7 +313,7 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 def test_members_export_to_a_missing_folder_is_one_line(
     cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run("roles", "grant", "amina", "admin") == 0
+    assert run("roles", "grant", "amina", "admin", "--new-member") == 0
     assert run("members", "export", "/no/such/dir/x.csv") == 2
     assert one_line(capsys.readouterr().err) == (
         "cop-bot members export: The folder /no/such/dir does not exist; create it first or "

@@ -36,7 +36,7 @@ def shared(bot: Bot) -> Bot:
     assert bot.reply("/profile set name: Alice Martin", as_="alice").ok
     for role in ("curator", "facilitator"):
         assert bot.reply(f"/role grant @alice {role}", as_=ADMIN).ok
-    assert bot.reply("/role grant @bob facilitator", as_=ADMIN).ok
+    assert bot.reply("/role grant @bob facilitator confirm", as_=ADMIN).ok
     mine = bot.reply(
         "/share-practice Job club; summary: " + SUMMARY + "; domains: labour market; "
         "city: Lyon; contact: alice.martin@example.org",

@@ -17,7 +17,7 @@ def _handles(bot: Bot) -> set[str]:
 
 
 def test_last_admin_cannot_erase_their_data_before_handing_over(bot: Bot) -> None:
-    bot.send("/role grant dana admin", as_="root-admin")
+    bot.send("/role grant dana admin confirm", as_="root-admin")
     refused = bot.reply("/profile delete confirm", as_="dana")
     assert refused.status is Status.USER_ERROR
     text = bot.send("/profile delete confirm", as_="dana")
@@ -29,22 +29,22 @@ def test_last_admin_cannot_erase_their_data_before_handing_over(bot: Bot) -> Non
 
 
 def test_last_admin_is_told_before_the_confirmation_button(bot: Bot) -> None:
-    bot.send("/role grant dana admin", as_="root-admin")
+    bot.send("/role grant dana admin confirm", as_="root-admin")
     prompt = bot.reply("/profile delete", as_="dana")
     assert prompt.status is Status.USER_ERROR
     assert "confirm" not in prompt.data
 
 
 def test_admin_can_erase_their_data_once_someone_else_is_admin(bot: Bot) -> None:
-    bot.send("/role grant dana admin", as_="root-admin")
-    assert bot.reply("/role grant eve admin", as_="dana").ok
+    bot.send("/role grant dana admin confirm", as_="root-admin")
+    assert bot.reply("/role grant eve admin confirm", as_="dana").ok
     assert bot.reply("/profile delete confirm", as_="dana").ok
     assert "dana" not in _handles(bot)
     assert bot.reply("/role").data["admins"] == ["eve", "root-admin"]
 
 
 def test_admins_from_the_settings_and_other_members_erase_freely(bot: Bot) -> None:
-    bot.send("/role grant dana admin", as_="root-admin")
+    bot.send("/role grant dana admin confirm", as_="root-admin")
     bot.send("/profile", as_="zoe")
     assert bot.reply("/profile delete confirm", as_="zoe").ok
     assert bot.reply("/profile delete confirm", as_="root-admin").ok  # COP_BOT_ADMINS keeps it

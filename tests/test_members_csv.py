@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from cop_bot.core.clean import clean_input
 from cop_bot.core.model import Conversation
 from cop_bot.core.taxonomy import load_taxonomy
 from cop_bot.experts import members_io
@@ -145,6 +146,7 @@ _text = (
     )
     .map(str.strip)
     .filter(lambda t: t.lower() not in {"-", "none", "clear", "remove"})
+    .filter(lambda t: clean_input(t) == t)  # what typed text may hold: it is cleaned on import
 )
 _members = st.builds(
     Member,

@@ -389,9 +389,9 @@ def test_editing_an_unknown_field_lists_the_valid_fields(bot: Bot) -> None:
     result = bot.reply(f"/practice edit {pid} colour: red", as_=ADMIN)
     assert result.status is Status.USER_ERROR
     text = render(result)
-    assert "There is no field 'colour'." in text
-    assert "The fields are title, summary, domains, kind, tags, country, city" in text
-    assert "licence." in text
+    assert "There is no field `colour:`." in text
+    assert "The fields are `title:`, `summary:`, `domains:`, `kind:`" in text
+    assert "`licence:`." in text
 
 
 def test_history_shows_dates_not_iso_stamps_in_the_readers_zone(bot: Bot) -> None:

@@ -260,6 +260,7 @@ def _communities(app: App) -> list[Community]:
     from sqlmodel import col, select
 
     from cop_bot.storage.db import session_scope
+    from cop_bot.storage.models import Community
 
     with session_scope(app.engine) as session:
         query = select(Community).order_by(col(Community.platform), col(Community.external_id))
