@@ -41,7 +41,8 @@ def _start(settings: Settings, clock: Clock) -> None:
     from cop_bot.capabilities import warm_caches
     from cop_bot.logs import setup_logging
 
-    setup_logging(settings, stderr_level=logging.WARNING)  # the same log file as the parent
+    # the same log file as the parent, which alone rotates it
+    setup_logging(settings, stderr_level=logging.WARNING, rotate=False)
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     _app = build_app(settings, clock=clock, migrate=False)

@@ -16,15 +16,18 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -46,9 +49,9 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
-from cop_bot.platforms.common import Recent, Tasks
+from cop_bot.platforms.common import LogLimit, Recent, Tasks
 from cop_bot.platforms.http import add_routes
-from cop_bot.platforms.slack import modals
+from cop_bot.platforms.slack import inbound, modals
 from cop_bot.platforms.slack.client import make_client
 from cop_bot.platforms.slack.convert import (
     PLATFORM,
@@ -79,6 +82,29 @@ EVENT_MEMORY_SIZE = 50_000
 # (one round trip fewer), anything slower is acked empty and answered through response_url.
 ACK_BUDGET = 2.0
 BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
+# Refused requests are logged one line each, at most this many a minute per process.
+REFUSALS_PER_MINUTE = 10
+REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
+_FORWARDED = re.compile(r"[^0-9A-Fa-f.:]")
+
+
+def source_of(request: web.Request) -> str:
+    """Who sent a request, for the log: the peer, and the client a proxy says it forwards
+    (`X-Forwarded-For`, cleaned, since anyone can send that header)."""
+    peer = request.remote or "an unknown address"
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0]
+    client = _FORWARDED.sub("", forwarded)[:45]
+    return f"{peer}, forwarded for {client}" if client else peer
+
+
+def _headers(request: web.Request) -> dict[str, str | Sequence[str]]:
+    """The request's headers for bolt, less bolt's own `x-slack-bolt-*` switches, which Slack
+    never sends and the signature does not cover."""
+    return {
+        name: value
+        for name, value in request.headers.items()
+        if not name.lower().startswith("x-slack-bolt-")
+    }
 
 
 # ---- small bounded memories ---------------------------------------------------------------------
@@ -130,6 +156,7 @@ class SlackBot:
         self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
+        self.refusals = LogLimit(REFUSALS_PER_MINUTE, 60.0)
         self._http: ClientSession | None = None
         self.tasks = Tasks(log, "slack: work after the ack failed")
         # Commands run on a bounded pool of their own: under a burst, work queues here rather
@@ -147,6 +174,9 @@ class SlackBot:
             # Listeners ack themselves and hand slow work to `_spawn`: bolt's own background mode
             # polls for the ack every 10 ms, which would cap a listener's throughput.
             process_before_response=True,
+            # `_handle` checks every signature before bolt sees the request (bolt would parse
+            # first, and log a refused request's whole body); Socket Mode has none to check.
+            request_verification_enabled=False,
             raise_error_for_unhandled_request=False,
             **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
@@ -208,8 +238,63 @@ class SlackBot:
         self.http()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        """`/slack/events`: the signature first (401 without reading the body when the headers
+        are missing, malformed or stale), then the body's shape (400), then bolt."""
+        headers = request.headers
+        size = request.content_length
+        try:
+            timestamp, signature = inbound.check_stamp(
+                headers.get("X-Slack-Request-Timestamp"),
+                headers.get("X-Slack-Signature"),
+                time.time(),
+            )
+            if size is not None and size > inbound.MAX_BODY:
+                raise inbound.Refused(413, f"its body is over {inbound.MAX_BODY} bytes")
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise inbound.Refused(413, f"its body is over {inbound.MAX_BODY} bytes") from None
+            size = len(raw)
+            secret = self.app.settings.slack_signing_secret or ""
+            inbound.check_signature(secret, timestamp, signature, raw)
+            body = inbound.parse(raw, headers.get("Content-Type"))
+            inbound.kind_of(body)
+        except inbound.Refused as refused:
+            return self._refuse(request, refused, size)
+        bolt_request = AsyncBoltRequest(
+            body="", query=request.query_string, headers=_headers(request)
+        )
+        # The body as parsed and checked above (bolt would parse it again, its own way)
+        bolt_request.raw_body = raw.decode()
+        bolt_request.body = body
+        bolt_request.context = build_async_context(AsyncBoltContext(), body)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _refuse(
+        self, request: web.Request, refused: inbound.Refused, size: int | None
+    ) -> web.Response:
+        """One line per refused request, without its body, at most `REFUSALS_PER_MINUTE` a
+        minute (anyone can send them)."""
+        allowed, held = self.refusals.allow()
+        if held == 1:
+            log.warning("slack: one more request was refused in the last minute, not logged.")
+        elif held:
+            log.warning(
+                "slack: %(count)d more requests were refused in the last minute, not logged.",
+                {"count": held},
+            )
+        if allowed:
+            log.warning(
+                "slack: refused a request from %(source)s (%(size)s, HTTP %(status)d): %(reason)s.",
+                {
+                    "source": source_of(request),
+                    "size": "size unknown" if size is None else f"{size} bytes",
+                    "status": refused.status,
+                    "reason": refused.reason,
+                },
+            )
+        answer = REFUSAL_ANSWERS.get(refused.status, "bad request")
+        return web.json_response({"error": answer}, status=refused.status)
 
     # ---- middleware ----
 
