@@ -55,7 +55,9 @@ def rows(engine: Engine) -> int:
     """Every row in every table but Alembic's: what a refused request must leave unchanged."""
     with engine.connect() as conn:
         names = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
-        return sum(int(conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()) for t in names)
+        return sum(
+            int(conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()) for t in names
+        )
 
 
 async def post(slack: Slack, body: bytes, content_type: str, headers: dict[str, str]) -> int:
@@ -87,7 +89,9 @@ async def test_unsigned_malformed_requests_are_refused_with_401(
     wrong = signed(b"[1,2]", secret="not-the-secret")
     assert await post(slack, b"[1,2]", JSON, wrong) == 401
     assert await post(slack, b"[1,2]", JSON, signed(b"[1,2]", ts="abc")) == 401
-    assert await post(slack, b"[1,2]", JSON, {**signed(b"[1,2]"), "X-Slack-Signature": "v0=é"}) == 401
+    assert (
+        await post(slack, b"[1,2]", JSON, {**signed(b"[1,2]"), "X-Slack-Signature": "v0=é"}) == 401
+    )
     assert rows(slack.bot.app.engine) == before
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "Traceback" not in caplog.text
@@ -174,7 +178,9 @@ def test_the_log_limit_holds_back_lines_past_the_burst_and_counts_them() -> None
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 # Keys bolt and the listeners read, at the top and one level down: where a wrong type trips.
@@ -213,7 +219,10 @@ def valid_payloads(response_url: str) -> list[tuple[str, dict[str, Any]]]:
                 "actions": [action],
             },
         ),
-        ("payload", {"type": "view_submission", "user": user, "team": {"id": TEAM_ID}, "view": view}),
+        (
+            "payload",
+            {"type": "view_submission", "user": user, "team": {"id": TEAM_ID}, "view": view},
+        ),
         (
             "event",
             {
@@ -275,7 +284,9 @@ def hostile_bodies(response_url: str) -> st.SearchStrategy[tuple[str, bytes]]:
 
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 

@@ -32,6 +32,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from cop_bot.app import App
 from cop_bot.core.args import parse_command_line
@@ -49,7 +50,8 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
-from cop_bot.platforms.common import LogLimit, Recent, Tasks
+from cop_bot.core.seen import Seen
+from cop_bot.platforms.common import LogLimit, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import inbound, modals
 from cop_bot.platforms.slack.client import make_client
@@ -76,8 +78,6 @@ MAX_HOME_BLOCKS = 100
 HOME_COMMANDS = ("/profile", "/sessions all", "/questions")
 USER_CACHE_SECONDS = 3600.0
 USER_CACHE_SIZE = 20_000
-EVENT_MEMORY_SECONDS = 3600.0
-EVENT_MEMORY_SIZE = 50_000
 # Slack waits 3 s for an ack; what the engine answers within this budget rides on the ack itself
 # (one round trip fewer), anything slower is acked empty and answered through response_url.
 ACK_BUDGET = 2.0
@@ -153,7 +153,7 @@ class SlackBot:
         self.engine = engine
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
         self.users = UserCache()
-        self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
+        self.seen = Seen(app.engine, app.clock)  # replays and retried events, in the database
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
         self.refusals = LogLimit(REFUSALS_PER_MINUTE, 60.0)
@@ -180,7 +180,7 @@ class SlackBot:
             raise_error_for_unhandled_request=False,
             **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
-        self.bolt.middleware(self._dedupe)
+        self.bolt.middleware(self._screen)
         watch_installation(self.bolt, self.workspaces)
         # One listener for every command: bolt tries listeners one by one, so twenty of them
         # would cost twenty matcher calls per request.
@@ -258,9 +258,13 @@ class SlackBot:
             secret = self.app.settings.slack_signing_secret or ""
             inbound.check_signature(secret, timestamp, signature, raw)
             body = inbound.parse(raw, headers.get("Content-Type"))
-            inbound.kind_of(body)
+            kind = inbound.kind_of(body)
         except inbound.Refused as refused:
             return self._refuse(request, refused, size)
+        replayable = kind in {inbound.Kind.COMMAND, inbound.Kind.INTERACTION}
+        if replayable and not await self.first_time(inbound.replay_key(timestamp, signature)):
+            log.info("slack: dropped a replayed request (its signature was acted on before).")
+            return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body="", query=request.query_string, headers=_headers(request)
         )
@@ -298,18 +302,40 @@ class SlackBot:
 
     # ---- middleware ----
 
-    async def _dedupe(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    async def _screen(
+        self,
+        req: AsyncBoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
-        """Slack redelivers an event up to 3 times when our answer was slow or lost; the outer
-        `event_id` is the same each time (Socket Mode may drop the retry headers, so we do not
-        rely on `X-Slack-Retry-Num`)."""
-        event_id = body.get("event_id")
-        if isinstance(event_id, str) and event_id and not self.events.add(event_id):
-            log.info("slack: dropped a redelivered event %s", event_id)
+        """Socket Mode requests get the body check HTTP ones got in `_handle`; events are
+        acted on once across replicas. Slack redelivers an event up to 3 times when our answer
+        was slow or lost, with the same outer `event_id` (Socket Mode may drop the retry
+        headers, so `X-Slack-Retry-Num` is not relied on)."""
+        if req.mode == "socket_mode":
+            try:
+                inbound.kind_of(body)
+            except inbound.Refused as refused:
+                log.warning(
+                    "slack: refused a Socket Mode request: %(reason)s.", {"reason": refused.reason}
+                )
+                return BoltResponse(status=400, body="")
+        key = inbound.event_key(body)
+        if key is not None and not await self.first_time(key):
+            log.info("slack: dropped a redelivered event %s", key[-1])
             return BoltResponse(status=200, body="")
         await next()
         return None
+
+    async def first_time(self, key: tuple[str, ...]) -> bool:
+        """Whether no replica has claimed `key` yet (claiming it). When the database cannot
+        say, the request is served: the command itself then meets the same database."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, self.seen.first_time, *key)
+        except SQLAlchemyError as exc:
+            log.warning("slack: could not check for a replay, served anyway: %s", exc)
+            return True
 
     # ---- listeners ----
 
