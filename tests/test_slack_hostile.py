@@ -245,7 +245,8 @@ def mutated(draw: st.DrawFn, response_url: str) -> tuple[str, bytes]:
     for _ in range(draw(st.integers(1, 3))):
         target = payload
         nested = [k for k, v in payload.items() if isinstance(v, dict | list) and v]
-        if nested and draw(st.booleans()):
+        go_deeper: bool = draw(st.booleans())
+        if nested and go_deeper:
             inner = payload[draw(st.sampled_from(sorted(nested)))]
             if isinstance(inner, list):
                 inner = inner[0]

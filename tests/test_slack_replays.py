@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, text
 
 from cop_bot.app import App, build_app
 from cop_bot.core.clock import FixedClock
-from cop_bot.core.seen import KEEP, PRUNE_EVERY, Seen
+from cop_bot.core.model import Actor, Conversation, Invocation, Reply
+from cop_bot.core.seen import KEEP, PRUNE_EVERY, Seen, is_replay
 from cop_bot.platforms.slack.bot import SlackBot
 from cop_bot.storage.db import make_engine
 from tests.slack_stand_in import TEAM_ID, StandIn
@@ -200,6 +201,25 @@ def test_of_many_concurrent_claims_of_one_key_exactly_one_wins(
     with check.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM seen_request")).scalar_one() == 20
     check.dispose()
+
+
+def test_a_command_claims_its_delivery_in_its_own_transaction(app: App) -> None:
+    actor = Actor(handle="ann")
+    conversation = Conversation(platform="slack", community_id=TEAM_ID, channel_id="C0GENERAL")
+
+    def run(text: str, once: tuple[str, ...]) -> Reply:
+        invocation = Invocation("ask", text, actor, conversation, once=once)
+        return app.router.dispatch(invocation)
+
+    first = run("housing: who knows?", ("slack-request", "1", "v0=a"))
+    assert first.ok and not is_replay(first)
+    again = run("housing: who knows?", ("slack-request", "1", "v0=a"))
+    assert is_replay(again) and again.blocks == ()
+    assert count(app, "question") == 1
+    # a command that fails commits nothing, its claim included: sent again, it runs again
+    assert not run("", ("slack-request", "2", "v0=b")).ok
+    assert not is_replay(run("", ("slack-request", "2", "v0=b")))
+    assert count(app, "seen_request") == 1
 
 
 def test_replayed_requests_are_told_apart_by_timestamp_and_signature() -> None:

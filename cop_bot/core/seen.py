@@ -3,6 +3,10 @@ identifies one (Slack: a signed request's timestamp and signature, an event's te
 learns whether it is the first to claim it. The claim is a row in the database, the only thing
 replicas share; rows are pruned after `KEEP`, long after any platform would send the same thing
 again (Slack refuses a signature after five minutes and retries an event within about five).
+
+A command claims inside its own transaction (`Invocation.once`, see `Router.dispatch`): the
+claim and what the command changed commit together, or neither does, and it costs one
+statement rather than a transaction of its own.
 """
 
 from __future__ import annotations
@@ -11,19 +15,30 @@ import hashlib
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cop_bot.core.clock import Clock
+from cop_bot.core.model import Reply
 from cop_bot.storage import seen
-from cop_bot.storage.db import session_scope
+from cop_bot.storage.db import transaction
 
 KEEP = timedelta(hours=1)
 PRUNE_EVERY = timedelta(minutes=5)
+REPLAYED = "replayed"
 
 
 def key_of(parts: tuple[str, ...]) -> str:
     """A fixed-length key for any identity (the parts are platform text, of any length)."""
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def replayed() -> Reply:
+    """What a command answers when it was already acted on: nothing to show or send."""
+    return Reply(blocks=(), data={REPLAYED: True})
+
+
+def is_replay(result: Reply) -> bool:
+    return bool(result.data.get(REPLAYED))
 
 
 class Seen:
@@ -38,12 +53,19 @@ class Seen:
 
     def first_time(self, *parts: str) -> bool:
         """True for the first claim of `parts` within `KEEP`, on any replica; False after."""
+        with transaction(self.engine) as connection:
+            return self.claim_in(connection, parts)
+
+    def claim_in(self, connection: Connection, parts: tuple[str, ...]) -> bool:
+        """The same claim in the caller's transaction: undone if it rolls back."""
         now = self.clock.now()
+        if self._prune_due(now):
+            seen.prune(connection, now - KEEP)
+        return seen.claim(connection, key_of(parts), now)
+
+    def _prune_due(self, now: datetime) -> bool:
         with self._lock:
-            due = self._pruned is None or now - self._pruned >= PRUNE_EVERY
-            if due:
-                self._pruned = now
-        with session_scope(self.engine) as session:
-            if due:
-                seen.prune(session, now - KEEP)
-            return seen.claim(session, key_of(parts), now)
+            if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
+                return False
+            self._pruned = now
+            return True

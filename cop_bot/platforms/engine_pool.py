@@ -98,9 +98,10 @@ class EnginePool:
 
     async def dispatch(self, invocation: Invocation) -> Reply:
         """The command's reply. If its worker died, the command runs here instead. A command is
-        one transaction, so a worker that died before committing leaves nothing behind; only a
+        one transaction, so a worker that died before committing leaves nothing behind; a
         worker killed in the instant between its commit and its answer would see the command
-        run twice."""
+        run twice, unless it carries `once` (Slack's requests do): then the second run finds
+        the first one's claim and does nothing."""
         loop = asyncio.get_running_loop()
         pool = self._executor()
         try:

@@ -13,7 +13,7 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -108,3 +108,13 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in one transaction, under the same SQLite writer lock as
+    `session_scope`: for a single statement on the hot path (a claim on every request), where
+    an ORM session would cost three times as much."""
+    lock = _writer_lock(engine)
+    with lock if lock is not None else nullcontext(), engine.begin() as connection:
+        yield connection

@@ -50,7 +50,7 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
-from cop_bot.core.seen import Seen
+from cop_bot.core.seen import Seen, is_replay
 from cop_bot.platforms.common import LogLimit, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import inbound, modals
@@ -84,6 +84,7 @@ ACK_BUDGET = 2.0
 BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 # Refused requests are logged one line each, at most this many a minute per process.
 REFUSALS_PER_MINUTE = 10
+ONCE = "cop_once"  # bolt context: what identifies this request, when it may come again
 REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
 _FORWARDED = re.compile(r"[^0-9A-Fa-f.:]")
 
@@ -153,7 +154,7 @@ class SlackBot:
         self.engine = engine
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
         self.users = UserCache()
-        self.seen = Seen(app.engine, app.clock)  # replays and retried events, in the database
+        self.seen = Seen(app.engine, app.clock)  # retried events (commands: `Invocation.once`)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
         self.refusals = LogLimit(REFUSALS_PER_MINUTE, 60.0)
@@ -261,10 +262,6 @@ class SlackBot:
             kind = inbound.kind_of(body)
         except inbound.Refused as refused:
             return self._refuse(request, refused, size)
-        replayable = kind in {inbound.Kind.COMMAND, inbound.Kind.INTERACTION}
-        if replayable and not await self.first_time(inbound.replay_key(timestamp, signature)):
-            log.info("slack: dropped a replayed request (its signature was acted on before).")
-            return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body="", query=request.query_string, headers=_headers(request)
         )
@@ -272,6 +269,9 @@ class SlackBot:
         bolt_request.raw_body = raw.decode()
         bolt_request.body = body
         bolt_request.context = build_async_context(AsyncBoltContext(), body)
+        if kind in {inbound.Kind.COMMAND, inbound.Kind.INTERACTION}:
+            # claimed with the command it runs, so that a replay acts once (`Invocation.once`)
+            bolt_request.context[ONCE] = inbound.replay_key(timestamp, signature)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def _refuse(
@@ -340,10 +340,16 @@ class SlackBot:
     # ---- listeners ----
 
     async def _on_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """The answer rides on the ack when the engine has it within `ack_budget`; a slower
-        one, and anything meant for a direct message, follows the empty ack."""
+        one, and anything meant for a direct message, follows the empty ack. A replay (the
+        same signed request again) is acked and dropped."""
+        once = context.get(ONCE)
         name = str(command.get("command", "")).lstrip("/")
         text = unslack(str(command.get("text", "")))
         team = str(command.get("team_id", ""))
@@ -354,6 +360,8 @@ class SlackBot:
         form = modals.form_for(spec.name, text) if spec is not None else None
         if form is not None and command.get("trigger_id"):
             await ack()
+            if once is not None and not await self.first_time(once):
+                return
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
             self._spawn(
@@ -376,6 +384,7 @@ class SlackBot:
                 actor=actor,
                 conversation=conversation,
                 raw=f"/{name} {text}".rstrip(),
+                once=once,
             )
             return await self.dispatch(invocation), actor
 
@@ -383,6 +392,9 @@ class SlackBot:
         await asyncio.wait({work}, timeout=self.ack_budget)
         if work.done() and work.exception() is None:
             result, _ = work.result()
+            if is_replay(result):
+                await ack()
+                return
             if result.visibility != "dm":
                 message = render_message(result)
                 await ack(
@@ -398,19 +410,29 @@ class SlackBot:
 
         async def finish() -> None:
             result, actor = await work
-            await self.deliver(result, conversation, actor, respond if has_url else None)
+            if not is_replay(result):
+                await self.deliver(result, conversation, actor, respond if has_url else None)
 
         self._spawn(finish())
 
     async def _on_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """A button runs its typed command (its `value`) as the member who clicked it."""
         await ack()
-        self._spawn(self._click(body, action, respond))
+        self._spawn(self._click(body, action, respond, context.get(ONCE)))
 
     async def _click(
-        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        once: tuple[str, ...] | None,
     ) -> None:
         parsed = parse_command_line(str(action.get("value", "")))
         if parsed is None:
@@ -426,12 +448,21 @@ class SlackBot:
             actor=actor,
             conversation=conversation,
             raw=str(action.get("value", "")),
+            once=once,
         )
         result = await self.dispatch(invocation)
+        if is_replay(result):
+            return
         has_url = bool(body.get("response_url"))
         await self.deliver(result, conversation, actor, respond if has_url else None)
 
-    async def _on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
         """A submitted form runs its command; problems go back onto the form's fields."""
         form = modals.FORMS.get(
             str(view.get("callback_id", "")).removeprefix(modals.CALLBACK_PREFIX)
@@ -454,7 +485,12 @@ class SlackBot:
             actor = actor_from_profile(user_id, None, str(user.get("username", "")))
         text = form.text(modals.submitted(view))
         invocation = Invocation(
-            form.command, text, actor, conversation, raw=f"/{form.command} {text}"
+            form.command,
+            text,
+            actor,
+            conversation,
+            raw=f"/{form.command} {text}",
+            once=context.get(ONCE),
         )
         task = asyncio.ensure_future(self.dispatch(invocation))
         try:
@@ -463,9 +499,14 @@ class SlackBot:
             await ack()
 
             async def later() -> None:
-                await self.deliver(await task, conversation, actor, None)
+                result = await task
+                if not is_replay(result):
+                    await self.deliver(result, conversation, actor, None)
 
             self._spawn(later())
+            return
+        if is_replay(result):
+            await ack()
             return
         error = result.data.get("error") or {}
         if result.status is Status.USER_ERROR and error.get("code") != "permission":
