@@ -27,8 +27,9 @@ from cop_bot.platforms.slack import inbound
 from cop_bot.platforms.slack.bot import REFUSALS_PER_MINUTE
 from tests.slack_stand_in import ANSWER, TEAM_ID
 from tests.test_slack import SECRET, Slack, slack, slash_command, texts
+from tests.test_slack_socket_mode import SocketBot, socket_bot
 
-__all__ = ["slack"]  # the fixture, used by name
+__all__ = ["slack", "socket_bot"]  # the fixtures, used by name
 
 pytestmark = pytest.mark.slack
 
@@ -136,6 +137,23 @@ async def test_a_command_whose_text_says_payload_is_still_answered(slack: Slack)
     assert status == 200
     assert json.loads(body)["response_type"] == "ephemeral"
     assert "payload housing" in texts(json.loads(body)["blocks"])
+
+
+async def test_a_socket_mode_slash_command_without_user_id_is_refused_without_a_key_error(
+    socket_bot: SocketBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    stand_in = socket_bot.stand_in
+    payload: dict[str, Any] = slash_command("/ask", "housing: where?", "U0ANN", "")
+    del payload["user_id"]
+    envelope_id = await stand_in.push("slash_commands", payload)
+    await stand_in.acked(envelope_id)
+    assert await socket_bot.shutdown() == 0
+    assert "refused a Socket Mode request: user_id is missing" in caplog.text
+    assert "KeyError" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert stand_in.of(ANSWER) == []
+    with socket_bot.app.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM member")).scalar_one() == 0
 
 
 # ---- defect 2: a flood of refused requests does not flood the log ---------------------------------

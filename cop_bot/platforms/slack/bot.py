@@ -319,7 +319,7 @@ class SlackBot:
                 log.warning(
                     "slack: refused a Socket Mode request: %(reason)s.", {"reason": refused.reason}
                 )
-                return BoltResponse(status=400, body="")
+                return BoltResponse(status=200, body="")  # acked: sent again, it is no better
         key = inbound.event_key(body)
         if key is not None and not await self.first_time(key):
             log.info("slack: dropped a redelivered event %s", key[-1])
