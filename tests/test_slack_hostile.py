@@ -131,6 +131,26 @@ async def test_a_signed_slash_command_without_user_id_is_refused_without_a_key_e
     assert slack.stand_in.of(ANSWER) == []
 
 
+async def test_a_malformed_signed_body_is_told_why_and_url_verification_still_works(
+    slack: Slack,
+) -> None:
+    body = b'{"type": "event_callback", "event_id": "Ev1", "team_id": "T1", "event": []}'
+    async with slack.http.post(
+        f"{slack.url}/slack/events", data=body, headers={"Content-Type": JSON, **signed(body)}
+    ) as response:
+        assert response.status == 400
+        assert await response.json() == {
+            "error": "bad request",
+            "reason": "event is not an object in the body",
+        }
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c0ffee"}).encode()
+    async with slack.http.post(
+        f"{slack.url}/slack/events", data=body, headers={"Content-Type": JSON, **signed(body)}
+    ) as response:
+        assert response.status == 200
+        assert (await response.json())["challenge"] == "c0ffee"
+
+
 async def test_a_command_whose_text_says_payload_is_still_answered(slack: Slack) -> None:
     # bolt takes any form body containing "payload" for an interaction and drops the rest
     status, body, _ = await slack.command("/find-expert", "payload housing")

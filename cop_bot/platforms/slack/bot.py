@@ -297,8 +297,11 @@ class SlackBot:
                     "reason": refused.reason,
                 },
             )
-        answer = REFUSAL_ANSWERS.get(refused.status, "bad request")
-        return web.json_response({"error": answer}, status=refused.status)
+        if refused.status == 400:  # signed: whoever sent it holds the secret, so say what is wrong
+            answer = {"error": "bad request", "reason": refused.reason}
+        else:
+            answer = {"error": REFUSAL_ANSWERS.get(refused.status, "refused")}
+        return web.json_response(answer, status=refused.status)
 
     # ---- middleware ----
 
