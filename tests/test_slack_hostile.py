@@ -201,6 +201,18 @@ async def test_a_flood_of_refused_requests_is_logged_one_short_line_each_and_rat
     assert f"{len(big)} bytes" in refusals(caplog)[-1].getMessage()
 
 
+async def test_a_refusal_names_the_client_a_proxy_forwards_for_but_nothing_else(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await post(slack, b"x", FORM, {"X-Forwarded-For": "203.0.113.9, 10.0.0.1"}) == 401
+    assert "from 127.0.0.1, forwarded for 203.0.113.9 (1 byte, HTTP 401)" in caplog.text
+    caplog.clear()
+    assert await post(slack, b"x", FORM, {"X-Forwarded-For": "<!channel> 1.2.3.4"}) == 401
+    [line] = refusals(caplog)
+    assert "from 127.0.0.1 (1 byte, HTTP 401)" in line.getMessage()
+    assert "channel" not in line.getMessage()
+
+
 def test_the_log_limit_holds_back_lines_past_the_burst_and_counts_them() -> None:
     now = [0.0]
     limit = LogLimit(3, 60.0, clock=lambda: now[0])

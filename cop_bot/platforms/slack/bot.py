@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ from cop_bot.core.model import (
     reply,
 )
 from cop_bot.core.seen import Seen, is_replay
+from cop_bot.core.wording import plural
 from cop_bot.platforms.common import LogLimit, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import inbound, modals
@@ -86,26 +87,6 @@ BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 REFUSALS_PER_MINUTE = 10
 ONCE = "cop_once"  # bolt context: what identifies this request, when it may come again
 REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
-_FORWARDED = re.compile(r"[^0-9A-Fa-f.:]")
-
-
-def source_of(request: web.Request) -> str:
-    """Who sent a request, for the log: the peer, and the client a proxy says it forwards
-    (`X-Forwarded-For`, cleaned, since anyone can send that header)."""
-    peer = request.remote or "an unknown address"
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0]
-    client = _FORWARDED.sub("", forwarded)[:45]
-    return f"{peer}, forwarded for {client}" if client else peer
-
-
-def _headers(request: web.Request) -> dict[str, str | Sequence[str]]:
-    """The request's headers for bolt, less bolt's own `x-slack-bolt-*` switches, which Slack
-    never sends and the signature does not cover."""
-    return {
-        name: value
-        for name, value in request.headers.items()
-        if not name.lower().startswith("x-slack-bolt-")
-    }
 
 
 # ---- small bounded memories ---------------------------------------------------------------------
@@ -263,7 +244,7 @@ class SlackBot:
         except inbound.Refused as refused:
             return self._refuse(request, refused, size)
         bolt_request = AsyncBoltRequest(
-            body="", query=request.query_string, headers=_headers(request)
+            body="", query=request.query_string, headers=inbound.bolt_headers(request)
         )
         # The body as parsed and checked above (bolt would parse it again, its own way)
         bolt_request.raw_body = raw.decode()
@@ -291,8 +272,8 @@ class SlackBot:
             log.warning(
                 "slack: refused a request from %(source)s (%(size)s, HTTP %(status)d): %(reason)s.",
                 {
-                    "source": source_of(request),
-                    "size": "size unknown" if size is None else f"{size} bytes",
+                    "source": inbound.source_of(request),
+                    "size": "size unknown" if size is None else plural(size, "byte"),
                     "status": refused.status,
                     "reason": refused.reason,
                 },
@@ -337,7 +318,9 @@ class SlackBot:
         try:
             return await loop.run_in_executor(None, self.seen.first_time, *key)
         except SQLAlchemyError as exc:
-            log.warning("slack: could not check for a replay, served anyway: %s", exc)
+            log.warning(
+                "slack: could not check whether this was seen before, so it is handled: %s", exc
+            )
             return True
 
     # ---- listeners ----

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
+
+from aiohttp import web
 
 SIGNATURE_WINDOW = 300  # seconds either side of now, as Slack and bolt allow
 MAX_BODY = 1024 * 1024  # aiohttp's default limit; Slack's largest payloads are far smaller
@@ -28,6 +31,29 @@ _STAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # Slack ids: U012ABC, T0TEST, C0GENERAL, E0ORG
+
+
+def source_of(request: web.Request) -> str:
+    """Who sent a request, for the log: the peer, and the client a proxy says it forwards
+    (`X-Forwarded-For`'s first address; anyone can send that header, so only an address is
+    repeated, never what else it holds)."""
+    peer = request.remote or "an unknown address"
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    try:
+        client = str(ipaddress.ip_address(forwarded))
+    except ValueError:
+        return peer
+    return f"{peer}, forwarded for {client}"
+
+
+def bolt_headers(request: web.Request) -> dict[str, str | Sequence[str]]:
+    """The request's headers for bolt, less bolt's own `x-slack-bolt-*` switches, which Slack
+    never sends and the signature does not cover."""
+    return {
+        name: value
+        for name, value in request.headers.items()
+        if not name.lower().startswith("x-slack-bolt-")
+    }
 
 
 class Kind(Enum):
