@@ -180,7 +180,6 @@ def bodies(stand_in: StandIn, queries: list[str]) -> list[str]:
                 "command": "/find-expert",
                 "text": q,
                 "response_url": stand_in.response_url(str(i)),
-                "trigger_id": "1.2.3",
             }
         )
         for i, q in enumerate(queries)
@@ -208,7 +207,9 @@ async def load(
         nonlocal acked, in_ack, failed
         i = n
         while time.monotonic() < stop_at:
-            body = payloads[i % len(payloads)]
+            # each delivery unique, as Slack's are (a fresh trigger_id): the same signed body
+            # twice is a replay, which the bot acks and drops
+            body = f"{payloads[i % len(payloads)]}&trigger_id={n}.{i}.{time.monotonic_ns()}"
             i += 1
             async with http.post(url, data=body, headers={**form, **sign(body)}) as response:
                 answer = await response.read()

@@ -36,6 +36,11 @@ COMMUNITY_DEFAULTS = {
 }
 """Settings that only a new community takes (the variable -> its stored column and `/settings`
 key); after that the community's own value, changed with `/settings`, wins."""
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+MIN_LOG_MAX_BYTES = 1024
+MAX_LOG_BACKUPS = 100
+_SIZE_RE = re.compile(r"([0-9]{1,15})\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)", re.IGNORECASE | re.ASCII)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 SECRET_FIELDS = frozenset(
     {
         "slack_bot_token",
@@ -59,6 +64,8 @@ class Settings:
     community_name: str = "Community of practice"
     log_level: str = "INFO"
     log_file: str | None = None
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    log_backups: int = 5
     state_dir: str = ".cop-bot"
     platform: Literal["auto", "slack", "matrix", "console"] = "auto"
     http_host: str = "127.0.0.1"
@@ -162,6 +169,8 @@ ENV_NAMES: dict[str, str] = {
     "community_name": "COP_BOT_COMMUNITY_NAME",
     "log_level": "COP_BOT_LOG_LEVEL",
     "log_file": "COP_BOT_LOG_FILE",
+    "log_max_bytes": "COP_BOT_LOG_MAX_BYTES",
+    "log_backups": "COP_BOT_LOG_BACKUPS",
     "state_dir": "COP_BOT_STATE_DIR",
     "platform": "COP_BOT_PLATFORM",
     "http_host": "COP_BOT_HTTP_HOST",
@@ -200,6 +209,9 @@ DESCRIPTIONS: dict[str, str] = {
     "COP_BOT_COMMUNITY_NAME": "the name shown in help and digests",
     "COP_BOT_LOG_LEVEL": "level of the log file: DEBUG, INFO, WARNING or ERROR (default INFO)",
     "COP_BOT_LOG_FILE": "the detailed log file (default .cop-bot/cop-bot.log); stderr gets short lines",
+    "COP_BOT_LOG_MAX_BYTES": "size at which the log file is rotated, e.g. 10MB (default 10MB; "
+    "units are binary; 0 never rotates)",
+    "COP_BOT_LOG_BACKUPS": "rotated log files kept, cop-bot.log.1 and so on (default 5)",
     "COP_BOT_STATE_DIR": "folder for platform state such as sync tokens (default .cop-bot)",
     "COP_BOT_PLATFORM": "auto (default), slack, matrix or console",
     "COP_BOT_HTTP_HOST": "address of the HTTP server (default 127.0.0.1)",
@@ -250,6 +262,15 @@ def parse_seconds(raw: str, least: float) -> float:
     if not least <= value <= MAX_SECONDS:
         raise ValueError(f"must be from {least:g} to {MAX_SECONDS} seconds (e.g. 5), got {raw!r}.")
     return value
+
+
+def parse_size(raw: str) -> int | None:
+    """A size in bytes: `10485760`, `512KB`, `10MB`, `1 GiB` (binary units, any case); None
+    when it is not one."""
+    match = _SIZE_RE.fullmatch(raw.strip())
+    if match is None:
+        return None
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2)[:1].lower()]
 
 
 def mask(secret: str) -> str:
@@ -323,6 +344,23 @@ def load_settings(
                 values[f.name] = parse_prefix(raw)
             except ValueError as exc:
                 problems.append(str(exc))
+        elif f.name == "log_max_bytes":
+            size = parse_size(raw)
+            if size is not None and (size == 0 or size >= MIN_LOG_MAX_BYTES):
+                values[f.name] = size
+            else:
+                problems.append(
+                    f"{var} must be a size of at least 1KB, such as 10MB, or 0 to never "
+                    f"rotate the log; got {raw!r}."
+                )
+        elif f.name == "log_backups":
+            if re.fullmatch(r"[0-9]{1,3}", raw) and 1 <= int(raw) <= MAX_LOG_BACKUPS:
+                values[f.name] = int(raw)
+            else:
+                problems.append(
+                    f"{var} must be a whole number from 1 to {MAX_LOG_BACKUPS}, such as 5; "
+                    f"got {raw!r}."
+                )
         elif f.name == "matrix_facilitator_power_level":
             if re.fullmatch(r"-?[0-9]{1,9}", raw):
                 values[f.name] = int(raw)

@@ -1,10 +1,13 @@
 """Logging: warnings and errors on stderr, in short lines; everything else, with tracebacks, in
 the log file. stderr is where the console's prompt is, so nothing routine may land there (the
-scheduler's "Job ... executed successfully" came four times a minute)."""
+scheduler's "Job ... executed successfully" came four times a minute). The file rotates at
+COP_BOT_LOG_MAX_BYTES keeping COP_BOT_LOG_BACKUPS old files (a bot left running, or flooded,
+must not fill the disk)."""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -56,6 +59,30 @@ def log_file_open() -> bool:
     return any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers)
 
 
+class _Rotating(logging.handlers.RotatingFileHandler):
+    """Rotates once the file has reached its size, checked without formatting the record a
+    second time (the standard handler formats each record twice to measure it)."""
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if self.maxBytes <= 0:
+            return False
+        if self.stream is None:
+            self.stream = self._open()
+        return self.stream.tell() >= self.maxBytes
+
+
+def file_handler(settings: Settings, path: Path, *, rotate: bool) -> logging.FileHandler:
+    """The log file's handler. Only one process may rotate a file: the engine's worker
+    processes write to the bot's file with `rotate=False`, reopening it once it was rotated."""
+    if path.exists() and not path.is_file():  # /dev/stdout in a container: nothing to rotate
+        return logging.FileHandler(path, encoding="utf-8")
+    if not rotate:
+        return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    return _Rotating(
+        path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backups, encoding="utf-8"
+    )
+
+
 def log_file(settings: Settings) -> Path:
     return (
         Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"
@@ -70,10 +97,15 @@ CHATTY_UNLESS_DEBUG = ("apscheduler",)
 
 
 def setup_logging(
-    settings: Settings, *, stderr_level: int = logging.WARNING, report_unwritable: bool = True
+    settings: Settings,
+    *,
+    stderr_level: int = logging.WARNING,
+    report_unwritable: bool = True,
+    rotate: bool = True,
 ) -> Path | None:
     """The log file's path, or None when it cannot be opened: that is said once on stderr (not
-    by engine workers, `report_unwritable=False`) and the bot goes on logging to stderr only."""
+    by engine workers, `report_unwritable=False`) and the bot goes on logging to stderr only. Only one process
+    rotates a file: engine workers share the bot's with `rotate=False`."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -86,7 +118,7 @@ def setup_logging(
     path = log_file(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(path, encoding="utf-8")
+        to_file = file_handler(settings, path, rotate=rotate)
     except OSError as exc:
         if report_unwritable:
             print(
@@ -97,9 +129,9 @@ def setup_logging(
             )
         return None
     file_level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    file_handler.setLevel(file_level)
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(file_handler)
+    to_file.setLevel(file_level)
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(to_file)
     for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for chatty in CHATTY_UNLESS_DEBUG:

@@ -69,3 +69,11 @@ def test_every_shipped_revision_id_is_refused(rev: str) -> None:
         assert "already exists" in str(exc)
     else:
         raise AssertionError(f"{rev} was accepted")
+
+
+def test_the_readme_example_uses_the_next_free_revision_id() -> None:
+    """The example a newcomer copies must never name a shipped migration."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    free = next_id()
+    assert f'scripts/new-migration "member pronouns" {free}' in readme
+    assert f"the next free id: {free} today" in readme

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -70,6 +71,11 @@ def sign(body: str, *, ts: int | None = None, secret: str = SECRET) -> dict[str,
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
 
 
+def trigger_id() -> str:
+    """A fresh one per request, as Slack's are: the same signed request twice is a replay."""
+    return f"13345224609.738474920.{secrets.token_hex(10)}"
+
+
 def slash_command(
     command: str, text: str, user: str, response_url: str, *, team: str = TEAM_ID
 ) -> dict[str, str]:
@@ -86,7 +92,7 @@ def slash_command(
         "text": text,
         "api_app_id": APP_ID,
         "response_url": response_url,
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "trigger_id": trigger_id(),
     }
 
 
@@ -127,7 +133,7 @@ class Slack:
             "team": {"id": TEAM_ID, "domain": "test-network"},
             "channel": {"id": "C0GENERAL", "name": "general"},
             "container": {"type": "message", "channel_id": "C0GENERAL", "is_ephemeral": True},
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": trigger_id(),
             "response_url": self.stand_in.response_url(key),
             "actions": [
                 {
@@ -728,7 +734,7 @@ async def submit(
         "team": {"id": TEAM_ID, "domain": "test-network"},
         "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
         "api_app_id": "A0COPBOT",
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger_id(),
         "view": {
             **view,
             "id": "V0TEST",

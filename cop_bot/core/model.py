@@ -65,6 +65,9 @@ class Invocation:
     actor: Actor
     conversation: Conversation
     raw: str = ""
+    once: tuple[str, ...] | None = None
+    """What identifies this delivery (a signed Slack request), when the platform can send the
+    same one twice: the command then acts once, on any replica (`core/seen.py`)."""
 
 
 # ---- inline values -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from cop_bot.core.model import (
     Visibility,
     spans,
 )
+from cop_bot.core.seen import Seen, replayed
 from cop_bot.core.slash import Slash
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.logs import FILE_ONLY
@@ -261,6 +262,7 @@ class Router:
         self.taxonomy = taxonomy
         self.clock = clock
         self.services: dict[type, object] = {}
+        self.seen = Seen(engine, clock)  # commands that may arrive twice (`Invocation.once`)
 
     def dispatch_text(self, text: str, invocation_base: Invocation) -> Reply | None:
         """Parse a typed line and dispatch it; None when the line is not a command."""
@@ -288,6 +290,9 @@ class Router:
             return self._unknown(invocation.name)
         try:
             with session_scope(self.engine) as session:
+                once = invocation.once
+                if once is not None and not self.seen.claim_in(session.connection(), once):
+                    return replayed()
                 ctx = self._context(session, invocation)
                 if not ctx.has(spec.role):
                     raise PermissionDenied(

@@ -6,6 +6,8 @@ its own shape and calls these where it used to write the same thing by hand.
   would otherwise vanish).
 - `Recent`: a bounded, optionally expiring memory of event ids already handled (platforms
   redeliver; a sync can replay).
+- `LogLimit`: at most so many log lines a minute for something a stranger can cause at will
+  (a refused request), so a flood of them cannot flood the log.
 - `hand_over`: a scheduler thread gives a coroutine to the bot's event loop and waits for it.
 - `stop_signals` and `Jobs`: SIGINT/SIGTERM stop the bot; reminders and digests start once it can
   send and are shut down off the loop before it stops sending.
@@ -80,6 +82,34 @@ class Recent:
     def forget(self, key: str) -> None:
         """Let `key` count as new again (e.g. an event decrypted late)."""
         self._seen.pop(key, None)
+
+
+class LogLimit:
+    """At most `burst` lines per `period` seconds. What is held back is counted, and the count
+    is handed to the first line allowed in a later period, to be said in one line of its own."""
+
+    def __init__(
+        self, burst: int, period: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.burst = burst
+        self.period = period
+        self.clock = clock
+        self._started: float | None = None
+        self._logged = 0
+        self._held = 0
+
+    def allow(self) -> tuple[bool, int]:
+        """(may this line be logged, how many were held back before it and not yet said)."""
+        now = self.clock()
+        held = 0
+        if self._started is None or now - self._started >= self.period:
+            held, self._held = self._held, 0
+            self._started, self._logged = now, 0
+        if self._logged < self.burst:
+            self._logged += 1
+            return True, held
+        self._held += 1
+        return False, 0
 
 
 def hand_over(

@@ -41,8 +41,9 @@ def _start(settings: Settings, clock: Clock) -> None:
     from cop_bot.capabilities import warm_caches
     from cop_bot.logs import setup_logging
 
-    # The same log file as the parent, which already said so if it cannot be opened.
-    setup_logging(settings, stderr_level=logging.WARNING, report_unwritable=False)
+    # The same log file as the parent, which alone rotates it, and which already said so if it
+    # cannot be opened.
+    setup_logging(settings, stderr_level=logging.WARNING, report_unwritable=False, rotate=False)
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     _app = build_app(settings, clock=clock, migrate=False)
@@ -101,9 +102,10 @@ class EnginePool:
 
     async def dispatch(self, invocation: Invocation) -> Reply:
         """The command's reply. If its worker died, the command runs here instead. A command is
-        one transaction, so a worker that died before committing leaves nothing behind; only a
+        one transaction, so a worker that died before committing leaves nothing behind; a
         worker killed in the instant between its commit and its answer would see the command
-        run twice."""
+        run twice, unless it carries `once` (Slack's requests do): then the second run finds
+        the first one's claim and does nothing."""
         loop = asyncio.get_running_loop()
         pool = self._executor()
         if self._warming is pool:

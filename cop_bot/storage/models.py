@@ -459,3 +459,15 @@ class CalendarFeed(SQLModel, table=True):
     channel_id: str = Field(max_length=255)
     token: str = Field(max_length=64, unique=True)
     created_at: datetime = _utc(nullable=False)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A platform request or event already acted on, claimed with `INSERT … ON CONFLICT DO
+    NOTHING` before acting: of two replicas handed the same one (a replay, a retried event), one
+    inserts and acts, the other finds the row and drops it. `key` is a SHA-256 of what identifies
+    it (`core/seen.py`); rows older than an hour are pruned."""
+
+    __tablename__ = "seen_request"
+
+    key: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = _utc(nullable=False, index=True)

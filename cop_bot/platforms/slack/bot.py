@@ -21,14 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from cop_bot.app import App
 from cop_bot.core.args import parse_command_line
@@ -47,9 +51,11 @@ from cop_bot.core.model import (
     reply,
 )
 from cop_bot.core.outbox import DeliveryError
-from cop_bot.platforms.common import Recent, Tasks
+from cop_bot.core.seen import Seen, is_replay
+from cop_bot.core.wording import plural
+from cop_bot.platforms.common import LogLimit, Tasks
 from cop_bot.platforms.http import add_routes
-from cop_bot.platforms.slack import modals
+from cop_bot.platforms.slack import inbound, modals
 from cop_bot.platforms.slack.client import make_client
 from cop_bot.platforms.slack.convert import (
     PLATFORM,
@@ -74,12 +80,14 @@ MAX_HOME_BLOCKS = 100
 HOME_COMMANDS = ("/profile", "/sessions all", "/questions")
 USER_CACHE_SECONDS = 3600.0
 USER_CACHE_SIZE = 20_000
-EVENT_MEMORY_SECONDS = 3600.0
-EVENT_MEMORY_SIZE = 50_000
 # Slack waits 3 s for an ack; what the engine answers within this budget rides on the ack itself
 # (one round trip fewer), anything slower is acked empty and answered through response_url.
 ACK_BUDGET = 2.0
 BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
+# Refused requests are logged one line each, at most this many a minute per process.
+REFUSALS_PER_MINUTE = 10
+ONCE = "cop_once"  # bolt context: what identifies this request, when it may come again
+REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
 
 
 # ---- small bounded memories ---------------------------------------------------------------------
@@ -126,9 +134,10 @@ class SlackBot:
         self.engine = engine
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
         self.users = UserCache()
-        self.events = Recent(EVENT_MEMORY_SIZE, EVENT_MEMORY_SECONDS)
+        self.seen = Seen(app.engine, app.clock)  # retried events (commands: `Invocation.once`)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
+        self.refusals = LogLimit(REFUSALS_PER_MINUTE, 60.0)
         self._http: ClientSession | None = None
         self.tasks = Tasks(log, "slack: work after the ack failed")
         # Commands run on a bounded pool of their own: under a burst, work queues here rather
@@ -146,10 +155,13 @@ class SlackBot:
             # Listeners ack themselves and hand slow work to `_spawn`: bolt's own background mode
             # polls for the ack every 10 ms, which would cap a listener's throughput.
             process_before_response=True,
+            # `_handle` checks every signature before bolt sees the request (bolt would parse
+            # first, and log a refused request's whole body); Socket Mode has none to check.
+            request_verification_enabled=False,
             raise_error_for_unhandled_request=False,
             **(self.workspaces.bolt_options() if self.workspaces else {}),
         )
-        self.bolt.middleware(self._dedupe)
+        self.bolt.middleware(self._screen)
         watch_installation(self.bolt, self.workspaces)
         # One listener for every command: bolt tries listeners one by one, so twenty of them
         # would cost twenty matcher calls per request.
@@ -207,31 +219,122 @@ class SlackBot:
         self.http()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        """`/slack/events`: the signature first (401 without reading the body when the headers
+        are missing, malformed or stale), then the body's shape (400), then bolt."""
+        headers = request.headers
+        size = request.content_length
+        try:
+            timestamp, signature = inbound.check_stamp(
+                headers.get("X-Slack-Request-Timestamp"),
+                headers.get("X-Slack-Signature"),
+                time.time(),
+            )
+            if size is not None and size > inbound.MAX_BODY:
+                raise inbound.Refused(413, f"its body is over {inbound.MAX_BODY} bytes")
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise inbound.Refused(413, f"its body is over {inbound.MAX_BODY} bytes") from None
+            size = len(raw)
+            secret = self.app.settings.slack_signing_secret or ""
+            inbound.check_signature(secret, timestamp, signature, raw)
+            body = inbound.parse(raw, headers.get("Content-Type"))
+            kind = inbound.kind_of(body)
+        except inbound.Refused as refused:
+            return self._refuse(request, refused, size)
+        bolt_request = AsyncBoltRequest(
+            body="", query=request.query_string, headers=inbound.bolt_headers(request)
+        )
+        # The body as parsed and checked above (bolt would parse it again, its own way)
+        bolt_request.raw_body = raw.decode()
+        bolt_request.body = body
+        bolt_request.context = build_async_context(AsyncBoltContext(), body)
+        if kind in {inbound.Kind.COMMAND, inbound.Kind.INTERACTION}:
+            # claimed with the command it runs, so that a replay acts once (`Invocation.once`)
+            bolt_request.context[ONCE] = inbound.replay_key(timestamp, signature)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _refuse(
+        self, request: web.Request, refused: inbound.Refused, size: int | None
+    ) -> web.Response:
+        """One line per refused request, without its body, at most `REFUSALS_PER_MINUTE` a
+        minute (anyone can send them)."""
+        allowed, held = self.refusals.allow()
+        if held == 1:
+            log.warning("slack: one more request was refused in the last minute, not logged.")
+        elif held:
+            log.warning(
+                "slack: %(count)d more requests were refused in the last minute, not logged.",
+                {"count": held},
+            )
+        if allowed:
+            log.warning(
+                "slack: refused a request from %(source)s (%(size)s, HTTP %(status)d): %(reason)s.",
+                {
+                    "source": inbound.source_of(request),
+                    "size": "size unknown" if size is None else plural(size, "byte"),
+                    "status": refused.status,
+                    "reason": refused.reason,
+                },
+            )
+        if refused.status == 400:  # signed: whoever sent it holds the secret, so say what is wrong
+            answer = {"error": "bad request", "reason": refused.reason}
+        else:
+            answer = {"error": REFUSAL_ANSWERS.get(refused.status, "refused")}
+        return web.json_response(answer, status=refused.status)
 
     # ---- middleware ----
 
-    async def _dedupe(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    async def _screen(
+        self,
+        req: AsyncBoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
-        """Slack redelivers an event up to 3 times when our answer was slow or lost; the outer
-        `event_id` is the same each time (Socket Mode may drop the retry headers, so we do not
-        rely on `X-Slack-Retry-Num`)."""
-        event_id = body.get("event_id")
-        if isinstance(event_id, str) and event_id and not self.events.add(event_id):
-            log.info("slack: dropped a redelivered event %s", event_id)
+        """Socket Mode requests get the body check HTTP ones got in `_handle`; events are
+        acted on once across replicas. Slack redelivers an event up to 3 times when our answer
+        was slow or lost, with the same outer `event_id` (Socket Mode may drop the retry
+        headers, so `X-Slack-Retry-Num` is not relied on)."""
+        if req.mode == "socket_mode":
+            try:
+                inbound.kind_of(body)
+            except inbound.Refused as refused:
+                log.warning(
+                    "slack: refused a Socket Mode request: %(reason)s.", {"reason": refused.reason}
+                )
+                return BoltResponse(status=200, body="")  # acked: sent again, it is no better
+        key = inbound.event_key(body)
+        if key is not None and not await self.first_time(key):
+            log.info("slack: dropped a redelivered event %s", key[-1])
             return BoltResponse(status=200, body="")
         await next()
         return None
 
+    async def first_time(self, key: tuple[str, ...]) -> bool:
+        """Whether no replica has claimed `key` yet (claiming it). When the database cannot
+        say, the request is served: the command itself then meets the same database."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, self.seen.first_time, *key)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "slack: could not check whether this was seen before, so it is handled: %s", exc
+            )
+            return True
+
     # ---- listeners ----
 
     async def _on_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """The answer rides on the ack when the engine has it within `ack_budget`; a slower
-        one, and anything meant for a direct message, follows the empty ack."""
+        one, and anything meant for a direct message, follows the empty ack. A replay (the
+        same signed request again) is acked and dropped."""
+        once = context.get(ONCE)
         name = str(command.get("command", "")).lstrip("/")
         text = unslack(str(command.get("text", "")))
         team = str(command.get("team_id", ""))
@@ -242,6 +345,8 @@ class SlackBot:
         form = modals.form_for(spec.name, text) if spec is not None else None
         if form is not None and command.get("trigger_id"):
             await ack()
+            if once is not None and not await self.first_time(once):
+                return
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
             self._spawn(
@@ -264,6 +369,7 @@ class SlackBot:
                 actor=actor,
                 conversation=conversation,
                 raw=f"/{name} {text}".rstrip(),
+                once=once,
             )
             return await self.dispatch(invocation), actor
 
@@ -271,6 +377,9 @@ class SlackBot:
         await asyncio.wait({work}, timeout=self.ack_budget)
         if work.done() and work.exception() is None:
             result, actor = work.result()
+            if is_replay(result):
+                await ack()
+                return
             if result.visibility != "dm":
                 message = render_message(result)
                 await ack(
@@ -286,19 +395,29 @@ class SlackBot:
 
         async def finish() -> None:
             result, actor = await work
-            await self.deliver(result, conversation, actor, respond if has_url else None)
+            if not is_replay(result):
+                await self.deliver(result, conversation, actor, respond if has_url else None)
 
         self._spawn(finish())
 
     async def _on_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """A button runs its typed command (its `value`) as the member who clicked it."""
         await ack()
-        self._spawn(self._click(body, action, respond))
+        self._spawn(self._click(body, action, respond, context.get(ONCE)))
 
     async def _click(
-        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        once: tuple[str, ...] | None,
     ) -> None:
         parsed = parse_command_line(str(action.get("value", "")))
         if parsed is None:
@@ -314,12 +433,21 @@ class SlackBot:
             actor=actor,
             conversation=conversation,
             raw=str(action.get("value", "")),
+            once=once,
         )
         result = await self.dispatch(invocation)
+        if is_replay(result):
+            return
         has_url = bool(body.get("response_url"))
         await self.deliver(result, conversation, actor, respond if has_url else None)
 
-    async def _on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
         """A submitted form runs its command; problems go back onto the form's fields."""
         form = modals.FORMS.get(
             str(view.get("callback_id", "")).removeprefix(modals.CALLBACK_PREFIX)
@@ -342,7 +470,12 @@ class SlackBot:
             actor = actor_from_profile(user_id, None, str(user.get("username", "")))
         text = form.text(modals.submitted(view))
         invocation = Invocation(
-            form.command, text, actor, conversation, raw=f"/{form.command} {text}"
+            form.command,
+            text,
+            actor,
+            conversation,
+            raw=f"/{form.command} {text}",
+            once=context.get(ONCE),
         )
         task = asyncio.ensure_future(self.dispatch(invocation))
         try:
@@ -351,9 +484,14 @@ class SlackBot:
             await ack()
 
             async def later() -> None:
-                await self.deliver(await task, conversation, actor, None)
+                result = await task
+                if not is_replay(result):
+                    await self.deliver(result, conversation, actor, None)
 
             self._spawn(later())
+            return
+        if is_replay(result):
+            await ack()
             return
         error = result.data.get("error") or {}
         if result.status is Status.USER_ERROR and error.get("code") != "permission":
