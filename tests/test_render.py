@@ -332,7 +332,9 @@ def test_consecutive_matrix_items_share_one_list() -> None:
 
 
 def test_text_renderer_drops_terminal_escapes() -> None:
-    assert plain.render(reply(Text.of("a\x1b[31mb\u202ec", Bold("d\x07")))) == "a[31mbcd"
+    assert (
+        plain.render(reply(Text.of("a\x1b[31mb\u202ec", Bold("d\x07")))) == "abcd"
+    )  # the whole escape sequence, not only ESC
 
 
 # ---- escaping ----------------------------------------------------------------------------------

@@ -19,16 +19,21 @@ _ESCAPES = re.compile(
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     r"|\x1b[ -/]*[0-~]?"
 )
-# C0 controls but tab and new line, DEL, C1 controls.
-_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
-# Invisible formatting characters: soft hyphen, Arabic letter mark, Mongolian vowel separator,
-# zero-width space, left-to-right and right-to-left marks, bidi embeddings and overrides, word
-# joiner and invisible operators, bidi isolates, the byte-order mark, interlinear annotations.
-# The zero-width (non-)joiners stay: Persian, Indic scripts and emoji sequences need them.
-_INVISIBLE = (
-    "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
+# Hidden characters: Unicode's control (Cc) and format (Cf) categories, as of Unicode 14, but
+# tab and new line (free text keeps them), the zero-width (non-)joiners (Arabic, Persian, Indic
+# scripts and emoji sequences need them inside words) and the emoji tag characters (subdivision
+# flags). This covers the soft hyphen, the Arabic letter mark, the Mongolian vowel separator,
+# zero-width space, direction marks, embeddings, overrides and isolates, the word joiner and
+# invisible operators, the byte-order mark and interlinear annotations. One list, shared by
+# input cleaning and every renderer (`render/text.clean`), .ics files and URLs;
+# tests/test_clean.py checks it against `unicodedata`.
+HIDDEN = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
+    "\u180e\u200b\u200e-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001"
 )
-_DROP = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
+_DROP = re.compile(f"[{HIDDEN}]")
 
 
 def clean_input(text: str) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from cop_bot.core.clean import HIDDEN
 from cop_bot.core.model import Block, Item
 
 ELLIPSIS = "…"
 # Only http(s) with a host, and mailto: never javascript:, data: or a relative path.
 URL_START = re.compile(r"(?:https?://[^\s/?#]|mailto:\S)", re.IGNORECASE)
 # Whitespace, control, zero-width and direction characters, which could hide or split a link.
-URL_INVISIBLE = r"\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069"
+URL_INVISIBLE = r"\s" + HIDDEN  # no link may hide a character (core/clean's one list)
 
 
 def url_forbidding(characters: str) -> re.Pattern[str]:

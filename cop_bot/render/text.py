@@ -6,8 +6,7 @@ user text are dropped so a bio cannot move the cursor or recolour the screen.
 
 from __future__ import annotations
 
-import re
-
+from cop_bot.core.clean import clean_input
 from cop_bot.core.model import (
     Actions,
     Attachment,
@@ -28,11 +27,12 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.wording import file_size
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def clean(text: str) -> str:
-    return _CONTROL.sub("", text)
+    """What a reply may show of any text: the input cleaning's one list of hidden characters
+    (controls, invisible and direction characters) and escape sequences removed, so text
+    stored before that cleaning existed cannot smuggle them out either."""
+    return clean_input(text)
 
 
 def inline(part: Inline) -> str:
