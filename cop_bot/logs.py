@@ -33,6 +33,14 @@ class _NoTraceback(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
+def _only_what_is_kept(root: logging.Logger) -> None:
+    """The root logger's level is the lowest any handler keeps: below it, a library's
+    `log.debug(...)` returns at once instead of building a record nobody writes (slack_bolt and
+    slack_sdk log several per request; at DEBUG that cost a third of `cop-bot run`'s
+    throughput)."""
+    root.setLevel(min((h.level for h in root.handlers), default=logging.WARNING))
+
+
 def log_file(settings: Settings) -> Path:
     return (
         Path(settings.log_file) if settings.log_file else Path(settings.state_dir) / "cop-bot.log"
@@ -43,7 +51,6 @@ def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.setLevel(logging.DEBUG)
     stderr = _Stderr()
     stderr.setLevel(stderr_level)
     stderr.setFormatter(_NoTraceback("cop-bot: %(levelname)s %(message)s"))
@@ -53,10 +60,12 @@ def setup_logging(settings: Settings, *, stderr_level: int) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
+        _only_what_is_kept(root)
         return path
     file_handler.setLevel(getattr(logging, settings.log_level.upper(), logging.INFO))
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(file_handler)
+    _only_what_is_kept(root)
     for noisy in ("alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return path
