@@ -70,11 +70,14 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     ]
 
 
-def start_jobs(app: App, outbox: Outbox) -> Scheduler:
-    """Start every job on a background thread; call `.shutdown()` when stopping."""
+def start_jobs(app: App, outbox: Outbox, *, warm: bool = True) -> Scheduler:
+    """Start every job on a background thread; call `.shutdown()` when stopping. `warm` also
+    builds the search indexes in the background (a replica that takes over the jobs later has
+    warmed its own at start-up already)."""
     from cop_bot.core.scheduler import Scheduler
 
     scheduler = Scheduler(app.clock, capability_jobs(app, outbox))
     scheduler.start()
-    threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
+    if warm:
+        threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
     return scheduler

@@ -3,7 +3,8 @@
 `add_routes(web_app, app, platform)` adds
 
 - `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true}`; 503 and `"ok": false`
-  when the database does not answer within `HEALTH_TIMEOUT` seconds;
+  when the database does not answer within `HEALTH_TIMEOUT` seconds; with `"scheduler":
+  "leader"` or `"standby"` where this process competes for the scheduled jobs;
 - `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
   unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`).
 
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from cop_bot.app import App
 from cop_bot.config import Settings
+from cop_bot.platforms.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +64,11 @@ class Routes:
         except TimeoutError:
             database = False
         status = 200 if database else 503
-        return web.json_response(
-            {"ok": database, "platform": self.platform, "database": database}, status=status
-        )
+        body: dict[str, object] = {"ok": database, "platform": self.platform, "database": database}
+        leadership = self.app.router.services.get(Leadership)
+        if isinstance(leadership, Leadership):  # replicas: which one runs the scheduled jobs
+            body["scheduler"] = leadership.role
+        return web.json_response(body, status=status)
 
     async def calendar(self, request: web.Request) -> web.Response:
         """A channel's sessions as an iCalendar feed (`/calendar/<token>.ics`)."""
