@@ -3,14 +3,26 @@ measuring the deployed path (benchmarks/bench_slack.py), each pinned by a test."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from cop_bot.app import build_app
 from cop_bot.config import Settings
+from cop_bot.experts.directory import Directory
 from cop_bot.logs import setup_logging
+from cop_bot.platforms.console import ConsoleChat
+from cop_bot.platforms.slack.runner import serve
+from tests.replicas import free_port
+from tests.slack_stand_in import StandIn
+from tests.test_slack import slack_settings
 
 
 @pytest.fixture
@@ -57,3 +69,44 @@ def test_without_a_log_file_records_stop_at_the_stderr_level(
     blocked.write_text("not a folder")
     setup_logging(Settings(log_file=str(blocked / "cop-bot.log")), stderr_level=logging.WARNING)
     assert not logging.getLogger("slack_sdk").isEnabledFor(logging.INFO)
+
+
+async def test_cop_bot_run_on_slack_builds_its_search_indexes_before_it_listens(
+    stand_in: StandIn, sqlite_url: str
+) -> None:
+    """Behind a load balancer a replica gets traffic the moment it listens: its first commands
+    used to build the indexes while Slack's 3 s ran (the engine's workers already warmed first).
+    Here the indexes cannot be built while another connection holds SQLite's write lock: the
+    bot must not listen until that is released."""
+    port = free_port()
+    settings = replace(slack_settings(sqlite_url, stand_in.api_url), http_port=port)
+    app = build_app(settings, migrate=False)
+    ConsoleChat(app.router, handle="u0ann").invoke("/profile set domains: housing; expert: yes")
+    blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(serve(app, stop))
+    try:
+        await stand_in.wait_for("auth.test", timeout=20)  # the step before warming
+        async with aiohttp.ClientSession() as http:
+            for _ in range(5):
+                await asyncio.sleep(0.1)
+                with pytest.raises(aiohttp.ClientConnectionError):
+                    await http.get(f"http://127.0.0.1:{port}/healthz")
+            blocker.execute("COMMIT")
+            deadline = time.monotonic() + 20
+            while True:
+                assert not task.done() and time.monotonic() < deadline
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert response.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+        directory = app.router.services[Directory]
+        assert isinstance(directory, Directory) and directory._indexes
+    finally:
+        blocker.close()
+        stop.set()
+        assert await asyncio.wait_for(task, 20) == 0
+        app.engine.dispose()

@@ -132,11 +132,12 @@ class Jobs:
     free takes over, catching up at once on what fell due meanwhile. Every replica warms its
     own search indexes, since every replica answers commands."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, warm: bool = True) -> None:
         from cop_bot.platforms.leadership import Leadership
         from cop_bot.storage.leader import SCHEDULER, leader_lock
 
         self.app = app
+        self.warm = warm  # False: the caller warmed the caches already
         self.scheduler: Scheduler | None = None
         self.leadership = Leadership(
             leader_lock(app.engine, SCHEDULER), what="scheduler (reminders, digests)"
@@ -151,9 +152,10 @@ class Jobs:
 
         from cop_bot.capabilities import warm_caches
 
-        threading.Thread(
-            target=warm_caches, args=(self.app,), name="warm-caches", daemon=True
-        ).start()
+        if self.warm:
+            threading.Thread(
+                target=warm_caches, args=(self.app,), name="warm-caches", daemon=True
+            ).start()
         self._task = asyncio.ensure_future(self._lead(outbox))
 
     async def _lead(self, outbox: Outbox) -> None:
@@ -184,9 +186,11 @@ class Jobs:
         await self.leadership.release()
 
 
-async def serve_with_jobs(app: App, outbox: Outbox, stop: asyncio.Event) -> None:
+async def serve_with_jobs(
+    app: App, outbox: Outbox, stop: asyncio.Event, *, warm: bool = True
+) -> None:
     """Start the jobs and serve until `stop` is set (or SIGINT/SIGTERM), then stop the jobs."""
-    jobs = Jobs(app)
+    jobs = Jobs(app, warm=warm)
     jobs.start(outbox)
     try:
         with stop_signals(stop.set):
