@@ -15,11 +15,13 @@ import aiohttp
 import pytest
 
 from cop_bot.app import build_app
+from cop_bot.capabilities import warm_caches
 from cop_bot.config import Settings
 from cop_bot.experts.directory import Directory
 from cop_bot.logs import setup_logging
 from cop_bot.platforms.console import ConsoleChat
 from cop_bot.platforms.slack.runner import serve
+from tests.conftest import Bot
 from tests.replicas import free_port
 from tests.slack_stand_in import StandIn
 from tests.test_slack import slack_settings
@@ -110,3 +112,15 @@ async def test_cop_bot_run_on_slack_builds_its_search_indexes_before_it_listens(
         stop.set()
         assert await asyncio.wait_for(task, 20) == 0
         app.engine.dispose()
+
+
+def test_warming_also_builds_the_country_and_language_tables(bot: Bot) -> None:
+    """The first `lang:` or `country:` after start-up loaded babel's data for every language
+    (about a second), in each of the threads that asked at once."""
+    from cop_bot.experts import profiles
+
+    profiles._languages.cache_clear()
+    profiles._countries.cache_clear()
+    warm_caches(bot.app)
+    assert profiles._languages.cache_info().currsize == 1
+    assert profiles._countries.cache_info().currsize == 1
