@@ -1,8 +1,8 @@
 """Slash commands per second through the full Slack HTTP path, `cop-bot run` as deployed next to
 a bare bolt app, in the same run.
 
-    python benchmarks/bench_slack.py [--members 10000] [--seconds 5] [--connections 8]
-                                     [--engine-processes 2] [--rounds 3] [--load auto|wrk|python]
+    python benchmarks/bench_slack.py [--members 10000] [--seconds 3] [--connections 8]
+                                     [--engine-processes 2] [--rounds 5] [--load auto|wrk|python]
                                      [--compare CHECKOUT]
 
 Every server is a process of its own on loopback, receiving `/find-expert` slash commands signed
@@ -24,8 +24,10 @@ process). This process also runs the Web API stand-in (tests/slack_stand_in.py) 
 "acked/s" counts acks in the window and "replied/s" counts answers, in acks or at `response_url`,
 until the last one arrived (work after an empty ack must not flatter us). CPU per command is the
 server's process tree (engine workers included), from /proc. On a small shared machine one run of
-the same app swings by half, so each round measures every app in turn and the summary gives
-medians, with "of bare" taken within each round. Prints figures; asserts nothing about time.
+the same app swings by half from one minute to the next, so every server runs throughout, each
+round measures them in turn with a window of the bare app before and after each, a window's
+"of bare" is against the mean of those two, and the summary gives medians over the rounds.
+Prints figures; asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
@@ -85,84 +89,102 @@ def distinct_queries() -> list[str]:
     return found
 
 
-async def one_server(
-    kind: str,
-    args: argparse.Namespace,
-    stand_in: StandIn,
-    database: str,
-    folder: Path,
-    processes: int = 0,
-) -> list[Result]:
-    """Start one server, warm it up, measure each phase, stop it."""
+@dataclass
+class Server:
+    """One server under test, started once and measured in every round."""
+
+    kind: str
+    process: subprocess.Popen[bytes]
+    url: str
+    phases: dict[str, list[tuple[str, dict[str, str]]]]  # phase -> signed bodies
+
+    @property
+    def answers(self) -> bool:
+        return not self.kind.startswith("bare")
+
+
+async def start(
+    kind: str, args: argparse.Namespace, stand_in: StandIn, database: str, folder: Path
+) -> Server:
     port = free_port()
     url = f"http://127.0.0.1:{port}/slack/events"
     if kind.startswith("bare"):
-        server = bare_bolt(port, stand_in.api_url, inline=kind == "bare-inline")
-        phases = [QUERIES]
+        process = bare_bolt(port, stand_in.api_url, inline=kind == "bare-inline")
+        phases = {"": QUERIES}
     else:
-        settings = {"COP_BOT_ENGINE_PROCESSES": str(processes)} if processes else {}
+        settings = (
+            {"COP_BOT_ENGINE_PROCESSES": str(args.engine_processes)} if "engines" in kind else {}
+        )
         if kind == "before":  # `cop-bot run` from another checkout (--compare)
             settings["PYTHONPATH"] = str(Path(args.compare).resolve())
-        server = cop_bot_run(database, stand_in.api_url, port, folder / kind, **settings)
-        phases = [QUERIES, distinct_queries()[: args.distinct]]
-    try:
-        await until_answering(url, server, in_ack=not kind.startswith("bare"))
-        results = []
-        for queries in phases:
-            items = signed_bodies(stand_in, queries)
-            common = {
-                "connections": args.connections,
-                "pids": [server.pid],
-                "stand_in": stand_in,
-                "answers": not kind.startswith("bare"),
-                "use_wrk": args.load == "wrk",
-            }
-            await measure(url, items, seconds=args.warmup, **common)
-            results.append(await measure(url, items, seconds=args.seconds, **common))
-        return results
-    finally:
-        stop(server)
+        process = cop_bot_run(database, stand_in.api_url, port, folder / kind, **settings)
+        phases = {"repeated": QUERIES, "distinct": distinct_queries()[: args.distinct]}
+    await until_answering(url, process, in_ack=not kind.startswith("bare"))
+    return Server(kind, process, url, {k: signed_bodies(stand_in, q) for k, q in phases.items()})
+
+
+async def window(server: Server, phase: str, args: argparse.Namespace, stand_in: StandIn) -> Result:
+    items = server.phases[phase]
+    common = {
+        "connections": args.connections,
+        "pids": [server.process.pid],
+        "stand_in": stand_in,
+        "answers": server.answers,
+        "use_wrk": args.load == "wrk",
+    }
+    await measure(server.url, items, seconds=args.warmup, **common)
+    return await measure(server.url, items, seconds=args.seconds, **common)
 
 
 async def rounds(
     args: argparse.Namespace, database: str, folder: Path
 ) -> dict[str, list[dict[str, float]]]:
+    """Every server runs throughout; each round measures them in turn with the bare app before
+    and after each, and a window's "of bare" is against the mean of those two (the machine's
+    speed drifts by the minute)."""
     stand_in = await StandIn().start()
-    ours_kinds = {"ours": 0, "ours-engines": args.engine_processes}
     labels = {
+        "bare-inline": "bare, process_before_response",
+        "before": f"cop-bot run from {args.compare}, in-process",
         "ours": "cop-bot run, engine in-process",
         "ours-engines": f"cop-bot run, {args.engine_processes} engine processes",
-        "before": f"cop-bot run from {args.compare}, in-process",
     }
-    if args.compare:
-        ours_kinds = {"before": 0, **ours_kinds}
+    kinds = ["bare-inline", *(["before"] if args.compare else []), "ours", "ours-engines"]
+    servers: list[Server] = []
     rows: dict[str, list[dict[str, float]]] = {}
     try:
+        bare = await start("bare", args, stand_in, database, folder)
+        servers.append(bare)
+        others = []
+        for kind in kinds:
+            others.append(await start(kind, args, stand_in, database, folder))
+            servers.append(others[-1])
         for n in range(args.rounds):
-            [bare] = await one_server("bare", args, stand_in, database, folder)
-            [inline] = await one_server("bare-inline", args, stand_in, database, folder)
-            rows.setdefault("bare bolt (ack only)", []).append(row(bare, bare))
-            rows.setdefault("bare, process_before_response", []).append(row(inline, bare))
-            line = [
-                f"round {n + 1}: bare {bare.acked_per_s:.0f}/s, inline {inline.acked_per_s:.0f}/s"
-            ]
-            for kind, processes in ours_kinds.items():
-                phases = await one_server(kind, args, stand_in, database, folder, processes)
-                for label, ours in zip(("repeated", "distinct"), phases, strict=True):
-                    rows.setdefault(f"{labels[kind]}, {label} queries", []).append(row(ours, bare))
-                    ratio = ours.replied_per_s / bare.acked_per_s
-                    line.append(f"{kind} {label} {ours.replied_per_s:.0f}/s ({ratio:.0%})")
-            print("; ".join(line), flush=True)
+            line = [f"round {n + 1}:"]
+            before = await window(bare, "", args, stand_in)
+            rows.setdefault("bare bolt (ack only)", []).append(row(before, before.acked_per_s))
+            for server in others:
+                measured = [(p, await window(server, p, args, stand_in)) for p in server.phases]
+                after = await window(bare, "", args, stand_in)
+                reference = (before.acked_per_s + after.acked_per_s) / 2
+                for phase, result in measured:
+                    label = labels[server.kind] + (f", {phase} queries" if phase else "")
+                    rows.setdefault(label, []).append(row(result, reference))
+                    line.append(f"{server.kind} {phase} {rows[label][-1]['ratio']:.0%}".strip())
+                before = after
+            print(" ".join(line), flush=True)
     finally:
+        for server in servers:
+            stop(server.process)
         await stand_in.stop()
     return rows
 
 
-def row(result: Result, bare: Result) -> dict[str, float]:
+def row(result: Result, bare_acked_per_s: float) -> dict[str, float]:
     rate = result.replied_per_s if result.later or result.in_ack else result.acked_per_s
     return {
         "rate": rate,
-        "ratio": rate / bare.acked_per_s,
+        "ratio": rate / bare_acked_per_s,
         "cpu": result.cpu_ms_per_command,
         "p50": result.p50_ms,
         "p99": result.p99_ms,
@@ -173,11 +195,11 @@ def row(result: Result, bare: Result) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--engine-processes", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--distinct", type=int, default=2000, help="distinct queries signed")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
