@@ -4,9 +4,11 @@ found by every other, and a dead worker costs no command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -65,9 +67,16 @@ async def test_every_worker_sees_a_profile_saved_by_another(
 
 
 async def test_a_dead_worker_costs_no_command(pooled: Slack, pool: EnginePool) -> None:
+    """Nor does the fresh pool's warm-up: commands run in-process until it is ready (a fresh
+    worker starting and building its indexes took longer than Slack's ack budget)."""
     await answer(pooled, "/cop", "", "U0ANN")
     for pid in worker_pids(pool):
         os.kill(pid, signal.SIGKILL)
     assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # answered in-process
-    assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # by a fresh pool
-    assert len(worker_pids(pool)) >= 1
+    assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # while a pool warms
+    deadline = time.monotonic() + 60
+    while pool._replacing:
+        assert time.monotonic() < deadline, "the fresh pool never started"
+        await asyncio.sleep(0.05)
+    assert len(worker_pids(pool)) == WORKERS
+    assert "/find-expert" in await answer(pooled, "/cop", "", "U0ANN")  # by the fresh pool

@@ -67,12 +67,15 @@ def _ready() -> int:
 
 class EnginePool:
     """`dispatch` in worker processes; falls back to the caller's own router (in a thread) if
-    a worker dies, and starts a fresh pool for the next command."""
+    a worker dies, and warms a fresh pool in the background, the commands meanwhile running in
+    the caller's process (no command waits for a worker to start and build its indexes)."""
 
     def __init__(self, app: App, processes: int) -> None:
         self.app = app
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._replacing = False  # a fresh pool is warming up
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -101,6 +104,8 @@ class EnginePool:
         worker killed in the instant between its commit and its answer would see the command
         run twice."""
         loop = asyncio.get_running_loop()
+        if self._replacing:
+            return await asyncio.to_thread(self.app.router.dispatch, invocation)
         pool = self._executor()
         try:
             return await loop.run_in_executor(pool, _dispatch, invocation)
@@ -108,10 +113,25 @@ class EnginePool:
             if self._pool is pool:  # not a fresh pool another command has started meanwhile
                 log.error("engine: a worker process died; starting a new pool")
                 self._pool = None
+                self._replacing = True
                 pool.shutdown(wait=False, cancel_futures=True)
+                threading.Thread(target=self._replace, name="engine-restart", daemon=True).start()
             return await asyncio.to_thread(self.app.router.dispatch, invocation)
 
+    def _replace(self) -> None:
+        """Start and warm a fresh pool off the loop, then let commands use it again."""
+        try:
+            self.start()
+        except (BrokenProcessPool, TimeoutError):
+            log.exception("engine: the new worker processes did not start; trying again later")
+            self._pool = None
+        finally:
+            self._replacing = False
+        if self._closed:  # shut down while this pool was starting
+            self.shutdown()
+
     def shutdown(self) -> None:
+        self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
