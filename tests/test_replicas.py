@@ -65,7 +65,7 @@ CLICKS = 100
 NEW_PAIRS = 40  # members the bot has never seen, each sending two commands at once
 COMMANDS = 1_270
 REPLAYED_COMMANDS = 120
-KILL_WINDOW = 3.0  # work acked this shortly before a SIGKILL may die with the process
+KILL_WINDOW = 10.0  # work acked this shortly before a SIGKILL may die with the process
 DEADLINE = 60.0  # failover, and every delivery that is still owed
 POST = "chat.postMessage"
 
