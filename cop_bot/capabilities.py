@@ -36,10 +36,14 @@ def privacy_sections() -> tuple[PrivacySection, ...]:
 
 
 def warm_caches(app: App) -> None:
-    """Build the search indexes before the first member asks (seconds at 100k members)."""
+    """Build the search indexes before the first member asks (seconds at 100k members), and
+    the country and language name tables (`lang:fr`, `country: Italy`): babel's data for
+    every language, about a second, which the first commands would otherwise build at once in
+    several threads."""
     from sqlmodel import select
 
     from cop_bot.experts.directory import Directory
+    from cop_bot.experts.profiles import country_name, language_name
     from cop_bot.practices.search import PracticeSearch
     from cop_bot.storage.db import session_scope
     from cop_bot.storage.models import Community
@@ -48,6 +52,8 @@ def warm_caches(app: App) -> None:
     directory = services.setdefault(Directory, Directory())
     practices = services.setdefault(PracticeSearch, PracticeSearch())
     assert isinstance(directory, Directory) and isinstance(practices, PracticeSearch)
+    language_name("en")
+    country_name("IT")
     try:
         with session_scope(app.engine) as session:
             for community in session.exec(select(Community)).all():
@@ -72,11 +78,14 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     ]
 
 
-def start_jobs(app: App, outbox: Outbox) -> Scheduler:
-    """Start every job on a background thread; call `.shutdown()` when stopping."""
+def start_jobs(app: App, outbox: Outbox, *, warm: bool = True) -> Scheduler:
+    """Start every job on a background thread; call `.shutdown()` when stopping. `warm` also
+    builds the search indexes in the background (a replica that takes over the jobs later has
+    warmed its own at start-up already)."""
     from cop_bot.core.scheduler import Scheduler
 
     scheduler = Scheduler(app.clock, capability_jobs(app, outbox))
     scheduler.start()
-    threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
+    if warm:
+        threading.Thread(target=warm_caches, args=(app,), name="warm-caches", daemon=True).start()
     return scheduler

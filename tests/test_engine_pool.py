@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -81,6 +82,8 @@ async def test_every_worker_sees_a_profile_saved_by_another(
 
 
 async def test_a_dead_worker_costs_no_command(pooled: Slack, pool: EnginePool) -> None:
+    """Nor does the fresh pool's warm-up: commands run in-process until it is ready (a fresh
+    worker starting and building its indexes took longer than Slack's ack budget)."""
     await answer(pooled, "/cop", "", "U0ANN")
     for pid in worker_pids(pool):
         os.kill(pid, signal.SIGKILL)

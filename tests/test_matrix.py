@@ -641,6 +641,7 @@ async def test_cop_bot_run_restarts_without_answering_the_backlog(
             "platform": "matrix",
             "database": True,
             "schema": True,
+            "scheduler": "leader",
         }
         health.close()
         assert _stop_process(process) == 0
@@ -670,6 +671,63 @@ async def test_cop_bot_run_restarts_without_answering_the_backlog(
         assert again["device_id"] == state["device_id"]  # the same device, not a new login
     finally:
         _stop_process(process)
+
+
+async def test_a_second_cop_bot_run_waits_while_another_serves_the_matrix_account(
+    synapse: Synapse, sqlite_url: str, tmp_path: Path, peers: Callable[[str], Any]
+) -> None:
+    """Two processes syncing one account would answer everything twice: the second waits,
+    says so, and takes over when the first stops."""
+    from tests.synapse import free_port
+
+    account = synapse.register(_name("bot"))
+    alice = await peers("alice")
+    env = {
+        **os.environ,
+        "COP_BOT_DATABASE_URL": sqlite_url,
+        "COP_BOT_STATE_DIR": str(tmp_path / "state"),
+        "COP_BOT_LOG_FILE": str(tmp_path / "cop-bot.log"),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER_ID": account.user_id,
+        "MATRIX_PASSWORD": account.password,
+        "COP_BOT_PLATFORM": "matrix",
+    }
+    room = await alice.room(account.user_id, direct=True)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _start_process({**env, "COP_BOT_HTTP_PORT": str(free_port())}, first_log)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        await alice.joined(account.user_id, room)
+        await alice.reply_to(account.user_id, await alice.say(room, "!help"), timeout=30)
+        second = _start_process({**env, "COP_BOT_HTTP_PORT": str(free_port())}, second_log)
+        deadline = time.monotonic() + 30
+        while "waiting to take over" not in second_log.read_text():
+            assert time.monotonic() < deadline, second_log.read_text()
+            await asyncio.sleep(0.1)
+        asked = await alice.say(room, "!domains")
+        await alice.reply_to(account.user_id, asked, timeout=30)
+        await asyncio.sleep(1.0)  # room for a second answer, if a second process were syncing
+        answers = [
+            c
+            for c in alice.from_(account.user_id, room)
+            if c.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == asked
+        ]
+        assert len(answers) == 1
+        assert _stop_process(first) == 0
+        answered = False
+        deadline = time.monotonic() + 60
+        while not answered:
+            assert time.monotonic() < deadline, second_log.read_text()
+            try:
+                await alice.reply_to(account.user_id, await alice.say(room, "!help"), timeout=2)
+                answered = True
+            except AssertionError:
+                continue
+        assert "this one serves the Matrix account now" in second_log.read_text()
+    finally:
+        _stop_process(first)
+        if second is not None:
+            _stop_process(second)
 
 
 async def test_scheduled_posts_are_idempotent_and_work_outside_the_bot(

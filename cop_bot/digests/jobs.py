@@ -61,8 +61,10 @@ class DigestReport:
 
 
 def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
-    """The digests' job for the scheduler. It skips the start-up catch-up run (as it always
-    has): a digest missed while the bot was down is still within `CATCH_UP` a tick later."""
+    """The digests' job for the scheduler. It runs at once when the scheduler starts, which is
+    when a replica becomes the leader: a digest that fell due while the bot was down, or while
+    the replicas were failing over, goes out then instead of a tick later (the run's claim keeps
+    a digest already posted by the previous leader from going out again)."""
 
     def run(now: datetime) -> DigestReport:
         report = post_due_digests(engine, outbox, taxonomy, now)
@@ -76,7 +78,7 @@ def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
             )
         return report
 
-    return [Job(name="digests", run=run, interval=TICK, catch_up=False, what="digest tick")]
+    return [Job(name="digests", run=run, interval=TICK, what="digest tick")]
 
 
 def post_due_digests(

@@ -10,7 +10,8 @@ its own shape and calls these where it used to write the same thing by hand.
   (a refused request), so a flood of them cannot flood the log.
 - `hand_over`: a scheduler thread gives a coroutine to the bot's event loop and waits for it.
 - `stop_signals` and `Jobs`: SIGINT/SIGTERM stop the bot; reminders and digests start once it can
-  send and are shut down off the loop before it stops sending.
+  send, in the one replica that holds the scheduler lock, and are shut down off the loop before
+  it stops sending.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from cop_bot.core.scheduler import Scheduler
 
 T = TypeVar("T")
+STOP_GRACE = 2.0
+"""Seconds a stopping bot waits for its leadership loop before cancelling it."""
 
 
 class Tasks:
@@ -152,26 +155,72 @@ def stop_signals(stop: Callable[[], None]) -> Iterator[None]:
 class Jobs:
     """Reminders and digests of a running bot: they run on the scheduler's threads and reach the
     platform through an outbox that hops onto the bot's loop, so they are shut down off the loop
-    (a job may be waiting on it) and before the bot's client closes."""
+    (a job may be waiting on it) and before the bot's client closes.
 
-    def __init__(self, app: App) -> None:
+    Several replicas may share the database: the jobs run only in the one that holds the
+    scheduler lock (`storage/leader.py`); the others stand by and the first to find the lock
+    free takes over, catching up at once on what fell due meanwhile. Every replica warms its
+    own search indexes, since every replica answers commands."""
+
+    def __init__(self, app: App, *, warm: bool = True) -> None:
+        from cop_bot.platforms.leadership import Leadership
+        from cop_bot.storage.leader import SCHEDULER, leader_lock
+
         self.app = app
+        self.warm = warm  # False: the caller warmed the caches already
         self.scheduler: Scheduler | None = None
+        self.leadership = Leadership(
+            leader_lock(app.engine, SCHEDULER), what="scheduler (reminders, digests)"
+        )
+        app.router.services[Leadership] = self.leadership  # /healthz tells which replica leads
+        self._stop = asyncio.Event()
+        self._task: asyncio.Future[None] | None = None
 
     def start(self, outbox: Outbox) -> None:
+        """Warm the caches, then lead or stand by in the background (on the running loop)."""
+        import threading
+
+        from cop_bot.capabilities import warm_caches
+
+        if self.warm:
+            threading.Thread(
+                target=warm_caches, args=(self.app,), name="warm-caches", daemon=True
+            ).start()
+        self._task = asyncio.ensure_future(self._lead(outbox))
+
+    async def _lead(self, outbox: Outbox) -> None:
         from cop_bot.capabilities import start_jobs
 
-        self.scheduler = start_jobs(self.app, outbox)
+        while await self.leadership.lead(self._stop):
+            self.scheduler = start_jobs(self.app, outbox, warm=False)
+            lost = await self.leadership.keep(self._stop)
+            await self._stop_scheduler()
+            if not lost:
+                return
 
-    async def stop(self) -> None:
+    async def _stop_scheduler(self) -> None:
         if self.scheduler is not None:
             scheduler, self.scheduler = self.scheduler, None
             await asyncio.to_thread(scheduler.shutdown, wait=True)
 
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            # a lock call in flight may wait on a dead network: do not wait for it to stop
+            await asyncio.wait({task}, timeout=STOP_GRACE)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._stop_scheduler()
+        await self.leadership.release()
 
-async def serve_with_jobs(app: App, outbox: Outbox, stop: asyncio.Event) -> None:
+
+async def serve_with_jobs(
+    app: App, outbox: Outbox, stop: asyncio.Event, *, warm: bool = True
+) -> None:
     """Start the jobs and serve until `stop` is set (or SIGINT/SIGTERM), then stop the jobs."""
-    jobs = Jobs(app)
+    jobs = Jobs(app, warm=warm)
     jobs.start(outbox)
     try:
         with stop_signals(stop.set):

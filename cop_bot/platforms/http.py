@@ -5,7 +5,8 @@
 - `GET /healthz`: `{"ok": true, "platform": "matrix", "database": true, "schema": true}`; 503
   and `"ok": false` when the database does not answer within `HEALTH_TIMEOUT` seconds
   (`"database": false`) or its schema is not the one this version needs (`"schema": false`:
-  empty, or not migrated yet), so a load balancer sends no member to such a replica;
+  empty, or not migrated yet), so a load balancer sends no member to such a replica; with
+  `"scheduler": "leader"` or `"standby"` where this process competes for the scheduled jobs;
 - `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
   unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`).
 
@@ -29,6 +30,7 @@ from aiohttp import web
 from cop_bot.app import App
 from cop_bot.config import Settings
 from cop_bot.storage.db import head_revision
+from cop_bot.platforms.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,16 @@ class Routes:
             log.warning("health check: the database did not answer in %g s", HEALTH_TIMEOUT)
             database, schema = False, False
         ok = database and schema
-        return web.json_response(
-            {"ok": ok, "platform": self.platform, "database": database, "schema": schema},
-            status=200 if ok else 503,
-        )
+        body: dict[str, object] = {
+            "ok": ok,
+            "platform": self.platform,
+            "database": database,
+            "schema": schema,
+        }
+        leadership = self.app.router.services.get(Leadership)
+        if isinstance(leadership, Leadership):  # replicas: which one runs the scheduled jobs
+            body["scheduler"] = leadership.role
+        return web.json_response(body, status=200 if ok else 503)
 
     async def calendar(self, request: web.Request) -> web.Response:
         """A channel's sessions as an iCalendar feed (`/calendar/<token>.ics`)."""

@@ -13,6 +13,7 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
 from cop_bot.app import App
+from cop_bot.capabilities import warm_caches
 from cop_bot.core.outbox import Outbox
 from cop_bot.core.wording import plural
 from cop_bot.platforms import http
@@ -68,6 +69,11 @@ async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None
         await bot.aclose()
         return 1
     socket_url = serving.socket_url
+    if engine is None:
+        # Commands run in this process: build its search indexes before taking any (a replica
+        # behind a load balancer gets traffic the moment it listens; the engine's workers warm
+        # theirs in `_start_engine`).
+        await asyncio.to_thread(warm_caches, app)
     try:
         server = await http.start(
             bot.web_app(events=socket_url is None), settings.http_host, settings.http_port
@@ -90,7 +96,7 @@ async def _serve(app: App, engine: EnginePool | None, stop: asyncio.Event | None
         if handler is not None:
             await handler.connect_async()  # type: ignore[no-untyped-call]
         print(f"cop-bot: {serving.text} ({mode}).", file=sys.stderr, flush=True)
-        return await _run_until_stopped(app, bot, stop)
+        return await _run_until_stopped(app, bot, stop, warm=engine is not None)
     finally:
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
@@ -163,9 +169,11 @@ async def _check_tokens(bot: SlackBot) -> _Serving:
     return _Serving(text, socket_url)
 
 
-async def _run_until_stopped(app: App, bot: SlackBot, stop: asyncio.Event | None) -> int:
+async def _run_until_stopped(
+    app: App, bot: SlackBot, stop: asyncio.Event | None, *, warm: bool
+) -> int:
     """Reminders and digests run on the scheduler's thread and reach Slack through the outbox,
     which hops onto this loop; SIGINT/SIGTERM stop everything cleanly."""
     outbox = bot.workspaces.outbox(bot) if bot.workspaces else SlackOutbox(bot)
-    await serve_with_jobs(app, outbox, stop or asyncio.Event())
+    await serve_with_jobs(app, outbox, stop or asyncio.Event(), warm=warm)
     return 0
