@@ -29,8 +29,8 @@ from aiohttp import web
 
 from cop_bot.app import App
 from cop_bot.config import Settings
-from cop_bot.storage.db import head_revision
 from cop_bot.platforms.leadership import Leadership
+from cop_bot.storage.db import head_revision
 
 log = logging.getLogger(__name__)
 
