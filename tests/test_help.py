@@ -56,6 +56,6 @@ def test_a_usage_error_gives_one_reason_one_usage_and_one_example(bot: Bot) -> N
 def test_the_usage_line_is_the_form_of_the_sub_command_that_was_meant(bot: Bot) -> None:
     text = bot.send("/role grant zed")
     assert text.count("Usage: ") == 1 and "Usage: /role grant HANDLE ROLE" in text
-    assert "Example: /role grant @amina facilitator" in text
+    assert "Example: /role grant @amina.haddad facilitator" in text
     rsvp = bot.send("/rsvp")  # no sub-command named: the command's first form
     assert "Usage: /rsvp ID yes|no|maybe|withdraw [date:YYYY-MM-DD]" in rsvp

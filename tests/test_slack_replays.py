@@ -59,9 +59,10 @@ async def send_twice(slacks: list[Slack], body: str, content_type: str = FORM) -
 
 
 def ask(slack: Slack, key: str = "1") -> str:
-    return urlencode(
-        slash_command("/ask", "housing: who knows?", "U0ANN", slack.stand_in.response_url(key))
-    )
+    """A question of its own for each key: the same question twice in a day is answered with
+    the first one (issue 17), which is not what these tests are about."""
+    question = f"housing: who knows? (question {key})"
+    return urlencode(slash_command("/ask", question, "U0ANN", slack.stand_in.response_url(key)))
 
 
 def click(slack: Slack, value: str) -> str:
