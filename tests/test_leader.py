@@ -232,7 +232,13 @@ async def test_health_says_whether_this_replica_leads(db_url: str) -> None:
         await until(lambda: jobs.leadership.role == "leader")
         async with aiohttp.ClientSession() as client, client.get(f"{server.url}/healthz") as got:
             body = await got.json()
-        assert body == {"ok": True, "platform": "slack", "database": True, "scheduler": "leader"}
+        assert body == {
+            "ok": True,
+            "platform": "slack",
+            "database": True,
+            "schema": True,
+            "scheduler": "leader",
+        }
     finally:
         await jobs.stop()
         await server.stop()

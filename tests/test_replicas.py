@@ -127,6 +127,8 @@ def seed(app: App) -> None:
     with session_scope(app.engine) as session:
         community = session.exec(select(Community)).one()
         assert community.id is not None
+        community.asks_per_day = 100  # each member asks about ten questions in the run
+        session.add(community)
         session.execute(
             update(DigestSubscription).values(
                 weekday=due.weekday(),
