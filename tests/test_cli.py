@@ -15,6 +15,7 @@ from cop_bot.cli import build_parser, main
 from cop_bot.config import ENV_NAMES
 from cop_bot.storage.db import head_revision, make_engine, session_scope
 from cop_bot.storage.models import Member, MemberDomain
+from tests.cli_process import run_cli
 
 
 @pytest.fixture
@@ -204,7 +205,7 @@ def test_run_names_the_platform_it_would_use(
     assert "run failed" not in err  # not the generic internal-failure line
 
 
-def test_roles_cli(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rolesrun_cli(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("roles", "grant", "@Amina", "facilitator", "--new-member") == 0
     assert "@amina is now a facilitator" in capsys.readouterr().out
     assert run("roles", "list") == 0
@@ -239,23 +240,8 @@ def test_demo_builds_a_realistic_fictitious_community(cwd: Path, capsys) -> None
     assert "tester" in json.loads(out)["data"]["admins"]
 
 
-def _cli(
-    *argv: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ENV_NAMES.values()}
-    return subprocess.run(
-        [sys.executable, "-m", "cop_bot", *argv],
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_an_unreachable_database_exits_1_with_one_line_naming_it(tmp_path: Path) -> None:
-    result = _cli(
+    result = run_cli(
         "query", "--db", "postgresql+psycopg://nobody@127.0.0.1:9/x", "/help", cwd=tmp_path
     )
     assert result.returncode == 1

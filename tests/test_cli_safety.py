@@ -5,10 +5,7 @@ environment (item 10) and one-line errors (item 12)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from cop_bot.core.errors import UsageError
 from cop_bot.demo.files import built_in_place_of, is_demo_database
 from cop_bot.storage.db import make_engine, session_scope
 from cop_bot.storage.models import Community, Member
+from tests.cli_process import run_cli
 
 
 @pytest.fixture
@@ -281,23 +279,8 @@ def test_config_check_shows_the_taxonomy_and_log_file_in_use(
 # ---- item 12: one line per error ---------------------------------------------------------------
 
 
-def _cli(
-    *argv: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ENV_NAMES.values()}
-    return subprocess.run(
-        [sys.executable, "-m", "cop_bot", *argv],
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    result = _cli(
+    result = run_cli(
         "roles", "list", "--db", "postgresql+psycopg://nobody:pw@127.0.0.1:9/x", cwd=tmp_path
     )
     assert result.returncode == 1
@@ -361,7 +344,7 @@ def test_a_bad_matrix_homeserver_is_said_once(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody else uses, for the health server
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = _cli(
+    result = run_cli(
         "run",
         cwd=tmp_path,
         env={

@@ -4,7 +4,6 @@ member's first commands at once, and replicas migrating an empty database togeth
 from __future__ import annotations
 
 import multiprocessing
-import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, text
-from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from cop_bot.app import App, build_app
@@ -24,6 +22,7 @@ from cop_bot.storage import repos
 from cop_bot.storage.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from cop_bot.storage.models import Community, Member
 from tests.conftest import NOW, PG_URL, SKIP_PG, Bot, _truncate_all
+from tests.replicas import fresh_postgres
 
 postgres_only = [
     pytest.mark.postgres,
@@ -123,17 +122,8 @@ def _upgrade_together(url: str, barrier: Any, results: Any) -> None:
 @pytest.fixture
 def empty_pg_url() -> Iterator[str]:
     """A PostgreSQL database with nothing in it, dropped afterwards."""
-    admin_url = make_url(PG_URL)
-    name = f"cop_bot_empty_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres(PG_URL) as url:
+        yield url
 
 
 @pytest.mark.parametrize("_pg", [pytest.param(None, marks=postgres_only)])
