@@ -72,12 +72,14 @@ async def until_answering(
     (the server is up, its search index built, in every engine process)."""
     import aiohttp
 
-    body = slash_body("housing", "http://127.0.0.1:9/unused")
+    probe = slash_body("housing", "http://127.0.0.1:9/unused")
     deadline = time.monotonic() + timeout
-    in_a_row = 0
+    in_a_row = tries = 0
     async with aiohttp.ClientSession() as http:
         while in_a_row < (20 if in_ack else 1):
             assert process.poll() is None, f"the server stopped (exit {process.returncode})"
+            tries += 1  # each probe its own delivery: the same signed body again is a replay
+            body = probe.replace("trigger_id=1.2.3", f"trigger_id=0.{tries}")
             ok = False
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with http.post(
