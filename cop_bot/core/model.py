@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from cop_bot.core import i18n
+
 Visibility = Literal["ephemeral", "channel", "dm"]
 
 
@@ -197,6 +199,8 @@ class Notice:
 
     to: Mention
     blocks: tuple[Block, ...]
+    locale: str = field(default_factory=lambda: i18n.active())
+    """The language `blocks` are written in: the recipient's (`Ctx.locale_of`), not the sender's."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,9 @@ class Reply:
     data: Mapping[str, Any] = field(default_factory=dict)
     status: Status = Status.OK
     notices: tuple[Notice, ...] = ()
+    locale: str = field(default_factory=lambda: i18n.active())
+    """The language the reply is written in: renderers add their own words (buttons, "page 2")
+    in it (`i18n.using(reply.locale)`). The router sets it to the command's `ctx.locale`."""
 
     @property
     def ok(self) -> bool:
@@ -234,6 +241,7 @@ def reply(
     data: Mapping[str, Any] | None = None,
     notices: Sequence[Notice] = (),
 ) -> Reply:
+    """A reply in the active language (see `cop_bot.core.i18n`)."""
     return Reply(
         blocks=tuple(b for b in blocks if b is not None),
         visibility=visibility,

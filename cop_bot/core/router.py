@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import ModuleType
@@ -20,9 +21,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from cop_bot.config import Settings
+from cop_bot.core import i18n
 from cop_bot.core.args import Args, clean_input, parse_args, parse_command_line
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.members import community_for
 from cop_bot.core.model import (
     Code,
@@ -38,6 +41,7 @@ from cop_bot.core.model import (
 from cop_bot.core.seen import Seen, replayed
 from cop_bot.core.slash import Slash
 from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import phrase
 from cop_bot.logs import FILE_ONLY
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
@@ -170,8 +174,29 @@ def has_role(roles: frozenset[Role], needed: Role) -> bool:
     return needed is Role.MEMBER or needed in roles or Role.ADMIN in roles
 
 
+_ONLY = {
+    Role.ADMIN: N_("Only admins can {doing}."),
+    Role.CURATOR: N_("Only curators and admins can {doing}."),
+    Role.FACILITATOR: N_("Only facilitators and admins can {doing}."),
+    Role.MEMBER: N_("Only members can {doing}."),
+}
+
+
 def role_phrase(role: Role) -> str:
-    return "admins" if role is Role.ADMIN else f"{role.value}s and admins"
+    """`Only curators and admins can {doing}.` in the active language; `doing` is filled in."""
+    return _(_ONLY[role])
+
+
+def locale_for(member: Member, reported: str | None, community: Community) -> str:
+    """The member's chosen language (`/profile set language:`), else the one their platform
+    reports (Slack's `users.info` locale) when the bot speaks it, else the community's, else
+    English."""
+    return (
+        i18n.supported(member.locale)
+        or i18n.supported(reported)
+        or i18n.supported(community.language)
+        or i18n.DEFAULT
+    )
 
 
 @dataclass
@@ -186,6 +211,9 @@ class Ctx:
     taxonomy: Taxonomy
     clock: Clock
     registry: Registry
+    locale: str = i18n.DEFAULT
+    """The language every word of this command's reply is written in, resolved once by the
+    router (`Router.locale_for`) and active while the handler runs: handlers call `_()`."""
     services: dict[type, object] = field(default_factory=dict)
     # Roles the platform or the settings give, whatever the database says (e.g. Matrix power).
     given_roles: frozenset[Role] = frozenset()
@@ -222,17 +250,26 @@ class Ctx:
 
     @property
     def language(self) -> str:
-        """The member's language if the taxonomy speaks it, else the community's."""
-        locale = (self.member.locale or self.invocation.actor.locale or "")[:2].lower()
-        return locale if locale in self.taxonomy.languages else self.community.language
+        """The language of the reply (the taxonomy's labels are shown in it too)."""
+        return self.locale
+
+    def locale_of(self, member: Member) -> str:
+        """The language to write to another member in (a notice, a direct message): theirs if
+        they chose one, else the community's."""
+        return locale_for(member, None, self.community)
+
+    def writing_to(self, member: Member) -> AbstractContextManager[str]:
+        """`with ctx.writing_to(expert): Notice(...)`: the notice's words in their language."""
+        return i18n.using(self.locale_of(member))
 
     def has(self, role: Role) -> bool:
         return role is Role.MEMBER or has_role(self.roles, role)
 
     def require(self, role: Role, doing: str) -> None:
+        """`doing` is an infinitive phrase already in the active language (`_("review practices")`)."""
         if not self.has(role):
             raise PermissionDenied(
-                f"Only {role_phrase(role)} can {doing}.", hint=self.who_can_grant(role)
+                role_phrase(role).format(doing=doing), hint=self.who_can_grant(role)
             )
 
     def who_can_grant(self, role: Role) -> str:
@@ -243,8 +280,10 @@ class Ctx:
         grant = f"/role grant {self.member.handle} {role.value}"
         if admins:
             names = ", ".join(f"@{a}" for a in admins[:5])
-            return f"Ask an admin ({names}) to run `{grant}`."
-        return f"Ask whoever runs the bot to run `cop-bot roles grant {self.member.handle} {role.value}`."
+            return _("Ask an admin ({names}) to run `{grant}`.").format(names=names, grant=grant)
+        return _("Ask whoever runs the bot to run `{command}`.").format(
+            command=f"cop-bot roles grant {self.member.handle} {role.value}"
+        )
 
 
 class Router:
@@ -284,6 +323,13 @@ class Router:
         return self.registry.slash.reply(self._dispatch(invocation))
 
     def _dispatch(self, invocation: Invocation) -> Reply:
+        """Written in the platform's or the deployment's language until the member is known,
+        then in the member's (`ctx.locale`)."""
+        first = i18n.supported(invocation.actor.locale) or i18n.supported(self.settings.language)
+        with i18n.using(first):
+            return self._dispatch_in(invocation)
+
+    def _dispatch_in(self, invocation: Invocation) -> Reply:
         spec = self.registry.get(invocation.name)
         invocation = replace(invocation, text=clean_input(invocation.text))
         if spec is None:
@@ -294,9 +340,12 @@ class Router:
                 if once is not None and not self.seen.claim_in(session.connection(), once):
                     return replayed()
                 ctx = self._context(session, invocation)
+                i18n.switch(ctx.locale)
                 if not ctx.has(spec.role):
                     raise PermissionDenied(
-                        f"Only {role_phrase(spec.role)} can use /{spec.name}.",
+                        role_phrase(spec.role).format(
+                            doing=_("use {command}").format(command=f"/{spec.name}")
+                        ),
                         hint=ctx.who_can_grant(spec.role),
                     )
                 args = (
@@ -319,10 +368,10 @@ class Router:
                 return self._database_trouble(invocation.name, trouble, exc)
             ref = secrets.token_hex(4)
             log.exception("command /%s failed (ref %s)", invocation.name, ref)
-            message = (
+            message = _(
                 "Sorry, something went wrong on our side and nothing was changed. Please try "
-                f"again; if it keeps failing, tell an admin (reference {ref})."
-            )
+                "again; if it keeps failing, tell an admin (reference {ref})."
+            ).format(ref=ref)
             return Reply(
                 blocks=(Text.of(message),),
                 data={"error": {"code": "internal", "message": message, "reference": ref}},
@@ -340,7 +389,7 @@ class Router:
             extra=FILE_ONLY,
         )
         return Reply(
-            blocks=(Text.of(MEMBER_MESSAGES[trouble]),),
+            blocks=(Text.of(_(MEMBER_MESSAGES[trouble])),),
             data={"error": {"code": trouble.value}},
             status=Status.INTERNAL_ERROR,
         )
@@ -369,6 +418,7 @@ class Router:
             taxonomy=self.taxonomy,
             clock=self.clock,
             registry=self.registry,
+            locale=locale_for(member, invocation.actor.locale, community),
             services=self.services,
             given_roles=frozenset(given),
         )
@@ -376,14 +426,16 @@ class Router:
     def _unknown(self, name: str) -> Reply:
         close = self.registry.suggest(name)
         if close:
-            guess = " or ".join(f"/{c}" for c in close)
-            message = f"I don't know the command /{name}. Did you mean {guess}?"
+            guess = i18n.join((f"/{c}" for c in close), style="or")
+            message = _("I don't know the command /{name}. Did you mean {guess}?").format(
+                name=name, guess=guess
+            )
         else:
-            message = f"I don't know the command /{name}."
+            message = _("I don't know the command /{name}.").format(name=name)
         return Reply(
             blocks=(
                 Text.of(message),
-                Context(spans("Type ", Code("/help"), " to see every command.")),
+                Context(phrase(_("Type {command} to see every command."), command=Code("/help"))),
             ),
             data={"error": {"code": "unknown_command", "message": message, "suggestions": close}},
             status=Status.USER_ERROR,
@@ -418,9 +470,9 @@ def error_reply(
     data: dict[str, object] = {"code": code, "message": named(exc.message)}
     if spec is not None:
         usage, example = usage_for(spec, text)
-        blocks.append(Context(spans("Usage: ", Code(usage))))
+        blocks.append(Context(spans(_("Usage:") + " ", Code(usage))))
         if example:
-            blocks.append(Context(spans("Example: ", Code(example))))
+            blocks.append(Context(spans(_("Example:") + " ", Code(_(example)))))
         data["usage"] = named(usage)
     return Reply(
         blocks=tuple(blocks),

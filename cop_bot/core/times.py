@@ -9,8 +9,15 @@ The parsers are total: any text gives a value or None, never an exception (prope
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+
+from cop_bot.core import i18n
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS: dict[str, int] = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
@@ -26,8 +33,37 @@ CLOCK_TIME_EXAMPLES = "09:00, 9am, 3:30pm, 15h30 or noon"
 
 
 def parse_weekday(word: str) -> int | None:
-    """`monday`, `Mon`, `thurs,` -> 0, 0, 3 (Monday = 0); else None."""
-    return WEEKDAYS.get(word.strip().lower().rstrip(","))
+    """`monday`, `Mon`, `thurs,`, `lundi`, `Mittwoch`, `miércoles`, `الاثنين` -> 0, 0, 3, 0, 2,
+    2, 0 (Monday = 0): English and the other six languages' names and abbreviations, with or
+    without accents; else None."""
+    typed = word.strip().lower().rstrip(",.")
+    return (
+        WEEKDAYS.get(typed)
+        if typed in WEEKDAYS
+        else _weekdays_of_every_language().get(_folded(typed))
+    )
+
+
+@cache
+def _weekdays_of_every_language() -> dict[str, int]:
+    """Babel's weekday names (wide and abbreviated, standalone and in context) in every
+    language the bot speaks, folded: built on the first weekday that is not English."""
+    found: dict[str, int] = {}
+    for language in i18n.LANGUAGES:
+        days = Locale.parse(language).days
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for i, name in days[context][width].items():
+                    found.setdefault(_folded(str(name).lower().rstrip(".")), i)
+    return found
+
+
+def _folded(word: str) -> str:
+    """Without accents and without the Arabic article: `miércoles` -> `miercoles`,
+    `Τρίτη` -> `τριτη`, `الاثنين` -> `اثنين`."""
+    decomposed = unicodedata.normalize("NFD", word)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare[2:] if bare.startswith("ال") and len(bare) > 3 else bare
 
 
 def join_am_pm(text: str) -> str:
@@ -65,21 +101,32 @@ def first_zone(*names: str | None) -> ZoneInfo:
 
 
 def show_date(at: datetime, zone: ZoneInfo) -> str:
-    """`Wed 1 Dec 2027`: the day `at` falls on in `zone`, for people (not ISO)."""
+    """The day `at` falls on in `zone`, for people (not ISO), in the active language: `Wed 1 Dec
+    2027` in English (the form the bot always used), Babel's full date elsewhere (`mardi 12
+    janvier 2027`, `Dienstag, 12. Januar 2027`, `الثلاثاء، 12 يناير 2027`)."""
     local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+    if i18n.active() == i18n.DEFAULT:
+        return f"{local:%a} {local.day} {local:%b %Y}"
+    return format_date(local.date(), "full", locale=i18n.locale())
 
 
 def show_datetime(at: datetime, zone: ZoneInfo, *, named: bool = False) -> str:
-    """`Wed 1 Dec 2027, 21:29 UTC`: an instant as the clock on the wall in `zone` shows it, with
-    the zone's abbreviation (CET, EST, +03); `named` adds the zone's name when it is not UTC
-    (`Wed 1 Dec 2027, 22:29 CET (Europe/Rome)`), for replies read in several zones."""
+    """`Wed 1 Dec 2027, 21:29 UTC` (`mardi 12 janvier 2027, 15:00 CET`): an instant as the clock
+    on the wall in `zone` shows it, with the zone's abbreviation (CET, EST, +03); `named` adds
+    the zone's name when it is not UTC (`Wed 1 Dec 2027, 22:29 CET (Europe/Rome)`), for replies
+    read in several zones. Times are 24-hour in every language."""
     local = at.astimezone(zone)
     text = f"{show_date(at, zone)}, {local:%H:%M} {local.tzname() or zone.key}"
     return f"{text} ({zone.key})" if named and zone.key != "UTC" else text
 
 
 def show_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """`24 Nov – 30 Nov 2026`: the days a digest covers, in `zone`."""
+    """`24 Nov – 30 Nov 2026` (`24 nov. – 30 nov. 2026`): the days a digest covers, in `zone`."""
     first, last = start.astimezone(zone), end.astimezone(zone)
-    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    if i18n.active() == i18n.DEFAULT:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    where = i18n.locale()
+    return (
+        f"{format_skeleton('MMMd', first.date(), locale=where)} – "
+        f"{format_skeleton('yMMMd', last.date(), locale=where)}"
+    )

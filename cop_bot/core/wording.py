@@ -4,9 +4,10 @@ the languages issue has one place to translate it)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from string import Formatter
 from typing import Any, Protocol
 
-from cop_bot.core.model import Mention
+from cop_bot.core.model import Inline, Mention, Spans
 
 
 class MemberLike(Protocol):
@@ -18,8 +19,8 @@ class MemberLike(Protocol):
 
 
 def plural(count: int, one: str, other: str | None = None, /, **values: object) -> str:
-    """The form of a phrase for `count`, shaped like gettext's `ngettext(one, other, count)`
-    so that the languages issue can swap it in.
+    """The English form of a phrase for `count`, for the operator's command line (which is
+    English). What members read uses `cop_bot.core.i18n.n_`, with each language's plural rules.
 
     Whole sentences with placeholders: `plural(n, "{count} member was told.", "{count} members
     were told.")`; `{count}` and the named `values` fill them. A noun: `plural(n, "reply",
@@ -31,6 +32,28 @@ def plural(count: int, one: str, other: str | None = None, /, **values: object) 
     if "{count}" not in chosen:
         return f"{count} {chosen}"
     return chosen.format(count=count, **values)
+
+
+def phrase(template: str, /, **values: Inline) -> Spans:
+    """A translated sentence with formatted parts in it, kept whole for the translator:
+    `phrase(_("Type {command} to see every command."), command=Code("/help"))` ->
+    `("Type ", Code("/help"), " to see every command.")`, in whatever order the language puts
+    them. Plain `str` values are inserted as text (and so escaped by every renderer)."""
+    out: list[Inline] = []
+    for literal, name, _spec, _conversion in Formatter().parse(template):
+        if literal:
+            out.append(literal)
+        if name is not None:
+            value = values.get(name, "{" + name + "}")
+            if value != "":
+                out.append(value)
+    merged: list[Inline] = []
+    for part in out:  # neighbouring plain text in one piece, as spans() would be written
+        if merged and isinstance(part, str) and isinstance(merged[-1], str):
+            merged[-1] = merged[-1] + part
+        else:
+            merged.append(part)
+    return tuple(merged)
 
 
 ECHO_LIMIT = 80

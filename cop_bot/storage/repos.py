@@ -152,6 +152,8 @@ def get_or_create_member(
     Nothing about them is listed anywhere until they fill in a profile and opt in. `found` is
     the member when the caller already looked them up. The platform's name follows each
     command (people rename themselves) until the member sets one with `/profile set name:`.
+    `locale` stays empty until the member chooses a language (`/profile set language:`): the
+    platform's locale is read afresh with each command (`core.router.locale_for`).
     """
     member = found if found is not None else find_member(session, community_id, actor.handle)
     display_name = fit(actor.display_name, Member, "display_name")
@@ -161,7 +163,6 @@ def get_or_create_member(
             handle=actor.handle.lower(),
             display_name=display_name,
             platform_user_id=actor.platform_user_id,
-            locale=fit(actor.locale, Member, "locale"),
             created_at=now,
             updated_at=now,
         )
