@@ -168,7 +168,10 @@ _locales: dict[str, Locale] = {}
 def _locale(language: str) -> Locale:
     found = _locales.get(language)
     if found is None:
-        found = _locales.setdefault(language, Locale.parse(language))
+        # the bot's English is British ("organisation", "Marie, Ahmed and Sofia")
+        found = _locales.setdefault(
+            language, Locale.parse("en_GB" if language == "en" else language)
+        )
     return found
 
 
