@@ -27,8 +27,8 @@ def test_the_wheel_holds_every_catalogue_and_an_install_of_it_translates(tmp_pat
     wheel.extractall(installed)
     probe = (
         "import cop_bot.core.i18n as i; "
-        "assert i.LOCALES_DIR.is_relative_to(%r), i.LOCALES_DIR; "
-        "i.switch('el'); print(i._('Usage:'))" % str(installed)
+        f"assert i.LOCALES_DIR.is_relative_to({str(installed)!r}), i.LOCALES_DIR; "
+        "i.switch('el'); print(i._('Usage:'))"
     )
     shown = subprocess.run(
         [
