@@ -43,6 +43,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "N_": None,
     "ngettext": (1, 2),
     "n_": (2, 3),
+    "sentence": (2, 3),  # core.privacy.sentence: the erasure report's counted sentences
 }
 """What `pybabel extract -k` and the catalogue test look for (`scripts/i18n` passes the same)."""
 
