@@ -22,6 +22,7 @@ from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.times import show_date, show_datetime, show_period
+from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
@@ -461,12 +462,20 @@ def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
         blocks.extend(_item(name, row, zone) for row in rows[:top])
         if total > top:
             more = n_(total - top, "and {count} more", "and {count} more")
-            blocks.append(Context(spans(f"… {more}: ", Code(LIST_COMMANDS[name]))))
+            blocks.append(
+                Context(
+                    phrase(
+                        "… " + _("{label}: {value}"), label=more, value=Code(LIST_COMMANDS[name])
+                    )
+                )
+            )
     if digest.pulse:
         blocks.append(Header(_("Community pulse")))
         parts = [
-            f"{_(PULSE[key]) if key in PULSE else key.replace('_', ' ')}: "
-            f"{i18n.number(v['total'])} ({_signed(v['change'])})"
+            _("{label}: {value}").format(
+                label=_(PULSE[key]) if key in PULSE else key.replace("_", " "),
+                value=f"{i18n.number(v['total'])} ({_signed(v['change'])})",
+            )
             for key, v in digest.pulse.items()
         ]
         blocks.append(Text.of(" · ".join(parts)))

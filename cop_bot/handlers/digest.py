@@ -192,7 +192,9 @@ def _status(ctx: Ctx, header: str | None = None) -> Reply:
     last_text = _("none yet")
     if last is not None:
         result = _(RESULTS[last.status]) if last.status in RESULTS else last.status
-        last_text = f"{_viewer_time(ctx, last.period_end)}: {result}"
+        last_text = _("{label}: {value}").format(
+            label=_viewer_time(ctx, last.period_end), value=result
+        )
         if last.last_error and last.status != "refused":
             last_text += f" ({last.last_error})"
     schedule = _describe(sub)
