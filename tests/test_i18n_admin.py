@@ -13,13 +13,14 @@ from cop_bot.core import i18n
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.model import Reply
 from cop_bot.core.outbox import RecordingOutbox
-from cop_bot.digests.jobs import post_due_digests
+from cop_bot.digests.jobs import language_of, post_due_digests
 from cop_bot.experts.questions import DEFAULT_ASKS_PER_DAY, MAX_ASKS_PER_DAY
 from cop_bot.handlers import build_registry
 from cop_bot.render.text import render
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Member
-from tests.conftest import Bot
+from cop_bot.storage.failures import MEMBER_MESSAGES
+from cop_bot.storage.models import Community, DigestSubscription, Member
+from tests.conftest import NOW, Bot
 
 LANGUAGES = i18n.LANGUAGES
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -168,3 +169,48 @@ def test_settings_details_state_the_current_limits() -> None:
     spec = build_registry().get("settings")
     assert spec is not None
     assert f"1 to {MAX_ASKS_PER_DAY} (default {DEFAULT_ASKS_PER_DAY})" in spec.details
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translated_examples_still_work(bot: Bot, language: str) -> None:
+    """`/help digest` shows examples with their values in the member's language (`lundi`,
+    `Arbeitsmarkt, Wohnen`): each one, typed as shown, does what it says."""
+    with i18n.using(language):
+        spec = build_registry().get("digest")
+        assert spec is not None
+        examples = [i18n._(example) for example in spec.examples]
+        hint = i18n._("Add some with `/profile set domains: housing, health`.")
+    profile = hint.split("`")[1]  # the hint `/digest me on` gives a member without domains
+    assert bot.reply(profile, as_="root-admin").ok, profile
+    for example in examples:
+        result = bot.reply(example, as_="root-admin")
+        assert result.ok, (example, render(result))
+        if "domains:" in example:
+            assert result.data["digest"]["domains"] == ["labour-market", "housing"]
+        if example.startswith("/digest on"):
+            assert result.data["digest"]["weekday"] == "monday"
+
+
+def test_handle_and_database_messages_are_translated(bot: Bot) -> None:
+    speak(bot, "fr")
+    text = render(bot.reply("/role grant @room admin", as_="root-admin"))
+    assert "@room désigne tout le salon, pas un seul membre." in text
+    assert "Désignez le membre ainsi : @amina.haddad." in text
+    with i18n.using("es"):
+        for trouble, message in MEMBER_MESSAGES.items():
+            assert i18n._(message) != message, trouble
+            assert "Lo sentimos" in i18n._(message)
+
+
+def test_a_personal_digest_is_in_the_members_language(bot: Bot) -> None:
+    """A member's own language wins for their personal digest; a channel's subscription
+    language, then the community's, for a channel."""
+    member = Member(community_id=1, handle="x", locale="it", created_at=NOW)
+    channel = DigestSubscription(community_id=1, channel_id="C1", language="de")
+    plain = DigestSubscription(community_id=1, channel_id="C2")
+    community = Community(platform="console", external_id="x", name="N", language="el")
+    assert language_of(plain, community, member) == "it"
+    assert language_of(channel, community, None) == "de"
+    assert language_of(plain, community, None) == "el"
+    member.locale = None
+    assert language_of(channel, community, member) == "de"
