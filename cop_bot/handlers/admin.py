@@ -28,7 +28,7 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command, locale_for
 from cop_bot.core.wording import phrase
 from cop_bot.experts.admins import is_last_admin
-from cop_bot.experts.questions import DEFAULT_ASKS_PER_DAY, MAX_ASKS_PER_DAY, asks_per_day
+from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
@@ -223,8 +223,9 @@ SETTING_KEYS = {
         "how many questions one member may /ask in 24 hours, 1 to {most} (default {default})"
     ),
 }
-"""Each setting's key (typed as is) and what it takes, shown in the member's language
-(`setting_help`)."""
+"""Each setting's key (typed as is) and what it takes (marked for translation; `{most}` and
+`{default}` are MAX_ASKS_PER_DAY and DEFAULT_ASKS_PER_DAY). `/settings`' details repeat them
+as one sentence, with the numbers written out (tests/test_i18n_admin.py checks they match)."""
 _SETTING_SPELLINGS = (*SETTING_KEYS, "tz", "time-zone")
 _ON = {"on", "yes", "true", "1", "enabled"}
 _OFF = {"off", "no", "false", "0", "disabled"}
@@ -330,11 +331,6 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
             }
         },
     )
-
-
-def setting_help(key: str) -> str:
-    """What the setting `key` takes, in the active language."""
-    return _(SETTING_KEYS[key]).format(most=MAX_ASKS_PER_DAY, default=DEFAULT_ASKS_PER_DAY)
 
 
 def _speak_community_language(ctx: Ctx) -> None:
