@@ -24,6 +24,7 @@ from cop_bot.core.clean import clean_input as clean_input
 from cop_bot.core.errors import UsageError
 from cop_bot.core.handles import parse_handle as parse_handle
 from cop_bot.core.handles import strip_handle as strip_handle
+from cop_bot.core.i18n import N_, _
 
 COMMAND_PREFIXES = ("/", "!")
 _NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
@@ -53,7 +54,7 @@ def parse_command_line(text: str, prefixes: Iterable[str] = COMMAND_PREFIXES) ->
             break
     if not stripped:
         return None
-    first, _, rest = stripped.partition(" ")
+    first, _sep, rest = stripped.partition(" ")
     first, nl, after = first.partition("\n")
     if nl:
         rest = after + (" " + rest if rest else "")
@@ -125,9 +126,15 @@ def parse_args(text: str, options: Collection[str] = ()) -> Args:
         if key not in allowed:
             raise unknown_key(key, declared, kind="option")
         if not value:
-            raise UsageError(f"The option `{key}:` needs a value, for example `{key}:VALUE`.")
+            raise UsageError(
+                _("The option `{key}:` needs a value, for example `{key}:VALUE`.").format(key=key)
+            )
         if key in found and found[key] != value:
-            raise UsageError(f"The option `{key}:` is given twice ({found[key]!r} and {value!r}).")
+            raise UsageError(
+                _("The option `{key}:` is given twice ({first} and {second}).").format(
+                    key=key, first=repr(found[key]), second=repr(value)
+                )
+            )
         found[key] = value
     return Args(words=tuple(words), options=found, text=text.strip())
 
@@ -150,21 +157,22 @@ def did_you_mean(typed: str, choices: Iterable[str]) -> str | None:
 Kind = Literal["option", "field", "setting"]
 _UNKNOWN: dict[Kind, tuple[str, str, str]] = {
     "option": (
-        "There is no option `{key}:`.",
-        "There is no option `{key}:`. Did you mean `{close}:`?",
-        "The options are {keys}.",
+        N_("There is no option `{key}:`."),
+        N_("There is no option `{key}:`. Did you mean `{close}:`?"),
+        N_("The options are {keys}."),
     ),
     "field": (
-        "There is no field `{key}:`.",
-        "There is no field `{key}:`. Did you mean `{close}:`?",
-        "The fields are {keys}.",
+        N_("There is no field `{key}:`."),
+        N_("There is no field `{key}:`. Did you mean `{close}:`?"),
+        N_("The fields are {keys}."),
     ),
     "setting": (
-        "There is no setting `{key}:`.",
-        "There is no setting `{key}:`. Did you mean `{close}:`?",
-        "The settings are {keys}.",
+        N_("There is no setting `{key}:`."),
+        N_("There is no setting `{key}:`. Did you mean `{close}:`?"),
+        N_("The settings are {keys}."),
     ),
 }
+"""Whole sentences per kind of key (the noun's gender changes the sentence in most languages)."""
 
 
 def unknown_key(
@@ -177,9 +185,11 @@ def unknown_key(
     keys = ", ".join(f"`{k}:`" for k in dict.fromkeys(shown if shown is not None else valid))
     close = did_you_mean(key, valid)
     message = (
-        plain.format(key=key[:40]) if close is None else near.format(key=key[:40], close=close)
+        _(plain).format(key=key[:40])
+        if close is None
+        else _(near).format(key=key[:40], close=close)
     )
-    return UsageError(message, hint=listing.format(keys=keys))
+    return UsageError(message, hint=_(listing).format(keys=keys))
 
 
 def normalise_key(key: str) -> str:
@@ -236,7 +246,9 @@ def parse_form(
             pairs[-1] = (key, (value + "\n" + chunk.strip()).strip())
         else:  # the command's usage and example follow in the reply
             raise UsageError(
-                f"I could not read {chunk.strip()[:60]!r}: each part should look like `key: value`."
+                _("I could not read {text}: each part should look like `key: value`.").format(
+                    text=repr(chunk.strip()[:60])
+                )
             )
     return pairs
 
@@ -253,13 +265,21 @@ def _starts_field(part: str, known: set[str]) -> bool:
 
 
 _ID_RE = re.compile(r"#?([0-9]{1,9})")
+_GIVE_ID = {
+    "question": N_("Give the question's number, e.g. `{example}`."),
+    "session": N_("Give the session's number, e.g. `{example}`."),
+    "practice": N_("Give the practice's number, e.g. `{example}`."),
+}
+"""A whole sentence per kind of row (`what`), for the languages where the noun changes it; a
+new kind adds its sentence here."""
 
 
 def parse_id(text: str | None, what: str, example: str) -> int:
     """A row number typed by a member (`12` or `#12`); ASCII digits only (`²` is not a number)."""
     m = _ID_RE.fullmatch((text or "").strip())
     if m is None:
-        raise UsageError(f"Give the {what}'s number, e.g. `{example}`.")
+        sentence = _GIVE_ID.get(what, N_("Give its number, e.g. `{example}`."))
+        raise UsageError(_(sentence).format(example=example))
     return int(m.group(1))
 
 

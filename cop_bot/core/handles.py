@@ -14,12 +14,13 @@ import re
 
 from cop_bot.core.clean import clean_line
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _
 
 MAX_HANDLE = 80
 EVERYONE = frozenset({"room", "channel", "here", "everyone"})
 """Mentions that notify a whole room or workspace on Slack or Matrix."""
 _HANDLE_RE = re.compile(r"\w[\w.:-]*")
-HINT = "Name the member like @amina.haddad."
+HINT = N_("Name the member like @amina.haddad.")
 
 
 def strip_handle(text: str) -> str:
@@ -33,21 +34,29 @@ def parse_handle(text: str) -> str:
     safely; a `UsageError` saying what is wrong otherwise."""
     handle = strip_handle(text)
     shown = clean_line(text).strip()[:40]
+    hint = _(HINT)
     if not handle:
-        raise UsageError("Give the member's handle.", hint=HINT)
+        raise UsageError(_("Give the member's handle."), hint=hint)
     if handle in EVERYONE:
         raise UsageError(
-            f"@{handle} stands for everyone in the room, not for one member.", hint=HINT
+            _("@{handle} stands for everyone in the room, not for one member.").format(
+                handle=handle
+            ),
+            hint=hint,
         )
     if len(handle) > MAX_HANDLE:
         raise UsageError(
-            f"A handle has at most {MAX_HANDLE} characters; this one has {len(handle)}.",
-            hint=HINT,
+            _("A handle has at most {most} characters; this one has {count}.").format(
+                most=MAX_HANDLE, count=len(handle)
+            ),
+            hint=hint,
         )
     if not _HANDLE_RE.fullmatch(handle):
         raise UsageError(
-            f"{shown!r} is not a member handle: use letters, digits, dots, dashes or "
-            "underscores, without spaces.",
-            hint=HINT,
+            _(
+                "{shown} is not a member handle: use letters, digits, dots, dashes or "
+                "underscores, without spaces."
+            ).format(shown=repr(shown)),
+            hint=hint,
         )
     return handle

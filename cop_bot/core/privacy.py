@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, inspect
 from sqlmodel import Session, select
 
+from cop_bot.core import i18n
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
@@ -87,10 +88,12 @@ def count_of(session: Session, column: Any, member: Member, *where: Any) -> int:
 
 def sentence(count: int, one: str, many: str) -> tuple[str, ...]:
     """The note for `count` rows: `one` or `many` (with `{count}`), none for zero. Two whole
-    sentences rather than a glued plural, because the verb changes too."""
+    sentences rather than a glued plural, because the verb changes too. Translated with the
+    active language's plural rules (Arabic has six forms), like `n_`: the pair is extracted
+    from calls written `n_`-style (`sentence` takes the same arguments)."""
     if count <= 0:
         return ()
-    return (one,) if count == 1 else (many.format(count=count),)
+    return (i18n.ngettext(one, many, count).format(count=i18n.number(count)),)
 
 
 def open_choices(

@@ -17,9 +17,12 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from cop_bot.core import i18n
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.times import show_date, show_datetime, show_period
+from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
@@ -37,78 +40,22 @@ from cop_bot.storage.models import (
 
 TOP = 5
 SECTIONS = ("practices", "experts", "sessions", "questions", "review")
-TITLES: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Weekly digest",
-        "practices": "New practices and resources",
-        "experts": "New experts",
-        "sessions": "Upcoming sessions",
-        "questions": "Open questions",
-        "review": "Needs review",
-        "pulse": "Community pulse",
-        "more": "and {n} more",
-    },
-    "fr": {
-        "title": "Résumé de la semaine",
-        "practices": "Nouvelles pratiques et ressources",
-        "experts": "Nouveaux experts",
-        "sessions": "Sessions à venir",
-        "questions": "Questions ouvertes",
-        "review": "À réviser",
-        "pulse": "Pouls de la communauté",
-        "more": "et {n} de plus",
-    },
-    "es": {
-        "title": "Resumen semanal",
-        "practices": "Nuevas prácticas y recursos",
-        "experts": "Nuevos expertos",
-        "sessions": "Próximas sesiones",
-        "questions": "Preguntas abiertas",
-        "review": "Por revisar",
-        "pulse": "Pulso de la comunidad",
-        "more": "y {n} más",
-    },
-    "it": {
-        "title": "Riepilogo settimanale",
-        "practices": "Nuove pratiche e risorse",
-        "experts": "Nuovi esperti",
-        "sessions": "Prossime sessioni",
-        "questions": "Domande aperte",
-        "review": "Da rivedere",
-        "pulse": "Polso della comunità",
-        "more": "e altri {n}",
-    },
-    "de": {
-        "title": "Wochenüberblick",
-        "practices": "Neue Praktiken und Ressourcen",
-        "experts": "Neue Fachleute",
-        "sessions": "Kommende Termine",
-        "questions": "Offene Fragen",
-        "review": "Zu überprüfen",
-        "pulse": "Puls der Gemeinschaft",
-        "more": "und {n} weitere",
-    },
-    "ar": {
-        "title": "الملخص الأسبوعي",
-        "practices": "ممارسات وموارد جديدة",
-        "experts": "خبراء جدد",
-        "sessions": "الجلسات القادمة",
-        "questions": "أسئلة مفتوحة",
-        "review": "بحاجة إلى مراجعة",
-        "pulse": "نبض المجتمع",
-        "more": "و{n} أخرى",
-    },
-    "el": {
-        "title": "Εβδομαδιαία σύνοψη",
-        "practices": "Νέες πρακτικές και πόροι",
-        "experts": "Νέοι ειδικοί",
-        "sessions": "Επερχόμενες συναντήσεις",
-        "questions": "Ανοιχτές ερωτήσεις",
-        "review": "Προς αναθεώρηση",
-        "pulse": "Παλμός της κοινότητας",
-        "more": "και {n} ακόμη",
-    },
+TITLES: dict[str, str] = {
+    "practices": N_("New practices and resources"),
+    "experts": N_("New experts"),
+    "sessions": N_("Upcoming sessions"),
+    "questions": N_("Open questions"),
+    "review": N_("Needs review"),
 }
+"""Each section's heading, in the digest's language (`to_reply` writes under `i18n.using`)."""
+PULSE: dict[str, str] = {
+    "members": N_("members"),
+    "experts": N_("experts"),
+    "countries": N_("countries"),
+    "practices": N_("practices"),
+    "sessions_held": N_("sessions held"),
+}
+"""The pulse's counts, as `members: 12 (+2)`."""
 LIST_COMMANDS = {
     "practices": "/practices",
     "experts": "/find-expert DOMAIN",
@@ -488,12 +435,17 @@ def _domains_of(session: Session, ids: list[int]) -> dict[int, set[str]]:
 
 
 def to_reply(digest: Digest, community_name: str, *, top: int = TOP) -> Reply:
-    words = TITLES.get(digest.language, TITLES["en"])
+    """The digest as posted, written in its language (the channel's, or the member's)."""
+    with i18n.using(digest.language):
+        return _to_reply(digest, community_name, top)
+
+
+def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
     zone = ZoneInfo(digest.timezone)
     start = digest.period_start.astimezone(zone)
     end = digest.period_end.astimezone(zone)
     blocks: list[Block] = [
-        Header(f"{community_name} · {words['title']}"),
+        Header(_("{community} · Weekly digest").format(community=community_name)),
         Context(
             spans(
                 show_period(start, end, zone)
@@ -506,30 +458,47 @@ def to_reply(digest: Digest, community_name: str, *, top: int = TOP) -> Reply:
         total = max(len(rows), digest.totals.get(name, 0))
         if not rows:
             continue
-        blocks.append(Header(words[name]))
+        blocks.append(Header(_(TITLES[name])))
         blocks.extend(_item(name, row, zone) for row in rows[:top])
         if total > top:
-            more = words["more"].format(n=total - top)
-            blocks.append(Context(spans(f"… {more}: ", Code(LIST_COMMANDS[name]))))
+            more = n_(total - top, "and {count} more", "and {count} more")
+            blocks.append(
+                Context(
+                    phrase(
+                        "… " + _("{label}: {value}"), label=more, value=Code(LIST_COMMANDS[name])
+                    )
+                )
+            )
     if digest.pulse:
-        blocks.append(Header(words["pulse"]))
+        blocks.append(Header(_("Community pulse")))
         parts = [
-            f"{key.replace('_', ' ')}: {v['total']} ({v['change']:+d})"
+            _("{label}: {value}").format(
+                label=_(PULSE[key]) if key in PULSE else key.replace("_", " "),
+                value=f"{i18n.number(v['total'])} ({_signed(v['change'])})",
+            )
             for key, v in digest.pulse.items()
         ]
         blocks.append(Text.of(" · ".join(parts)))
     return reply(*blocks, visibility="channel", data=digest.as_json())
 
 
+def _signed(change: int) -> str:
+    """`+2`, `-1`, `+0`: a change always shows its sign."""
+    return ("-" if change < 0 else "+") + i18n.number(abs(change))
+
+
 def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
     if name == "practices":
+        shared = (
+            _("shared by @{handle}").format(handle=row["shared_by"]) if row["shared_by"] else ""
+        )
         meta = " · ".join(
             x
             for x in (
                 ", ".join(row["domains"]),
                 country_name(row["country"]) or "",
-                f"shared by @{row['shared_by']}" if row["shared_by"] else "",
-                f"👍 {row['endorsements']}",
+                shared,
+                f"👍 {i18n.number(row['endorsements'])}",
             )
             if x
         )
@@ -546,15 +515,15 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
         return Item(
             title=spans(f"#{row['id']} ", row["title"]),
             meta=spans(
-                f"review by {_review_date(row['review_by'], zone)}" if row["review_by"] else ""
+                _("review by {date}").format(date=_review_date(row["review_by"], zone))
+                if row["review_by"]
+                else ""
             ),
         )
     if name == "sessions":
         starts = show_datetime(datetime.fromisoformat(row["starts_at"]), zone, named=True)
-        return Item(
-            title=spans(f"#{row['id']} ", row["title"]),
-            meta=spans(f"{starts} · {row.get('rsvp_yes', 0)} going"),
-        )
+        going = n_(row.get("rsvp_yes", 0), "{count} going", "{count} going")
+        return Item(title=spans(f"#{row['id']} ", row["title"]), meta=spans(f"{starts} · {going}"))
     raise AssertionError(name)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from cop_bot.core import i18n
 from cop_bot.core.model import Conversation, Outgoing
 from cop_bot.core.outbox import (
     MAX_SEND_ATTEMPTS,
@@ -209,19 +210,21 @@ def _post(
         domains = list(sub.domains)
         if member is not None and member.id is not None:
             domains = repos.member_domains(session, member.id)
-        digest = gather(
-            session,
-            community,
-            channel=sub.channel_id,
-            start=run.period_start,
-            end=run.period_end,
-            domains=domains,
-            timezone=sub.timezone,
-            language=sub.language or community.language,
-            taxonomy=taxonomy,
-            limit=TOP,
-            cache=cache,
-        )
+        language = language_of(sub, community, member)
+        with i18n.using(language):
+            digest = gather(
+                session,
+                community,
+                channel=sub.channel_id,
+                start=run.period_start,
+                end=run.period_end,
+                domains=domains,
+                timezone=sub.timezone,
+                language=language,
+                taxonomy=taxonomy,
+                limit=TOP,
+                cache=cache,
+            )
         conversation = Conversation(community.platform, community.external_id, sub.channel_id)
         target = mention_of(member) if member else None
         name = community.name
@@ -229,7 +232,8 @@ def _post(
         _finish(engine, run_id, "skipped", None, digest.as_json())
         report.skipped_empty.append((sub.channel_id, run.period_end.isoformat()))
         return
-    message = to_reply(digest, name)
+    with i18n.using(digest.language):
+        message = to_reply(digest, name)
     try:
         if target is not None:
             outbox.direct(Direct(conversation, target, message))
@@ -252,6 +256,14 @@ def _post(
         return
     _finish(engine, run_id, "sent", None, digest.as_json(), now=now)
     report.sent.append((sub.channel_id, run.period_end.isoformat()))
+
+
+def language_of(sub: DigestSubscription, community: Community, member: Member | None) -> str:
+    """What a digest is written in: a personal one in the member's language (else the
+    subscription's, else the community's); a channel's in its subscription's language, else the
+    community's."""
+    chosen = i18n.supported(member.locale) if member is not None else None
+    return chosen or i18n.supported(sub.language) or i18n.supported(community.language) or "en"
 
 
 def _finish(

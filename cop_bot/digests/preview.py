@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from cop_bot.core import i18n
 from cop_bot.core.model import Reply
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.digests import subscriptions
@@ -22,16 +23,24 @@ def preview(
     assert community.id is not None
     sub = subscriptions.for_channel(session, community.id, channel)
     start = subscriptions.period_start(session, sub, now) if sub else now - timedelta(days=7)
-    digest = gather(
-        session,
-        community,
-        channel=channel,
-        start=start,
-        end=now,
-        domains=list(sub.domains) if sub else [],
-        timezone=sub.timezone if sub else community.timezone,
-        language=(sub.language if sub else None) or community.language,
-        taxonomy=taxonomy,
+    language = (
+        i18n.supported(sub.language if sub else None)
+        or i18n.supported(community.language)
+        or i18n.DEFAULT
     )
-    result = to_reply(digest, community.name)
-    return Reply(blocks=result.blocks, visibility="ephemeral", data=result.data)
+    with i18n.using(language):  # the channel's language, whoever asks for the preview
+        digest = gather(
+            session,
+            community,
+            channel=channel,
+            start=start,
+            end=now,
+            domains=list(sub.domains) if sub else [],
+            timezone=sub.timezone if sub else community.timezone,
+            language=language,
+            taxonomy=taxonomy,
+        )
+        result = to_reply(digest, community.name)
+        return Reply(
+            blocks=result.blocks, visibility="ephemeral", data=result.data, locale=result.locale
+        )

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from cop_bot.core import i18n
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import _
 from cop_bot.core.times import (
-    CLOCK_TIME_EXAMPLES,
     WEEKDAY_NAMES,
     join_am_pm,
     parse_clock_time,
@@ -65,8 +66,8 @@ DEFAULT_MINUTE = 9 * 60
 
 def parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
     """`monday 9am tz Europe/Brussels` -> (weekday, minute of day, zone); Monday 09:00 in
-    `default_tz` where a part is left out. Weekdays and times are read as `/schedule-session`
-    reads them (`cop_bot/core/times.py`)."""
+    `default_tz` where a part is left out. Weekdays (in any of the bot's languages: `lundi`,
+    `Mittwoch`) and times are read as `/schedule-session` reads them (`cop_bot/core/times.py`)."""
     weekday, minute, tz = 0, DEFAULT_MINUTE, default_tz
     rest = join_am_pm(" ".join(words)).split()
     while rest:
@@ -84,9 +85,11 @@ def parse_schedule(words: list[str], default_tz: str) -> tuple[int, int, str]:
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         else:
-            raise UsageError(
-                f"I could not read {word[:40]!r}: give a weekday, a time such as "
-                f"{CLOCK_TIME_EXAMPLES}, and optionally tz ZONE."
+            raise UsageError(  # the time examples are core.times.CLOCK_TIME_EXAMPLES
+                _(
+                    "I could not read {word}: give a weekday, a time such as 09:00, 9am, 3:30pm, "
+                    "15h30 or noon, and optionally tz ZONE."
+                ).format(word=repr(word[:40]))
             )
     return weekday, minute, tz
 
@@ -96,5 +99,7 @@ def clock_time(minute_of_day: int) -> str:
 
 
 def describe(weekday: int, minute_of_day: int, tz: str) -> str:
-    """`Monday 09:00 (Europe/Brussels)`."""
-    return f"{WEEKDAYS[weekday].capitalize()} {clock_time(minute_of_day)} ({tz})"
+    """`Monday 09:00 (Europe/Brussels)`, `lundi 09:00 (Europe/Brussels)`: the weekday as the
+    active language writes it in a sentence (Babel's), so it reads right after "every"."""
+    day = str(i18n.locale().days["format"]["wide"][weekday])
+    return f"{day} {clock_time(minute_of_day)} ({tz})"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from cop_bot.core.args import unknown_key
+from cop_bot.core.i18n import _
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.experts.profiles import parse_domains, parse_yes_no
 from cop_bot.storage.models import DigestRun, DigestSubscription, Member
@@ -105,7 +106,11 @@ def apply_settings(
             if value.strip().lower() in taxonomy.languages:
                 sub.language = value.strip().lower()
             else:
-                problems.append(f"language: use one of {', '.join(taxonomy.languages)}.")
+                problems.append(
+                    _("language: use one of {languages}.").format(
+                        languages=", ".join(taxonomy.languages)
+                    )
+                )
         else:
             error = unknown_key(
                 key, SETTING_KEYS, kind="setting", shown=("domains", "skip-empty", "language")
@@ -123,8 +128,11 @@ def _set_domains(sub: DigestSubscription, value: str, taxonomy: Taxonomy) -> lis
     parsed = parse_domains(taxonomy, value)
     sub.domains = parsed.slugs
     return [
-        f"I could not match “{term}” to a domain"
-        + (f" (closest: {', '.join(close)})." if close else ".")
+        _("I could not match “{term}” to a domain (closest: {closest}).").format(
+            term=term, closest=", ".join(close)
+        )
+        if close
+        else _("I could not match “{term}” to a domain.").format(term=term)
         for term, close in parsed.unmatched
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from cop_bot.core.i18n import N_
 from cop_bot.core.router import Registry
 from cop_bot.handlers import (
     admin,
@@ -32,14 +33,15 @@ MODULES = (
 )
 
 CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
-    ("Getting started", (help, domains)),
-    ("Experts and questions", (profile, experts, questions)),
-    ("Practices", practices.MODULES),
-    ("Sessions", sessions.MODULES),
-    ("Weekly digests", (digest,)),
-    ("Roles and settings", (admin,)),
+    (N_("Getting started"), (help, domains)),
+    (N_("Experts and questions"), (profile, experts, questions)),
+    (N_("Practices"), practices.MODULES),
+    (N_("Sessions"), sessions.MODULES),
+    (N_("Weekly digests"), (digest,)),
+    (N_("Roles and settings"), (admin,)),
 )
-"""The groups `/help` lists the commands in, in this order."""
+"""The groups `/help` lists the commands in, in this order (English titles: `/help` shows them
+in the member's language)."""
 
 
 def build_registry(prefix: str = "") -> Registry:

@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args, did_you_mean, parse_form, parse_handle, parse_int, unknown_key
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import (
     Actions,
     Block,
@@ -23,17 +25,46 @@ from cop_bot.core.model import (
     reply,
     spans,
 )
-from cop_bot.core.router import Ctx, command
+from cop_bot.core.router import Ctx, command, locale_for
+from cop_bot.core.wording import phrase
 from cop_bot.experts.admins import is_last_admin
-from cop_bot.experts.questions import DEFAULT_ASKS_PER_DAY, MAX_ASKS_PER_DAY, asks_per_day
+from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
-ROLE_HELP = "facilitator (schedules sessions), curator (reviews practices) or admin"
+ROLE_HELP = N_("facilitator (schedules sessions), curator (reviews practices) or admin")
 CONFIRM = "confirm"
+
+# Whole sentences per role (the article and, in many languages, the noun's form change).
+_NOW = {
+    Role.ADMIN: N_("{member} is now an admin."),
+    Role.CURATOR: N_("{member} is now a curator."),
+    Role.FACILITATOR: N_("{member} is now a facilitator."),
+}
+_ALREADY = {
+    Role.ADMIN: N_("{member} was already an admin."),
+    Role.CURATOR: N_("{member} was already a curator."),
+    Role.FACILITATOR: N_("{member} was already a facilitator."),
+}
+_NO_LONGER = {
+    Role.ADMIN: N_("{member} is no longer an admin."),
+    Role.CURATOR: N_("{member} is no longer a curator."),
+    Role.FACILITATOR: N_("{member} is no longer a facilitator."),
+}
+_NOT_ROLE = {
+    Role.ADMIN: N_("@{handle} is not an admin, so there is nothing to revoke."),
+    Role.CURATOR: N_("@{handle} is not a curator, so there is nothing to revoke."),
+    Role.FACILITATOR: N_("@{handle} is not a facilitator, so there is nothing to revoke."),
+}
+_ROLE_TITLES = {
+    Role.ADMIN: N_("Admins"),
+    Role.CURATOR: N_("Curators"),
+    Role.FACILITATOR: N_("Facilitators"),
+}
 
 
 def article(role: Role) -> str:
+    """`an admin`, `a curator`: English, for the operator's command line (`cop-bot roles`)."""
     return ("an " if role.value[0] in "aeiou" else "a ") + role.value
 
 
@@ -42,7 +73,9 @@ def parse_role(text: str) -> Role:
     for role in Role:
         if role is not Role.MEMBER and role.value == word:
             return role
-    raise UsageError(f"{text!r} is not a role. Roles are {ROLE_HELP}.")
+    raise UsageError(
+        _("{text} is not a role. Roles are {roles}.").format(text=repr(text), roles=_(ROLE_HELP))
+    )
 
 
 def closest_handle(session: Session, community_id: int, handle: str) -> str | None:
@@ -53,16 +86,17 @@ def closest_handle(session: Session, community_id: int, handle: str) -> str | No
 @command(
     "role",
     aliases=("roles",),
-    summary="See who facilitates, curates and administers; admins grant and revoke roles.",
+    summary=N_("See who facilitates, curates and administers; admins grant and revoke roles."),
     syntax=("[list]", "grant HANDLE ROLE [confirm]", "revoke HANDLE ROLE"),
     examples=(
         "/role",
         "/role grant @amina.haddad facilitator",
         "/role revoke @amina.haddad facilitator",
     ),
-    details=(
-        f"Roles: {ROLE_HELP}. Everyone is a member. To grant a role to someone the bot has "
-        "never seen (they have not used it yet), add `confirm` once it asks."
+    details=N_(
+        "Roles: facilitator (schedules sessions), curator (reviews practices) or admin. Everyone "
+        "is a member. To grant a role to someone the bot has never seen (they have not used it "
+        "yet), add `confirm` once it asks."
     ),
 )
 def role_command(ctx: Ctx, args: Args) -> Reply:
@@ -70,11 +104,13 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
     if action in {"list", "show"}:
         return _list_roles(ctx)
     if action not in {"grant", "revoke"}:
-        raise UsageError(f"I don't know `/role {action}`: use list, grant or revoke.")
+        raise UsageError(
+            _("I don't know `/role {action}`: use list, grant or revoke.").format(action=action)
+        )
     confirmed = action == "grant" and [w.lower() for w in args.words[3:]] == [CONFIRM]
     if len(args.words) != 3 and not confirmed:
-        raise UsageError(f"`/role {action}` needs a member and a role.")
-    ctx.require(Role.ADMIN, f"{action} roles")
+        raise UsageError(_("`/role {action}` needs a member and a role.").format(action=action))
+    ctx.require(Role.ADMIN, _("grant roles") if action == "grant" else _("revoke roles"))
     handle, role = parse_handle(args.words[1]), parse_role(args.words[2])
     if action == "grant":
         known = repos.find_member(ctx.session, ctx.community_id, handle)
@@ -84,30 +120,23 @@ def role_command(ctx: Ctx, args: Args) -> Reply:
         added = repos.grant_role(
             ctx.session, member, role, granted_by=ctx.member.handle, now=ctx.now
         )
-        text = (
-            spans(Mention(member.handle, member.display_name), f" is now {article(role)}.")
-            if added
-            else spans(
-                Mention(member.handle, member.display_name), f" was already {article(role)}."
-            )
-        )
+        said = _NOW[role] if added else _ALREADY[role]
+        text = phrase(_(said), member=Mention(member.handle, member.display_name))
     else:
         found = repos.find_member(ctx.session, ctx.community_id, handle)
         if found is None:
             close = closest_handle(ctx.session, ctx.community_id, handle)
             raise CommandError(
-                f"There is no member @{handle} in this community.",
-                hint=f"Did you mean @{close}?" if close else None,
+                _("There is no member @{handle} in this community.").format(handle=handle),
+                hint=_("Did you mean @{handle}?").format(handle=close) if close else None,
             )
         member = found
         if role is Role.ADMIN and member.id == ctx.member.id:
             _refuse_last_admin(ctx)
         removed = repos.revoke_role(ctx.session, member, role)
         if not removed:
-            raise CommandError(
-                f"@{member.handle} is not {article(role)}, so there is nothing to revoke."
-            )
-        text = spans(Mention(member.handle, member.display_name), f" is no longer {article(role)}.")
+            raise CommandError(_(_NOT_ROLE[role]).format(handle=member.handle))
+        text = phrase(_(_NO_LONGER[role]), member=Mention(member.handle, member.display_name))
     return reply(
         Text(text),
         data={"member": member.handle, "role": role.value, "action": action},
@@ -120,14 +149,23 @@ def _confirm_new_member(ctx: Ctx, handle: str, role: Role) -> Reply:
     grant = f"/role grant {handle} {role.value} {CONFIRM}"
     close = closest_handle(ctx.session, ctx.community_id, handle)
     blocks: list[Block] = [
-        Text.of(f"I have never seen @{handle} in this community, so I have not granted anything.")
+        Text.of(
+            _(
+                "I have never seen @{handle} in this community, so I have not granted anything."
+            ).format(handle=handle)
+        )
     ]
     if close is not None:
-        blocks.append(Text.of(f"Did you mean @{close}?"))
+        blocks.append(Text.of(_("Did you mean @{handle}?").format(handle=close)))
     blocks.append(
-        Context(spans("If they have not used the bot yet, grant it anyway with ", Code(grant), "."))
+        Context(
+            phrase(
+                _("If they have not used the bot yet, grant it anyway with {command}."),
+                command=Code(grant),
+            )
+        )
     )
-    blocks.append(Actions((Button("Grant anyway", grant),)))
+    blocks.append(Actions((Button(_("Grant anyway"), grant),)))
     return reply(
         *blocks,
         data={
@@ -143,8 +181,8 @@ def _confirm_new_member(ctx: Ctx, handle: str, role: Role) -> Reply:
 def _refuse_last_admin(ctx: Ctx) -> None:
     if is_last_admin(ctx.session, ctx.member, ctx.settings.admins):
         raise CommandError(
-            "You are the last admin of this community.",
-            hint="Grant the admin role to someone else first.",
+            _("You are the last admin of this community."),
+            hint=_("Grant the admin role to someone else first."),
         )
 
 
@@ -159,17 +197,17 @@ def _list_roles(ctx: Ctx) -> Reply:
         data[role.value + "s"] = handles
         shown = spans(
             *(f"@{h}" + (", " if i < len(handles) - 1 else "") for i, h in enumerate(handles))
-        ) or spans("nobody yet")
-        pairs.append((role.value.capitalize() + "s", shown))
+        ) or spans(_("nobody yet"))
+        pairs.append((_(_ROLE_TITLES[role]), shown))
     mine = sorted(r.value for r in ctx.roles) or ["member"]
     return reply(
-        Header("Roles"),
+        Header(_("Roles")),
         Fields(tuple(pairs)),
         Context(
-            spans(
-                "Your roles: " + ", ".join(mine) + ". Admins change roles with ",
-                Code("/role grant HANDLE ROLE"),
-                ".",
+            phrase(
+                _("Your roles: {roles}. Admins change roles with {command}."),
+                roles=", ".join(mine),
+                command=Code("/role grant HANDLE ROLE"),
             )
         ),
         data={**data, "you": mine},
@@ -177,15 +215,17 @@ def _list_roles(ctx: Ctx) -> Reply:
 
 
 SETTING_KEYS = {
-    "timezone": "IANA time zone, e.g. Europe/Brussels",
-    "language": "two-letter language code, e.g. fr",
-    "name": "the community's name",
-    "review": "on or off: whether new practices wait for a curator's approval",
-    "asks-per-day": (
-        f"how many questions one member may /ask in 24 hours, 1 to {MAX_ASKS_PER_DAY} "
-        f"(default {DEFAULT_ASKS_PER_DAY})"
+    "timezone": N_("IANA time zone, e.g. Europe/Brussels"),
+    "language": N_("two-letter language code, e.g. fr"),
+    "name": N_("the community's name"),
+    "review": N_("on or off: whether new practices wait for a curator's approval"),
+    "asks-per-day": N_(
+        "how many questions one member may /ask in 24 hours, 1 to {most} (default {default})"
     ),
 }
+"""Each setting's key (typed as is) and what it takes (marked for translation; `{most}` and
+`{default}` are MAX_ASKS_PER_DAY and DEFAULT_ASKS_PER_DAY). `/settings`' details repeat them
+as one sentence, with the numbers written out (tests/test_i18n_admin.py checks they match)."""
 _SETTING_SPELLINGS = (*SETTING_KEYS, "tz", "time-zone")
 _ON = {"on", "yes", "true", "1", "enabled"}
 _OFF = {"off", "no", "false", "0", "disabled"}
@@ -193,16 +233,21 @@ _OFF = {"off", "no", "false", "0", "disabled"}
 
 @command(
     "settings",
-    summary="See the community's settings; admins change them.",
+    summary=N_("See the community's settings; admins change them."),
     syntax=("", "KEY: VALUE; KEY: VALUE"),
     examples=("/settings", "/settings timezone: Europe/Brussels; language: fr"),
-    details="Keys: " + "; ".join(f"{k} ({v})" for k, v in SETTING_KEYS.items()) + ".",
+    details=N_(
+        "Keys: timezone (IANA time zone, e.g. Europe/Brussels); language (two-letter language "
+        "code, e.g. fr); name (the community's name); review (on or off: whether new practices "
+        "wait for a curator's approval); asks-per-day (how many questions one member may /ask "
+        "in 24 hours, 1 to 100 (default 5))."
+    ),
     parse="raw",
 )
 def settings_command(ctx: Ctx, args: Args) -> Reply:
     community = ctx.community
     if args.text:
-        ctx.require(Role.ADMIN, "change the community's settings")
+        ctx.require(Role.ADMIN, _("change the community's settings"))
         changes = parse_form(args.text, keys=_SETTING_SPELLINGS)
         problems: list[str] = []
         for key, value in changes:
@@ -212,33 +257,44 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     community.timezone = value
                 except (ZoneInfoNotFoundError, ValueError):
                     problems.append(
-                        f"{value!r} is not a time zone; use an IANA name such as Europe/Brussels."
+                        _(
+                            "{value} is not a time zone; use an IANA name such as Europe/Brussels."
+                        ).format(value=repr(value))
                     )
             elif key == "language":
                 if value.lower() in ctx.taxonomy.languages:
                     community.language = value.lower()
                 else:
                     problems.append(
-                        f"{value!r} is not a language I speak; use one of {', '.join(ctx.taxonomy.languages)}."
+                        _("{value} is not a language I speak; use one of {languages}.").format(
+                            value=repr(value), languages=", ".join(ctx.taxonomy.languages)
+                        )
                     )
             elif key == "name":
                 if len(value.splitlines()) > 1:  # it heads calendars and digests: one line
                     problems.append(
-                        "The name must be a single line, e.g. `name: Migrant Integration Network`."
+                        _(
+                            "The name must be a single line, e.g. "
+                            "`name: Migrant Integration Network`."
+                        )
                     )
                 elif not 0 < len(value) <= 200:
-                    problems.append("The name must be 1 to 200 characters.")
+                    problems.append(_("The name must be 1 to 200 characters."))
                 community.name = value
             elif key == "review":
                 if value.lower() in _ON | _OFF:
                     community.review_enabled = value.lower() in _ON
                 else:
-                    problems.append(f"review is on or off, not {value[:40]!r}.")
+                    problems.append(
+                        _("review is on or off, not {value}.").format(value=repr(value[:40]))
+                    )
             elif key == "asks-per-day":
                 number = parse_int(value, 1, MAX_ASKS_PER_DAY)
                 if number is None:
                     problems.append(
-                        f"asks-per-day is a number from 1 to {MAX_ASKS_PER_DAY}, not {value[:40]!r}."
+                        _("asks-per-day is a number from 1 to {most}, not {value}.").format(
+                            most=MAX_ASKS_PER_DAY, value=repr(value[:40])
+                        )
                     )
                 community.asks_per_day = number
             else:
@@ -247,15 +303,22 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
         if problems:
             raise UsageError(" ".join(problems))
         ctx.session.add(community)
+        _speak_community_language(ctx)
     return reply(
-        Header("Community settings" + (" updated" if args.text else "")),
+        Header(_("Community settings updated") if args.text else _("Community settings")),
         Fields(
             (
-                ("Name", spans(community.name)),
-                ("Time zone", spans(community.timezone)),
-                ("Language", spans(community.language)),
-                ("Review of new practices", spans("on" if community.review_enabled else "off")),
-                ("Questions a member may ask a day", spans(str(asks_per_day(community)))),
+                (_("Name"), spans(community.name)),
+                (_("Time zone"), spans(community.timezone)),
+                (_("Language"), spans(community.language)),
+                (
+                    _("Review of new practices"),
+                    spans(_("on") if community.review_enabled else _("off")),
+                ),
+                (
+                    _("Questions a member may ask a day"),
+                    spans(i18n.number(asks_per_day(community))),
+                ),
             )
         ),
         data={
@@ -268,3 +331,10 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
             }
         },
     )
+
+
+def _speak_community_language(ctx: Ctx) -> None:
+    """After `/settings language:`, a member without a language of their own reads the reply
+    (and every later one) in the community's new language."""
+    ctx.locale = locale_for(ctx.member, ctx.invocation.actor.locale, ctx.community)
+    i18n.switch(ctx.locale)

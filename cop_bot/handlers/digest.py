@@ -9,10 +9,12 @@ from datetime import datetime
 
 from cop_bot.core.args import Args, parse_form, split_words
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.outbox import what_to_do
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_datetime
+from cop_bot.core.wording import phrase
 from cop_bot.digests import subscriptions
 from cop_bot.digests.preview import preview
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
@@ -33,7 +35,10 @@ def _describe(sub: DigestSubscription) -> str:
 
 @command(
     "digest",
-    summary="The channel's weekly digest: switch it on or off, choose its schedule and focus, preview it.",
+    summary=N_(
+        "The channel's weekly digest: switch it on or off, choose its schedule and focus, "
+        "preview it."
+    ),
     syntax=(
         "on [DAY TIME] [tz ZONE]",
         "off",
@@ -43,23 +48,25 @@ def _describe(sub: DigestSubscription) -> str:
         "me on|off",
     ),
     examples=(
-        "/digest on monday 09:00 tz Europe/Brussels",
-        "/digest settings domains: labour market, housing; skip-empty: no",
+        N_("/digest on monday 09:00 tz Europe/Brussels"),
+        N_("/digest settings domains: labour market, housing; skip-empty: no"),
         "/digest status",
         "/digest preview",
         "/digest me on",
     ),
-    details=(
+    details=N_(
+        "DAY is a weekday in any language the bot speaks, in full or short: monday or mon, "
+        "lundi, lunes, lunedì, Montag or Mo, الاثنين, Δευτέρα. "
         "TIME is read as /schedule-session reads it: 09:00, 9am, 3:30pm, 15h30 or noon. "
         "Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone."
     ),
     parse="raw",
 )
 def digest_command(ctx: Ctx, args: Args) -> Reply:
-    first, _, rest = args.text.strip().partition(" ")
+    first, _space, rest = args.text.strip().partition(" ")
     action = first.lower() or "status"
     if action == "on":
-        ctx.require(Role.FACILITATOR, "schedule the channel's digest")
+        ctx.require(Role.FACILITATOR, _("schedule the channel's digest"))
         weekday, minute, tz = parse_schedule(split_words(rest), ctx.community.timezone)
         channel = ctx.invocation.conversation.channel_id
         sub = subscriptions.schedule_channel(
@@ -67,12 +74,14 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
         )
         due = next_due(weekday, minute, tz, ctx.now)
         return reply(
-            Text.of(f"This channel gets a digest every {_describe(sub)}."),
+            Text.of(
+                _("This channel gets a digest every {schedule}.").format(schedule=_describe(sub))
+            ),
             Context(
-                spans(
-                    f"Next: {_viewer_time(ctx, due)}. See it now with ",
-                    Code("/digest preview"),
-                    ".",
+                phrase(
+                    _("Next: {when}. See it now with {command}."),
+                    when=_viewer_time(ctx, due),
+                    command=Code("/digest preview"),
                 )
             ),
             data={
@@ -86,17 +95,17 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
             },
         )
     if action == "off":
-        ctx.require(Role.FACILITATOR, "switch off the channel's digest")
+        ctx.require(Role.FACILITATOR, _("switch off the channel's digest"))
         current = _channel_sub(ctx)
         if current is None or not current.enabled:
-            raise CommandError("This channel has no digest switched on.")
+            raise CommandError(_("This channel has no digest switched on."))
         subscriptions.switch_off(ctx.session, current)
         return reply(
-            Text.of("The digest for this channel is switched off."),
+            Text.of(_("The digest for this channel is switched off.")),
             data={"digest": {"enabled": False}},
         )
     if action == "settings":
-        ctx.require(Role.FACILITATOR, "change the channel's digest")
+        ctx.require(Role.FACILITATOR, _("change the channel's digest"))
         return _settings(ctx, rest)
     if action == "status":
         return _status(ctx)
@@ -105,22 +114,24 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
     if action == "me":
         return _personal(ctx, rest.strip().lower())
     raise UsageError(
-        f"I don't know `/digest {action}`: use on, off, settings, status, preview or me."
+        _("I don't know `/digest {action}`: use on, off, settings, status, preview or me.").format(
+            action=action
+        )
     )
 
 
 def _settings(ctx: Ctx, text: str) -> Reply:
     sub = _channel_sub(ctx)
     if sub is None:
-        raise CommandError("Switch the digest on first: `/digest on`.")
+        raise CommandError(_("Switch the digest on first: `/digest on`."))
     if not text.strip():
-        raise UsageError("Tell me what to change, e.g. `domains: housing; skip-empty: no`.")
+        raise UsageError(_("Tell me what to change, e.g. `domains: housing; skip-empty: no`."))
     problems = subscriptions.apply_settings(
         ctx.session, sub, parse_form(text, keys=subscriptions.SETTING_KEYS), ctx.taxonomy, ctx.now
     )
     if problems:
-        raise UsageError("Nothing was changed. " + " ".join(problems))
-    return _status(ctx, header="Digest settings updated")
+        raise UsageError(" ".join((_("Nothing was changed."), *problems)))
+    return _status(ctx, header=_("Digest settings updated"))
 
 
 def _viewer_time(ctx: Ctx, instant: datetime) -> str:
@@ -129,13 +140,14 @@ def _viewer_time(ctx: Ctx, instant: datetime) -> str:
 
 
 RESULTS = {
-    "sent": "sent",
-    "skipped": "skipped, nothing new",
-    "failed": "failed, to be retried",
-    "sending": "being sent",
-    "missed": "missed",
-    "refused": "refused by the platform",
+    "sent": N_("sent"),
+    "skipped": N_("skipped, nothing new"),
+    "failed": N_("failed, to be retried"),
+    "sending": N_("being sent"),
+    "missed": N_("missed"),
+    "refused": N_("refused by the platform"),
 }
+"""How `/digest status` words the last run's status (the key is stored, the words shown)."""
 
 
 def _refused_posts(ctx: Ctx, last: DigestRun | None) -> list[Text]:
@@ -143,49 +155,61 @@ def _refused_posts(ctx: Ctx, last: DigestRun | None) -> list[Text]:
     found: list[Text] = []
     if last is not None and last.status == "refused":
         advice = what_to_do(last.last_error) or ""
-        found.append(Text.of("The last digest could not be posted. " + advice))
+        found.append(Text.of(_("The last digest could not be posted.") + " " + advice))
     channel = ctx.invocation.conversation.channel_id
     refused = delivery.refused_start_post(ctx.session, ctx.community_id, channel)
     if refused is not None:
         advice = what_to_do(refused.reason) or ""
         found.append(
             Text.of(
-                f"The last “starting now” post of session #{refused.session_id} could not be "
-                "posted here. " + advice
+                _("The last “starting now” post of session #{id} could not be posted here.").format(
+                    id=refused.session_id
+                )
+                + " "
+                + advice
             )
         )
     return found
 
 
-def _status(ctx: Ctx, header: str = "Digest") -> Reply:
+def _status(ctx: Ctx, header: str | None = None) -> Reply:
     sub = _channel_sub(ctx)
     if sub is None:
         return reply(
-            Text.of("This channel has no digest yet."),
+            Text.of(_("This channel has no digest yet.")),
             Context(
-                spans("A facilitator can start one with ", Code("/digest on monday 09:00"), ".")
+                phrase(
+                    _("A facilitator can start one with {command}."),
+                    command=Code(_("/digest on monday 09:00")),
+                )
             ),
             *_refused_posts(ctx, None),
             data={"digest": {"enabled": False}},
         )
     last = subscriptions.last_run(ctx.session, sub)
     due = next_due(sub.weekday, sub.minute_of_day, sub.timezone, ctx.now)
-    labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sub.domains) or "all domains"
-    last_text = "none yet"
+    labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sub.domains) or _("all domains")
+    last_text = _("none yet")
     if last is not None:
-        last_text = f"{_viewer_time(ctx, last.period_end)}: {RESULTS.get(last.status, last.status)}"
+        result = _(RESULTS[last.status]) if last.status in RESULTS else last.status
+        last_text = _("{label}: {value}").format(
+            label=_viewer_time(ctx, last.period_end), value=result
+        )
         if last.last_error and last.status != "refused":
             last_text += f" ({last.last_error})"
+    schedule = _describe(sub)
+    if not sub.enabled:
+        schedule = _("{schedule} — switched off").format(schedule=schedule)
     return reply(
-        Header(header),
+        Header(header or _("Digest")),
         Fields(
             (
-                ("Schedule", spans(_describe(sub) + ("" if sub.enabled else " — switched off"))),
-                ("Next", spans(_viewer_time(ctx, due) if sub.enabled else "—")),
-                ("Last", spans(last_text)),
-                ("Domains", spans(labels)),
-                ("Skip empty", spans("yes" if sub.skip_empty else "no")),
-                ("Language", spans(sub.language or ctx.community.language)),
+                (_("Schedule"), spans(schedule)),
+                (_("Next"), spans(_viewer_time(ctx, due) if sub.enabled else "—")),
+                (_("Last"), spans(last_text)),
+                (_("Domains"), spans(labels)),
+                (_("Skip empty"), spans(_("yes") if sub.skip_empty else _("no"))),
+                (_("Language"), spans(sub.language or ctx.community.language)),
             )
         ),
         *_refused_posts(ctx, last),
@@ -219,27 +243,31 @@ def _preview(ctx: Ctx) -> Reply:
 
 def _personal(ctx: Ctx, word: str) -> Reply:
     if word not in {"on", "off"}:
-        raise UsageError("Use `/digest me on` or `/digest me off`.")
+        raise UsageError(_("Use `/digest me on` or `/digest me off`."))
     sub = subscriptions.for_member(ctx.session, ctx.member)
     if word == "off":
         if sub is None or not sub.enabled:
-            raise CommandError("You have no personal digest switched on.")
+            raise CommandError(_("You have no personal digest switched on."))
         subscriptions.switch_off(ctx.session, sub)
         return reply(
-            Text.of("Your personal digest is switched off."), data={"digest": {"personal": False}}
+            Text.of(_("Your personal digest is switched off.")),
+            data={"digest": {"personal": False}},
         )
     assert ctx.member.id is not None
     if not repos.member_domains(ctx.session, ctx.member.id):
         raise CommandError(
-            "Your personal digest follows your domains, and your profile has none yet.",
-            hint="Add some with `/profile set domains: housing, health`.",
+            _("Your personal digest follows your domains, and your profile has none yet."),
+            hint=_("Add some with `/profile set domains: housing, health`."),
         )
     tz = ctx.member.timezone or ctx.community.timezone
     sub = subscriptions.subscribe_member(ctx.session, ctx.member, sub, tz, ctx.now)
     return reply(
         Text.of(
-            f"You will get a personal digest by direct message every {_describe(sub)}, about your domains."
+            _(
+                "You will get a personal digest by direct message every {schedule}, about your "
+                "domains."
+            ).format(schedule=_describe(sub))
         ),
-        Context(spans("Stop any time with ", Code("/digest me off"), ".")),
+        Context(phrase(_("Stop any time with {command}."), command=Code("/digest me off"))),
         data={"digest": {"personal": True, "timezone": sub.timezone}},
     )

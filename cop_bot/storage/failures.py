@@ -12,6 +12,8 @@ from enum import StrEnum
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from cop_bot.core.i18n import N_
+
 
 class Trouble(StrEnum):
     UNREACHABLE = "database_unreachable"
@@ -23,15 +25,15 @@ _PG_TIMEOUTS = {"57014", "55P03"}  # statement timeout (query_canceled), lock_no
 _PG_DOWN = {"57P01", "57P02", "57P03", "53300"}  # shut down, crashed, starting, too many clients
 
 MEMBER_MESSAGES: dict[Trouble, str] = {
-    Trouble.UNREACHABLE: (
+    Trouble.UNREACHABLE: N_(
         "Sorry, the bot cannot reach its database right now, so nothing was changed. "
         "Please try again in a few minutes."
     ),
-    Trouble.TIMED_OUT: (
+    Trouble.TIMED_OUT: N_(
         "Sorry, the bot's database took too long to answer, so nothing was changed. "
         "Please try again in a few minutes."
     ),
-    Trouble.READ_ONLY: (
+    Trouble.READ_ONLY: N_(
         "Sorry, the bot's database file is read-only, so nothing was changed. "
         "Please tell whoever runs the bot."
     ),
