@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from cop_bot.core import i18n
@@ -127,13 +128,21 @@ def _every(freq: str, n: int) -> str:
     return f"every {n} s" if n > 1 else "every "
 
 
+_BUTTONS: tuple[tuple[str, str, Literal["default", "primary"]], ...] = (
+    (N_("Yes"), "yes", "primary"),
+    (N_("Maybe"), "maybe", "default"),
+    (N_("No"), "no", "default"),
+    (N_("Withdraw"), "withdraw", "default"),
+)
+"""Each answer button: its label (translated where shown), the answer it types, its style."""
+
+
 def answer_buttons(meeting_id: int) -> Actions:
+    """The buttons type the English answers (`/rsvp 3 yes`): commands are the API."""
     return Actions(
-        (
-            Button(_("Yes"), f"/rsvp {meeting_id} yes", "primary"),
-            Button(_("Maybe"), f"/rsvp {meeting_id} maybe"),
-            Button(_("No"), f"/rsvp {meeting_id} no"),
-            Button(_("Withdraw"), f"/rsvp {meeting_id} withdraw"),
+        tuple(
+            Button(_(label), f"/rsvp {meeting_id} {answer}", style)
+            for label, answer, style in _BUTTONS
         )
     )
 
