@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 
 from cop_bot.core import i18n
+from cop_bot.core.i18n import N_
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS: dict[str, int] = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
@@ -29,7 +30,29 @@ _TIME_24 = re.compile(r"([01]?[0-9]|2[0-3])(?::|\.|h)([0-5][0-9])")
 _TIME_H = re.compile(r"([01]?[0-9]|2[0-3])h")
 _TIME_AMPM = re.compile(r"(1[0-2]|0?[1-9])(?:[:.]([0-5][0-9]))?(am|pm)")
 _SPACED_AMPM = re.compile(r"(\d)\s+(a\.?m\.?|p\.?m\.?)(?=\s|$)", re.IGNORECASE)
-CLOCK_TIME_EXAMPLES = "09:00, 9am, 3:30pm, 15h30 or noon"
+CLOCK_TIME_EXAMPLES = N_("09:00, 9am, 3:30pm, 15h30 or noon")
+"""Marked for translation: shown with `_(CLOCK_TIME_EXAMPLES)`."""
+
+NOON_WORDS: tuple[str, ...] = ("noon", "midday", "midi", "mediodía", "mezzogiorno", "mittag")
+NOON_WORDS += ("ظهرًا", "الظهر", "μεσημέρι")
+MIDNIGHT_WORDS = ("midnight", "minuit", "medianoche", "mezzanotte", "mitternacht", "μεσάνυχτα")
+"""Noon and midnight in the bot's seven languages (one word each), looked up folded."""
+
+DAY_WORDS: dict[str, int] = {
+    # today, tonight
+    "today": 0, "tonight": 0, "aujourd'hui": 0, "aujourd’hui": 0, "ce soir": 0, "hoy": 0,
+    "esta noche": 0, "oggi": 0, "stasera": 0, "heute": 0, "heute abend": 0, "اليوم": 0,
+    "الليلة": 0, "σημερα": 0, "αποψε": 0,
+    # tomorrow
+    "tomorrow": 1, "demain": 1, "mañana": 1, "domani": 1, "morgen": 1, "غدا": 1, "غد": 1,
+    "αυριο": 1,
+    # the day after tomorrow
+    "day after tomorrow": 2, "the day after tomorrow": 2, "après-demain": 2,
+    "apres demain": 2, "pasado mañana": 2, "dopodomani": 2, "übermorgen": 2, "بعد غد": 2,
+    "بعد غدا": 2, "μεθαυριο": 2,
+}  # fmt: skip
+"""Words for a day relative to today, in the bot's seven languages -> days ahead. Looked up
+folded (`day_offset`): with or without accents, `غدًا` as `غدا`."""
 
 
 def parse_weekday(word: str) -> int | None:
@@ -40,7 +63,7 @@ def parse_weekday(word: str) -> int | None:
     return (
         WEEKDAYS.get(typed)
         if typed in WEEKDAYS
-        else _weekdays_of_every_language().get(_folded(typed))
+        else _weekdays_of_every_language().get(folded(typed))
     )
 
 
@@ -54,16 +77,33 @@ def _weekdays_of_every_language() -> dict[str, int]:
         for context in ("format", "stand-alone"):
             for width in ("wide", "abbreviated"):
                 for i, name in days[context][width].items():
-                    found.setdefault(_folded(str(name).lower().rstrip(".")), i)
+                    found.setdefault(folded(str(name).lower().rstrip(".")), i)
     return found
 
 
-def _folded(word: str) -> str:
+def folded(word: str) -> str:
     """Without accents and without the Arabic article: `miércoles` -> `miercoles`,
     `Τρίτη` -> `τριτη`, `الاثنين` -> `اثنين`."""
     decomposed = unicodedata.normalize("NFD", word)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare[2:] if bare.startswith("ال") and len(bare) > 3 else bare
+
+
+def day_offset(phrase: str) -> int | None:
+    """`today`, `demain`, `mañana`, `Übermorgen`, `غدًا`, `αύριο` -> 0, 1, 1, 2, 1, 1 (days
+    ahead), in any of the seven languages, with or without accents; else None."""
+    typed = " ".join(phrase.lower().replace("-", " ").split())
+    return _day_words().get(folded(typed))
+
+
+@cache
+def _noon_midnight() -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(map(folded, NOON_WORDS)), frozenset(map(folded, MIDNIGHT_WORDS))
+
+
+@cache
+def _day_words() -> dict[str, int]:
+    return {folded(" ".join(k.replace("-", " ").split())): v for k, v in DAY_WORDS.items()}
 
 
 def join_am_pm(text: str) -> str:
@@ -72,11 +112,13 @@ def join_am_pm(text: str) -> str:
 
 
 def parse_clock_time(word: str) -> time | None:
-    """`15:00`, `15.00`, `15h30`, `15h`, `3pm`, `3:30pm`, `9a.m.`, `noon`, `midnight`; else None."""
+    """`15:00`, `15.00`, `15h30`, `15h`, `3pm`, `3:30pm`, `9a.m.`, `noon`, `midnight` (and
+    noon and midnight in the other six languages: `midi`, `Mitternacht`, `μεσημέρι`); else None."""
     w = word.strip().lower().replace("a.m.", "am").replace("p.m.", "pm")
-    if w == "noon":
+    noon, midnight = _noon_midnight()
+    if (bare := folded(w)) in noon:
         return time(12, 0)
-    if w == "midnight":
+    if bare in midnight:
         return time(0, 0)
     if m := _TIME_24.fullmatch(w):
         return time(int(m.group(1)), int(m.group(2)))

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import _
 from cop_bot.sessions import meetings
 from cop_bot.sessions.meetings import Occurrence
 from cop_bot.sessions.when import Placed, first_on_or_after, localize
@@ -109,7 +110,9 @@ def move_series(session: Session, meeting: Meeting, placed: Placed, now: datetim
     it, for a series on set weekdays or month days)."""
     before = future_occurrences(session, meeting, now)
     if not before:
-        raise CommandError(f"Session #{meeting.id} has no upcoming occurrence to move.")
+        raise CommandError(
+            _("Session #{id} has no upcoming occurrence to move.").format(id=meeting.id)
+        )
     zone = meetings.meeting_zone(meeting)
     if meeting.rrule:
         wall = placed.at.astimezone(zone).replace(tzinfo=None)
@@ -119,7 +122,7 @@ def move_series(session: Session, meeting: Meeting, placed: Placed, now: datetim
             else wall
         )
         if first is None:
-            raise UsageError("The series' repetition never happens after that time.")
+            raise UsageError(_("The series' repetition never happens after that time."))
         placed = localize(first, zone)
     meeting.starts_at = placed.at
     # per-occurrence changes belonged to the old timing; answers move to the new dates

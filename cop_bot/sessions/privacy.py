@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cop_bot.core.privacy import Notes, PrivacySection, count_of, records, rows_of, sentence, titles
+from cop_bot.core.i18n import n_
+from cop_bot.core.privacy import Notes, PrivacySection, count_of, records, rows_of, titles
 from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
 
 
@@ -46,28 +47,43 @@ def _erase(session: Session, member: Member, answer: str | None) -> Notes:
     answers = count_of(session, MeetingRsvp.member_id, member)
     items = count_of(session, MeetingAgendaItem.author_id, member)
     return (
-        *sentence(
+        *_note(
             hosted,
-            "The session you scheduled stays on the calendar without a host, because others "
-            "may be coming to it.",
-            "The {count} sessions you scheduled stay on the calendar without a host, because "
-            "others may be coming to them.",
+            n_(
+                hosted,
+                "The session you scheduled stays on the calendar without a host, because "
+                "others may be coming to it.",
+                "The {count} sessions you scheduled stay on the calendar without a host, "
+                "because others may be coming to them.",
+            ),
         ),
-        *sentence(
+        *_note(
             answers,
-            "Your answer to a session still counts, without your name, so its seat count and "
-            "waiting list stay right.",
-            "Your {count} answers to sessions still count, without your name, so seat counts "
-            "and waiting lists stay right.",
+            n_(
+                answers,
+                "Your answer to a session still counts, without your name, so its seat count "
+                "and waiting list stay right.",
+                "Your {count} answers to sessions still count, without your name, so seat "
+                "counts and waiting lists stay right.",
+            ),
         ),
-        *sentence(
+        *_note(
             items,
-            "Your agenda item stays on its session's agenda as by a former member, so the "
-            "agenda others prepared for stays whole.",
-            "Your {count} agenda items stay on their sessions' agendas as by a former member, "
-            "so the agendas others prepared for stay whole.",
+            n_(
+                items,
+                "Your agenda item stays on its session's agenda as by a former member, so the "
+                "agenda others prepared for stays whole.",
+                "Your {count} agenda items stay on their sessions' agendas as by a former "
+                "member, so the agendas others prepared for stay whole.",
+            ),
         ),
     )
+
+
+def _note(count: int, text: str) -> tuple[str, ...]:
+    """A note for `count` rows (`text`, already in the member's language), none for 0: as
+    `core.privacy.sentence`, with each language's plural forms."""
+    return (text,) if count > 0 else ()
 
 
 SESSIONS = PrivacySection(

@@ -31,6 +31,8 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cop_bot.core import i18n
+from cop_bot.core.i18n import _
 from cop_bot.core.model import (
     Block,
     Code,
@@ -44,10 +46,17 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
 from cop_bot.core.scheduler import Job
-from cop_bot.core.wording import mention_of
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.sessions import meetings
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Community, Meeting, MeetingRsvp, Member, ReminderSent
+from cop_bot.storage.models import (
+    Community,
+    DigestSubscription,
+    Meeting,
+    MeetingRsvp,
+    Member,
+    ReminderSent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +300,8 @@ def _messages(engine: Engine, due: Due) -> tuple[list[Outgoing], list[Direct]]:
             return [], []
         where = Conversation(community.platform, community.external_id, meeting.channel_id)
         if due.kind == "start":
-            return [_start_post(meeting, where, due)], []
+            with i18n.using(channel_language(session, community, meeting.channel_id)):
+                return [_start_post(meeting, where, due)], []
         return [], _direct_reminders(session, meeting, community, where, due)
 
 
@@ -307,8 +317,28 @@ def _send(engine: Engine, outbox: Outbox, due: Due) -> int:
     )
 
 
+def channel_language(session: Session, community: Community, channel_id: str) -> str:
+    """The language of a post in a channel: its digest subscription's, else the community's."""
+    chosen = session.exec(
+        select(DigestSubscription.language).where(
+            DigestSubscription.community_id == community.id,
+            DigestSubscription.channel_id == channel_id,
+            col(DigestSubscription.member_id).is_(None),
+        )
+    ).first()
+    return i18n.supported(chosen) or member_language(None, community)
+
+
+def member_language(member: Member | None, community: Community) -> str:
+    """The language of a direct message: the member's, else the community's, else English."""
+    own = member.locale if member is not None else None
+    return i18n.supported(own) or i18n.supported(community.language) or i18n.DEFAULT
+
+
 def _join(meeting: Meeting) -> tuple[Block, ...]:
-    return (Text.of("Join: ", Link(meeting.link)),) if meeting.link else ()
+    if not meeting.link:
+        return ()
+    return (Text.of(*phrase(_("Join: {link}"), link=Link(meeting.link))),)
 
 
 def _start_post(meeting: Meeting, where: Conversation, due: Due) -> Outgoing:
@@ -318,7 +348,11 @@ def _start_post(meeting: Meeting, where: Conversation, due: Due) -> Outgoing:
         where,
         Reply(
             blocks=(
-                Text.of(f"Starting now: #{meeting.id} ", meeting.title, "."),
+                Text.of(
+                    *phrase(
+                        _("Starting now: #{id} {title}."), id=str(meeting.id), title=meeting.title
+                    )
+                ),
                 *_join(meeting),
                 Context(spans(f"{meetings.fmt_local(due.starts_at, zone)}.")),
             ),
@@ -345,24 +379,33 @@ def _direct_reminders(
         )
         .order_by(col(Member.id))
     ).all()
-    soon = "in 24 hours" if due.kind == "24h" else "in 15 minutes"
     directs: list[Direct] = []
     for m in members:
-        zone = meetings.viewer_zone(m, community)[0]
-        reply = Reply(
-            blocks=(
-                Text.of(f"Reminder: #{meeting.id} ", meeting.title, f" starts {soon}."),
-                Text.of(meetings.fmt_local(due.starts_at, zone)),
-                *_join(meeting),
-                Context(
-                    spans("Can't make it? ", Code(f"/rsvp {meeting.id} no"), " frees your place.")
-                ),
-            ),
-            visibility="dm",
-            data={"reminder": {"session": meeting.id, "kind": due.kind}},
-        )
-        directs.append(Direct(where, mention_of(m), reply))
+        with i18n.using(member_language(m, community)):
+            directs.append(
+                Direct(where, mention_of(m), _direct_reminder(meeting, m, community, due))
+            )
     return directs
+
+
+def _direct_reminder(meeting: Meeting, member: Member, community: Community, due: Due) -> Reply:
+    """One member's reminder, in the active language (theirs) and their zone."""
+    zone = meetings.viewer_zone(member, community)[0]
+    if due.kind == "24h":
+        soon = _("Reminder: #{id} {title} starts in 24 hours.")
+    else:
+        soon = _("Reminder: #{id} {title} starts in 15 minutes.")
+    free = _("Can't make it? {command} frees your place.")
+    return Reply(
+        blocks=(
+            Text.of(*phrase(soon, id=str(meeting.id), title=meeting.title)),
+            Text.of(meetings.fmt_local(due.starts_at, zone)),
+            *_join(meeting),
+            Context(phrase(free, command=Code(f"/rsvp {meeting.id} no"))),
+        ),
+        visibility="dm",
+        data={"reminder": {"session": meeting.id, "kind": due.kind}},
+    )
 
 
 def _deliver(due: Due, sends: list[Callable[[], None]]) -> int:

@@ -7,9 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import _, n_
 from cop_bot.core.model import Block, Context, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx
-from cop_bot.core.wording import plural
+from cop_bot.core.wording import phrase
 from cop_bot.handlers.sessions.common import meeting_named, notices, occurrence_of, viewer_zone
 from cop_bot.sessions import changes, meetings
 from cop_bot.sessions.when import localize, parse_when
@@ -22,9 +23,15 @@ def change(ctx: Ctx, action: str, words: list[str], day: str | None) -> Reply:
     """`words` follow `cancel` or `move`: the session's number, maybe a scope, then a reason
     (cancel) or a time (move)."""
     if not words:
-        raise UsageError(f"Give the number of the session to {action}.")
+        raise UsageError(
+            _("Give the number of the session to cancel.")
+            if action == "cancel"
+            else _("Give the number of the session to move.")
+        )
     meeting = meeting_named(ctx, words[0], f"/session {action} 3")
-    ctx.require(Role.FACILITATOR, f"{action} sessions")
+    ctx.require(
+        Role.FACILITATOR, _("cancel sessions") if action == "cancel" else _("move sessions")
+    )
     rest = words[1:]
     scope = None
     if rest and rest[0].lower() in SCOPES:
@@ -35,18 +42,19 @@ def change(ctx: Ctx, action: str, words: list[str], day: str | None) -> Reply:
         scope = "series"
     elif scope is None:
         raise UsageError(
-            f"Session #{meeting.id} repeats: say `occurrence` (the next one, or the one on "
-            "date:YYYY-MM-DD) or `series` (all from now on)."
+            _(
+                "Session #{id} repeats: say `occurrence` (the next one, or the one on "
+                "date:YYYY-MM-DD) or `series` (all from now on)."
+            ).format(id=meeting.id)
         )
     if meeting.status == meetings.CANCELLED:
-        raise CommandError(f"Session #{meeting.id} is already cancelled.")
+        raise CommandError(_("Session #{id} is already cancelled.").format(id=meeting.id))
     if action == "cancel":
         return _cancel(ctx, meeting, scope, day, " ".join(rest)[:500] or None)
     return _move(ctx, meeting, scope, day, " ".join(rest))
 
 
 def _cancel(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, reason: str | None) -> Reply:
-    why = f" Reason: {reason}" if reason else ""
     if scope == "series":
         keys, when = changes.cancel_series(ctx.session, meeting, reason, ctx.now)
     else:
@@ -55,8 +63,15 @@ def _cancel(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, reason: str
         keys, when = [occ.key], occ.start
 
     def build(zone: ZoneInfo) -> tuple[Block, ...]:
-        on = f" on {meetings.fmt_local(when, zone)}" if when else " (all future occurrences)"
-        return (Text.of(f"Session #{meeting.id} ", meeting.title, f"{on} is cancelled.{why}"),)
+        """In the active language: the viewer's, or (in `notices`) each recipient's."""
+        if when:
+            said = _("Session #{id} {title} on {when} is cancelled.")
+        else:
+            said = _("Session #{id} {title} (all future occurrences) is cancelled.")
+        parts = phrase(said, id=str(meeting.id), title=meeting.title, when=_when(when, zone))
+        if reason:
+            parts += phrase(_(" Reason: {reason}"), reason=reason)
+        return (Text.of(*parts),)
 
     told = notices(ctx, _recipients(ctx, meeting, keys), build)
     return reply(
@@ -76,7 +91,9 @@ def _move(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, when_text: st
     zone = meetings.meeting_zone(meeting)
     placed = localize(parse_when(when_text, ctx.now, zone), zone)
     if placed.at <= ctx.now:
-        raise UsageError(f"{meetings.fmt_local(placed.at, zone)} is in the past.")
+        raise UsageError(
+            _("{when} is in the past.").format(when=meetings.fmt_local(placed.at, zone))
+        )
     if scope == "occurrence":
         occ = occurrence_of(ctx, meeting, day)
         moved = changes.move_occurrence(ctx.session, meeting, occ, placed, ctx.now)
@@ -85,15 +102,15 @@ def _move(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, when_text: st
     old_start, new_start = moved.old_start, moved.placed.at
 
     def build(z: ZoneInfo) -> tuple[Block, ...]:
-        series = " and the following occurrences" if scope == "series" and meeting.rrule else ""
-        return (
-            Text.of(
-                f"Session #{meeting.id} ",
-                meeting.title,
-                f" moved from {meetings.fmt_local(old_start, z)}{series} "
-                f"to {meetings.fmt_local(new_start, z)}.",
-            ),
-        )
+        """In the active language: the viewer's, or (in `notices`) each recipient's."""
+        if scope == "series" and meeting.rrule:
+            said = _(
+                "Session #{id} {title} moved from {old} and the following occurrences to {new}."
+            )
+        else:
+            said = _("Session #{id} {title} moved from {old} to {new}.")
+        old, new = meetings.fmt_local(old_start, z), meetings.fmt_local(new_start, z)
+        return (Text.of(*phrase(said, id=str(meeting.id), title=meeting.title, old=old, new=new)),)
 
     told = notices(ctx, _recipients(ctx, meeting, moved.keys), build)
     blocks: list[Block] = [*build(viewer_zone(ctx))]
@@ -125,9 +142,13 @@ def told_phrase(count: int) -> str:
     """How many of the members who answered (besides the facilitator) were sent a direct
     message about the change."""
     if count == 0:
-        return "Nobody else had answered yes or maybe, so nobody needed telling."
-    return plural(
+        return _("Nobody else had answered yes or maybe, so nobody needed telling.")
+    return n_(
         count,
         "{count} member who answered yes or maybe was told.",
         "{count} members who answered yes or maybe were told.",
     )
+
+
+def _when(at: datetime | None, zone: ZoneInfo) -> str:
+    return meetings.fmt_local(at, zone) if at is not None else ""

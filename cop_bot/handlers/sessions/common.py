@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from cop_bot.core import i18n
 from cop_bot.core.args import parse_id
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Actions, Block, Button, Link, Notice, Spans, spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import mention_of
@@ -26,7 +29,9 @@ def meeting_named(ctx: Ctx, text: str | None, example: str) -> Meeting:
     number = parse_id(text, "session", example)
     found = ctx.session.get(Meeting, number)
     if found is None or found.community_id != ctx.community_id:
-        raise CommandError(f"There is no session #{number}.", hint="See `/sessions all`.")
+        raise CommandError(
+            _("There is no session #{id}.").format(id=number), hint=_("See `/sessions all`.")
+        )
     return found
 
 
@@ -34,21 +39,23 @@ def occurrence_of(ctx: Ctx, meeting: Meeting, day: str | None) -> Occurrence:
     """The occurrence on `day` (in the viewer's zone), else the next one."""
     changes = meetings.changes_for(ctx.session, [meeting.id or 0])[meeting.id or 0]
     if meeting.status == meetings.CANCELLED:
-        raise CommandError(f"Session #{meeting.id} is cancelled.")
+        raise CommandError(_("Session #{id} is cancelled.").format(id=meeting.id))
     if day is not None:
         occ = meetings.occurrence_on(meeting, changes, day, viewer_zone(ctx), ctx.now)
         if occ is None:
-            raise CommandError(f"Session #{meeting.id} has no occurrence on {day}.")
+            raise CommandError(
+                _("Session #{id} has no occurrence on {day}.").format(id=meeting.id, day=day)
+            )
         return occ
     occ = meetings.next_occurrence(meeting, changes, ctx.now)
     if occ is None:
-        raise CommandError(f"Session #{meeting.id} is over.")
+        raise CommandError(_("Session #{id} is over.").format(id=meeting.id))
     return occ
 
 
 def date_option(value: str | None) -> str | None:
     if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise UsageError("Give the occurrence's date as `date:YYYY-MM-DD`.")
+        raise UsageError(_("Give the occurrence's date as `date:YYYY-MM-DD`."))
     return value
 
 
@@ -58,48 +65,84 @@ def fields(
     """A session's facts. A one-off session has one time, "When" (its occurrence's, when
     given); a series shows its "First" occurrence here and the one asked about elsewhere."""
     if meeting.rrule:
-        when = ("First", spans(meetings.fmt_local(meeting.starts_at, zone, with_utc=True)))
+        when = (_("First"), spans(meetings.fmt_local(meeting.starts_at, zone, with_utc=True)))
     else:
         start = occurrence.start if occurrence is not None else meeting.starts_at
-        moved = " (moved)" if occurrence is not None and occurrence.moved else ""
-        when = ("When", spans(meetings.fmt_local(start, zone, with_utc=True), moved))
+        moved = _(" (moved)") if occurrence is not None and occurrence.moved else ""
+        when = (_("When"), spans(meetings.fmt_local(start, zone, with_utc=True), moved))
+    minutes = meeting.duration_minutes
     pairs: list[tuple[str, Spans]] = [
         when,
-        ("Duration", spans(f"{meeting.duration_minutes} minutes")),
+        (_("Duration"), spans(n_(minutes, "{count} minute", "{count} minutes"))),
     ]
     if meeting.rrule:
-        pairs.append(("Repeats", spans(rule_text(meeting.rrule), f" ({meeting.timezone} time)")))
+        repeats = _("{rule} ({zone} time)").format(
+            rule=rule_text(meeting.rrule), zone=meeting.timezone
+        )
+        pairs.append((_("Repeats"), spans(repeats)))
     if meeting.link:
-        pairs.append(("Link", spans(Link(meeting.link))))
+        pairs.append((_("Link"), spans(Link(meeting.link))))
     if meeting.capacity:
-        pairs.append(("Places", spans(str(meeting.capacity))))
+        pairs.append((_("Places"), spans(i18n.number(meeting.capacity))))
     return tuple(pairs)
 
 
 def rule_text(rule: str) -> str:
-    """An RRULE the way a member would say it: `every 2 weeks`, `every month on the first
-    Tuesday`."""
+    """An RRULE the way a member would say it, in their language: `every 2 weeks`, `every
+    month on the first Tuesday`."""
     parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
-    n = int(parts.get("INTERVAL", "1"))
-    unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month"}.get(parts.get("FREQ", ""), "")
-    text = f"every {n} {unit}s" if n > 1 else f"every {unit}"
-    if "BYDAY" in parts and unit == "month":
+    n = int(parts.get("INTERVAL", "1")) if parts.get("INTERVAL", "1").isdigit() else 1
+    freq = parts.get("FREQ", "")
+    text = _every(freq, n)
+    if "BYDAY" in parts and freq == "MONTHLY":
         m = re.fullmatch(r"([+-]?\d)([A-Z]{2})", parts["BYDAY"])
-        if m:
-            which = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
-            day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-            text += f" on the {which.get(int(m.group(1)), m.group(1))} "
-            text += day[("MO", "TU", "WE", "TH", "FR", "SA", "SU").index(m.group(2))]
+        if m and m.group(2) in RRULE_DAYS:
+            days = i18n.locale().days["format"]["wide"]
+            weekday = str(days[RRULE_DAYS.index(m.group(2))])
+            which = _ON_THE.get(int(m.group(1)))
+            if which is None:
+                return text + f" on the {m.group(1)} {weekday}"
+            return _(which).format(every=text, weekday=weekday)
     return text
 
 
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_ON_THE = {
+    1: N_("{every} on the first {weekday}"),
+    2: N_("{every} on the second {weekday}"),
+    3: N_("{every} on the third {weekday}"),
+    4: N_("{every} on the fourth {weekday}"),
+    -1: N_("{every} on the last {weekday}"),
+}
+"""The monthly day of a series: `{every}` is `every month` or `every 2 months`."""
+
+
+def _every(freq: str, n: int) -> str:
+    """`every week`, `every 2 weeks`, `every day`, `every 3 months`."""
+    if freq == "DAILY":
+        return n_(n, "every {count} day", "every {count} days") if n > 1 else _("every day")
+    if freq == "WEEKLY":
+        return n_(n, "every {count} week", "every {count} weeks") if n > 1 else _("every week")
+    if freq == "MONTHLY":
+        return n_(n, "every {count} month", "every {count} months") if n > 1 else _("every month")
+    return f"every {n} s" if n > 1 else "every "
+
+
+_BUTTONS: tuple[tuple[str, str, Literal["default", "primary"]], ...] = (
+    (N_("Yes"), "yes", "primary"),
+    (N_("Maybe"), "maybe", "default"),
+    (N_("No"), "no", "default"),
+    (N_("Withdraw"), "withdraw", "default"),
+)
+"""Each answer button: its label (translated where shown), the answer it types, its style."""
+
+
 def answer_buttons(meeting_id: int) -> Actions:
+    """The buttons type the English answers (`/rsvp 3 yes`): commands are the API."""
     return Actions(
-        (
-            Button("Yes", f"/rsvp {meeting_id} yes", "primary"),
-            Button("Maybe", f"/rsvp {meeting_id} maybe"),
-            Button("No", f"/rsvp {meeting_id} no"),
-            Button("Withdraw", f"/rsvp {meeting_id} withdraw"),
+        tuple(
+            Button(_(label), f"/rsvp {meeting_id} {answer}", style)
+            for label, answer, style in _BUTTONS
         )
     )
 
@@ -107,8 +150,10 @@ def answer_buttons(meeting_id: int) -> Actions:
 def notices(
     ctx: Ctx, members: list[Member], build: Callable[[ZoneInfo], tuple[Block, ...]]
 ) -> list[Notice]:
-    """One notice per member, built in their own zone."""
-    return [
-        Notice(to=mention_of(m), blocks=build(meetings.viewer_zone(m, ctx.community)[0]))
-        for m in members
-    ]
+    """One notice per member, built in their own zone and their own language."""
+    out = []
+    for m in members:
+        with ctx.writing_to(m):
+            blocks = build(meetings.viewer_zone(m, ctx.community)[0])
+            out.append(Notice(to=mention_of(m), blocks=blocks))
+    return out

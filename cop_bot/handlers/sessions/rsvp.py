@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Code, Context, Notice, Reply, Text, reply, spans
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import mention_of
+from cop_bot.core.times import folded
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.handlers.sessions.common import (
     date_option,
     meeting_named,
@@ -24,63 +27,96 @@ from cop_bot.sessions.meetings import Occurrence
 from cop_bot.storage.models import Meeting, MeetingRsvp, Member
 
 WITHDRAW = ("withdraw", "cancel", "none")
-_ANSWERED = {"yes": "See you there.", "maybe": "Noted as maybe.", "no": "Noted: not coming."}
+_ANSWERED = {
+    "yes": N_("See you there."),
+    "maybe": N_("Noted as maybe."),
+    "no": N_("Noted: not coming."),
+}
+_SHOWN = {
+    "yes": N_("yes"),
+    "maybe": N_("maybe"),
+    "no": N_("no"),
+    "waiting": N_("yes (waiting list)"),
+}
+"""How an answer is named in a sentence (`Your answer (yes) is withdrawn.`)."""
 
 
 @command(
     "rsvp",
-    summary="Answer yes, no or maybe for a session, or withdraw (next occurrence, or date:YYYY-MM-DD).",
+    summary=N_(
+        "Answer yes, no or maybe for a session, or withdraw (next occurrence, or date:YYYY-MM-DD)."
+    ),
     syntax=(
         "ID yes|no|maybe|withdraw [date:YYYY-MM-DD]",
         "ID withdraw [yes|no|maybe] [date:YYYY-MM-DD]",
     ),
-    examples=("/rsvp 1 yes", "/rsvp 1 maybe date:2027-01-26", "/rsvp 1 withdraw date:2027-01-26"),
+    examples=(
+        N_("/rsvp 1 yes"),
+        N_("/rsvp 1 maybe date:2027-01-26"),
+        N_("/rsvp 1 withdraw date:2027-01-26"),
+    ),
     options=("date",),
-    details=(
+    details=N_(
         "`withdraw` (or `cancel`, `none`) removes your answer; a place it frees goes to the "
         "first member on the waiting list. `withdraw yes` removes it only if it is still yes "
-        "(removing a ✅ reaction on Matrix does this)."
+        "(removing a ✅ reaction on Matrix does this). The answer may be written in any of the "
+        "bot's languages: yes (`oui`, `sí`, `sì`, `ja`, `نعم`, `ναι`), maybe (`peut-être`, "
+        "`quizás`, `forse`, `vielleicht`, `ربما`, `ίσως`), no (`non`, `nein`, `لا`, `όχι`), "
+        "with or without accents."
     ),
 )
 def rsvp(ctx: Ctx, args: Args) -> Reply:
-    value = (args.word(1) or "").lower()
+    value = answer_word(args.word(1) or "")
     if value in WITHDRAW:
         return _withdraw(ctx, args)
     if len(args.words) != 2:
-        raise UsageError("Give the session's number and yes, no, maybe or withdraw.")
-    meeting = meeting_named(ctx, args.word(0), "/rsvp 3 yes")
+        raise UsageError(_("Give the session's number and yes, no, maybe or withdraw."))
+    meeting = meeting_named(ctx, args.word(0), _("/rsvp 3 yes"))
     if value not in meetings.ANSWERS:
-        raise UsageError(f"Answer yes, no, maybe or withdraw, not {value[:20]!r}.")
+        raise UsageError(
+            _("Answer yes, no, maybe or withdraw, not {answer}.").format(answer=repr(value[:20]))
+        )
     occ = occurrence_of(ctx, meeting, date_option(args.options.get("date")))
     if occ.start <= ctx.now and value != "no":
-        raise CommandError(f"Session #{meeting.id} has already started.")
+        raise CommandError(_("Session #{id} has already started.").format(id=meeting.id))
     done = meetings.answer(ctx.session, occ, ctx.member, value, now=ctx.now)
     if done.row.waitlisted:
-        message = "The session is full: you are on the waiting list and will move up automatically when a place frees."
+        message = _(
+            "The session is full: you are on the waiting list and will move up automatically "
+            "when a place frees."
+        )
     else:
-        message = _ANSWERED[value]
+        message = _(_ANSWERED[value])
     answered = {"answer": value, "waitlisted": done.row.waitlisted, "previous": done.previous}
     return _answered(ctx, meeting, occ, message, done.promoted, answered)
 
 
 def _withdraw(ctx: Ctx, args: Args) -> Reply:
     if len(args.words) > 3:
-        raise UsageError("Give the session's number, withdraw, and at most yes, no or maybe.")
-    only = (args.word(2) or "").lower() or None
+        raise UsageError(_("Give the session's number, withdraw, and at most yes, no or maybe."))
+    only = answer_word(args.word(2) or "") or None
     if only is not None and only not in meetings.ANSWERS:
-        raise UsageError(f"After withdraw give yes, no or maybe (or nothing), not {only[:20]!r}.")
-    meeting = meeting_named(ctx, args.word(0), "/rsvp 3 withdraw")
+        raise UsageError(
+            _("After withdraw give yes, no or maybe (or nothing), not {answer}.").format(
+                answer=repr(only[:20])
+            )
+        )
+    meeting = meeting_named(ctx, args.word(0), _("/rsvp 3 withdraw"))
     occ = occurrence_of(ctx, meeting, date_option(args.options.get("date")))
     done = meetings.withdraw(ctx.session, occ, ctx.member, only=only)
-    shown = "yes (waiting list)" if done.previous == "waiting" else done.previous
+    shown = _(_SHOWN[done.previous]) if done.previous in _SHOWN else done.previous
     if done.removed:
-        message = f"Your answer ({shown}) is withdrawn."
+        message = _("Your answer ({answer}) is withdrawn.").format(answer=shown)
     elif done.previous is None:
-        message = "You had not answered, so there is nothing to withdraw."
+        message = _("You had not answered, so there is nothing to withdraw.")
     else:
-        message = f"Your answer is {shown}, not {only}, so it stays."
+        only_shown = _(_SHOWN[only]) if only in _SHOWN else only
+        message = _("Your answer is {answer}, not {only}, so it stays.").format(
+            answer=shown, only=only_shown
+        )
+    kept = "yes" if done.previous == "waiting" else done.previous
     withdrawn = {
-        "answer": None if done.removed or shown is None else shown.split()[0],
+        "answer": None if done.removed else kept,
         "withdrawn": done.previous if done.removed else None,
         "previous": done.previous,
     }
@@ -99,9 +135,19 @@ def _answered(
     whoever moved up from the waiting list."""
     c = meetings.counts(meetings.answers(ctx.session, occ.meeting_id, occ.key))
     when = meetings.fmt_local(occ.start, viewer_zone(ctx))
+    counted = _("{yes} yes, {maybe} maybe, {waiting} waiting.").format(
+        yes=i18n.number(c["yes"]), maybe=i18n.number(c["maybe"]), waiting=i18n.number(c["waiting"])
+    )
+    said = phrase(
+        _("#{id} {title}, {when}: {message}"),
+        id=str(meeting.id),
+        title=meeting.title,
+        when=when,
+        message=message,
+    )
     return reply(
-        Text.of(f"#{meeting.id} ", meeting.title, f", {when}: {message}"),
-        Context(spans(f"{c['yes']} yes, {c['maybe']} maybe, {c['waiting']} waiting.")),
+        Text.of(*said),
+        Context(spans(counted)),
         notices=_promoted_notices(ctx, occ, promoted),
         data={
             "rsvp": {
@@ -122,17 +168,31 @@ def _promoted_notices(ctx: Ctx, occ: Occurrence, rows: list[MeetingRsvp]) -> lis
         if member is None:
             continue
         zone = meetings.viewer_zone(member, ctx.community)[0]
-        out.append(
-            Notice(
-                to=mention_of(member),
-                blocks=(
-                    Text.of(
-                        f"A place opened up: you are now attending #{occ.meeting_id} ",
-                        occ.meeting.title,
-                        f" on {meetings.fmt_local(occ.start, zone)}.",
-                    ),
-                    Context(spans("Can't make it? ", Code(f"/rsvp {occ.meeting_id} no"))),
-                ),
+        with ctx.writing_to(member):
+            opened = phrase(
+                _("A place opened up: you are now attending #{id} {title} on {when}."),
+                id=str(occ.meeting_id),
+                title=occ.meeting.title,
+                when=meetings.fmt_local(occ.start, zone),
             )
-        )
+            cannot = phrase(
+                _("Can't make it? {command}"), command=Code(f"/rsvp {occ.meeting_id} no")
+            )
+            out.append(Notice(to=mention_of(member), blocks=(Text.of(*opened), Context(cannot))))
     return out
+
+
+_ANSWER_WORDS = {
+    "yes": ("yes", "oui", "si", "ja", "نعم", "ναι"),
+    "maybe": ("maybe", "peut-etre", "peutetre", "quizas", "quiza", "forse", "vielleicht"),
+    "no": ("no", "non", "nein", "لا", "οχι"),
+}
+_ANSWER_WORDS["maybe"] += ("ربما", "ισως")
+_ANSWER_OF = {word: answer for answer, words in _ANSWER_WORDS.items() for word in words}
+
+
+def answer_word(typed: str) -> str:
+    """`yes`, `Oui`, `sí`, `sì`, `JA`, `نعم`, `ναι` -> `yes` (and maybe, no likewise), with or
+    without accents; any other word lower-cased, as typed (`withdraw`, a wrong answer)."""
+    lowered = typed.strip().lower()
+    return _ANSWER_OF.get(folded(lowered).replace("’", "'"), lowered)

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from cop_bot.core.args import Args, parse_int, split_words
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import show_date
 from cop_bot.handlers.sessions.common import answer_buttons, fields
 from cop_bot.sessions import meetings
 from cop_bot.sessions.when import (
-    WHEN_EXAMPLES,
     Placed,
     first_on_or_after,
     localize,
@@ -41,7 +41,7 @@ def _segments(words: list[str]) -> tuple[list[str], dict[str, list[str]]]:
         key = word.lower()
         if key in KEYWORDS:
             if key in parts:
-                raise UsageError(f"`{key}` is given twice.")
+                raise UsageError(_("`{key}` is given twice.").format(key=key))
             current = parts.setdefault(key, [])
         else:
             current.append(word)
@@ -49,33 +49,34 @@ def _segments(words: list[str]) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def _one(parts: dict[str, list[str]], key: str, what: str) -> str | None:
+    """The one word after `key`; `what` (translated) says what it should be."""
     if key not in parts:
         return None
     if len(parts[key]) != 1:
-        raise UsageError(f"After `{key}` give {what}.")
+        raise UsageError(_("After `{key}` give {what}.").format(key=key, what=what))
     return parts[key][0]
 
 
 def _title(text: str) -> tuple[str, list[str]]:
     if not text.startswith(_OPENING_QUOTES):
-        raise UsageError("Put the session's title in quotes, then say when.")
+        raise UsageError(_("Put the session's title in quotes, then say when."))
     words = split_words(text)
     if len(words) < 2:
-        raise UsageError("Say when the session is, after its title.")
+        raise UsageError(_("Say when the session is, after its title."))
     title = " ".join(words[0].split())
     if not 0 < len(title) <= MAX_TITLE:
-        raise UsageError(f"The title must be 1 to {MAX_TITLE} characters.")
+        raise UsageError(_("The title must be 1 to {limit} characters.").format(limit=MAX_TITLE))
     return title, words[1:]
 
 
 def _zone(ctx: Ctx, parts: dict[str, list[str]]) -> tuple[ZoneInfo, str]:
     """The zone given with `tz`, else the viewer's; and where it came from, as shown."""
-    zone_name = _one(parts, "tz", "one time zone, e.g. `tz Europe/Rome`")
+    zone_name = _one(parts, "tz", _("one time zone, e.g. `tz Europe/Rome`"))
     if zone_name is not None:
         return zone_named(zone_name), "given"
     zone, source = meetings.viewer_zone(ctx.member, ctx.community)
-    shown = {"your profile": "your profile's", "the community": "the community's"}
-    return zone, shown.get(source, "the default")
+    shown = {"your profile": _("your profile's"), "the community": _("the community's")}
+    return zone, shown.get(source, _("the default"))
 
 
 def _first_start(
@@ -89,15 +90,17 @@ def _first_start(
     if rule is not None:
         first = first_on_or_after(rule, wall)
         if first is None:
-            raise UsageError("That repetition never happens.")
+            raise UsageError(_("That repetition never happens."))
         if first != wall:
             day = show_date(first.replace(tzinfo=zone), zone)
-            first_note = f"The series starts on its first matching day, {day}."
+            first_note = _("The series starts on its first matching day, {day}.").format(day=day)
         wall = first
     placed = localize(wall, zone)
     if placed.at <= now:
         raise UsageError(
-            f"{meetings.fmt_local(placed.at, zone)} is in the past; sessions are scheduled ahead."
+            _("{when} is in the past; sessions are scheduled ahead.").format(
+                when=meetings.fmt_local(placed.at, zone)
+            )
         )
     return placed, rule, first_note
 
@@ -105,34 +108,49 @@ def _first_start(
 def _options(parts: dict[str, list[str]]) -> tuple[int, str | None, int | None]:
     """Duration (minutes), link and capacity."""
     duration = parse_duration(" ".join(parts["for"])) if "for" in parts else 60
-    link = _one(parts, "link", "one web address")
+    link = _one(parts, "link", _("one web address"))
     if link is not None and not _URL.fullmatch(link):
-        raise UsageError(f"{link[:60]!r} is not a web link; give one starting with https://.")
+        raise UsageError(
+            _("{link} is not a web link; give one starting with https://.").format(
+                link=repr(link[:60])
+            )
+        )
     capacity = None
-    if (cap := _one(parts, "capacity", "a number of places")) is not None:
+    if (cap := _one(parts, "capacity", _("a number of places"))) is not None:
         capacity = parse_int(cap, 1, MAX_CAPACITY)
         if capacity is None:
-            raise UsageError(f"Capacity is a number of places from 1 to {MAX_CAPACITY}.")
+            raise UsageError(
+                _("Capacity is a number of places from 1 to {limit}.").format(limit=MAX_CAPACITY)
+            )
     return duration, link, capacity
 
 
 @command(
     "schedule-session",
-    summary="Schedule a community session, once or repeating, in any time zone.",
+    summary=N_("Schedule a community session, once or repeating, in any time zone."),
     syntax=(
         '"TITLE" WHEN [for DURATION] [every N weeks|every month on the first TUESDAY] '
         "[tz ZONE] [link URL] [capacity N]",
     ),
     examples=(
-        '/schedule-session "Labour market CoP" 2027-01-12 15:00 for 90m every 2 weeks '
-        "tz Europe/Rome link https://meet.example.org/abc",
-        '/schedule-session "Housing clinic" tomorrow 15:00 for 1h capacity 12',
+        N_(
+            '/schedule-session "Labour market CoP" 2027-01-12 15:00 for 90m every 2 weeks '
+            "tz Europe/Rome link https://meet.example.org/abc"
+        ),
+        N_('/schedule-session "Housing clinic" tomorrow 15:00 for 1h capacity 12'),
     ),
     role=Role.FACILITATOR,
-    details=(
-        "WHEN is an ISO date and time or a phrase: "
-        + WHEN_EXAMPLES
-        + ". Without `tz` your profile's time zone is used, else the community's, else UTC."
+    details=N_(
+        'WHEN is an ISO date and time or a phrase: "2027-01-12 15:00", "tomorrow 15:00", '
+        '"next Tuesday 3pm", "in 3 days at 10:00". Without `tz` your profile\'s time zone is '
+        "used, else the community's, else UTC. The day may also be written in any of the "
+        "bot's languages: today (`aujourd'hui`, `hoy`, `oggi`, `heute`, `اليوم`, `σήμερα`), "
+        "tomorrow (`demain`, `mañana`, `domani`, `morgen`, `غدًا`, `αύριο`), the day after "
+        "tomorrow (`après-demain`, `pasado mañana`, `dopodomani`, `übermorgen`, `بعد غد`, "
+        "`μεθαύριο`), a weekday (`mardi prochain`, `próximo martes`, `nächsten Dienstag`, "
+        "`الثلاثاء`, `Τρίτη`), and noon or midnight (`midi`, `mediodía`, `mezzogiorno`, "
+        "`Mittag`, `الظهر`, `μεσημέρι`; `minuit`, `medianoche`, `mezzanotte`, "
+        "`Mitternacht`, `μεσάνυχτα`), with or without accents."
     ),
     parse="raw",
 )
@@ -167,17 +185,22 @@ def _scheduled(
     assert row.id is not None
     upcoming = meetings.occurrences(row, [], ctx.now, ctx.now + timedelta(days=400))[:4]
     blocks: list[Block] = [
-        Header(f"Session #{row.id}: {row.title}"),
+        Header(_("Session #{id}: {title}").format(id=row.id, title=row.title)),
         Fields(fields(row, zone)),
-        Context(spans(f"Time zone: {zone.key} ({source})." if source != "given" else "")),
+        Context(
+            spans(
+                _("Time zone: {zone} ({source}).").format(zone=zone.key, source=source)
+                if source != "given"
+                else ""
+            )
+        ),
     ]
     for note in (placed.note, first_note):
         if note:
             blocks.append(Context(spans(note)))
     if row.rrule:
-        blocks.append(
-            Text.of("Next: " + "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming) + ".")
-        )
+        listed = "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming)
+        blocks.append(Text.of(_("Next: {when}.").format(when=listed)))
     blocks.append(answer_buttons(row.id))
     return reply(
         *blocks,

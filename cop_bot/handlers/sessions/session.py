@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args, option_word, unknown_key
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import (
     Attachment,
     Block,
@@ -21,7 +23,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import mention_of
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.handlers.sessions.changes import change
 from cop_bot.handlers.sessions.common import (
     answer_buttons,
@@ -30,17 +32,18 @@ from cop_bot.handlers.sessions.common import (
     meeting_named,
     occurrence_of,
 )
+from cop_bot.handlers.sessions.listing import times_in
 from cop_bot.sessions import calendar, meetings
 from cop_bot.storage import repos
 from cop_bot.storage.models import Meeting, MeetingRsvp
 
 _DATE_OPT = re.compile(r"(?:^|\s)date:(\d{4}-\d{2}-\d{2})(?=\s|$)")
-_LISTED = (("yes", "Going"), ("maybe", "Maybe"), ("waiting", "Waiting list"))
+_LISTED = (("yes", N_("Going")), ("maybe", N_("Maybe")), ("waiting", N_("Waiting list")))
 
 
 @command(
     "session",
-    summary="Show a session with its attendees; get its .ics; facilitators cancel or move it.",
+    summary=N_("Show a session with its attendees; get its .ics; facilitators cancel or move it."),
     syntax=(
         "ID",
         "ID ics",
@@ -48,11 +51,11 @@ _LISTED = (("yes", "Going"), ("maybe", "Maybe"), ("waiting", "Waiting list"))
         "move ID [occurrence|series] [date:YYYY-MM-DD] WHEN",
     ),
     examples=(
-        "/session 1",
-        "/session 1 ics",
-        "/session move 2 in 3 days at 10:00",
-        "/session cancel 1 occurrence date:2027-01-26 Public holiday",
-        "/session cancel 2 The speaker is ill",
+        N_("/session 1"),
+        N_("/session 1 ics"),
+        N_("/session move 2 in 3 days at 10:00"),
+        N_("/session cancel 1 occurrence date:2027-01-26 Public holiday"),
+        N_("/session cancel 2 The speaker is ill"),
     ),
     parse="raw",
 )
@@ -76,33 +79,32 @@ def session_command(ctx: Ctx, args: Args) -> Reply:
     if extra in (["ics"], ["ical"], ["calendar"]):
         return _ics(ctx, meeting)
     if extra:
-        raise UsageError(f"I don't know `/session ID {' '.join(extra)[:30]}`: use ics.")
+        raise UsageError(
+            _("I don't know `/session ID {words}`: use ics.").format(words=" ".join(extra)[:30])
+        )
     return _show(ctx, meeting, day)
 
 
 def _show(ctx: Ctx, meeting: Meeting, day: str | None) -> Reply:
     zone, source = meetings.viewer_zone(ctx.member, ctx.community)
-    header = Header(f"Session #{meeting.id}: {meeting.title}")
+    header = Header(_("Session #{id}: {title}").format(id=meeting.id, title=meeting.title))
     data = {"session": meetings.meeting_json(meeting), "status": meeting.status}
     if meeting.status == meetings.CANCELLED:
-        reason = f": {meeting.cancel_reason}" if meeting.cancel_reason else "."
-        return reply(
-            header, Fields(fields(meeting, zone)), Text.of("Cancelled" + reason), data=data
-        )
+        if meeting.cancel_reason:
+            said = _("Cancelled: {reason}").format(reason=meeting.cancel_reason)
+        else:
+            said = _("Cancelled.")
+        return reply(header, Fields(fields(meeting, zone)), Text.of(said), data=data)
     occ = occurrence_of(ctx, meeting, day)
     rows = meetings.answers(ctx.session, occ.meeting_id, occ.key)
     handles, shown = _attendees(ctx, rows)
     blocks: list[Block] = [header, Fields(fields(meeting, zone, occ))]
     if meeting.rrule:  # a one-off session's only time is its "When" above
-        blocks.append(
-            Text.of(
-                "Next: " if not day else "On that day: ",
-                meetings.fmt_local(occ.start, zone, with_utc=True),
-                " (moved)" if occ.moved else "",
-            )
-        )
-    blocks.append(Fields(tuple(_attending(shown[key], label) for key, label in _LISTED)))
-    blocks.append(Context(spans(f"Times in {zone.key} ({source}).")))
+        at = meetings.fmt_local(occ.start, zone, with_utc=True)
+        said = _("Next: {when}") if not day else _("On that day: {when}")
+        blocks.append(Text.of(*phrase(said, when=at), _(" (moved)") if occ.moved else ""))
+    blocks.append(Fields(tuple(_attending(shown[key], _(label)) for key, label in _LISTED)))
+    blocks.append(Context(spans(times_in(zone, source))))
     blocks.append(answer_buttons(occ.meeting_id))
     data |= {
         "occurrence": {
@@ -126,7 +128,7 @@ def _attendees(
         key = "waiting" if r.waitlisted else r.answer
         m = members.get(r.member_id) if r.member_id else None
         handles[key].append(m.handle if m else "")
-        shown[key].append(mention_of(m) if m else "a former member")
+        shown[key].append(mention_of(m) if m else _("a former member"))
     return handles, shown
 
 
@@ -135,7 +137,8 @@ def _attending(people: list[Mention | str], label: str) -> tuple[str, Spans]:
     for i, p in enumerate(people):
         listed.extend([", "] if i else [])
         listed.append(p)
-    return f"{label} ({len(people)})", spans(*listed) or spans("nobody yet")
+    counted = _("{label} ({count})").format(label=label, count=i18n.number(len(people)))
+    return counted, spans(*listed) or spans(_("nobody yet"))
 
 
 def _ics(ctx: Ctx, meeting: Meeting) -> Reply:
@@ -144,8 +147,8 @@ def _ics(ctx: Ctx, meeting: Meeting) -> Reply:
     text = calendar.meeting_ics(ctx.session, meeting, ctx.community, ctx.now)
     filename = f"session-{meeting.id}.ics"
     return reply(
-        Header(f"Calendar file for #{meeting.id} {meeting.title}"),
+        Header(_("Calendar file for #{id} {title}").format(id=meeting.id, title=meeting.title)),
         Attachment.of_text(filename, "text/calendar", text, title=f"{meeting.title}.ics"),
-        Context(spans("Open it with your calendar app to add the session.")),
+        Context(spans(_("Open it with your calendar app to add the session."))),
         data={"ics": text, "filename": filename, "content_type": "text/calendar"},
     )
