@@ -98,8 +98,8 @@ def _match(ctx: Ctx, text: str) -> Reply:
         Item(
             title=spans(ctx.taxonomy.label(c.slug, lang), " (", Code(c.slug), ")"),
             meta=spans(
-                _("{score}% sure · matched {term} ({via})").format(
-                    score=f"{c.score:.0f}", term=echo(c.term), via=_via(c.via)
+                _("{score} sure · matched {term} ({via})").format(
+                    score=f"{c.score:.0f}%", term=echo(c.term), via=_via(c.via)
                 )
             ),
         )

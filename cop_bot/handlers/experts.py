@@ -219,7 +219,8 @@ def _nothing(
         )
         blocks.append(Text.of(_("Closest domains: {names}.").format(names=names)))
     topic = query if query and fits_echo(query) else _("TOPIC")
-    ask = f"/ask {topic}: {_('YOUR QUESTION')}"
+    question = _("YOUR QUESTION")
+    ask = f"/ask {topic}: {question}"
     blocks.append(
         Context(phrase(_("Ask the whole community instead: {command}"), command=Code(ask)))
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from cop_bot.capabilities import privacy_sections
 from cop_bot.core import i18n
@@ -42,6 +42,9 @@ from cop_bot.experts.profiles import (
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
+EDIT, EXPORT = "/profile set", "/profile export"
+"""What the profile's buttons run (commands, not words to translate)."""
+DANGER: Literal["danger"] = "danger"
 TEMPLATE = (
     "/profile set domains: labour market, housing; country: IT; city: Turin; languages: it, en, fr;\n"
     "organisation: City of Turin; organisation-type: public; timezone: Europe/Rome;\n"
@@ -175,8 +178,8 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
         blocks.append(
             Actions(
                 (
-                    Button(_("Edit profile"), "/profile set"),
-                    Button(_("Export my data"), "/profile export"),
+                    Button(_("Edit profile"), EDIT),
+                    Button(_("Export my data"), EXPORT),
                 )
             )
         )
@@ -347,10 +350,10 @@ def _delete_prompt(
             blocks.append(Text.of(option.means))
             command = f"/profile delete confirm {option.word}"
             commands.append(command)
-            buttons.append(Button(option.label, command, style="danger"))
+            buttons.append(Button(option.label, command, style=DANGER))
     if not commands:
         commands = ["/profile delete confirm"]
-        buttons = [Button(_("Erase my data"), commands[0], style="danger")]
+        buttons = [Button(_("Erase my data"), commands[0], style=DANGER)]
     blocks.append(Context(_to_go_ahead([Code(c) for c in commands])))
     blocks.append(Actions(tuple(buttons)))
     return reply(*blocks, data={"confirm": commands[0], "choices": commands})
