@@ -92,6 +92,7 @@ def test_setting_the_language_says_what_changed_in_the_new_language(experts: Bot
     assert "Je vous écrirai en français." in text
     assert "Les langues que vous parlez sont inchangées : arabe, français, anglais." in text
     assert "Je vous écris en" in text  # /profile shows the choice
+    assert "Marché du travail" in text  # the profile below, in the new language too
     assert changed.data["profile"]["language"] == "fr"
     assert changed.data["profile"]["languages"] == ["ar", "fr", "en"]  # spoken: unchanged
     back = speaking(experts, "amina", "English")

@@ -133,7 +133,7 @@ def _show(ctx: Ctx, member: Member, *, own: bool) -> Reply:
                 "profile": {"handle": member.handle, "name": member.display_name, "expert": False}
             },
         )
-    lang = ctx.language
+    lang = i18n.active()  # ctx.language, or the new one when `/profile set language:` changed it
     pairs: list[tuple[str, Spans]] = []
 
     def add(label: str, *parts: Inline | None) -> None:
