@@ -12,6 +12,7 @@ from collections.abc import Collection
 from sqlmodel import Session
 
 from cop_bot.core.errors import CommandError
+from cop_bot.core.i18n import _
 from cop_bot.core.model import Role
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
@@ -31,9 +32,13 @@ def refuse_erasing_last_admin(
     """Erasure would leave the community without an admin: ask for a hand-over first."""
     if is_last_admin(session, member, configured):
         raise CommandError(
-            "You are the last admin of this community, so I cannot erase your data yet: "
-            "the community would be left without an admin.",
-            hint="Hand the role over first with `/role grant HANDLE admin`, then erase your "
-            "data. If a community is ever left without an admin, whoever runs the bot can "
-            "name one with `cop-bot roles grant HANDLE admin`.",
+            _(
+                "You are the last admin of this community, so I cannot erase your data yet: "
+                "the community would be left without an admin."
+            ),
+            hint=_(
+                "Hand the role over first with `/role grant HANDLE admin`, then erase your "
+                "data. If a community is ever left without an admin, whoever runs the bot can "
+                "name one with `cop-bot roles grant HANDLE admin`."
+            ),
         )

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from cop_bot.core.i18n import _
 from cop_bot.core.taxonomy import STOPWORDS, Candidate, Taxonomy, content_words, normalise
 from cop_bot.storage import repos
 from cop_bot.storage.models import Community, Member, MemberDomain
@@ -384,9 +385,10 @@ class DirectoryIndex:
         ]
         words = self._matched_tokens(query, expert)
         if words:
-            why.append("profile mentions " + ", ".join(f"“{w}”" for w in words))
+            mentioned = ", ".join(f"“{w}”" for w in words)
+            why.append(_("profile mentions {words}").format(words=mentioned))
         if not why:
-            why.append("matches the filters")
+            why.append(_("matches the filters"))
         return Hit(
             expert, round(score, 1), tuple(dict.fromkeys(why)), self.contributions.get(member_id, 0)
         )
@@ -457,10 +459,9 @@ class DirectoryIndex:
 
 def _domain_reason(cand: Candidate, taxonomy: Taxonomy, language: str) -> str:
     label = taxonomy.label(cand.slug, language)
-    reason = f"works on {label}"
     if normalise(cand.term) != normalise(label):
-        reason += f" (matched “{cand.term}”)"
-    return reason
+        return _("works on {domain} (matched “{term}”)").format(domain=label, term=cand.term)
+    return _("works on {domain}").format(domain=label)
 
 
 def rotation_key(day: int, member_id: int) -> int:

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from cop_bot.core.args import clean_input, parse_handle
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import _
 from cop_bot.core.model import Conversation
 from cop_bot.core.spreadsheet import from_cell, to_cell
 from cop_bot.core.taxonomy import Taxonomy
@@ -87,12 +88,18 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except UnicodeDecodeError:
-        raise UsageError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8.") from None
+        raise UsageError(
+            _("{file} is not UTF-8 text; save it as CSV UTF-8.").format(file=path.name)
+        ) from None
     except OSError as exc:
-        raise UsageError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise UsageError(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+        ) from None
     if not text.strip():
         raise UsageError(
-            f"{path.name} is empty; its first line must be the header {','.join(HEADER)}."
+            _("{file} is empty; its first line must be the header {header}.").format(
+                file=path.name, header=",".join(HEADER)
+            )
         )
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
@@ -101,8 +108,9 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
         missing = [h for h in HEADER if h not in fields]
         if missing:
             raise UsageError(
-                f"{path.name}: the header must include {','.join(HEADER)}; missing "
-                f"{', '.join(missing)}."
+                _("{file}: the header must include {header}; missing {missing}.").format(
+                    file=path.name, header=",".join(HEADER), missing=", ".join(missing)
+                )
             )
         seen: dict[str, int] = {}
         for row in reader:
@@ -119,7 +127,9 @@ def read_csv(path: Path, taxonomy: Taxonomy) -> ImportReport:
             seen[parsed.handle] = line
             report.valid.append(parsed)
     except csv.Error as exc:
-        raise UsageError(f"{path.name} is not a readable CSV file: {exc}") from None
+        raise UsageError(
+            _("{file} is not a readable CSV file: {reason}").format(file=path.name, reason=exc)
+        ) from None
     return report
 
 

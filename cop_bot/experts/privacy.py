@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cop_bot.core.i18n import n_
 from cop_bot.core.privacy import (
     Notes,
     PrivacySection,
@@ -15,7 +16,6 @@ from cop_bot.core.privacy import (
     record,
     records,
     rows_of,
-    sentence,
 )
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
@@ -28,7 +28,7 @@ def export_profile(session: Session, member: Member) -> dict[str, Any]:
         **record(
             member,
             "handle name=display_name platform_user_id country city languages organisation "
-            "organisation_type bio timezone locale",
+            "organisation_type bio timezone language=locale",
         ),
         "domains": repos.member_domains(session, member.id),
         **record(
@@ -70,12 +70,16 @@ ROLES = PrivacySection(
 def _erase_questions(session: Session, member: Member, answer: str | None) -> Notes:
     """Their own questions go (CASCADE); others' questions they closed stay closed (SET NULL)."""
     closed = count_of(session, Question.answered_by_id, member, Question.asker_id != member.id)
-    return sentence(
-        closed,
-        "The question you marked answered stays answered, without saying who did, because "
-        "someone else asked it.",
-        "The {count} questions you marked answered stay answered, without saying who did, "
-        "because others asked them.",
+    if closed <= 0:
+        return ()
+    return (
+        n_(
+            closed,
+            "The question you marked answered stays answered, without saying who did, because "
+            "someone else asked it.",
+            "The {count} questions you marked answered stay answered, without saying who did, "
+            "because others asked them.",
+        ),
     )
 
 

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from sqlmodel import Session
 
+from cop_bot.core import i18n
 from cop_bot.core.args import parse_form, parse_int, unknown_key
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.taxonomy import Taxonomy, normalise
 from cop_bot.storage import repos
 from cop_bot.storage.limits import limit_of
@@ -88,7 +90,7 @@ def parse_yes_no(value: str) -> bool:
         return True
     if word in _NO:
         return False
-    raise ValueError(f"{value!r} is not yes or no.")
+    raise ValueError(_("{value} is not yes or no.").format(value=repr(value)))
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +110,13 @@ def _countries() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def country_name(code: str | None) -> str | None:
-    return _countries()[0].get(code, code) if code else None
+    """The country's name in the active language (Babel's), the code if it is not a country."""
+    if not code:
+        return None
+    english = _countries()[0].get(code)
+    if english is None:
+        return code
+    return i18n.locale().territories.get(code) or english
 
 
 def parse_country(value: str) -> str:
@@ -121,7 +129,9 @@ def parse_country(value: str) -> str:
     if found:
         return found
     raise ValueError(
-        f"{text!r} is not a country I know; use an ISO code such as IT or a name such as Italy."
+        _(
+            "{value} is not a country I know; use an ISO code such as IT or a name such as Italy."
+        ).format(value=repr(text))
     )
 
 
@@ -144,7 +154,11 @@ def _languages() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def language_name(code: str) -> str:
-    return _languages()[0].get(code, code)
+    """The language's name in the active language (Babel's), the code if it is not known."""
+    english = _languages()[0].get(code)
+    if english is None:
+        return code
+    return i18n.locale().languages.get(code) or english
 
 
 def parse_languages(value: str) -> list[str]:
@@ -171,8 +185,9 @@ def parse_languages(value: str) -> list[str]:
             out.append(code)
     if bad:
         raise ValueError(
-            f"{', '.join(repr(b) for b in bad)}: not a language I know; use codes such as fr, ar "
-            "or names such as French."
+            _(
+                "{values}: not a language I know; use codes such as fr, ar or names such as French."
+            ).format(values=", ".join(repr(b) for b in bad))
         )
     return out
 
@@ -183,7 +198,10 @@ def parse_timezone(value: str) -> str:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"{text!r} is not a time zone; use an IANA name such as Europe/Rome or America/Bogota."
+            _(
+                "{value} is not a time zone; use an IANA name such as Europe/Rome or "
+                "America/Bogota."
+            ).format(value=repr(text))
         ) from None
     return text
 
@@ -192,7 +210,9 @@ def parse_organisation_type(value: str) -> str:
     found = _ORG_TYPE_ALIASES.get(normalise(value))
     if found is None:
         raise ValueError(
-            f"{value!r} is not an organisation type; use one of {', '.join(ORGANISATION_TYPES)}."
+            _("{value} is not an organisation type; use one of {types}.").format(
+                value=repr(value), types=", ".join(ORGANISATION_TYPES)
+            )
         )
     return found
 
@@ -201,9 +221,50 @@ def parse_capacity(value: str) -> int:
     number = parse_int(value, 0, 100)
     if number is None:
         raise ValueError(
-            f"{value.strip()!r} is not a number of questions a month between 0 and 100."
+            _("{value} is not a number of questions a month between 0 and 100.").format(
+                value=repr(value.strip())
+            )
         )
     return number
+
+
+@lru_cache(maxsize=1)
+def _interface_names() -> dict[str, str]:
+    """Normalised name of each language the bot speaks, in each of them, -> its code."""
+    names: dict[str, str] = {}
+    for shown_in in i18n.LANGUAGES:
+        for code in i18n.LANGUAGES:
+            names.setdefault(normalise(Locale.parse(shown_in).languages[code]), code)
+    return names
+
+
+def parse_interface_language(value: str) -> str:
+    """`fr`, `fr-FR`, `French`, `français`, `Französisch`, `الفرنسية` -> `fr`: the language
+    the bot writes to the member in, one of `i18n.LANGUAGES`."""
+    text = value.strip()
+    found = i18n.supported(text) if len(text) <= 8 else None
+    if found is None and text:
+        found = _interface_names().get(normalise(text))
+    if found is None:
+        raise ValueError(
+            _(
+                "{value} is not a language I write in; choose one of {choices}, e.g. {example}."
+            ).format(value=repr(text[:40]), choices=interface_choices(), example="`language: fr`")
+        )
+    return found
+
+
+def interface_choices() -> str:
+    """`en (English), fr (French · français), ...`: the codes, named in the active language and
+    in their own."""
+    shown = i18n.locale().languages
+    out = []
+    for code in i18n.LANGUAGES:
+        here, own = shown.get(code, code), Locale.parse(code).languages.get(code, code)
+        out.append(
+            f"{code} ({here})" if here.casefold() == own.casefold() else f"{code} ({here} · {own})"
+        )
+    return ", ".join(out)
 
 
 @dataclass(frozen=True)
@@ -242,10 +303,25 @@ def _split_terms(value: str) -> Iterable[str]:
             yield part.strip()
 
 
+_TOO_LONG = {
+    "city": N_("The city is {length} characters long; the limit is {limit}."),
+    "organisation": N_("The organisation is {length} characters long; the limit is {limit}."),
+    "bio": N_("The bio is {length} characters long; the limit is {limit}."),
+    "name": N_("The name is {length} characters long; the limit is {limit}."),
+}
+"""One whole sentence per field: the field's name takes an article and a gender elsewhere."""
+
+
 def check_length(value: str, limit: int, what: str) -> str:
     text = value.strip()
     if len(text) > limit:
-        raise ValueError(f"The {what} is {len(text)} characters long; the limit is {limit}.")
+        template = _TOO_LONG.get(what)
+        message = (
+            _(template)
+            if template is not None
+            else f"The {what} is {{length}} characters long; the limit is {{limit}}."
+        )
+        raise ValueError(message.format(length=len(text), limit=limit))
     return text
 
 
@@ -255,7 +331,8 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
     "domains": ("domains", "domain"),
     "country": ("country",),
     "city": ("city",),
-    "languages": ("languages", "language", "langs"),
+    "languages": ("languages", "langs"),
+    "locale": ("language",),
     "organisation": ("organisation", "organization", "org"),
     "organisation_type": ("organisation-type", "organization-type", "org-type", "type"),
     "bio": ("bio", "about"),
@@ -282,6 +359,7 @@ _FIELD_PARSERS: dict[str, Callable[[str], Any]] = {
     "name": lambda v: check_length(v, limit_of(Member, "display_name"), "name"),
     "expert": parse_yes_no,
     "asks": parse_yes_no,
+    "locale": parse_interface_language,
 }
 
 
@@ -317,7 +395,7 @@ def read_profile_form(
                 form.problems.append(f"{raw_key}: {exc}")
     if form.changes.get("expert") and not form.changes.get("domains", domains_now):
         form.problems.append(
-            "To be listed as an expert, add at least one domain (e.g. `domains: housing`)."
+            _("To be listed as an expert, add at least one domain (e.g. `domains: housing`).")
         )
     return form
 
@@ -328,10 +406,20 @@ def _read_domains(taxonomy: Taxonomy, language: str, value: str, form: ProfileFo
         return
     parsed = parse_domains(taxonomy, value)
     for term, close in parsed.unmatched:
-        hint = f" Closest: {', '.join(close)}." if close else " See /domains for the list."
-        form.problems.append(f"I could not match “{term}” to a domain.{hint}")
+        if close:
+            problem = _("I could not match “{term}” to a domain. Closest: {closest}.").format(
+                term=term, closest=", ".join(close)
+            )
+        else:
+            problem = _("I could not match “{term}” to a domain. See /domains for the list.")
+            problem = problem.format(term=term)
+        form.problems.append(problem)
     if len(parsed.slugs) > MAX_DOMAINS:
-        form.problems.append(f"Choose at most {MAX_DOMAINS} domains; you gave {len(parsed.slugs)}.")
+        form.problems.append(
+            _("Choose at most {limit} domains; you gave {count}.").format(
+                limit=MAX_DOMAINS, count=len(parsed.slugs)
+            )
+        )
     form.changes["domains"] = parsed.slugs
     form.notes.extend(
         f"“{m.term}” → {taxonomy.label(m.slug, language)}"

@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import _
 from cop_bot.core.taxonomy import Candidate, Taxonomy
 from cop_bot.experts.directory import DirectoryIndex, Filters, rotation_key
 from cop_bot.experts.profiles import monthly_capacity
@@ -49,14 +50,16 @@ def read_question(text: str) -> tuple[str, str]:
     topic, sep, question = text.partition(":")
     topic, question = topic.strip(), question.strip()
     if not sep:
-        raise UsageError("A question needs a topic, a colon, then the question itself.")
+        raise UsageError(_("A question needs a topic, a colon, then the question itself."))
     if not _WORD.search(topic):
-        raise UsageError("Name the topic before the colon: a domain, or a few words about it.")
+        raise UsageError(_("Name the topic before the colon: a domain, or a few words about it."))
     if not _WORD.search(question):
-        raise UsageError("Write your question after the topic and a colon.")
+        raise UsageError(_("Write your question after the topic and a colon."))
     if len(question) > MAX_QUESTION:
         raise UsageError(
-            f"Your question is {len(question)} characters; please keep it under {MAX_QUESTION}."
+            _("Your question is {length} characters; please keep it under {limit}.").format(
+                length=len(question), limit=MAX_QUESTION
+            )
         )
     return topic, question
 

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Code, Context, Header, Item, Reply, Text, reply, spans
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import echo, plural
+from cop_bot.core.wording import echo, phrase
 from cop_bot.practices import queries as practice_queries
 from cop_bot.storage import repos
 
 
 @command(
     "domains",
-    summary="Browse the domains of practice, with how many members and practices each has.",
+    summary=N_("Browse the domains of practice, with how many members and practices each has."),
     syntax=("[TEXT]",),
-    examples=("/domains", "/domains housing"),
-    details="With TEXT, shows which domains the text matches and how sure the match is.",
+    examples=(N_("/domains"), N_("/domains housing")),
+    details=N_("With TEXT, shows which domains the text matches and how sure the match is."),
 )
 def domains_command(ctx: Ctx, args: Args) -> Reply:
     if args.words:
@@ -27,7 +28,7 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
     blocks: list[Header | Item | Context] = []
     rows = []
     groups = ctx.taxonomy.groups or ()
-    grouped = [(g.slug, g.label(lang)) for g in groups] or [("", "Domains")]
+    grouped = [(g.slug, g.label(lang)) for g in groups] or [("", _("Domains"))]
     for group_slug, group_label in grouped:
         in_group = [d for d in ctx.taxonomy.domains if d.group == group_slug or not groups]
         if not in_group:
@@ -39,7 +40,11 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
                 Item(
                     title=spans(domain.label(lang), " (", Code(domain.slug), ")"),
                     body=spans(domain.description),
-                    meta=spans(f"{plural(m, 'member')} · {plural(p, 'practice')}"),
+                    meta=spans(
+                        n_(m, "{count} member", "{count} members")
+                        + " · "
+                        + n_(p, "{count} practice", "{count} practices")
+                    ),
                 )
             )
             rows.append(
@@ -51,7 +56,8 @@ def domains_command(ctx: Ctx, args: Args) -> Reply:
                     "practices": p,
                 }
             )
-    blocks.append(Context(spans("Find people with ", Code("/find-expert DOMAIN"), ".")))
+    find = Code(_("/find-expert DOMAIN"))
+    blocks.append(Context(phrase(_("Find people with {command}."), command=find)))
     return reply(*blocks, data={"domains": rows})
 
 
@@ -76,18 +82,38 @@ def _match(ctx: Ctx, text: str) -> Reply:
         close = result.suggestions
         if not close:
             raise UsageError(
-                f"No domain matches {echo(text)}.", hint="Type /domains to see them all."
+                _("No domain matches {text}.").format(text=echo(text)),
+                hint=_("Type /domains to see them all."),
             )
         names = ", ".join(f"{ctx.taxonomy.label(c.slug, lang)} ({c.slug})" for c in close)
         return reply(
-            Text.of(f"No domain clearly matches {echo(text)}. Closest: ", names, "."),
+            Text.of(
+                _("No domain clearly matches {text}. Closest: {names}.").format(
+                    text=echo(text), names=names
+                )
+            ),
             data=data,
         )
     items = [
         Item(
             title=spans(ctx.taxonomy.label(c.slug, lang), " (", Code(c.slug), ")"),
-            meta=spans(f"{c.score:.0f}% sure · matched {echo(c.term)} ({c.via})"),
+            meta=spans(
+                _("{score} sure · matched {term} ({via})").format(
+                    score=f"{c.score:.0f}%", term=echo(c.term), via=_via(c.via)
+                )
+            ),
         )
         for c in result.matches
     ]
-    return reply(Header(f"Domains matching {echo(text)}"), *items, data=data)
+    return reply(Header(_("Domains matching {text}").format(text=echo(text))), *items, data=data)
+
+
+def _via(kind: str) -> str:
+    """What kind of name matched (`slug`, `label (fr)`, `synonym`), in the active language."""
+    if kind == "slug":
+        return _("slug")
+    if kind == "synonym":
+        return _("synonym")
+    if kind.startswith("label (") and kind.endswith(")"):
+        return _("label ({language})").format(language=kind[len("label (") : -1])
+    return kind

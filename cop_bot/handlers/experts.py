@@ -6,8 +6,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args, parse_int
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Actions,
     Block,
@@ -24,7 +26,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.taxonomy import Candidate
-from cop_bot.core.wording import echo, fits_echo, plural
+from cop_bot.core.wording import echo, fits_echo, phrase
 from cop_bot.experts.directory import Directory, Filters, Hit
 from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
 
@@ -36,7 +38,9 @@ def parse_page(value: str | None) -> int:
         return 1
     page = parse_int(value, 1, 10_000)
     if page is None:
-        raise UsageError(f"page:{value} is not a page number; pages start at page:1.")
+        raise UsageError(
+            _("page:{value} is not a page number; pages start at page:1.").format(value=value)
+        )
     return page
 
 
@@ -48,7 +52,7 @@ def parse_filters(args: Args) -> Filters:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if len(languages) > 1:
-        raise UsageError("Give one language per search, e.g. lang:fr.")
+        raise UsageError(_("Give one language per search, e.g. lang:fr."))
     return Filters(
         country=country,
         language=languages[0] if languages else None,
@@ -59,14 +63,14 @@ def parse_filters(args: Args) -> Filters:
 @command(
     "find-expert",
     aliases=("find-experts", "experts", "expert"),
-    summary="Find members who know a topic; filter by country, language or organisation.",
+    summary=N_("Find members who know a topic; filter by country, language or organisation."),
     syntax=("QUERY [country:XX] [lang:xx] [org:TEXT] [page:N]",),
     examples=(
-        "/find-expert labour-market",
-        "/find-expert employment country:IT lang:fr",
-        "/find-expert mental health for refugees",
+        N_("/find-expert labour-market"),
+        N_("/find-expert employment country:IT lang:fr"),
+        N_("/find-expert mental health for refugees"),
     ),
-    details=(
+    details=N_(
         "QUERY can be a domain, its name in another language, a synonym or any words from "
         "experts' profiles. Only members who opted in as experts appear."
     ),
@@ -77,7 +81,7 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
     filters = parse_filters(args)
     page = parse_page(args.options.get("page"))
     if not query and filters == Filters():
-        raise UsageError("Tell me what kind of expertise you need.")
+        raise UsageError(_("Tell me what kind of expertise you need."))
     match = ctx.taxonomy.match(query) if query else None
     candidates = match.matches if match else ()
     index = ctx.service(Directory).index(ctx.session, ctx.community, ctx.now)
@@ -109,23 +113,28 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         return replace(found, blocks=(*found.blocks, *_you(you)))
     if not shown:
         raise UsageError(
-            plural(
+            n_(
                 pages,
                 "There is only {count} page of results for {search}.",
                 "There are only {count} pages of results for {search}.",
                 search=described,
             )
         )
-    blocks: list[Block] = [Header(f"Experts for {described}")]
+    blocks: list[Block] = [Header(_("Experts for {search}").format(search=described))]
     if candidates:
         labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
-        blocks.append(Context(spans(f"Domains: {labels}")))
+        blocks.append(Context(spans(_("Domains: {labels}").format(labels=labels))))
     blocks.extend(_item(ctx, h) for h in shown)
-    footer = f"{plural(total, 'expert')} · page {page} of {pages}"
+    footer = n_(total, "{count} expert", "{count} experts") + " · "
+    footer += _("page {page} of {pages}").format(page=i18n.number(page), pages=i18n.number(pages))
     if page < pages:
         next_cmd = _command_for(args, page + 1)
-        blocks.append(Context(spans(footer + " · next: ", Code(next_cmd))))
-        blocks.append(Actions((Button("Next page", next_cmd),)))
+        blocks.append(
+            Context(
+                phrase(_("{summary} · next: {command}"), summary=footer, command=Code(next_cmd))
+            )
+        )
+        blocks.append(Actions((Button(_("Next page"), next_cmd),)))
     else:
         blocks.append(Context(spans(footer)))
     blocks.extend(_you(you))
@@ -136,7 +145,7 @@ def _you(matched: bool) -> tuple[Context, ...]:
     """Members search for others: their own profile is left out, and they are told so."""
     if not matched:
         return ()
-    return (Context(spans("Your own profile matches too; it is left out of your results.")),)
+    return (Context(spans(_("Your own profile matches too; it is left out of your results."))),)
 
 
 def _item(ctx: Ctx, hit: Hit) -> Item:
@@ -145,9 +154,14 @@ def _item(ctx: Ctx, hit: Hit) -> Item:
     langs = ", ".join(sorted(e.languages))
     domains = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in sorted(e.domains))
     meta = " · ".join(x for x in (" · ".join(facts), langs) if x)
+    reasons = "; ".join(hit.why)
     return Item(
         title=spans(e.name or e.handle, " (", Mention(e.handle, e.name, e.platform_user_id), ")"),
-        body=spans("Why: " + "; ".join(hit.why) + (f". Domains: {domains}" if domains else "")),
+        body=spans(
+            _("Why: {reasons}. Domains: {domains}").format(reasons=reasons, domains=domains)
+            if domains
+            else _("Why: {reasons}").format(reasons=reasons)
+        ),
         meta=spans(meta),
     )
 
@@ -169,10 +183,14 @@ def _json(hit: Hit) -> dict[str, object]:
 def _describe(query: str, filters: Filters) -> str:
     """`“housing” in Italy speaking French at “City of Turin”`: the search, as words."""
     parts = (
-        echo(query) if query else "everyone",
-        f"in {country_name(filters.country)}" if filters.country else "",
-        f"speaking {language_name(filters.language)}" if filters.language else "",
-        f"at {echo(filters.organisation)}" if filters.organisation else "",
+        echo(query) if query else _("everyone"),
+        _("in {country}").format(country=country_name(filters.country)) if filters.country else "",
+        _("speaking {language}").format(language=language_name(filters.language))
+        if filters.language
+        else "",
+        _("at {organisation}").format(organisation=echo(filters.organisation))
+        if filters.organisation
+        else "",
     )
     return " ".join(p for p in parts if p)
 
@@ -185,17 +203,27 @@ def _nothing(
     suggestions: Sequence[Candidate],
     data: dict[str, object],
 ) -> Reply:
-    blocks: list[Block] = [Text.of(f"No experts found for {described}.")]
+    blocks: list[Block] = [Text.of(_("No experts found for {search}.").format(search=described))]
     if matched:
         labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in matched)
-        blocks.append(Text.of(f"I understood: {labels}. Try fewer filters, or a related domain."))
+        blocks.append(
+            Text.of(
+                _("I understood: {labels}. Try fewer filters, or a related domain.").format(
+                    labels=labels
+                )
+            )
+        )
     elif suggestions:
         names = ", ".join(
             f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
         )
-        blocks.append(Text.of(f"Closest domains: {names}."))
-    ask = f"/ask {query if query and fits_echo(query) else 'TOPIC'}: YOUR QUESTION"
-    blocks.append(Context(spans("Ask the whole community instead: ", Code(ask))))
+        blocks.append(Text.of(_("Closest domains: {names}.").format(names=names)))
+    topic = query if query and fits_echo(query) else _("TOPIC")
+    question = _("YOUR QUESTION")
+    ask = f"/ask {topic}: {question}"
+    blocks.append(
+        Context(phrase(_("Ask the whole community instead: {command}"), command=Code(ask)))
+    )
     return reply(*blocks, data=data)
 
 

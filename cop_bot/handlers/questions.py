@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args, parse_id
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Actions,
     Block,
@@ -23,27 +25,33 @@ from cop_bot.core.model import (
     Notice,
     Reply,
     Role,
+    Spans,
     Text,
     reply,
     spans,
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
-from cop_bot.core.wording import mention_of, plural
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
 from cop_bot.storage.models import Member, Question
 
 LIST_LIMIT = 10
-HEADERS = {"open": "Open questions", "mine": "Your questions", "answered": "Answered questions"}
+STATUSES = {"open": N_("open"), "answered": N_("answered")}
+HEADERS = {
+    "open": N_("Open questions"),
+    "mine": N_("Your questions"),
+    "answered": N_("Answered questions"),
+}
 
 
 @command(
     "ask",
-    summary="Ask the community a question; up to 3 matching experts are told about it.",
+    summary=N_("Ask the community a question; up to 3 matching experts are told about it."),
     syntax=("DOMAIN-OR-TOPIC: QUESTION",),
-    examples=("/ask housing: How do you find landlords willing to rent to refugees?",),
-    details=(
+    examples=(N_("/ask housing: How do you find landlords willing to rent to refugees?"),),
+    details=N_(
         "The topic, before the colon, decides which experts hear of it. Asking the same question "
         "again within a day shows the first one instead of telling experts twice. Each member "
         "may ask a limited number of questions a day (`/settings` shows it)."
@@ -61,9 +69,14 @@ def ask(ctx: Ctx, args: Args) -> Reply:
     if len(recent) >= limit:
         again = _viewer_time(ctx, recent[0].created_at + rules.DAY)
         raise CommandError(
-            f"You have asked {plural(len(recent), 'question')} in the last 24 hours, the most "
-            "this community allows in a day.",
-            hint=f"You can ask again from {again}.",
+            n_(
+                len(recent),
+                "You have asked {count} question in the last 24 hours, the most this community "
+                "allows in a day.",
+                "You have asked {count} questions in the last 24 hours, the most this community "
+                "allows in a day.",
+            ),
+            hint=_("You can ask again from {time}.").format(time=again),
         )
     match = ctx.taxonomy.match(topic)
     slugs = [c.slug for c in match.matches]
@@ -87,22 +100,22 @@ def ask(ctx: Ctx, args: Args) -> Reply:
     labels = ", ".join(ctx.taxonomy.label(s, ctx.language) for s in slugs)
     told = len(recipients)
     blocks: list[Block] = [
-        Header(f"Question #{question.id}" + (f" · {labels}" if labels else "")),
-        Text.of(mention_of(ctx.member), " asks: ", text),
+        Header(_("Question #{id}").format(id=question.id) + (f" · {labels}" if labels else "")),
+        Text.of(*_asks(ctx.member, text)),
         Context(
-            spans(
-                plural(
+            phrase(
+                n_(
                     told,
                     "{count} matching expert was told. Answer here; the asker or an expert "
-                    "marks it with ",
+                    "marks it with {command}.",
                     "{count} matching experts were told. Answer here; the asker or an expert "
-                    "marks it with ",
+                    "marks it with {command}.",
+                    command="{command}",
                 ),
-                Code(f"/answered {question.id}"),
-                ".",
+                command=Code(f"/answered {question.id}"),
             )
         ),
-        Actions((Button("Mark answered", f"/answered {question.id}"),)),
+        Actions((Button(_("Mark answered"), f"/answered {question.id}"),)),
     ]
     return reply(
         *blocks,
@@ -123,17 +136,16 @@ def _asked_before(ctx: Ctx, question: Question) -> Reply:
     """The member's own question of the last day that says the same: shown again, nobody told."""
     when = _viewer_time(ctx, question.created_at)
     if question.status == "answered":
-        status = f"You asked this at {when} as question #{question.id}, and it is answered."
+        status = _("You asked this at {time} as question #{id}, and it is answered.")
     else:
-        status = f"You asked this at {when} as question #{question.id}, and it is still open."
+        status = _("You asked this at {time} as question #{id}, and it is still open.")
     return reply(
-        Text.of(status),
-        Text.of(mention_of(ctx.member), " asks: ", question.text),
+        Text.of(status.format(time=when, id=question.id)),
+        Text.of(*_asks(ctx.member, question.text)),
         Context(
-            spans(
-                "Nobody was told again. See your questions with ",
-                Code("/questions mine"),
-                ".",
+            phrase(
+                _("Nobody was told again. See your questions with {command}."),
+                command=Code("/questions mine"),
             )
         ),
         data={
@@ -148,53 +160,76 @@ def _asked_before(ctx: Ctx, question: Question) -> Reply:
     )
 
 
+def _asks(member: Member, text: str) -> Spans:
+    """`@amina asks: ...`, the question as typed."""
+    return phrase(_("{member} asks: {question}"), member=mention_of(member), question=text)
+
+
 def _viewer_time(ctx: Ctx, instant: datetime) -> str:
+    """`14:05 on Wed 01 Dec (Europe/Rome)` in English; the day as Babel writes it elsewhere."""
     zone = ctx.member.timezone or ctx.community.timezone
-    return f"{instant.astimezone(ZoneInfo(zone)):%H:%M on %a %d %b} ({zone})"
+    local = instant.astimezone(ZoneInfo(zone))
+    english = i18n.active() == i18n.DEFAULT
+    day = f"{local:%a %d %b}" if english else show_date(instant, ZoneInfo(zone))
+    return _("{time} on {date} ({zone})").format(time=f"{local:%H:%M}", date=day, zone=zone)
 
 
 def _tell_expert(ctx: Ctx, question: Question, expert: Member) -> Notice:
-    asks = Text.of(
-        mention_of(ctx.member),
-        f" asks the community (question #{question.id}), and your profile matches:",
-    )
-    how = spans(
-        "Answer in the channel, then mark it with ",
-        Code(f"/answered {question.id}"),
-        ". Too many questions? ",
-        Code("/profile set capacity: 2"),
-    )
-    return Notice(to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how)))
+    """Written in the expert's language, not the asker's."""
+    with ctx.writing_to(expert):
+        asks = Text.of(
+            *phrase(
+                _("{member} asks the community (question #{id}), and your profile matches:"),
+                member=mention_of(ctx.member),
+                id=str(question.id),
+            )
+        )
+        how = phrase(
+            _("Answer in the channel, then mark it with {command}. Too many questions? {capacity}"),
+            command=Code(f"/answered {question.id}"),
+            capacity=Code("/profile set capacity: 2"),
+        )
+        return Notice(to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how)))
 
 
 @command(
     "answered",
-    summary="Mark a question as answered (the asker, an expert, or a curator).",
+    summary=N_("Mark a question as answered (the asker, an expert, or a curator)."),
     syntax=("ID",),
-    examples=("/answered 1",),
+    examples=(N_("/answered 1"),),
 )
 def answered(ctx: Ctx, args: Args) -> Reply:
     question = _question(ctx, args.word(0))
     if not rules.may_close(ctx.session, question, ctx.member, curator=ctx.has(Role.CURATOR)):
         raise CommandError(
-            "Only the asker, the experts it went to, experts in its domains or a curator can "
-            "mark this question answered."
+            _(
+                "Only the asker, the experts it went to, experts in its domains or a curator can "
+                "mark this question answered."
+            )
         )
     if question.status == "answered":
-        raise CommandError(f"Question #{question.id} is already marked answered.")
+        raise CommandError(_("Question #{id} is already marked answered.").format(id=question.id))
     rules.mark_answered(ctx.session, question, ctx.member, ctx.now)
     asker = ctx.session.get(Member, question.asker_id)
-    told = f"Your question #{question.id} was marked answered by @{ctx.member.handle}."
     notices = (
-        [Notice(to=mention_of(asker), blocks=(Text.of(told),))]
+        [_tell_asker(ctx, question, asker)]
         if asker is not None and asker.id != ctx.member.id
         else []
     )
     return reply(
-        Text.of(f"Question #{question.id} is marked answered. Thank you!"),
+        Text.of(_("Question #{id} is marked answered. Thank you!").format(id=question.id)),
         notices=notices,
         data={"question": {"id": question.id, "status": question.status}},
     )
+
+
+def _tell_asker(ctx: Ctx, question: Question, asker: Member) -> Notice:
+    """Written in the asker's language."""
+    with ctx.writing_to(asker):
+        told = _("Your question #{id} was marked answered by @{handle}.").format(
+            id=question.id, handle=ctx.member.handle
+        )
+        return Notice(to=mention_of(asker), blocks=(Text.of(told),))
 
 
 def _question(ctx: Ctx, word: str | None) -> Question:
@@ -202,36 +237,39 @@ def _question(ctx: Ctx, word: str | None) -> Question:
     question = rules.community_question(ctx.session, ctx.community_id, qid)
     if question is None:
         raise CommandError(
-            f"There is no question #{qid}.", hint="See /questions for the open ones."
+            _("There is no question #{id}.").format(id=qid),
+            hint=_("See /questions for the open ones."),
         )
     return question
 
 
 @command(
     "questions",
-    summary="List the community's open questions (oldest first), or your own.",
+    summary=N_("List the community's open questions (oldest first), or your own."),
     syntax=("[open|mine|answered]",),
-    examples=("/questions", "/questions mine"),
+    examples=(N_("/questions"), N_("/questions mine")),
 )
 def questions(ctx: Ctx, args: Args) -> Reply:
     which = (args.word(0) or "open").lower()
     if which not in HEADERS:
-        raise UsageError(f"I don't know `/questions {which}`: use open, mine or answered.")
+        raise UsageError(
+            _("I don't know `/questions {which}`: use open, mine or answered.").format(which=which)
+        )
     rows = rules.list_questions(
         ctx.session, ctx.community_id, cast(rules.Listing, which), ctx.member.id
     )
     if not rows:
         empty = {
-            "open": "No open questions.",
-            "mine": "You have not asked anything yet.",
-            "answered": "No answered questions yet.",
+            "open": _("No open questions."),
+            "mine": _("You have not asked anything yet."),
+            "answered": _("No answered questions yet."),
         }[which]
         return reply(
             Text.of(empty),
-            Context(spans("Ask one with ", Code("/ask TOPIC: QUESTION"), ".")),
+            Context(phrase(_("Ask one with {command}."), command=Code(_("/ask TOPIC: QUESTION")))),
             data={"questions": [], "total": 0},
         )
-    blocks: list[Block] = [Header(HEADERS[which])]
+    blocks: list[Block] = [Header(_(HEADERS[which]))]
     zone = first_zone(ctx.member.timezone, ctx.community.timezone)
     for q, asker in rows[:LIST_LIMIT]:
         labels = ", ".join(ctx.taxonomy.label(d, ctx.language) for d in q.domains)
@@ -239,16 +277,19 @@ def questions(ctx: Ctx, args: Args) -> Reply:
             Item(
                 title=spans(f"#{q.id} ", q.text[:200] + ("…" if len(q.text) > 200 else "")),
                 meta=spans(
-                    "asked by ",
-                    mention_of(asker) if asker else "a former member",
-                    f" on {show_date(q.created_at, zone)}",
+                    *phrase(
+                        _("asked by {member} on {date}"),
+                        member=mention_of(asker) if asker else _("a former member"),
+                        date=show_date(q.created_at, zone),
+                    ),
                     f" · {labels}" if labels else "",
-                    f" · {q.status}",
+                    f" · {_(STATUSES.get(q.status, q.status))}",
                 ),
             )
         )
     if len(rows) > LIST_LIMIT:
-        blocks.append(Context(spans(f"…and {len(rows) - LIST_LIMIT} more.")))
+        more = len(rows) - LIST_LIMIT
+        blocks.append(Context(spans(n_(more, "…and {count} more.", "…and {count} more."))))
     return reply(
         *blocks,
         data={
