@@ -178,36 +178,45 @@ def _erase(session: Session, member: Member, answer: str | None) -> Notes:
     return notes
 
 
-def _sentence(count: int, one: str, many: str) -> tuple[str, ...]:
-    """`core.privacy.sentence` in the active language: the member's, for `/profile delete`
-    (each language's plural forms; none for zero)."""
-    return (n_(count, one, many),) if count > 0 else ()
+def _when(count: int, note: str) -> tuple[str, ...]:
+    """`core.privacy.sentence` in the active language (the member's, for `/profile delete`),
+    with each language's plural forms: the note, or none for zero rows."""
+    return (note,) if count > 0 else ()
 
 
 def _kept_notes(transferred: int, withdrawn: int, unpublished: int) -> Notes:
     return (
-        *_sentence(
+        *_when(
             transferred,
-            "The practice you shared stays in the repertoire as the community's, as you chose: "
-            "its author and contact are removed, your name and e-mail address are taken out of "
-            "its text and history, and the rest of its text is kept.",
-            "The {count} practices you shared stay in the repertoire as the community's, as you "
-            "chose: their author and contact are removed, your name and e-mail address are "
-            "taken out of their text and history, and the rest of their text is kept.",
+            n_(
+                transferred,
+                "The practice you shared stays in the repertoire as the community's, as you chose: "
+                "its author and contact are removed, your name and e-mail address are taken out of "
+                "its text and history, and the rest of its text is kept.",
+                "The {count} practices you shared stay in the repertoire as the community's, as you "
+                "chose: their author and contact are removed, your name and e-mail address are "
+                "taken out of their text and history, and the rest of their text is kept.",
+            ),
         ),
-        *_sentence(
+        *_when(
             withdrawn,
-            "The practice you shared is withdrawn, with its endorsements and history, as you "
-            "chose.",
-            "The {count} practices you shared are withdrawn, with their endorsements and "
-            "history, as you chose.",
+            n_(
+                withdrawn,
+                "The practice you shared is withdrawn, with its endorsements and history, as you "
+                "chose.",
+                "The {count} practices you shared are withdrawn, with their endorsements and "
+                "history, as you chose.",
+            ),
         ),
-        *_sentence(
+        *_when(
             unpublished,
-            "Your practice that was not published yet is withdrawn, because nobody else relies "
-            "on it.",
-            "Your {count} practices that were not published yet are withdrawn, because nobody "
-            "else relies on them.",
+            n_(
+                unpublished,
+                "Your practice that was not published yet is withdrawn, because nobody else relies "
+                "on it.",
+                "Your {count} practices that were not published yet are withdrawn, because nobody "
+                "else relies on them.",
+            ),
         ),
     )
 
@@ -226,23 +235,32 @@ def _shared_work_notes(session: Session, member: Member, mine: set[int]) -> Note
         col(PracticeEndorsement.practice_id).not_in(mine),
     )
     return (
-        *_sentence(
+        *_when(
             len(edited),
-            "Your edits to a practice someone else shared stay in its text and history, "
-            "without your name, because they are part of that practice now.",
-            "Your edits to {count} practices others shared stay in their text and history, "
-            "without your name, because they are part of those practices now.",
+            n_(
+                len(edited),
+                "Your edits to a practice someone else shared stay in its text and history, "
+                "without your name, because they are part of that practice now.",
+                "Your edits to {count} practices others shared stay in their text and history, "
+                "without your name, because they are part of those practices now.",
+            ),
         ),
-        *_sentence(
+        *_when(
             approved,
-            "The practice you approved stays approved, without saying who approved it.",
-            "The {count} practices you approved stay approved, without saying who approved them.",
+            n_(
+                approved,
+                "The practice you approved stays approved, without saying who approved it.",
+                "The {count} practices you approved stay approved, without saying who approved them.",
+            ),
         ),
-        *_sentence(
+        *_when(
             endorsed,
-            "Your endorsement still counts, without your name, so the practice keeps its standing.",
-            "Your {count} endorsements still count, without your name, so the practices keep "
-            "their standing.",
+            n_(
+                endorsed,
+                "Your endorsement still counts, without your name, so the practice keeps its standing.",
+                "Your {count} endorsements still count, without your name, so the practices keep "
+                "their standing.",
+            ),
         ),
     )
 

@@ -77,10 +77,10 @@ DATE_ATTRS = frozenset(c.key for c in inspect(Practice).columns if isinstance(c.
     ),
     examples=(
         "/practice 1",
-        N_(
-            "/practice edit 1 target-group: young migrants aged 18 to 30; results: 60% in work "
-            "after six months"
-        ),
+        # Not marked for translation: Babel reads "60% i" as a %-placeholder every language
+        # would have to repeat.
+        "/practice edit 1 target-group: young migrants aged 18 to 30; results: 60% in work "
+        "after six months",
         "/practice history 1",
         "/practice approve 1",
         N_("/practice reject 1 Out of date: the programme ended in 2025"),
