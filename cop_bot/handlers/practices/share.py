@@ -11,7 +11,6 @@ from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import (
     Actions,
-    Button,
     Code,
     Context,
     Notice,
@@ -23,6 +22,7 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import ECHO_LIMIT, phrase, shorten
 from cop_bot.handlers.practices.common import (
+    button,
     find_practice,
     invalid,
     item,
@@ -196,7 +196,7 @@ def _after_share(
                     confirm=Code(f"/share-practice confirm {pid}"),
                 )
             ),
-            Actions((Button(_("Confirm: no personal data"), f"/share-practice confirm {pid}"),)),
+            Actions((button(_("Confirm: no personal data"), f"/share-practice confirm {pid}"),)),
             data=data,
             notices=notices,
         )
@@ -229,7 +229,7 @@ def _after_share(
                 endorse=Code(f"/endorse {pid}"),
             )
         ),
-        Actions((Button(_("Endorse"), f"/endorse {pid}", "primary"),)),
+        Actions((button(_("Endorse"), f"/endorse {pid}", "primary"),)),
         visibility="channel",
         data=data,
         notices=notices,
