@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from cop_bot.core import i18n
 from cop_bot.core.args import unknown_key
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import shorten
 from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
@@ -40,43 +42,74 @@ class FieldSpec:
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
-        "title", "title", "Title", 200, True, "A short title that says what the practice does"
+        "title",
+        "title",
+        N_("Title"),
+        200,
+        True,
+        N_("A short title that says what the practice does"),
     ),
     FieldSpec(
         "summary",
         "summary",
-        "Summary",
+        N_("Summary"),
         2000,
         True,
-        "Two or three sentences: what it is, for whom, and what it achieved",
+        N_("Two or three sentences: what it is, for whom, and what it achieved"),
     ),
-    FieldSpec("domains", "domains", "Domains", 500, True, "e.g. housing, labour market"),
-    FieldSpec("kind", "kind", "Kind", 16, placeholder="practice, resource or toolkit", scan=False),
-    FieldSpec("tags", "tags", "Tags", 500, placeholder="a few keywords, separated by commas"),
-    FieldSpec("country", "country", "Country", 60, placeholder="e.g. IT or Italy", scan=False),
-    FieldSpec("city", "city", "City", 120, scan=False),
-    FieldSpec("organisation", "organisation", "Organisation", 200, scan=False),
-    FieldSpec("link", "link", "Link", 500, placeholder="https://…", scan=False),
-    FieldSpec("language", "language", "Language", 40, placeholder="e.g. en or English", scan=False),
-    FieldSpec("target-group", "target_group", "Target group", 300),
-    FieldSpec("standard", "standard", "Standard"),
-    FieldSpec("key-factors", "key_factors", "Key factors"),
-    FieldSpec("rationale", "rationale", "Rationale"),
-    FieldSpec("guide-questions", "guide_questions", "Guide questions"),
-    FieldSpec("examples", "examples", "Examples"),
-    FieldSpec("results", "results", "Results"),
-    FieldSpec("contact", "contact", "Contact", 300, scan=False),
-    FieldSpec("licence", "licence", "Licence", 100, scan=False),
+    FieldSpec("domains", "domains", N_("Domains"), 500, True, N_("e.g. housing, labour market")),
+    FieldSpec(
+        "kind", "kind", N_("Kind"), 16, placeholder=N_("practice, resource or toolkit"), scan=False
+    ),
+    FieldSpec(
+        "tags", "tags", N_("Tags"), 500, placeholder=N_("a few keywords, separated by commas")
+    ),
+    FieldSpec(
+        "country", "country", N_("Country"), 60, placeholder=N_("e.g. IT or Italy"), scan=False
+    ),
+    FieldSpec("city", "city", N_("City"), 120, scan=False),
+    FieldSpec("organisation", "organisation", N_("Organisation"), 200, scan=False),
+    FieldSpec("link", "link", N_("Link"), 500, placeholder="https://…", scan=False),
+    FieldSpec(
+        "language", "language", N_("Language"), 40, placeholder=N_("e.g. en or English"), scan=False
+    ),
+    FieldSpec("target-group", "target_group", N_("Target group"), 300),
+    FieldSpec("standard", "standard", N_("Standard")),
+    FieldSpec("key-factors", "key_factors", N_("Key factors")),
+    FieldSpec("rationale", "rationale", N_("Rationale")),
+    FieldSpec("guide-questions", "guide_questions", N_("Guide questions")),
+    FieldSpec("examples", "examples", N_("Examples")),
+    FieldSpec("results", "results", N_("Results")),
+    FieldSpec("contact", "contact", N_("Contact"), 300, scan=False),
+    FieldSpec("licence", "licence", N_("Licence"), 100, scan=False),
 )
 BY_KEY = {f.key: f for f in FIELDS}
 BY_ATTR = {f.attr: f for f in FIELDS}
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
 MISSING = {
-    "title": "The title is missing: add `{line}`.",
-    "summary": "The summary is missing: add `{line}`.",
-    "domains": "The domains are missing: add `{line}`.",
+    "title": N_("The title is missing: add `{line}`."),
+    "summary": N_("The summary is missing: add `{line}`."),
+    "domains": N_("The domains are missing: add `{line}`."),
 }
 """What a form without a required field is told, one whole sentence per field."""
+CLEARED = {
+    "title": N_("The title cannot be empty."),
+    "summary": N_("The summary cannot be empty."),
+    "domains": N_("The domains cannot be empty."),
+}
+"""What an edit that empties a required field is told (whole sentences, for the translators)."""
+UNCHANGED = {
+    "title": N_("Replace the example text of `title:` with the title."),
+    "summary": N_("Replace the example text of `summary:` with the summary."),
+    "domains": N_("Replace the example text of `domains:` with the domains."),
+}
+"""What a form that kept a required field's example text is told."""
+KIND_LABELS = {
+    "practice": N_("practice"),
+    "resource": N_("resource"),
+    "toolkit": N_("toolkit"),
+}
+"""A practice's kind as members read it (the value itself, `toolkit`, is what forms take)."""
 BENCHMARK_FIELDS = (
     "standard",
     "key-factors",
@@ -140,6 +173,36 @@ FORM_KEYS = frozenset({*BY_KEY, *ALIASES, *(f"{key}s" for key in BY_KEY)})
 """Every key a practice form takes as typed (`canonical_key` maps each to its field)."""
 
 
+def label(spec: FieldSpec) -> str:
+    """The field's label in the active language (`Key factors`)."""
+    return _(spec.label)
+
+
+def field_name(spec: FieldSpec) -> str:
+    """The label inside a sentence (`key factors`); German nouns keep their capital."""
+    name = _(spec.label)
+    return name if i18n.active() == "de" else name.lower()
+
+
+def kind_label(kind: str) -> str:
+    """`toolkit` as members of this language read it."""
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def placeholder(spec: FieldSpec) -> str:
+    """The example text of a template line, in the active language."""
+    return _(spec.placeholder) if spec.placeholder else ""
+
+
+def _is_placeholder(spec: FieldSpec, value: str) -> bool:
+    """A template line left as it was, in English or in the member's language."""
+    typed = value.strip().casefold()
+    return bool(spec.placeholder) and typed in {
+        spec.placeholder.casefold(),
+        placeholder(spec).casefold(),
+    }
+
+
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 
 
@@ -148,17 +211,21 @@ def parse_link(value: str) -> str:
     text = value.strip()
     if "\n" in text:
         raise ValueError(
-            "The link is split over two lines; if it contains a semicolon, write it as \\;"
+            _("The link is split over two lines; if it contains a semicolon, write it as \\;")
         )
     parts = urlsplit(text)
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ValueError(
-            f"{text[:80]!r} is not a web link; give the full address, e.g. https://example.org/guide."
+            _(
+                "{link} is not a web link; give the full address, e.g. https://example.org/guide."
+            ).format(link=repr(text[:80]))
         )
     if not _URL_CHARS.fullmatch(text):
         raise ValueError(
-            f"{text[:80]!r} has characters a web address cannot hold (spaces, quotes, < or >); "
-            "copy the address from the browser's address bar."
+            _(
+                "{link} has characters a web address cannot hold (spaces, quotes, < or >); "
+                "copy the address from the browser's address bar."
+            ).format(link=repr(text[:80]))
         )
     return text
 
@@ -169,7 +236,9 @@ def parse_kind(value: str) -> str:
     )
     if found is None:
         raise ValueError(
-            f"{value.strip()[:40]!r} is not a kind; use one of {', '.join(PRACTICE_KINDS)}."
+            _("{kind} is not a kind; use one of {kinds}.").format(
+                kind=repr(value.strip()[:40]), kinds=", ".join(PRACTICE_KINDS)
+            )
         )
     return found
 
@@ -177,7 +246,9 @@ def parse_kind(value: str) -> str:
 def parse_language(value: str) -> str:
     codes = parse_languages(value)
     if len(codes) != 1:
-        raise ValueError("Give the one language the practice is documented in, e.g. en or French.")
+        raise ValueError(
+            _("Give the one language the practice is documented in, e.g. en or French.")
+        )
     return codes[0]
 
 
@@ -189,12 +260,16 @@ def parse_tags(value: str) -> list[str]:
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
-            raise ValueError(f"The tag {tag[:30]!r}… is longer than {MAX_TAG_LENGTH} characters.")
+            raise ValueError(
+                _("The tag {tag}… is longer than {limit} characters.").format(
+                    tag=repr(tag[:30]), limit=MAX_TAG_LENGTH
+                )
+            )
         if tag.casefold() not in seen:
             seen.add(tag.casefold())
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise ValueError(f"Give at most {MAX_TAGS} tags.")
+        raise ValueError(_("Give at most {limit} tags.").format(limit=MAX_TAGS))
     return tags
 
 
@@ -203,28 +278,42 @@ def parse_domain_slugs(taxonomy: Taxonomy, value: str) -> list[str]:
     if terms and all(t in taxonomy for t in terms):  # slugs, as in an export: no matching needed
         slugs = list(dict.fromkeys(terms))
         if len(slugs) > MAX_DOMAINS:
-            raise ValueError(f"Choose at most {MAX_DOMAINS} domains (you gave {len(slugs)}).")
+            raise ValueError(_too_many_domains(len(slugs)))
         return slugs
     found = parse_domains(taxonomy, value)
     if found.unmatched:
         parts = []
         for term, close in found.unmatched:
             if close:
-                parts.append(f"{term[:40]!r} is not a domain I know (closest: {', '.join(close)})")
+                parts.append(
+                    _("{term} is not a domain I know (closest: {close})").format(
+                        term=repr(term[:40]), close=", ".join(close)
+                    )
+                )
             else:
-                parts.append(f"{term[:40]!r} is not a domain I know")
-        raise ValueError("; ".join(parts) + ". Type /domains to see them all.")
+                parts.append(_("{term} is not a domain I know").format(term=repr(term[:40])))
+        raise ValueError(
+            _("{problems}. Type /domains to see them all.").format(problems="; ".join(parts))
+        )
     slugs = found.slugs
     if not slugs:
-        raise ValueError("Name at least one domain, e.g. housing or labour market.")
+        raise ValueError(_("Name at least one domain, e.g. housing or labour market."))
     if len(slugs) > MAX_DOMAINS:
-        raise ValueError(f"Choose at most {MAX_DOMAINS} domains (you gave {len(slugs)}).")
+        raise ValueError(_too_many_domains(len(slugs)))
     return slugs
+
+
+def _too_many_domains(given: int) -> str:
+    return _("Choose at most {limit} domains (you gave {given}).").format(
+        limit=MAX_DOMAINS, given=given
+    )
 
 
 def too_long(spec: FieldSpec, length: int) -> str:
     """Said the same way for a singular or a plural label (`Key factors`)."""
-    return f"{spec.label} can hold at most {spec.limit} characters; this has {length}."
+    return _("{field} can hold at most {limit} characters; this has {length}.").format(
+        field=label(spec), limit=spec.limit, length=length
+    )
 
 
 def _text(spec: FieldSpec) -> Callable[[Taxonomy, str], Any]:
@@ -233,14 +322,18 @@ def _text(spec: FieldSpec) -> Callable[[Taxonomy, str], Any]:
         if len(text) > spec.limit:
             raise ValueError(too_long(spec, len(text)))
         if spec.key == "title" and len(text) < MIN_TITLE:
-            raise ValueError(f"The title needs at least {MIN_TITLE} characters.")
+            raise ValueError(
+                _("The title needs at least {limit} characters.").format(limit=MIN_TITLE)
+            )
         if spec.key == "summary" and len(text) < MIN_SUMMARY:
             raise ValueError(
-                f"The summary needs at least {MIN_SUMMARY} characters: say what it is, for whom, "
-                "and what it achieved."
+                _(
+                    "The summary needs at least {limit} characters: say what it is, for whom, "
+                    "and what it achieved."
+                ).format(limit=MIN_SUMMARY)
             )
         if spec.key == "title" and "\n" in text:
-            raise ValueError("The title must fit on one line.")
+            raise ValueError(_("The title must fit on one line."))
         return text
 
     return parse
@@ -298,7 +391,9 @@ def read_fields(
             parsed.problems.append(f"{error.message} {error.hint}")
             continue
         if key in seen:
-            parsed.problems.append(f"The field `{key}:` is given twice; keep one.")
+            parsed.problems.append(
+                _("The field `{key}:` is given twice; keep one.").format(key=key)
+            )
             continue
         seen.add(key)
         parsed.raw[key] = value
@@ -307,15 +402,13 @@ def read_fields(
             if creating and not spec.required:
                 continue
             if spec.required:
-                parsed.problems.append(f"The {spec.label.lower()} cannot be empty.")
+                parsed.problems.append(_(CLEARED[key]))
                 continue
             parsed.values[spec.attr] = EMPTY.get(spec.attr)
             continue
-        if spec.placeholder and value.strip().casefold() == spec.placeholder.casefold():
+        if _is_placeholder(spec, value):
             if spec.required:
-                parsed.problems.append(
-                    f"Replace the example text of `{key}:` with the {spec.label.lower()}."
-                )
+                parsed.problems.append(_(UNCHANGED[key]))
             continue  # an optional line of the template left as it was: not given
         if len(value.strip()) > spec.limit:
             parsed.problems.append(too_long(spec, len(value.strip())))
@@ -323,12 +416,12 @@ def read_fields(
         try:
             parsed.values[spec.attr] = PARSERS[key](taxonomy, value)
         except ValueError as exc:
-            parsed.problems.append(f"{spec.label}: {exc}")
+            parsed.problems.append(_("{field}: {problem}").format(field=label(spec), problem=exc))
     if creating:
         for key in REQUIRED:
             if key not in seen:
                 parsed.problems.append(
-                    MISSING[key].format(line=f"{key}: {BY_KEY[key].placeholder}")
+                    _(MISSING[key]).format(line=f"{key}: {placeholder(BY_KEY[key])}")
                 )
     return parsed, extras
 
@@ -337,11 +430,11 @@ def template(raw: Mapping[str, str], *, command: str = "/share-practice") -> str
     """A form to copy: what was typed (each value at most as long as its field may be, so a
     pasted novel is not echoed back whole), with placeholders where a required field is
     missing."""
-    title = shorten(raw.get("title") or BY_KEY["title"].placeholder, BY_KEY["title"].limit)
+    title = shorten(raw.get("title") or placeholder(BY_KEY["title"]), BY_KEY["title"].limit)
     lines = [f"{command} {title}"]
     for spec in FIELDS[1:]:
         if spec.key in raw:
             lines.append(f"{spec.key}: {shorten(raw[spec.key], spec.limit)}")
         elif spec.required or spec.key in {"kind", "country", "link"}:
-            lines.append(f"{spec.key}: {spec.placeholder}")
+            lines.append(f"{spec.key}: {placeholder(spec)}")
     return "\n".join(lines)

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cop_bot.practices.fields import FIELDS
+from cop_bot.core.i18n import N_, _
+from cop_bot.practices.fields import BY_KEY, FIELDS, field_name
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \t().\-/]{6,}\d(?!\w)")
@@ -39,10 +40,21 @@ def _looks_like_phone(match: str) -> bool:
     return match.lstrip().startswith(("+", "0", "(")) or len(digits) >= 10
 
 
+EMAIL, PHONE, DOCUMENT = "e-mail", "phone", "document"
+FOUND_IN = {
+    EMAIL: N_("an e-mail address in the {field}"),
+    PHONE: N_("a phone number in the {field}"),
+    DOCUMENT: N_("a case, file or passport number in the {field}"),
+}
+"""How each sign is told to the author, one whole phrase each (the field's label fills it)."""
+
+
 @dataclass(frozen=True)
 class Finding:
     what: str
+    """`e-mail`, `phone` or `document`."""
     field: str
+    """The form key of the field it was found in (`key-factors`)."""
 
 
 def scan_personal_data(values: Mapping[str, Any]) -> list[Finding]:
@@ -56,13 +68,13 @@ def scan_personal_data(values: Mapping[str, Any]) -> list[Finding]:
             continue
         text = " ".join(value) if isinstance(value, list) else str(value)
         if _EMAIL.search(text):
-            found.append(Finding("an e-mail address", spec.label.lower()))
+            found.append(Finding(EMAIL, spec.key))
         if any(_looks_like_phone(m.group()) for m in _PHONE.finditer(text)):
-            found.append(Finding("a phone number", spec.label.lower()))
+            found.append(Finding(PHONE, spec.key))
         numbers = [m.group(1) for m in _DOCUMENT_NUMBER.finditer(text)]
         numbers += [m.group(1) for m in _CASE_NUMBER.finditer(text) if _digits(m.group(1)) >= 3]
         if any(_digits(n) >= 2 for n in numbers):
-            found.append(Finding("a case, file or passport number", spec.label.lower()))
+            found.append(Finding(DOCUMENT, spec.key))
     return found
 
 
@@ -71,4 +83,8 @@ def _digits(text: str) -> int:
 
 
 def describe(findings: Sequence[Finding]) -> str:
-    return "; ".join(f"{f.what} in the {f.field}" for f in findings)
+    """`an e-mail address in the summary; a phone number in the results`, in the active
+    language (the operator's import: English)."""
+    return "; ".join(
+        _(FOUND_IN[f.what]).format(field=field_name(BY_KEY[f.field])) for f in findings
+    )

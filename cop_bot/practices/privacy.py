@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cop_bot.core.i18n import N_, n_
 from cop_bot.core.privacy import (
     Choice,
     Notes,
@@ -24,7 +25,6 @@ from cop_bot.core.privacy import (
     count_of,
     records,
     rows_of,
-    sentence,
     titles,
 )
 from cop_bot.practices import changes
@@ -77,14 +77,12 @@ def _question(session: Session, member: Member) -> str | None:
     published = count_of(session, Practice.author_id, member, Practice.status == APPROVED)
     if published == 0:
         return None
-    if published == 1:
-        return (
-            "You shared a practice with the community. Choose what becomes of it: transfer it "
-            "to the community, or withdraw it."
-        )
-    return (
-        f"You shared {published} practices with the community. Choose what becomes of them: "
-        "transfer them to the community, or withdraw them."
+    return n_(
+        published,
+        "You shared a practice with the community. Choose what becomes of it: transfer it "
+        "to the community, or withdraw it.",
+        "You shared {count} practices with the community. Choose what becomes of them: "
+        "transfer them to the community, or withdraw them.",
     )
 
 
@@ -92,14 +90,20 @@ CHOICE = Choice(
     options=(
         Option(
             TRANSFER,
-            "Erase me, give my practices to the community",
-            "Transfer: your practices stay in the repertoire as the community's, without your "
-            "name, your contact details or your e-mail address; their other text is kept.",
+            N_("Erase me, give my practices to the community"),
+            N_(
+                "Transfer: your practices stay in the repertoire as the community's, without "
+                "your name, your contact details or your e-mail address; their other text is "
+                "kept."
+            ),
         ),
         Option(
             WITHDRAW,
-            "Erase me and withdraw my practices",
-            "Withdraw: your practices leave the repertoire, with their endorsements and history.",
+            N_("Erase me and withdraw my practices"),
+            N_(
+                "Withdraw: your practices leave the repertoire, with their endorsements and "
+                "history."
+            ),
         ),
     ),
     question=_question,
@@ -174,30 +178,45 @@ def _erase(session: Session, member: Member, answer: str | None) -> Notes:
     return notes
 
 
+def _when(count: int, note: str) -> tuple[str, ...]:
+    """`core.privacy.sentence` in the active language (the member's, for `/profile delete`),
+    with each language's plural forms: the note, or none for zero rows."""
+    return (note,) if count > 0 else ()
+
+
 def _kept_notes(transferred: int, withdrawn: int, unpublished: int) -> Notes:
     return (
-        *sentence(
+        *_when(
             transferred,
-            "The practice you shared stays in the repertoire as the community's, as you chose: "
-            "its author and contact are removed, your name and e-mail address are taken out of "
-            "its text and history, and the rest of its text is kept.",
-            "The {count} practices you shared stay in the repertoire as the community's, as you "
-            "chose: their author and contact are removed, your name and e-mail address are "
-            "taken out of their text and history, and the rest of their text is kept.",
+            n_(
+                transferred,
+                "The practice you shared stays in the repertoire as the community's, as you chose: "
+                "its author and contact are removed, your name and e-mail address are taken out of "
+                "its text and history, and the rest of its text is kept.",
+                "The {count} practices you shared stay in the repertoire as the community's, as you "
+                "chose: their author and contact are removed, your name and e-mail address are "
+                "taken out of their text and history, and the rest of their text is kept.",
+            ),
         ),
-        *sentence(
+        *_when(
             withdrawn,
-            "The practice you shared is withdrawn, with its endorsements and history, as you "
-            "chose.",
-            "The {count} practices you shared are withdrawn, with their endorsements and "
-            "history, as you chose.",
+            n_(
+                withdrawn,
+                "The practice you shared is withdrawn, with its endorsements and history, as you "
+                "chose.",
+                "The {count} practices you shared are withdrawn, with their endorsements and "
+                "history, as you chose.",
+            ),
         ),
-        *sentence(
+        *_when(
             unpublished,
-            "Your practice that was not published yet is withdrawn, because nobody else relies "
-            "on it.",
-            "Your {count} practices that were not published yet are withdrawn, because nobody "
-            "else relies on them.",
+            n_(
+                unpublished,
+                "Your practice that was not published yet is withdrawn, because nobody else relies "
+                "on it.",
+                "Your {count} practices that were not published yet are withdrawn, because nobody "
+                "else relies on them.",
+            ),
         ),
     )
 
@@ -216,23 +235,32 @@ def _shared_work_notes(session: Session, member: Member, mine: set[int]) -> Note
         col(PracticeEndorsement.practice_id).not_in(mine),
     )
     return (
-        *sentence(
+        *_when(
             len(edited),
-            "Your edits to a practice someone else shared stay in its text and history, "
-            "without your name, because they are part of that practice now.",
-            "Your edits to {count} practices others shared stay in their text and history, "
-            "without your name, because they are part of those practices now.",
+            n_(
+                len(edited),
+                "Your edits to a practice someone else shared stay in its text and history, "
+                "without your name, because they are part of that practice now.",
+                "Your edits to {count} practices others shared stay in their text and history, "
+                "without your name, because they are part of those practices now.",
+            ),
         ),
-        *sentence(
+        *_when(
             approved,
-            "The practice you approved stays approved, without saying who approved it.",
-            "The {count} practices you approved stay approved, without saying who approved them.",
+            n_(
+                approved,
+                "The practice you approved stays approved, without saying who approved it.",
+                "The {count} practices you approved stay approved, without saying who approved them.",
+            ),
         ),
-        *sentence(
+        *_when(
             endorsed,
-            "Your endorsement still counts, without your name, so the practice keeps its standing.",
-            "Your {count} endorsements still count, without your name, so the practices keep "
-            "their standing.",
+            n_(
+                endorsed,
+                "Your endorsement still counts, without your name, so the practice keeps its standing.",
+                "Your {count} endorsements still count, without your name, so the practices keep "
+                "their standing.",
+            ),
         ),
     )
 

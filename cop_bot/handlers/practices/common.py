@@ -3,13 +3,14 @@ data in `--json`, dates in the member's zone, and the one way a practice number 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.i18n import _, n_
 from cop_bot.core.model import (
     Actions,
     Block,
@@ -30,9 +31,9 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx
 from cop_bot.core.times import first_zone, show_date, show_datetime
-from cop_bot.core.wording import mention_of, plural, shorten
+from cop_bot.core.wording import mention_of, phrase, shorten
 from cop_bot.experts.profiles import country_name
-from cop_bot.practices.fields import FIELDS
+from cop_bot.practices.fields import FIELDS, kind_label
 from cop_bot.practices.queries import get, practice_number
 from cop_bot.practices.review import NEEDS_CONFIRMATION, PENDING, REJECTED, is_author, may_see
 from cop_bot.storage.models import Member, Practice
@@ -43,12 +44,16 @@ def find_practice(ctx: Ctx, id_text: str) -> Practice:
     nothing leaks."""
     pid = practice_number(id_text)
     if pid is None:
-        raise UsageError(f"{id_text[:30]!r} is not a practice number; practices look like #12.")
+        raise UsageError(
+            _("{text} is not a practice number; practices look like #12.").format(
+                text=repr(id_text[:30])
+            )
+        )
     practice = get(ctx.session, ctx.community_id, pid)
     if practice is None or not may_see(practice, ctx):
         raise CommandError(
-            f"There is no practice #{pid}.",
-            hint="Search with `/practices WORDS`, or see yours with `/practices mine`.",
+            _("There is no practice #{id}.").format(id=pid),
+            hint=_("Search with `/practices WORDS`, or see yours with `/practices mine`."),
         )
     return practice
 
@@ -59,26 +64,28 @@ def member_id(ctx: Ctx) -> int:
 
 
 def member_inline(member: Member | None) -> Inline:
-    return Mention(member.handle, member.display_name) if member else "a former member"
+    return Mention(member.handle, member.display_name) if member else _("a former member")
 
 
-def tell(ctx: Ctx, member: Member | None, *blocks: Block) -> list[Notice]:
-    """A direct message to `member` about what someone else did (none when it was them)."""
+def tell(ctx: Ctx, member: Member | None, write: Callable[[], Sequence[Block]]) -> list[Notice]:
+    """A direct message to `member` about what someone else did (none when it was them),
+    `write` building its blocks in the member's own language."""
     if member is None or member.id == ctx.member.id:
         return []
-    return [Notice(to=mention_of(member), blocks=blocks)]
+    with ctx.writing_to(member):
+        return [Notice(to=mention_of(member), blocks=tuple(write()))]
 
 
 def item(ctx: Ctx, practice: Practice, endorsements: int, *, extra: Spans = ()) -> Item:
     lang = ctx.language
     meta: list[Inline] = [
-        practice.kind,
+        kind_label(practice.kind),
         " · ",
         ", ".join(ctx.taxonomy.label(d, lang) for d in practice.domains),
     ]
     if practice.country:
         meta.extend([" · ", country_name(practice.country) or practice.country])
-    meta.append(f" · {plural(endorsements, 'endorsement')}")
+    meta.append(" · " + endorsement_count(endorsements))
     if practice.link:
         meta.extend([" · ", Link(practice.link)])
     meta.extend(extra)
@@ -89,14 +96,29 @@ def item(ctx: Ctx, practice: Practice, endorsements: int, *, extra: Spans = ()) 
     )
 
 
+ButtonStyle = Literal["default", "primary", "danger"]
+
+
+def button(label: str, command: str, style: ButtonStyle = "default") -> Button:
+    """A `Button` whose label is already translated: the command it runs and its style are
+    no words (the gettext scan of `tests/test_catalogues.py` reads every `Button(...)`
+    argument as one)."""
+    return Button(label, command, style)
+
+
+def endorsement_count(count: int) -> str:
+    """`3 endorsements`, with the language's plural forms (Arabic has six)."""
+    return n_(count, "{count} endorsement", "{count} endorsements")
+
+
 def endorse_button(practice_id: int | None, endorsed: bool) -> Button:
     if endorsed:
-        return Button("Undo endorsement", f"/endorse {practice_id} undo")
-    return Button("Endorse", f"/endorse {practice_id}", "primary")
+        return button(_("Undo endorsement"), f"/endorse {practice_id} undo")
+    return button(_("Endorse"), f"/endorse {practice_id}", "primary")
 
 
 def item_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
-    buttons = [Button("Details", f"/practice {practice.id}")]
+    buttons = [button(_("Details"), f"/practice {practice.id}")]
     if not is_author(practice, ctx.member):
         buttons.insert(0, endorse_button(practice.id, endorsed))
     return Actions(tuple(buttons))
@@ -105,23 +127,21 @@ def item_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
 def invalid(problems: Sequence[str], template: str | None) -> Reply:
     """What is wrong with a form; for a new practice, also the form to copy and complete."""
     heading = (
-        "I could not share this practice yet:"
+        _("I could not share this practice yet:")
         if template is not None
-        else "I could not make this change:"
+        else _("I could not make this change:")
     )
     blocks: list[Block] = [Text.of(heading)]
     blocks.extend(Item(title=spans(problem)) for problem in problems)
     if template is not None:
-        blocks.append(Text.of("Copy this, complete it and send it again:"))
+        blocks.append(Text.of(_("Copy this, complete it and send it again:")))
         blocks.append(Text.of(Code(template)))
         blocks.append(
             Context(
-                spans(
-                    "Optional fields: "
-                    + ", ".join(f.key for f in FIELDS if not f.required)
-                    + ". Type ",
-                    Code("/help share-practice"),
-                    " for details.",
+                phrase(
+                    _("Optional fields: {fields}. Type {command} for details."),
+                    fields=", ".join(f.key for f in FIELDS if not f.required),
+                    command=Code("/help share-practice"),
                 )
             )
         )
@@ -161,13 +181,14 @@ def list_data(practice: Practice, endorsements: int) -> dict[str, Any]:
 
 def status_phrase(practice: Practice) -> str:
     if practice.status == PENDING:
-        return "waiting for a curator's review"
+        return _("waiting for a curator's review")
     if practice.status == NEEDS_CONFIRMATION:
-        return "waiting for the author to confirm it holds no personal data"
+        return _("waiting for the author to confirm it holds no personal data")
     if practice.status == REJECTED:
-        reason = f" ({practice.rejected_reason})" if practice.rejected_reason else ""
-        return f"rejected{reason}"
-    return "approved"
+        if practice.rejected_reason:
+            return _("rejected ({reason})").format(reason=practice.rejected_reason)
+        return _("rejected")
+    return _("approved")
 
 
 def viewer_zone(ctx: Ctx) -> ZoneInfo:

@@ -8,10 +8,10 @@ from typing import Any
 
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Actions,
     Block,
-    Button,
     Code,
     Context,
     Header,
@@ -25,9 +25,10 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import echo, plural
+from cop_bot.core.wording import echo, phrase
 from cop_bot.experts.profiles import country_name, parse_country
 from cop_bot.handlers.practices.common import (
+    button,
     item,
     item_actions,
     list_data,
@@ -37,7 +38,7 @@ from cop_bot.handlers.practices.common import (
     status_phrase,
 )
 from cop_bot.practices import queries
-from cop_bot.practices.fields import parse_kind
+from cop_bot.practices.fields import kind_label, parse_kind
 from cop_bot.practices.search import PAGE_SIZE, PracticeSearch, Query
 from cop_bot.storage import repos
 from cop_bot.storage.models import Practice
@@ -47,7 +48,7 @@ MAX_PAGE = 10_000
 
 @command(
     "practices",
-    summary="Search the shared repertoire; curators also see what waits for review.",
+    summary=N_("Search the shared repertoire; curators also see what waits for review."),
     syntax=(
         "[QUERY] [domain:SLUG] [country:XX] [kind:K] [page:N]",
         "pending [page:N]",
@@ -56,17 +57,17 @@ MAX_PAGE = 10_000
     ),
     examples=(
         "/practices",
-        "/practices job readines",
-        "/practices language country:IT",
+        N_("/practices job readines"),
+        N_("/practices language country:IT"),
         "/practices domain:housing kind:toolkit",
         "/practices pending",
         "/practices stale",
     ),
     options=("domain", "country", "kind", "page"),
-    details=(
+    details=N_(
         "Searches titles, summaries, tags and domains of approved practices, forgiving typos; "
         "the best matches come first, then the most endorsed, then the newest. "
-        f"{PAGE_SIZE} per page. `pending` lists what waits for a curator (curators), `stale` "
+        "5 per page. `pending` lists what waits for a curator (curators), `stale` "
         "the practices due for review, `mine` what you shared."
     ),
 )
@@ -76,8 +77,9 @@ def practices_command(ctx: Ctx, args: Args) -> Reply:
         extra = set(args.options) - {"page"}
         if extra:
             raise UsageError(
-                f"`/practices {args.words[0].lower()}` takes only page:N, not "
-                + ", ".join(f"{k}:" for k in sorted(extra))
+                _("`/practices {which}` takes only page:N, not {options}").format(
+                    which=args.words[0].lower(), options=", ".join(f"{k}:" for k in sorted(extra))
+                )
             )
         which = args.words[0].lower()
         if which == "pending":
@@ -93,7 +95,9 @@ def _page(args: Args) -> int:
     if text is None:
         return 1
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise UsageError(f"page:{text[:20]} is not a page number; pages start at page:1.")
+        raise UsageError(
+            _("page:{text} is not a page number; pages start at page:1.").format(text=text[:20])
+        )
     return int(text)
 
 
@@ -122,29 +126,32 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
     if result.total == 0:
         if not described:
             return reply(
-                Text.of("The shared repertoire is empty so far."),
-                Context(spans("Share the first practice with ", Code("/share-practice"), ".")),
+                Text.of(_("The shared repertoire is empty so far.")),
+                Context(
+                    phrase(
+                        _("Share the first practice with {command}."),
+                        command=Code("/share-practice"),
+                    )
+                ),
                 data=data,
             )
         return reply(
-            Text.of(f"No approved practice matches {described}."),
+            Text.of(_("No approved practice matches {query}.").format(query=described)),
             _no_result_hint(ctx, query),
             data=data,
         )
     pages = -(-result.total // PAGE_SIZE)
     if not rows:
-        return reply(
-            Text.of(
-                f"Page {page} is past the end: the {plural(result.total, 'practice')} found fit on "
-                f"{plural(pages, 'page')}."
-            ),
-            data=data,
-        )
+        return reply(Text.of(_past_the_end(page, result.total, pages)), data=data)
     blocks: list[Block] = [
-        Header(f"Practices matching {described}" if described else "The shared repertoire")
+        Header(
+            _("Practices matching {query}").format(query=described)
+            if described
+            else _("The shared repertoire")
+        )
     ]
     if result.partial:
-        blocks.append(Context(spans("No practice holds every word; these hold some of them.")))
+        blocks.append(Context(spans(_("No practice holds every word; these hold some of them."))))
     for practice in rows:
         assert practice.id is not None
         blocks.append(item(ctx, practice, counts[practice.id]))
@@ -153,12 +160,28 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
     return reply(*blocks, data=data)
 
 
+def _past_the_end(page: int, total: int, pages: int) -> str:
+    """Two counts in one sentence: the page count phrase is made first, then the sentence."""
+    fit = n_(pages, "{count} page", "{count} pages")
+    return n_(
+        total,
+        "Page {page} is past the end: the {count} practice found fit on {pages}.",
+        "Page {page} is past the end: the {count} practices found fit on {pages}.",
+        page=page,
+        pages=fit,
+    )
+
+
 def _describe_query(ctx: Ctx, query: Query) -> str:
+    """The words and filters of a search (`housing in Housing from Italy`): each filter is a
+    phrase of its own, which the sentences around it quote."""
     parts = (
         echo(query.text) if query.text else "",
-        f"in {ctx.taxonomy.label(query.domain, ctx.language)}" if query.domain else "",
-        f"from {country_name(query.country)}" if query.country else "",
-        f"of kind {query.kind}" if query.kind else "",
+        _("in {domain}").format(domain=ctx.taxonomy.label(query.domain, ctx.language))
+        if query.domain
+        else "",
+        _("from {country}").format(country=country_name(query.country)) if query.country else "",
+        _("of kind {kind}").format(kind=kind_label(query.kind)) if query.kind else "",
     )
     return " ".join(part for part in parts if part)
 
@@ -169,8 +192,8 @@ def _no_result_hint(ctx: Ctx, query: Query) -> Context:
         close = ctx.taxonomy.match(query.text).suggestions
         if close:
             names = ", ".join(c.slug for c in close)
-            parts.extend(["Closest domains: ", names, ". "])
-    parts.extend(["Know one? Share it with ", Code("/share-practice"), "."])
+            parts.append(_("Closest domains: {domains}. ").format(domains=names))
+    parts.extend(phrase(_("Know one? Share it with {command}."), command=Code("/share-practice")))
     return Context(spans(*parts))
 
 
@@ -179,14 +202,30 @@ def _footer(
 ) -> Context:
     first = (page - 1) * PAGE_SIZE + 1
     last = min(page * PAGE_SIZE, total)
-    parts: list[Inline] = [f"{first}–{last} of {plural(total, 'practice')}"]
+    parts: list[Inline] = [
+        n_(
+            total,
+            "{first}–{last} of {count} practice",
+            "{first}–{last} of {count} practices",
+            first=first,
+            last=last,
+        )
+    ]
     if page < pages:
         words = [args.rest] if args.rest else []
         words += [f"{k}:{v}" for k, v in args.options.items() if k != "page"]
-        parts.extend([" · next page: ", Code(" ".join(["/practices", *words, f"page:{page + 1}"]))])
+        command = Code(" ".join(["/practices", *words, f"page:{page + 1}"]))
+        parts.extend(phrase(_(" · next page: {command}"), command=command))
     if domains:
         labels = ", ".join(ctx.taxonomy.label(s, ctx.language) for s in domains)
-        parts.append(f" · read as the domain{'s' if len(domains) > 1 else ''} {labels}")
+        parts.append(
+            n_(
+                len(domains),
+                " · read as the domain {domains}",
+                " · read as the domains {domains}",
+                domains=labels,
+            )
+        )
     return Context(spans(*parts))
 
 
@@ -199,9 +238,13 @@ def _domain_option(ctx: Ctx, text: str | None) -> str | None:
     if result.best is not None:
         return result.best.slug
     close = ", ".join(c.slug for c in result.suggestions)
+    message = (
+        _("domain:{text} is not a domain I know; closest: {close}.")
+        if close
+        else _("domain:{text} is not a domain I know.")
+    )
     raise UsageError(
-        f"domain:{text[:40]} is not a domain I know" + (f"; closest: {close}." if close else "."),
-        hint="Type /domains to see them all.",
+        message.format(text=text[:40], close=close), hint=_("Type /domains to see them all.")
     )
 
 
@@ -219,33 +262,33 @@ def _parsed_option(parse: Callable[[str], str], text: str | None) -> str | None:
 
 
 def _pending(ctx: Ctx, page: int) -> Reply:
-    ctx.require(Role.CURATOR, "see the practices waiting for review")
+    ctx.require(Role.CURATOR, _("see the practices waiting for review"))
     rows, total = queries.pending(ctx.session, ctx.community_id, **_window(page))
     data = _list_reply_data(ctx, rows, total, page)
     if total == 0:
-        return reply(Text.of("Nothing waits for review. Well done!"), data=data)
+        return reply(Text.of(_("Nothing waits for review. Well done!")), data=data)
     authors = repos.members_by_id(ctx.session, [p.author_id for p in rows])
-    blocks: list[Block] = [Header(f"Waiting for review ({total})")]
+    blocks: list[Block] = [Header(_("Waiting for review ({count})").format(count=total))]
     for practice in rows:
         assert practice.id is not None
         author = authors.get(practice.author_id) if practice.author_id else None
-        blocks.append(item(ctx, practice, 0, extra=spans(" · shared by ", member_inline(author))))
+        shared_by = phrase(_(" · shared by {author}"), author=member_inline(author))
+        blocks.append(item(ctx, practice, 0, extra=shared_by))
         blocks.append(
             Actions(
                 (
-                    Button("Approve", f"/practice approve {practice.id}", "primary"),
-                    Button("Reject…", f"/practice reject {practice.id}", "danger"),
-                    Button("Details", f"/practice {practice.id}"),
+                    button(_("Approve"), f"/practice approve {practice.id}", "primary"),
+                    button(_("Reject…"), f"/practice reject {practice.id}", "danger"),
+                    button(_("Details"), f"/practice {practice.id}"),
                 )
             )
         )
     blocks.append(_page_footer("/practices pending", page, total))
     blocks.append(
         Context(
-            spans(
-                "Reject with a reason the author can act on: ",
-                Code("/practice reject ID REASON"),
-                ".",
+            phrase(
+                _("Reject with a reason the author can act on: {command}."),
+                command=Code("/practice reject ID REASON"),
             )
         )
     )
@@ -257,26 +300,32 @@ def _stale(ctx: Ctx, page: int) -> Reply:
     rows = queries.stale(ctx.session, ctx.community_id, ctx.now, **_window(page))
     data = _list_reply_data(ctx, rows, total, page)
     if total == 0:
-        return reply(Text.of("No practice is due for review."), data=data)
-    blocks: list[Block] = [Header(f"Due for review ({total})")]
-    due = _items(ctx, rows, lambda p: spans(f" · review was due {local_date(ctx, p.review_by)}"))
+        return reply(Text.of(_("No practice is due for review.")), data=data)
+    blocks: list[Block] = [Header(_("Due for review ({count})").format(count=total))]
+    due = _items(
+        ctx,
+        rows,
+        lambda p: spans(_(" · review was due {date}").format(date=local_date(ctx, p.review_by))),
+    )
     for practice, entry in due:
         blocks.append(entry)
         if ctx.has(Role.CURATOR):
             blocks.append(
-                Actions((Button("Still current", f"/practice approve {practice.id}", "primary"),))
+                Actions(
+                    (button(_("Still current"), f"/practice approve {practice.id}", "primary"),)
+                )
             )
     blocks.append(_page_footer("/practices stale", page, total))
     blocks.append(
         Context(
-            spans(
-                "Curators: check each is still current, then ",
-                Code("/practice approve ID"),
-                " (renews it for a year), ",
-                Code("/practice edit ID"),
-                " or ",
-                Code("/practice reject ID REASON"),
-                ".",
+            phrase(
+                _(
+                    "Curators: check each is still current, then {approve} (renews it for a "
+                    "year), {edit} or {reject}."
+                ),
+                approve=Code("/practice approve ID"),
+                edit=Code("/practice edit ID"),
+                reject=Code("/practice reject ID REASON"),
             )
         )
     )
@@ -288,12 +337,15 @@ def _mine(ctx: Ctx, page: int) -> Reply:
     data = _list_reply_data(ctx, rows, total, page)
     if total == 0:
         return reply(
-            Text.of(
-                "You have not shared a practice yet. Share one with ", Code("/share-practice"), "."
+            Text(
+                phrase(
+                    _("You have not shared a practice yet. Share one with {command}."),
+                    command=Code("/share-practice"),
+                )
             ),
             data=data,
         )
-    blocks: list[Block] = [Header(f"Your practices ({total})")]
+    blocks: list[Block] = [Header(_("Your practices ({count})").format(count=total))]
     blocks.extend(
         entry for _, entry in _items(ctx, rows, lambda p: spans(f" · {status_phrase(p)}"))
     )
@@ -324,7 +376,7 @@ def _list_reply_data(ctx: Ctx, rows: Sequence[Practice], total: int, page: int) 
 
 def _page_footer(base: str, page: int, total: int) -> Context:
     pages = max(1, -(-total // PAGE_SIZE))
-    parts: list[Inline] = [f"Page {page} of {pages}"]
+    parts: list[Inline] = [_("Page {page} of {pages}").format(page=page, pages=pages)]
     if page < pages:
-        parts.extend([" · next: ", Code(f"{base} page:{page + 1}")])
+        parts.extend(phrase(_(" · next: {command}"), command=Code(f"{base} page:{page + 1}")))
     return Context(spans(*parts))

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from cop_bot.core.args import Args, form_key, parse_form, parse_handle
 from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import (
     Actions,
-    Button,
     Code,
     Context,
     Notice,
@@ -18,11 +18,11 @@ from cop_bot.core.model import (
     Role,
     Text,
     reply,
-    spans,
 )
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.wording import ECHO_LIMIT, quoted, shorten
+from cop_bot.core.wording import ECHO_LIMIT, phrase, shorten
 from cop_bot.handlers.practices.common import (
+    button,
     find_practice,
     invalid,
     item,
@@ -39,26 +39,30 @@ from cop_bot.practices.review import NEEDS_CONFIRMATION, PENDING, may_change
 from cop_bot.storage.models import Member, Practice
 
 SHARE_EXAMPLES = (
+    # Not marked for translation: Babel reads "60% o" as a %-placeholder every language would
+    # have to repeat.
     "/share-practice Job-readiness workshops for young migrants; summary: Six weekly workshops "
     "on CVs, interviews and work permits, run with local employers. 60% of participants found "
     "work within six months.; domains: labour market; country: MA; city: Casablanca; "
     "link: https://example.org/job-readiness",
-    "/share-practice Neighbourhood language cafés; summary: Volunteers host weekly conversation "
-    "tables in public libraries where newcomers practise Italian with residents.; "
-    "domains: language learning, neighbourhood participation; country: IT; city: Bologna; "
-    "author: @giulia.ferrante",
+    N_(
+        "/share-practice Neighbourhood language cafés; summary: Volunteers host weekly "
+        "conversation tables in public libraries where newcomers practise Italian with "
+        "residents.; domains: language learning, neighbourhood participation; country: IT; "
+        "city: Bologna; author: @giulia.ferrante"
+    ),
 )
 
 
 @command(
     "share-practice",
-    summary="Share a good practice, resource or toolkit with the community.",
+    summary=N_("Share a good practice, resource or toolkit with the community."),
     syntax=(
         "TITLE; summary: TEXT; domains: DOMAIN, DOMAIN [; kind: K] [; country: XX] [; link: URL] …",
         "confirm ID",
     ),
     examples=SHARE_EXAMPLES,
-    details=(
+    details=N_(
         "Give `key: value` lines or parts separated by `;` (the first may be the title alone). "
         "Required: title, summary, domains. Optional: kind (practice, resource, toolkit), tags, "
         "country, city, organisation, link (http/https), language, target-group, and the "
@@ -77,7 +81,7 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
         return _confirm(ctx, confirm.group(1))
     if not args.text:
         return invalid(
-            ["Tell me about the practice: a title, a summary and its domains."], template({})
+            [_("Tell me about the practice: a title, a summary and its domains.")], template({})
         )
     try:
         pairs = _read_share_form(args.text)
@@ -88,14 +92,16 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
     if "author" in extras:
         if not ctx.has(Role.CURATOR):
             parsed.problems.append(
-                "Only curators and admins can share on someone's behalf (`author:`); leave it "
-                "out to share as yourself."
+                _(
+                    "Only curators and admins can share on someone's behalf (`author:`); leave "
+                    "it out to share as yourself."
+                )
             )
         else:
             try:
                 on_behalf_of = parse_handle(extras["author"])
             except UsageError as exc:
-                parsed.problems.append(f"Author: {exc.message}")
+                parsed.problems.append(_("Author: {problem}").format(problem=exc.message))
         parsed.raw["author"] = extras["author"]
     if parsed.problems:  # nothing is written: not even the member named as author
         return invalid(parsed.problems, _filled_template(parsed.raw))
@@ -111,13 +117,17 @@ def share_practice(ctx: Ctx, args: Args) -> Reply:
     notices = tell(
         ctx,
         author,
-        Text.of(
-            member_inline(ctx.member),
-            f" shared a practice on your behalf: #{practice.id} ",
-            quoted(practice.title),
-            ".",
+        lambda: (
+            Text(
+                phrase(
+                    _("{curator} shared a practice on your behalf: #{id} “{title}”."),
+                    curator=member_inline(ctx.member),
+                    id=str(practice.id),
+                    title=practice.title,
+                )
+            ),
+            Context(phrase(_("See it with {command}."), command=Code(f"/practice {practice.id}"))),
         ),
-        Context(spans("See it with ", Code(f"/practice {practice.id}"), ".")),
     )
     return _after_share(ctx, practice, author, findings, notices)
 
@@ -170,48 +180,56 @@ def _after_share(
     if practice.status == NEEDS_CONFIRMATION:
         return reply(
             Text.of(
-                f"Before #{pid} ",
-                quoted(practice.title),
-                " goes further: it looks like it may hold personal data about people — "
-                + describe(findings)
-                + ".",
+                _(
+                    "Before #{id} “{title}” goes further: it looks like it may hold personal "
+                    "data about people — {findings}."
+                ).format(id=pid, title=practice.title, findings=describe(findings)),
             ),
-            Text.of(
-                "Practices are shared with the whole community, so remove anything that "
-                "identifies a person with ",
-                Code(f"/practice edit {pid} FIELD: new text"),
-                ". If it is not personal data (an office phone line, a public reference), "
-                "confirm with ",
-                Code(f"/share-practice confirm {pid}"),
-                ".",
+            Text(
+                phrase(
+                    _(
+                        "Practices are shared with the whole community, so remove anything "
+                        "that identifies a person with {edit}. If it is not personal data (an "
+                        "office phone line, a public reference), confirm with {confirm}."
+                    ),
+                    edit=Code(_("/practice edit {id} FIELD: new text").format(id=pid)),
+                    confirm=Code(f"/share-practice confirm {pid}"),
+                )
             ),
-            Actions((Button("Confirm: no personal data", f"/share-practice confirm {pid}"),)),
+            Actions((button(_("Confirm: no personal data"), f"/share-practice confirm {pid}"),)),
             data=data,
             notices=notices,
         )
     if practice.status == PENDING:
         return reply(
             Text.of(
-                f"Thanks! #{pid} ",
-                quoted(practice.title),
-                " is waiting for a curator's review; I will tell you when it is approved.",
+                _(
+                    "Thanks! #{id} “{title}” is waiting for a curator's review; I will tell you "
+                    "when it is approved."
+                ).format(id=pid, title=practice.title),
             ),
-            Context(spans("See what you shared with ", Code("/practices mine"), ".")),
+            Context(
+                phrase(_("See what you shared with {command}."), command=Code("/practices mine"))
+            ),
             data=data,
             notices=notices,
         )
     return reply(
-        Text.of("New in the shared repertoire, shared by ", member_inline(author), ":"),
-        item(ctx, practice, 0),
-        Context(
-            spans(
-                "Details: ",
-                Code(f"/practice {pid}"),
-                " · found it useful? ",
-                Code(f"/endorse {pid}"),
+        Text(
+            phrase(
+                _("New in the shared repertoire, shared by {author}:"),
+                author=member_inline(author),
             )
         ),
-        Actions((Button("Endorse", f"/endorse {pid}", "primary"),)),
+        item(ctx, practice, 0),
+        Context(
+            phrase(
+                _("Details: {show} · found it useful? {endorse}"),
+                show=Code(f"/practice {pid}"),
+                endorse=Code(f"/endorse {pid}"),
+            )
+        ),
+        Actions((button(_("Endorse"), f"/endorse {pid}", "primary"),)),
         visibility="channel",
         data=data,
         notices=notices,
@@ -221,10 +239,12 @@ def _after_share(
 def _confirm(ctx: Ctx, id_text: str) -> Reply:
     practice = find_practice(ctx, id_text)
     if not may_change(practice, ctx):
-        raise PermissionDenied("Only the author or a curator can confirm a practice.")
+        raise PermissionDenied(_("Only the author or a curator can confirm a practice."))
     if practice.status != NEEDS_CONFIRMATION:
         raise CommandError(
-            f"#{practice.id} does not wait for a confirmation; it is {status_phrase(practice)}."
+            _("#{id} does not wait for a confirmation; it is {status}.").format(
+                id=practice.id, status=status_phrase(practice)
+            )
         )
     author = changes.confirm(ctx.session, ctx, practice, ctx.now)
     return _after_share(ctx, practice, author, ())
