@@ -171,7 +171,10 @@ def bare_literals(path: Path) -> Iterator[str]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or _name(node.func) not in BUILDERS:
             continue
-        for arg in [*node.args, *(k.value for k in node.keywords)]:
+        arguments = [*node.args, *(k.value for k in node.keywords)]
+        if _name(node.func) == "Button":  # a label, then the command it types and a style
+            arguments = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "label")]
+        for arg in arguments:
             for literal in _literals(arg):
                 text = literal if isinstance(literal, str) else ""
                 if WORDS.search(text) and not ALLOWED.match(text.strip()):
