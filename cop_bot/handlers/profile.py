@@ -347,10 +347,10 @@ def _delete_prompt(
     for _section, choice, question in choices:
         blocks.append(Text.of(question))
         for option in choice.options:
-            blocks.append(Text.of(option.means))
+            blocks.append(Text.of(_(option.means)))
             command = f"/profile delete confirm {option.word}"
             commands.append(command)
-            buttons.append(Button(option.label, command, style=DANGER))
+            buttons.append(Button(_(option.label), command, style=DANGER))
     if not commands:
         commands = ["/profile delete confirm"]
         buttons = [Button(_("Erase my data"), commands[0], style=DANGER)]
