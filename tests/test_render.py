@@ -202,7 +202,11 @@ def assert_matrix_safe(content: dict[str, Any]) -> _Html:
     assert content["msgtype"] == "m.notice"
     assert content["format"] == "org.matrix.custom.html"
     assert "<script" not in markup.lower()
-    ours = re.sub(r'</?(?:h4|p|strong|em|code|ul|li|br|hr|a(?: href="[^"<>]*")?)>', "", markup)
+    ours = re.sub(
+        r'</?(?:(?:h4|p|li)(?: dir="auto")?|strong|em|code|ul|br|hr|a(?: href="[^"<>]*")?)>',
+        "",
+        markup,
+    )
     assert "<" not in ours and ">" not in ours, "a < or > that is not one of our tags"
     parsed = parse_html(markup)
     assert not parsed.other
@@ -211,6 +215,8 @@ def assert_matrix_safe(content: dict[str, Any]) -> _Html:
         if tag == "a":
             assert [name for name, _ in attrs] == ["href"]
             assert SAFE_HREF.match(attrs[0][1] or "")
+        elif tag in {"h4", "p", "li"}:  # block elements take their direction from their text
+            assert attrs == [("dir", "auto")]
         else:
             assert attrs == []
     assert not re.search("@room", content["body"], re.IGNORECASE)
