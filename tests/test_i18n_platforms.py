@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 from sqlalchemy import text as sql
 
@@ -29,11 +30,13 @@ from cop_bot.core.model import (
 )
 from cop_bot.platforms.console import ConsoleChat, render_for_console
 from cop_bot.platforms.slack.bot import SlackBot
+from cop_bot.platforms.slack.oauth import page_language
 from cop_bot.render import matrix
 from cop_bot.render import slack as slack_render
 from cop_bot.render import text as plain
 from tests.slack_stand_in import TEAM_ID, StandIn
 from tests.test_slack import Slack, served, slack_settings, slash_command, texts
+from tests.test_slack_oauth import multi_settings, serve, stop
 
 ENGLISH = (
     "is attached",
@@ -226,3 +229,36 @@ async def test_slack_notices_are_sent_in_the_recipients_language(
     await slack.bot.deliver_notices(Reply(blocks=(), notices=(notice,), locale="en"))
     [dm] = await slack.stand_in.wait_for("chat.postMessage")
     assert "📎 Die Datei notes.ics" in texts(dm.args["blocks"])
+
+
+# ---- Slack install pages: seen before anyone is a member, so in the browser's language -------
+
+
+def test_the_install_pages_follow_the_browsers_language() -> None:
+    def chosen(header: str) -> str:
+        return page_language({"accept-language": [header]}, "de")
+
+    assert chosen("fr-FR,fr;q=0.9,en;q=0.8") == "fr"
+    assert chosen("ja-JP,ja;q=0.9,ar;q=0.5,el;q=0.7") == "el"  # the best one we speak
+    assert chosen("ja-JP") == "de"  # none: the deployment's
+    assert page_language({}, "xx") == "en"
+
+
+async def test_the_install_page_is_written_in_the_browsers_language(
+    sqlite_url: str, stand_in: StandIn, clock: FixedClock
+) -> None:
+    bot, runner, url = await serve(multi_settings(sqlite_url, stand_in), clock)
+    try:
+        async with aiohttp.ClientSession() as http:
+            pages = {}
+            for header in ("ar", "en-GB"):
+                async with http.get(
+                    f"{url}/slack/install", headers={"Accept-Language": header}
+                ) as response:
+                    assert response.status == 200
+                    pages[header] = await response.text()
+    finally:
+        await stop(bot, runner)
+    assert '<html lang="ar" dir="rtl">' in pages["ar"]
+    assert "إضافة Test network إلى Slack" in pages["ar"] and "Add to Slack" not in pages["ar"]
+    assert '<html lang="en">' in pages["en-GB"] and "Add Test network to Slack" in pages["en-GB"]
