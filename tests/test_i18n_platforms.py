@@ -190,17 +190,16 @@ async def test_slack_forms_and_the_welcome_follow_the_members_language(
 ) -> None:
     slack.stand_in.users["U0ESP"] = slack_user("U0ESP", "es-ES")
     slack.stand_in.users["U0JAP"] = slack_user("U0JAP", "ja-JP")
-    await slack.command("/domains", user="U0ESP", key="first")  # Slack tells us who they are
+    view = await open_share_form(slack, "U0ESP")  # a newcomer: Slack's locale is looked up
+    assert view["title"]["text"] == "Compartir una práctica"
+    assert view["close"]["text"] == "Cancelar"
+    assert "Título" in texts(view["blocks"])
     joined = {"type": "member_joined_channel", "channel": "C0GENERAL", "team": TEAM_ID}
     assert await slack.event({**joined, "user": "U0ESP"}, event_id="Ev0ES") == 200
     [welcome] = await slack.stand_in.wait_for("chat.postMessage")
     shown = texts(welcome.args["blocks"])
     assert "Le damos la bienvenida" in shown and "Welcome" not in shown
     assert "/profile set" in shown
-    view = await open_share_form(slack, "U0ESP")
-    assert view["title"]["text"] == "Compartir una práctica"
-    assert view["close"]["text"] == "Cancelar"
-    assert "Título" in texts(view["blocks"])
 
 
 async def test_a_slack_form_for_an_unknown_locale_is_in_the_communitys_language(

@@ -95,6 +95,7 @@ BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 REFUSALS_PER_MINUTE = 10
 ONCE = "cop_once"  # bolt context: what identifies this request, when it may come again
 REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
+FORM_LOOKUP = 1.0  # seconds a form waits for the member's Slack locale (trigger_id: 3 s)
 
 
 # ---- small bounded memories ---------------------------------------------------------------------
@@ -366,16 +367,8 @@ class SlackBot:
                 return
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
-            with i18n.using(self.language_of(team, str(command.get("user_id", "")))):
-                view = modals.view(form, metadata)
-            self._spawn(
-                self._call(
-                    "views.open",
-                    self.client.views_open,
-                    trigger_id=str(command["trigger_id"]),
-                    view=view,
-                )
-            )
+            user = (str(command.get("user_id", "")), str(command.get("user_name", "")))
+            self._spawn(self._open_form(form, metadata, str(command["trigger_id"]), team, *user))
             return
 
         async def run() -> tuple[Reply, Actor]:
@@ -418,6 +411,25 @@ class SlackBot:
                 await self.deliver(result, conversation, actor, respond if has_url else None)
 
         self._spawn(finish())
+
+    async def _open_form(
+        self,
+        form: modals.Form,
+        metadata: dict[str, str],
+        trigger_id: str,
+        team: str,
+        user_id: str,
+        user_name: str,
+    ) -> None:
+        """The form in the member's language: a newcomer's Slack locale is worth a short wait
+        (`users.info`, cached), within the 3 s the trigger_id lives."""
+        actor = self.users.get(team, user_id)
+        if actor is None and not self.languages.knows(team, user_id):
+            with contextlib.suppress(TimeoutError):
+                actor = await asyncio.wait_for(self.actor(team, user_id, user_name), FORM_LOOKUP)
+        with i18n.using(self.language_of(team, user_id, actor)):
+            view = modals.view(form, metadata)
+        await self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
 
     async def _on_button(
         self,

@@ -33,6 +33,9 @@ class Languages:
         while len(self._last) > self.size:
             self._last.popitem(last=False)
 
+    def knows(self, team: str, user: str) -> bool:
+        return (team, user) in self._last
+
     def of(self, team: str, user: str, actor: Actor | None = None) -> str:
         """The member's language as the adapter knows it (see the module docstring)."""
         found = self._last.get((team, user))
