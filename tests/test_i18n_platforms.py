@@ -29,6 +29,12 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.platforms.console import ConsoleChat, render_for_console
+from cop_bot.platforms.matrix.bot import (
+    ANSWERED_PRIVATELY,
+    ENCRYPTED_WARNING,
+    UNDECRYPTABLE_WARNING,
+    said,
+)
 from cop_bot.platforms.slack.bot import SlackBot
 from cop_bot.platforms.slack.oauth import page_language
 from cop_bot.render import matrix
@@ -261,3 +267,16 @@ async def test_the_install_page_is_written_in_the_browsers_language(
     assert '<html lang="ar" dir="rtl">' in pages["ar"]
     assert "إضافة Test network إلى Slack" in pages["ar"] and "Add to Slack" not in pages["ar"]
     assert '<html lang="en">' in pages["en-GB"] and "Add Test network to Slack" in pages["en-GB"]
+
+
+# ---- Matrix: the adapter's own messages -----------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_matrix_adapters_own_messages_are_translated(language: str) -> None:
+    for message in (ENCRYPTED_WARNING, UNDECRYPTABLE_WARNING, ANSWERED_PRIVATELY):
+        shown = matrix.render(said(message, language))
+        assert shown["body"] == message if language == "en" else shown["body"] != message
+        if language in LETTERS:
+            assert LETTERS[language].search(shown["formatted_body"])
+    assert said(ANSWERED_PRIVATELY, language).locale == language

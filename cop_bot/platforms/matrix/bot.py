@@ -85,6 +85,14 @@ UNDECRYPTABLE_WARNING = N_(
     "verify my session or talk to me in an unencrypted room."
 )
 
+ANSWERED_PRIVATELY = N_("I answered you in a direct message.")
+
+
+def said(message: str, language: str) -> Reply:
+    """One of the adapter's own messages (marked with `N_`) as a reply in `language`."""
+    with i18n.using(language):
+        return reply(Text.of(_(message)))
+
 
 class FatalError(Exception):
     """Something a restart will not fix (bad credentials): stop with a clear message."""
@@ -394,8 +402,7 @@ class MatrixBot:
             return
         self.state.warned_rooms.append(room_id)
         self.state.save()
-        with i18n.using(self.settings.language):  # a room, not a member: the deployment's
-            warning = reply(Text.of(_(text)))
+        warning = said(text, self.settings.language)  # to a room, not a member: the deployment's
         self.spawn(self.send(room_id, wire.reply_content(warning, prefix=self.prefix)))
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
@@ -471,8 +478,7 @@ class MatrixBot:
         if private and not is_direct:
             await self.send_direct(sender, result)
             if not privately:
-                with i18n.using(result.locale):
-                    note = reply(Text.of(_("I answered you in a direct message.")))
+                note = said(ANSWERED_PRIVATELY, result.locale)
                 await self.send(
                     room.room_id,
                     wire.reply_content(
