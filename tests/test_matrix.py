@@ -269,7 +269,8 @@ async def test_help_in_a_group_room_is_a_reply_linked_notice_and_notices_are_ign
 
     assert content["msgtype"] == "m.notice"
     assert content["format"] == "org.matrix.custom.html"
-    assert "<p>" in content["formatted_body"] or "<h4>" in content["formatted_body"]
+    html = content["formatted_body"]
+    assert '<p dir="auto">' in html or '<h4 dir="auto">' in html
     assert content["m.mentions"] == {}
     assert "find-expert" in content["body"]
 

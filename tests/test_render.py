@@ -202,7 +202,11 @@ def assert_matrix_safe(content: dict[str, Any]) -> _Html:
     assert content["msgtype"] == "m.notice"
     assert content["format"] == "org.matrix.custom.html"
     assert "<script" not in markup.lower()
-    ours = re.sub(r'</?(?:h4|p|strong|em|code|ul|li|br|hr|a(?: href="[^"<>]*")?)>', "", markup)
+    ours = re.sub(
+        r'</?(?:(?:h4|p|li)(?: dir="auto")?|strong|em|code|ul|br|hr|a(?: href="[^"<>]*")?)>',
+        "",
+        markup,
+    )
     assert "<" not in ours and ">" not in ours, "a < or > that is not one of our tags"
     parsed = parse_html(markup)
     assert not parsed.other
@@ -211,6 +215,8 @@ def assert_matrix_safe(content: dict[str, Any]) -> _Html:
         if tag == "a":
             assert [name for name, _ in attrs] == ["href"]
             assert SAFE_HREF.match(attrs[0][1] or "")
+        elif tag in {"h4", "p", "li"}:  # block elements take their direction from their text
+            assert attrs == [("dir", "auto")]
         else:
             assert attrs == []
     assert not re.search("@room", content["body"], re.IGNORECASE)
@@ -300,15 +306,16 @@ def test_small_reply_as_matrix_content() -> None:
         ),
         "format": "org.matrix.custom.html",
         "formatted_body": (
-            "<h4>Labour market</h4>"
-            '<p>Ask @ann or <a href="https://matrix.to/#/@bob:example.org">Bob</a> about '
+            '<h4 dir="auto">Labour market</h4>'
+            '<p dir="auto">Ask @ann or <a href="https://matrix.to/#/@bob:example.org">Bob</a> about '
             "<strong>wage data</strong>: <code>/find-expert wages</code> or read "
             '<a href="https://example.org/guide?a=1&amp;b=2">the guide</a>.</p>'
-            "<ul><li><strong>Country</strong>: KE</li><li><strong>Language</strong>: en</li></ul>"
-            "<ul><li><strong>Wage survey</strong> — 2024<br>How we ran it</li></ul>"
-            "<p>Endorse: <code>!endorse 12</code> · Remove: <code>!remove 12</code> · "
+            '<ul><li dir="auto"><strong>Country</strong>: KE</li>'
+            '<li dir="auto"><strong>Language</strong>: en</li></ul>'
+            '<ul><li dir="auto"><strong>Wage survey</strong> — 2024<br>How we ran it</li></ul>'
+            '<p dir="auto">Endorse: <code>!endorse 12</code> · Remove: <code>!remove 12</code> · '
             "More: <code>!more</code></p>"
-            "<p><em>Page 1 of 1</em></p>"
+            '<p dir="auto"><em>Page 1 of 1</em></p>'
             "<hr>"
         ),
         "m.mentions": {"user_ids": ["@bob:example.org"]},
@@ -326,8 +333,8 @@ def test_matrix_prefix_applies_to_button_commands_only() -> None:
 def test_consecutive_matrix_items_share_one_list() -> None:
     r = reply(Item(title=("a",)), Item(title=("b",)), Text.of("x"), Item(title=("c",)))
     assert matrix.render(r)["formatted_body"] == (
-        "<ul><li><strong>a</strong></li><li><strong>b</strong></li></ul>"
-        "<p>x</p><ul><li><strong>c</strong></li></ul>"
+        '<ul><li dir="auto"><strong>a</strong></li><li dir="auto"><strong>b</strong></li></ul>'
+        '<p dir="auto">x</p><ul><li dir="auto"><strong>c</strong></li></ul>'
     )
 
 
@@ -467,7 +474,7 @@ def test_safe_links() -> None:
         "<HTTPS://ex.org/x?a=1&amp;b=2|a ｜ b &lt;c&gt;> <mailto:team@ex.org> <http://ex.org/>"
     )
     assert matrix.render(r)["formatted_body"] == (
-        '<p><a href="HTTPS://ex.org/x?a=1&amp;b=2">a | b &lt;c&gt;</a> '
+        '<p dir="auto"><a href="HTTPS://ex.org/x?a=1&amp;b=2">a | b &lt;c&gt;</a> '
         '<a href="mailto:team@ex.org">mailto:team@ex.org</a> '
         '<a href="http://ex.org/">http://ex.org/</a></p>'
     )
@@ -476,7 +483,9 @@ def test_safe_links() -> None:
 def test_code_spans_lose_backticks_and_keep_their_text() -> None:
     r = reply(Text.of(Code("a `b` *c*\n<!here>")))
     assert slack.render_blocks(r)[0]["text"]["text"] == "`a b *c* &lt;!here&gt;`"
-    assert matrix.render(r)["formatted_body"] == ("<p><code>a `b` *c*<br>&lt;!here&gt;</code></p>")
+    assert matrix.render(r)["formatted_body"] == (
+        '<p dir="auto"><code>a `b` *c*<br>&lt;!here&gt;</code></p>'
+    )
 
 
 # ---- limits ------------------------------------------------------------------------------------
@@ -570,8 +579,8 @@ def test_matrix_event_stays_under_the_size_limit() -> None:
     size = len(json.dumps(content, ensure_ascii=False).encode())
     assert size <= matrix.MAX_CONTENT_BYTES + 1000
     assert content["formatted_body"].endswith(
-        "</ul><p><em>…and "
-        + str(120 - content["formatted_body"].count("<li>"))
+        '</ul><p dir="auto"><em>…and '
+        + str(120 - content["formatted_body"].count('<li dir="auto">'))
         + " more — narrow your search</em></p>"
     )
     assert content["body"].endswith("narrow your search")

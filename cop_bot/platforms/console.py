@@ -3,6 +3,11 @@
 Lines starting with `:` talk to the console itself (`:as HANDLE` to speak as another member,
 `:quit`); everything else is a command, with or without the leading `/`.
 
+The console's own words (the greeting, "not a command", where a file was saved) are written in
+the language of the last reply the member got (`Reply.locale`: the router knows their language,
+the console opens no storage session to find it), and before any, in the deployment's
+(COP_BOT_LANGUAGE). Each direct message a command causes is shown in its recipient's language.
+
 `cop-bot run` on the console also serves `/healthz` and the calendar feeds (`feed_server`), but
 only when COP_BOT_PUBLIC_URL is set: that is the address `/sessions feed` shows members, so
 setting it (e.g. `http://127.0.0.1:3000`) is what makes a server worth starting. A newcomer
@@ -21,11 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from cop_bot.core import i18n
 from cop_bot.core.args import parse_command_line, parse_handle
 from cop_bot.core.errors import UsageError
+from cop_bot.core.i18n import _
 from cop_bot.core.model import Actor, Attachment, Conversation, Invocation, Reply, Text, reply
 from cop_bot.core.router import Router
-from cop_bot.core.wording import file_size
+from cop_bot.render.common import file_size
 from cop_bot.render.text import render
 
 PLATFORM = "console"
@@ -76,13 +83,18 @@ def save_files(result: Reply, folder: Path) -> dict[Attachment, Path]:
 
 
 def with_saved_files(result: Reply, saved: Mapping[Attachment, Path]) -> Reply:
-    """The reply with each saved file's line saying where it is."""
-    blocks = tuple(
-        Text.of(f"The file {b.filename} ({file_size(b.size)}) is saved as {saved[b]}.")
-        if isinstance(b, Attachment) and b in saved
-        else b
-        for b in result.blocks
-    )
+    """The reply with each saved file's line saying where it is (in the reply's language)."""
+    with i18n.using(result.locale):
+        blocks = tuple(
+            Text.of(
+                _("The file {filename} ({size}) is saved as {path}.").format(
+                    filename=b.filename, size=file_size(b.size), path=saved[b]
+                )
+            )
+            if isinstance(b, Attachment) and b in saved
+            else b
+            for b in result.blocks
+        )
     return dataclasses.replace(result, blocks=blocks)
 
 
@@ -91,8 +103,10 @@ def render_for_console(result: Reply, saved: Mapping[Attachment, Path] | None = 
     marked as such."""
     parts = [render(with_saved_files(result, saved or {}))]
     for notice in result.notices:
-        body = render(Reply(blocks=notice.blocks)).replace("\n", "\n    ")
-        parts.append(f"  ✉ to @{notice.to.handle}: {body}")
+        body = render(Reply(blocks=notice.blocks, locale=notice.locale)).replace("\n", "\n    ")
+        with i18n.using(result.locale):  # the marker speaks to the sender, the body to them
+            to = _("✉ to @{handle}:").format(handle=notice.to.handle)
+        parts.append(f"  {to} {body}")
     return "\n".join(parts)
 
 
@@ -111,16 +125,19 @@ class ConsoleChat:
         self.handle = parse_handle(handle) if handle else default_handle()
         self.channel = channel
         self.files_dir = files_dir  # where `send` saves the files replies carry; None: nowhere
+        self.locale = router.settings.language
+        """The language of the console's own words: the last reply's, else the deployment's."""
 
     def invoke(self, line: str) -> Reply | None:
         parsed = parse_command_line(line)
         if parsed is None:
             if not line.strip():
                 return None
-            return self.router.registry.slash.reply(
-                reply(Text.of("That is not a command. Type /help to see what I can do."))
-            )
-        return self.router.dispatch(
+            with i18n.using(self.locale):
+                return self.router.registry.slash.reply(
+                    reply(Text.of(_("That is not a command. Type /help to see what I can do.")))
+                )
+        result = self.router.dispatch(
             Invocation(
                 name=parsed.name,
                 text=parsed.rest,
@@ -129,16 +146,23 @@ class ConsoleChat:
                 raw=line,
             )
         )
+        self.locale = result.locale
+        return result
 
     def speak_as(self, text: str) -> str:
         """`:as HANDLE`: speak as another member, if HANDLE is one (the same rule as in chat)."""
-        if not text.strip():
-            return "Usage: :as HANDLE"
-        try:
-            self.handle = parse_handle(text)
-        except UsageError as exc:
-            return f"{exc.message} {exc.hint}" if exc.hint else exc.message
-        return f"You are now @{self.handle}."
+        with i18n.using(self.locale):
+            if not text.strip():
+                return _("Usage: :as HANDLE")
+            try:
+                handle = parse_handle(text)
+            except UsageError as exc:
+                return f"{exc.message} {exc.hint}" if exc.hint else exc.message
+        if handle != self.handle:  # someone else: their language is not known yet
+            self.locale = self.router.settings.language
+        self.handle = handle
+        with i18n.using(self.locale):
+            return _("You are now @{handle}.").format(handle=handle)
 
     def send(self, line: str) -> str:
         result = self.invoke(line)
@@ -148,12 +172,12 @@ class ConsoleChat:
         return render_for_console(result, saved)
 
     def repl(self, lines: Iterable[str], out: TextIO, *, prompt: bool = True) -> None:
-        out.write(
-            self.router.registry.slash.text(
-                f"cop-bot console: you are @{self.handle}. Type /help for commands, "
-                ":as HANDLE to speak as someone else, :quit to leave.\n"
-            )
-        )
+        with i18n.using(self.locale):
+            greeting = _(
+                "cop-bot console: you are @{handle}. Type /help for commands, "
+                ":as HANDLE to speak as someone else, :quit to leave."
+            ).format(handle=self.handle)
+        out.write(self.router.registry.slash.text(greeting) + "\n")
         if prompt:
             out.write("> ")
             out.flush()
@@ -170,7 +194,8 @@ class ConsoleChat:
             if prompt:
                 out.write("> ")
                 out.flush()
-        out.write("\nBye.\n")
+        with i18n.using(self.locale):
+            out.write("\n" + _("Bye.") + "\n")
 
 
 def files_dir(app: App) -> Path:

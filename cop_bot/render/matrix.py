@@ -8,6 +8,11 @@
 * Matrix has no buttons, so actions become hints naming the command to type.
 * Servers reject events over 65,536 bytes, and an encrypted event grows by about a third, so
   each user string is capped and blocks past a byte budget are replaced by an "…and N more" hint.
+* Every block element (`p`, `li`, `h4`) carries `dir="auto"`: each takes its direction from its
+  own first strong character, so an Arabic line reads right to left and an English line, a
+  handle or a link next to it keeps its own order.
+* The renderer's own words (where a file went, "…and N more", `label: value`) are written in
+  the reply's language: `render` runs under `i18n.using(reply.locale)`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from cop_bot.core import i18n
+from cop_bot.core.i18n import _
 from cop_bot.core.model import (
     Actions,
     Attachment,
@@ -39,9 +46,8 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
-from cop_bot.core.wording import file_size
 from cop_bot.render import text as plain
-from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
+from cop_bot.render.common import ELLIPSIS, file_size, more_hint, safe_url, url_forbidding
 
 Json = dict[str, Any]
 
@@ -50,6 +56,8 @@ TAGS = frozenset({"h4", "p", "strong", "em", "code", "a", "ul", "li", "br", "hr"
 MAX_STRING = 3000
 MAX_CONTENT_BYTES = 40_000
 ZWSP = "\u200b"
+DIR = ' dir="auto"'
+"""On every block element: the browser picks each block's direction from its own text."""
 
 _MATRIX_USER_ID = re.compile(
     r"@[A-Za-z0-9._=\-/+]+:(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
@@ -155,20 +163,20 @@ def _item_html(b: Item) -> str:
         out += " — " + line(b.meta)
     if b.body:
         out += "<br>" + line(b.body)
-    return f"<li>{out}</li>"
+    return f"<li{DIR}>{out}</li>"
 
 
 def block_html(b: Block, prefix: str = "!") -> str:
     """One block as HTML; items come as bare `<li>`, which `render` groups into one `<ul>`."""
     if isinstance(b, Header):
-        return f"<h4>{escape(b.text)}</h4>"
+        return f"<h4{DIR}>{escape(b.text)}</h4>"
     if isinstance(b, Text):
-        return f"<p>{line(b.parts)}</p>"
+        return f"<p{DIR}>{line(b.parts)}</p>"
     if isinstance(b, Fields):
         rows = (
-            f"<li><strong>{escape(k)}</strong>: {line(v)}</li>"
+            f"<li{DIR}>{plain.field(f'<strong>{escape(k)}</strong>', line(v))}</li>"
             if plain.clean(k)
-            else f"<li>{line(v)}</li>"
+            else f"<li{DIR}>{line(v)}</li>"
             for k, v in b.pairs
         )
         return f"<ul>{''.join(rows)}</ul>"
@@ -176,22 +184,24 @@ def block_html(b: Block, prefix: str = "!") -> str:
         return _item_html(b)
     if isinstance(b, Actions):
         hints = (
-            f"{escape(btn.label)}: <code>{escape(_command(btn, prefix))}</code>"
+            plain.field(escape(btn.label), f"<code>{escape(_command(btn, prefix))}</code>")
             for btn in b.buttons
         )
-        return f"<p>{' · '.join(hints)}</p>"
+        return f"<p{DIR}>{' · '.join(hints)}</p>"
     if isinstance(b, Context):
-        return f"<p><em>{line(b.parts)}</em></p>"
+        return f"<p{DIR}><em>{line(b.parts)}</em></p>"
     if isinstance(b, Divider):
         return "<hr>"
     if isinstance(b, Attachment):
-        return f"<p><em>{escape(_attachment_text(b))}</em></p>"
+        return f"<p{DIR}><em>{escape(_attachment_text(b))}</em></p>"
     raise TypeError(f"unknown block {b!r}")
 
 
 def _attachment_text(b: Attachment) -> str:
     """The adapter sends each file as an `m.file` event right after the reply, in its room."""
-    return f"📎 The file {b.filename} ({file_size(b.size)}) follows in this room."
+    return _("📎 The file {filename} ({size}) follows in this room.").format(
+        filename=b.filename, size=file_size(b.size)
+    )
 
 
 def _block_body(b: Block, prefix: str) -> str:
@@ -199,7 +209,8 @@ def _block_body(b: Block, prefix: str) -> str:
         return plain.clean(_attachment_text(b))
     if isinstance(b, Actions):
         return "  ".join(
-            f"{plain.clean(btn.label)}: {plain.clean(_command(btn, prefix))}" for btn in b.buttons
+            plain.field(plain.clean(btn.label), plain.clean(_command(btn, prefix)))
+            for btn in b.buttons
         )
     return plain.block(b)
 
@@ -211,7 +222,7 @@ def _mentions(b: Block) -> Iterator[str]:
     elif isinstance(b, Item):
         spans = (b.title, b.meta, b.body)
     elif isinstance(b, Fields):
-        spans = tuple(v for _, v in b.pairs)
+        spans = tuple(v for _k, v in b.pairs)
     for parts in spans:
         for p in parts:
             if isinstance(p, Mention) and (uid := matrix_user_id(p)):
@@ -234,7 +245,13 @@ def defuse_room_ping(body: str) -> str:
 
 
 def render(reply: Reply, prefix: str = "!") -> Json:
-    """`m.room.message` content (an `m.notice`, which bots must not answer) for a reply."""
+    """`m.room.message` content (an `m.notice`, which bots must not answer) for a reply, the
+    renderer's own words in the reply's language."""
+    with i18n.using(reply.locale):
+        return _render(reply, prefix)
+
+
+def _render(reply: Reply, prefix: str) -> Json:
     bodies: list[str] = []
     parts: list[str] = []
     user_ids: list[str] = []
@@ -264,7 +281,7 @@ def render(reply: Reply, prefix: str = "!") -> Json:
     if dropped:
         hint = more_hint(dropped)
         bodies.append(hint)
-        parts.append(f"<p><em>{escape(hint)}</em></p>")
+        parts.append(f"<p{DIR}><em>{escape(hint)}</em></p>")
     return {
         "msgtype": "m.notice",
         "body": defuse_room_ping("\n".join(bodies)),

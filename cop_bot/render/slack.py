@@ -12,6 +12,9 @@ Two things Slack does not do for us, and which this module therefore owns:
 
 mrkdwn objects are sent with `verbatim: true`, so Slack does not auto-parse user text into links,
 channel names or mentions: formatting comes only from the block types and inline values.
+
+The renderer's own words (where a file went, "…and N more") are written in the reply's language
+(`Reply.locale`): `render_blocks` and `render_message` run under `i18n.using(reply.locale)`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cop_bot.core import i18n
+from cop_bot.core.i18n import _
 from cop_bot.core.model import (
     Actions,
     Attachment,
@@ -42,9 +47,8 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
-from cop_bot.core.wording import file_size
 from cop_bot.render import text as plain
-from cop_bot.render.common import ELLIPSIS, more_hint, safe_url, url_forbidding
+from cop_bot.render.common import ELLIPSIS, file_size, more_hint, safe_url, url_forbidding
 
 Json = dict[str, Any]
 
@@ -194,7 +198,7 @@ def mrkdwn(parts: Spans, limit: int = MAX_SECTION_TEXT) -> str:
 
 
 def _plain_text(text: str, limit: int) -> Json:
-    escaped, _ = _fit([_Token("", escape_entities(text).strip())], limit)
+    escaped = _fit([_Token("", escape_entities(text).strip())], limit)[0]
     return {"type": "plain_text", "text": escaped, "emoji": True}
 
 
@@ -248,8 +252,12 @@ def _attachment_text(b: Attachment, in_channel: bool) -> str:
     the member's direct messages with the bot (Slack has no ephemeral files)."""
     name, size = escape(b.filename, strict=True), file_size(b.size)
     if in_channel:
-        return f"📎 The file {name} ({size}) follows in this conversation."
-    return f"📎 The file {name} ({size}) is in your direct messages with the bot."
+        return _("📎 The file {filename} ({size}) follows in this conversation.").format(
+            filename=name, size=size
+        )
+    return _("📎 The file {filename} ({size}) is in your direct messages with the bot.").format(
+        filename=name, size=size
+    )
 
 
 def _block(b: Block, action_ids: Iterator[int], in_channel: bool = False) -> list[Json]:
@@ -292,17 +300,22 @@ def _block(b: Block, action_ids: Iterator[int], in_channel: bool = False) -> lis
 def render_blocks(reply: Reply) -> list[Json]:
     """Block Kit for a reply, at most 50 blocks: past that, the first 49 and a hint of how many
     more there were (counted in items when items were cut, else in blocks)."""
+    with i18n.using(reply.locale):
+        return _render_blocks(reply)
+
+
+def _render_blocks(reply: Reply) -> list[Json]:
     action_ids = itertools.count(1)
     shared = reply.visibility != "ephemeral"  # a channel's or a DM's files go there too
     rendered = [
         (i, out) for i, b in enumerate(reply.blocks) for out in _block(b, action_ids, shared)
     ]
     if len(rendered) <= MAX_BLOCKS:
-        return [out for _, out in rendered]
+        return [out for _i, out in rendered]
     kept, dropped = rendered[: MAX_BLOCKS - 1], rendered[MAX_BLOCKS - 1 :]
-    dropped_blocks = sorted({i for i, _ in dropped})
+    dropped_blocks = sorted({i for i, _out in dropped})
     hint = _mrkdwn_text(more_hint(reply.blocks[i] for i in dropped_blocks))
-    return [out for _, out in kept] + [{"type": "context", "elements": [hint]}]
+    return [out for _i, out in kept] + [{"type": "context", "elements": [hint]}]
 
 
 def render_message(reply: Reply) -> Json:
@@ -311,7 +324,7 @@ def render_message(reply: Reply) -> Json:
     `text` is the notification and accessibility fallback. It is mrkdwn too, so the plain-text
     rendering is escaped like any user text before it goes out.
     """
-    fallback, _ = _fit([_Token("", escape(plain.render(reply)))], MAX_FALLBACK_TEXT)
+    fallback = _fit([_Token("", escape(plain.render(reply)))], MAX_FALLBACK_TEXT)[0]
     return {
         "text": fallback,
         "blocks": render_blocks(reply),

@@ -1,12 +1,17 @@
 """Plain text for the console, the CLI and the `text` field of `--json`.
 
+Its own words (a file's line, the `label: value` of a field) are written in the reply's
+language (`Reply.locale`).
+
 Plain text has no markup to inject, but a terminal has escape sequences: control characters in
 user text are dropped so a bio cannot move the cursor or recolour the screen.
 """
 
 from __future__ import annotations
 
+from cop_bot.core import i18n
 from cop_bot.core.clean import clean_input
+from cop_bot.core.i18n import _
 from cop_bot.core.model import (
     Actions,
     Attachment,
@@ -25,7 +30,7 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
-from cop_bot.core.wording import file_size
+from cop_bot.render.common import file_size
 
 
 def clean(text: str) -> str:
@@ -59,7 +64,7 @@ def block(b: Block) -> str:
     if isinstance(b, Text):
         return line(b.parts)
     if isinstance(b, Fields):
-        return "\n".join(f"{clean(label)}: {line(value)}" for label, value in b.pairs)
+        return "\n".join(field(clean(label), line(value)) for label, value in b.pairs)
     if isinstance(b, Item):
         out = "• " + line(b.title)
         if b.meta:
@@ -78,10 +83,19 @@ def block(b: Block) -> str:
     raise TypeError(f"unknown block {b!r}")
 
 
+def field(label: str, value: str) -> str:
+    """`Country: IT` (`Pays : IT` in French, which puts a space before a colon)."""
+    return _("{label}: {value}").format(label=label, value=value)
+
+
 def attached(b: Attachment) -> str:
     """The line that stands for a file (the console adds where it saved it)."""
-    return f"The file {clean(b.filename)} ({file_size(b.size)}) is attached."
+    return _("The file {filename} ({size}) is attached.").format(
+        filename=clean(b.filename), size=file_size(b.size)
+    )
 
 
 def render(reply: Reply) -> str:
-    return "\n".join(block(b) for b in reply.blocks)
+    """The reply as text, the renderer's own words in the reply's language."""
+    with i18n.using(reply.locale):
+        return "\n".join(block(b) for b in reply.blocks)

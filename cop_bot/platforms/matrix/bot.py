@@ -52,7 +52,9 @@ from nio import (
 from nio.crypto import ENCRYPTION_ENABLED
 
 from cop_bot.app import App
+from cop_bot.core import i18n
 from cop_bot.core.args import CommandLine
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Outgoing, Reply, Text, reply
 from cop_bot.core.outbox import FORBIDDEN, UNREACHABLE, DeliveryError
 from cop_bot.platforms.common import Recent, Tasks
@@ -73,15 +75,23 @@ CLOCK_SKEW_MS = 30_000
 SEEN_EVENTS = 10_000
 TOKEN_SAVE_INTERVAL = 30.0  # seconds between writes of a new sync token alone (_remember_sync)
 KEY_WAIT = 10.0  # seconds to wait for a missing room key before saying a message is unreadable
-ENCRYPTED_WARNING = (
+ENCRYPTED_WARNING = N_(
     "I cannot read end-to-end encrypted messages in this room, so I cannot answer here. "
     "Talk to me in an unencrypted room, or ask whoever runs me to enable encryption "
     "(MATRIX_ENCRYPTION=true)."
 )
-UNDECRYPTABLE_WARNING = (
+UNDECRYPTABLE_WARNING = N_(
     "I could not decrypt a message in this room, so I cannot answer it. If it keeps happening, "
     "verify my session or talk to me in an unencrypted room."
 )
+
+ANSWERED_PRIVATELY = N_("I answered you in a direct message.")
+
+
+def said(message: str, language: str) -> Reply:
+    """One of the adapter's own messages (marked with `N_`) as a reply in `language`."""
+    with i18n.using(language):
+        return reply(Text.of(_(message)))
 
 
 class FatalError(Exception):
@@ -392,7 +402,8 @@ class MatrixBot:
             return
         self.state.warned_rooms.append(room_id)
         self.state.save()
-        self.spawn(self.send(room_id, wire.reply_content(reply(Text.of(text)), prefix=self.prefix)))
+        warning = said(text, self.settings.language)  # to a room, not a member: the deployment's
+        self.spawn(self.send(room_id, wire.reply_content(warning, prefix=self.prefix)))
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if self._fresh(event) and (text := rooms.reacted(self.state, event)) is not None:
@@ -404,7 +415,7 @@ class MatrixBot:
 
     def _run_reaction(self, room: MatrixRoom, sender: str, text: str) -> None:
         """A reaction's command, answered privately (a ✅ must not fill the room)."""
-        name, _, rest = text.partition(" ")
+        name, _space, rest = text.partition(" ")
         self.spawn(self._run(room, sender, CommandLine(name, rest), raw=text, privately=True))
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
@@ -467,7 +478,7 @@ class MatrixBot:
         if private and not is_direct:
             await self.send_direct(sender, result)
             if not privately:
-                note = reply(Text.of("I answered you in a direct message."))
+                note = said(ANSWERED_PRIVATELY, result.locale)
                 await self.send(
                     room.room_id,
                     wire.reply_content(
@@ -485,7 +496,7 @@ class MatrixBot:
         for notice in result.notices:
             await self.send_direct(
                 wire.user_id_for(notice.to, self.home_server),
-                Reply(blocks=notice.blocks, visibility="dm"),
+                Reply(blocks=notice.blocks, visibility="dm", locale=notice.locale),
             )
 
     def _remember_announcement(self, event_id: str | None, result: Reply) -> None:
@@ -590,10 +601,15 @@ class MatrixBot:
                 await self.deliver(room_id, await upload(self.client, attachment, encrypt=encrypt))
             except DeliveryError as exc:
                 log.warning("%s was not sent to %s: %s", attachment.filename, room_id, exc)
-                sorry = f"I could not send the file {attachment.filename}; please try again."
-                await self.send(
-                    room_id, wire.reply_content(reply(Text.of(sorry)), prefix=self.prefix)
-                )
+                with i18n.using(result.locale):
+                    sorry = reply(
+                        Text.of(
+                            _("I could not send the file {filename}; please try again.").format(
+                                filename=attachment.filename
+                            )
+                        )
+                    )
+                await self.send(room_id, wire.reply_content(sorry, prefix=self.prefix))
 
     async def direct_room(self, user_id: str) -> str | None:
         """The bot's direct room with a member: reused if it still exists, else created."""

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from cop_bot.core.model import Outgoing, Reply
+from cop_bot.core.model import Outgoing
 from cop_bot.core.outbox import Direct
 from cop_bot.platforms.common import hand_over
 from cop_bot.platforms.matrix import wire
@@ -40,7 +41,7 @@ class MatrixOutbox:
 
     def direct(self, message: Direct) -> None:
         user_id = wire.user_id_for(message.to, self.bot.home_server)
-        reply = Reply(blocks=message.reply.blocks, visibility="dm", data=message.reply.data)
+        reply = dataclasses.replace(message.reply, visibility="dm")  # keeps its language
         self._call(self.bot.deliver_direct(user_id, reply))
 
     def _call(self, coro: Coroutine[Any, Any, str]) -> None:
@@ -71,7 +72,7 @@ class MatrixStandaloneOutbox:
                 await bot.post(message)
             else:
                 user_id = wire.user_id_for(message.to, bot.home_server)
-                reply = Reply(blocks=message.reply.blocks, visibility="dm")
+                reply = dataclasses.replace(message.reply, visibility="dm", data={})
                 await bot.deliver_direct(user_id, reply)
         finally:
             await bot.close()

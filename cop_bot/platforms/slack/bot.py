@@ -5,6 +5,10 @@ click that timed out), then resolves the member (`users.info`, cached), runs the
 `Router.dispatch` in a worker thread and answers through the request's `response_url`, or the Web
 API when there is none. Commands, buttons and App Home all run the same typed commands as every
 other platform: a button's `value` *is* the command it stands for.
+
+Replies are rendered in their own language (`Reply.locale`); what the adapter writes itself (a
+form, the App Home footer, the welcome, a file it could not send) is in the member's language as
+`platforms/slack/language.py` knows it, without a storage session.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from cop_bot.app import App
+from cop_bot.core import i18n
 from cop_bot.core.args import parse_command_line
+from cop_bot.core.i18n import _
 from cop_bot.core.members import release_welcome, welcome_once
 from cop_bot.core.model import (
     Actor,
@@ -52,7 +58,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.outbox import DeliveryError
 from cop_bot.core.seen import Seen, is_replay
-from cop_bot.core.wording import plural
+from cop_bot.core.wording import phrase, plural
 from cop_bot.platforms.common import LogLimit, Tasks
 from cop_bot.platforms.http import add_routes
 from cop_bot.platforms.slack import inbound, modals
@@ -65,6 +71,7 @@ from cop_bot.platforms.slack.convert import (
     unslack,
     user_id_for,
 )
+from cop_bot.platforms.slack.language import Languages
 from cop_bot.platforms.slack.manifest import EVENTS_PATH
 from cop_bot.platforms.slack.oauth import Workspaces, watch_installation
 from cop_bot.render import text as plain
@@ -88,6 +95,7 @@ BUTTON_ACTION = re.compile(rf"^{ACTION_ID_PREFIX}\d+$")
 REFUSALS_PER_MINUTE = 10
 ONCE = "cop_once"  # bolt context: what identifies this request, when it may come again
 REFUSAL_ANSWERS = {401: "invalid request", 413: "request too large"}
+FORM_LOOKUP = 1.0  # seconds a form waits for the member's Slack locale (trigger_id: 3 s)
 
 
 # ---- small bounded memories ---------------------------------------------------------------------
@@ -134,6 +142,7 @@ class SlackBot:
         self.engine = engine
         self.client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
         self.users = UserCache()
+        self.languages = Languages(settings.language)  # of the last reply each member got
         self.seen = Seen(app.engine, app.clock)  # retried events (commands: `Invocation.once`)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ack_budget = ACK_BUDGET
@@ -173,10 +182,19 @@ class SlackBot:
         self.bolt.event("member_joined_channel")(self._on_member_joined)
 
     async def dispatch(self, invocation: Invocation) -> Reply:
+        """The router's reply, whose language is remembered for the member's next form."""
         if self.engine is not None:
-            return await self.engine.dispatch(invocation)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.app.router.dispatch, invocation)
+            result = await self.engine.dispatch(invocation)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.executor, self.app.router.dispatch, invocation)
+        if not is_replay(result):
+            self.languages.heard(invocation.conversation.community_id, invocation.actor, result)
+        return result
+
+    def language_of(self, team: str, user_id: str, actor: Actor | None = None) -> str:
+        """The member's language for words written without a reply (no storage session)."""
+        return self.languages.of(team, user_id, actor or self.users.get(team, user_id))
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -349,14 +367,8 @@ class SlackBot:
                 return
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
-            self._spawn(
-                self._call(
-                    "views.open",
-                    self.client.views_open,
-                    trigger_id=str(command["trigger_id"]),
-                    view=modals.view(form, metadata),
-                )
-            )
+            user = (str(command.get("user_id", "")), str(command.get("user_name", "")))
+            self._spawn(self._open_form(form, metadata, str(command["trigger_id"]), team, *user))
             return
 
         async def run() -> tuple[Reply, Actor]:
@@ -399,6 +411,25 @@ class SlackBot:
                 await self.deliver(result, conversation, actor, respond if has_url else None)
 
         self._spawn(finish())
+
+    async def _open_form(
+        self,
+        form: modals.Form,
+        metadata: dict[str, str],
+        trigger_id: str,
+        team: str,
+        user_id: str,
+        user_name: str,
+    ) -> None:
+        """The form in the member's language: a newcomer's Slack locale is worth a short wait
+        (`users.info`, cached), within the 3 s the trigger_id lives."""
+        actor = self.users.get(team, user_id)
+        if actor is None and not self.languages.knows(team, user_id):
+            with contextlib.suppress(TimeoutError):
+                actor = await asyncio.wait_for(self.actor(team, user_id, user_name), FORM_LOOKUP)
+        with i18n.using(self.language_of(team, user_id, actor)):
+            view = modals.view(form, metadata)
+        await self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
 
     async def _on_button(
         self,
@@ -496,7 +527,8 @@ class SlackBot:
         error = result.data.get("error") or {}
         if result.status is Status.USER_ERROR and error.get("code") != "permission":
             problems = error.get("problems") or [error.get("message") or plain.render(result)]
-            errors = modals.errors_for(form, "\n".join(str(p) for p in problems))
+            with i18n.using(result.locale):  # the complaints may name fields by their labels
+                errors = modals.errors_for(form, "\n".join(str(p) for p in problems))
             await ack(response_action="errors", errors=errors)
             return
         await ack()
@@ -513,6 +545,7 @@ class SlackBot:
         actor = await self.actor(team, user_id, "")
         conversation = conversation_for(team, str(event.get("channel", "")) or None)
         blocks: list[Json] = []
+        language = self.language_of(team, user_id, actor)
         for line in HOME_COMMANDS:
             parsed = parse_command_line(line)
             if parsed is None or self.app.router.registry.get(parsed.name) is None:
@@ -522,7 +555,10 @@ class SlackBot:
             if blocks:
                 blocks.append({"type": "divider"})
             blocks.extend(render_blocks(result))
-        hint = self.app.router.registry.slash.text("Type /cop in any channel for every command.")
+            language = result.locale
+        with i18n.using(language):
+            hint = _("Type /cop in any channel for every command.")
+        hint = self.app.router.registry.slash.text(hint)
         footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]}
         view = {"type": "home", "blocks": [*blocks[: MAX_HOME_BLOCKS - 1], footer]}
         await self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
@@ -558,28 +594,40 @@ class SlackBot:
         )
         if member_id is None:
             return
-        if not await self.direct(user_id, render_message(self.welcome(actor))):
+        if not await self.direct(user_id, render_message(self.welcome(actor, team))):
             await loop.run_in_executor(self.executor, release_welcome, app.engine, member_id)
 
-    def welcome(self, actor: Actor) -> Reply:
+    def welcome(self, actor: Actor, team: str = "") -> Reply:
+        """The welcome, in the newcomer's language as far as Slack tells it (else the
+        deployment's): a member who has just joined has chosen none yet."""
         name = self.app.settings.community_name
-        return self.app.router.registry.slash.reply(self._welcome(actor, name))
+        with i18n.using(self.language_of(team, actor.platform_user_id or "", actor)):
+            return self.app.router.registry.slash.reply(self._welcome(actor, name))
 
     def _welcome(self, actor: Actor, name: str) -> Reply:
+        mention = Mention(actor.handle, actor.display_name, actor.platform_user_id)
         return reply(
-            Header(f"Welcome to {name}"),
-            Text.of(
-                "Hi ",
-                Mention(actor.handle, actor.display_name, actor.platform_user_id),
-                "! This community shares good practices, finds experts and runs sessions.",
+            Header(_("Welcome to {community}").format(community=name)),
+            Text(
+                phrase(
+                    _(
+                        "Hi {member}! This community shares good practices, finds experts and "
+                        "runs sessions."
+                    ),
+                    member=mention,
+                )
             ),
-            Text.of(
-                "Set up your profile so others can find you: ",
-                Code("/profile set"),
-                ". Listing yourself is opt-in and you can withdraw at any time.",
+            Text(
+                phrase(
+                    _(
+                        "Set up your profile so others can find you: {command}. Listing yourself "
+                        "is opt-in and you can withdraw at any time."
+                    ),
+                    command=Code("/profile set"),
+                )
             ),
             Divider(),
-            Text.of("Type ", Code("/cop"), " to see every command."),
+            Text(phrase(_("Type {command} to see every command."), command=Code("/cop"))),
             visibility="dm",
         )
 
@@ -669,11 +717,14 @@ class SlackBot:
                 await upload_file(self.client, channel, attachment)
             except (DeliveryError, SlackApiError, ClientError, TimeoutError) as exc:
                 log.warning("slack: %s for %s was not sent: %s", attachment.filename, user_id, exc)
-                sorry = reply(
-                    Text.of(
-                        f"I could not send you the file {attachment.filename}; please try again."
+                with i18n.using(result.locale):
+                    sorry = reply(
+                        Text.of(
+                            _("I could not send you the file {filename}; please try again.").format(
+                                filename=attachment.filename
+                            )
+                        )
                     )
-                )
                 await self.direct(user_id, render_message(sorry))
 
     async def deliver_notices(self, result: Reply) -> None:
@@ -683,7 +734,8 @@ class SlackBot:
             if to is None:
                 log.warning("slack: no Slack user id for @%s; notice not sent", notice.to.handle)
                 continue
-            await self.direct(to, render_message(Reply(blocks=notice.blocks, visibility="dm")))
+            message = Reply(blocks=notice.blocks, visibility="dm", locale=notice.locale)
+            await self.direct(to, render_message(message))
 
     async def post(self, channel: str, message: Json) -> bool:
         """True when Slack took the message."""

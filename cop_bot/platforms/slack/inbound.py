@@ -163,7 +163,10 @@ class Spec:
 
 
 @dataclass(frozen=True)
-class Text(Spec):
+class Chars(Spec):
+    """A string (not the reply block `Text`: these are checks of Slack's bodies, in English for
+    the log and the signed sender)."""
+
     pattern: re.Pattern[str] | None = None
     example: str = ""
 
@@ -255,9 +258,9 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-TEXT = Text()
-USER_ID = Text(_ID, "U012ABC")
-TEAM_ID = Text(_ID, "T012ABC")
+TEXT = Chars()
+USER_ID = Chars(_ID, "U012ABC")
+TEAM_ID = Chars(_ID, "T012ABC")
 # `user`, `team`, `channel`, `enterprise`: an id, or an object with one.
 PARTY = Either(TEXT, Obj({"id": TEXT, "team_id": TEXT, "username": TEXT, "name": TEXT}))
 # What bolt's context reads at the top of a body, and again inside `event`, `message`,

@@ -5,6 +5,11 @@ into the typed command, so validation, storage and the reply are exactly the com
 A submission is dispatched before it is acked (Slack needs `response_action: errors` in the ack
 to show problems on the fields); a failed command writes nothing, so nothing is stored until the
 form is valid.
+
+A form's words (title, labels, placeholders, buttons) are marked with `N_` and written by `view`
+in the active language: the adapter opens it under `i18n.using` the member's language (see
+`platforms/slack/language.py`), and reads the command's complaints back onto the fields
+under the reply's language (`errors_for`), since they name the fields by their labels.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.wording import shorten
 
 CALLBACK_PREFIX = "cop_form:"
@@ -73,50 +79,59 @@ def _session_line(values: Mapping[str, str]) -> str:
 FORMS: dict[str, Form] = {
     "profile": Form(
         command="profile",
-        title="Your profile",
-        submit="Save",
+        title=N_("Your profile"),
+        submit=N_("Save"),
         prefix="set ",
         fields=(
-            Field("domains", "Domains you know", placeholder="e.g. labour market, housing"),
-            Field("country", "Country", placeholder="e.g. IT", max_length=60),
-            Field("city", "City", max_length=120),
-            Field("languages", "Languages", placeholder="e.g. it, en, fr", max_length=100),
-            Field("organisation", "Organisation", max_length=200),
-            Field("bio", "About you", multiline=True, max_length=1000),
-            Field("expert", "List me as an expert", placeholder="yes or no", max_length=3),
+            Field("domains", N_("Domains you know"), placeholder=N_("e.g. labour market, housing")),
+            Field("country", N_("Country"), placeholder=N_("e.g. IT"), max_length=60),
+            Field("city", N_("City"), max_length=120),
+            Field("languages", N_("Languages"), placeholder=N_("e.g. it, en, fr"), max_length=100),
+            Field("organisation", N_("Organisation"), max_length=200),
+            Field("bio", N_("About you"), multiline=True, max_length=1000),
+            Field("expert", N_("List me as an expert"), placeholder=N_("yes or no"), max_length=3),
         ),
     ),
     "share-practice": Form(
         command="share-practice",
-        title="Share a practice",
-        submit="Share",
+        title=N_("Share a practice"),
+        submit=N_("Share"),
         prefix="",
         title_field="title",
         fields=(
-            Field("title", "Title", required=True, max_length=200),
-            Field("summary", "Summary", required=True, multiline=True, max_length=2000),
-            Field("domains", "Domains", required=True, placeholder="e.g. housing, labour market"),
-            Field("kind", "Kind", placeholder="practice, resource or toolkit", max_length=16),
-            Field("country", "Country", placeholder="e.g. IT or Italy", max_length=60),
-            Field("city", "City", max_length=120),
-            Field("link", "Link", placeholder="https://…"),
+            Field("title", N_("Title"), required=True, max_length=200),
+            Field("summary", N_("Summary"), required=True, multiline=True, max_length=2000),
+            Field(
+                "domains",
+                N_("Domains"),
+                required=True,
+                placeholder=N_("e.g. housing, labour market"),
+            ),
+            Field(
+                "kind", N_("Kind"), placeholder=N_("practice, resource or toolkit"), max_length=16
+            ),
+            Field("country", N_("Country"), placeholder=N_("e.g. IT or Italy"), max_length=60),
+            Field("city", N_("City"), max_length=120),
+            Field("link", N_("Link"), placeholder="https://…"),
         ),
     ),
     "schedule-session": Form(
         command="schedule-session",
-        title="Schedule a session",
-        submit="Schedule",
+        title=N_("Schedule a session"),
+        submit=N_("Schedule"),
         prefix="",
         compose=_session_line,
         fallback="when",
         fields=(
-            Field("title", "Title", required=True, max_length=200),
-            Field("when", "When", required=True, placeholder="2027-01-12 15:00, tomorrow 15:00"),
-            Field("duration", "Duration", placeholder="e.g. 90m or 1h", max_length=20),
-            Field("repeat", "Repeat", placeholder="e.g. every 2 weeks", max_length=80),
-            Field("tz", "Time zone", placeholder="e.g. Europe/Rome", max_length=64),
-            Field("link", "Meeting link", placeholder="https://…"),
-            Field("capacity", "Places", placeholder="e.g. 12", max_length=6),
+            Field("title", N_("Title"), required=True, max_length=200),
+            Field(
+                "when", N_("When"), required=True, placeholder="2027-01-12 15:00, tomorrow 15:00"
+            ),
+            Field("duration", N_("Duration"), placeholder=N_("e.g. 90m or 1h"), max_length=20),
+            Field("repeat", N_("Repeat"), placeholder=N_("e.g. every 2 weeks"), max_length=80),
+            Field("tz", N_("Time zone"), placeholder=N_("e.g. Europe/Rome"), max_length=64),
+            Field("link", N_("Meeting link"), placeholder="https://…"),
+            Field("capacity", N_("Places"), placeholder=N_("e.g. 12"), max_length=6),
         ),
     ),
 }
@@ -131,6 +146,7 @@ def form_for(command: str, text: str) -> Form | None:
 
 
 def view(form: Form, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """The modal, in the active language (Slack caps a title at 24 characters)."""
     blocks: list[dict[str, Any]] = []
     for f in form.fields:
         element: dict[str, Any] = {
@@ -140,22 +156,22 @@ def view(form: Form, metadata: Mapping[str, str]) -> dict[str, Any]:
             "max_length": f.max_length,
         }
         if f.placeholder:
-            element["placeholder"] = {"type": "plain_text", "text": f.placeholder}
+            element["placeholder"] = {"type": "plain_text", "text": _(f.placeholder)}
         blocks.append(
             {
                 "type": "input",
                 "block_id": f.key,
                 "optional": not f.required,
-                "label": {"type": "plain_text", "text": f.label},
+                "label": {"type": "plain_text", "text": _(f.label)},
                 "element": element,
             }
         )
     return {
         "type": "modal",
         "callback_id": CALLBACK_PREFIX + form.command,
-        "title": {"type": "plain_text", "text": form.title[:24]},
-        "submit": {"type": "plain_text", "text": form.submit},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _(form.title)[:24]},
+        "submit": {"type": "plain_text", "text": _(form.submit)},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "private_metadata": json.dumps(dict(metadata)),
         "blocks": blocks,
     }
@@ -173,7 +189,8 @@ def submitted(view_payload: Mapping[str, Any]) -> dict[str, str]:
 
 def errors_for(form: Form, message: str) -> dict[str, str]:
     """The command's complaints on the fields they name (one per line, as the engine lists
-    them), else the whole message on the first field."""
+    them), else the whole message on the first field. Run in the complaints' language, as
+    they may name a field by its label."""
     errors: dict[str, str] = {}
     for line in message.splitlines():
         line = line.strip().lstrip("•-* ").strip()
@@ -191,6 +208,6 @@ def _one_line(text: str) -> str:
 def _field_named(form: Form, text: str) -> str | None:
     lowered = text.lower()
     for f in form.fields:
-        if re.search(rf"\b{re.escape(f.key)}\b", lowered) or f.label.lower() in lowered:
+        if re.search(rf"\b{re.escape(f.key)}\b", lowered) or _(f.label).lower() in lowered:
             return f.key
     return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -52,6 +52,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc
 from sqlalchemy.exc import SQLAlchemyError
 
+from cop_bot.core import i18n
+from cop_bot.core.i18n import N_, _
 from cop_bot.core.members import set_up_community
 from cop_bot.core.model import Actor, Outgoing
 from cop_bot.core.outbox import Direct
@@ -83,25 +85,25 @@ ORG_INSTALL = "org_install_not_supported"
 
 # What the installer reads when an install fails, by bolt's failure reason.
 FAILURES: dict[str, str] = {
-    "access_denied": "The installation was cancelled in Slack, so nothing was installed.",
-    "invalid_browser": (
+    "access_denied": N_("The installation was cancelled in Slack, so nothing was installed."),
+    "invalid_browser": N_(
         "This installation was started in another browser, or your browser did not keep this "
         "site's cookie. Please start again from the install page, in this browser."
     ),
-    "invalid_state": (
+    "invalid_state": N_(
         "This installation link has expired or was already used: each link works once, for "
         "10 minutes. Please start again from the install page."
     ),
-    "missing_code": "Slack did not send an authorization code. Please start again.",
-    "invalid_code": (
+    "missing_code": N_("Slack did not send an authorization code. Please start again."),
+    "invalid_code": N_(
         "Slack did not accept the authorization code (it may have expired or been used "
         "already). Please start again from the install page."
     ),
-    "storage_error": (
+    "storage_error": N_(
         "The installation could not be saved. Please try again in a moment; if it keeps "
         "failing, tell the person who runs this bot."
     ),
-    ORG_INSTALL: (
+    ORG_INSTALL: N_(
         "Installing for a whole Enterprise Grid organisation is not supported: each workspace "
         "is its own community. Please install the app in each workspace instead."
     ),
@@ -118,11 +120,30 @@ def install_url(settings: Settings) -> str:
     return base.rstrip("/") + INSTALL_PATH
 
 
+def page_language(headers: Mapping[str, Sequence[str]], default: str) -> str:
+    """The installer's browser language (`Accept-Language`) when the bot speaks it, else the
+    deployment's: the install pages are seen before anyone is a member."""
+    ranked: list[tuple[float, int, str]] = []
+    for value in headers.get("accept-language") or ():
+        for i, part in enumerate(value.split(",")):
+            code, _semi, q = part.strip().partition(";q=")
+            try:
+                weight = float(q) if q else 1.0
+            except ValueError:
+                continue
+            if (language := i18n.supported(code)) is not None and weight > 0:
+                ranked.append((-weight, i, language))
+    return min(ranked)[2] if ranked else (i18n.supported(default) or i18n.DEFAULT)
+
+
 def page(title: str, *paragraphs: str) -> str:
-    """A small HTML page; every paragraph is given as HTML (callers escape what they insert)."""
+    """A small HTML page in the active language; every paragraph is given as HTML (callers
+    escape what they insert)."""
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    language = i18n.active()
+    direction = ' dir="rtl"' if i18n.is_rtl(language) else ""
     return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{language}"{direction}><head><meta charset="utf-8">'
         f'<link rel="icon" href="data:,"><title>{html.escape(title)}</title>'
         "<style>body{font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em;"
         "text-align:center}</style></head>\n"
@@ -135,21 +156,31 @@ class OAuthFlow(AsyncOAuthFlow):
     database failure into a clear page rather than a bare 500."""
 
     community_name = "cop-bot"
+    language = i18n.DEFAULT  # the deployment's (COP_BOT_LANGUAGE)
 
     async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
+        with i18n.using(page_language(request.headers, self.language)):
+            return self._install_page(url)
+
+    def _install_page(self, url: str) -> str:
+        alt = html.escape(_("Add to Slack"), quote=True)
         link = (
-            f'<a href="{html.escape(url)}"><img alt="Add to Slack" height="40" width="139" '
+            f'<a href="{html.escape(url)}"><img alt="{alt}" height="40" width="139" '
             'src="https://platform.slack-edge.com/img/add_to_slack.png" '
             'srcset="https://platform.slack-edge.com/img/add_to_slack.png 1x, '
             'https://platform.slack-edge.com/img/add_to_slack@2x.png 2x"></a>'
         )
         return page(
-            f"Add {self.community_name} to Slack",
-            "Find experts, share good practices and meet your community of practice. Each "
-            "workspace that installs the app is its own community; whoever installs it becomes "
-            "its first admin.",
+            _("Add {community} to Slack").format(community=self.community_name),
+            html.escape(
+                _(
+                    "Find experts, share good practices and meet your community of practice. "
+                    "Each workspace that installs the app is its own community; whoever installs "
+                    "it becomes its first admin."
+                )
+            ),
             link,
-            "The link works once, for 10 minutes.",
+            html.escape(_("The link works once, for 10 minutes.")),
         )
 
     async def store_installation(
@@ -216,6 +247,7 @@ class Workspaces:
         oauth_settings.authorize = self.authorize
         self.flow = OAuthFlow(client=client, logger=log, settings=oauth_settings)
         self.flow.community_name = settings.community_name
+        self.flow.language = settings.language
 
     # ---- wiring into SlackBot ----
 
@@ -244,7 +276,6 @@ class Workspaces:
 
     async def _installed(self, args: AsyncSuccessArgs) -> BoltResponse:
         installation = args.installation
-        team = installation.team_name or installation.team_id or "your workspace"
         try:
             await asyncio.to_thread(self._prepare_community, installation)
         except SQLAlchemyError:  # installed all the same: the community appears on first use
@@ -255,25 +286,49 @@ class Workspaces:
             installation.team_name,
             installation.user_id,
         )
+        with i18n.using(page_language(args.request.headers, self.app.settings.language)):
+            body = self._installed_page(installation)
+        return self._html(200, body, args.settings)
+
+    def _installed_page(self, installation: Installation) -> str:
+        team = installation.team_name or installation.team_id or _("your workspace")
         deep_link = f"slack://app?team={installation.team_id}&id={installation.app_id}"
         command = html.escape(self.app.router.registry.slash.command("cop"))
-        body = page(
-            "Installed",
-            f"{html.escape(self.app.settings.community_name)} is now installed in "
-            f"<strong>{html.escape(team)}</strong>, and you are an admin of its community.",
-            f"Type <code>{command}</code> in any channel to see every command. "
-            f'<a href="{html.escape(deep_link)}">Open Slack</a>.',
+        open_slack = html.escape(_("Open Slack"))
+        return page(
+            _("Installed"),
+            html.escape(
+                _(
+                    "{community} is now installed in {workspace}, and you are an admin of its "
+                    "community."
+                )
+            ).format(
+                community=html.escape(self.app.settings.community_name),
+                workspace=f"<strong>{html.escape(team)}</strong>",
+            ),
+            html.escape(_("Type {command} in any channel to see every command.")).format(
+                command=f"<code>{command}</code>"
+            )
+            + f' <a href="{html.escape(deep_link)}">{open_slack}</a>.',
         )
-        return self._html(200, body, args.settings)
 
     async def _failed(self, args: AsyncFailureArgs) -> BoltResponse:
         reason = args.reason
         if args.error is not None and str(args.error) in FAILURES:
             reason = str(args.error)
-        message = FAILURES.get(reason, f"Slack reported an error ({reason}). Please start again.")
         log.warning("slack: an installation failed: %s", reason)
-        again = f'<a href="{html.escape(INSTALL_PATH)}">Start the installation again</a>'
-        body = page("The installation did not complete", html.escape(message), again)
+        with i18n.using(page_language(args.request.headers, self.app.settings.language)):
+            known = FAILURES.get(reason)
+            message = (
+                _(known)
+                if known
+                else _("Slack reported an error ({reason}). Please start again.").format(
+                    reason=reason
+                )
+            )
+            again = html.escape(_("Start the installation again"))
+            link = f'<a href="{html.escape(INSTALL_PATH)}">{again}</a>'
+            body = page(_("The installation did not complete"), html.escape(message), link)
         return self._html(args.suggested_status_code, body, args.settings)
 
     @staticmethod
