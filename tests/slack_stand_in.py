@@ -584,7 +584,7 @@ class StandIn:
                 "real_name": f"Member {uid}",
                 "tz": "Europe/Rome",
                 "tz_offset": 3600,
-                "locale": "it-IT",
+                "locale": "en-GB",  # a test that needs another sets `self.users[uid]`
                 "profile": {"display_name": f"member-{uid.lower()}", "real_name": f"Member {uid}"},
             },
         }
