@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cop_bot.core import i18n
-from cop_bot.core.router import locale_for
+from cop_bot.core.members import locale_for
 from cop_bot.core.times import parse_weekday, show_date, show_datetime, show_period
 from cop_bot.storage.models import Community, Member
 

@@ -114,3 +114,12 @@ def test_plural_forms_follow_the_languages_rules(language: str) -> None:
                 len({i18n.ngettext(*m.id, n) for n in (0, 1, 2, 5, 11)}) >= 3 for m in counted
             ]
         assert sum(distinct) > len(distinct) / 2
+
+
+def test_a_mistyped_command_is_answered_in_the_members_language(community: App) -> None:
+    reader = ConsoleChat(community.router, handle="reader-fr")
+    reply = reader.invoke("/find-exprt housing")
+    assert reply is not None and reply.locale == "fr"
+    assert "Je ne connais pas la commande /find-exprt" in render(reply)
+    stranger = ConsoleChat(community.router, handle="never-seen")
+    assert "I don't know the command" in render(stranger.invoke("/find-exprt") or reply)

@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from cop_bot.config import Settings
+from cop_bot.core import i18n
 from cop_bot.core.model import Actor, Conversation, Role
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Community
+from cop_bot.storage.models import Community, Member
 
 
 def community_for(
@@ -35,17 +36,33 @@ def community_for(
     )
 
 
+def locale_for(member: Member, reported: str | None, community: Community) -> str:
+    """The member's chosen language (`/profile set language:`), else the one their platform
+    reports (Slack's `users.info` locale) when the bot speaks it, else the community's, else
+    English."""
+    return (
+        i18n.supported(member.locale)
+        or i18n.supported(reported)
+        or i18n.supported(community.language)
+        or i18n.DEFAULT
+    )
+
+
 def welcome_once(
     engine: Engine, settings: Settings, conversation: Conversation, actor: Actor, now: datetime
-) -> int | None:
-    """The member's id if this call is the one that welcomes them, else None: the claim is made
-    in the database before the welcome is sent, so two joins at once send one."""
+) -> tuple[int, str] | None:
+    """The member's id and the language to welcome them in, if this call is the one that
+    welcomes them, else None: the claim is made in the database before the welcome is sent, so
+    two joins at once send one. The language is the member's as a command would have it (their
+    platform's locale when the bot speaks it, else the community's)."""
     with session_scope(engine) as session:
         community = community_for(session, settings, conversation, now)
         assert community.id is not None
         member = repos.get_or_create_member(session, community.id, actor, now=now)
         assert member.id is not None
-        return member.id if repos.claim_welcome(session, member.id, now) else None
+        if not repos.claim_welcome(session, member.id, now):
+            return None
+        return member.id, locale_for(member, actor.locale, community)
 
 
 def release_welcome(engine: Engine, member_id: int) -> None:

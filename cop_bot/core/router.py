@@ -26,7 +26,7 @@ from cop_bot.core.args import Args, clean_input, parse_args, parse_command_line
 from cop_bot.core.clock import Clock
 from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _
-from cop_bot.core.members import community_for
+from cop_bot.core.members import community_for, locale_for
 from cop_bot.core.model import (
     Code,
     Context,
@@ -187,18 +187,6 @@ def role_phrase(role: Role) -> str:
     return _(_ONLY[role])
 
 
-def locale_for(member: Member, reported: str | None, community: Community) -> str:
-    """The member's chosen language (`/profile set language:`), else the one their platform
-    reports (Slack's `users.info` locale) when the bot speaks it, else the community's, else
-    English."""
-    return (
-        i18n.supported(member.locale)
-        or i18n.supported(reported)
-        or i18n.supported(community.language)
-        or i18n.DEFAULT
-    )
-
-
 @dataclass
 class Ctx:
     """Everything a handler may use: the command's session, who and where, the clock."""
@@ -213,7 +201,7 @@ class Ctx:
     registry: Registry
     locale: str = i18n.DEFAULT
     """The language every word of this command's reply is written in, resolved once by the
-    router (`Router.locale_for`) and active while the handler runs: handlers call `_()`."""
+    router (`core.members.locale_for`) and active while the handler runs: handlers call `_()`."""
     services: dict[type, object] = field(default_factory=dict)
     # Roles the platform or the settings give, whatever the database says (e.g. Matrix power).
     given_roles: frozenset[Role] = frozenset()
@@ -333,6 +321,9 @@ class Router:
         spec = self.registry.get(invocation.name)
         invocation = replace(invocation, text=clean_input(invocation.text))
         if spec is None:
+            known = self._known_language(invocation)
+            if known is not None:
+                i18n.switch(known)
             return self._unknown(invocation.name)
         try:
             with session_scope(self.engine) as session:
@@ -422,6 +413,23 @@ class Router:
             services=self.services,
             given_roles=frozenset(given),
         )
+
+    def _known_language(self, invocation: Invocation) -> str | None:
+        """The language of a member the bot already knows, without creating anything (a
+        mistyped command writes nothing): None when the database cannot say."""
+        try:
+            with session_scope(self.engine) as session:
+                community, member = repos.community_and_member(
+                    session, invocation.conversation, invocation.actor.handle
+                )
+                if community is None:
+                    return i18n.active()
+                if member is None:
+                    member = Member(community_id=community.id or 0, handle="")
+                return locale_for(member, invocation.actor.locale, community)
+        except Exception:  # the reply to a typo must not depend on the database
+            log.debug("no language for an unknown command", exc_info=True)
+            return None
 
     def _unknown(self, name: str) -> Reply:
         close = self.registry.suggest(name)

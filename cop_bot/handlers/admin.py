@@ -10,6 +10,7 @@ from cop_bot.core import i18n
 from cop_bot.core.args import Args, did_you_mean, parse_form, parse_handle, parse_int, unknown_key
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _
+from cop_bot.core.members import locale_for
 from cop_bot.core.model import (
     Actions,
     Block,
@@ -25,7 +26,7 @@ from cop_bot.core.model import (
     reply,
     spans,
 )
-from cop_bot.core.router import Ctx, command, locale_for
+from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
 from cop_bot.experts.admins import is_last_admin
 from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day

@@ -10,6 +10,7 @@ from cop_bot.core import i18n
 from cop_bot.core.args import Args, parse_handle
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _
+from cop_bot.core.members import locale_for
 from cop_bot.core.model import (
     Actions,
     Attachment,
@@ -28,7 +29,7 @@ from cop_bot.core.model import (
     spans,
 )
 from cop_bot.core.privacy import Choice, PrivacySection, erase_member, export_member, open_choices
-from cop_bot.core.router import Ctx, command, locale_for
+from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import jsonable, mention_of, phrase
 from cop_bot.experts.admins import refuse_erasing_last_admin
 from cop_bot.experts.privacy import export_profile

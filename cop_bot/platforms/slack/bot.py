@@ -583,7 +583,7 @@ class SlackBot:
         actor = await self.actor(team, user_id, "")
         loop = asyncio.get_running_loop()
         app = self.app
-        member_id = await loop.run_in_executor(
+        claimed = await loop.run_in_executor(
             self.executor,
             welcome_once,
             app.engine,
@@ -592,16 +592,20 @@ class SlackBot:
             actor,
             app.clock.now(),
         )
-        if member_id is None:
+        if claimed is None:
             return
-        if not await self.direct(user_id, render_message(self.welcome(actor, team))):
+        member_id, language = claimed
+        welcome = self.welcome(actor, team, language=language)
+        if not await self.direct(user_id, render_message(welcome)):
             await loop.run_in_executor(self.executor, release_welcome, app.engine, member_id)
 
-    def welcome(self, actor: Actor, team: str = "") -> Reply:
-        """The welcome, in the newcomer's language as far as Slack tells it (else the
-        deployment's): a member who has just joined has chosen none yet."""
+    def welcome(self, actor: Actor, team: str = "", *, language: str | None = None) -> Reply:
+        """The welcome in the newcomer's language: `language` as the core resolved it (their
+        Slack locale when the bot speaks it, else the community's), else as far as this
+        process knows it."""
         name = self.app.settings.community_name
-        with i18n.using(self.language_of(team, actor.platform_user_id or "", actor)):
+        chosen = language or self.language_of(team, actor.platform_user_id or "", actor)
+        with i18n.using(chosen):
             return self.app.router.registry.slash.reply(self._welcome(actor, name))
 
     def _welcome(self, actor: Actor, name: str) -> Reply:
