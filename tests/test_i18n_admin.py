@@ -95,7 +95,7 @@ def test_settings_language_keeps_the_members_own_language(bot: Bot) -> None:
         session.add(admin)
     result = bot.reply("/settings language: fr", as_="root-admin")
     assert result.locale == "de"
-    assert "Einstellungen der Gemeinschaft aktualisiert" in render(result)
+    assert "Einstellungen der Community aktualisiert" in render(result)
     assert result.data["settings"]["language"] == "fr"
     assert result.ok
 
@@ -151,7 +151,7 @@ def test_a_channel_in_german_gets_a_german_digest(bot: Bot, clock: FixedClock) -
     preview = bot.reply("/digest preview")
     text = render(preview)
     assert preview.locale == "de"
-    assert "Wochenüberblick" in text and "Puls der Gemeinschaft" in text
+    assert "Wochenüberblick" in text and "Puls der Community" in text
     assert "Weekly digest" not in text
     assert "what I can do" in render(bot.reply("/help"))  # the member still reads English
 
@@ -161,7 +161,7 @@ def test_a_channel_in_german_gets_a_german_digest(bot: Bot, clock: FixedClock) -
     assert len(report.sent) == 1, report
     posted = outbox.posted[0].reply
     assert posted.locale == "de"
-    assert "Puls der Gemeinschaft" in render(posted) and "Community pulse" not in render(posted)
+    assert "Puls der Community" in render(posted) and "Community pulse" not in render(posted)
 
 
 def test_settings_details_state_the_current_limits() -> None:

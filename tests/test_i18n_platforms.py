@@ -153,7 +153,7 @@ def test_the_console_speaks_the_members_language(sqlite_url: str, clock: FixedCl
         chat.send("/help")
         shown = chat.send("???")
         assert "هذا ليس أمرًا" in shown and "not a command" not in shown
-        assert chat.speak_as("amal") == "أنت الآن @amal."  # the same member, the same language
+        assert chat.speak_as("amal") == "أنتم الآن @amal."  # the same member, the same language
         assert chat.speak_as("sofia") == "Είστε πλέον @sofia."  # someone else: not known yet
     finally:
         app.engine.dispose()
