@@ -129,3 +129,13 @@ def test_a_catalogue_is_read_only_when_its_language_is_used() -> None:
     with i18n.using("el"):
         assert i18n._("Usage:") == "Σύνταξη:"
     assert "el" in i18n._catalogues
+
+
+def test_what_a_member_typed_is_quoted_as_the_language_quotes() -> None:
+    from cop_bot.core.wording import echo
+
+    assert echo("housing") == "“housing”"
+    with i18n.using("de"):
+        assert echo("Wohnen") == "„Wohnen“"
+    with i18n.using("fr"):
+        assert echo("logement") == "«\u00a0logement\u00a0»"

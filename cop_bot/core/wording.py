@@ -7,6 +7,7 @@ from datetime import date, datetime
 from string import Formatter
 from typing import Any, Protocol
 
+from cop_bot.core import i18n
 from cop_bot.core.model import Inline, Mention, Spans
 
 
@@ -70,8 +71,22 @@ def file_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+QUOTES = {
+    "en": ("“", "”"),
+    "fr": ("«\u00a0", "\u00a0»"),
+    "es": ("«", "»"),
+    "it": ("«", "»"),
+    "de": ("„", "“"),
+    "ar": ("«", "»"),
+    "el": ("«", "»"),
+}
+"""Each language's quotation marks (CLDR's, with the guillemets Arabic writing prefers)."""
+
+
 def quoted(text: str) -> str:
-    return f"“{text}”"
+    """`text` in the active language's quotation marks: “housing”, « logement », „Wohnen“."""
+    opening, closing = QUOTES.get(i18n.active(), QUOTES["en"])
+    return f"{opening}{text}{closing}"
 
 
 def echo(text: str, limit: int = ECHO_LIMIT) -> str:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core.i18n import _
 from cop_bot.core.taxonomy import STOPWORDS, Candidate, Taxonomy, content_words, normalise
+from cop_bot.core.wording import quoted
 from cop_bot.storage import repos
 from cop_bot.storage.models import Community, Member, MemberDomain
 
@@ -385,7 +386,7 @@ class DirectoryIndex:
         ]
         words = self._matched_tokens(query, expert)
         if words:
-            mentioned = ", ".join(f"“{w}”" for w in words)
+            mentioned = ", ".join(quoted(w) for w in words)
             why.append(_("profile mentions {words}").format(words=mentioned))
         if not why:
             why.append(_("matches the filters"))

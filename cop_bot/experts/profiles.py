@@ -22,6 +22,7 @@ from cop_bot.core import i18n
 from cop_bot.core.args import parse_form, parse_int, unknown_key
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.taxonomy import Taxonomy, normalise
+from cop_bot.core.wording import quoted
 from cop_bot.storage import repos
 from cop_bot.storage.limits import limit_of
 from cop_bot.storage.models import Member
@@ -422,7 +423,7 @@ def _read_domains(taxonomy: Taxonomy, language: str, value: str, form: ProfileFo
         )
     form.changes["domains"] = parsed.slugs
     form.notes.extend(
-        f"“{m.term}” → {taxonomy.label(m.slug, language)}"
+        f"{quoted(m.term)} → {taxonomy.label(m.slug, language)}"
         for m in parsed.mapped
         if m.term.lower() not in {m.slug, taxonomy.label(m.slug, language).lower()}
     )
