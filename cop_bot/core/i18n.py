@@ -179,6 +179,8 @@ def _locale(language: str) -> Locale:
 def number(value: int | float) -> str:
     """`1,234` in English, `1 234` in French, `1.234` in German, `١٬٢٣٤` never: digits stay
     Western (Babel's default for `ar` is Latin digits too)."""
+    if isinstance(value, int) and -1000 < value < 1000:
+        return str(value)  # nothing to group: the common case, without Babel's formatter
     return format_decimal(value, locale=_locale(_active.get()))
 
 
