@@ -24,13 +24,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.lists import format_list
-from babel.messages.catalog import Catalog, Message
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+
+if TYPE_CHECKING:  # Babel's catalogue tools load only with a catalogue (not for English)
+    from babel.messages.catalog import Catalog, Message
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "it", "de", "ar", "el")
 """The languages the bot speaks: the taxonomy's. English is the source language (the msgids)."""
@@ -70,6 +71,8 @@ def translations(language: str) -> gettext.NullTranslations:
 def catalogue(language: str) -> Catalog | None:
     """The language's catalogue as Babel reads it: `cop_bot.po`, plus any other `.po` file
     beside it (a part being translated on a branch), the first one's header winning."""
+    from babel.messages.pofile import read_po
+
     folder = LOCALES_DIR / language / "LC_MESSAGES"
     paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != f"{DOMAIN}.po", p.name))
     whole: Catalog | None = None
@@ -101,6 +104,8 @@ def _load(language: str) -> gettext.NullTranslations:
     catalog = catalogue(language) if language != DEFAULT else None
     if catalog is None:
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)  # fuzzy and empty entries fall back to English
     compiled.seek(0)
