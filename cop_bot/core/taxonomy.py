@@ -20,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from cop_bot.core.errors import ConfigError
+from cop_bot.core.lexicon import GENERIC, Word, lexicon_files, read_lexicon
+from cop_bot.core.matcher import Matcher
 
 GOOD_MATCH = 82.0
 """At or above this confidence a candidate counts as a match; below it, only as a suggestion."""
@@ -168,6 +168,8 @@ class Domain:
     labels: Mapping[str, str]
     description: str
     synonyms: tuple[str, ...] = ()
+    words: tuple[Word, ...] = ()
+    """The lexicon's terms for this domain, in each language (`config/lexicon/`)."""
 
     def label(self, language: str | None = None) -> str:
         return self.labels.get(language or "en") or self.labels.get("en") or self.slug
@@ -179,6 +181,8 @@ class Domain:
             yield label, f"label ({lang})"
         for synonym in self.synonyms:
             yield synonym, "synonym"
+        for word in self.words:
+            yield word.text, "synonym"
 
 
 @dataclass(frozen=True)
@@ -211,22 +215,14 @@ class MatchResult:
         return tuple(c for c in self.candidates if c.score >= SUGGESTION)[:3]
 
 
-@dataclass(frozen=True)
-class _Term:
-    slug: str
-    text: str
-    via: str
-    norm: str
-    content: str
-
-
 @dataclass
 class Taxonomy:
     groups: tuple[Group, ...]
     domains: tuple[Domain, ...]
     languages: tuple[str, ...] = ("en",)
-    _terms: list[_Term] = field(default_factory=list, init=False, repr=False)
-    _norms: list[str] = field(default_factory=list, init=False, repr=False)
+    generic: tuple[Word, ...] = ()
+    """Words that come up whatever the domain (refugee, migrant): they weigh little."""
+    _matcher: Matcher | None = field(default=None, init=False, repr=False)
     _by_slug: dict[str, Domain] = field(default_factory=dict, init=False, repr=False)
     _memo: OrderedDict[tuple[str, int], MatchResult] = field(
         default_factory=OrderedDict, init=False, repr=False
@@ -237,22 +233,25 @@ class Taxonomy:
     def __post_init__(self) -> None:
         self._by_slug = {d.slug: d for d in self.domains}
 
-    def _index(self) -> tuple[list[_Term], list[str]]:
-        """Every normalised name and synonym, built on the first match: most commands only
-        need labels, and normalising 700 terms is a tenth of a command's start-up."""
+    def matcher(self) -> Matcher:
+        """Every name of every domain, indexed on the first match: most commands only need
+        labels (`cop-bot run` builds it before it listens, in `warm_caches`)."""
         with self._index_lock:
-            if not self._terms:
-                terms: list[_Term] = []
-                seen: set[tuple[str, str]] = set()
-                for domain in self.domains:
-                    for text, via in domain.terms():
-                        norm = normalise(text)
-                        if norm and (domain.slug, norm) not in seen:
-                            seen.add((domain.slug, norm))
-                            terms.append(_Term(domain.slug, text, via, norm, content_words(norm)))
-                self._norms = [t.norm for t in terms]
-                self._terms = terms
-            return self._terms, self._norms
+            if self._matcher is None:
+                self._matcher = Matcher(
+                    self._names(), ((g.text, g.language) for g in self.generic), len(self.domains)
+                )
+            return self._matcher
+
+    def _names(self) -> Iterable[tuple[str, str, str, str | None, float]]:
+        for domain in self.domains:
+            yield domain.slug, domain.slug.replace("-", " "), "slug", "en", 1.0
+            for lang, label in domain.labels.items():
+                yield domain.slug, label, f"label ({lang})", lang, 1.0
+            for synonym in domain.synonyms:
+                yield domain.slug, synonym, "synonym", None, 1.0
+            for word in domain.words:
+                yield domain.slug, word.text, "synonym", word.language, word.weight
 
     def __contains__(self, slug: object) -> bool:
         return slug in self._by_slug
@@ -286,65 +285,10 @@ class Taxonomy:
         return result
 
     def _match(self, query: str, limit: int) -> MatchResult:
-        terms, norms = self._index()
-        norm = normalise(query)[:200]
-        best: dict[str, Candidate] = {}
-
-        def offer(term: _Term, score: float) -> None:
-            current = best.get(term.slug)
-            if current is None or score > current.score:
-                best[term.slug] = Candidate(term.slug, round(score, 1), term.text, term.via)
-
-        if not norm:
-            return MatchResult(query, ())
-        # 1. The whole query against every term (typos, word order).
-        for term in terms:
-            if term.norm == norm:
-                offer(term, 100.0)
-        if len(norm) >= _MIN_FUZZY_LEN:
-            for _choice, score, index in process.extract(
-                norm, norms, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGESTION
-            ):
-                term = terms[index]
-                if len(term.norm) >= _MIN_FUZZY_LEN:
-                    offer(term, float(score))
-            content = content_words(norm)
-            if content:
-                tokens = set(content.split())
-                for term in terms:
-                    if term.content and len(term.content) >= _MIN_FUZZY_LEN:
-                        offer(term, 0.95 * fuzz.token_sort_ratio(content, term.content))
-                        # Every word typed is a word of the term: "data" ~ "migration data".
-                        if all(len(t) >= 3 for t in tokens) and tokens <= set(term.content.split()):
-                            offer(term, 80.0 + 15.0 * len(content) / len(term.content))
-        # 2. Phrases inside a longer query ("housing for asylum seekers in Rome").
-        words = content_words(norm).split()
-        if len(words) > 1:
-            for phrase in _phrases(words):
-                if len(phrase) < _MIN_FUZZY_LEN:
-                    for term in terms:
-                        if term.norm == phrase:
-                            offer(term, 92.0)
-                    continue
-                for _choice, score, index in process.extract(
-                    phrase, norms, scorer=fuzz.ratio, limit=5, score_cutoff=GOOD_MATCH
-                ):
-                    term = terms[index]
-                    if len(term.norm) >= _MIN_FUZZY_LEN:
-                        offer(term, 0.92 * float(score))
-        # Ties: a domain's own name beats a synonym ("labour" -> labour-market, not the
-        # "forced labour" synonym of human-trafficking), then the term closest in length.
-        ranked = sorted(
-            best.values(),
-            key=lambda c: (-c.score, c.via == "synonym", abs(len(c.term) - len(query)), c.slug),
+        found = self.matcher().match(query[:500], limit)
+        return MatchResult(
+            query, tuple(Candidate(f.slug, f.confidence, f.term, f.via) for f in found)
         )
-        return MatchResult(query, tuple(ranked[:limit]))
-
-
-def _phrases(words: list[str], longest: int = 3) -> Iterable[str]:
-    for size in range(min(longest, len(words)), 0, -1):
-        for start in range(len(words) - size + 1):
-            yield " ".join(words[start : start + size])
 
 
 # ---- loading -------------------------------------------------------------------------------
@@ -361,6 +305,9 @@ def default_taxonomy_path() -> Path:
     return Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
 
 
+_LEXICON_LINE = re.compile(rb"^lexicon:[ \t]*(\S+)", re.MULTILINE)
+
+
 @lru_cache(maxsize=8)
 def load_taxonomy(path: str | None = None, *, cache_dir: str | None = None) -> Taxonomy:
     """The taxonomy in `path` (default: `default_taxonomy_path`). With `cache_dir` (the CLI
@@ -372,16 +319,52 @@ def load_taxonomy(path: str | None = None, *, cache_dir: str | None = None) -> T
         source = target.read_bytes()
     except OSError as exc:
         raise ConfigError(f"COP_BOT_TAXONOMY: cannot read {target}: {exc.strerror}") from exc
-    key = hashlib.sha256(source).hexdigest()
+    digest = hashlib.sha256(source)
+    if named := _LEXICON_LINE.search(source):  # the lexicon is part of the cache key
+        folder = target.parent / named.group(1).decode("utf-8", "replace").strip("'\" ")
+        for lexicon_file in sorted(folder.glob("*.yaml")):
+            digest.update(lexicon_file.name.encode() + lexicon_file.read_bytes())
+    key = digest.hexdigest()
     if cache_dir is not None and (cached := taxonomy_cache.read(cache_dir, key)) is not None:
         try:
             return parse_taxonomy(cached, source=str(target))
         except ConfigError:
             pass  # not what we wrote: read the file itself
-    taxonomy = parse_taxonomy(_read_yaml(source, target), source=str(target))
+    raw = _read_yaml(source, target)
+    if isinstance(raw, dict):
+        _add_lexicon(raw, target)
+    taxonomy = parse_taxonomy(raw, source=str(target))
     if cache_dir is not None:
         taxonomy_cache.write(cache_dir, key, taxonomy_data(taxonomy))
     return taxonomy
+
+
+def _add_lexicon(raw: dict[str, Any], target: Path) -> None:
+    """The lexicon's words (`lexicon: FOLDER`, see `core.lexicon`) into each domain's entry, in
+    the shape `taxonomy_data` writes (so the cache holds them too)."""
+    files = lexicon_files(target, raw)
+    if not files:
+        return
+    entries = [d for d in raw.get("domains") or () if isinstance(d, dict) and d.get("slug")]
+    by_domain, generic = read_lexicon(
+        files, (str(d["slug"]) for d in entries), [str(x) for x in raw.get("languages") or ()]
+    )
+    for entry in entries:
+        entry["words"] = [_word_data(word) for word in by_domain.get(str(entry["slug"]), [])]
+    raw[GENERIC] = [_word_data(word) for word in generic]
+
+
+def _word_data(word: Word) -> list[Any]:
+    return [word.text, word.language, word.weight, word.stated]
+
+
+def _words(items: Any, where: str) -> tuple[Word, ...]:
+    try:
+        return tuple(
+            Word(str(t), str(lang), float(wt), bool(st)) for t, lang, wt, st in items or ()
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: words must be [text, language, weight, stated]") from exc
 
 
 def _read_yaml(source: bytes, target: Path) -> Any:
@@ -409,9 +392,11 @@ def taxonomy_data(taxonomy: Taxonomy) -> dict[str, Any]:
                 "labels": dict(d.labels),
                 "description": d.description,
                 "synonyms": list(d.synonyms),
+                "words": [_word_data(word) for word in d.words],
             }
             for d in taxonomy.domains
         ],
+        GENERIC: [_word_data(word) for word in taxonomy.generic],
     }
 
 
@@ -457,6 +442,12 @@ def parse_taxonomy(raw: Any, *, source: str = "taxonomy") -> Taxonomy:
                 labels=labels,
                 description=str(entry.get("description") or ""),
                 synonyms=tuple(str(s) for s in entry.get("synonyms") or ()),
+                words=_words(entry.get("words"), f"{where} ({slug})"),
             )
         )
-    return Taxonomy(groups=groups, domains=tuple(domains), languages=languages)
+    return Taxonomy(
+        groups=groups,
+        domains=tuple(domains),
+        languages=languages,
+        generic=_words(raw.get(GENERIC), f"{source}: generic"),
+    )

@@ -1,0 +1,279 @@
+"""Text in, domains out: the one matcher `/find-expert`, `/ask`, `/domains`, profiles and
+practices rest on.
+
+Every name of a domain (its slug, its label in each language, its synonyms and the lexicon's
+terms) is an *entry* of words, each word compared by its folded form and its Snowball stem
+(`core.words`). A typed word is compared by the stems of every language its script allows, then,
+if nothing knows it, split as a German compound, then corrected for a typo against the words the
+lexicon holds (never across a negating prefix: *irregular* is not a typo of *regular*).
+
+A word weighs what it tells apart: its inverse document frequency over the 22 domains, so a word
+that names many domains weighs little, and the lexicon's generic words (refugee, migrant, women)
+weigh least of all. A domain's evidence is the weight of the typed words its entries explain,
+whole entries counting more than parts of one; its confidence says how well its best entry
+matched and how much of what was typed it explains. A domain whose evidence is only a subset of a
+stronger one's is a suggestion, not a match; two that explain the query about equally are both
+matches, the more specific first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from cop_bot.core import words as w
+
+FULL = 1.0
+PART = 0.45
+"""How much a typed word counts toward a domain when it completes one of its entries, and when it
+is only part of a longer entry."""
+PHRASE_BONUS = 0.35
+"""Extra evidence for a whole entry of several words matched together ("job interview")."""
+TYPO_MIN = 84.0
+TYPO_MIN_SHORT = 89.0
+"""rapidfuzz ratios a typo correction needs (words of 5-6 letters need more)."""
+GENERIC_WEIGHT = 0.3
+"""How much a generic word (refugee, migrant) counts where the lexicon lists it under a domain."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name of a domain: a label, a synonym, a lexicon term."""
+
+    slug: str
+    text: str
+    via: str
+    weight: float
+    keys: tuple[frozenset[str], ...]
+    """Each content word's comparison keys."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    slug: str
+    confidence: float
+    term: str
+    via: str
+    evidence: float
+
+
+@dataclass
+class _Domain:
+    evidence: dict[int, float] = field(default_factory=dict)  # typed word -> its contribution
+    explains: dict[int, float] = field(default_factory=dict)  # typed word -> its own weight
+    full: list[tuple[Entry, float]] = field(default_factory=list)  # entries matched whole
+    part: list[tuple[Entry, float]] = field(default_factory=list)
+
+
+class Matcher:
+    """Built once per taxonomy (a few thousand entries, in about 0.1 s), then pure and fast."""
+
+    def __init__(
+        self,
+        names: Iterable[tuple[str, str, str, str | None, float]],
+        generic: Iterable[tuple[str, str]],
+        domain_count: int,
+    ) -> None:
+        """`names`: (slug, text, via, language or None, weight); `generic`: (text, language)."""
+        self.entries: list[Entry] = []
+        self._postings: dict[str, list[tuple[int, int]]] = {}  # key -> (entry, word position)
+        self._generic: set[str] = set()
+        self._domains = max(domain_count, 1)
+        for slug, text, via, language, weight in names:
+            found = tuple(w.keys(word, language) for word in w.content(text))
+            if not found:
+                continue
+            index = len(self.entries)
+            self.entries.append(Entry(slug, text, via, weight, found))
+            for position, word_keys in enumerate(found):
+                for key in word_keys:
+                    self._postings.setdefault(key, []).append((index, position))
+        for text, language in generic:
+            for word in w.content(text):
+                self._generic |= w.keys(word, language)
+        self._weights = [tuple(self._word_idf(k) for k in e.keys) for e in self.entries]
+        """Each entry word's own weight, so a partial match knows how much of it was typed."""
+        self._vocabulary: dict[int, list[str]] = {}
+        for key in self._postings:
+            if len(key) >= 4 and ":" not in key:  # typos are corrected to words, not stems
+                self._vocabulary.setdefault(len(key), []).append(key)
+        self._known = set(self._postings) | self._generic
+        self._typos: dict[str, tuple[frozenset[str], float]] = {}
+
+    def _word_idf(self, word_keys: frozenset[str]) -> float:
+        if word_keys & self._generic:
+            return math.log(2.0)
+        slugs = {self.entries[i].slug for key in word_keys for i, _p in self._postings.get(key, ())}
+        return math.log(1.0 + self._domains / max(len(slugs), 1))
+
+    # ---- a typed word ------------------------------------------------------------------
+
+    def _hits(self, word: str) -> tuple[list[tuple[int, int]], float, bool]:
+        """The entries a typed word is part of, how sure that is (1, or a typo's ratio), and
+        whether it is a generic word."""
+        keys = w.keys(word)
+        generic = bool(keys & self._generic)
+        hits = [hit for key in keys for hit in self._postings.get(key, ())]
+        if hits or generic:
+            return hits, 1.0, generic
+        corrected, ratio = self._typo(word)
+        if corrected:
+            hits = [hit for key in corrected for hit in self._postings.get(key, ())]
+            return hits, ratio / 100.0, bool(corrected & self._generic)
+        return [], 0.0, False
+
+    def _typo(self, word: str) -> tuple[frozenset[str], float]:
+        if len(word) < 5 or not word.isalpha():
+            return frozenset(), 0.0
+        found = self._typos.get(word)
+        if found is not None:
+            return found
+        cutoff = TYPO_MIN_SHORT if len(word) <= 6 else TYPO_MIN
+        best: tuple[frozenset[str], float] = (frozenset(), 0.0)
+        for size in range(len(word) - 2, len(word) + 3):
+            for choice, score, _i in process.extract(
+                word,
+                self._vocabulary.get(size, ()),
+                scorer=fuzz.ratio,
+                score_cutoff=cutoff,
+                limit=3,
+            ):
+                if score > best[1] and choice[0] == word[0] and not w.negated_pair(word, choice):
+                    best = (frozenset({choice}), float(score))
+        if len(self._typos) > 50_000:
+            self._typos.clear()
+        self._typos[word] = best
+        return best
+
+    def _expand(self, words: Sequence[str]) -> list[str]:
+        """German compounds the lexicon does not hold, as the parts it does."""
+        out: list[str] = []
+        for word in words:
+            parts: list[str] = []
+            if len(word) >= 9 and word.isascii() and not (w.keys(word) & self._known):
+                for form in dict.fromkeys((word, w.umlauts(word))):
+                    parts = parts or w.split_compound(form, self._known)
+            out.extend(parts or [word])
+        return out
+
+    # ---- the query -----------------------------------------------------------------------
+
+    def match(self, query: str, limit: int = 5) -> list[Scored]:
+        typed = self._expand(list(dict.fromkeys(w.content(query)))[:40])
+        if not typed:
+            return []
+        hits: list[list[tuple[int, int]]] = []
+        sure: list[float] = []
+        generic: list[bool] = []
+        for word in typed:
+            found, ratio, is_generic = self._hits(word)
+            hits.append(found)
+            sure.append(ratio)
+            generic.append(is_generic)
+        idf = [self._idf(found, g) for found, g in zip(hits, generic, strict=True)]
+        domains = self._domains_of(typed, hits, sure, idf, generic)
+        if not domains:
+            return []
+        only_generic = all(generic[i] for i, h in enumerate(hits) if h or generic[i])
+        known = sum(
+            idf[i] * sure[i]
+            for i in range(len(typed))
+            if (hits[i] or generic[i]) and (only_generic or not generic[i])
+        )
+        return self._rank(domains, known, generic, only_generic)[:limit]
+
+    def _idf(self, found: list[tuple[int, int]], is_generic: bool) -> float:
+        if is_generic:
+            return math.log(1.0 + 1.0)  # as if every domain named it
+        slugs = {self.entries[entry].slug for entry, _pos in found}
+        return math.log(1.0 + self._domains / max(len(slugs), 1)) if slugs else 0.0
+
+    def _domains_of(
+        self,
+        typed: list[str],
+        hits: list[list[tuple[int, int]]],
+        sure: list[float],
+        idf: list[float],
+        generic: list[bool],
+    ) -> dict[str, _Domain]:
+        covered: dict[int, dict[int, int]] = {}  # entry -> its word position -> typed word
+        for i, found in enumerate(hits):
+            for at, position in found:
+                covered.setdefault(at, {}).setdefault(position, i)
+        domains: dict[str, _Domain] = {}
+        for index, positions in covered.items():
+            entry = self.entries[index]
+            whole = len(positions) == len(entry.keys)
+            domain = domains.setdefault(entry.slug, _Domain())
+            share = FULL if whole else PART
+            quality = min(sure[i] for i in positions.values())
+            for i in positions.values():
+                weight = GENERIC_WEIGHT if generic[i] else 1.0
+                value = idf[i] * sure[i] * share * entry.weight * weight
+                domain.evidence[i] = max(domain.evidence.get(i, 0.0), value)
+                domain.explains[i] = idf[i] * sure[i]
+            specificity = sum(idf[i] for i in positions.values())
+            if whole:
+                domain.full.append((entry, quality * entry.weight))
+                if len(positions) > 1:
+                    bonus = PHRASE_BONUS * specificity * quality * entry.weight
+                    domain.evidence[-1 - index] = bonus
+            else:
+                weights = self._weights[index]
+                covered_share = sum(weights[p] for p in positions) / sum(weights)
+                domain.part.append((entry, covered_share * quality * entry.weight))
+        return domains
+
+    def _rank(
+        self, domains: dict[str, _Domain], known: float, generic: list[bool], only_generic: bool
+    ) -> list[Scored]:
+        scored: list[tuple[float, float, Scored, frozenset[int]]] = []
+        for slug, domain in domains.items():
+            evidence = sum(domain.evidence.values())
+            words = frozenset(
+                i for i in domain.evidence if i >= 0 and (only_generic or not generic[i])
+            )
+            if not words:
+                continue
+            explained = sum(domain.explains[i] for i in words) / known if known else 0.0
+            if domain.full:
+                entry, quality = max(
+                    domain.full, key=lambda eq: (eq[1], len(eq[0].keys), -len(eq[0].text))
+                )
+                confidence = 100.0 * quality * (0.72 + 0.28 * min(1.0, explained / 0.6))
+                if only_generic:
+                    confidence = min(confidence, 88.0)
+            else:
+                entry, quality = max(domain.part, key=lambda eq: eq[1])
+                # the typed words are the telling part of a longer entry ("psychosocial" of
+                # "psychosocial support"): nearly as good as the whole entry
+                confidence = 100.0 * (0.5 + 0.45 * quality * min(1.0, explained / 0.6))
+            specificity = max((len(e.keys) for e, _q in domain.full), default=0)
+            scored.append(
+                (
+                    evidence,
+                    specificity,
+                    Scored(slug, confidence, entry.text, entry.via, evidence),
+                    words,
+                )
+            )
+        scored.sort(key=lambda s: (-s[0], -s[1], -s[2].confidence, s[2].slug))
+        if not scored:
+            return []
+        top_evidence, _spec, _top, top_words = scored[0]
+        out: list[Scored] = []
+        for rank, (evidence, _spec, item, words) in enumerate(scored):
+            confidence = item.confidence
+            if rank:
+                if evidence < 0.8 * top_evidence:
+                    confidence = min(confidence, 78.0)
+                if words < top_words:  # what it explains, the first explains too, and more
+                    confidence = min(confidence, 72.0)
+            out.append(
+                Scored(item.slug, round(confidence, 1), item.term, item.via, round(evidence, 3))
+            )
+        out.sort(key=lambda s: (-s.confidence, -s.evidence, s.slug))  # by confidence, then weight
+        return out

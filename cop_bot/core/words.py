@@ -1,0 +1,188 @@
+"""Words as the matcher compares them, in the seven languages of the taxonomy.
+
+Members type `réfugiées`, `Flüchtlingsunterkünfte`, `سكن` or `μεταναστών`; the lexicon says
+`réfugié`, `Unterkunft`, `السكن`, `μετανάστης`. To compare them, each word is folded (case,
+accents and diacritics, Arabic letter variants and article, Greek final sigma) and stemmed with
+the Snowball stemmer of its language (PyStemmer, compiled). A typed word's language is unknown,
+so it is stemmed with every stemmer its script allows and compared by any of those keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+LANGUAGES = ("en", "fr", "es", "it", "de", "ar", "el")
+_SNOWBALL = {
+    "en": "english",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "de": "german",
+    "ar": "arabic",
+    "el": "greek",
+}
+LATIN = ("en", "fr", "es", "it", "de")
+_STEMMERS = {lang: Stemmer.Stemmer(name) for lang, name in _SNOWBALL.items()}
+
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_NON_WORD = re.compile(r"[\W_]+")
+_UMLAUT_SPELLED = re.compile(r"(?<=[a-z])(ae|oe|ue)(?=[a-z])")
+"""German umlauts typed without them (`ue` for `ü`), folded like the umlaut itself (`u`)."""
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي", "ـ": None})  # fmt: skip
+_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+"""The article, alone or after a conjunction or preposition: `والسكن`, `للاجئين`, `السكن`."""
+
+NEGATIONS = frozenset({"non", "not", "no", "sans", "senza", "sin", "ohne", "غير", "μη", "μην", "χωρις"})  # fmt: skip
+"""Words that turn the next one into its opposite: never dropped as stopwords (`غير نظامية`,
+`non régulière`), so `irregular migration` and `regular migration` stay apart."""
+NEGATING_PREFIXES = ("ir", "il", "im", "in", "un", "non", "dis", "a", "an", "παρα", "α")
+"""What makes a word its opposite by a prefix (regular / irregular, νόμιμη / παράνομη): a typo
+correction never crosses one."""
+
+_STOPWORDS_BY_LANGUAGE = {
+    "en": "a an and are as at be by can do does for from get getting got have how i in into is it "
+    "its me my of on or our so that the their them there they this to up us was we what when "
+    "where which who why will with you your about any some need want looking find please "
+    "anyone someone know like would could should",  # not "help": generic, but it is a word
+    "fr": "a au aux avec ce ces cette comment dans de des du en est et il ils je la le les leur "
+    "leurs ma mes mon nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes "
+    "un une vos votre vous y d l j s c n m qu quel quelle quels quelles chez cherche besoin",
+    "es": "a al como con de del el en es esta este esto la las lo los mi mis nuestra nuestro "
+    "para pero por que se su sus un una unos unas y o e u cómo donde dónde qué quien busco "
+    "necesito hay",
+    "it": "a ad al alla alle agli ai come con da dal dalla dei del della delle di e ed gli i il "
+    "in la le lo mi mia mio nel nella nelle per su sul sulla tra fra un una uno o che chi cosa "
+    "dove cerco serve c l",
+    "de": "am an auf aus bei das dem den der des die ein eine einem einen einer eines für im in "
+    "ist mit nach oder so über um und vom von vor wie wo zu zum zur ich wir sie es mein meine "
+    "unser unsere suche brauche gibt",
+    "ar": "في من على الى إلى عن مع او أو و ثم هل كيف ما ماذا هذا هذه ذلك التي الذي لل عند "
+    "لدى بين كل أي اي انا أنا نحن",
+    "el": "ο η το οι τα του της των τον την στο στη στην στον στα στους στις σε για με και ή "
+    "από απο ως που πως πώς τι ένα ενα μια μία ενός μιας θα να είναι ειναι",
+}
+
+
+@lru_cache(maxsize=100_000)
+def fold(text: str) -> str:
+    """Case, accents and diacritics folded, Arabic letter variants unified, words split on
+    anything that is not a letter or digit: `Réfugiées` -> `refugiees`, `الأُسرة` -> `الاسره`."""
+    text = text.casefold().translate(_ARABIC_LETTERS)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _folded_words(text: str) -> set[str]:
+    return set(fold(text).split())
+
+
+STOPWORDS = frozenset(
+    w
+    for words in _STOPWORDS_BY_LANGUAGE.values()
+    for w in _folded_words(words)
+    if w not in NEGATIONS
+)
+
+
+def umlauts(word: str) -> str:
+    """`ue`, `oe`, `ae` typed for German umlauts, folded as the umlaut is (`gelduberweisung`)."""
+    return _UMLAUT_SPELLED.sub(lambda m: m.group(0)[0], word)
+
+
+def script_languages(word: str) -> tuple[str, ...]:
+    """The languages a word in this script may be written in."""
+    if _ARABIC.search(word):
+        return ("ar",)
+    if _GREEK.search(word):
+        return ("el",)
+    return LATIN
+
+
+def _bare_arabic(word: str) -> str:
+    for prefix in _ARABIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    if word.startswith(("و", "ب", "ل", "ف")) and len(word) >= 5:
+        return word[1:]  # a conjunction or preposition joined to a bare noun: وسكن
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    """`word` (already folded) as the Snowball stemmer of `language` reduces it."""
+    if language == "ar":
+        word = _bare_arabic(word)
+    return _STEMMERS[language].stemWord(word) if language in _STEMMERS else word
+
+
+@lru_cache(maxsize=200_000)
+def keys(word: str, language: str | None = None) -> frozenset[str]:
+    """What a folded word is compared by: itself, and its stem in `language` (`fr:refugi`), or
+    in every language its script allows when the language is unknown (what a member typed). A
+    stem only meets a stem of its own language: Spanish *partido* (`es:part`) is not Italian
+    *partita* (`it:part`). Stems shorter than three letters are too ambiguous and left out."""
+    languages = (language,) if language else script_languages(word)
+    found = {word} if len(word) >= 2 else set()
+    if language is None and languages == LATIN and _UMLAUT_SPELLED.search(word):
+        folded = umlauts(word)  # Geldueberweisung
+        found |= {folded, f"de:{stem(folded, 'de')}"}
+    if languages == ("ar",):
+        found.add(_bare_arabic(word))
+    for lang in languages:
+        stemmed = stem(word, lang)
+        if len(stemmed) >= 3:
+            found.add(f"{lang}:{stemmed}")
+    return frozenset(found)
+
+
+def content(text: str) -> list[str]:
+    """The folded words of `text` that carry meaning (no stopwords), in order."""
+    return [w for w in fold(text).split() if w not in STOPWORDS]
+
+
+def negated_pair(a: str, b: str) -> bool:
+    """Whether one word is the other with a negating prefix (`irregular`, `regular`)."""
+    short, long = sorted((a, b), key=len)
+    if not long.endswith(short):
+        return False
+    return long[: len(long) - len(short)] in NEGATING_PREFIXES
+
+
+def split_compound(word: str, known: Iterable[str] | set[str], *, smallest: int = 4) -> list[str]:
+    """A German compound as the known words it is made of, head last, or `[]`:
+    `fluchtlingsunterkunfte` -> `[fluchtlings, unterkunfte]` when both are known (a linking
+    `s`/`es`/`n`/`en` is allowed between parts). `known` holds folded words and their stems."""
+    vocabulary = known if isinstance(known, set) else set(known)
+    return _split(word, frozenset(), vocabulary, smallest) or []
+
+
+def _split(word: str, _seen: frozenset[str], known: set[str], smallest: int) -> list[str] | None:
+    for cut in range(smallest, len(word) - smallest + 1):
+        head = word[cut:]
+        if not _known(head, known):
+            continue
+        left = word[:cut]
+        for link in ("", "s", "es", "n", "en"):
+            if link and not left.endswith(link):
+                continue
+            body = left[: len(left) - len(link)] if link else left
+            if len(body) < smallest:
+                continue
+            if _known(body, known):
+                return [body, head]
+            deeper = _split(body, _seen, known, smallest)
+            if deeper:
+                return [*deeper, head]
+    return None
+
+
+def _known(part: str, known: set[str]) -> bool:
+    return part in known or f"de:{stem(part, 'de')}" in known
