@@ -35,6 +35,9 @@ PHRASE_BONUS = 0.35
 TYPO_MIN = 84.0
 TYPO_MIN_SHORT = 89.0
 """rapidfuzz ratios a typo correction needs (words of 5-6 letters need more)."""
+TELLING = 2.4
+"""The weight of typed words that, on their own, tell a domain apart: a word only two of the 22
+domains use weighs log(1 + 22/2) = 2.5."""
 GENERIC_WEIGHT = 0.3
 """How much a generic word (refugee, migrant) counts where the lexicon lists it under a domain."""
 
@@ -111,19 +114,26 @@ class Matcher:
 
     # ---- a typed word ------------------------------------------------------------------
 
-    def _hits(self, word: str) -> tuple[list[tuple[int, int]], float, bool]:
-        """The entries a typed word is part of, how sure that is (1, or a typo's ratio), and
-        whether it is a generic word."""
+    def _hits(self, word: str) -> tuple[list[tuple[int, int, float]], bool]:
+        """The entries a typed word is part of, each with how sure that is (1, or a typo
+        correction's ratio), and whether it is a generic word. A word that only a stem relates
+        to the lexicon (*vivenda*) may also be a typo of one it holds (*vivienda*)."""
         keys = w.keys(word)
         generic = bool(keys & self._generic)
-        hits = [hit for key in keys for hit in self._postings.get(key, ())]
-        if hits or generic:
-            return hits, 1.0, generic
+        hits = [(e, p, 1.0) for key in keys for e, p in self._postings.get(key, ())]
+        if word in self._postings or (generic and not hits):
+            return hits, generic
         corrected, ratio = self._typo(word)
         if corrected:
-            hits = [hit for key in corrected for hit in self._postings.get(key, ())]
-            return hits, ratio / 100.0, bool(corrected & self._generic)
-        return [], 0.0, False
+            seen = {(e, p) for e, p, _s in hits}
+            hits += [
+                (e, p, ratio / 100.0)
+                for key in corrected
+                for e, p in self._postings.get(key, ())
+                if (e, p) not in seen
+            ]
+            generic = generic or bool(corrected & self._generic)
+        return hits, generic
 
     def _typo(self, word: str) -> tuple[frozenset[str], float]:
         if len(word) < 5 or not word.isalpha():
@@ -165,70 +175,67 @@ class Matcher:
         typed = self._expand(list(dict.fromkeys(w.content(query)))[:40])
         if not typed:
             return []
-        hits: list[list[tuple[int, int]]] = []
-        sure: list[float] = []
+        hits: list[list[tuple[int, int, float]]] = []
         generic: list[bool] = []
         for word in typed:
-            found, ratio, is_generic = self._hits(word)
+            found, is_generic = self._hits(word)
             hits.append(found)
-            sure.append(ratio)
             generic.append(is_generic)
         idf = [self._idf(found, g) for found, g in zip(hits, generic, strict=True)]
-        domains = self._domains_of(typed, hits, sure, idf, generic)
+        domains = self._domains_of(hits, idf, generic)
         if not domains:
             return []
         only_generic = all(generic[i] for i, h in enumerate(hits) if h or generic[i])
-        known = sum(
-            idf[i] * sure[i]
-            for i in range(len(typed))
-            if (hits[i] or generic[i]) and (only_generic or not generic[i])
-        )
-        return self._rank(domains, known, generic, only_generic)[:limit]
+        counted = [i for i in range(len(typed)) if only_generic or not generic[i]]
+        known = sum(idf[i] for i in counted if hits[i])
+        return self._rank(domains, known, len(counted), generic, only_generic)[:limit]
 
-    def _idf(self, found: list[tuple[int, int]], is_generic: bool) -> float:
+    def _idf(self, found: list[tuple[int, int, float]], is_generic: bool) -> float:
         if is_generic:
             return math.log(1.0 + 1.0)  # as if every domain named it
-        slugs = {self.entries[entry].slug for entry, _pos in found}
+        slugs = {self.entries[entry].slug for entry, _pos, _sure in found}
         return math.log(1.0 + self._domains / max(len(slugs), 1)) if slugs else 0.0
 
     def _domains_of(
-        self,
-        typed: list[str],
-        hits: list[list[tuple[int, int]]],
-        sure: list[float],
-        idf: list[float],
-        generic: list[bool],
+        self, hits: list[list[tuple[int, int, float]]], idf: list[float], generic: list[bool]
     ) -> dict[str, _Domain]:
-        covered: dict[int, dict[int, int]] = {}  # entry -> its word position -> typed word
+        covered: dict[int, dict[int, tuple[int, float]]] = {}  # entry -> position -> (word, sure)
         for i, found in enumerate(hits):
-            for at, position in found:
-                covered.setdefault(at, {}).setdefault(position, i)
+            for at, position, sure in found:
+                slot = covered.setdefault(at, {})
+                if position not in slot or sure > slot[position][1]:
+                    slot[position] = (i, sure)
         domains: dict[str, _Domain] = {}
         for index, positions in covered.items():
             entry = self.entries[index]
             whole = len(positions) == len(entry.keys)
             domain = domains.setdefault(entry.slug, _Domain())
-            share = FULL if whole else PART
-            quality = min(sure[i] for i in positions.values())
-            for i in positions.values():
+            weights = self._weights[index]
+            share = sum(weights[p] for p in positions) / sum(weights)
+            counts = FULL if whole else PART + (FULL - PART) * share
+            quality = min(sure for _i, sure in positions.values())
+            for i, sure in positions.values():
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
-                value = idf[i] * sure[i] * share * entry.weight * weight
-                domain.evidence[i] = max(domain.evidence.get(i, 0.0), value)
-                domain.explains[i] = idf[i] * sure[i]
-            specificity = sum(idf[i] for i in positions.values())
+                value = idf[i] * sure * counts * entry.weight * weight
+                if value > domain.evidence.get(i, 0.0):
+                    domain.evidence[i] = value
+                    domain.explains[i] = idf[i] * sure
             if whole:
                 domain.full.append((entry, quality * entry.weight))
-                if len(positions) > 1:
-                    bonus = PHRASE_BONUS * specificity * quality * entry.weight
-                    domain.evidence[-1 - index] = bonus
+                telling = sum(idf[i] for i, _s in positions.values() if not generic[i])
+                if len(positions) > 1 and telling:
+                    domain.evidence[-1 - index] = PHRASE_BONUS * telling * quality * entry.weight
             else:
-                weights = self._weights[index]
-                covered_share = sum(weights[p] for p in positions) / sum(weights)
-                domain.part.append((entry, covered_share * quality * entry.weight))
+                domain.part.append((entry, share * quality * entry.weight))
         return domains
 
     def _rank(
-        self, domains: dict[str, _Domain], known: float, generic: list[bool], only_generic: bool
+        self,
+        domains: dict[str, _Domain],
+        known: float,
+        counted: int,
+        generic: list[bool],
+        only_generic: bool,
     ) -> list[Scored]:
         scored: list[tuple[float, float, Scored, frozenset[int]]] = []
         for slug, domain in domains.items():
@@ -239,6 +246,8 @@ class Matcher:
             if not words:
                 continue
             explained = sum(domain.explains[i] for i in words) / known if known else 0.0
+            coverage = len(words) / counted if counted else 0.0
+            """How much of what was typed (unknown words included) this domain accounts for."""
             if domain.full:
                 entry, quality = max(
                     domain.full, key=lambda eq: (eq[1], len(eq[0].keys), -len(eq[0].text))
@@ -248,9 +257,14 @@ class Matcher:
                     confidence = min(confidence, 88.0)
             else:
                 entry, quality = max(domain.part, key=lambda eq: eq[1])
-                # the typed words are the telling part of a longer entry ("psychosocial" of
-                # "psychosocial support"): nearly as good as the whole entry
-                confidence = 100.0 * (0.5 + 0.45 * quality * min(1.0, explained / 0.6))
+                # Only part of an entry: good when the typed words are its telling part
+                # ("psychosocial" of "psychosocial support"), or when they tell this domain
+                # apart and are most of what was typed ("interfaith events").
+                telling = min(1.0, sum(domain.explains[i] for i in words) / TELLING)
+                if len(words) < 2:  # one word that is part of an entry ("mesa") says too little
+                    telling = 0.0
+                strength = max(quality, telling * min(1.0, coverage / 0.7))
+                confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(
                 (

@@ -35,8 +35,9 @@ _NON_WORD = re.compile(r"[\W_]+")
 _UMLAUT_SPELLED = re.compile(r"(?<=[a-z])(ae|oe|ue)(?=[a-z])")
 """German umlauts typed without them (`ue` for `ü`), folded like the umlaut itself (`u`)."""
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي", "ـ": None})  # fmt: skip
-_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
-"""The article, alone or after a conjunction or preposition: `والسكن`, `للاجئين`, `السكن`."""
+_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل")
+"""The article, alone or after a conjunction or preposition (`والسكن`, `للاجئين`, `السكن`), and
+a conjunction or preposition alone (`وسكن`)."""
 
 NEGATIONS = frozenset({"non", "not", "no", "sans", "senza", "sin", "ohne", "غير", "μη", "μην", "χωρις"})  # fmt: skip
 """Words that turn the next one into its opposite: never dropped as stopwords (`غير نظامية`,
@@ -106,20 +107,21 @@ def script_languages(word: str) -> tuple[str, ...]:
     return LATIN
 
 
-def _bare_arabic(word: str) -> str:
+def arabic_forms(word: str) -> frozenset[str]:
+    """A folded Arabic word without what may be joined to its front: the article, a
+    conjunction or a preposition (`والسكن`, `بالسكن`, `للاجيين`). Which letters are a prefix and
+    which the root's is not written (`وظيفه` begins with its root's و), so every reading is kept,
+    and the other side of a comparison has made the same ones."""
+    forms = {word}
     for prefix in _ARABIC_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            return word[len(prefix) :]
-    if word.startswith(("و", "ب", "ل", "ف")) and len(word) >= 5:
-        return word[1:]  # a conjunction or preposition joined to a bare noun: وسكن
-    return word
+        if word.startswith(prefix) and len(word) - len(prefix) >= (3 if len(prefix) > 1 else 4):
+            forms.add(word[len(prefix) :])
+    return frozenset(forms)
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str, language: str) -> str:
     """`word` (already folded) as the Snowball stemmer of `language` reduces it."""
-    if language == "ar":
-        word = _bare_arabic(word)
     return _STEMMERS[language].stemWord(word) if language in _STEMMERS else word
 
 
@@ -135,7 +137,11 @@ def keys(word: str, language: str | None = None) -> frozenset[str]:
         folded = umlauts(word)  # Geldueberweisung
         found |= {folded, f"de:{stem(folded, 'de')}"}
     if languages == ("ar",):
-        found.add(_bare_arabic(word))
+        for form in arabic_forms(word):
+            found.add(form)
+            if len(stemmed := stem(form, "ar")) >= 3:
+                found.add(f"ar:{stemmed}")
+        return frozenset(found)
     for lang in languages:
         stemmed = stem(word, lang)
         if len(stemmed) >= 3:
