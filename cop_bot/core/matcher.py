@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
 
@@ -32,12 +32,21 @@ PART = 0.45
 is only part of a longer entry."""
 PHRASE_BONUS = 0.35
 """Extra evidence for a whole entry of several words matched together ("job interview")."""
+GOOD = 82.0
+"""The confidence from which a domain is a match (`core.taxonomy.GOOD_MATCH`)."""
 TYPO_MIN = 84.0
 TYPO_MIN_SHORT = 89.0
 """rapidfuzz ratios a typo correction needs (words of 5-6 letters need more)."""
 TELLING = 2.4
 """The weight of typed words that, on their own, tell a domain apart: a word only two of the 22
 domains use weighs log(1 + 22/2) = 2.5."""
+NAME_WEIGHT = 1.15
+"""A domain's own name (slug, label) counts a little more than a synonym: "labour" is the labour
+market before it is "forced labour"."""
+TF_GAIN = 0.2
+TF_CAP = 8
+"""A word in many of a domain's entries says more about that domain ("labour" is in a dozen of
+the labour market's, two of legal migration's): +20 % per doubling, up to eight entries."""
 GENERIC_WEIGHT = 0.3
 """How much a generic word (refugee, migrant) counts where the lexicon lists it under a domain."""
 
@@ -206,6 +215,7 @@ class Matcher:
                 if position not in slot or sure > slot[position][1]:
                     slot[position] = (i, sure)
         domains: dict[str, _Domain] = {}
+        entries_with: dict[tuple[str, int], int] = {}  # (domain, typed word) -> entries it is in
         for index, positions in covered.items():
             entry = self.entries[index]
             whole = len(positions) == len(entry.keys)
@@ -214,9 +224,11 @@ class Matcher:
             share = sum(weights[p] for p in positions) / sum(weights)
             counts = FULL if whole else PART + (FULL - PART) * share
             quality = min(sure for _i, sure in positions.values())
+            own_name = NAME_WEIGHT if entry.via != "synonym" else 1.0
             for i, sure in positions.values():
+                entries_with[(entry.slug, i)] = entries_with.get((entry.slug, i), 0) + 1
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
-                value = idf[i] * sure * counts * entry.weight * weight
+                value = idf[i] * sure * counts * entry.weight * weight * own_name
                 if value > domain.evidence.get(i, 0.0):
                     domain.evidence[i] = value
                     domain.explains[i] = idf[i] * sure
@@ -227,6 +239,8 @@ class Matcher:
                     domain.evidence[-1 - index] = PHRASE_BONUS * telling * quality * entry.weight
             else:
                 domain.part.append((entry, share * quality * entry.weight))
+        for (slug, i), count in entries_with.items():  # BM25's term frequency, saturated
+            domains[slug].evidence[i] *= 1.0 + TF_GAIN * math.log2(min(count, TF_CAP))
         return domains
 
     def _rank(
@@ -243,7 +257,8 @@ class Matcher:
             words = frozenset(
                 i for i in domain.evidence if i >= 0 and (only_generic or not generic[i])
             )
-            if not words:
+            if not words:  # only generic words point here ("asylum seekers" in a housing query)
+                scored.append((evidence, 0, self._generic_only(slug, domain, evidence), words))
                 continue
             explained = sum(domain.explains[i] for i in words) / known if known else 0.0
             coverage = len(words) / counted if counted else 0.0
@@ -264,6 +279,7 @@ class Matcher:
                 if len(words) < 2:  # one word that is part of an entry ("mesa") says too little
                     telling = 0.0
                 strength = max(quality, telling * min(1.0, coverage / 0.7))
+                strength *= min(1.0, coverage / 0.4)  # one word of a long query: a weak hint
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(
@@ -277,17 +293,26 @@ class Matcher:
         scored.sort(key=lambda s: (-s[0], -s[1], -s[2].confidence, s[2].slug))
         if not scored:
             return []
-        top_evidence, _spec, _top, top_words = scored[0]
-        out: list[Scored] = []
-        for rank, (evidence, _spec, item, words) in enumerate(scored):
+        top_evidence, _spec, top, top_words = scored[0]
+        out: list[Scored] = [replace(top, confidence=round(top.confidence, 1))]
+        for evidence, _spec, item, words in scored[1:]:
             confidence = item.confidence
-            if rank:
-                if evidence < 0.8 * top_evidence:
-                    confidence = min(confidence, 78.0)
-                if words < top_words:  # what it explains, the first explains too, and more
-                    confidence = min(confidence, 72.0)
-            out.append(
-                Scored(item.slug, round(confidence, 1), item.term, item.via, round(evidence, 3))
-            )
-        out.sort(key=lambda s: (-s.confidence, -s.evidence, s.slug))  # by confidence, then weight
-        return out
+            ratio = evidence / top_evidence if top_evidence else 0.0
+            if words & top_words and ratio < 0.8:  # the same words, better explained above
+                confidence = min(confidence, 78.0)
+            if words < top_words:  # what it explains, the first explains too, and more
+                confidence = min(confidence, 72.0)
+            if confidence >= GOOD:  # a second topic of the query, after the first
+                confidence = max(GOOD, min(confidence, out[-1].confidence - 1 - 10 * (1 - ratio)))
+            else:  # a suggestion: never above a domain the query supports more
+                confidence = min(confidence, out[-1].confidence - 0.1)
+            out.append(replace(item, confidence=round(confidence, 1)))
+        out.sort(key=lambda s: (-s.confidence, -s.evidence, s.slug))
+        return [replace(s, evidence=round(s.evidence, 3)) for s in out]
+
+    @staticmethod
+    def _generic_only(slug: str, domain: _Domain, evidence: float) -> Scored:
+        """A domain only generic words point to, next to others the query names: a
+        suggestion at most."""
+        entry, _quality = max([*domain.full, *domain.part], key=lambda eq: eq[1])
+        return Scored(slug, min(60.0, 40.0 + 20.0 * evidence), entry.text, entry.via, evidence)

@@ -128,9 +128,10 @@ def stem(word: str, language: str) -> str:
 @lru_cache(maxsize=200_000)
 def keys(word: str, language: str | None = None) -> frozenset[str]:
     """What a folded word is compared by: itself, and its stem in `language` (`fr:refugi`), or
-    in every language its script allows when the language is unknown (what a member typed). A
-    stem only meets a stem of its own language: Spanish *partido* (`es:part`) is not Italian
-    *partita* (`it:part`). Stems shorter than three letters are too ambiguous and left out."""
+        in every language its script allows when the language is unknown (what a member typed). A
+        stem only meets a stem of its own language: Spanish *partido* (`es:part`) is not Italian
+        *partita* (`it:part`). Stems shorter than four letters (three in Arabic, whose roots have
+    three) are too ambiguous and left out."""
     languages = (language,) if language else script_languages(word)
     found = {word} if len(word) >= 2 else set()
     if language is None and languages == LATIN and _UMLAUT_SPELLED.search(word):
@@ -144,7 +145,7 @@ def keys(word: str, language: str | None = None) -> frozenset[str]:
         return frozenset(found)
     for lang in languages:
         stemmed = stem(word, lang)
-        if len(stemmed) >= 3:
+        if len(stemmed) >= 4:  # a three-letter stem joins too much: French "rome" and "roms"
             found.add(f"{lang}:{stemmed}")
     return frozenset(found)
 
