@@ -101,9 +101,10 @@ def evaluate(taxonomy: Taxonomy, part: str, show_misses: bool) -> dict[str, floa
                 f"  {key:<10}{total[key]:>5}{top1[key] / total[key]:>9.1%}"
                 f"{top3[key] / total[key]:>9.1%}"
             )
-    print("  per domain (top-1): " + ", ".join(
-        f"{slug} {c['top1']}/{c['n']}" for slug, c in sorted(by_domain.items())
-    ))
+    print(
+        "  per domain (top-1): "
+        + ", ".join(f"{slug} {c['top1']}/{c['n']}" for slug, c in sorted(by_domain.items()))
+    )
     rate = len(confident) / len(nonsense) if nonsense else 0.0
     print(f"  nonsense matched with confidence: {len(confident)}/{len(nonsense)} ({rate:.1%})")
     for case in confident:

@@ -48,6 +48,12 @@ TF_CAP = 8
 """A word in many of a domain's entries says more about that domain ("labour" is in a dozen of
 the labour market's, two of legal migration's): +20 % per doubling, up to eight entries."""
 GENERIC_WEIGHT = 0.3
+WEIGHT_MARGIN = 0.3
+"""A term's weight ranks its domains fully, but costs confidence only below 0.7: the main sense
+of a shared term (0.6) is a match, an even split (0.5 / 0.5) two suggestions."""
+NEGATION_WEIGHT = 2.0
+"""A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
+_NEGATION_KEYS = frozenset(w.NEGATIONS)
 """How much a generic word (refugee, migrant) counts where the lexicon lists it under a domain."""
 
 
@@ -105,7 +111,8 @@ class Matcher:
                     self._postings.setdefault(key, []).append((index, position))
         for text, language in generic:
             for word in w.content(text):
-                self._generic |= w.keys(word, language)
+                if word not in w.NEGATIONS:  # "غير", "non": never generic, they decide
+                    self._generic |= w.keys(word, language)
         self._weights = [tuple(self._word_idf(k) for k in e.keys) for e in self.entries]
         """Each entry word's own weight, so a partial match knows how much of it was typed."""
         self._vocabulary: dict[int, list[str]] = {}
@@ -200,6 +207,8 @@ class Matcher:
         return self._rank(domains, known, len(counted), generic, only_generic)[:limit]
 
     def _idf(self, found: list[tuple[int, int, float]], is_generic: bool) -> float:
+        if found and all(self.entries[e].keys[p] & _NEGATION_KEYS for e, p, _s in found):
+            return NEGATION_WEIGHT  # what separates irregular from regular migration
         if is_generic:
             return math.log(1.0 + 1.0)  # as if every domain named it
         slugs = {self.entries[entry].slug for entry, _pos, _sure in found}
@@ -232,13 +241,14 @@ class Matcher:
                 if value > domain.evidence.get(i, 0.0):
                     domain.evidence[i] = value
                     domain.explains[i] = idf[i] * sure
+            sureness = quality * min(1.0, entry.weight + WEIGHT_MARGIN)
             if whole:
-                domain.full.append((entry, quality * entry.weight))
+                domain.full.append((entry, sureness))
                 telling = sum(idf[i] for i, _s in positions.values() if not generic[i])
                 if len(positions) > 1 and telling:
                     domain.evidence[-1 - index] = PHRASE_BONUS * telling * quality * entry.weight
             else:
-                domain.part.append((entry, share * quality * entry.weight))
+                domain.part.append((entry, share * sureness))
         for (slug, i), count in entries_with.items():  # BM25's term frequency, saturated
             domains[slug].evidence[i] *= 1.0 + TF_GAIN * math.log2(min(count, TF_CAP))
         return domains

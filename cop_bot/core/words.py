@@ -193,3 +193,16 @@ def _split(word: str, _seen: frozenset[str], known: set[str], smallest: int) -> 
 
 def _known(part: str, known: set[str]) -> bool:
     return part in known or f"de:{stem(part, 'de')}" in known
+
+
+@lru_cache(maxsize=300_000)
+def search_form(word: str) -> str:
+    """One form per folded word for full-text search, the same whatever its language: the
+    shortest of its stems that keeps four letters (`refugiees`, `refugie` -> `refugi`;
+    `housing`, `houses` -> `hous`), else the word. Unlike `keys`, a single form, so an index of
+    100k practices stays one posting per word."""
+    candidates = [stem(word, lang) for lang in script_languages(word)]
+    if script_languages(word) == ("ar",):
+        candidates = [stem(form, "ar") for form in arabic_forms(word)]
+    kept = [c for c in candidates if len(c) >= 4 or (len(c) >= 3 and _ARABIC.search(c))]
+    return min(kept, key=lambda c: (len(c), c)) if kept else word

@@ -8,7 +8,8 @@ its last look: one indexed query, not a table scan.
 
 The index is an inverted index: word -> the practices holding it, per field weight (title 3,
 tags and domains 2, summary, city and organisation 1). A query word matches its exact word,
-longer words it begins (4+ letters) and, for typos, words of the vocabulary one edit away (two
+longer words it begins (4+ letters), words with its stem (`core.words.search_form`, any of the
+7 languages) and, for typos, words of the vocabulary one edit away (two
 for words of 7+ letters), which rapidfuzz finds in a slice of the vocabulary chosen by letters
 and length. Phrases of the query that name a domain ("mental health", "marché du travail") are
 read through the taxonomy and match that domain's practices too. Every query word must be
@@ -38,6 +39,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.core.taxonomy import GOOD_MATCH, Taxonomy, content_words, normalise
+from cop_bot.core.words import search_form
 from cop_bot.practices.queries import endorsement_counts
 from cop_bot.practices.review import APPROVED
 from cop_bot.storage.models import Community, Practice, PracticeEndorsement
@@ -80,11 +82,15 @@ class Vocabulary(dict[str, int]):
         self.sorted: list[str] = []
         self.buckets: dict[tuple[int, str, int], list[str]] = {}
         """(0 or 1, the word's first or second letter, its length) -> words, for typos."""
+        self.by_stem: dict[str, list[str]] = {}
+        """A word's stem (`core.words.search_form`) -> the words with it: `réfugiées` finds
+        `réfugié`, `logements` finds `logement`, in any of the 7 languages."""
         self.live = False
 
     def __missing__(self, word: str) -> int:
         term = self[word] = len(self.words)
         self.words.append(word)
+        self.by_stem.setdefault(search_form(word), []).append(word)
         if self.live:
             insort(self.sorted, word)
             self._bucket(word)
@@ -245,6 +251,8 @@ class PracticeIndex:
         exact = self.words.get(token)
         if exact is not None:
             found[exact] = EXACT
+        for word in self.words.by_stem.get(search_form(token), ()):
+            found.setdefault(self.words[word], NEAR)
         if len(token) < 4:
             return found
         start = bisect_left(self.words.sorted, token)

@@ -1,0 +1,194 @@
+"""The matcher understands words (issue 16): natural phrasing, generic words, inflections and
+compounds in seven languages, close-but-different terms, and nonsense. The examples are ours,
+not the evaluation set's (benchmarks/eval/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cop_bot.core.errors import ConfigError
+from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return load_taxonomy(str(REPO / "config" / "taxonomy.yaml"))
+
+
+def best(taxonomy: Taxonomy, query: str) -> str | None:
+    found = taxonomy.match(query).best
+    return found.slug if found else None
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("help renting a flat", "housing"),
+        ("mock job interviews", "labour-market"),
+        ("getting my degree accepted", "labour-market"),
+        ("where can I learn the language", "language-learning"),
+        ("my landlord wants to evict us", "housing"),
+    ],
+)
+def test_natural_phrasing_finds_the_domain(taxonomy: Taxonomy, query: str, slug: str) -> None:
+    assert best(taxonomy, query) == slug
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("counselling for refugees", "health"),
+        ("benefits for refugees", "social-protection"),
+        ("housing for asylum seekers", "housing"),
+        ("language classes for migrant women", "language-learning"),
+        ("asylum seekers", "international-protection"),
+    ],
+)
+def test_generic_words_do_not_swamp_the_meaningful_one(
+    taxonomy: Taxonomy, query: str, slug: str
+) -> None:
+    assert best(taxonomy, query) == slug
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("logements sociaux", "housing"),
+        ("aide aux réfugiées", "international-protection"),
+        ("búsqueda de empleo", "labour-market"),
+        ("ricerca di lavoro", "labour-market"),
+        ("Flüchtlingsunterkünfte", "housing"),
+        ("Anerkennungsverfahren", "labour-market"),
+        ("Wohnungssuche", "housing"),
+        ("سكن", "housing"),
+        ("السكن", "housing"),
+        ("والسكن", "housing"),
+        ("στέγαση", "housing"),
+        ("στεγαση", "housing"),
+        ("ΣΤΈΓΑΣΗ", "housing"),
+    ],
+)
+def test_inflections_compounds_and_diacritics(taxonomy: Taxonomy, query: str, slug: str) -> None:
+    assert best(taxonomy, query) == slug
+
+
+@pytest.mark.parametrize(
+    ("irregular", "regular"),
+    [
+        ("irregular migration", "regular migration"),
+        ("migration irrégulière", "migration régulière"),
+        ("migración irregular", "migración regular"),
+        ("migrazione irregolare", "migrazione regolare"),
+        ("irreguläre Migration", "reguläre Migration"),
+        ("الهجرة غير النظامية", "الهجرة النظامية"),
+    ],
+)
+def test_regular_and_irregular_migration_stay_apart(
+    taxonomy: Taxonomy, irregular: str, regular: str
+) -> None:
+    assert best(taxonomy, irregular) == "irregular-migration"
+    assert best(taxonomy, regular) == "legal-migration"
+
+
+def test_a_typo_never_crosses_a_negating_prefix(taxonomy: Taxonomy) -> None:
+    assert best(taxonomy, "irregullar migration") == "irregular-migration"
+    assert best(taxonomy, "reguler migration") != "irregular-migration"
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("diversity in the workplace", "diversity-management"),
+        ("inclusive recruitment", "diversity-management"),
+        ("intercultural festival", "cultural-diversity"),
+        ("interfaith dialogue", "cultural-diversity"),
+    ],
+)
+def test_workplace_diversity_is_not_cultural_diversity(
+    taxonomy: Taxonomy, query: str, slug: str
+) -> None:
+    assert best(taxonomy, query) == slug
+
+
+@pytest.mark.parametrize("query", ["pizza recipe", "asdf qwer zxcv", "printer out of toner", "hr"])
+def test_nonsense_says_no_domain(taxonomy: Taxonomy, query: str) -> None:
+    assert taxonomy.match(query).best is None
+
+
+def test_two_topics_are_both_matches_ordered_by_confidence(taxonomy: Taxonomy) -> None:
+    result = taxonomy.match("legal aid and housing for asylum seekers")
+    slugs = [c.slug for c in result.matches]
+    assert {"legal-aid", "housing"} <= set(slugs)
+    scores = [c.score for c in result.matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+GENERIC = ["refugees", "migrants", "newcomers", "women", "asylum seekers", "for", "in my city"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    slug_index=st.integers(min_value=0, max_value=21),
+    extra=st.lists(st.sampled_from(GENERIC), min_size=1, max_size=3),
+    before=st.booleans(),
+)
+def test_a_label_with_generic_words_still_matches_its_domain(
+    slug_index: int, extra: list[str], before: bool
+) -> None:
+    taxonomy = load_taxonomy(str(REPO / "config" / "taxonomy.yaml"))
+    domain = taxonomy.domains[slug_index]
+    words = " ".join(extra)
+    query = f"{words} {domain.label()}" if before else f"{domain.label()} {words}"
+    assert best(taxonomy, query) == domain.slug, query
+
+
+def test_an_unweighted_term_under_two_domains_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lexicon").mkdir()
+    (tmp_path / "taxonomy.yaml").write_text(
+        "languages: [en]\nlexicon: lexicon\ndomains:\n"
+        "  - {slug: housing, labels: {en: Housing}}\n"
+        "  - {slug: health, labels: {en: Health}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "lexicon" / "en.yaml").write_text(
+        "housing: [shelter, flat]\nhealth: [Shelter]\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_taxonomy(str(tmp_path / "taxonomy.yaml"))
+    message = str(refused.value)
+    assert "'Shelter'" in message or "'shelter'" in message
+    assert "housing" in message and "health" in message
+
+
+def test_a_weighted_term_may_name_two_domains(tmp_path: Path) -> None:
+    (tmp_path / "lexicon").mkdir()
+    (tmp_path / "taxonomy.yaml").write_text(
+        "languages: [en]\nlexicon: lexicon\ndomains:\n"
+        "  - {slug: housing, labels: {en: Housing}}\n"
+        "  - {slug: health, labels: {en: Health}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "lexicon" / "en.yaml").write_text(
+        "housing: [{shelter: 0.6}]\nhealth: [{shelter: 0.4}, clinic]\ngeneric: [refugee]\n",
+        encoding="utf-8",
+    )
+    taxonomy = load_taxonomy(str(tmp_path / "taxonomy.yaml"))
+    assert best(taxonomy, "shelter") == "housing"
+    assert best(taxonomy, "clinic for refugees") == "health"
+
+
+def test_a_lexicon_naming_an_unknown_domain_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lexicon").mkdir()
+    (tmp_path / "taxonomy.yaml").write_text(
+        "languages: [en]\nlexicon: lexicon\ndomains:\n  - {slug: housing, labels: {en: Housing}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "lexicon" / "en.yaml").write_text("housng: [flat]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="housng"):
+        load_taxonomy(str(tmp_path / "taxonomy.yaml"))
