@@ -27,6 +27,9 @@ _SNOWBALL = {
     "el": "greek",
 }
 LATIN = ("en", "fr", "es", "it", "de")
+_SHORTEST_STEM = {"en": 3, "ar": 3}
+"""A shorter stem joins too much (French stems "rome" and "roms" alike); English keeps "job" and
+"aid", Arabic its three-letter roots."""
 _STEMMERS = {lang: Stemmer.Stemmer(name) for lang, name in _SNOWBALL.items()}
 
 _ARABIC = re.compile("[\u0600-\u06ff]")
@@ -145,7 +148,7 @@ def keys(word: str, language: str | None = None) -> frozenset[str]:
         return frozenset(found)
     for lang in languages:
         stemmed = stem(word, lang)
-        if len(stemmed) >= 4:  # a three-letter stem joins too much: French "rome" and "roms"
+        if len(stemmed) >= _SHORTEST_STEM.get(lang, 4):
             found.add(f"{lang}:{stemmed}")
     return frozenset(found)
 
