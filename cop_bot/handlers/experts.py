@@ -122,7 +122,9 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         )
     blocks: list[Block] = [Header(_("Experts for {search}").format(search=described))]
     if candidates:
-        labels = ", ".join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
+        # every domain the query names is searched, and the reply says which ("Housing and
+        # International protection")
+        labels = i18n.join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
         blocks.append(Context(spans(_("Domains: {labels}").format(labels=labels))))
     blocks.extend(_item(ctx, h) for h in shown)
     footer = n_(total, "{count} expert", "{count} experts") + " · "
