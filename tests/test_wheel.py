@@ -23,6 +23,7 @@ def test_the_wheel_holds_every_catalogue_and_an_install_of_it_translates(tmp_pat
     for language in i18n.LANGUAGES[1:]:
         assert f"cop_bot/locales/{language}/LC_MESSAGES/cop_bot.po" in names
     assert "cop_bot/_config/taxonomy.yaml" in names
+    assert {f"cop_bot/_config/lexicon/{lang}.yaml" for lang in i18n.LANGUAGES} <= names
     installed = tmp_path / "site"
     wheel.extractall(installed)
     probe = (
