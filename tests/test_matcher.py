@@ -192,3 +192,19 @@ def test_a_lexicon_naming_an_unknown_domain_is_refused(tmp_path: Path) -> None:
     (tmp_path / "lexicon" / "en.yaml").write_text("housng: [flat]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="housng"):
         load_taxonomy(str(tmp_path / "taxonomy.yaml"))
+
+
+def test_find_expert_says_when_no_domain_matches_and_where_to_look(bot) -> None:  # type: ignore[no-untyped-def]
+    text = bot.send("/find-expert qwertyuiop")
+    assert "No domain matches this; see them all with /domains." in text
+
+
+def test_practices_find_an_english_practice_through_its_domain_in_french(bot) -> None:  # type: ignore[no-untyped-def]
+    shared = bot.reply(
+        "/share-practice title: Housing first; summary: Flats first, then support with jobs "
+        "and language courses for each family; domains: housing",
+        as_="root-admin",
+    )
+    assert shared.ok
+    assert "Housing first" in bot.send("/practices logement")
+    assert "Housing first" in bot.send("/practices famillies")  # a typo of a summary word

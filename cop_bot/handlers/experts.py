@@ -220,6 +220,15 @@ def _nothing(
             f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
         )
         blocks.append(Text.of(_("Closest domains: {names}.").format(names=names)))
+    elif query:  # nothing close: say so rather than guess, and show where to look
+        blocks.append(
+            Text(
+                phrase(
+                    _("No domain matches this; see them all with {command}."),
+                    command=Code("/domains"),
+                )
+            )
+        )
     topic = query if query and fits_echo(query) else _("TOPIC")
     question = _("YOUR QUESTION")
     ask = f"/ask {topic}: {question}"
