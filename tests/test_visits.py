@@ -6,7 +6,7 @@ nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -173,6 +173,11 @@ def test_an_all_day_two_day_session_across_the_dst_change(cop: Bot, clock) -> No
     assert session["ends_at"] == "2027-03-28T22:00:00Z"  # midnight CEST: a 23-hour Sunday
     raw, cal = _ics(cop, session["id"])
     assert "DTSTART;VALUE=DATE:20270327" in raw and "DTEND;VALUE=DATE:20270329" in raw
+    event = _event(cal)
+    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (
+        date(2027, 3, 27),
+        date(2027, 3, 29),
+    )
     # an all-day event covers the same dates for everyone
     for who in ("fabia", "nyc"):
         assert "When: Sat 27 – Sun 28 Mar 2027 (all day)" in cop.send(
@@ -246,8 +251,6 @@ def test_bad_input_says_why_and_writes_nothing(cop: Bot, tail: str, said: str) -
 
 
 def test_show_days_in_english_and_other_languages() -> None:
-    from datetime import date
-
     assert show_days(date(2027, 1, 12), date(2027, 1, 13)) == "Tue 12 – Wed 13 Jan 2027"
     assert show_days(date(2027, 1, 31), date(2027, 2, 1)) == "Sun 31 Jan – Mon 1 Feb 2027"
     assert show_days(date(2026, 12, 31), date(2027, 1, 1)) == "Thu 31 Dec 2026 – Fri 1 Jan 2027"
