@@ -187,6 +187,7 @@ def test_an_all_day_two_day_session_across_the_dst_change(cop: Bot, clock) -> No
     assert cop.reply("/profile set language: fr", as_="nyc").ok
     french = cop.send(f"/session {session['id']}", as_="nyc").replace("\u2009", " ")
     assert "sam. 27 – dim. 28 mars 2027" in french
+    assert "(toute la journée)" in french and "Lieu : Turin (carte" in french
 
 
 def test_reminders_follow_the_start_and_name_the_place(cop: Bot, clock) -> None:  # type: ignore[no-untyped-def]
@@ -321,3 +322,21 @@ def test_places_and_map_links(text: str) -> None:
     url = places.map_url(place)
     assert parse_qs(urlparse(url).query, keep_blank_values=True)["query"] == [place]
     assert not any(c in url for c in ' \n"<>')
+
+
+def test_moving_a_multi_day_session_keeps_its_days(cop: Bot, clock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))
+    made = cop.reply(
+        '/schedule-session "Study visit" 2027-03-27 for 2 days tz Europe/Rome at Turin', as_="fabia"
+    )
+    sid = made.data["session"]["id"]
+    refused = cop.send(f"/session move {sid} 2027-04-03 10:00", as_="fabia")
+    assert "lasts whole days" in refused
+    moved = cop.reply(f"/session move {sid} 2027-04-03", as_="fabia")
+    assert moved.ok, cop.send(f"/session move {sid} 2027-04-03", as_="fabia")
+    raw, _cal = _ics(cop, sid)
+    assert "DTSTART;VALUE=DATE:20270403" in raw and "DTEND;VALUE=DATE:20270405" in raw
+    assert "Sat 3 – Sun 4 Apr 2027 (all day)" in cop.send(f"/session {sid}", as_="fabia")
+    timed = cop.reply(VISIT, as_="fabia").data["session"]["id"]
+    assert cop.reply(f"/session move {timed} 2027-04-10 10:00", as_="fabia").ok
+    assert "Sat 10 – Sun 11 Apr 2027, from 10:00 CEST" in cop.send(f"/session {timed}", as_="fabia")

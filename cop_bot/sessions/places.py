@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from cop_bot.core.errors import UsageError
 from cop_bot.core.i18n import N_, _
-from cop_bot.sessions.when import wall_to_utc
+from cop_bot.core.times import join_am_pm, parse_clock_time
+from cop_bot.sessions.when import parse_when, wall_to_utc
 from cop_bot.storage.models import Meeting
 
 MAX_PLACE = 300
@@ -90,6 +91,22 @@ def parse_days(text: str) -> int | None:
             hint=_("Schedule a longer programme as several sessions."),
         )
     return days
+
+
+def start_wall(now: datetime, text: str, zone: ZoneInfo, days: int | None) -> tuple[datetime, bool]:
+    """The wall-clock start, and whether it is a day without a time (an all-day session: only
+    a multi-day one may leave the time out)."""
+    try:
+        return parse_when(text, now, zone), False
+    except UsageError as first:
+        if not days or any(
+            parse_clock_time(w) is not None for w in join_am_pm(text.lower()).split()
+        ):
+            raise
+        try:
+            return parse_when(f"{text} 00:00", now, zone), True
+        except UsageError:
+            raise first from None
 
 
 def end_of(meeting: Meeting, start: datetime) -> datetime:

@@ -22,7 +22,6 @@ from cop_bot.sessions.when import (
     localize,
     parse_duration,
     parse_recurrence,
-    parse_when,
     wall_to_utc,
     zone_named,
 )
@@ -108,24 +107,6 @@ def _zone(ctx: Ctx, parts: dict[str, list[str]]) -> tuple[ZoneInfo, str]:
     return zone, shown.get(source, _("the default"))
 
 
-def _start_wall(
-    now: datetime, text: str, zone: ZoneInfo, days: int | None
-) -> tuple[datetime, bool]:
-    """The wall-clock start, and whether it is a day without a time (an all-day session: only
-    a multi-day one may leave the time out)."""
-    try:
-        return parse_when(text, now, zone), False
-    except UsageError as first:
-        if not days or any(
-            parse_clock_time(w) is not None for w in join_am_pm(text.lower()).split()
-        ):
-            raise
-        try:
-            return parse_when(f"{text} 00:00", now, zone), True
-        except UsageError:
-            raise first from None
-
-
 def _first_start(
     now: datetime,
     when: list[str],
@@ -139,7 +120,7 @@ def _first_start(
         raise UsageError(
             _("A session of several days cannot repeat; schedule each one on its own.")
         )
-    wall, all_day = _start_wall(now, " ".join(when), zone, days)
+    wall, all_day = places.start_wall(now, " ".join(when), zone, days)
     rule = parse_recurrence(parts["every"]) if "every" in parts else None
     first_note = None
     if rule is not None:
