@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    String,
     UniqueConstraint,
     false,
     true,
@@ -382,6 +383,20 @@ class Meeting(SQLModel, table=True):
     sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
+    # issue 18, visits: where an in-person session happens, who hosts it, and multi-day spans
+    location: str | None = Field(default=None, max_length=300)
+    host_organisation: str | None = Field(default=None, max_length=200)
+    kind: str = Field(
+        default="session",
+        sa_column=Column(String(16), nullable=False, server_default="session"),
+    )
+    days: int | None = Field(default=None)
+    """A multi-day session: how many calendar days it covers (it ends at midnight after the
+    last one, in `timezone`); None for a session of `duration_minutes`."""
+    all_day: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """Given as days without a time of day: an all-day event (`.ics` DATE values)."""
 
 
 class MeetingChange(SQLModel, table=True):
