@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
