@@ -76,12 +76,11 @@ def parse_filters(args: Args, ctx: Ctx | None = None) -> Filters:
         N_("/find-expert labour-market"),
         N_("/find-expert employment country:IT lang:fr"),
         N_("/find-expert mental health for refugees"),
-        N_("/find-expert housing group:housing-working-group"),
+        "/find-expert housing group:housing-working-group",
     ),
     details=N_(
         "QUERY can be a domain, its name in another language, a synonym or any words from "
-        "experts' profiles. Only members who opted in as experts appear; `group:SLUG` "
-        "keeps only the members of that group."
+        "experts' profiles. Only members who opted in as experts appear."
     ),
     options=("country", "lang", "org", "group", "page"),
 )

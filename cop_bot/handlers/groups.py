@@ -236,9 +236,7 @@ def _describe(ctx: Ctx, group: CopGroup) -> str:
     if group.domains:
         parts.append(i18n.join(ctx.taxonomy.label(d, ctx.language) for d in group.domains))
     if group.starts and group.ends:
-        parts.append(
-            _("{starts} – {ends}").format(starts=_day(group.starts), ends=_day(group.ends))
-        )
+        parts.append(f"{_day(group.starts)} – {_day(group.ends)}")
     elif group.starts:
         parts.append(_("from {day}").format(day=_day(group.starts)))
     elif group.ends:
@@ -286,7 +284,10 @@ def _show(ctx: Ctx, group: CopGroup) -> Reply:
                         m.member.display_name or m.member.handle, " (", _mention(m.member), ")"
                     ),
                     meta=spans(
-                        _("focal point") if m.focal else "", _(" · alumnus") if alumni else ""
+                        " · ".join(
+                            ([_("focal point")] if m.focal else [])
+                            + ([_("alumnus")] if alumni else [])
+                        )
                     ),
                 )
             )

@@ -68,8 +68,7 @@ MAX_PAGE = 10_000
     options=("domain", "country", "kind", "group", "page"),
     details=N_(
         "Searches titles, summaries, tags and domains of approved practices, forgiving typos; "
-        "the best matches come first, then the most endorsed, then the newest; `group:SLUG` "
-        "keeps the practices shared by that group's members. "
+        "the best matches come first, then the most endorsed, then the newest. "
         "5 per page. `pending` lists what waits for a curator (curators), `stale` "
         "the practices due for review, `mine` what you shared."
     ),
