@@ -76,7 +76,6 @@ def parse_filters(args: Args, ctx: Ctx | None = None) -> Filters:
         N_("/find-expert labour-market"),
         N_("/find-expert employment country:IT lang:fr"),
         N_("/find-expert mental health for refugees"),
-        "/find-expert housing group:housing-working-group",
     ),
     details=N_(
         "QUERY can be a domain, its name in another language, a synonym or any words from "

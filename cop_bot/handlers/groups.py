@@ -94,9 +94,9 @@ def groups_command(ctx: Ctx, args: Args) -> Reply:
         "focal SLUG HANDLE",
     ),
     examples=(
-        "/group housing-working-group",
         N_("/group create Housing working group kind: working-group domains: housing channel"),
         N_("/group create Diploma cohort 2027 kind: cohort starts: 2027-01-11 ends: 2027-06-30"),
+        "/group housing-working-group",
         "/group join housing-working-group",
         "/group leave housing-working-group",
         "/group add diploma-cohort-2027 @amina.haddad",

@@ -61,7 +61,6 @@ MAX_PAGE = 10_000
         N_("/practices job readines"),
         N_("/practices language country:IT"),
         "/practices domain:housing kind:toolkit",
-        "/practices group:housing-working-group",
         "/practices pending",
         "/practices stale",
     ),
