@@ -33,7 +33,6 @@ LIST_LIMIT = 20
     examples=(
         N_("/sessions"),
         N_("/sessions all"),
-        N_("/sessions group:housing-working-group"),
         N_("/sessions feed"),
     ),
 )

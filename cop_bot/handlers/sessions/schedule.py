@@ -259,10 +259,6 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
             '/schedule-session "Study visit: reception centres" 2027-03-09 for 2 days '
             'at "Palazzo Marino, Piazza della Scala 2, Milan" host: City of Milan kind: visit'
         ),
-        N_(
-            '/schedule-session "Working group call" next Tuesday 15:00 for 1h '
-            "group: housing-working-group"
-        ),
     ),
     role=Role.FACILITATOR,
     checks_role=True,
