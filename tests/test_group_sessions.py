@@ -160,6 +160,24 @@ def test_a_closed_groups_sessions_are_hidden_from_outsiders(wg: Bot) -> None:
     assert [s["id"] for s in ok(wg, "/group secret-circle", "bob")["group"]["sessions"]] == [sid]
 
 
+def test_a_closed_groups_sessions_stay_out_of_other_channels_digests(wg: Bot) -> None:
+    from cop_bot.digests.build import upcoming_sessions
+    from cop_bot.storage.models import Community
+
+    ok(wg, "/group create Secret circle closed channel", ADMIN, channel="C-secret")
+    ok(wg, '/schedule-session "Circle" 2027-01-12 16:00 tz UTC group: secret-circle', ADMIN)
+    ok(wg, CALL, "fp")
+    with session_scope(wg.app.engine) as session:
+        community = session.exec(select(Community)).one()
+
+        def titles(channel: str) -> list[str]:
+            found = upcoming_sessions(session, community, channel, NOW, "UTC", [])
+            return sorted(r["title"] for r in found)
+
+        assert titles("C-elsewhere") == ["Housing call"]
+        assert titles("C-secret") == ["Circle", "Housing call"]
+
+
 _WORD = st.text(st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=12)
 
 

@@ -190,16 +190,22 @@ def may_schedule(session: Session, group: CopGroup, member: Member, *, facilitat
     return facilitator or is_focal(session, group, member)
 
 
+def closed_groups(session: Session, community_id: int) -> set[int]:
+    """The ids of the community's closed groups."""
+    found = session.exec(
+        select(CopGroup.id).where(
+            CopGroup.community_id == community_id, col(CopGroup.closed).is_(True)
+        )
+    ).all()
+    return {g for g in found if g is not None}
+
+
 def hidden_groups(session: Session, community_id: int, viewer: Member, *, admin: bool) -> set[int]:
     """The closed groups whose sessions `viewer` may not see: those they do not belong to
     (admins see them all)."""
     if admin:
         return set()
-    closed = session.exec(
-        select(CopGroup.id).where(
-            CopGroup.community_id == community_id, col(CopGroup.closed).is_(True)
-        )
-    ).all()
+    closed = closed_groups(session, community_id)
     mine = set(
         session.exec(select(GroupMember.group_id).where(GroupMember.member_id == viewer.id)).all()
     )
