@@ -69,6 +69,9 @@ class CommandSpec:
     parse: Literal["args", "raw"] = "args"
     group: str = ""
     """The capability `/help` lists it under (set by `Registry.scan`)."""
+    checks_role: bool = False
+    """The handler checks `role` itself, because someone else may use it too (a group's focal
+    points schedule its sessions); `/help` still lists the command by `role`."""
 
     def usage(self) -> str:
         return f"/{self.name} {self.syntax[0]}".rstrip() if self.syntax else f"/{self.name}"
@@ -85,6 +88,7 @@ def command(
     options: Iterable[str] = (),
     details: str = "",
     parse: Literal["args", "raw"] = "args",
+    checks_role: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Declare a chat command. The spec lives on the function; `Registry.scan` collects it."""
 
@@ -100,6 +104,7 @@ def command(
             options=tuple(options),
             details=details,
             parse=parse,
+            checks_role=checks_role,
         )
         fn.__command_spec__ = spec  # type: ignore[attr-defined]
         return fn
@@ -332,13 +337,8 @@ class Router:
                     return replayed()
                 ctx = self._context(session, invocation)
                 i18n.switch(ctx.locale)
-                if not ctx.has(spec.role):
-                    raise PermissionDenied(
-                        role_phrase(spec.role).format(
-                            doing=_("use {command}").format(command=f"/{spec.name}")
-                        ),
-                        hint=ctx.who_can_grant(spec.role),
-                    )
+                if not spec.checks_role:
+                    ctx.require(spec.role, _("use {command}").format(command=f"/{spec.name}"))
                 args = (
                     parse_args(invocation.text, spec.options)
                     if spec.parse == "args"

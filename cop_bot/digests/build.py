@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,7 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.times import show_date, show_datetime, show_period
 from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name
+from cop_bot.groups import rules as group_rules
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
 from cop_bot.storage import repos
@@ -333,6 +334,15 @@ def upcoming_sessions(
     )
     if domains:
         query = query.where(Meeting.channel_id == channel)
+    if closed := group_rules.closed_groups(session, community.id):
+        # a closed group's sessions only in the channel they are posted in (the group's)
+        query = query.where(
+            or_(
+                col(Meeting.group_id).is_(None),
+                col(Meeting.group_id).not_in(list(closed)),
+                col(Meeting.channel_id) == channel,
+            )
+        )
     rows = session.exec(query).all()
     changes = meetings.changes_for(session, [r.id for r in rows if r.id is not None])
     horizon = end + timedelta(days=14)

@@ -180,3 +180,46 @@ def group_scope(session: Session, viewer: Member, typed: str, *, admin: bool) ->
             )
         )
     return member_ids(session, group)
+
+
+# ---- sessions of a group (`/schedule-session … group:SLUG`, `/sessions group:SLUG`) ----------
+
+
+def may_schedule(session: Session, group: CopGroup, member: Member, *, facilitator: bool) -> bool:
+    """Facilitators and admins schedule any group's sessions; a focal point their group's."""
+    return facilitator or is_focal(session, group, member)
+
+
+def closed_groups(session: Session, community_id: int) -> set[int]:
+    """The ids of the community's closed groups."""
+    found = session.exec(
+        select(CopGroup.id).where(
+            CopGroup.community_id == community_id, col(CopGroup.closed).is_(True)
+        )
+    ).all()
+    return {g for g in found if g is not None}
+
+
+def hidden_groups(session: Session, community_id: int, viewer: Member, *, admin: bool) -> set[int]:
+    """The closed groups whose sessions `viewer` may not see: those they do not belong to
+    (admins see them all)."""
+    if admin:
+        return set()
+    closed = closed_groups(session, community_id)
+    mine = set(
+        session.exec(select(GroupMember.group_id).where(GroupMember.member_id == viewer.id)).all()
+    )
+    return {g for g in closed if g is not None and g not in mine}
+
+
+def sessions_group(session: Session, viewer: Member, typed: str, *, admin: bool) -> CopGroup:
+    """The group `group:SLUG` names in `/sessions`; a closed group's sessions are listed to its
+    members (and admins) only."""
+    group = group_or_error(session, viewer.community_id, typed)
+    if not can_see_members(session, group, viewer, admin=admin):
+        raise CommandError(
+            _("{slug} is a closed group: only its members see its sessions.").format(
+                slug=group.slug
+            )
+        )
+    return group

@@ -3,7 +3,7 @@ points. Rules and queries are in `cop_bot/groups/`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from cop_bot.core import i18n
 from cop_bot.core.args import Args, did_you_mean, parse_handle, split_words
@@ -29,6 +29,7 @@ from cop_bot.core.times import first_zone, show_date
 from cop_bot.core.wording import phrase
 from cop_bot.groups import rules
 from cop_bot.groups.form import GroupForm, parse_date, parse_group_form, parse_kind
+from cop_bot.sessions import meetings
 from cop_bot.storage import repos
 from cop_bot.storage.models import CopGroup, Member
 
@@ -38,6 +39,8 @@ _KIND_LABELS = {
     "network": N_("network"),
 }
 MAX_DOMAINS = 10
+SESSION_DAYS = 30
+SESSION_LIMIT = 5
 
 
 def kind_label(kind: str) -> str:
@@ -306,6 +309,7 @@ def _show(ctx: Ctx, group: CopGroup) -> Reply:
                 )
             )
         )
+    data["sessions"] = _sessions(ctx, group, blocks) if visible else None
     mine = rules.membership(ctx.session, group, ctx.member)
     if mine is None and not group.closed:
         blocks.append(
@@ -321,6 +325,45 @@ def _show(ctx: Ctx, group: CopGroup) -> Reply:
             )
         )
     return reply(*blocks, data={"group": data})
+
+
+def _sessions(ctx: Ctx, group: CopGroup, blocks: list[Block]) -> list[dict[str, object]]:
+    """The group's sessions in the next `SESSION_DAYS`, in the viewer's zone (`data.group.sessions`),
+    listed in `blocks`."""
+    assert group.id is not None
+    occs = meetings.scheduled_occurrences(
+        ctx.session,
+        ctx.community_id,
+        None,
+        ctx.now,
+        ctx.now + timedelta(days=SESSION_DAYS),
+        group_id=group.id,
+    )[:SESSION_LIMIT]
+    if not occs:
+        return []
+    zone = meetings.viewer_zone(ctx.member, ctx.community)[0]
+    blocks.append(Text.of(_("Upcoming sessions")))
+    found: list[dict[str, object]] = []
+    for o in occs:
+        blocks.append(
+            Item(
+                title=spans(f"#{o.meeting_id} ", o.meeting.title),
+                body=spans(meetings.fmt_when(o.meeting, o.start, zone)),
+            )
+        )
+        found.append(
+            {
+                "id": o.meeting_id,
+                "title": o.meeting.title,
+                "starts_at": meetings.iso_utc(o.start),
+                "local_start": o.start.astimezone(zone).isoformat(),
+                "channel": o.meeting.channel_id,
+            }
+        )
+    blocks.append(
+        Context(phrase(_("All of them: {command}."), command=Code(f"/sessions group:{group.slug}")))
+    )
+    return found
 
 
 def _handles(members: list[Member]) -> Spans:

@@ -8,12 +8,13 @@ is moved. Everything here takes the caller's storage session and never commits.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import UsageError
@@ -354,12 +355,26 @@ def remap_keys(
 
 
 def scheduled_occurrences(
-    session: Session, community_id: int, channel: str | None, start: datetime, end: datetime
+    session: Session,
+    community_id: int,
+    channel: str | None,
+    start: datetime,
+    end: datetime,
+    *,
+    group_id: int | None = None,
+    hidden_groups: Collection[int] = (),
 ) -> list[Occurrence]:
-    """The community's (or one channel's) scheduled occurrences in [start, end], soonest first."""
+    """The community's (or one channel's, or one group's) scheduled occurrences in [start, end],
+    soonest first; none of the `hidden_groups`' sessions (closed groups the viewer is not in)."""
     query = select(Meeting).where(Meeting.community_id == community_id, Meeting.status == SCHEDULED)
     if channel is not None:
         query = query.where(Meeting.channel_id == channel)
+    if group_id is not None:
+        query = query.where(Meeting.group_id == group_id)
+    if hidden_groups:
+        query = query.where(
+            or_(col(Meeting.group_id).is_(None), col(Meeting.group_id).not_in(list(hidden_groups)))
+        )
     found = session.exec(query.order_by(col(Meeting.id))).all()
     changes = changes_for(session, [m.id for m in found if m.id is not None])
     return sorted(

@@ -2,7 +2,8 @@
 
 The database is the source of truth. `send_due_reminders(engine, outbox, now)` works out from
 the stored sessions which reminders are due at `now` (`REMINDER_OFFSETS`: 24 hours and 15
-minutes before each occurrence, a direct message to everyone who answered yes or maybe, with
+minutes before each occurrence, a direct message to everyone who answered yes or maybe (and,
+for a group's session, to the group's members who did not say no), with
 the time in their own zone and the link; and at the start, a "starting now" post in the
 session's channel) and sends each at most once: a `reminder_sent` row, unique per session,
 occurrence start and kind, is committed *before* sending (`_claim_reminder`). A second process
@@ -47,10 +48,12 @@ from cop_bot.core.model import (
 from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
 from cop_bot.core.scheduler import Job
 from cop_bot.core.wording import mention_of, phrase
+from cop_bot.groups import rules as group_rules
 from cop_bot.sessions import meetings, places
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,
+    CopGroup,
     DigestSubscription,
     Meeting,
     MeetingRsvp,
@@ -378,16 +381,11 @@ def _start_post(meeting: Meeting, where: Conversation, due: Due) -> Outgoing:
 def _direct_reminders(
     session: Session, meeting: Meeting, community: Community, where: Conversation, due: Due
 ) -> list[Direct]:
-    """A direct message to each member coming (yes or maybe, not waitlisted), in their zone."""
+    """A direct message to each member coming (yes or maybe, not waitlisted), in their zone; a
+    group's session also reaches the group's members who have not said no (nor are waiting)."""
     members = session.exec(
         select(Member)
-        .join(MeetingRsvp, col(MeetingRsvp.member_id) == col(Member.id))
-        .where(
-            MeetingRsvp.session_id == meeting.id,
-            MeetingRsvp.occurrence_start == due.key,
-            col(MeetingRsvp.answer).in_(["yes", "maybe"]),
-            col(MeetingRsvp.waitlisted).is_(False),
-        )
+        .where(col(Member.id).in_(_invited(session, meeting, due)))
         .order_by(col(Member.id))
     ).all()
     directs: list[Direct] = []
@@ -397,6 +395,27 @@ def _direct_reminders(
                 Direct(where, mention_of(m), _direct_reminder(meeting, m, community, due))
             )
     return directs
+
+
+def _invited(session: Session, meeting: Meeting, due: Due) -> set[int]:
+    """The ids of the members a reminder goes to."""
+    answers = session.exec(
+        select(MeetingRsvp).where(
+            MeetingRsvp.session_id == meeting.id, MeetingRsvp.occurrence_start == due.key
+        )
+    ).all()
+    coming = {
+        a.member_id
+        for a in answers
+        if a.member_id is not None and a.answer in {"yes", "maybe"} and not a.waitlisted
+    }
+    if meeting.group_id is None:
+        return coming
+    group = session.get(CopGroup, meeting.group_id)
+    if group is None:
+        return coming
+    not_coming = {a.member_id for a in answers if a.member_id is not None} - coming
+    return coming | (set(group_rules.member_ids(session, group)) - not_coming)
 
 
 def _direct_reminder(meeting: Meeting, member: Member, community: Community, due: Due) -> Reply:

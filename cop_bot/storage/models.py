@@ -398,6 +398,13 @@ class Meeting(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     """Given as days without a time of day: an all-day event (`.ics` DATE values)."""
+    # issue 18, group scope: the group a session belongs to (its members are invited)
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("cop_group.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
 
 
 class MeetingChange(SQLModel, table=True):

@@ -12,9 +12,10 @@ from cop_bot.core import i18n
 from cop_bot.core.args import parse_id
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _, n_
-from cop_bot.core.model import Actions, Block, Button, Link, Notice, Spans, spans
+from cop_bot.core.model import Actions, Block, Button, Link, Notice, Role, Spans, spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import mention_of
+from cop_bot.groups import rules as group_rules
 from cop_bot.sessions import meetings, places
 from cop_bot.sessions.meetings import Occurrence
 from cop_bot.storage.models import Meeting, Member
@@ -25,10 +26,19 @@ def viewer_zone(ctx: Ctx) -> ZoneInfo:
 
 
 def meeting_named(ctx: Ctx, text: str | None, example: str) -> Meeting:
-    """The community's session numbered `text`, else a helpful error."""
+    """The community's session numbered `text`, else a helpful error. A closed group's session
+    is there for its members and admins only: to anyone else it does not exist."""
     number = parse_id(text, "session", example)
     found = ctx.session.get(Meeting, number)
-    if found is None or found.community_id != ctx.community_id:
+    hidden = (
+        found is not None
+        and found.group_id is not None
+        and found.group_id
+        in group_rules.hidden_groups(
+            ctx.session, ctx.community_id, ctx.member, admin=ctx.has(Role.ADMIN)
+        )
+    )
+    if found is None or found.community_id != ctx.community_id or hidden:
         raise CommandError(
             _("There is no session #{id}.").format(id=number), hint=_("See `/sessions all`.")
         )

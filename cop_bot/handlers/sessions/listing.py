@@ -1,5 +1,6 @@
-"""`/sessions [all]`: the coming sessions in the viewer's zone; `/sessions feed [reset]`: the
-channel's private calendar address."""
+"""`/sessions [all]`: the coming sessions in the viewer's zone; `/sessions group:SLUG`: a group's
+(a closed group's to its members and admins only, and left out of the other lists for everyone
+else); `/sessions feed [reset]`: the channel's private calendar address."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
+from cop_bot.groups import rules as group_rules
 from cop_bot.handlers.sessions.common import place_spans
+from cop_bot.handlers.sessions.schedule import GROUP
 from cop_bot.sessions import calendar, meetings
 from cop_bot.sessions.meetings import Occurrence
 
@@ -26,24 +29,54 @@ LIST_LIMIT = 20
 @command(
     "sessions",
     summary=N_("Upcoming sessions of this channel (or all), in your time zone; the calendar feed."),
-    syntax=("[all]", "feed", "feed reset"),
-    examples=(N_("/sessions"), N_("/sessions all"), N_("/sessions feed")),
+    syntax=("[all]", "group:SLUG", "feed", "feed reset"),
+    examples=(
+        N_("/sessions"),
+        N_("/sessions all"),
+        N_("/sessions feed"),
+    ),
 )
 def sessions_command(ctx: Ctx, args: Args) -> Reply:
     first = (args.word(0) or "").lower()
     if first == "feed":
         return _feed(ctx, reset=(args.word(1) or "").lower() == "reset")
-    if first not in {"", "all"}:
+    admin = ctx.has(Role.ADMIN)
+    group = None
+    if first.startswith(GROUP):
+        typed = first[len(GROUP) :] or (args.word(1) or "")
+        if not typed:
+            raise UsageError(_("Name the group, e.g. `/sessions group:housing-working-group`."))
+        group = group_rules.sessions_group(ctx.session, ctx.member, typed, admin=admin)
+    elif first not in {"", "all"}:
         raise UsageError(
-            _("I don't know `/sessions {words}`: use all or feed.").format(words=first[:30])
+            _("I don't know `/sessions {words}`: use all, group:SLUG or feed.").format(
+                words=first[:30]
+            )
         )
-    channel = None if first == "all" else ctx.invocation.conversation.channel_id
+    channel = (
+        None if first == "all" or group is not None else ctx.invocation.conversation.channel_id
+    )
     occs = meetings.scheduled_occurrences(
-        ctx.session, ctx.community_id, channel, ctx.now, ctx.now + timedelta(days=LIST_DAYS)
+        ctx.session,
+        ctx.community_id,
+        channel,
+        ctx.now,
+        ctx.now + timedelta(days=LIST_DAYS),
+        group_id=group.id if group is not None else None,
+        hidden_groups=group_rules.hidden_groups(
+            ctx.session, ctx.community_id, ctx.member, admin=admin
+        ),
     )
     zone, source = meetings.viewer_zone(ctx.member, ctx.community)
     tally = meetings.counts_for(ctx.session, [(o.meeting_id, o.key) for o in occs])
-    if first == "all":
+    if group is not None:
+        title = n_(
+            LIST_DAYS,
+            "Sessions of {group} in the next day",
+            "Sessions of {group} in the next {count} days",
+            group=group.name,
+        )
+    elif first == "all":
         title = n_(
             LIST_DAYS,
             "Sessions in the next day in this community",
@@ -73,7 +106,10 @@ def sessions_command(ctx: Ctx, args: Args) -> Reply:
         details=Code("/session ID"),
     )
     blocks.append(Context(spans(told, *answer)))
-    return reply(*blocks, data={"timezone": zone.key, "sessions": items})
+    data: dict[str, Any] = {"timezone": zone.key, "sessions": items}
+    if group is not None:
+        data["group"] = group.slug
+    return reply(*blocks, data=data)
 
 
 def times_in(zone: ZoneInfo, source: str) -> str:

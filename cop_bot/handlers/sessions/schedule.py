@@ -1,5 +1,7 @@
 """`/schedule-session "TITLE" WHEN [for DURATION] [every ...] [tz ZONE] [link URL] [capacity N]
-[at PLACE] [host: ORGANISATION] [kind: visit]`; DURATION may be days (`for 2 days`, `for 3d`)."""
+[at PLACE] [host: ORGANISATION] [kind: visit] [group: SLUG]`; DURATION may be days (`for 2 days`,
+`for 3d`). `group:` is taken out before WHEN and the other keywords are read: the session
+belongs to that group, its members are reminded, and it is posted in the group's channel."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cop_bot.core.args import Args, parse_int, split_words
-from cop_bot.core.errors import UsageError
+from cop_bot.core.errors import PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import join_am_pm, parse_clock_time, show_date
+from cop_bot.groups import rules as groups
 from cop_bot.handlers.sessions.common import answer_buttons, fields
 from cop_bot.sessions import meetings, places
 from cop_bot.sessions.when import (
@@ -25,7 +28,7 @@ from cop_bot.sessions.when import (
     wall_to_utc,
     zone_named,
 )
-from cop_bot.storage.models import Meeting
+from cop_bot.storage.models import CopGroup, Meeting
 
 MAX_TITLE = 200
 MAX_CAPACITY = 10_000
@@ -33,6 +36,8 @@ KEYWORDS = {"for", "every", "tz", "link", "capacity", "at"}
 PREFIXED = ("host:", "kind:")
 """Keywords written with their colon, glued to their value or not (`host: City of Lyon`,
 `kind:visit`)."""
+GROUP = "group:"
+"""`group: SLUG` (or `group:SLUG`), anywhere after the title; never part of WHEN or a place."""
 _URL = re.compile(r"https?://[^\s<>\"']{1,490}")
 _OPENING_QUOTES = ('"', "'", "“", "‘", "«", "„")
 
@@ -83,6 +88,52 @@ def _one(parts: dict[str, list[str]], key: str, what: str) -> str | None:
     if len(parts[key]) != 1:
         raise UsageError(_("After `{key}` give {what}.").format(key=key, what=what))
     return parts[key][0]
+
+
+def take_group(words: list[str]) -> tuple[list[str], str | None]:
+    """The words without `group: SLUG`, and the slug typed (None without one)."""
+    rest: list[str] = []
+    slug: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.lower().startswith(GROUP) or " " in word:
+            rest.append(word)
+            i += 1
+            continue
+        if slug is not None:
+            raise UsageError(_("`{key}` is given twice.").format(key=GROUP))
+        glued = word[len(GROUP) :]
+        if not glued and i + 1 < len(words):
+            glued, i = words[i + 1], i + 1
+        if not glued:
+            raise UsageError(
+                _("After `{key}` give the group's slug, e.g. {example}.").format(
+                    key=GROUP, example="`group: housing-working-group`"
+                )
+            )
+        slug = glued
+        i += 1
+    return rest, slug
+
+
+def _group(ctx: Ctx, typed: str | None) -> CopGroup | None:
+    """The group the session belongs to, checked before anything is parsed: facilitators and
+    admins schedule sessions, and a group's focal points schedule their group's."""
+    facilitator = ctx.has(Role.FACILITATOR)
+    if typed is None:
+        ctx.require(Role.FACILITATOR, _("use {command}").format(command="/schedule-session"))
+        return None
+    group = groups.group_or_error(ctx.session, ctx.community_id, typed)
+    if not groups.may_schedule(ctx.session, group, ctx.member, facilitator=facilitator):
+        raise PermissionDenied(
+            _(
+                "Only facilitators, admins and the focal points of {slug} can schedule its "
+                "sessions."
+            ).format(slug=group.slug),
+            hint=ctx.who_can_grant(Role.FACILITATOR),
+        )
+    return group
 
 
 def _title(text: str) -> tuple[str, list[str]]:
@@ -194,7 +245,8 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
     summary=N_("Schedule a community session, once or repeating, in any time zone."),
     syntax=(
         '"TITLE" WHEN [for DURATION] [every N weeks|every month on the first TUESDAY] '
-        "[tz ZONE] [link URL] [capacity N] [at PLACE] [host: ORGANISATION] [kind: visit]",
+        "[tz ZONE] [link URL] [capacity N] [at PLACE] [host: ORGANISATION] [kind: visit] "
+        "[group: SLUG]",
         '"TITLE" DAY [TIME] for N days [at PLACE] [host: ORGANISATION] [kind: visit]',
     ),
     examples=(
@@ -209,6 +261,7 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
         ),
     ),
     role=Role.FACILITATOR,
+    checks_role=True,
     details=N_(
         'WHEN is an ISO date and time or a phrase: "2027-01-12 15:00", "tomorrow 15:00", '
         '"next Tuesday 3pm", "in 3 days at 10:00". Without `tz` your profile\'s time zone is '
@@ -219,12 +272,17 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
         "`μεθαύριο`), a weekday (`mardi prochain`, `próximo martes`, `nächsten Dienstag`, "
         "`الثلاثاء`, `Τρίτη`), and noon or midnight (`midi`, `mediodía`, `mezzogiorno`, "
         "`Mittag`, `الظهر`, `μεσημέρι`; `minuit`, `medianoche`, `mezzanotte`, "
-        "`Mitternacht`, `μεσάνυχτα`), with or without accents."
+        "`Mitternacht`, `μεσάνυχτα`), with or without accents. With `group: SLUG` the session "
+        "belongs to that group: its members are reminded of it, it is posted in the group's "
+        "channel when the group has one, and the group's focal points may schedule it too."
     ),
     parse="raw",
 )
 def schedule_session(ctx: Ctx, args: Args) -> Reply:
+    rest, typed_group = take_group(split_words(args.text.strip())[1:])
+    group = _group(ctx, typed_group)
     title, rest = _title(args.text.strip())
+    rest, _typed = take_group(rest)
     when, parts = _segments(rest)
     zone, source = _zone(ctx, parts)
     days = _days(parts)
@@ -233,7 +291,8 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
     where = _place(parts)
     row = Meeting(
         community_id=ctx.community_id,
-        channel_id=ctx.invocation.conversation.channel_id,
+        channel_id=(group.channel_id if group is not None else None)
+        or ctx.invocation.conversation.channel_id,
         host_id=ctx.member.id,
         title=title,
         starts_at=placed.at,
@@ -249,14 +308,21 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
         kind=where.kind,
         days=days,
         all_day=all_day,
+        group_id=group.id if group is not None else None,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    return _scheduled(ctx, row, zone, source, placed, first_note)
+    return _scheduled(ctx, row, zone, source, placed, first_note, group)
 
 
 def _scheduled(
-    ctx: Ctx, row: Meeting, zone: ZoneInfo, source: str, placed: Placed, first_note: str | None
+    ctx: Ctx,
+    row: Meeting,
+    zone: ZoneInfo,
+    source: str,
+    placed: Placed,
+    first_note: str | None,
+    group: CopGroup | None = None,
 ) -> Reply:
     assert row.id is not None
     upcoming = meetings.occurrences(row, [], ctx.now, ctx.now + timedelta(days=400))[:4]
@@ -274,6 +340,8 @@ def _scheduled(
     for note in (placed.note, first_note):
         if note:
             blocks.append(Context(spans(note)))
+    if group is not None:
+        blocks.append(Context(spans(_group_note(ctx, row, group))))
     if row.rrule:
         listed = "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming)
         blocks.append(Text.of(_("Next: {when}.").format(when=listed)))
@@ -281,5 +349,18 @@ def _scheduled(
     return reply(
         *blocks,
         visibility="channel",
-        data={"session": meetings.meeting_json(row), "notes": [n for n in (placed.note,) if n]},
+        data={
+            "session": meetings.meeting_json(row)
+            | ({"group": group.slug} if group is not None else {}),
+            "notes": [n for n in (placed.note,) if n],
+        },
     )
+
+
+def _group_note(ctx: Ctx, row: Meeting, group: CopGroup) -> str:
+    said = _("For the group {name}: its members are reminded of it.").format(name=group.name)
+    if row.channel_id != ctx.invocation.conversation.channel_id:
+        said += " " + _("It is posted in the group's channel, {channel}.").format(
+            channel=row.channel_id
+        )
+    return said
