@@ -14,6 +14,7 @@ from cop_bot.handlers import (
     domains,
     experts,
     help,
+    mentoring,
     practices,
     profile,
     questions,
@@ -30,6 +31,7 @@ MODULES = (
     *practices.MODULES,
     digest,
     *sessions.MODULES,
+    mentoring,
 )
 
 CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
@@ -38,6 +40,7 @@ CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Practices"), practices.MODULES),
     (N_("Sessions"), sessions.MODULES),
     (N_("Weekly digests"), (digest,)),
+    (N_("Mentoring and peer pairing"), (mentoring,)),
     (N_("Roles and settings"), (admin,)),
 )
 """The groups `/help` lists the commands in, in this order (English titles: `/help` shows them

@@ -126,8 +126,10 @@ def _sides(*groups: Sequence[Person]) -> list[_Side]:
             for slug in p.domains:
                 dm[i, doms.index[slug]] = 1.0
         org = np.array(
-            [orgs.of(p.organisation.casefold().strip()) if p.organisation else -1 - i
-             for i, p in enumerate(group)],
+            [
+                orgs.of(p.organisation.casefold().strip()) if p.organisation else -1 - i
+                for i, p in enumerate(group)
+            ],
             dtype=np.int64,
         )
         country = np.array(
@@ -183,8 +185,8 @@ def _scores(a: _Side, b: _Side, *, mentoring: bool, cross_border: bool) -> Matri
         score = score + COUNTRY_WEIGHT * differ
     gap = np.abs(a.offsets[:, None] - b.offsets[None, :]) % 24
     gap = np.minimum(gap, 24 - gap)
-    score = score + HOURS_WEIGHT * np.clip(WORK_HOURS - gap, 0, None) / WORK_HOURS
-    return score
+    hours: Matrix = score + HOURS_WEIGHT * np.clip(WORK_HOURS - gap, 0, None) / WORK_HOURS
+    return hours
 
 
 def pair_round(
@@ -208,8 +210,13 @@ def pair_round(
 # ---- mentor <-> mentee ------------------------------------------------------------------------
 
 
-def _assign(mentors: Sequence[Person], used: dict[int, int], mentees: Sequence[Person],
-            recent: set[tuple[int, int]], cross_border: bool) -> list[Pair]:
+def _assign(
+    mentors: Sequence[Person],
+    used: dict[int, int],
+    mentees: Sequence[Person],
+    recent: set[tuple[int, int]],
+    cross_border: bool,
+) -> list[Pair]:
     from scipy.optimize import linear_sum_assignment
 
     slots = [m for m in mentors for _ in range(m.capacity - used.get(m.id, 0))]
@@ -239,8 +246,13 @@ def _blocks(people: Sequence[Person], count: int) -> list[list[Person]]:
     return out
 
 
-def _mentoring(mentors: list[Person], mentees: list[Person], recent: set[tuple[int, int]],
-               cross_border: bool, block: int) -> Result:
+def _mentoring(
+    mentors: list[Person],
+    mentees: list[Person],
+    recent: set[tuple[int, int]],
+    cross_border: bool,
+    block: int,
+) -> Result:
     slots = sum(m.capacity for m in mentors)
     count = max(1, -(-max(slots, len(mentees)) // block))
     pairs: list[Pair] = []
@@ -300,8 +312,9 @@ def _explain(
 # ---- peers ------------------------------------------------------------------------------------
 
 
-def _match_peers(group: Sequence[Person], recent: set[tuple[int, int]],
-                 cross_border: bool) -> list[Pair]:
+def _match_peers(
+    group: Sequence[Person], recent: set[tuple[int, int]], cross_border: bool
+) -> list[Pair]:
     import networkx as nx
 
     if len(group) < 2:
@@ -327,8 +340,9 @@ def _match_peers(group: Sequence[Person], recent: set[tuple[int, int]],
     return pairs
 
 
-def _peers(people: list[Person], recent: set[tuple[int, int]], cross_border: bool,
-           block: int) -> Result:
+def _peers(
+    people: list[Person], recent: set[tuple[int, int]], cross_border: bool, block: int
+) -> Result:
     count = max(1, -(-len(people) // block))
     pairs: list[Pair] = []
     if count == 1:
