@@ -14,6 +14,7 @@ from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Context,
+    Fields,
     Header,
     Item,
     Notice,
@@ -375,12 +376,11 @@ def _show(ctx: Ctx, name: str) -> Reply:
     members = repos.members_by_id(ctx.session, [x for p in visible for x in (p.a_id, p.b_id)])
     blocks: list[Any] = [Header(programme.name)]
     blocks.append(
-        Text.of(
-            n_(
-                len(people),
-                "{count} participant, {rounds} rounds so far.",
-                "{count} participants, {rounds} rounds so far.",
-                rounds=len(rounds),
+        Fields(
+            (
+                (_("Mode"), spans(programme.mode)),
+                (_("Participants"), spans(str(len(people)))),
+                (_("Rounds"), spans(str(len(rounds)))),
             )
         )
     )

@@ -1,0 +1,384 @@
+"""Mentoring programmes: creating and joining, every hard rule of a round, unpaired members told
+why, no repeats across rounds, check-ins, scheduled rounds made once, privacy, bad input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.errors import UsageError
+from cop_bot.core.model import Status
+from cop_bot.core.outbox import DeliveryError, Direct, RecordingOutbox
+from cop_bot.mentoring import matching
+from cop_bot.mentoring import programmes as rules
+from cop_bot.mentoring.jobs import run_due
+from cop_bot.storage.models import (
+    MentoringPair,
+    MentoringParticipant,
+    MentoringProgramme,
+    MentoringRound,
+)
+from tests.conftest import NOW, Bot
+
+
+def profile(bot: Bot, handle: str, **fields: str) -> None:
+    defaults = {"languages": "en", "organisation": f"Org of {handle}", "country": "IT"}
+    text = "; ".join(f"{k}: {v}" for k, v in {**defaults, **fields}.items())
+    assert "Saved" in bot.send(f"/profile set {text}", as_=handle) or True
+
+
+def count(bot: Bot, model: Any) -> int:
+    with Session(bot.app.engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def match(bot: Bot, name: str) -> dict[str, Any]:
+    result = bot.reply(f"/mentoring match {name} --json", as_="root-admin")
+    assert result.status is Status.OK, result
+    return dict(result.data["round"])
+
+
+def test_create_join_and_match_mentors(admin_bot: Bot) -> None:
+    bot = admin_bot
+    profile(bot, "lyon", languages="fr, en", country="FR", city="Lyon", domains="housing")
+    profile(bot, "tunis", languages="fr, ar", country="TN", city="Tunis")
+    created = bot.reply("/mentoring create City mentors mode: mentor domains: housing")
+    assert created.data["programme"]["slug"] == "city-mentors"
+    assert created.data["programme"]["domains"] == ["housing"]
+    joined = bot.reply("/mentoring join city-mentors as: mentor", as_="lyon")
+    assert joined.data["participant"]["domains"] == ["housing"]  # from the profile
+    bot.send("/mentoring join City mentors as: mentee domains: housing", as_="tunis")
+    result = bot.reply("/mentoring match City mentors --json")
+    round_ = result.data["round"]
+    assert round_["number"] == 1
+    assert [(p["a"], p["b"]) for p in round_["pairs"]] == [("lyon", "tunis")]
+    assert round_["pairs"][0]["why"] == "you both work on Housing, in French; Lyon ↔ Tunis"
+    assert round_["unpaired"] == []
+    # each side is introduced, by direct message, with why
+    assert sorted(n.to.handle for n in result.notices) == ["lyon", "tunis"]
+    assert "because you both work on Housing" in str(result.notices[0].blocks)
+    view = bot.send("/mentoring City mentors", as_="tunis")
+    assert "@lyon ↔ @tunis" in view and "Lyon ↔ Tunis" in view
+
+
+def test_shared_language_is_required(admin_bot: Bot) -> None:
+    profile(admin_bot, "ana", languages="es")
+    profile(admin_bot, "omar", languages="ar")
+    admin_bot.send("/mentoring create Peers mode: peer")
+    admin_bot.send("/mentoring join peers domains: housing", as_="ana")
+    admin_bot.send("/mentoring join peers domains: housing", as_="omar")
+    round_ = match(admin_bot, "peers")
+    assert round_["pairs"] == []
+    assert {u["reason"] for u in round_["unpaired"]} == {matching.NO_LANGUAGE}
+    assert all("languages" in u["message"] for u in round_["unpaired"])
+
+
+def test_never_the_same_organisation(admin_bot: Bot) -> None:
+    for handle in ("a1", "a2"):
+        profile(admin_bot, handle, organisation="City of Turin")
+    admin_bot.send("/mentoring create Peers mode: peer")
+    for handle in ("a1", "a2"):
+        admin_bot.send("/mentoring join peers domains: housing", as_=handle)
+    round_ = match(admin_bot, "peers")
+    assert round_["pairs"] == []
+    assert {u["reason"] for u in round_["unpaired"]} == {matching.SAME_ORGANISATION}
+
+
+def test_capacity_and_nobody_twice(admin_bot: Bot) -> None:
+    profile(admin_bot, "mentor", languages="en")
+    for i in range(4):
+        profile(admin_bot, f"e{i}", languages="en")
+    admin_bot.send("/mentoring create M")
+    admin_bot.send("/mentoring join M as: mentor capacity: 2 domains: housing", as_="mentor")
+    for i in range(4):
+        admin_bot.send("/mentoring join M as: mentee domains: housing", as_=f"e{i}")
+    round_ = match(admin_bot, "M")
+    assert len(round_["pairs"]) == 2  # capacity 2
+    assert {p["a"] for p in round_["pairs"]} == {"mentor"}
+    mentees = [p["b"] for p in round_["pairs"]]
+    assert len(set(mentees)) == 2  # nobody twice
+    left = {u["handle"]: u["reason"] for u in round_["unpaired"]}
+    assert set(left) == {f"e{i}" for i in range(4)} - set(mentees)
+    assert set(left.values()) == {matching.TAKEN}
+
+
+def test_no_pair_from_the_last_three_rounds(admin_bot: Bot) -> None:
+    handles = ["p0", "p1", "p2", "p3"]
+    for h in handles:
+        profile(admin_bot, h)
+    admin_bot.send("/mentoring create Peers mode: peer")
+    for h in handles:
+        admin_bot.send("/mentoring join peers domains: housing", as_=h)
+    seen: list[frozenset[str]] = []
+    for _ in range(3):  # 4 people have exactly 3 disjoint perfect matchings
+        round_ = match(admin_bot, "peers")
+        assert len(round_["pairs"]) == 2
+        pairs = [frozenset((p["a"], p["b"])) for p in round_["pairs"]]
+        assert not set(pairs) & set(seen)
+        seen += pairs
+    round_ = match(admin_bot, "peers")  # everyone has met everyone in the last 3 rounds
+    assert round_["pairs"] == []
+    assert {u["reason"] for u in round_["unpaired"]} == {matching.RECENT}
+    round_ = match(admin_bot, "peers")  # round 1 is out of the window now
+    assert {frozenset((p["a"], p["b"])) for p in round_["pairs"]} == set(seen[0:2])
+
+
+def test_infeasible_programme_explains_everyone(admin_bot: Bot) -> None:
+    profile(admin_bot, "solo", languages="el")
+    profile(admin_bot, "m1", languages="en", organisation="Same")
+    profile(admin_bot, "e1", languages="en", organisation="Same")
+    profile(admin_bot, "e2", languages="en")
+    admin_bot.send("/mentoring create Hard")
+    admin_bot.send("/mentoring join Hard as: mentor", as_="m1")
+    admin_bot.send("/mentoring join Hard as: mentee domains: health", as_="solo")
+    admin_bot.send("/mentoring join Hard as: mentee domains: health", as_="e1")
+    round_ = match(admin_bot, "Hard")
+    assert round_["pairs"] == []
+    reasons = {u["handle"]: u["reason"] for u in round_["unpaired"]}
+    assert reasons == {
+        "solo": matching.NO_LANGUAGE,
+        "e1": matching.SAME_ORGANISATION,
+        "m1": matching.SAME_ORGANISATION,
+    }
+    text = admin_bot.send("/mentoring match Hard")
+    assert "@solo: not paired" in text and "works at your organisation" in text
+
+
+def test_preferences_pick_the_better_pair() -> None:
+    people = [
+        matching.Person(1, "mentor", ("en",), ("housing",), "A", "IT", 1.0),
+        matching.Person(2, "mentor", ("en",), ("health",), "B", "IT", 1.0),
+        matching.Person(3, "mentee", ("en",), ("health",), "C", "FR", 1.0),
+        matching.Person(4, "mentee", ("en",), ("housing",), "D", "FR", 1.0),
+    ]
+    result = matching.pair_round(people)
+    assert {(p.a, p.b) for p in result.pairs} == {(1, 4), (2, 3)}
+
+
+def test_optimal_not_greedy() -> None:
+    """A greedy pass would give mentor 1 the mentee with the best fit and leave mentee 4 out."""
+    people = [
+        matching.Person(1, "mentor", ("en", "fr"), ("housing",), "A"),
+        matching.Person(2, "mentor", ("en",), ("health",), "B"),
+        matching.Person(3, "mentee", ("en",), ("housing",), "C"),
+        matching.Person(4, "mentee", ("fr",), ("health",), "D"),
+    ]
+    result = matching.pair_round(people)
+    assert {(p.a, p.b) for p in result.pairs} == {(1, 4), (2, 3)}
+    assert result.unpaired == []
+
+
+def test_blocks_keep_the_hard_rules() -> None:
+    import random
+
+    rng = random.Random(3)
+    people = [
+        matching.Person(
+            i,
+            "mentor" if i % 3 == 0 else "mentee",
+            tuple(rng.sample(["en", "fr", "es", "ar"], rng.randint(1, 2))),
+            tuple(rng.sample(["housing", "health", "education"], 1)),
+            f"org{rng.randint(0, 30)}",
+            capacity=2 if i % 3 == 0 else 1,
+        )
+        for i in range(600)
+    ]
+    by_id = {p.id: p for p in people}
+    for block in (None, 50):
+        result = matching.pair_round(people, block=block)
+        load: dict[int, int] = {}
+        for p in result.pairs:
+            a, b = by_id[p.a], by_id[p.b]
+            assert set(a.languages) & set(b.languages)
+            assert a.organisation != b.organisation
+            load[p.a] = load.get(p.a, 0) + 1
+        assert all(load[m] <= by_id[m].capacity for m in load)
+        assert len({p.b for p in result.pairs}) == len(result.pairs)
+        assert len(result.pairs) + sum(
+            1 for u in result.unpaired if by_id[u.id].role == "mentee"
+        ) == sum(1 for p in people if p.role == "mentee")
+
+
+def test_check_ins_and_met_rate(admin_bot: Bot, clock: FixedClock) -> None:
+    profile(admin_bot, "x")
+    profile(admin_bot, "y")
+    admin_bot.send("/mentoring create Peers mode: peer")
+    admin_bot.send("/mentoring join peers domains: housing", as_="x")
+    admin_bot.send("/mentoring join peers domains: housing", as_="y")
+    match(admin_bot, "peers")
+    clock.set(NOW + timedelta(days=8))
+    outbox = RecordingOutbox()
+    report = run_due(admin_bot.app.engine, outbox, admin_bot.app.taxonomy, clock.now())
+    assert len(report.checked_in) == 1
+    assert sorted(d.to.handle for d in outbox.directs) == ["x", "y"]
+    assert "/mentoring met peers yes" in str(outbox.directs[0].reply.blocks)
+    again = run_due(admin_bot.app.engine, RecordingOutbox(), admin_bot.app.taxonomy, clock.now())
+    assert again.checked_in == []  # once
+    view = admin_bot.reply("/mentoring peers")
+    assert view.data["programme"]["met_rate"] == 0.0
+    assert view.data["programme"]["never_met"] == [{"a": "x", "b": "y", "round": 1}]
+    assert "glad" in admin_bot.send("/mentoring met peers yes", as_="x")
+    view = admin_bot.reply("/mentoring peers")
+    assert view.data["programme"]["met_rate"] == 1.0
+    assert view.data["programme"]["never_met"] == []
+    # pairs are private to the pair and the coordinators
+    profile(admin_bot, "z")
+    other = admin_bot.reply("/mentoring peers", as_="z").data["programme"]
+    assert other["rounds"][0]["pairs"] == [] and "met_rate" not in other
+
+
+class Flaky(RecordingOutbox):
+    def __init__(self, failures: int, permanent: bool = False) -> None:
+        super().__init__()
+        self.failures = failures
+        self.permanent = permanent
+
+    def direct(self, message: Direct) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryError(
+                "forbidden" if self.permanent else "timeout", permanent=self.permanent
+            )
+        super().direct(message)
+
+
+def test_scheduled_round_once_with_introductions_retried(admin_bot: Bot, clock: FixedClock) -> None:
+    profile(admin_bot, "x", languages="it", city="Turin")
+    profile(admin_bot, "y", languages="it", country="FR", city="Lyon")
+    admin_bot.send("/mentoring create Peers mode: peer every: 2 weeks")
+    admin_bot.send("/mentoring join peers domains: housing", as_="x")
+    admin_bot.send("/mentoring join peers domains: housing", as_="y")
+    engine, taxonomy = admin_bot.app.engine, admin_bot.app.taxonomy
+    assert run_due(engine, RecordingOutbox(), taxonomy, NOW + timedelta(days=13)).rounds == []
+    at = NOW + timedelta(days=14, minutes=1)
+    flaky = Flaky(failures=1)
+    report = run_due(engine, flaky, taxonomy, at)
+    assert report.rounds == [("peers", 1)] and len(report.failed) == 1
+    assert run_due(engine, flaky, taxonomy, at + timedelta(minutes=1)).rounds == []  # once
+    later = run_due(engine, flaky, taxonomy, at + timedelta(minutes=3))
+    assert len(later.introduced) == 1
+    assert sorted(d.to.handle for d in flaky.directs) == ["x", "y"]
+    assert "in Italian; Turin ↔ Lyon" in str(flaky.directs[0].reply.blocks)
+    assert count(admin_bot, MentoringRound) == 1
+    # the next slot makes round 2 (no repeat possible: both unpaired, told why)
+    second = run_due(engine, RecordingOutbox(), taxonomy, NOW + timedelta(days=28, minutes=1))
+    assert second.rounds == [("peers", 2)]
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(MentoringPair)).one() == 1
+
+
+def test_refused_introduction_is_not_retried(admin_bot: Bot) -> None:
+    profile(admin_bot, "x")
+    profile(admin_bot, "y")
+    admin_bot.send("/mentoring create Peers mode: peer every: 1 week")
+    admin_bot.send("/mentoring join peers domains: housing", as_="x")
+    admin_bot.send("/mentoring join peers domains: housing", as_="y")
+    engine, taxonomy = admin_bot.app.engine, admin_bot.app.taxonomy
+    refused = Flaky(failures=10, permanent=True)
+    at = NOW + timedelta(days=7, minutes=1)
+    assert len(run_due(engine, refused, taxonomy, at).refused) == 1
+    assert run_due(engine, refused, taxonomy, at + timedelta(hours=1)).refused == []
+    with Session(engine) as session:
+        pair = session.exec(select(MentoringPair)).one()
+        assert pair.intro_status == "refused" and pair.last_error == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("/mentoring join M as: mentor capacity: 0", "capacity"),
+        ("/mentoring join M as: mentor capacity: -2", "capacity"),
+        ("/mentoring join M as: mentor capacity: lots", "capacity"),
+        ("/mentoring join M as: mentee", "domains"),
+        ("/mentoring join M as: mentee domains: zzqx", "domain"),
+        ("/mentoring join M as: boss", "mentor or mentee"),
+        ("/mentoring join M as: mentee domains: housing colour: red", "colour"),
+        ("/mentoring join Nope", "no mentoring programme"),
+    ],
+)
+def test_bad_join_writes_nothing(admin_bot: Bot, line: str, needle: str) -> None:
+    profile(admin_bot, "u")
+    admin_bot.send("/mentoring create M")
+    result = admin_bot.send(line, as_="u")
+    assert needle.lower() in result.lower()
+    assert count(admin_bot, MentoringParticipant) == 0
+
+
+def test_joining_twice_and_bad_create(admin_bot: Bot) -> None:
+    profile(admin_bot, "u")
+    admin_bot.send("/mentoring create M")
+    admin_bot.send("/mentoring join M as: mentee domains: housing", as_="u")
+    assert "already joined" in admin_bot.send(
+        "/mentoring join M as: mentee domains: health", as_="u"
+    )
+    assert count(admin_bot, MentoringParticipant) == 1
+    assert "mode" in admin_bot.send("/mentoring create X mode: orgs")
+    assert "weeks" in admin_bot.send("/mentoring create X every: 0 weeks")
+    assert "exists already" in admin_bot.send("/mentoring create m")
+    assert "Only" in admin_bot.send("/mentoring create Y", as_="u")
+    assert count(admin_bot, MentoringProgramme) == 1
+
+
+def test_privacy_export_and_erase(admin_bot: Bot) -> None:
+    profile(admin_bot, "x")
+    profile(admin_bot, "y")
+    admin_bot.send("/mentoring create Peers mode: peer")
+    admin_bot.send("/mentoring join peers domains: housing", as_="x")
+    admin_bot.send("/mentoring join peers domains: housing", as_="y")
+    match(admin_bot, "peers")
+    from cop_bot.capabilities import privacy_sections
+    from cop_bot.core.privacy import erase_member, export_member
+    from cop_bot.storage import repos
+
+    with Session(admin_bot.app.engine) as session:
+        community_id = session.exec(select(MentoringProgramme.community_id)).one()
+        x = repos.find_member(session, community_id, "x")
+        assert x is not None
+        data = export_member(session, x, privacy_sections())["mentoring"]
+        assert data["joined"][0]["programme"] == "peers"
+        assert data["pairs"][0]["with"] == "y" and data["pairs"][0]["round"] == 1
+        erase_member(session, x, privacy_sections())
+        session.commit()
+    assert count(admin_bot, MentoringParticipant) == 1
+    assert count(admin_bot, MentoringPair) == 0
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_parse_options_never_crashes(text: str) -> None:
+    try:
+        head, found = rules.parse_options(text, ("as", "domains", "capacity", "languages"))
+    except UsageError:
+        return
+    assert set(found) <= {"as", "domains", "capacity", "languages"}
+    assert ":" not in head.split()[-1:] or not head.split()[-1].endswith(":")
+
+
+@given(st.text(max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_parse_every_and_capacity(text: str) -> None:
+    for parse, low, high in (
+        (rules.parse_every, 1, rules.MAX_EVERY_WEEKS),
+        (rules.parse_capacity, 1, rules.MAX_CAPACITY),
+    ):
+        try:
+            value = parse(text)
+        except ValueError:
+            continue
+        assert low <= value <= high
+
+
+def test_parse_every_forms() -> None:
+    assert rules.parse_every("2 weeks") == 2
+    assert rules.parse_every("week") == 1
+    assert rules.parse_every("3") == 3
+    for bad in ("", "0 weeks", "-1", "fortnight", "53 weeks"):
+        with pytest.raises(ValueError):
+            rules.parse_every(bad)
