@@ -298,7 +298,7 @@ def test_refused_introduction_is_not_retried(admin_bot: Bot) -> None:
         ("/mentoring join M as: mentor capacity: lots", "capacity"),
         ("/mentoring join M as: mentee", "domains"),
         ("/mentoring join M as: mentee domains: zzqx", "domain"),
-        ("/mentoring join M as: boss", "mentor or mentee"),
+        ("/mentoring join M as: boss", "`as: mentee`"),
         ("/mentoring join M as: mentee domains: housing colour: red", "colour"),
         ("/mentoring join Nope", "no mentoring programme"),
     ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cop_bot.core import i18n
 from cop_bot.core.args import Args
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _, n_
@@ -212,7 +213,7 @@ def _join(ctx: Ctx, rest: str) -> Reply:
     if role not in roles:
         raise UsageError(
             _("In {name} you can join as {roles}.").format(
-                name=programme.slug, roles=" or ".join(roles)
+                name=programme.slug, roles=i18n.join((f"`as: {r}`" for r in roles), style="or")
             )
         )
     capacity = 1
