@@ -40,7 +40,7 @@ CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Practices"), practices.MODULES),
     (N_("Sessions"), sessions.MODULES),
     (N_("Weekly digests"), (digest,)),
-    (N_("Mentoring and peer pairing"), (mentoring,)),
+    (mentoring.HEADING, (mentoring,)),
     (N_("Roles and settings"), (admin,)),
 )
 """The groups `/help` lists the commands in, in this order (English titles: `/help` shows them

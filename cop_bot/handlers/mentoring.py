@@ -33,6 +33,8 @@ from cop_bot.mentoring.wording import introduction, reason_text, why_text
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, MentoringPair, MentoringProgramme
 
+HEADING = N_("Mentoring and peer pairing")
+"""The heading `/help` lists this capability under."""
 CREATE_KEYS = ("mode", "every", "domains", "cross-border")
 JOIN_KEYS = ("as", "domains", "capacity", "languages")
 
