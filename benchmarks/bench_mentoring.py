@@ -90,7 +90,7 @@ def measure(group: list[matching.Person], mode: str, method: str, rounds: int) -
         recent = set().union(*window) if window else set()
         start = time.perf_counter()
         if method == "ours":
-            pairs = matching.pair_round(group, recent, mode=mode).pairs
+            pairs = matching.pair_round(group, recent, mode=mode, earlier=ever - recent).pairs
         else:
             pairs = donut(group, mode, rng)
         times.append(time.perf_counter() - start)

@@ -33,10 +33,12 @@ COUNTRY_WEIGHT = 0.2
 HOURS_WEIGHT = 0.2
 WORK_HOURS = 8.0
 REPEAT_WINDOW = 3
+REPEAT_PENALTY = 0.5
+"""Taken off the score of a pair that met in a round older than the window."""
 BLOCK = 1500
 """Mentor slots (or mentees) per exactly solved block; peers use `PEER_BLOCK` nodes."""
-PEER_BLOCK = 240
-PEER_EDGES = 12
+PEER_BLOCK = 200
+PEER_EDGES = 8
 """Each peer's best edges kept for the matching within a block (all edges for small blocks)."""
 
 NO_ONE = "no-one"
@@ -164,6 +166,19 @@ def _rules(a: _Side, b: _Side, recent: set[tuple[int, int]]) -> tuple[Mask, Mask
     return language, language & other_org, language & other_org & fresh
 
 
+def _mask(a: _Side, b: _Side, pairs: set[tuple[int, int]]) -> Matrix:
+    """1.0 where a x b is one of `pairs`, else 0.0."""
+    out = np.zeros((len(a.ids), len(b.ids)))
+    if pairs:
+        where = {int(v): j for j, v in enumerate(b.ids)}
+        for i, x in enumerate(a.ids):
+            for y in _partners(int(x), pairs):
+                j = where.get(y)
+                if j is not None:
+                    out[i, j] = 1.0
+    return out
+
+
 def _partners(x: int, recent: set[tuple[int, int]]) -> Iterable[int]:
     for p, q in recent:
         if p == x:
@@ -196,15 +211,18 @@ def pair_round(
     mode: str = "mentor",
     cross_border: bool = True,
     block: int | None = None,
+    earlier: set[tuple[int, int]] | None = None,
 ) -> Result:
     """One round: the pairs and, for everyone left out, why. `recent` holds the pairs (as
-    `recent_key`) of the last rounds, which may not meet again."""
+    `recent_key`) of the last rounds, which may not meet again; `earlier` the pairs of older
+    rounds, which may, but lose `REPEAT_PENALTY` of their score."""
     recent = recent or set()
+    seen = earlier or set()
     if mode == "peer":
-        return _peers(list(people), recent, cross_border, block or PEER_BLOCK)
+        return _peers(list(people), recent, seen, cross_border, block or PEER_BLOCK)
     mentors = [p for p in people if p.role == "mentor" and p.capacity > 0]
     mentees = [p for p in people if p.role == "mentee"]
-    return _mentoring(mentors, mentees, recent, cross_border, block or BLOCK)
+    return _mentoring(mentors, mentees, recent, seen, cross_border, block or BLOCK)
 
 
 # ---- mentor <-> mentee ------------------------------------------------------------------------
@@ -215,6 +233,7 @@ def _assign(
     used: dict[int, int],
     mentees: Sequence[Person],
     recent: set[tuple[int, int]],
+    seen: set[tuple[int, int]],
     cross_border: bool,
 ) -> list[Pair]:
     from scipy.optimize import linear_sum_assignment
@@ -224,7 +243,9 @@ def _assign(
         return []
     a, b = _sides(slots, mentees)
     _lang, _org, ok = _rules(a, b, recent)
-    score = _scores(a, b, mentoring=True, cross_border=cross_border)
+    score = _scores(a, b, mentoring=True, cross_border=cross_border) - REPEAT_PENALTY * _mask(
+        a, b, seen
+    )
     base = float(min(len(slots), len(mentees)) + 1)
     weight = np.where(ok, base + score, 0.0)
     rows, cols = linear_sum_assignment(weight, maximize=True)
@@ -250,6 +271,7 @@ def _mentoring(
     mentors: list[Person],
     mentees: list[Person],
     recent: set[tuple[int, int]],
+    seen: set[tuple[int, int]],
     cross_border: bool,
     block: int,
 ) -> Result:
@@ -258,10 +280,10 @@ def _mentoring(
     pairs: list[Pair] = []
     used: dict[int, int] = {}
     if count == 1:
-        pairs = _assign(mentors, used, mentees, recent, cross_border)
+        pairs = _assign(mentors, used, mentees, recent, seen, cross_border)
     else:
         for ms, es in zip(_blocks(mentors, count), _blocks(mentees, count), strict=True):
-            pairs += _assign(ms, used, es, recent, cross_border)
+            pairs += _assign(ms, used, es, recent, seen, cross_border)
         for p in pairs:
             used[p.a] = used.get(p.a, 0) + 1
         paired = {p.b for p in pairs}
@@ -269,7 +291,7 @@ def _mentoring(
         free = [m for m in mentors if used.get(m.id, 0) < m.capacity]
         if left and free:  # one exact pass over everyone the blocks left out
             for start in range(0, len(left), block):
-                extra = _assign(free, used, left[start : start + block], recent, cross_border)
+                extra = _assign(free, used, left[start : start + block], recent, seen, cross_border)
                 for p in extra:
                     used[p.a] = used.get(p.a, 0) + 1
                 pairs += extra
@@ -313,7 +335,10 @@ def _explain(
 
 
 def _match_peers(
-    group: Sequence[Person], recent: set[tuple[int, int]], cross_border: bool
+    group: Sequence[Person],
+    recent: set[tuple[int, int]],
+    seen: set[tuple[int, int]],
+    cross_border: bool,
 ) -> list[Pair]:
     import networkx as nx
 
@@ -323,6 +348,7 @@ def _match_peers(
     _lang, _org, ok = _rules(side, side, recent)
     np.fill_diagonal(ok, False)
     score = _scores(side, side, mentoring=False, cross_border=cross_border)
+    score = score - REPEAT_PENALTY * _mask(side, side, seen)
     graph = nx.Graph()
     graph.add_nodes_from(range(len(group)))
     keep = PEER_EDGES if len(group) > 4 * PEER_EDGES else len(group)
@@ -341,19 +367,23 @@ def _match_peers(
 
 
 def _peers(
-    people: list[Person], recent: set[tuple[int, int]], cross_border: bool, block: int
+    people: list[Person],
+    recent: set[tuple[int, int]],
+    seen: set[tuple[int, int]],
+    cross_border: bool,
+    block: int,
 ) -> Result:
     count = max(1, -(-len(people) // block))
     pairs: list[Pair] = []
     if count == 1:
-        pairs = _match_peers(people, recent, cross_border)
+        pairs = _match_peers(people, recent, seen, cross_border)
     else:
         for group in _blocks(people, count):
-            pairs += _match_peers(group, recent, cross_border)
+            pairs += _match_peers(group, recent, seen, cross_border)
         paired = {x for p in pairs for x in (p.a, p.b)}
         left = [p for p in people if p.id not in paired]
         for start in range(0, len(left), block):
-            pairs += _match_peers(left[start : start + block], recent, cross_border)
+            pairs += _match_peers(left[start : start + block], recent, seen, cross_border)
     paired = {x for p in pairs for x in (p.a, p.b)}
     left = [p for p in people if p.id not in paired]
     unpaired = _explain_peers(left, people, recent)

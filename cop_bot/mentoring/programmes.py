@@ -259,12 +259,17 @@ def pairs_of(session: Session, round_ids: list[int]) -> list[MentoringPair]:
     )
 
 
-def recent_pairs(session: Session, programme: MentoringProgramme) -> set[tuple[int, int]]:
-    last = rounds(session, programme)[-matching.REPEAT_WINDOW :]
-    return {
-        matching.recent_key(p.a_id, p.b_id)
-        for p in pairs_of(session, [r.id for r in last if r.id is not None])
-    }
+def history(
+    session: Session, programme: MentoringProgramme
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The pairs of the last `REPEAT_WINDOW` rounds (barred) and of older rounds (penalised)."""
+    made = rounds(session, programme)
+    window = {r.id for r in made[-matching.REPEAT_WINDOW :]}
+    recent: set[tuple[int, int]] = set()
+    earlier: set[tuple[int, int]] = set()
+    for p in pairs_of(session, [r.id for r in made if r.id is not None]):
+        (recent if p.round_id in window else earlier).add(matching.recent_key(p.a_id, p.b_id))
+    return recent, earlier - recent
 
 
 def why_of(a: matching.Person, b: matching.Person, ma: Member, mb: Member) -> dict[str, object]:
@@ -302,11 +307,13 @@ def make_round(
     introductions itself (a command's reply); else the scheduler's job sends them."""
     assert programme.id is not None
     everyone, members = people(session, programme, community, now)
+    recent, earlier = history(session, programme)
     result = matching.pair_round(
         everyone,
-        recent_pairs(session, programme),
+        recent,
         mode=programme.mode,
         cross_border=programme.cross_border,
+        earlier=earlier,
     )
     number = 1 + (
         session.exec(
