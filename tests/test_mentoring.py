@@ -382,3 +382,63 @@ def test_parse_every_forms() -> None:
     for bad in ("", "0 weeks", "-1", "fortnight", "53 weeks"):
         with pytest.raises(ValueError):
             rules.parse_every(bad)
+
+
+def _round_in_a_process(url: str, at: str, barrier: Any, results: Any) -> None:
+    """One bot process's scheduler tick, on its own engine (a spawned interpreter)."""
+    from datetime import datetime
+
+    from cop_bot.core.taxonomy import load_taxonomy
+    from cop_bot.storage.db import make_engine
+
+    engine = make_engine(url)
+    outbox = RecordingOutbox()
+    barrier.wait()
+    report = run_due(engine, outbox, load_taxonomy(), datetime.fromisoformat(at))
+    engine.dispose()
+    results.put((report.rounds, sorted(d.to.handle for d in outbox.directs)))
+
+
+def test_two_processes_make_a_scheduled_round_once(admin_bot: Bot, db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("two processes writing at once: PostgreSQL")
+    import multiprocessing
+
+    for h in ("p0", "p1", "p2", "p3"):
+        profile(admin_bot, h)
+    admin_bot.send("/mentoring create Peers mode: peer every: 1 week")
+    for h in ("p0", "p1", "p2", "p3"):
+        admin_bot.send("/mentoring join peers domains: housing", as_=h)
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(2), spawn.Queue()
+    at = (NOW + timedelta(days=7, minutes=1)).isoformat()
+    workers = [
+        spawn.Process(target=_round_in_a_process, args=(db_url, at, barrier, results))
+        for _ in range(2)
+    ]
+    for w in workers:
+        w.start()
+    got = [results.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(timeout=60)
+    assert sorted(len(rounds) for rounds, _handles in got) == [0, 1]  # one made it
+    sent = sorted(h for _rounds, handles in got for h in handles)
+    assert sent == ["p0", "p1", "p2", "p3"]  # each introduced once, by one process
+    assert count(admin_bot, MentoringRound) == 1
+    assert count(admin_bot, MentoringPair) == 2
+
+
+def test_an_introduction_sent_meanwhile_is_not_taken_again(admin_bot: Bot) -> None:
+    """A process that listed a pair as due, then finds it sent by another, leaves it."""
+    from cop_bot.mentoring import jobs
+
+    profile(admin_bot, "x")
+    profile(admin_bot, "y")
+    admin_bot.send("/mentoring create Peers mode: peer every: 1 week")
+    admin_bot.send("/mentoring join peers domains: housing", as_="x")
+    admin_bot.send("/mentoring join peers domains: housing", as_="y")
+    engine, at = admin_bot.app.engine, NOW + timedelta(days=7, minutes=1)
+    assert jobs.make_due_round(engine, 1, at) == 1
+    (due,) = jobs._introductions_due(engine, at)  # listed by a slow process...
+    assert len(run_due(engine, RecordingOutbox(), admin_bot.app.taxonomy, at).introduced) == 1
+    assert not jobs._take(engine, due, at)  # ...which then finds it sent

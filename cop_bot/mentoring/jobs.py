@@ -147,6 +147,10 @@ def _introductions_due(engine: Engine, now: datetime) -> list[int]:
 
 
 def _due(pair: MentoringPair, now: datetime) -> bool:
+    if pair.intro_status not in ("pending", "failed", "sending"):
+        return False
+    if pair.intro_attempts >= MAX_SEND_ATTEMPTS:
+        return False
     if pair.intro_status == "pending" or pair.intro_at is None:
         return True
     wait = LEASE if pair.intro_status == "sending" else retry_wait(pair.intro_attempts)
@@ -157,7 +161,7 @@ def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
     """Compare-and-set to `sending`, so one process sends the introduction."""
     with session_scope(engine) as session:
         pair = session.get(MentoringPair, pair_id)
-        if pair is None:
+        if pair is None or not _due(pair, now):  # read again: another process may have sent it
             return False
         at = col(MentoringPair.intro_at)
         result = session.execute(
