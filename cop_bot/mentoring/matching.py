@@ -50,6 +50,8 @@ REASONS = (NO_ONE, NO_LANGUAGE, SAME_ORGANISATION, RECENT, TAKEN)
 """Why someone is unpaired, nearest rule first (stable codes: `--json` shows them)."""
 
 Matrix = npt.NDArray[np.float64]
+Met = dict[int, list[int]]
+"""Member id -> the ids they were paired with (in the rounds that matter)."""
 Mask = npt.NDArray[np.bool_]
 
 
@@ -151,7 +153,7 @@ def _sides(*groups: Sequence[Person]) -> list[_Side]:
     return out
 
 
-def _rules(a: _Side, b: _Side, recent: set[tuple[int, int]]) -> tuple[Mask, Mask, Mask]:
+def _rules(a: _Side, b: _Side, recent: Met) -> tuple[Mask, Mask, Mask]:
     """(shares a language, and not the same organisation, and not recent) for every a x b."""
     language = (a.languages @ b.languages.T) > 0
     other_org = a.organisations[:, None] != b.organisations[None, :]
@@ -166,7 +168,7 @@ def _rules(a: _Side, b: _Side, recent: set[tuple[int, int]]) -> tuple[Mask, Mask
     return language, language & other_org, language & other_org & fresh
 
 
-def _mask(a: _Side, b: _Side, pairs: set[tuple[int, int]]) -> Matrix:
+def _mask(a: _Side, b: _Side, pairs: Met) -> Matrix:
     """1.0 where a x b is one of `pairs`, else 0.0."""
     out = np.zeros((len(a.ids), len(b.ids)))
     if pairs:
@@ -179,12 +181,17 @@ def _mask(a: _Side, b: _Side, pairs: set[tuple[int, int]]) -> Matrix:
     return out
 
 
-def _partners(x: int, recent: set[tuple[int, int]]) -> Iterable[int]:
-    for p, q in recent:
-        if p == x:
-            yield q
-        elif q == x:
-            yield p
+def _partners(x: int, met: Met) -> Iterable[int]:
+    return met.get(x, ())
+
+
+def _adjacency(pairs: set[tuple[int, int]]) -> Met:
+    """Who met whom, by member id, for the rules and the penalty."""
+    out: Met = {}
+    for p, q in pairs:
+        out.setdefault(p, []).append(q)
+        out.setdefault(q, []).append(p)
+    return out
 
 
 def _scores(a: _Side, b: _Side, *, mentoring: bool, cross_border: bool) -> Matrix:
@@ -216,13 +223,12 @@ def pair_round(
     """One round: the pairs and, for everyone left out, why. `recent` holds the pairs (as
     `recent_key`) of the last rounds, which may not meet again; `earlier` the pairs of older
     rounds, which may, but lose `REPEAT_PENALTY` of their score."""
-    recent = recent or set()
-    seen = earlier or set()
+    barred, seen = _adjacency(recent or set()), _adjacency(earlier or set())
     if mode == "peer":
-        return _peers(list(people), recent, seen, cross_border, block or PEER_BLOCK)
+        return _peers(list(people), barred, seen, cross_border, block or PEER_BLOCK)
     mentors = [p for p in people if p.role == "mentor" and p.capacity > 0]
     mentees = [p for p in people if p.role == "mentee"]
-    return _mentoring(mentors, mentees, recent, seen, cross_border, block or BLOCK)
+    return _mentoring(mentors, mentees, barred, seen, cross_border, block or BLOCK)
 
 
 # ---- mentor <-> mentee ------------------------------------------------------------------------
@@ -232,8 +238,8 @@ def _assign(
     mentors: Sequence[Person],
     used: dict[int, int],
     mentees: Sequence[Person],
-    recent: set[tuple[int, int]],
-    seen: set[tuple[int, int]],
+    recent: Met,
+    seen: Met,
     cross_border: bool,
 ) -> list[Pair]:
     from scipy.optimize import linear_sum_assignment
@@ -270,8 +276,8 @@ def _blocks(people: Sequence[Person], count: int) -> list[list[Person]]:
 def _mentoring(
     mentors: list[Person],
     mentees: list[Person],
-    recent: set[tuple[int, int]],
-    seen: set[tuple[int, int]],
+    recent: Met,
+    seen: Met,
     cross_border: bool,
     block: int,
 ) -> Result:
@@ -308,7 +314,7 @@ def _mentoring(
 def _explain(
     left: Sequence[Person],
     others: Sequence[Person],
-    recent: set[tuple[int, int]],
+    recent: Met,
 ) -> list[Unpaired]:
     """The nearest rule that stopped each of `left`, tried against everyone in `others`."""
     if not left:
@@ -336,8 +342,8 @@ def _explain(
 
 def _match_peers(
     group: Sequence[Person],
-    recent: set[tuple[int, int]],
-    seen: set[tuple[int, int]],
+    recent: Met,
+    seen: Met,
     cross_border: bool,
 ) -> list[Pair]:
     import networkx as nx
@@ -368,8 +374,8 @@ def _match_peers(
 
 def _peers(
     people: list[Person],
-    recent: set[tuple[int, int]],
-    seen: set[tuple[int, int]],
+    recent: Met,
+    seen: Met,
     cross_border: bool,
     block: int,
 ) -> Result:
@@ -390,9 +396,7 @@ def _peers(
     return Result(pairs=pairs, unpaired=unpaired)
 
 
-def _explain_peers(
-    left: Sequence[Person], people: Sequence[Person], recent: set[tuple[int, int]]
-) -> list[Unpaired]:
+def _explain_peers(left: Sequence[Person], people: Sequence[Person], recent: Met) -> list[Unpaired]:
     if not left:
         return []
     if len(people) < 2:
