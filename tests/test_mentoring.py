@@ -350,15 +350,32 @@ def test_privacy_export_and_erase(admin_bot: Bot) -> None:
     assert count(admin_bot, MentoringPair) == 0
 
 
+KEYS = ("as", "domains", "capacity", "languages")
+WORDS = st.text(st.characters(categories=("L", "N")), min_size=1, max_size=12)
+
+
 @given(st.text(max_size=60))
 @settings(max_examples=200, deadline=None)
 def test_parse_options_never_crashes(text: str) -> None:
     try:
-        head, found = rules.parse_options(text, ("as", "domains", "capacity", "languages"))
+        _head, found = rules.parse_options(text, KEYS)
     except UsageError:
         return
-    assert set(found) <= {"as", "domains", "capacity", "languages"}
-    assert ":" not in head.split()[-1:] or not head.split()[-1].endswith(":")
+    assert set(found) <= set(KEYS)
+
+
+@given(
+    st.lists(WORDS, min_size=1, max_size=3),
+    st.dictionaries(st.sampled_from(KEYS), st.lists(WORDS, min_size=1, max_size=3)),
+)
+@settings(max_examples=200, deadline=None)
+def test_parse_options_reads_back_what_was_written(
+    name: list[str], options: dict[str, list[str]]
+) -> None:
+    text = " ".join([*name, *(f"{k}: {' '.join(v)}" for k, v in options.items())])
+    head, found = rules.parse_options(text, KEYS)
+    assert head == " ".join(name)
+    assert found == {k: " ".join(v) for k, v in options.items()}
 
 
 @given(st.text(max_size=20))

@@ -28,11 +28,37 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from cop_bot.mentoring.reasons import (
+    NO_LANGUAGE,
+    NO_ONE,
+    REASONS,
+    RECENT,
+    REPEAT_WINDOW,
+    SAME_ORGANISATION,
+    TAKEN,
+    recent_key,
+)
+
+__all__ = [
+    "NO_LANGUAGE",
+    "NO_ONE",
+    "REASONS",
+    "RECENT",
+    "REPEAT_WINDOW",
+    "SAME_ORGANISATION",
+    "TAKEN",
+    "Pair",
+    "Person",
+    "Result",
+    "Unpaired",
+    "pair_round",
+    "recent_key",
+]
+
 DOMAIN_WEIGHT = 0.6
 COUNTRY_WEIGHT = 0.2
 HOURS_WEIGHT = 0.2
 WORK_HOURS = 8.0
-REPEAT_WINDOW = 3
 REPEAT_PENALTY = 0.5
 """Taken off the score of a pair that met in a round older than the window."""
 BLOCK = 1500
@@ -41,13 +67,6 @@ PEER_BLOCK = 200
 PEER_EDGES = 8
 """Each peer's best edges kept for the matching within a block (all edges for small blocks)."""
 
-NO_ONE = "no-one"
-NO_LANGUAGE = "no-language"
-SAME_ORGANISATION = "same-organisation"
-RECENT = "recent"
-TAKEN = "taken"
-REASONS = (NO_ONE, NO_LANGUAGE, SAME_ORGANISATION, RECENT, TAKEN)
-"""Why someone is unpaired, nearest rule first (stable codes: `--json` shows them)."""
 
 Matrix = npt.NDArray[np.float64]
 Met = dict[int, list[int]]
@@ -86,10 +105,6 @@ class Unpaired:
 class Result:
     pairs: list[Pair] = field(default_factory=list)
     unpaired: list[Unpaired] = field(default_factory=list)
-
-
-def recent_key(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a < b else (b, a)
 
 
 @dataclass

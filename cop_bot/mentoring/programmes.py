@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 from cop_bot.core.args import did_you_mean, unknown_key
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import _
-from cop_bot.mentoring import matching
+from cop_bot.mentoring import reasons
 from cop_bot.storage import repos
 from cop_bot.storage.models import (
     Community,
@@ -29,6 +30,9 @@ from cop_bot.storage.models import (
     MentoringRound,
     MentoringUnpaired,
 )
+
+if TYPE_CHECKING:
+    from cop_bot.mentoring.matching import Person
 
 MODES = ("mentor", "peer")
 ROLES = {"mentor": ("mentor", "mentee"), "peer": ("peer",)}
@@ -216,14 +220,16 @@ def utc_offset(zone: str | None, fallback: str, now: datetime) -> float:
 
 def people(
     session: Session, programme: MentoringProgramme, community: Community, now: datetime
-) -> tuple[list[matching.Person], dict[int, Member]]:
+) -> tuple[list[Person], dict[int, Member]]:
+    from cop_bot.mentoring.matching import Person
+
     rows = participants(session, programme)
     members = repos.members_by_id(session, (r.member_id for r in rows))
     out = []
     for r in rows:
         m = members[r.member_id]
         out.append(
-            matching.Person(
+            Person(
                 id=r.member_id,
                 role=r.role,
                 languages=tuple(r.languages),
@@ -264,15 +270,15 @@ def history(
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """The pairs of the last `REPEAT_WINDOW` rounds (barred) and of older rounds (penalised)."""
     made = rounds(session, programme)
-    window = {r.id for r in made[-matching.REPEAT_WINDOW :]}
+    window = {r.id for r in made[-reasons.REPEAT_WINDOW :]}
     recent: set[tuple[int, int]] = set()
     earlier: set[tuple[int, int]] = set()
     for p in pairs_of(session, [r.id for r in made if r.id is not None]):
-        (recent if p.round_id in window else earlier).add(matching.recent_key(p.a_id, p.b_id))
+        (recent if p.round_id in window else earlier).add(reasons.recent_key(p.a_id, p.b_id))
     return recent, earlier - recent
 
 
-def why_of(a: matching.Person, b: matching.Person, ma: Member, mb: Member) -> dict[str, object]:
+def why_of(a: Person, b: Person, ma: Member, mb: Member) -> dict[str, object]:
     """What the pair shares, as data (worded in the reader's language by `wording.why_text`)."""
     language = next((code for code in a.languages if code in b.languages), None)
     if a.role == "mentor":
@@ -305,6 +311,8 @@ def make_round(
 ) -> Made:
     """Pair everyone who joined, in the caller's transaction. `introduced`: the caller sends the
     introductions itself (a command's reply); else the scheduler's job sends them."""
+    from cop_bot.mentoring import matching  # numpy and scipy: only when a round is made
+
     assert programme.id is not None
     everyone, members = people(session, programme, community, now)
     recent, earlier = history(session, programme)

@@ -11,7 +11,7 @@ from cop_bot.core.model import Actions, Block, Button, Code, Mention, Text
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name, language_name
-from cop_bot.mentoring import matching
+from cop_bot.mentoring import reasons
 from cop_bot.storage.models import MentoringProgramme
 
 
@@ -45,16 +45,16 @@ def why_text(why: Mapping[str, object], taxonomy: Taxonomy) -> str:
 
 
 def reason_text(reason: str, *, mode: str) -> str:
-    """Why someone is unpaired, the nearest rule first (`matching.REASONS`)."""
-    if reason == matching.NO_ONE:
+    """Why someone is unpaired, the nearest rule first (`reasons.REASONS`)."""
+    if reason == reasons.NO_ONE:
         if mode == "peer":
             return _("No other peer has joined the programme yet.")
         return _("Nobody has joined the other side of the programme yet.")
-    if reason == matching.NO_LANGUAGE:
+    if reason == reasons.NO_LANGUAGE:
         return _("Nobody you could be paired with speaks one of your languages.")
-    if reason == matching.SAME_ORGANISATION:
+    if reason == reasons.SAME_ORGANISATION:
         return _("Everyone who shares a language with you works at your organisation.")
-    if reason == matching.RECENT:
+    if reason == reasons.RECENT:
         return _("Everyone you could be paired with was your pair in one of the last 3 rounds.")
     return _(
         "Everyone you could be paired with was already paired in this round, up to their capacity."
