@@ -459,3 +459,56 @@ def test_an_introduction_sent_meanwhile_is_not_taken_again(admin_bot: Bot) -> No
     (due,) = jobs._introductions_due(engine, at)  # listed by a slow process...
     assert len(run_due(engine, RecordingOutbox(), admin_bot.app.taxonomy, at).introduced) == 1
     assert not jobs._take(engine, due, at)  # ...which then finds it sent
+
+
+def test_organisations_mode_pairs_a_mentor_city_with_an_implementing_city(admin_bot: Bot) -> None:
+    for handle in ("lyon1", "lyon2"):
+        profile(admin_bot, handle, organisation="Ville de Lyon", languages="fr", city="Lyon")
+    for handle in ("tunis1", "tunis2"):
+        profile(
+            admin_bot, handle, organisation="Commune de Tunis", languages="fr, ar", city="Tunis"
+        )
+    profile(admin_bot, "rome1", organisation="Roma Capitale", languages="it, fr", city="Rome")
+    profile(admin_bot, "nobody")
+    admin_bot.send("/profile set organisation: -", as_="nobody")
+    admin_bot.send("/mentoring create Cities mode: organisations")
+    for handle in ("lyon1", "lyon2"):
+        admin_bot.send("/mentoring join cities as: mentor domains: housing", as_=handle)
+    for handle in ("tunis1", "tunis2", "rome1"):
+        admin_bot.send("/mentoring join cities as: mentee domains: housing", as_=handle)
+    assert "organisation" in admin_bot.send(
+        "/mentoring join cities as: mentee domains: housing", as_="nobody"
+    )
+    result = admin_bot.reply("/mentoring match cities --json")
+    round_ = result.data["round"]
+    assert [(p["a"], p["b"]) for p in round_["pairs"]] == [("Ville de Lyon", "Commune de Tunis")]
+    assert round_["pairs"][0]["why"] == "you both work on Housing, in French; Lyon ↔ Tunis"
+    assert round_["unpaired"] == [
+        {
+            "handle": "rome1",
+            "reason": matching.FEW_MEMBERS,
+            "message": round_["unpaired"][0]["message"],
+        }
+    ]
+    # every member of both organisations is introduced, told the other organisation
+    assert sorted(n.to.handle for n in result.notices) == ["lyon1", "lyon2", "tunis1", "tunis2"]
+    assert "Commune de Tunis" in str(result.notices[0].blocks)
+    view = admin_bot.reply("/mentoring cities", as_="tunis2").data["programme"]
+    assert view["rounds"][0]["pairs"][0]["a"] == "Ville de Lyon"  # visible to the organisation
+
+
+def test_a_scheduled_organisations_round_introduces_every_member(admin_bot: Bot) -> None:
+    for handle, org in (("a1", "City A"), ("a2", "City A"), ("b1", "City B"), ("b2", "City B")):
+        profile(admin_bot, handle, organisation=org)
+    admin_bot.send("/mentoring create Cities mode: organisations every: 1 week")
+    for handle in ("a1", "a2"):
+        admin_bot.send("/mentoring join cities as: mentor", as_=handle)
+    for handle in ("b1", "b2"):
+        admin_bot.send("/mentoring join cities as: mentee domains: housing", as_=handle)
+    outbox = RecordingOutbox()
+    at = NOW + timedelta(days=7, minutes=1)
+    report = run_due(admin_bot.app.engine, outbox, admin_bot.app.taxonomy, at)
+    assert report.rounds == [("cities", 1)] and len(report.introduced) == 1
+    assert sorted(d.to.handle for d in outbox.directs) == ["a1", "a2", "b1", "b2"]
+    to_a1 = next(d for d in outbox.directs if d.to.handle == "a1")
+    assert "City B" in str(to_a1.reply.blocks)

@@ -18,6 +18,7 @@ from cop_bot.core.model import (
     Fields,
     Header,
     Item,
+    Mention,
     Notice,
     Reply,
     Role,
@@ -44,7 +45,7 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
     summary=N_("Mentoring and peer pairing: programmes that pair members in rounds."),
     syntax=(
         "NAME",
-        "create NAME [mode: mentor|peer] [every: N weeks] [domains: ...] [cross-border: yes|no]",
+        "create NAME [mode: mentor|peer|organisations] [every: N weeks] [domains: ...] [cross-border: yes|no]",
         "join NAME [as: mentor|mentee] [domains: ...] [capacity: N] [languages: ...]",
         "leave NAME",
         "match NAME [--json]",
@@ -129,7 +130,9 @@ def _create(ctx: Ctx, rest: str) -> Reply:
     mode = options.get("mode", "mentor").strip().lower()
     if mode not in rules.MODES:
         raise UsageError(
-            _("{value} is not a mode; use mentor or peer.").format(value=repr(mode[:40]))
+            _("{value} is not a mode; use mentor, peer or organisations.").format(
+                value=repr(mode[:40])
+            )
         )
     every = None
     if "every" in options:
@@ -218,6 +221,12 @@ def _join(ctx: Ctx, rest: str) -> Reply:
                 name=programme.slug, roles=i18n.join((f"`as: {r}`" for r in roles), style="or")
             )
         )
+    if programme.mode == "organisations" and not ctx.member.organisation:
+        raise UsageError(
+            _(
+                "{name} pairs organisations: set yours first with /profile set organisation: NAME."
+            ).format(name=programme.slug)
+        )
     capacity = 1
     if "capacity" in options:
         try:
@@ -286,10 +295,22 @@ def _leave(ctx: Ctx, rest: str) -> Reply:
     return reply(Text.of(_("You left {name}.").format(name=programme.name)))
 
 
+def _side(pair: MentoringPair, members: dict[int, Member], first: bool) -> Mention | str:
+    """A side of a pair as shown: its member, or in organisations mode its organisation."""
+    organisation = pair.a_organisation if first else pair.b_organisation
+    if organisation:
+        return organisation
+    return mention_of(members[pair.a_id if first else pair.b_id])
+
+
+def _name(side: Mention | str) -> str:
+    return side if isinstance(side, str) else side.handle
+
+
 def _pair_json(pair: MentoringPair, members: dict[int, Member], ctx: Ctx) -> dict[str, Any]:
     return {
-        "a": members[pair.a_id].handle,
-        "b": members[pair.b_id].handle,
+        "a": _name(_side(pair, members, True)),
+        "b": _name(_side(pair, members, False)),
         "score": pair.score,
         "why": why_text(pair.why, ctx.taxonomy),
         "met": [pair.met_a, pair.met_b],
@@ -306,15 +327,17 @@ def _match(ctx: Ctx, rest: str) -> Reply:
     members = made.members
     notices: list[Notice] = []
     for pair in made.pairs:
-        a, b = members[pair.a_id], members[pair.b_id]
-        for me, other in ((a, b), (b, a)):
-            with ctx.writing_to(me):
-                notices.append(
-                    Notice(
-                        to=mention_of(me),
-                        blocks=introduction(programme, mention_of(other), pair.why, ctx.taxonomy),
+        a, b = _side(pair, members, True), _side(pair, members, False)
+        for mine, other in ((pair.a_id, b), (pair.b_id, a)):
+            for member_id in made.sides[mine]:
+                me = members[member_id]
+                with ctx.writing_to(me):
+                    notices.append(
+                        Notice(
+                            to=mention_of(me),
+                            blocks=introduction(programme, other, pair.why, ctx.taxonomy),
+                        )
                     )
-                )
     blocks: list[Any] = [
         Header(_("{name}: round {number}").format(name=programme.name, number=made.round.number))
     ]
@@ -323,7 +346,7 @@ def _match(ctx: Ctx, rest: str) -> Reply:
     for pair in made.pairs:
         blocks.append(
             Item(
-                title=(mention_of(members[pair.a_id]), " ↔ ", mention_of(members[pair.b_id])),
+                title=(_side(pair, members, True), " ↔ ", _side(pair, members, False)),
                 body=spans(why_text(pair.why, ctx.taxonomy)),
             )
         )
@@ -375,7 +398,15 @@ def _show(ctx: Ctx, name: str) -> Reply:
     pairs = rules.pairs_of(ctx.session, [r.id for r in rounds if r.id is not None])
     number_of = {r.id: r.number for r in rounds}
     made_at = {r.id: r.created_at for r in rounds}
-    visible = [p for p in pairs if coordinator or ctx.member.id in (p.a_id, p.b_id)]
+    mine = (ctx.member.organisation or "").casefold().strip()
+
+    def in_pair(p: MentoringPair) -> bool:
+        if ctx.member.id in (p.a_id, p.b_id):
+            return True
+        sides = ((p.a_organisation or "").casefold().strip(), (p.b_organisation or "").casefold())
+        return bool(mine) and any(mine == side.strip() for side in sides)
+
+    visible = [p for p in pairs if coordinator or in_pair(p)]
     members = repos.members_by_id(ctx.session, [x for p in visible for x in (p.a_id, p.b_id)])
     blocks: list[Any] = [Header(programme.name)]
     blocks.append(
@@ -401,7 +432,7 @@ def _show(ctx: Ctx, name: str) -> Reply:
     for pair in visible[-20:]:
         blocks.append(
             Item(
-                title=(mention_of(members[pair.a_id]), " ↔ ", mention_of(members[pair.b_id])),
+                title=(_side(pair, members, True), " ↔ ", _side(pair, members, False)),
                 body=spans(why_text(pair.why, ctx.taxonomy)),
                 meta=spans(
                     _("round {number}").format(number=number_of[pair.round_id]),
@@ -425,8 +456,8 @@ def _show(ctx: Ctx, name: str) -> Reply:
         data["met_rate"] = met_rate
         data["never_met"] = [
             {
-                "a": members[p.a_id].handle,
-                "b": members[p.b_id].handle,
+                "a": _name(_side(p, members, True)),
+                "b": _name(_side(p, members, False)),
                 "round": number_of[p.round_id],
             }
             for p in never

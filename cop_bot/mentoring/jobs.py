@@ -27,17 +27,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from cop_bot.core import i18n
 from cop_bot.core.members import locale_for
-from cop_bot.core.model import Block, Conversation, Reply
+from cop_bot.core.model import Block, Conversation, Mention, Reply
 from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
 from cop_bot.core.scheduler import Job
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import mention_of
 from cop_bot.mentoring import programmes as rules
 from cop_bot.mentoring.wording import check_in, introduction
+from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,
@@ -193,18 +194,42 @@ def _messages(
         a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
         if a is None or b is None:
             return None
+        sides: list[tuple[list[Member], Mention | str]] = [
+            ([a], mention_of(b)),
+            ([b], mention_of(a)),
+        ]
+        if pair.a_organisation and pair.b_organisation:  # organisations mode: all their members
+            sides = [
+                (_joined_from(session, programme, pair.a_organisation), pair.b_organisation),
+                (_joined_from(session, programme, pair.b_organisation), pair.a_organisation),
+            ]
         out = []
-        for me, other in ((a, b), (b, a)):
-            language = locale_for(me, None, community)
-            with i18n.using(language):
-                if build == "intro":
-                    assert taxonomy is not None
-                    blocks = introduction(programme, mention_of(other), pair.why, taxonomy)
-                else:
-                    blocks = check_in(programme, mention_of(other))
-            out.append((me, blocks, language))
+        for group, other in sides:
+            for me in group:
+                language = locale_for(me, None, community)
+                with i18n.using(language):
+                    if build == "intro":
+                        assert taxonomy is not None
+                        blocks = introduction(programme, other, pair.why, taxonomy)
+                    else:
+                        blocks = check_in(programme, other)
+                out.append((me, blocks, language))
         conversation = Conversation(community.platform, community.external_id, programme.channel_id)
         return conversation, out
+
+
+def _joined_from(
+    session: Session, programme: MentoringProgramme, organisation: str
+) -> list[Member]:
+    """The programme's participants who work at `organisation`."""
+    key = organisation.casefold().strip()
+    rows = rules.participants(session, programme)
+    found = repos.members_by_id(session, (r.member_id for r in rows))
+    return [
+        found[r.member_id]
+        for r in rows
+        if (found[r.member_id].organisation or "").casefold().strip() == key
+    ]
 
 
 def _send(

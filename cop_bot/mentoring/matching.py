@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cop_bot.mentoring.reasons import (
+    FEW_MEMBERS,
     NO_LANGUAGE,
     NO_ONE,
     REASONS,
@@ -40,6 +41,7 @@ from cop_bot.mentoring.reasons import (
 )
 
 __all__ = [
+    "FEW_MEMBERS",
     "NO_LANGUAGE",
     "NO_ONE",
     "REASONS",

@@ -34,8 +34,12 @@ from cop_bot.storage.models import (
 if TYPE_CHECKING:
     from cop_bot.mentoring.matching import Person
 
-MODES = ("mentor", "peer")
-ROLES = {"mentor": ("mentor", "mentee"), "peer": ("peer",)}
+MODES = ("mentor", "peer", "organisations")
+ROLES = {
+    "mentor": ("mentor", "mentee"),
+    "peer": ("peer",),
+    "organisations": ("mentor", "mentee"),
+}
 MAX_EVERY_WEEKS = 52
 MAX_CAPACITY = 20
 CHECK_IN_AFTER = timedelta(days=7)
@@ -298,6 +302,47 @@ class Made:
     pairs: list[MentoringPair]
     unpaired: list[MentoringUnpaired]
     members: dict[int, Member]
+    sides: dict[int, list[int]]
+    """Who is introduced for each side of a pair: the side's member, or, in organisations
+    mode, every member of the organisation who joined."""
+
+
+def organisations(
+    everyone: list[Person], members: dict[int, Member]
+) -> tuple[list[Person], dict[int, list[int]], list[int]]:
+    """Organisations mode: one unit per organisation with at least `MIN_MEMBERS` who joined
+    (its id is its first member's; its languages and domains its members' together; a mentor
+    organisation if at least half its members joined as mentors). Returns the units, each
+    unit's members, and the members whose organisation has too few."""
+    from cop_bot.mentoring.matching import Person
+
+    groups: dict[str, list[Person]] = {}
+    for p in everyone:
+        key = (members[p.id].organisation or "").casefold().strip()
+        groups.setdefault(key, []).append(p)
+    units: list[Person] = []
+    sides: dict[int, list[int]] = {}
+    few: list[int] = []
+    for key, group in groups.items():
+        if not key or len(group) < reasons.MIN_MEMBERS:
+            few += [p.id for p in group]
+            continue
+        group.sort(key=lambda p: p.id)
+        first = group[0]
+        mentors = sum(1 for p in group if p.role == "mentor")
+        units.append(
+            Person(
+                id=first.id,
+                role="mentor" if 2 * mentors >= len(group) else "mentee",
+                languages=tuple(dict.fromkeys(x for p in group for x in p.languages)),
+                domains=tuple(dict.fromkeys(x for p in group for x in p.domains)),
+                organisation=members[first.id].organisation,
+                country=first.country,
+                utc_offset=first.utc_offset,
+            )
+        )
+        sides[first.id] = [p.id for p in group]
+    return units, sides, few
 
 
 def make_round(
@@ -316,10 +361,16 @@ def make_round(
     assert programme.id is not None
     everyone, members = people(session, programme, community, now)
     recent, earlier = history(session, programme)
+    by_org = programme.mode == "organisations"
+    few: list[int] = []
+    if by_org:
+        everyone, sides, few = organisations(everyone, members)
+    else:
+        sides = {p.id: [p.id] for p in everyone}
     result = matching.pair_round(
         everyone,
         recent,
-        mode=programme.mode,
+        mode="mentor" if by_org else programme.mode,
         cross_border=programme.cross_border,
         earlier=earlier,
     )
@@ -341,6 +392,8 @@ def make_round(
             round_id=row.id,
             a_id=p.a,
             b_id=p.b,
+            a_organisation=members[p.a].organisation if by_org else None,
+            b_organisation=members[p.b].organisation if by_org else None,
             score=p.score,
             why=why_of(by_id[p.a], by_id[p.b], members[p.a], members[p.b]),
             intro_status="sent" if introduced else "pending",
@@ -349,11 +402,17 @@ def make_round(
         for p in result.pairs
     ]
     unpaired = [
-        MentoringUnpaired(round_id=row.id, member_id=u.id, reason=u.reason) for u in result.unpaired
+        MentoringUnpaired(round_id=row.id, member_id=member_id, reason=u.reason)
+        for u in result.unpaired
+        for member_id in sides[u.id]
+    ]
+    unpaired += [
+        MentoringUnpaired(round_id=row.id, member_id=member_id, reason=reasons.FEW_MEMBERS)
+        for member_id in few
     ]
     session.add_all([*pairs, *unpaired])
     session.flush()
-    return Made(row, pairs, unpaired, members)
+    return Made(row, pairs, unpaired, members, sides)
 
 
 def due_slot(programme: MentoringProgramme, now: datetime) -> int | None:

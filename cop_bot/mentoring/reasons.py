@@ -11,7 +11,10 @@ NO_LANGUAGE = "no-language"
 SAME_ORGANISATION = "same-organisation"
 RECENT = "recent"
 TAKEN = "taken"
-REASONS = (NO_ONE, NO_LANGUAGE, SAME_ORGANISATION, RECENT, TAKEN)
+FEW_MEMBERS = "too-few-members"
+"""Organisations mode: the member's organisation has fewer than `MIN_MEMBERS` who joined."""
+REASONS = (FEW_MEMBERS, NO_ONE, NO_LANGUAGE, SAME_ORGANISATION, RECENT, TAKEN)
+MIN_MEMBERS = 2
 
 
 def recent_key(a: int, b: int) -> tuple[int, int]:

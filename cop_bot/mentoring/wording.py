@@ -46,6 +46,11 @@ def why_text(why: Mapping[str, object], taxonomy: Taxonomy) -> str:
 
 def reason_text(reason: str, *, mode: str) -> str:
     """Why someone is unpaired, the nearest rule first (`reasons.REASONS`)."""
+    if reason == reasons.FEW_MEMBERS:
+        return _(
+            "An organisation takes part once at least 2 of its members have joined; ask a "
+            "colleague to join."
+        )
     if reason == reasons.NO_ONE:
         if mode == "peer":
             return _("No other peer has joined the programme yet.")
@@ -62,7 +67,10 @@ def reason_text(reason: str, *, mode: str) -> str:
 
 
 def introduction(
-    programme: MentoringProgramme, other: Mention, why: Mapping[str, object], taxonomy: Taxonomy
+    programme: MentoringProgramme,
+    other: Mention | str,
+    why: Mapping[str, object],
+    taxonomy: Taxonomy,
 ) -> tuple[Block, ...]:
     """The direct message each side of a new pair gets."""
     return (
@@ -83,7 +91,7 @@ def introduction(
     )
 
 
-def check_in(programme: MentoringProgramme, other: Mention) -> tuple[Block, ...]:
+def check_in(programme: MentoringProgramme, other: Mention | str) -> tuple[Block, ...]:
     """A week after the pair was made: have they met?"""
     base = f"/mentoring met {programme.slug}"
     return (

@@ -556,6 +556,10 @@ class MentoringPair(SQLModel, table=True):
     )
     a_id: int = _member_fk()
     b_id: int = _member_fk()
+    a_organisation: str | None = Field(default=None, max_length=200)
+    b_organisation: str | None = Field(default=None, max_length=200)
+    """In organisations mode, the pair is these two organisations (`a_id` and `b_id` are the
+    first of their members who joined); every member of each is introduced."""
     score: float = Field(default=0.0)
     why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     intro_status: str = Field(default="pending", max_length=16)

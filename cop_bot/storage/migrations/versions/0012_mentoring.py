@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-02 07:27:32.000868
+Create Date: 2026-12-02 07:40:17.832990
 """
 
 from collections.abc import Sequence
@@ -128,6 +128,8 @@ def upgrade() -> None:
         sa.Column("round_id", sa.Integer(), nullable=False),
         sa.Column("a_id", sa.Integer(), nullable=False),
         sa.Column("b_id", sa.Integer(), nullable=False),
+        sa.Column("a_organisation", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("b_organisation", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("why", sa.JSON(), nullable=False),
         sa.Column("intro_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
