@@ -14,6 +14,7 @@ from cop_bot.core.args import Args
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
+    Code,
     Context,
     Fields,
     Header,
@@ -104,7 +105,7 @@ def _list(ctx: Ctx) -> Reply:
             Text(
                 phrase(
                     _("No mentoring programme yet. Facilitators start one with {command}."),
-                    command=_code("/mentoring create NAME"),
+                    command=Code("/mentoring create NAME"),
                 )
             ),
             data={"programmes": []},
@@ -114,12 +115,6 @@ def _list(ctx: Ctx) -> Reply:
         *(Item(title=spans(p.name), meta=spans(p.slug, " · ", p.mode)) for p in found),
         data={"programmes": [{"slug": p.slug, "name": p.name, "mode": p.mode} for p in found]},
     )
-
-
-def _code(text: str) -> Any:
-    from cop_bot.core.model import Code
-
-    return Code(text)
 
 
 def _create(ctx: Ctx, rest: str) -> Reply:
@@ -180,7 +175,7 @@ def _create(ctx: Ctx, rest: str) -> Reply:
         Context(
             phrase(
                 _("Members join with {command}."),
-                command=_code(f"/mentoring join {programme.slug}"),
+                command=Code(f"/mentoring join {programme.slug}"),
             )
         ),
         data={"programme": _programme_data(programme)},
