@@ -54,11 +54,11 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
     ),
     examples=(
         N_("/mentoring create Housing peers mode: peer every: 2 weeks domains: housing"),
-        N_("/mentoring join Housing peers"),
-        N_("/mentoring join City mentors as: mentee domains: housing, labour market"),
-        N_("/mentoring join City mentors as: mentor capacity: 2"),
+        N_("/mentoring join Housing peers languages: fr, en"),
+        N_("/mentoring create City mentors domains: housing"),
+        N_("/mentoring join City mentors as: mentor capacity: 2 languages: fr"),
         N_("/mentoring match Housing peers"),
-        N_("/mentoring met Housing peers yes"),
+        N_("/mentoring Housing peers"),
     ),
     details=N_(
         "Admins and facilitators create programmes and make rounds; every member can join. "
@@ -66,7 +66,9 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
         "names the domains they want to learn. A round pairs people who share a language and "
         "work at different organisations, never a pair from the last 3 rounds, and prefers "
         "domain fit, different countries and overlapping working hours. Everyone left "
-        "unpaired is told why."
+        "unpaired is told why. A mentee joins with, say, `/mentoring join City mentors as: mentee "
+        "domains: housing, labour market`; a week after a round, `/mentoring met Housing peers "
+        "yes` answers the check-in."
     ),
     parse="raw",
 )
