@@ -241,17 +241,17 @@ def test_asks_per_day_is_a_community_setting_with_a_default(bot: Bot, clock: Fix
         (
             "/find-expert housing colour:red",
             "There is no option `colour:`.",
-            "The options are `country:`, `lang:`, `org:`, `page:`.",
+            "The options are `country:`, `lang:`, `org:`, `group:`, `page:`.",
         ),
         (
             "/find-expert housing contry:IT",
             "There is no option `contry:`. Did you mean `country:`?",
-            "The options are `country:`, `lang:`, `org:`, `page:`.",
+            "The options are `country:`, `lang:`, `org:`, `group:`, `page:`.",
         ),
         (
             "/practices language contry:IT",
             "There is no option `contry:`. Did you mean `country:`?",
-            "The options are `domain:`, `country:`, `kind:`, `page:`.",
+            "The options are `domain:`, `country:`, `kind:`, `group:`, `page:`.",
         ),
         ("/rsvp 1 yes day:2027-01-26", "There is no option `day:`.", "`date:`"),
         (

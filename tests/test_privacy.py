@@ -16,8 +16,10 @@ from cop_bot.core.wording import jsonable
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,
+    CopGroup,
     DigestRun,
     DigestSubscription,
+    GroupMember,
     Meeting,
     MeetingAgendaItem,
     MeetingRsvp,
@@ -111,8 +113,14 @@ def _everything_about(session: Session, member: Member, other: Member) -> None:
         created_at=NOW,
         updated_at=NOW,
     )
-    session.add_all([mine, theirs, practice, meeting, digest])
+    group = CopGroup(
+        community_id=cid, slug="wg", name="WG", created_by_id=member.id, created_at=NOW
+    )
+    session.add_all([mine, theirs, practice, meeting, digest, group])
     session.flush()
+    assert group.id is not None
+    session.add(GroupMember(group_id=group.id, member_id=member.id, focal=True, joined_at=NOW))
+    session.add(GroupMember(group_id=group.id, member_id=other.id, joined_at=NOW))
     assert theirs.id and practice.id and meeting.id and digest.id
     session.add(QuestionRecipient(question_id=theirs.id, member_id=member.id, notified_at=NOW))
     session.add(PracticeEndorsement(practice_id=practice.id, member_id=member.id, created_at=NOW))
@@ -199,8 +207,11 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         "practices",
         "sessions",
         "digests",
+        "groups",
         "mentoring",
     ]
+    assert export["groups"]["memberships"][0]["focal_point"] is True
+    assert export["groups"]["created"] == ["wg"]
     assert export["mentoring"]["pairs"][0]["with"] == "luca"
     assert export["mentoring"]["pairs"][0]["met"] == "yes"
     assert export["mentoring"]["created"][0]["slug"] == "p"
@@ -220,7 +231,7 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         amina = session.get(Member, member_id)
         assert amina is not None
         notes = erase_member(session, amina, privacy_sections())
-    assert set(notes) == {"questions", "practices", "sessions"}  # what stays, and why
+    assert set(notes) == {"questions", "practices", "sessions", "groups"}  # what stays, and why
     tables = SQLModel.metadata.tables
     with engine.connect() as conn:
         for name in sorted(member_columns()):

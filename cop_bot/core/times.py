@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_interval, format_skeleton
 
 from cop_bot.core import i18n
 from cop_bot.core.i18n import N_
@@ -172,3 +172,19 @@ def show_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
         f"{format_skeleton('MMMd', first.date(), locale=where)} – "
         f"{format_skeleton('yMMMd', last.date(), locale=where)}"
     )
+
+
+def show_days(first: date, last: date) -> str:
+    """`Tue 12 – Wed 13 Jan 2027` (`mar. 12 – mer. 13 janv. 2027`): the days a multi-day session
+    covers, first and last included. English keeps the bot's own short form (the month and the
+    year once when they are shared: `Sun 31 Jan – Mon 1 Feb 2027`); other languages use Babel's
+    interval format."""
+    if i18n.active() == i18n.DEFAULT:
+        if (first.year, first.month) == (last.year, last.month):
+            start = f"{first:%a} {first.day}"
+        elif first.year == last.year:
+            start = f"{first:%a} {first.day} {first:%b}"
+        else:
+            start = f"{first:%a} {first.day} {first:%b %Y}"
+        return f"{start} – {last:%a} {last.day} {last:%b %Y}"
+    return str(format_interval(first, last, "yMMMEd", locale=i18n.locale()))

@@ -353,6 +353,7 @@ def upcoming_sessions(
             "rsvp_yes": counts.get((o.meeting_id, o.key), {}).get("yes", 0),
             "rsvp_maybe": counts.get((o.meeting_id, o.key), {}).get("maybe", 0),
         }
+        | ({"location": o.meeting.location} if o.meeting.location else {})
         for o in found
     ]
 
@@ -523,7 +524,9 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
     if name == "sessions":
         starts = show_datetime(datetime.fromisoformat(row["starts_at"]), zone, named=True)
         going = n_(row.get("rsvp_yes", 0), "{count} going", "{count} going")
-        return Item(title=spans(f"#{row['id']} ", row["title"]), meta=spans(f"{starts} · {going}"))
+        where = f"{row['location']} · " if row.get("location") else ""
+        shown = spans(f"{starts} · {where}{going}")
+        return Item(title=spans(f"#{row['id']} ", row["title"]), meta=shown)
     raise AssertionError(name)
 
 

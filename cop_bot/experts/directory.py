@@ -80,9 +80,14 @@ class Filters:
     country: str | None = None
     language: str | None = None
     organisation: str | None = None
+    members: frozenset[int] | None = None
+    """Only these members (a group's, for `group:SLUG`): a strict filter."""
 
     def admit(self, expert: Expert) -> bool:
-        """The rule; `DirectoryIndex.search` applies it by set intersection (country, language)."""
+        """The rule; `DirectoryIndex.search` applies it by set intersection (country,
+        language, group)."""
+        if self.members is not None and expert.member_id not in self.members:
+            return False
         if self.country and expert.country != self.country:
             return False
         if self.language and self.language not in expert.languages:
@@ -347,6 +352,9 @@ class DirectoryIndex:
             if wanted:
                 members = posting.get(wanted, set())
                 admitted = members if admitted is None else admitted & members
+        if filters.members is not None:
+            listed = filters.members & self.experts.keys()
+            admitted = listed if admitted is None else admitted & listed
         return admitted
 
     def _rank(self, scores: dict[int, float], day: int, needed: int) -> list[int]:

@@ -13,6 +13,7 @@ from cop_bot.handlers import (
     digest,
     domains,
     experts,
+    groups,
     help,
     mentoring,
     practices,
@@ -31,6 +32,7 @@ MODULES = (
     *practices.MODULES,
     digest,
     *sessions.MODULES,
+    groups,
     mentoring,
 )
 
@@ -40,6 +42,7 @@ CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Practices"), practices.MODULES),
     (N_("Sessions"), sessions.MODULES),
     (N_("Weekly digests"), (digest,)),
+    (N_("Groups"), (groups,)),
     (mentoring.HEADING, (mentoring,)),
     (N_("Roles and settings"), (admin,)),
 )

@@ -30,6 +30,7 @@ from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
 from cop_bot.experts.admins import is_last_admin
 from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day
+from cop_bot.groups.rules import focal_points
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member
 
@@ -200,8 +201,17 @@ def _list_roles(ctx: Ctx) -> Reply:
             *(f"@{h}" + (", " if i < len(handles) - 1 else "") for i, h in enumerate(handles))
         ) or spans(_("nobody yet"))
         pairs.append((_(_ROLE_TITLES[role]), shown))
+    focal = focal_points(ctx.session, ctx.community_id)
+    if focal:
+        pairs.append(
+            (
+                _("Focal points"),
+                spans(", ".join(f"@{m.handle} ({g.slug})" for g, m in focal)),
+            )
+        )
     mine = sorted(r.value for r in ctx.roles) or ["member"]
-    return reply(
+    my_groups = [g.slug for g, m in focal if m.id == ctx.member.id]
+    blocks: list[Block] = [
         Header(_("Roles")),
         Fields(tuple(pairs)),
         Context(
@@ -211,7 +221,21 @@ def _list_roles(ctx: Ctx) -> Reply:
                 command=Code("/role grant HANDLE ROLE"),
             )
         ),
-        data={**data, "you": mine},
+    ]
+    if my_groups:
+        blocks.append(
+            Context(
+                spans(_("You are a focal point of {groups}.").format(groups=", ".join(my_groups)))
+            )
+        )
+    return reply(
+        *blocks,
+        data={
+            **data,
+            "focal_points": [{"handle": m.handle, "group": g.slug} for g, m in focal],
+            "you": mine,
+            "your_focal_groups": my_groups,
+        },
     )
 
 

@@ -20,6 +20,7 @@ from cop_bot.core.model import (
     Item,
     Mention,
     Reply,
+    Role,
     Text,
     reply,
     spans,
@@ -29,6 +30,7 @@ from cop_bot.core.taxonomy import Candidate
 from cop_bot.core.wording import echo, fits_echo, phrase
 from cop_bot.experts.directory import Directory, Filters, Hit
 from cop_bot.experts.profiles import country_name, language_name, parse_country, parse_languages
+from cop_bot.groups.rules import group_scope
 
 PAGE_SIZE = 5
 
@@ -44,7 +46,8 @@ def parse_page(value: str | None) -> int:
     return page
 
 
-def parse_filters(args: Args) -> Filters:
+def parse_filters(args: Args, ctx: Ctx | None = None) -> Filters:
+    """The filters typed; `group:SLUG` needs `ctx` (the group's members, a strict filter)."""
     opts = args.options
     try:
         country = parse_country(opts["country"]) if "country" in opts else None
@@ -53,10 +56,14 @@ def parse_filters(args: Args) -> Filters:
         raise UsageError(str(exc)) from None
     if len(languages) > 1:
         raise UsageError(_("Give one language per search, e.g. lang:fr."))
+    members = None
+    if "group" in opts and ctx is not None:
+        members = group_scope(ctx.session, ctx.member, opts["group"], admin=ctx.has(Role.ADMIN))
     return Filters(
         country=country,
         language=languages[0] if languages else None,
         organisation=opts.get("org"),
+        members=members,
     )
 
 
@@ -64,7 +71,7 @@ def parse_filters(args: Args) -> Filters:
     "find-expert",
     aliases=("find-experts", "experts", "expert"),
     summary=N_("Find members who know a topic; filter by country, language or organisation."),
-    syntax=("QUERY [country:XX] [lang:xx] [org:TEXT] [page:N]",),
+    syntax=("QUERY [country:XX] [lang:xx] [org:TEXT] [group:SLUG] [page:N]",),
     examples=(
         N_("/find-expert labour-market"),
         N_("/find-expert employment country:IT lang:fr"),
@@ -74,11 +81,11 @@ def parse_filters(args: Args) -> Filters:
         "QUERY can be a domain, its name in another language, a synonym or any words from "
         "experts' profiles. Only members who opted in as experts appear."
     ),
-    options=("country", "lang", "org", "page"),
+    options=("country", "lang", "org", "group", "page"),
 )
 def find_expert(ctx: Ctx, args: Args) -> Reply:
     query = args.rest
-    filters = parse_filters(args)
+    filters = parse_filters(args, ctx)
     page = parse_page(args.options.get("page"))
     if not query and filters == Filters():
         raise UsageError(_("Tell me what kind of expertise you need."))
@@ -105,7 +112,7 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         "page": page,
         "you_left_out": you,
     }
-    described = _describe(query, filters)
+    described = _describe(query, filters, args.options.get("group"))
     if not total:
         found = _nothing(
             ctx, query, described, candidates, match.suggestions if match else (), data
@@ -182,7 +189,7 @@ def _json(hit: Hit) -> dict[str, object]:
     }
 
 
-def _describe(query: str, filters: Filters) -> str:
+def _describe(query: str, filters: Filters, group: str | None = None) -> str:
     """`“housing” in Italy speaking French at “City of Turin”`: the search, as words."""
     parts = (
         echo(query) if query else _("everyone"),
@@ -193,6 +200,7 @@ def _describe(query: str, filters: Filters) -> str:
         _("at {organisation}").format(organisation=echo(filters.organisation))
         if filters.organisation
         else "",
+        _("in the group {slug}").format(slug=group.lower().lstrip("#")) if group else "",
     )
     return " ".join(p for p in parts if p)
 
@@ -220,6 +228,15 @@ def _nothing(
             f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in suggestions
         )
         blocks.append(Text.of(_("Closest domains: {names}.").format(names=names)))
+    elif query:  # nothing close: say so rather than guess, and show where to look
+        blocks.append(
+            Text(
+                phrase(
+                    _("No domain matches this; see them all with {command}."),
+                    command=Code("/domains"),
+                )
+            )
+        )
     topic = query if query and fits_echo(query) else _("TOPIC")
     question = _("YOUR QUESTION")
     ask = f"/ask {topic}: {question}"

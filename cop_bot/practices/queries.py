@@ -176,3 +176,18 @@ def counts_by_domain(session: Session, community_id: int) -> Counter[str]:
         .group_by(PracticeDomain.domain)
     ).all()
     return Counter(dict(rows))
+
+
+def shared_by_members(
+    session: Session, community_id: int, member_ids: Iterable[int]
+) -> frozenset[int]:
+    """The ids of the practices these members shared (`/practices group:SLUG`)."""
+    wanted = set(member_ids)
+    if not wanted:
+        return frozenset()
+    ids = session.exec(
+        select(Practice.id).where(
+            Practice.community_id == community_id, col(Practice.author_id).in_(wanted)
+        )
+    ).all()
+    return frozenset(i for i in ids if i is not None)

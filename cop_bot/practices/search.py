@@ -115,6 +115,8 @@ class Query:
     country: str | None = None
     kind: str | None = None
     page: int = 1
+    within: frozenset[int] | None = None
+    """Only these practices (`/practices group:SLUG`: those the group's members shared)."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,9 @@ class PracticeIndex:
             if wanted is not None:
                 ids = table.get(wanted, set())
                 allowed = set(ids) if allowed is None else allowed & ids
+        if query.within is not None:
+            inside = set(query.within) & self.static.keys()
+            allowed = inside if allowed is None else allowed & inside
         want = query.page * PAGE_SIZE
         static = self.static
         top: list[int]

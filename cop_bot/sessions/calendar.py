@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from cop_bot.render.common import safe_url, url_forbidding
 from cop_bot.render.text import clean
 from cop_bot.sessions.meetings import CANCELLED, changes_for, meeting_zone
+from cop_bot.sessions.places import end_of
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import CalendarFeed, Community, Meeting, MeetingChange
 
@@ -82,11 +83,19 @@ def _event(
     event.add("summary", ics_text(s.title))
     if recurrence_id is not None:
         event.add("recurrence-id", recurrence_id)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=s.duration_minutes))
-    if s.link:
-        if safe_url(s.link, _URL_FORBIDDEN):  # a URI value has no escapes: only a clean one
-            event.add("url", s.link)
+    end = end_of(s, start)
+    if s.all_day:  # DATE values: the same days in every calendar, whatever its zone
+        zone = meeting_zone(s)
+        event.add("dtstart", start.astimezone(zone).date())
+        event.add("dtend", end.astimezone(zone).date())
+    else:
+        event.add("dtstart", start)
+        event.add("dtend", end.astimezone(start.tzinfo))
+    if s.link and safe_url(s.link, _URL_FORBIDDEN):  # a URI value has no escapes: only a clean one
+        event.add("url", s.link)
+    if s.location:
+        event.add("location", ics_text(s.location))
+    elif s.link:
         event.add("location", ics_text(s.link))
     return event
 

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import UsageError
-from cop_bot.core.times import show_datetime
+from cop_bot.core.i18n import _
+from cop_bot.core.times import show_datetime, show_days
+from cop_bot.sessions.places import end_of, map_url, span_days
 from cop_bot.sessions.when import rule_walls, wall_to_utc, zone_named
 from cop_bot.storage.models import (
     Community,
@@ -45,7 +47,7 @@ class Occurrence:
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.meeting.duration_minutes)
+        return end_of(self.meeting, self.start)
 
     @property
     def meeting_id(self) -> int:
@@ -121,11 +123,18 @@ def next_occurrence(
 ) -> Occurrence | None:
     """The next occurrence that has not ended yet, looking up to two years ahead."""
     horizon = after + timedelta(days=740)
-    found = occurrences(s, changes, after - timedelta(minutes=s.duration_minutes), horizon)
+    found = occurrences(s, changes, after - longest(s), horizon)
     for occ in found:
         if occ.end > after:
             return occ
     return None
+
+
+def longest(s: Meeting) -> timedelta:
+    """At least as long as any occurrence of `s` lasts (a day may have 25 hours)."""
+    if s.days:
+        return timedelta(days=s.days, hours=1)
+    return timedelta(minutes=s.duration_minutes)
 
 
 def occurrence_on(
@@ -160,12 +169,32 @@ def fmt_local(at: datetime, zone: ZoneInfo, *, with_utc: bool = False) -> str:
     return text
 
 
+def fmt_when(s: Meeting, start: datetime, zone: ZoneInfo, *, with_utc: bool = False) -> str:
+    """When an occurrence starting at `start` happens: `fmt_local`, or for a multi-day session
+    its days, `Tue 12 – Wed 13 Jan 2027 (all day)` or `Tue 12 – Wed 13 Jan 2027, from 09:00 CET
+    (Europe/Rome)`."""
+    if not s.days:
+        return fmt_local(start, zone, with_utc=with_utc)
+    first, last = span_days(s, start, zone)
+    days = show_days(first, last)
+    if s.all_day:
+        return _("{days} (all day)").format(days=days)
+    local = start.astimezone(zone)
+    at = f"{local:%H:%M} {local.tzname() or zone.key}"
+    if zone.key != "UTC":
+        at += f" ({zone.key})"
+    return _("{days}, from {time}").format(days=days, time=at)
+
+
 def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def meeting_json(s: Meeting) -> dict[str, Any]:
-    return {
+    """The session as `--json` data. An in-person, hosted, visit or multi-day session also has
+    `location`, `map_url`, `host`, `kind`, `days`, `all_day` and `ends_at` (all of them, so
+    its shape is one); an online session of minutes keeps the shape it always had."""
+    found = {
         "id": s.id,
         "title": s.title,
         "starts_at": iso_utc(s.starts_at),
@@ -174,6 +203,17 @@ def meeting_json(s: Meeting) -> dict[str, Any]:
         "recurrence": s.rrule,
         "link": s.link,
         "channel": s.channel_id,
+    }
+    if not (s.location or s.host_organisation or s.kind != "session" or s.days):
+        return found
+    return found | {
+        "location": s.location,
+        "map_url": map_url(s.location) if s.location else None,
+        "host": s.host_organisation,
+        "kind": s.kind,
+        "days": s.days,
+        "all_day": s.all_day,
+        "ends_at": iso_utc(end_of(s, s.starts_at)),
     }
 
 

@@ -47,7 +47,7 @@ from cop_bot.core.model import (
 from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
 from cop_bot.core.scheduler import Job
 from cop_bot.core.wording import mention_of, phrase
-from cop_bot.sessions import meetings
+from cop_bot.sessions import meetings, places
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,
@@ -336,9 +336,20 @@ def member_language(member: Member | None, community: Community) -> str:
 
 
 def _join(meeting: Meeting) -> tuple[Block, ...]:
-    if not meeting.link:
-        return ()
-    return (Text.of(*phrase(_("Join: {link}"), link=Link(meeting.link))),)
+    """Where to go: the place (with its map link) and the link to join, when there are."""
+    found: list[Block] = []
+    if meeting.location:
+        url = places.map_url(meeting.location)
+        found.append(
+            Text.of(
+                *phrase(
+                    _("Where: {place} ({map})"), place=meeting.location, map=Link(url, _("map"))
+                )
+            )
+        )
+    if meeting.link:
+        found.append(Text.of(*phrase(_("Join: {link}"), link=Link(meeting.link))))
+    return tuple(found)
 
 
 def _start_post(meeting: Meeting, where: Conversation, due: Due) -> Outgoing:

@@ -7,16 +7,18 @@ migrations and these models agree.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    String,
     UniqueConstraint,
     false,
     true,
@@ -382,6 +384,20 @@ class Meeting(SQLModel, table=True):
     sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
+    # issue 18, visits: where an in-person session happens, who hosts it, and multi-day spans
+    location: str | None = Field(default=None, max_length=300)
+    host_organisation: str | None = Field(default=None, max_length=200)
+    kind: str = Field(
+        default="session",
+        sa_column=Column(String(16), nullable=False, server_default="session"),
+    )
+    days: int | None = Field(default=None)
+    """A multi-day session: how many calendar days it covers (it ends at midnight after the
+    last one, in `timezone`); None for a session of `duration_minutes`."""
+    all_day: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """Given as days without a time of day: an all-day event (`.ics` DATE values)."""
 
 
 class MeetingChange(SQLModel, table=True):
@@ -471,6 +487,54 @@ class SeenRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = _utc(nullable=False, index=True)
+
+
+# ---- groups (working groups, cohorts, local networks) -----------------------------------------
+
+
+class CopGroup(SQLModel, table=True):
+    """A working group, cohort or local network. `slug` is made from the name once and never
+    changes; `starts` and `ends` are calendar dates (a cohort's members are alumni after
+    `ends`); `closed` groups take members only from their focal points and admins."""
+
+    __tablename__ = "cop_group"
+    __table_args__ = (UniqueConstraint("community_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    slug: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(default="working-group", max_length=16)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    starts: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    ends: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    channel_id: str | None = Field(default=None, max_length=255)
+    closed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    created_by_id: int | None = _member_ref()
+    created_at: datetime = _utc(nullable=False)
+
+
+class GroupMember(SQLModel, table=True):
+    """One member of one group; `focal` makes them one of its focal points (a role scoped to
+    the group). Membership is personal data: exported and erased with the member."""
+
+    __tablename__ = "group_member"
+
+    group_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("cop_group.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    focal: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    added_by: str | None = Field(default=None, max_length=255)
+    joined_at: datetime = _utc(nullable=False)
 
 
 # ---- mentoring and peer pairing ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import echo, phrase
 from cop_bot.experts.profiles import country_name, parse_country
+from cop_bot.groups.rules import group_scope
 from cop_bot.handlers.practices.common import (
     button,
     item,
@@ -50,7 +51,7 @@ MAX_PAGE = 10_000
     "practices",
     summary=N_("Search the shared repertoire; curators also see what waits for review."),
     syntax=(
-        "[QUERY] [domain:SLUG] [country:XX] [kind:K] [page:N]",
+        "[QUERY] [domain:SLUG] [country:XX] [kind:K] [group:SLUG] [page:N]",
         "pending [page:N]",
         "stale [page:N]",
         "mine [page:N]",
@@ -63,7 +64,7 @@ MAX_PAGE = 10_000
         "/practices pending",
         "/practices stale",
     ),
-    options=("domain", "country", "kind", "page"),
+    options=("domain", "country", "kind", "group", "page"),
     details=N_(
         "Searches titles, summaries, tags and domains of approved practices, forgiving typos; "
         "the best matches come first, then the most endorsed, then the newest. "
@@ -111,6 +112,7 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
         country=_parsed_option(parse_country, args.options.get("country")),
         kind=_parsed_option(parse_kind, args.options.get("kind")),
         page=page,
+        within=_group_option(ctx, args.options.get("group")),
     )
     search = ctx.service(PracticeSearch)
     result = search.search(ctx.session, ctx.community, ctx.taxonomy, query)
@@ -122,7 +124,7 @@ def _search(ctx: Ctx, args: Args, page: int) -> Reply:
         "total": result.total,
         "page": page,
     }
-    described = _describe_query(ctx, query)
+    described = _describe_query(ctx, query, args.options.get("group"))
     if result.total == 0:
         if not described:
             return reply(
@@ -172,7 +174,7 @@ def _past_the_end(page: int, total: int, pages: int) -> str:
     )
 
 
-def _describe_query(ctx: Ctx, query: Query) -> str:
+def _describe_query(ctx: Ctx, query: Query, group: str | None = None) -> str:
     """The words and filters of a search (`housing in Housing from Italy`): each filter is a
     phrase of its own, which the sentences around it quote."""
     parts = (
@@ -182,6 +184,9 @@ def _describe_query(ctx: Ctx, query: Query) -> str:
         else "",
         _("from {country}").format(country=country_name(query.country)) if query.country else "",
         _("of kind {kind}").format(kind=kind_label(query.kind)) if query.kind else "",
+        _("shared in the group {slug}").format(slug=group.strip().lstrip("#").lower()[:60])
+        if group
+        else "",
     )
     return " ".join(part for part in parts if part)
 
@@ -246,6 +251,14 @@ def _domain_option(ctx: Ctx, text: str | None) -> str | None:
     raise UsageError(
         message.format(text=text[:40], close=close), hint=_("Type /domains to see them all.")
     )
+
+
+def _group_option(ctx: Ctx, text: str | None) -> frozenset[int] | None:
+    """The practices shared by the members of the group `text` names."""
+    if text is None:
+        return None
+    members = group_scope(ctx.session, ctx.member, text, admin=ctx.has(Role.ADMIN))
+    return queries.shared_by_members(ctx.session, ctx.community_id, members)
 
 
 def _parsed_option(parse: Callable[[str], str], text: str | None) -> str | None:

@@ -12,8 +12,8 @@ from cop_bot.core.model import Block, Context, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import phrase
 from cop_bot.handlers.sessions.common import meeting_named, notices, occurrence_of, viewer_zone
-from cop_bot.sessions import changes, meetings
-from cop_bot.sessions.when import localize, parse_when
+from cop_bot.sessions import changes, meetings, places
+from cop_bot.sessions.when import Placed, localize, parse_when, wall_to_utc
 from cop_bot.storage.models import Meeting, Member
 
 SCOPES = {"occurrence", "series"}
@@ -89,7 +89,17 @@ def _cancel(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, reason: str
 
 def _move(ctx: Ctx, meeting: Meeting, scope: str, day: str | None, when_text: str) -> Reply:
     zone = meetings.meeting_zone(meeting)
-    placed = localize(parse_when(when_text, ctx.now, zone), zone)
+    if meeting.all_day:  # an all-day session moves to another day: its start is a midnight
+        wall, whole_days = places.start_wall(ctx.now, when_text, zone, meeting.days)
+        if not whole_days:
+            raise UsageError(
+                _("Session #{id} lasts whole days: give only the day, e.g. `2027-04-03`.").format(
+                    id=meeting.id
+                )
+            )
+        placed = Placed(wall_to_utc(wall, zone), zone)
+    else:
+        placed = localize(parse_when(when_text, ctx.now, zone), zone)
     if placed.at <= ctx.now:
         raise UsageError(
             _("{when} is in the past.").format(when=meetings.fmt_local(placed.at, zone))

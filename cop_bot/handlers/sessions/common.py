@@ -15,7 +15,7 @@ from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Actions, Block, Button, Link, Notice, Spans, spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import mention_of
-from cop_bot.sessions import meetings
+from cop_bot.sessions import meetings, places
 from cop_bot.sessions.meetings import Occurrence
 from cop_bot.storage.models import Meeting, Member
 
@@ -69,12 +69,15 @@ def fields(
     else:
         start = occurrence.start if occurrence is not None else meeting.starts_at
         moved = _(" (moved)") if occurrence is not None and occurrence.moved else ""
-        when = (_("When"), spans(meetings.fmt_local(start, zone, with_utc=True), moved))
+        shown = meetings.fmt_when(meeting, start, zone, with_utc=True)
+        when = (_("When"), spans(shown, moved))
     minutes = meeting.duration_minutes
-    pairs: list[tuple[str, Spans]] = [
-        when,
-        (_("Duration"), spans(n_(minutes, "{count} minute", "{count} minutes"))),
-    ]
+    if meeting.days:
+        length = n_(meeting.days, "{count} day", "{count} days")
+    else:
+        length = n_(minutes, "{count} minute", "{count} minutes")
+    pairs: list[tuple[str, Spans]] = [when, (_("Duration"), spans(length))]
+    pairs.extend(place_fields(meeting))
     if meeting.rrule:
         repeats = _("{rule} ({zone} time)").format(
             rule=rule_text(meeting.rrule), zone=meeting.timezone
@@ -84,6 +87,26 @@ def fields(
         pairs.append((_("Link"), spans(Link(meeting.link))))
     if meeting.capacity:
         pairs.append((_("Places"), spans(i18n.number(meeting.capacity))))
+    return tuple(pairs)
+
+
+def place_spans(meeting: Meeting) -> Spans:
+    """`Palazzo Marino, Milan (map)`: the place as typed, with its OpenStreetMap search link."""
+    if not meeting.location:
+        return spans()
+    url = places.map_url(meeting.location)
+    return spans(meeting.location, " (", Link(url, _("map")), ")")
+
+
+def place_fields(meeting: Meeting) -> tuple[tuple[str, Spans], ...]:
+    """Where an in-person session is, who hosts it, and that it is a visit."""
+    pairs: list[tuple[str, Spans]] = []
+    if meeting.kind == "visit":
+        pairs.append((_("Kind"), spans(_("Visit"))))
+    if meeting.location:
+        pairs.append((_("Place"), place_spans(meeting)))
+    if meeting.host_organisation:
+        pairs.append((_("Host"), spans(meeting.host_organisation)))
     return tuple(pairs)
 
 

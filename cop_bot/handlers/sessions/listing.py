@@ -15,6 +15,7 @@ from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
+from cop_bot.handlers.sessions.common import place_spans
 from cop_bot.sessions import calendar, meetings
 from cop_bot.sessions.meetings import Occurrence
 
@@ -94,9 +95,11 @@ def _item(o: Occurrence, c: dict[str, int], zone: ZoneInfo) -> Item:
         meta = _("{yes} yes, {maybe} maybe").format(yes=yes, maybe=maybe)
     if c["waiting"]:
         meta = _("{answers}, {waiting} waiting").format(answers=meta, waiting=waiting)
+    when = meetings.fmt_when(o.meeting, o.start, zone) + (_(" (moved)") if o.moved else "")
+    place = (" · ", *place_spans(o.meeting)) if o.meeting.location else ()
     return Item(
         title=spans(f"#{o.meeting_id} ", o.meeting.title),
-        body=spans(meetings.fmt_local(o.start, zone) + (_(" (moved)") if o.moved else "")),
+        body=spans(when, *place),
         meta=spans(meta),
     )
 
@@ -110,7 +113,11 @@ def _item_json(o: Occurrence, c: dict[str, int], zone: ZoneInfo) -> dict[str, An
         "channel": o.meeting.channel_id,
         "capacity": o.meeting.capacity,
         "rsvp": c,
-    }
+    } | (
+        {"ends_at": meetings.iso_utc(o.end), "location": o.meeting.location}
+        if o.meeting.days or o.meeting.location
+        else {}
+    )
 
 
 def _feed(ctx: Ctx, *, reset: bool) -> Reply:

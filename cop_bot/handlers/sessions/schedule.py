@@ -1,8 +1,10 @@
-"""`/schedule-session "TITLE" WHEN [for DURATION] [every ...] [tz ZONE] [link URL] [capacity N]`."""
+"""`/schedule-session "TITLE" WHEN [for DURATION] [every ...] [tz ZONE] [link URL] [capacity N]
+[at PLACE] [host: ORGANISATION] [kind: visit]`; DURATION may be days (`for 2 days`, `for 3d`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,23 +13,26 @@ from cop_bot.core.errors import UsageError
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx, command
-from cop_bot.core.times import show_date
+from cop_bot.core.times import join_am_pm, parse_clock_time, show_date
 from cop_bot.handlers.sessions.common import answer_buttons, fields
-from cop_bot.sessions import meetings
+from cop_bot.sessions import meetings, places
 from cop_bot.sessions.when import (
     Placed,
     first_on_or_after,
     localize,
     parse_duration,
     parse_recurrence,
-    parse_when,
+    wall_to_utc,
     zone_named,
 )
 from cop_bot.storage.models import Meeting
 
 MAX_TITLE = 200
 MAX_CAPACITY = 10_000
-KEYWORDS = {"for", "every", "tz", "link", "capacity"}
+KEYWORDS = {"for", "every", "tz", "link", "capacity", "at"}
+PREFIXED = ("host:", "kind:")
+"""Keywords written with their colon, glued to their value or not (`host: City of Lyon`,
+`kind:visit`)."""
 _URL = re.compile(r"https?://[^\s<>\"']{1,490}")
 _OPENING_QUOTES = ('"', "'", "“", "‘", "«", "„")
 
@@ -37,15 +42,38 @@ def _segments(words: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     when: list[str] = []
     parts: dict[str, list[str]] = {}
     current: list[str] = when
-    for word in words:
-        key = word.lower()
-        if key in KEYWORDS:
-            if key in parts:
-                raise UsageError(_("`{key}` is given twice.").format(key=key))
-            current = parts.setdefault(key, [])
-        else:
+    current_key: str | None = None
+    for i, word in enumerate(words):
+        found = _keyword(word, words[i + 1 : i + 3], current_key)
+        if found is None:
             current.append(word)
+            continue
+        key, glued = found
+        if key in parts:
+            raise UsageError(_("`{key}` is given twice.").format(key=key))
+        current, current_key = parts.setdefault(key, []), key
+        if glued:
+            current.append(glued)
     return when, parts
+
+
+def _keyword(word: str, following: list[str], current: str | None) -> tuple[str, str] | None:
+    """The keyword `word` starts (and what is glued to it: `kind:visit`), else None. `at` is a
+    keyword unless it is inside the place or, in WHEN, before a time (`tomorrow at 15:00`,
+    `next Tuesday at 3 pm`)."""
+    key = word.lower()
+    for prefix in PREFIXED:
+        if key.startswith(prefix):
+            return prefix, word[len(prefix) :]
+    if key not in KEYWORDS:
+        return None
+    if key == "at":
+        if current == "at":
+            return None
+        joined = join_am_pm(" ".join(following)).split()
+        if current is None and joined and parse_clock_time(joined[0]) is not None:
+            return None
+    return key, ""
 
 
 def _one(parts: dict[str, list[str]], key: str, what: str) -> str | None:
@@ -80,11 +108,19 @@ def _zone(ctx: Ctx, parts: dict[str, list[str]]) -> tuple[ZoneInfo, str]:
 
 
 def _first_start(
-    now: datetime, when: list[str], parts: dict[str, list[str]], zone: ZoneInfo
-) -> tuple[Placed, str | None, str | None]:
-    """When the session (or its series) first happens, its RRULE, and a note when the series
-    starts later than the time given."""
-    wall = parse_when(" ".join(when), now, zone)
+    now: datetime,
+    when: list[str],
+    parts: dict[str, list[str]],
+    zone: ZoneInfo,
+    days: int | None = None,
+) -> tuple[Placed, str | None, str | None, bool]:
+    """When the session (or its series) first happens, its RRULE, a note when the series
+    starts later than the time given, and whether it lasts whole days."""
+    if days and "every" in parts:
+        raise UsageError(
+            _("A session of several days cannot repeat; schedule each one on its own.")
+        )
+    wall, all_day = places.start_wall(now, " ".join(when), zone, days)
     rule = parse_recurrence(parts["every"]) if "every" in parts else None
     first_note = None
     if rule is not None:
@@ -95,19 +131,47 @@ def _first_start(
             day = show_date(first.replace(tzinfo=zone), zone)
             first_note = _("The series starts on its first matching day, {day}.").format(day=day)
         wall = first
-    placed = localize(wall, zone)
+    # a day's midnight that a DST change skips starts the day an hour later, as in RFC 5545
+    placed = Placed(wall_to_utc(wall, zone), zone) if all_day else localize(wall, zone)
     if placed.at <= now:
         raise UsageError(
             _("{when} is in the past; sessions are scheduled ahead.").format(
                 when=meetings.fmt_local(placed.at, zone)
             )
         )
-    return placed, rule, first_note
+    return placed, rule, first_note, all_day
 
 
-def _options(parts: dict[str, list[str]]) -> tuple[int, str | None, int | None]:
+def _days(parts: dict[str, list[str]]) -> int | None:
+    """`for 2 days`, `for 3d`: how many days a multi-day session covers; None otherwise."""
+    return places.parse_days(" ".join(parts["for"])) if "for" in parts else None
+
+
+@dataclass(frozen=True)
+class _Place:
+    location: str | None
+    host: str | None
+    kind: str
+
+
+def _place(parts: dict[str, list[str]]) -> _Place:
+    """`at PLACE`, `host: ORGANISATION`, `kind: visit`; a visit needs a place."""
+    location = places.parse_place(parts["at"]) if "at" in parts else None
+    host = places.parse_host(parts["host:"]) if "host:" in parts else None
+    kind = places.parse_kind(parts["kind:"]) if "kind:" in parts else "session"
+    if kind == "visit" and location is None:
+        raise UsageError(
+            _("A visit needs a place: add {example}.").format(example=_(places.PLACE_EXAMPLE))
+        )
+    return _Place(location, host, kind)
+
+
+def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | None, int | None]:
     """Duration (minutes), link and capacity."""
-    duration = parse_duration(" ".join(parts["for"])) if "for" in parts else 60
+    if days:
+        duration = days * 24 * 60
+    else:
+        duration = parse_duration(" ".join(parts["for"])) if "for" in parts else 60
     link = _one(parts, "link", _("one web address"))
     if link is not None and not _URL.fullmatch(link):
         raise UsageError(
@@ -130,7 +194,8 @@ def _options(parts: dict[str, list[str]]) -> tuple[int, str | None, int | None]:
     summary=N_("Schedule a community session, once or repeating, in any time zone."),
     syntax=(
         '"TITLE" WHEN [for DURATION] [every N weeks|every month on the first TUESDAY] '
-        "[tz ZONE] [link URL] [capacity N]",
+        "[tz ZONE] [link URL] [capacity N] [at PLACE] [host: ORGANISATION] [kind: visit]",
+        '"TITLE" DAY [TIME] for N days [at PLACE] [host: ORGANISATION] [kind: visit]',
     ),
     examples=(
         N_(
@@ -138,6 +203,10 @@ def _options(parts: dict[str, list[str]]) -> tuple[int, str | None, int | None]:
             "tz Europe/Rome link https://meet.example.org/abc"
         ),
         N_('/schedule-session "Housing clinic" tomorrow 15:00 for 1h capacity 12'),
+        N_(
+            '/schedule-session "Study visit: reception centres" 2027-03-09 for 2 days '
+            'at "Palazzo Marino, Piazza della Scala 2, Milan" host: City of Milan kind: visit'
+        ),
     ),
     role=Role.FACILITATOR,
     details=N_(
@@ -158,8 +227,10 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
     title, rest = _title(args.text.strip())
     when, parts = _segments(rest)
     zone, source = _zone(ctx, parts)
-    placed, rule, first_note = _first_start(ctx.now, when, parts, zone)
-    duration, link, capacity = _options(parts)
+    days = _days(parts)
+    placed, rule, first_note, all_day = _first_start(ctx.now, when, parts, zone, days)
+    duration, link, capacity = _options(parts, days)
+    where = _place(parts)
     row = Meeting(
         community_id=ctx.community_id,
         channel_id=ctx.invocation.conversation.channel_id,
@@ -173,6 +244,11 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
         capacity=capacity,
         created_at=ctx.now,
         updated_at=ctx.now,
+        location=where.location,
+        host_organisation=where.host,
+        kind=where.kind,
+        days=days,
+        all_day=all_day,
     )
     ctx.session.add(row)
     ctx.session.flush()
