@@ -512,3 +512,27 @@ def test_a_scheduled_organisations_round_introduces_every_member(admin_bot: Bot)
     assert sorted(d.to.handle for d in outbox.directs) == ["a1", "a2", "b1", "b2"]
     to_a1 = next(d for d in outbox.directs if d.to.handle == "a1")
     assert "City B" in str(to_a1.reply.blocks)
+
+
+def test_a_group_programme_is_for_its_members_and_coordinated_by_its_focal_points(
+    admin_bot: Bot,
+) -> None:
+    profile(admin_bot, "focal")
+    profile(admin_bot, "inside")
+    profile(admin_bot, "outside")
+    admin_bot.send("/group create Housing working group")
+    admin_bot.send("/group focal housing-working-group focal")
+    admin_bot.send("/group join housing-working-group", as_="inside")
+    assert "no group" in admin_bot.send("/mentoring create X group: nope").lower()
+    assert count(admin_bot, MentoringProgramme) == 0  # unknown group: nothing written
+    created = admin_bot.reply(
+        "/mentoring create WG peers mode: peer group: housing-working-group", as_="focal"
+    )
+    assert created.status is Status.OK and created.data["programme"]["group_id"] is not None
+    assert "group" in admin_bot.send("/mentoring join wg-peers domains: housing", as_="outside")
+    assert count(admin_bot, MentoringParticipant) == 0
+    for handle in ("focal", "inside"):
+        admin_bot.send("/mentoring join wg-peers domains: housing", as_=handle)
+    assert count(admin_bot, MentoringParticipant) == 2
+    made = admin_bot.reply("/mentoring match wg-peers --json", as_="focal")  # a focal point
+    assert [(p["a"], p["b"]) for p in made.data["round"]["pairs"]] == [("focal", "inside")]

@@ -30,14 +30,15 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import mention_of, phrase
 from cop_bot.experts.profiles import parse_domains, parse_languages, parse_yes_no
+from cop_bot.groups import rules as groups
 from cop_bot.mentoring import programmes as rules
 from cop_bot.mentoring.wording import introduction, reason_text, why_text
 from cop_bot.storage import repos
-from cop_bot.storage.models import Member, MentoringPair, MentoringProgramme
+from cop_bot.storage.models import CopGroup, Member, MentoringPair, MentoringProgramme
 
 HEADING = N_("Mentoring and peer pairing")
 """The heading `/help` lists this capability under."""
-CREATE_KEYS = ("mode", "every", "domains", "cross-border")
+CREATE_KEYS = ("mode", "every", "domains", "cross-border", "group")
 JOIN_KEYS = ("as", "domains", "capacity", "languages")
 
 
@@ -46,7 +47,8 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
     summary=N_("Mentoring and peer pairing: programmes that pair members in rounds."),
     syntax=(
         "NAME",
-        "create NAME [mode: mentor|peer|organisations] [every: N weeks] [domains: ...] [cross-border: yes|no]",
+        "create NAME [mode: mentor|peer|organisations] [group: SLUG] [every: N weeks] [domains: ...] "
+        "[cross-border: yes|no]",
         "join NAME [as: mentor|mentee] [domains: ...] [capacity: N] [languages: ...]",
         "leave NAME",
         "match NAME [--json]",
@@ -90,8 +92,16 @@ def mentoring_command(ctx: Ctx, args: Args) -> Reply:
     return _show(ctx, args.text.strip())
 
 
+def _group(ctx: Ctx, programme: MentoringProgramme) -> CopGroup | None:
+    return ctx.session.get(CopGroup, programme.group_id) if programme.group_id else None
+
+
 def _coordinator(ctx: Ctx, programme: MentoringProgramme) -> bool:
-    return programme.created_by_id == ctx.member.id or ctx.has(Role.FACILITATOR)
+    """Facilitators and admins, whoever created the programme, and its group's focal points."""
+    if programme.created_by_id == ctx.member.id or ctx.has(Role.FACILITATOR):
+        return True
+    group = _group(ctx, programme)
+    return group is not None and groups.is_focal(ctx.session, group, ctx.member)
 
 
 def _list(ctx: Ctx) -> Reply:
@@ -120,8 +130,14 @@ def _list(ctx: Ctx) -> Reply:
 
 
 def _create(ctx: Ctx, rest: str) -> Reply:
-    ctx.require(Role.FACILITATOR, _("create a mentoring programme"))
     name, options = rules.parse_options(rest, CREATE_KEYS)
+    group = (
+        groups.group_or_error(ctx.session, ctx.community_id, options["group"])
+        if ("group" in options)
+        else None
+    )
+    if group is None or not groups.is_focal(ctx.session, group, ctx.member):
+        ctx.require(Role.FACILITATOR, _("create a mentoring programme"))
     if not rules.slug_of(name):
         raise UsageError(_("Give the programme a name."))
     mode = options.get("mode", "mentor").strip().lower()
@@ -159,6 +175,7 @@ def _create(ctx: Ctx, rest: str) -> Reply:
         channel_id=ctx.invocation.conversation.channel_id,
         creator=ctx.member,
         now=ctx.now,
+        group_id=group.id if group is not None else None,
     )
     text = (
         n_(
@@ -193,6 +210,7 @@ def _programme_data(p: MentoringProgramme) -> dict[str, Any]:
         "every_weeks": p.every_weeks,
         "domains": list(p.domains),
         "cross_border": p.cross_border,
+        "group_id": p.group_id,
     }
 
 
@@ -217,6 +235,14 @@ def _join(ctx: Ctx, rest: str) -> Reply:
             _("In {name} you can join as {roles}.").format(
                 name=programme.slug, roles=i18n.join((f"`as: {r}`" for r in roles), style="or")
             )
+        )
+    group = _group(ctx, programme)
+    if group is not None and groups.membership(ctx.session, group, ctx.member) is None:
+        raise CommandError(
+            _("{name} is for the members of the group {group}.").format(
+                name=programme.slug, group=group.slug
+            ),
+            hint=_("Join it first: {command}").format(command=f"/group join {group.slug}"),
         )
     if programme.mode == "organisations" and not ctx.member.organisation:
         raise UsageError(

@@ -125,6 +125,7 @@ def create(
     channel_id: str,
     creator: Member,
     now: datetime,
+    group_id: int | None = None,
 ) -> MentoringProgramme:
     slug = slug_of(name)
     exists = session.exec(
@@ -143,6 +144,7 @@ def create(
         domains=domains,
         cross_border=cross_border,
         channel_id=channel_id,
+        group_id=group_id,
         created_by_id=creator.id,
         created_at=now,
     )

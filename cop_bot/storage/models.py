@@ -564,6 +564,13 @@ class MentoringProgramme(SQLModel, table=True):
     domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cross_border: bool = Field(default=True)
     channel_id: str = Field(max_length=255)
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("cop_group.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    """`group: SLUG`: only the group's members may join; its focal points coordinate."""
     created_by_id: int | None = _member_ref()
     created_at: datetime = _utc(nullable=False)
 

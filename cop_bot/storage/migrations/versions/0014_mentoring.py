@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-02 07:46:22.609703
+Create Date: 2026-12-02 07:48:26.745445
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("domains", sa.JSON(), nullable=False),
         sa.Column("cross_border", sa.Boolean(), nullable=False),
         sa.Column("channel_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -46,6 +47,12 @@ def upgrade() -> None:
             name=op.f("fk_mentoring_programme_created_by_id_member"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["cop_group.id"],
+            name=op.f("fk_mentoring_programme_group_id_cop_group"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mentoring_programme")),
         sa.UniqueConstraint(
             "community_id", "slug", name=op.f("uq_mentoring_programme_community_id_slug")
@@ -57,6 +64,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_mentoring_programme_created_by_id"), ["created_by_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_mentoring_programme_group_id"), ["group_id"], unique=False
         )
 
     op.create_table(
@@ -213,6 +223,7 @@ def downgrade() -> None:
 
     op.drop_table("mentoring_participant")
     with op.batch_alter_table("mentoring_programme", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mentoring_programme_group_id"))
         batch_op.drop_index(batch_op.f("ix_mentoring_programme_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_mentoring_programme_community_id"))
 
