@@ -21,6 +21,7 @@ from cop_bot.core.privacy import PrivacySection
 from cop_bot.digests.privacy import DIGESTS
 from cop_bot.experts.privacy import PROFILE, QUESTIONS, ROLES
 from cop_bot.groups.privacy import GROUPS
+from cop_bot.mentoring.privacy import MENTORING
 from cop_bot.practices.privacy import PRACTICES
 from cop_bot.sessions.privacy import SESSIONS
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 def privacy_sections() -> tuple[PrivacySection, ...]:
     """Every capability's part of `/profile export` and `/profile delete`, in export order."""
-    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS, GROUPS)
+    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING)
 
 
 def warm_caches(app: App) -> None:
@@ -70,12 +71,14 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     should not load the scheduler.)"""
     from cop_bot.core.slash import SlashOutbox
     from cop_bot.digests import jobs as digests
+    from cop_bot.mentoring import jobs as mentoring
     from cop_bot.sessions import reminders
 
     outbox = SlashOutbox(outbox, app.router.registry.slash)  # `/rsvp` as members type it
     return [
         *reminders.jobs(app.engine, outbox),
         *digests.jobs(app.engine, outbox, app.taxonomy),
+        *mentoring.jobs(app.engine, outbox, app.taxonomy),
     ]
 
 

@@ -25,6 +25,11 @@ from cop_bot.storage.models import (
     MeetingRsvp,
     Member,
     MemberDomain,
+    MentoringPair,
+    MentoringParticipant,
+    MentoringProgramme,
+    MentoringRound,
+    MentoringUnpaired,
     Practice,
     PracticeEndorsement,
     PracticeRevision,
@@ -152,6 +157,30 @@ def _everything_about(session: Session, member: Member, other: Member) -> None:
             sent_at=NOW,
         )
     )
+    programme = MentoringProgramme(
+        community_id=cid,
+        slug="p",
+        name="P",
+        channel_id="c",
+        created_by_id=member.id,
+        created_at=NOW,
+    )
+    session.add(programme)
+    session.flush()
+    assert programme.id is not None
+    for who in (member, other):
+        assert who.id is not None
+        session.add(
+            MentoringParticipant(
+                programme_id=programme.id, member_id=who.id, role="peer", joined_at=NOW
+            )
+        )
+    first = MentoringRound(programme_id=programme.id, number=1, created_at=NOW)
+    session.add(first)
+    session.flush()
+    assert first.id is not None
+    session.add(MentoringPair(round_id=first.id, a_id=member.id, b_id=other.id, met_a="yes"))
+    session.add(MentoringUnpaired(round_id=first.id, member_id=member.id, reason="taken"))
     session.flush()
 
 
@@ -179,9 +208,13 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         "sessions",
         "digests",
         "groups",
+        "mentoring",
     ]
     assert export["groups"]["memberships"][0]["focal_point"] is True
     assert export["groups"]["created"] == ["wg"]
+    assert export["mentoring"]["pairs"][0]["with"] == "luca"
+    assert export["mentoring"]["pairs"][0]["met"] == "yes"
+    assert export["mentoring"]["created"][0]["slug"] == "p"
     assert export["profile"]["domains"] == ["housing"]
     assert [r["role"] for r in export["roles"]] == ["curator"]
     questions = export["questions"]

@@ -15,6 +15,7 @@ from cop_bot.handlers import (
     experts,
     groups,
     help,
+    mentoring,
     practices,
     profile,
     questions,
@@ -32,6 +33,7 @@ MODULES = (
     digest,
     *sessions.MODULES,
     groups,
+    mentoring,
 )
 
 CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
@@ -41,6 +43,7 @@ CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Sessions"), sessions.MODULES),
     (N_("Weekly digests"), (digest,)),
     (N_("Groups"), (groups,)),
+    (mentoring.HEADING, (mentoring,)),
     (N_("Roles and settings"), (admin,)),
 )
 """The groups `/help` lists the commands in, in this order (English titles: `/help` shows them

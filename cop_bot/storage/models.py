@@ -542,3 +542,126 @@ class GroupMember(SQLModel, table=True):
     )
     added_by: str | None = Field(default=None, max_length=255)
     joined_at: datetime = _utc(nullable=False)
+
+
+# ---- mentoring and peer pairing ----------------------------------------------------------------
+
+
+def _programme_fk(**kw: Any) -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentoring_programme.id", ondelete="CASCADE"), nullable=False, **kw
+        )
+    )
+
+
+class MentoringProgramme(SQLModel, table=True):
+    """A programme that pairs its participants in rounds (`mode` mentor or peer), by hand
+    (`/mentoring match`) or every `every_weeks` weeks from `created_at` on the scheduler."""
+
+    __tablename__ = "mentoring_programme"
+    __table_args__ = (UniqueConstraint("community_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=120)
+    mode: str = Field(default="mentor", max_length=16)
+    every_weeks: int | None = Field(default=None)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cross_border: bool = Field(default=True)
+    channel_id: str = Field(max_length=255)
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("cop_group.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    """`group: SLUG`: only the group's members may join; its focal points coordinate."""
+    created_by_id: int | None = _member_ref()
+    created_at: datetime = _utc(nullable=False)
+
+
+class MentoringParticipant(SQLModel, table=True):
+    """One member in one programme: their role, what they bring or want (domains), capacity."""
+
+    __tablename__ = "mentoring_participant"
+    __table_args__ = (UniqueConstraint("programme_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = _programme_fk(index=True)
+    member_id: int = _member_fk()
+    role: str = Field(max_length=16)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    capacity: int = Field(default=1)
+    joined_at: datetime = _utc(nullable=False)
+
+
+class MentoringRound(SQLModel, table=True):
+    """One round of pairs. Claimed by inserting this row: `number` is unique per programme, and
+    so is `slot` (the scheduled round's index since the programme began; NULL by hand), so a
+    scheduled round is made exactly once however many processes try."""
+
+    __tablename__ = "mentoring_round"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "number"),
+        UniqueConstraint("programme_id", "slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = _programme_fk(index=True)
+    number: int
+    slot: int | None = Field(default=None)
+    created_at: datetime = _utc(nullable=False)
+
+
+class MentoringPair(SQLModel, table=True):
+    """A pair of one round (`a` the mentor, or the first peer). `intro_status` is pending (the
+    scheduler introduces them), sending, sent, failed (retried with backoff) or refused; `met_a`
+    and `met_b` are each side's check-in answer (yes, no, later)."""
+
+    __tablename__ = "mentoring_pair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentoring_round.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    a_id: int = _member_fk()
+    b_id: int = _member_fk()
+    a_organisation: str | None = Field(default=None, max_length=200)
+    b_organisation: str | None = Field(default=None, max_length=200)
+    """In organisations mode, the pair is these two organisations (`a_id` and `b_id` are the
+    first of their members who joined); every member of each is introduced."""
+    score: float = Field(default=0.0)
+    why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    intro_status: str = Field(default="pending", max_length=16)
+    intro_attempts: int = Field(default=0)
+    intro_at: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    checkin_at: datetime | None = _utc(nullable=True)
+    met_a: str | None = Field(default=None, max_length=8)
+    met_b: str | None = Field(default=None, max_length=8)
+
+
+class MentoringUnpaired(SQLModel, table=True):
+    """Someone a round left out, with the nearest rule that stopped them (`matching.REASONS`)."""
+
+    __tablename__ = "mentoring_unpaired"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentoring_round.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    member_id: int = _member_fk()
+    reason: str = Field(max_length=24)

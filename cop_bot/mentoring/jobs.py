@@ -1,0 +1,333 @@
+"""Scheduled mentoring rounds, introductions and check-ins, each exactly once.
+
+The database decides, as for digests (`digests/jobs.py`): the job only asks every few minutes.
+- A round falls due every `every_weeks` weeks after the programme was created; it is made by
+  inserting its `MentoringRound` with the slot's index, unique per programme, in the same
+  transaction as its pairs. A second process (or tick) making the same slot hits the constraint
+  and rolls back, so a round is made once. Only the latest slot due is made: rounds missed while
+  the bot was down are not made in a burst.
+- Each new pair is introduced by a direct message to each side: the pair's `intro_status` moves
+  from pending to sending with a compare-and-set, so one process sends it. A send the platform
+  did not take is `failed` and retried with `core.outbox.retry_wait` up to `MAX_SEND_ATTEMPTS`;
+  one it refuses for good is `refused`. A `sending` pair abandoned by a dead process is taken
+  over after `LEASE`.
+- A week after the round, each side gets a check-in with buttons; `checkin_at` is claimed with a
+  compare-and-set, and given back when the send failed, so the next tick tries again.
+
+Residual risk, as for digests: a process dying between the platform's acceptance and marking the
+pair sent introduces that pair again after the lease; and when one side's message went out and
+the other's failed, the retry sends both again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cop_bot.core import i18n
+from cop_bot.core.members import locale_for
+from cop_bot.core.model import Block, Conversation, Mention, Reply
+from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
+from cop_bot.core.scheduler import Job
+from cop_bot.core.taxonomy import Taxonomy
+from cop_bot.core.wording import mention_of
+from cop_bot.mentoring import programmes as rules
+from cop_bot.mentoring.wording import check_in, introduction
+from cop_bot.storage import repos
+from cop_bot.storage.db import session_scope
+from cop_bot.storage.models import (
+    Community,
+    Member,
+    MentoringPair,
+    MentoringProgramme,
+    MentoringRound,
+)
+
+log = logging.getLogger(__name__)
+TICK = timedelta(minutes=5)
+LEASE = timedelta(minutes=15)
+
+
+@dataclass
+class MentoringReport:
+    rounds: list[tuple[str, int]] = field(default_factory=list)
+    introduced: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    checked_in: list[int] = field(default_factory=list)
+
+
+def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
+    def run(now: datetime) -> MentoringReport:
+        report = run_due(engine, outbox, taxonomy, now)
+        if report.rounds or report.introduced or report.failed or report.refused:
+            log.info(
+                "mentoring: %d rounds, %d introduced, %d failed, %d refused",
+                len(report.rounds),
+                len(report.introduced),
+                len(report.failed),
+                len(report.refused),
+            )
+        return report
+
+    return [Job(name="mentoring", run=run, interval=TICK, what="mentoring tick")]
+
+
+def run_due(engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime) -> MentoringReport:
+    """Make every round due at `now`, send the introductions and check-ins due. Safe to call any
+    time, from any number of processes."""
+    report = MentoringReport()
+    with session_scope(engine) as session:
+        scheduled = [
+            (p.id, p.slug)
+            for p in session.exec(
+                select(MentoringProgramme).where(col(MentoringProgramme.every_weeks).is_not(None))
+            ).all()
+        ]
+    for programme_id, slug in scheduled:
+        assert programme_id is not None
+        try:
+            number = make_due_round(engine, programme_id, now)
+            if number is not None:
+                report.rounds.append((slug, number))
+        except Exception:  # one programme's bug must not hold up the others
+            log.exception("mentoring round for %s failed", slug)
+    for pair_id in _introductions_due(engine, now):
+        if _take(engine, pair_id, now):
+            _introduce(engine, outbox, taxonomy, pair_id, now, report)
+    for pair_id in _check_ins_due(engine, now):
+        _check_in(engine, outbox, pair_id, now, report)
+    return report
+
+
+def make_due_round(engine: Engine, programme_id: int, now: datetime) -> int | None:
+    """The round number made for the slot due at `now`, or None (not due, or made already)."""
+    try:
+        with session_scope(engine) as session:
+            programme = session.get(MentoringProgramme, programme_id)
+            if programme is None:
+                return None
+            slot = rules.due_slot(programme, now)
+            if slot is None:
+                return None
+            done = session.exec(
+                select(MentoringRound.id).where(
+                    MentoringRound.programme_id == programme_id,
+                    col(MentoringRound.slot) >= slot,
+                )
+            ).first()
+            if done is not None:
+                return None
+            community = session.get(Community, programme.community_id)
+            assert community is not None
+            made = rules.make_round(session, programme, community, now, slot=slot)
+            return made.round.number
+    except IntegrityError:  # another process made this slot (or a round number) first
+        return None
+
+
+def _introductions_due(engine: Engine, now: datetime) -> list[int]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(MentoringPair).where(
+                col(MentoringPair.intro_status).in_(("pending", "failed", "sending")),
+                MentoringPair.intro_attempts < MAX_SEND_ATTEMPTS,
+            )
+        ).all()
+        out = []
+        for pair in rows:
+            assert pair.id is not None
+            if _due(pair, now):
+                out.append(pair.id)
+        return out
+
+
+def _due(pair: MentoringPair, now: datetime) -> bool:
+    if pair.intro_status not in ("pending", "failed", "sending"):
+        return False
+    if pair.intro_attempts >= MAX_SEND_ATTEMPTS:
+        return False
+    if pair.intro_status == "pending" or pair.intro_at is None:
+        return True
+    wait = LEASE if pair.intro_status == "sending" else retry_wait(pair.intro_attempts)
+    return now - pair.intro_at >= wait
+
+
+def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
+    """Compare-and-set to `sending`, so one process sends the introduction."""
+    with session_scope(engine) as session:
+        pair = session.get(MentoringPair, pair_id)
+        if pair is None or not _due(pair, now):  # read again: another process may have sent it
+            return False
+        at = col(MentoringPair.intro_at)
+        result = session.execute(
+            update(MentoringPair)
+            .where(
+                col(MentoringPair.id) == pair_id,
+                col(MentoringPair.intro_status) == pair.intro_status,
+                col(MentoringPair.intro_attempts) == pair.intro_attempts,
+                at.is_(None) if pair.intro_at is None else at == pair.intro_at,
+            )
+            .values(intro_status="sending", intro_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _messages(
+    engine: Engine, pair_id: int, build: str, taxonomy: Taxonomy | None
+) -> tuple[Conversation, list[tuple[Member, tuple[Block, ...], str]]] | None:
+    with session_scope(engine) as session:
+        pair = session.get(MentoringPair, pair_id)
+        if pair is None:
+            return None
+        round_ = session.get(MentoringRound, pair.round_id)
+        assert round_ is not None
+        programme = session.get(MentoringProgramme, round_.programme_id)
+        assert programme is not None
+        community = session.get(Community, programme.community_id)
+        assert community is not None
+        a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
+        if a is None or b is None:
+            return None
+        sides: list[tuple[list[Member], Mention | str]] = [
+            ([a], mention_of(b)),
+            ([b], mention_of(a)),
+        ]
+        if pair.a_organisation and pair.b_organisation:  # organisations mode: all their members
+            sides = [
+                (_joined_from(session, programme, pair.a_organisation), pair.b_organisation),
+                (_joined_from(session, programme, pair.b_organisation), pair.a_organisation),
+            ]
+        out = []
+        for group, other in sides:
+            for me in group:
+                language = locale_for(me, None, community)
+                with i18n.using(language):
+                    if build == "intro":
+                        assert taxonomy is not None
+                        blocks = introduction(programme, other, pair.why, taxonomy)
+                    else:
+                        blocks = check_in(programme, other)
+                out.append((me, blocks, language))
+        conversation = Conversation(community.platform, community.external_id, programme.channel_id)
+        return conversation, out
+
+
+def _joined_from(
+    session: Session, programme: MentoringProgramme, organisation: str
+) -> list[Member]:
+    """The programme's participants who work at `organisation`."""
+    key = organisation.casefold().strip()
+    rows = rules.participants(session, programme)
+    found = repos.members_by_id(session, (r.member_id for r in rows))
+    return [
+        found[r.member_id]
+        for r in rows
+        if (found[r.member_id].organisation or "").casefold().strip() == key
+    ]
+
+
+def _send(
+    outbox: Outbox,
+    conversation: Conversation,
+    messages: list[tuple[Member, tuple[Block, ...], str]],
+) -> None:
+    for member, blocks, language in messages:
+        outbox.direct(
+            Direct(
+                conversation,
+                mention_of(member),
+                Reply(blocks=blocks, visibility="dm", locale=language),
+            )
+        )
+
+
+def _introduce(
+    engine: Engine,
+    outbox: Outbox,
+    taxonomy: Taxonomy,
+    pair_id: int,
+    now: datetime,
+    report: MentoringReport,
+) -> None:
+    found = _messages(engine, pair_id, "intro", taxonomy)
+    if found is None:
+        return
+    status, error = "sent", None
+    try:
+        _send(outbox, *found)
+    except DeliveryError as exc:
+        status, error = ("refused", exc.reason) if exc.permanent else ("failed", str(exc))
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+    with session_scope(engine) as session:
+        pair = session.get(MentoringPair, pair_id)
+        if pair is None:
+            return
+        pair.intro_status = status
+        pair.intro_attempts += 1
+        pair.intro_at = now
+        pair.last_error = error[:500] if error else None
+        session.add(pair)
+    if status == "sent":
+        report.introduced.append(pair_id)
+    elif status == "refused":
+        report.refused.append((pair_id, error or ""))
+    else:
+        log.warning("introducing mentoring pair %s failed: %s", pair_id, error)
+        report.failed.append((pair_id, error or ""))
+
+
+def _check_ins_due(engine: Engine, now: datetime) -> list[int]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(MentoringPair.id)
+            .join(MentoringRound, col(MentoringRound.id) == col(MentoringPair.round_id))
+            .where(
+                col(MentoringPair.checkin_at).is_(None),
+                MentoringPair.intro_status == "sent",
+                col(MentoringRound.created_at) <= now - rules.CHECK_IN_AFTER,
+                or_(col(MentoringPair.met_a).is_(None), col(MentoringPair.met_b).is_(None)),
+            )
+        ).all()
+        return [r for r in rows if r is not None]
+
+
+def _check_in(
+    engine: Engine, outbox: Outbox, pair_id: int, now: datetime, report: MentoringReport
+) -> None:
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            update(MentoringPair)
+            .where(col(MentoringPair.id) == pair_id, col(MentoringPair.checkin_at).is_(None))
+            .values(checkin_at=now)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return
+    found = _messages(engine, pair_id, "check-in", None)
+    if found is None:
+        return
+    try:
+        _send(outbox, *found)
+    except DeliveryError as exc:
+        if exc.permanent:
+            return
+        _give_back(engine, pair_id)
+        return
+    except Exception:
+        log.exception("mentoring check-in for pair %s failed", pair_id)
+        _give_back(engine, pair_id)
+        return
+    report.checked_in.append(pair_id)
+
+
+def _give_back(engine: Engine, pair_id: int) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(MentoringPair).where(col(MentoringPair.id) == pair_id).values(checkin_at=None)
+        )
