@@ -289,3 +289,27 @@ def test_background_jobs_start_warm_and_stop(bot: Bot) -> None:
     finally:
         scheduler.shutdown(wait=True)
     assert not scheduler.running
+
+
+def test_a_retry_never_takes_a_run_another_process_has_sent(week: Bot, clock: FixedClock) -> None:
+    """Between `_retryable` listing a failed run and `_take_over` claiming it, another process
+    may retry and send it: the claim must read the run again and leave a `sent` one alone."""
+    from cop_bot.digests.jobs import _retryable, _take_over
+
+    class Flaky(RecordingOutbox):
+        fail = 1
+
+        def post(self, message):  # type: ignore[no-untyped-def]
+            if self.fail:
+                self.fail -= 1
+                raise RuntimeError("rate_limited")
+            super().post(message)
+
+    outbox = Flaky()
+    clock.set(MONDAY_9_ROME)
+    assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
+    clock.advance(timedelta(minutes=2))
+    (listed,) = _retryable(week.app.engine, clock.now())  # this process sees it failed...
+    assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent
+    assert not _take_over(week.app.engine, listed[0], clock.now())  # ...and then sent
+    assert len(outbox.posted) == 1

@@ -161,20 +161,29 @@ def _retryable(engine: Engine, now: datetime) -> list[tuple[int, int]]:
         ).all()
         out = []
         for run in runs:
-            if now - run.period_end > CATCH_UP:
-                continue
-            wait = LEASE if run.status == "sending" else retry_wait(run.attempts)
-            if now - run.claimed_at >= wait:
+            if _due_again(run, now):
                 assert run.id is not None
                 out.append((run.id, run.subscription_id))
         return out
+
+
+def _due_again(run: DigestRun, now: datetime) -> bool:
+    """A failed run whose wait is over, or one left `sending` past its lease, still in time."""
+    if run.status not in ("failed", "sending") or run.attempts >= MAX_ATTEMPTS:
+        return False
+    if now - run.period_end > CATCH_UP:
+        return False
+    wait = LEASE if run.status == "sending" else retry_wait(run.attempts)
+    return now - run.claimed_at >= wait
 
 
 def _take_over(engine: Engine, run_id: int, now: datetime) -> bool:
     """Claim a failed or abandoned run with a compare-and-set, so only one process retries it."""
     with session_scope(engine) as session:
         run = session.get(DigestRun, run_id)
-        if run is None:
+        # read again: another process may have retried and sent it since `_retryable` looked,
+        # and a compare-and-set on the status just read would then take a `sent` run
+        if run is None or not _due_again(run, now):
             return False
         result = session.execute(
             update(DigestRun)

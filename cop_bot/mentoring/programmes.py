@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from cop_bot.core.args import did_you_mean, unknown_key
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import _
+from cop_bot.core.wording import echo
 from cop_bot.mentoring import reasons
 from cop_bot.storage import repos
 from cop_bot.storage.models import (
@@ -107,7 +108,7 @@ def find(session: Session, community_id: int, name: str) -> MentoringProgramme:
         ).all()
     )
     near = did_you_mean(slug, known)
-    message = _("There is no mentoring programme called {name}.").format(name=name)
+    message = _("There is no mentoring programme called {name}.").format(name=echo(name))
     if near:
         message += " " + _("Did you mean {name}?").format(name=near)
     raise CommandError(message)
