@@ -122,17 +122,22 @@ def test_catch_up_after_downtime_and_missed_when_too_late(week: Bot, clock: Fixe
     assert week.reply("/digest status").data["digest"]["last_run"]["status"] == "missed"
 
 
+class Flaky(RecordingOutbox):
+    """An outbox whose first `fail` posts are refused (`rate_limited`)."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def post(self, message):  # type: ignore[no-untyped-def]
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("rate_limited")
+        super().post(message)
+
+
 def test_failed_post_is_retried_with_backoff(week: Bot, clock: FixedClock) -> None:
-    class Flaky(RecordingOutbox):
-        fail = 2
-
-        def post(self, message):  # type: ignore[no-untyped-def]
-            if self.fail:
-                self.fail -= 1
-                raise RuntimeError("rate_limited")
-            super().post(message)
-
-    outbox = Flaky()
+    outbox = Flaky(fail=2)
     clock.set(MONDAY_9_ROME)
     assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
     assert "rate_limited" in week.send("/digest status")
@@ -296,16 +301,7 @@ def test_a_retry_never_takes_a_run_another_process_has_sent(week: Bot, clock: Fi
     may retry and send it: the claim must read the run again and leave a `sent` one alone."""
     from cop_bot.digests.jobs import _retryable, _take_over
 
-    class Flaky(RecordingOutbox):
-        fail = 1
-
-        def post(self, message):  # type: ignore[no-untyped-def]
-            if self.fail:
-                self.fail -= 1
-                raise RuntimeError("rate_limited")
-            super().post(message)
-
-    outbox = Flaky()
+    outbox = Flaky(fail=1)
     clock.set(MONDAY_9_ROME)
     assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).failed
     clock.advance(timedelta(minutes=2))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -340,18 +341,9 @@ def _explain(
         return [Unpaired(p.id, NO_ONE) for p in left]
     a, b = _sides(left, others)
     language, org, fresh = _rules(a, b, recent)
-    out = []
-    for i, p in enumerate(left):
-        if not language[i].any():
-            reason = NO_LANGUAGE
-        elif not org[i].any():
-            reason = SAME_ORGANISATION
-        elif not fresh[i].any():
-            reason = RECENT
-        else:
-            reason = TAKEN
-        out.append(Unpaired(p.id, reason))
-    return out
+    return [
+        Unpaired(p.id, _nearest_rule(language[i], org[i], fresh[i])) for i, p in enumerate(left)
+    ]
 
 
 # ---- peers ------------------------------------------------------------------------------------
@@ -425,13 +417,18 @@ def _explain_peers(left: Sequence[Person], people: Sequence[Person], recent: Met
     for i, p in enumerate(left):
         j = where[p.id]
         language[i, j] = org[i, j] = fresh[i, j] = False
-        if not language[i].any():
-            reason = NO_LANGUAGE
-        elif not org[i].any():
-            reason = SAME_ORGANISATION
-        elif not fresh[i].any():
-            reason = RECENT
-        else:
-            reason = TAKEN
-        out.append(Unpaired(p.id, reason))
+        out.append(Unpaired(p.id, _nearest_rule(language[i], org[i], fresh[i])))
     return out
+
+
+def _nearest_rule(language: Any, org: Any, fresh: Any) -> str:
+    """Why one person was left unpaired: the first hard rule that left them nobody, in the
+    order a member can act on (a shared language, another organisation, not a recent pair),
+    else everyone they could meet was taken."""
+    if not language.any():
+        return NO_LANGUAGE
+    if not org.any():
+        return SAME_ORGANISATION
+    if not fresh.any():
+        return RECENT
+    return TAKEN
