@@ -394,3 +394,21 @@ def test_the_body_check_refuses_or_passes_but_never_raises_anything_else(
         assert refused.reason and "\n" not in refused.reason
     else:
         assert isinstance(kind, inbound.Kind)
+
+
+async def test_a_signed_submission_of_a_view_without_its_type_is_refused_not_a_crash(
+    slack: Slack,
+) -> None:
+    """Found by the fuzzer: bolt reads `view.type` of every submission, so a view without one
+    raised KeyError inside bolt (HTTP 500). Slack always sends it; its absence is a bad body."""
+    payload = {
+        "type": "view_submission",
+        "user": {"id": "U0FUZZ", "username": "fuzz"},
+        "team": {"id": TEAM_ID},
+        "view": {"state": {"values": {}}},
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    before = rows(slack.bot.app.engine)
+    status = await post(slack, body, "application/x-www-form-urlencoded", signed(body))
+    assert status == 400
+    assert rows(slack.bot.app.engine) == before

@@ -302,6 +302,8 @@ VIEW = Obj(
         "state": Obj({"values": MapOf(MapOf(Obj({"value": TEXT, "type": TEXT})))}),
     }
 )
+SENT_VIEW = Obj(VIEW.fields, frozenset({"type"}))
+"""A view Slack sends back (a submission, a closing), which always says its type."""
 ACTION = Obj(dict.fromkeys(("type", "action_id", "block_id", "value"), TEXT))
 BODY = Obj(
     {
@@ -341,8 +343,9 @@ NEEDS = {
         frozenset({"actions"}),
     ),
     "interactive_message": Obj({"actions": ListOf(ACTION, non_empty=True)}, frozenset({"actions"})),
-    "view_submission": Obj({"view": VIEW}, frozenset({"view"})),
-    "view_closed": Obj({"view": VIEW}, frozenset({"view"})),
+    # bolt reads `view.type` of every submission (`is_workflow_step_save`): Slack always sends it
+    "view_submission": Obj({"view": SENT_VIEW}, frozenset({"view"})),
+    "view_closed": Obj({"view": SENT_VIEW}, frozenset({"view"})),
     "block_suggestion": Obj({}, frozenset({"action_id"})),
 }
 EVENT = Obj(
