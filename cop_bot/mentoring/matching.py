@@ -4,8 +4,8 @@ Hard rules (an edge that breaks one is never used): a shared language, never the
 organisation, never a pair from the last `REPEAT_WINDOW` rounds, capacity (a mentor takes at
 most `capacity` mentees; a mentee and a peer are in at most one pair).
 
-Preferences, weighted into a score in [0, 1]: domain fit (`DOMAIN_WEIGHT`: the share of the
-mentee's domains the mentor covers; for peers, of the smaller set), different countries
+Preferences, weighted into a score in [0, 1]: domain fit (`DOMAIN_WEIGHT`: half for covering
+any of the mentee's domains, half for the share covered; for peers, of the smaller set), different countries
 (`COUNTRY_WEIGHT`, when the programme asks for cross-border pairs) and overlapping working
 hours (`HOURS_WEIGHT`: 09:00-17:00 in both zones).
 
@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 DOMAIN_WEIGHT = 0.6
+# Half the domain weight goes to covering any of the wanted domains at all, half to the share
+# covered: one shared topic is worth more to a pair than meeting across a border.
+ANY_FIT = 0.5
 COUNTRY_WEIGHT = 0.2
 HOURS_WEIGHT = 0.2
 WORK_HOURS = 8.0
@@ -219,7 +222,7 @@ def _scores(a: _Side, b: _Side, *, mentoring: bool, cross_border: bool) -> Matri
     else:
         wanted = np.minimum(a.domains.sum(axis=1)[:, None], b.domains.sum(axis=1)[None, :])
     fit = np.divide(overlap, wanted, out=np.zeros_like(overlap), where=wanted > 0)
-    score = DOMAIN_WEIGHT * np.minimum(fit, 1.0)
+    score = DOMAIN_WEIGHT * (ANY_FIT * (overlap > 0) + (1 - ANY_FIT) * np.minimum(fit, 1.0))
     if cross_border:
         differ = (a.countries[:, None] != b.countries[None, :]) & (a.countries[:, None] >= 0)
         score = score + COUNTRY_WEIGHT * differ
