@@ -61,8 +61,10 @@ def cases(folder: Path = EVAL) -> tuple[list[Case], list[Case]]:
     return labelled, nonsense
 
 
-def evaluate(taxonomy: Taxonomy, part: str, show_misses: bool) -> dict[str, float]:
-    labelled, nonsense = cases()
+def evaluate(
+    taxonomy: Taxonomy, part: str, show_misses: bool, folder: Path = EVAL
+) -> dict[str, float]:
+    labelled, nonsense = cases(folder)
     chosen = [
         c
         for c in labelled
@@ -126,9 +128,12 @@ def main() -> None:
     parser.add_argument("--part", choices=("tune", "held-out", "all"), default="tune")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--taxonomy", default=str(REPO / "config" / "taxonomy.yaml"))
+    parser.add_argument(
+        "--set", default=str(EVAL), help="the folder of queries (benchmarks/eval-fresh: unseen)"
+    )
     args = parser.parse_args()
     taxonomy = load_taxonomy(args.taxonomy)
-    evaluate(taxonomy, args.part, args.misses)
+    evaluate(taxonomy, args.part, args.misses, Path(args.set))
 
 
 if __name__ == "__main__":
