@@ -71,7 +71,13 @@ def _link(ctx: Ctx, *, reset: bool) -> Reply:
         Header(_("The web library")),
         Text.of(*phrase(_("Open it in a browser: {address}"), address=Code(url))),
         Context(spans(" ".join(notes))),
-        data={"library": {"path": path, "url": url if base else None, "public": community.library_public}},
+        data={
+            "library": {
+                "path": path,
+                "url": url if base else None,
+                "public": community.library_public,
+            }
+        },
     )
 
 
@@ -109,7 +115,9 @@ def _collect(ctx: Ctx, words: list[str]) -> Reply:
         )
     queries.save_collection(ctx.session, ctx.community, slug, ids, ctx.now)
     if not ids:
-        return reply(Text.of(_("The toolkit {slug} is removed.").format(slug=slug)), data={"toolkit": None})
+        return reply(
+            Text.of(_("The toolkit {slug} is removed.").format(slug=slug)), data={"toolkit": None}
+        )
     return reply(
         Text.of(
             *phrase(

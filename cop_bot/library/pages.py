@@ -56,7 +56,9 @@ FACETS = ("group", "domain", "country", "scale", "kind")
 _PRACTICE_PATH = re.compile(r"practices/([0-9]{1,10})(?:-([a-z0-9-]{0,80}))?")
 _TOOLKIT_PATH = re.compile(r"toolkits/([a-z0-9][a-z0-9-]{0,59})")
 _BROWSE_PATH = re.compile(r"browse/(group|domain|country|scale|kind)/([A-Za-z0-9-]{1,64})")
-_LANG_TAG = re.compile(r"\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*")
+_LANG_TAG = re.compile(
+    r"\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*"
+)
 
 _ENV = Environment(
     loader=PackageLoader("cop_bot.library", "templates"),
@@ -424,9 +426,7 @@ class Site:
                 else tokens.public_community(session)
             )
             fallback = community.language if community else i18n.DEFAULT
-            language, bad_language = choose_language(
-                params.get("lang"), accept_language, fallback
-            )
+            language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
             with i18n.using(language):
                 return self._respond(
                     session,
@@ -535,7 +535,9 @@ def fresh(
 ) -> bool:
     """Whether the reader's copy is the current one (RFC 9110: ETag first, then the date)."""
     if if_none_match is not None:
-        return any(t.strip() in {tag, tag.removeprefix("W/"), "*"} for t in if_none_match.split(","))
+        return any(
+            t.strip() in {tag, tag.removeprefix("W/"), "*"} for t in if_none_match.split(",")
+        )
     if if_modified_since:
         try:
             since = parsedate_to_datetime(if_modified_since)
@@ -579,7 +581,9 @@ def bare_error(status: int, language: str) -> Page:
     return Page(status, body.encode("utf-8"), headers={"Content-Language": language})
 
 
-def search_index(rows: Sequence[Practice], links: Links, taxonomy: Taxonomy, language: str) -> list[dict[str, Any]]:
+def search_index(
+    rows: Sequence[Practice], links: Links, taxonomy: Taxonomy, language: str
+) -> list[dict[str, Any]]:
     """The static export's search index: a few short fields a practice, for `library.js`."""
     return [
         {

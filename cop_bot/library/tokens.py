@@ -7,6 +7,7 @@ The key works like a calendar feed's token: it is the only secret, in the addres
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
@@ -53,3 +54,22 @@ def link_path(session: Session, community: Community) -> str:
     if community.library_public:
         return "/library"
     return base_path(community, library_token(session, community))
+
+
+def practice_path(base: str, practice_id: int, title: str) -> str:
+    """`/library/practices/12-job-readiness-workshops` (the page's stable address)."""
+    from cop_bot.library.queries import slugify
+
+    return f"{base}/practices/{practice_id}-{slugify(title)}"
+
+
+def practice_urls(
+    session: Session, community: Community, public_url: str | None
+) -> Callable[[int, str], str] | None:
+    """Gives an approved practice's web address, or None when the bot has no public address
+    (COP_BOT_PUBLIC_URL): chat replies and digests link to the library with it."""
+    root = (public_url or "").rstrip("/")
+    if not root:
+        return None
+    base = root + link_path(session, community)
+    return lambda practice_id, title: practice_path(base, practice_id, title)

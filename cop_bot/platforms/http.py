@@ -88,7 +88,9 @@ class Routes:
         if rest.startswith("k/"):
             token, _slash, rest = rest.removeprefix("k/").partition("/")
         elif request.path == "/library":
-            raise web.HTTPMovedPermanently("/library/" + (f"?{request.query_string}" if request.query_string else ""))
+            raise web.HTTPMovedPermanently(
+                "/library/" + (f"?{request.query_string}" if request.query_string else "")
+            )
         params = {key: request.query.getone(key) for key in request.query}
         loop = asyncio.get_running_loop()
         page = await loop.run_in_executor(
