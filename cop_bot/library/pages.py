@@ -48,6 +48,7 @@ MAX_PAGE = 500
 MAX_QUERY = 200
 MAX_QUERY_STRING = 2048
 SUMMARY_LENGTH = 240
+NEWEST = 6
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -287,6 +288,7 @@ class Render:
             scales=[(s, scale_label(s), found.scales[s]) for s in SCALES],
             kinds=[(k, kind_label(k), found.kinds[k]) for k in PRACTICE_KINDS],
             toolkits=queries.collections(self.session, self.community_id),
+            rows=queries.newest(self.session, self.community_id, NEWEST),
             description=_("The community's shared repertoire of good practices."),
         )
 

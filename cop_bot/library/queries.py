@@ -72,6 +72,18 @@ def all_approved(session: Session, community_id: int) -> list[Practice]:
     )
 
 
+def newest(session: Session, community_id: int, limit: int) -> list[Practice]:
+    """The most recently approved practices, for the entry page."""
+    return list(
+        session.exec(
+            select(Practice)
+            .where(Practice.community_id == community_id, Practice.status == APPROVED)
+            .order_by(col(Practice.approved_at).desc(), col(Practice.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
 def endorsements(session: Session, practice_id: int) -> int:
     return int(
         session.exec(
