@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
-from multidict import CIMultiDict
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from multidict import CIMultiDict
 
 from cop_bot.app import App, build_app
 from cop_bot.cli import main as cli_main
@@ -89,9 +89,13 @@ async def test_only_approved_practices_are_shown_and_only_with_the_key(
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     status, body, _ = await fetch(client, f"{server.url}{path}search?q=secret+pending+housing")
     assert status == 200 and "Secret pending" not in body
-    status, _, _ = await fetch(client, f"{server.url}{path}practices/{pending}-secret-pending-housing-desk")
+    status, _, _ = await fetch(
+        client, f"{server.url}{path}practices/{pending}-secret-pending-housing-desk"
+    )
     assert status == 404
-    status, body, _ = await fetch(client, f"{server.url}{path}practices/{shown}-job-readiness-workshops")
+    status, body, _ = await fetch(
+        client, f"{server.url}{path}practices/{shown}-job-readiness-workshops"
+    )
     assert status == 200 and "amina@example.org" not in body  # contact not published
     assert "alice" not in body and ADMIN not in body  # nobody's handle
     # without the key, a private library is refused; a wrong key is unknown
@@ -123,7 +127,9 @@ async def test_a_public_library_needs_no_key_and_shows_a_published_contact(
     pid = share(app, "Job-readiness workshops", contact="desk@example.org", contact_public="yes")
     assert (await fetch(client, f"{server.url}/library/"))[0] == 403
     say(app, "/settings library: public")
-    status, body, _ = await fetch(client, f"{server.url}/library/practices/{pid}-job-readiness-workshops")
+    status, body, _ = await fetch(
+        client, f"{server.url}/library/practices/{pid}-job-readiness-workshops"
+    )
     assert status == 200 and "desk@example.org" in body
     status, _, headers = await fetch(client, f"{server.url}/library")
     assert status == 301 and headers["Location"] == "/library/"
@@ -144,7 +150,7 @@ async def test_hostile_text_is_shown_as_text(
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in body
     assert re.search(r'<meta property="og:title" content="&lt;script', body)
     status, body, _ = await fetch(client, f"{server.url}{path}search?q=%3Cscript%3E")
-    assert status == 200 and "<script>" not in body.replace('<script src=', "")
+    assert status == 200 and "<script>" not in body.replace("<script src=", "")
 
 
 async def test_a_reload_costs_a_304_until_the_repertoire_changes(
@@ -263,7 +269,9 @@ async def test_a_toolkit_lists_its_practices_in_order(
     first = share(app, "Job-readiness workshops")
     second = share(app, "Housing first desk", domains="housing")
     pending = share(app, "Pending thing to hide", who="alice")
-    refused = ConsoleChat(app.router, handle=ADMIN).invoke(f"/library collect first-steps {pending}")
+    refused = ConsoleChat(app.router, handle=ADMIN).invoke(
+        f"/library collect first-steps {pending}"
+    )
     assert refused is not None and not refused.ok  # not approved
     say(app, f"/library collect first-steps {second} {first}")
     status, body, _ = await fetch(client, f"{server.url}{key_path(app)}toolkits/first-steps")
