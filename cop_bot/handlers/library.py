@@ -7,6 +7,8 @@ toolkit page listing those practices in that order. The rules are in `cop_bot/li
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cop_bot.core.args import Args
 from cop_bot.core.errors import UsageError
 from cop_bot.core.i18n import N_, _
@@ -81,7 +83,7 @@ def _link(ctx: Ctx, *, reset: bool) -> Reply:
     )
 
 
-def _collect(ctx: Ctx, words: list[str]) -> Reply:
+def _collect(ctx: Ctx, words: Sequence[str]) -> Reply:
     ctx.require(Role.CURATOR, _("make a toolkit"))
     if not words:
         raise UsageError(_("Name the toolkit, e.g. `/library collect first-steps 12 4 9`."))

@@ -70,6 +70,8 @@ def export(
     with session_scope(engine) as session, i18n.using(language):
         assert community.id is not None
         community = session.get(Community, community.id) or community
+        community_id = community.id
+        assert community_id is not None
 
         def render(depth: int) -> Render:
             links = Links(static=True, depth=depth)
@@ -87,7 +89,7 @@ def export(
             pages += 1
 
         write("index.html", render(0).entry())
-        rows = queries.all_approved(session, community.id)
+        rows = queries.all_approved(session, community_id)
         top = render(0)
         search_page = top._page(
             "results.html",
@@ -113,7 +115,7 @@ def export(
         for practice in rows:
             write(inner.links.practice(practice).removeprefix("../"), inner.practice(practice))
         browse = render(2)
-        found = queries.facets(session, community.id)
+        found = queries.facets(session, community_id)
         entry_points: list[tuple[str, str]] = [("group", g.slug) for g in taxonomy.groups]
         entry_points += [("domain", d) for d in found.domains]
         entry_points += [("country", c) for c in found.countries]
@@ -121,6 +123,6 @@ def export(
         entry_points += [("kind", k) for k in PRACTICE_KINDS if found.kinds[k]]
         for facet, value in entry_points:
             write(f"browse/{facet}/{value}.html", browse.results("", (facet, value), 1, size=ALL))
-        for toolkit in queries.collections(session, community.id):
+        for toolkit in queries.collections(session, community_id):
             write(f"toolkits/{toolkit.slug}.html", inner.toolkit(toolkit))
     return Report(pages=pages, practices=len(rows))

@@ -264,8 +264,8 @@ class Render:
 
     def entry(self) -> Page:
         found = queries.facets(self.session, self.community_id)
-        groups = []
-        themes = []
+        groups: list[tuple[str, str, list[tuple[str, str, int]]]] = []
+        themes: list[tuple[str, str, list[tuple[str, str, int]]]] = []
         for group in self.taxonomy.groups:
             domains = [
                 (d.slug, d.label(self.language), found.domains[d.slug])
