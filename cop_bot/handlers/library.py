@@ -23,7 +23,7 @@ from cop_bot.practices.queries import practice_number
     "library",
     summary=N_("The web library of approved practices: its address, and curated toolkits."),
     syntax=("[link]", "link reset", "collect SLUG ID ID…"),
-    examples=(N_("/library link"), N_("/library collect first-steps 12 4 9")),
+    examples=(N_("/library link"), N_("/library link reset")),
     details=N_(
         "The library is private unless an admin sets /settings library: public; its secret "
         "address is for members. /library link reset (admins) replaces it. /library collect "
