@@ -84,7 +84,9 @@ async def load(
         rng = random.Random(seed)
         for _ in range(requests):
             started = time.perf_counter()
-            async with session.get(make_url(rng), headers=headers or {}) as response:
+            async with session.get(
+                make_url(rng), headers=headers or {}, allow_redirects=False
+            ) as response:
                 await response.read()
                 assert response.status == expect, response.status
             latencies.append(time.perf_counter() - started)
@@ -140,7 +142,7 @@ async def measure(url: str, ids: list[int], args: argparse.Namespace, folder: Pa
         rows = [
             ("entry page", await load(lambda _r: f"{base}/", n, c)),
             (
-                "practice page",
+                "practice page, 301",
                 await load(lambda r: f"{base}/practices/{r.choice(ids)}-x", n, c, expect=301),
             ),
             ("search page", await load(lambda r: f"{base}/search?q={r.choice(WORDS)}", n, c)),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -44,6 +46,8 @@ from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community, Practice, PracticeCollection
 
 PAGE_SIZE = 20
+PAGE_CACHE = 2048
+"""Rendered pages kept per process (keyed by the repertoire's version)."""
 MAX_PAGE = 500
 MAX_QUERY = 200
 MAX_QUERY_STRING = 2048
@@ -409,6 +413,36 @@ class Site:
         self.taxonomy = taxonomy
         self.public_url = public_url
         self.search = PracticeSearch()
+        self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
+        self._modified: dict[tuple[int, int], datetime] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], Page]) -> Page:
+        """A page rendered once per repertoire version: the version is in the key, so any
+        change to a practice or toolkit makes every cached page unreachable."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
+                return replace(found, headers=dict(found.headers))
+        page = make()
+        if page.status in (200, 301, 404):
+            with self._lock:
+                self._pages[key] = replace(page, headers=dict(page.headers))
+                while len(self._pages) > PAGE_CACHE:
+                    self._pages.popitem(last=False)
+        return page
+
+    def last_modified(self, session: Session, community: Community) -> datetime:
+        assert community.id is not None
+        key = (community.id, community.practice_version)
+        found = self._modified.get(key)
+        if found is None:
+            found = queries.last_modified(session, community)
+            if len(self._modified) > 1024:
+                self._modified.clear()
+            self._modified[key] = found
+        return found
 
     def respond(
         self,
@@ -480,10 +514,11 @@ class Site:
             return with_headers(render.error(400), language)
         version = f"{community.id}.{community.practice_version}.{int(community.library_public)}"
         tag = 'W/"' + hashlib.sha256(f"{version}:{language}".encode()).hexdigest()[:20] + '"'
-        modified = queries.last_modified(session, community)
+        modified = self.last_modified(session, community)
         if fresh(tag, modified, if_none_match, if_modified_since):
             return Page(304, headers=cache_headers(tag, modified, language))
-        page = route(render, session, community, rest, params)
+        key = (version, token, language, rest, tuple(sorted(params.items())))
+        page = self._cached(key, lambda: route(render, session, community, rest, params))
         page = with_headers(page, language)
         if page.status == 200:
             page.headers.update(cache_headers(tag, modified, language))
