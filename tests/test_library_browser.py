@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from cop_bot.app import App, build_app
 from cop_bot.config import Settings
@@ -240,3 +241,40 @@ def test_axe_finds_no_serious_violation_and_the_layout_holds(
             assert bad == [], (name, language, width, bad)
         context.close()
     print(f"screenshots in {shots}")
+
+
+def test_the_static_export_searches_in_the_browser(
+    site: tuple[App, str, dict[str, int]], browser: Any, tmp_path: Path
+) -> None:
+    """The exported copy from a plain file server: relative links, client-side search."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from cop_bot.library import export
+    from cop_bot.storage.db import session_scope
+    from cop_bot.storage.models import Community
+
+    app, _home, _ids = site
+    with session_scope(app.engine) as session:
+        community = session.exec(select(Community)).one()
+        session.expunge(community)
+    folder = tmp_path / "site"
+    export.export(app.engine, app.taxonomy, community, folder, "en")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}"
+        page = browser.new_page()
+        page.goto(f"{root}/index.html")
+        page.get_by_role("link", name="Housing first desk").first.click()
+        assert page.locator("h1").inner_text() == "Housing first desk"
+        page.get_by_label("Search the practices").fill("workshops")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="Job-readiness workshops").wait_for()
+        assert "Pending language cafe" not in page.content()
+    finally:
+        server.shutdown()
+        server.server_close()
