@@ -22,6 +22,7 @@ from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.library import queries
 from cop_bot.library.pages import Links, Page, Render, search_index
 from cop_bot.practices.fields import PRACTICE_KINDS, SCALES
+from cop_bot.practices.queries import endorsement_counts
 from cop_bot.practices.search import PracticeSearch
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import Community
@@ -112,6 +113,7 @@ def export(
             json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
         inner = render(1)
+        inner.endorsement_counts = endorsement_counts(session, [p.id for p in rows if p.id])
         for practice in rows:
             write(inner.links.practice(practice).removeprefix("../"), inner.practice(practice))
         browse = render(2)

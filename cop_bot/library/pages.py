@@ -217,6 +217,8 @@ class Render:
         self.public_url = (public_url or "").rstrip("/") or None
         self.switch = switch
         self.static = static
+        self.endorsement_counts: Mapping[int, int] | None = None
+        """Counted once for every practice by the export; else one query a page."""
 
     # ---- helpers the templates use ----------------------------------------------------------
 
@@ -382,7 +384,11 @@ class Render:
             sections=sections,
             link=safe_link(practice.link),
             contact=practice.contact if practice.contact_public else None,
-            endorsements=queries.endorsements(self.session, practice.id),
+            endorsements=(
+                self.endorsement_counts.get(practice.id, 0)
+                if self.endorsement_counts is not None
+                else queries.endorsements(self.session, practice.id)
+            ),
             language_of=language_name(practice.language) if practice.language else None,
             canonical=url,
             description=shorten(practice.summary, 200),
