@@ -77,7 +77,7 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     outbox = SlashOutbox(outbox, app.router.registry.slash)  # `/rsvp` as members type it
     return [
         *reminders.jobs(app.engine, outbox),
-        *digests.jobs(app.engine, outbox, app.taxonomy),
+        *digests.jobs(app.engine, outbox, app.taxonomy, app.settings.public_url),
         *mentoring.jobs(app.engine, outbox, app.taxonomy),
     ]
 

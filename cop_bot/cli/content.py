@@ -101,6 +101,60 @@ def add_practices(sub: Subparsers, db: argparse.ArgumentParser) -> None:
     add_community(pi)
 
 
+def add_library(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    group = add_group(
+        sub,
+        "library",
+        "the web library as a static site",
+        "Write the approved practices as static web pages with relative links and a small "
+        "search index, for a plain file server or an archive.",
+    )
+    le = add_action(
+        group,
+        "export",
+        library_export,
+        summary="write the web library to a folder",
+        description="Write the library's pages to DIR (new, empty, or made by an earlier "
+        "export). Only approved practices; contacts only where their author published them.",
+        db=db,
+    )
+    le.add_argument("dir", metavar="DIR", type=Path)
+    le.add_argument("--lang", help="the pages' language (default: the community's)")
+    add_community(le)
+
+
+def library_export(args: argparse.Namespace, settings: Settings) -> int:
+    """`library export DIR`: the folder is checked before the database is opened."""
+    from cop_bot.core import i18n
+    from cop_bot.library import export
+
+    name = "cop-bot library export"
+    if args.lang is not None and args.lang.lower() not in i18n.LANGUAGES:
+        print(
+            f"{name}: {args.lang!r} is not a language of the bot; use one of "
+            f"{', '.join(i18n.LANGUAGES)}.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        export.check_folder(args.dir)
+    except export.ExportError as exc:
+        print(f"{name}: {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_app(settings)
+    community = existing_community(app, args.community)
+    language = (args.lang or community.language or "en").lower()
+    try:
+        report = export.export(app.engine, app.taxonomy, community, args.dir, language)
+    except (export.ExportError, OSError) as exc:
+        print(f"{name}: {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"Wrote {plural(report.pages, 'page')} ({plural(report.practices, 'practice')}) to {args.dir}."
+    )
+    return EXIT_OK
+
+
 def _practices_file(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", type=Path)
     parser.add_argument("--format", choices=["csv", "json"], help="default: from FILE's extension")

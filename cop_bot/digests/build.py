@@ -19,12 +19,13 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core import i18n
 from cop_bot.core.i18n import N_, _, n_
-from cop_bot.core.model import Block, Code, Context, Header, Item, Reply, Text, reply, spans
+from cop_bot.core.model import Block, Code, Context, Header, Item, Link, Reply, Text, reply, spans
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.times import show_date, show_datetime, show_period
 from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name
 from cop_bot.groups import rules as group_rules
+from cop_bot.library.tokens import practice_urls
 from cop_bot.practices.review import APPROVED
 from cop_bot.sessions import meetings
 from cop_bot.storage import repos
@@ -148,6 +149,7 @@ def gather(
     taxonomy: Taxonomy,
     limit: int | None = None,
     cache: dict[tuple[Any, ...], Any] | None = None,
+    public_url: str | None = None,
 ) -> Digest:
     """The digest's data. With `limit`, each section keeps only its top items (the totals are
     always exact): the filtering, ordering and counting happen in SQL, so a busy week with
@@ -164,6 +166,10 @@ def gather(
         "questions": _open_questions(scope, cache),
         "review": _needs_review(scope),
     }
+    web = practice_urls(session, community, public_url)
+    if web is not None:  # each new practice links to its page on the web library
+        for row in sections["practices"][1]:
+            row["url"] = web(row["id"], row["title"])
     for name, (total, items) in sections.items():
         digest.totals[name] = total
         digest.sections[name] = items
@@ -513,7 +519,8 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
             )
             if x
         )
-        return Item(title=spans(f"#{row['id']} ", row["title"]), meta=spans(meta))
+        title = Link(row["url"], row["title"]) if row.get("url") else row["title"]
+        return Item(title=spans(f"#{row['id']} ", title), meta=spans(meta))
     if name == "experts":
         return Item(
             title=spans(row["name"] or row["handle"], f" (@{row['handle']})"),

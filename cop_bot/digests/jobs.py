@@ -61,14 +61,16 @@ class DigestReport:
     refused: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
+def jobs(
+    engine: Engine, outbox: Outbox, taxonomy: Taxonomy, public_url: str | None = None
+) -> list[Job]:
     """The digests' job for the scheduler. It runs at once when the scheduler starts, which is
     when a replica becomes the leader: a digest that fell due while the bot was down, or while
     the replicas were failing over, goes out then instead of a tick later (the run's claim keeps
     a digest already posted by the previous leader from going out again)."""
 
     def run(now: datetime) -> DigestReport:
-        report = post_due_digests(engine, outbox, taxonomy, now)
+        report = post_due_digests(engine, outbox, taxonomy, now, public_url)
         if report.sent or report.failed or report.missed or report.refused:
             log.info(
                 "digests: %d sent, %d failed, %d refused, %d missed",
@@ -83,7 +85,11 @@ def jobs(engine: Engine, outbox: Outbox, taxonomy: Taxonomy) -> list[Job]:
 
 
 def post_due_digests(
-    engine: Engine, outbox: Outbox, taxonomy: Taxonomy, now: datetime
+    engine: Engine,
+    outbox: Outbox,
+    taxonomy: Taxonomy,
+    now: datetime,
+    public_url: str | None = None,
 ) -> DigestReport:
     """Claim and post every digest due at `now`, then retry failed or abandoned runs. Safe to
     call any time, from any number of processes."""
@@ -102,12 +108,12 @@ def post_due_digests(
         try:
             run_id = _claim_run(engine, sub_id, due, now, report)
             if run_id is not None:
-                _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache)
+                _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache, public_url)
         except Exception:  # one channel's bug must not hold up the others
             log.exception("digest for subscription %s failed", sub_id)
     for run_id, sub_id in _retryable(engine, now):
         if _take_over(engine, run_id, now):
-            _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache)
+            _post(engine, outbox, taxonomy, sub_id, run_id, now, report, cache, public_url)
     return report
 
 
@@ -207,6 +213,7 @@ def _post(
     now: datetime,
     report: DigestReport,
     cache: dict[tuple[Any, ...], Any],
+    public_url: str | None = None,
 ) -> None:
     with session_scope(engine) as session:
         sub = session.get(DigestSubscription, sub_id)
@@ -233,6 +240,7 @@ def _post(
                 taxonomy=taxonomy,
                 limit=TOP,
                 cache=cache,
+                public_url=public_url,
             )
         conversation = Conversation(community.platform, community.external_id, sub.channel_id)
         target = mention_of(member) if member else None

@@ -17,7 +17,12 @@ from cop_bot.storage.models import Community
 
 
 def preview(
-    session: Session, community: Community, channel: str, now: datetime, taxonomy: Taxonomy
+    session: Session,
+    community: Community,
+    channel: str,
+    now: datetime,
+    taxonomy: Taxonomy,
+    public_url: str | None = None,
 ) -> Reply:
     """The digest of `channel` for the period ending `now`, seen by one person (ephemeral)."""
     assert community.id is not None
@@ -39,6 +44,7 @@ def preview(
             timezone=sub.timezone if sub else community.timezone,
             language=language,
             taxonomy=taxonomy,
+            public_url=public_url,
         )
         result = to_reply(digest, community.name)
         return Reply(

@@ -251,7 +251,8 @@ SETTING_KEYS = {
 """Each setting's key (typed as is) and what it takes (marked for translation; `{most}` and
 `{default}` are MAX_ASKS_PER_DAY and DEFAULT_ASKS_PER_DAY). `/settings`' details repeat them
 as one sentence, with the numbers written out (tests/test_i18n_admin.py checks they match)."""
-_SETTING_SPELLINGS = (*SETTING_KEYS, "tz", "time-zone")
+_SETTING_SPELLINGS = (*SETTING_KEYS, "library", "tz", "time-zone")
+"""`library: public|private` is explained by `/help library`, not in `/settings`' details."""
 _ON = {"on", "yes", "true", "1", "enabled"}
 _OFF = {"off", "no", "false", "0", "disabled"}
 
@@ -313,6 +314,15 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     problems.append(
                         _("review is on or off, not {value}.").format(value=repr(value[:40]))
                     )
+            elif key == "library":
+                if value.lower() in {"public", "private"}:
+                    community.library_public = value.lower() == "public"
+                else:
+                    problems.append(
+                        _("library is public or private, not {value}.").format(
+                            value=repr(value[:40])
+                        )
+                    )
             elif key == "asks-per-day":
                 number = parse_int(value, 1, MAX_ASKS_PER_DAY)
                 if number is None:
@@ -344,6 +354,10 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     _("Questions a member may ask a day"),
                     spans(i18n.number(asks_per_day(community))),
                 ),
+                (
+                    _("Web library"),
+                    spans(_("public") if community.library_public else _("private")),
+                ),
             )
         ),
         data={
@@ -353,6 +367,7 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 "language": community.language,
                 "review": community.review_enabled,
                 "asks_per_day": asks_per_day(community),
+                "library": "public" if community.library_public else "private",
             }
         },
     )

@@ -238,7 +238,9 @@ def _status(ctx: Ctx, header: str | None = None) -> Reply:
 
 def _preview(ctx: Ctx) -> Reply:
     channel = ctx.invocation.conversation.channel_id
-    return preview(ctx.session, ctx.community, channel, ctx.now, ctx.taxonomy)
+    return preview(
+        ctx.session, ctx.community, channel, ctx.now, ctx.taxonomy, ctx.settings.public_url
+    )
 
 
 def _personal(ctx: Ctx, word: str) -> Reply:

@@ -8,7 +8,10 @@
   empty, or not migrated yet), so a load balancer sends no member to such a replica; with
   `"scheduler": "leader"` or `"standby"` where this process competes for the scheduled jobs;
 - `GET /calendar/<token>.ics`: a channel's sessions as iCalendar (`text/calendar`), 404 for an
-  unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`).
+  unknown or reset token (see `cop_bot.sessions.calendar.feed_ics`);
+- `GET /library/...`: the web library, public at `/library/` or behind a member's key at
+  `/library/k/<token>/` (see `cop_bot.library.pages.Site`), with its stylesheet and script at
+  `/library/static/`.
 
 Database work runs off the event loop, on the executor given (Slack passes its command pool)
 or the loop's default one. Slack adds its own `/slack/events` route to the same application;
@@ -24,6 +27,7 @@ import logging
 import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -32,10 +36,15 @@ from cop_bot.config import Settings
 from cop_bot.platforms.leadership import Leadership
 from cop_bot.storage.db import head_revision
 
+if TYPE_CHECKING:
+    from cop_bot.library.pages import Site
+
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 CALENDAR_ROUTE = "/calendar/{name}"
+LIBRARY_ROUTES = ("/library", "/library/{rest:.*}")
+LIBRARY_ASSETS = {"library.css": "text/css", "library.js": "text/javascript"}
 HEALTH_TIMEOUT = 3.0
 FEED_SUFFIX = ".ics"
 
@@ -52,10 +61,79 @@ class Routes:
         self.platform = platform
         self.executor = executor
         self.head = head_revision()
+        self._site: Site | None = None
 
     def add_to(self, web_app: web.Application) -> None:
         web_app.router.add_get(HEALTH_PATH, self.health)
         web_app.router.add_get(CALENDAR_ROUTE, self.calendar)
+        for route in LIBRARY_ROUTES:
+            web_app.router.add_get(route, self.library)
+
+    @property
+    def site(self) -> Site:
+        if self._site is None:
+            from cop_bot.library.pages import Site  # Jinja2 only when the library is read
+
+            self._site = Site(self.app.engine, self.app.taxonomy, self.app.settings.public_url)
+        return self._site
+
+    async def library(self, request: web.Request) -> web.StreamResponse:
+        """The web library: the request as plain values to `Site.respond`, its `Page` back."""
+        from cop_bot.library.pages import CSP
+
+        rest = request.match_info.get("rest", "")
+        if rest.startswith("static/"):
+            return self.library_asset(rest.removeprefix("static/"))
+        token: str | None = None
+        if rest.startswith("k/"):
+            token, _slash, rest = rest.removeprefix("k/").partition("/")
+        elif request.path == "/library":
+            raise web.HTTPMovedPermanently(
+                "/library/" + (f"?{request.query_string}" if request.query_string else "")
+            )
+        params = {key: request.query.getone(key) for key in request.query}
+        loop = asyncio.get_running_loop()
+        page = await loop.run_in_executor(
+            self.executor,
+            lambda: self.site.respond(
+                token,
+                rest,
+                params,
+                accept_language=request.headers.get("Accept-Language"),
+                if_none_match=request.headers.get("If-None-Match"),
+                if_modified_since=request.headers.get("If-Modified-Since"),
+                query_string=request.query_string,
+            ),
+        )
+        headers = {
+            **page.headers,
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+        if page.status in (301, 304):
+            return web.Response(status=page.status, headers=headers)
+        return web.Response(
+            status=page.status,
+            body=page.body,
+            content_type=page.content_type,
+            charset="utf-8",
+            headers=headers,
+        )
+
+    def library_asset(self, name: str) -> web.Response:
+        from importlib.resources import files
+
+        kind = LIBRARY_ASSETS.get(name)
+        if kind is None:
+            raise web.HTTPNotFound()
+        body = files("cop_bot.library").joinpath("static", name).read_bytes()
+        return web.Response(
+            body=body,
+            content_type=kind,
+            charset="utf-8",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
 
     async def health(self, _: web.Request) -> web.Response:
         # The probe uses the loop's default pool, not a command pool: a burst of commands

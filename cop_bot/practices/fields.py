@@ -20,6 +20,7 @@ from cop_bot.core.wording import shorten
 from cop_bot.experts.profiles import is_clear, parse_country, parse_domains, parse_languages
 
 PRACTICE_KINDS = ("practice", "resource", "toolkit")
+SCALES = ("local", "national", "regional", "global")
 MAX_DOMAINS = 5
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 40
@@ -68,6 +69,14 @@ FIELDS: tuple[FieldSpec, ...] = (
         "country", "country", N_("Country"), 60, placeholder=N_("e.g. IT or Italy"), scan=False
     ),
     FieldSpec("city", "city", N_("City"), 120, scan=False),
+    FieldSpec(
+        "scale",
+        "scale",
+        N_("Scale"),
+        16,
+        placeholder=N_("local, national, regional or global"),
+        scan=False,
+    ),
     FieldSpec("organisation", "organisation", N_("Organisation"), 200, scan=False),
     FieldSpec("link", "link", N_("Link"), 500, placeholder="https://…", scan=False),
     FieldSpec(
@@ -81,6 +90,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("examples", "examples", N_("Examples")),
     FieldSpec("results", "results", N_("Results")),
     FieldSpec("contact", "contact", N_("Contact"), 300, scan=False),
+    FieldSpec("contact-public", "contact_public", N_("Contact on the web"), 8, scan=False),
     FieldSpec("licence", "licence", N_("Licence"), 100, scan=False),
 )
 BY_KEY = {f.key: f for f in FIELDS}
@@ -145,6 +155,8 @@ ALIASES = {
     "outcomes": "results",
     "impact": "results",
     "license": "licence",
+    "publish-contact": "contact-public",
+    "level": "scale",
 }
 _KIND_WORDS = {
     "practice": "practice",
@@ -241,6 +253,45 @@ def parse_kind(value: str) -> str:
             )
         )
     return found
+
+
+SCALE_LABELS = {
+    "local": N_("local"),
+    "national": N_("national"),
+    "regional": N_("regional"),
+    "global": N_("global"),
+}
+"""Where a practice acts, as members read it (the value itself is what forms take)."""
+
+
+def scale_label(scale: str) -> str:
+    return _(SCALE_LABELS[scale]) if scale in SCALE_LABELS else scale
+
+
+def parse_scale(value: str) -> str:
+    """`local`, `national`, `regional` or `global` (any case)."""
+    word = value.strip().lower()
+    if word not in SCALES:
+        raise ValueError(
+            _("{scale} is not a scale; use one of {scales}.").format(
+                scale=repr(value.strip()[:40]), scales=", ".join(SCALES)
+            )
+        )
+    return word
+
+
+_YES = {"yes", "on", "true", "1", "public", "published"}
+_NO = {"no", "off", "false", "0", "private"}
+
+
+def parse_yes_no(value: str) -> bool:
+    """Whether the contact may be shown on the web library: yes or no."""
+    word = value.strip().lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ValueError(_("Answer yes or no, not {value}.").format(value=repr(value.strip()[:40])))
 
 
 def parse_language(value: str) -> str:
@@ -348,9 +399,11 @@ PARSERS.update(
         "country": lambda _t, v: parse_country(v),
         "link": lambda _t, v: parse_link(v),
         "language": lambda _t, v: parse_language(v),
+        "scale": lambda _t, v: parse_scale(v),
+        "contact-public": lambda _t, v: parse_yes_no(v),
     }
 )
-EMPTY: dict[str, Any] = {"domains": [], "tags": [], "kind": "practice"}
+EMPTY: dict[str, Any] = {"domains": [], "tags": [], "kind": "practice", "contact_public": False}
 """What a cleared field holds (None unless listed)."""
 
 

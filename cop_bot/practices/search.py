@@ -117,6 +117,8 @@ class Query:
     page: int = 1
     within: frozenset[int] | None = None
     """Only these practices (`/practices group:SLUG`: those the group's members shared)."""
+    page_size: int = PAGE_SIZE
+    """Results a page: 5 in chat, more on the web library."""
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,8 @@ class PracticeIndex:
         if query.within is not None:
             inside = set(query.within) & self.static.keys()
             allowed = inside if allowed is None else allowed & inside
-        want = query.page * PAGE_SIZE
+        size = query.page_size
+        want = query.page * size
         static = self.static
         top: list[int]
         if not words:
@@ -349,7 +352,7 @@ class PracticeIndex:
             else:
                 top = heapq.nlargest(want, map(static.__getitem__, allowed))
                 total = len(allowed)
-            page = [k & _ID_MASK for k in top[(query.page - 1) * PAGE_SIZE :]]
+            page = [k & _ID_MASK for k in top[(query.page - 1) * size :]]
             return page, total, False
         per_word = [self.word_levels(w, cover.get(i, ())) for i, w in enumerate(words)]
         partial = False
@@ -367,7 +370,7 @@ class PracticeIndex:
                 top.extend(heapq.nlargest(want - len(top), map(static.__getitem__, ids)))
                 break
             top.extend(sorted(map(static.__getitem__, ids), reverse=True))
-        page = [k & _ID_MASK for k in top[(query.page - 1) * PAGE_SIZE : want]]
+        page = [k & _ID_MASK for k in top[(query.page - 1) * size : want]]
         return page, total, partial
 
     def ranked(self) -> list[int]:

@@ -215,6 +215,8 @@ def _read_json(path: Path, text: str) -> tuple[list[SourceRow], list[str]]:
                 continue
             if isinstance(value, list):
                 values[column] = clean_input(", ".join(str(v) for v in value))
+            elif isinstance(value, bool):  # contact_public: yes or no, as a CSV cell says it
+                values[column] = "yes" if value else "no"
             elif isinstance(value, str | int | float) and not isinstance(value, bool):
                 values[column] = clean_input(str(value))
             else:

@@ -85,6 +85,13 @@ class Community(SQLModel, table=True):
     asks_per_day: int | None = Field(default=None)
     """How many questions one member may `/ask` in 24 hours (`/settings asks-per-day: N`); None is
     the default, `experts.questions.DEFAULT_ASKS_PER_DAY`."""
+    library_public: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """`/settings library: public` opens the web library to anyone; private (the default) needs
+    the secret link `/library link` gives members."""
+    library_token: str | None = Field(default=None, max_length=64, unique=True)
+    """The key in a private library's address; `/library link reset` replaces it."""
 
 
 class Member(SQLModel, table=True):
@@ -233,6 +240,12 @@ class Practice(SQLModel, table=True):
     results: str | None = Field(default=None, max_length=2000)
     contact: str | None = Field(default=None, max_length=300)
     licence: str | None = Field(default=None, max_length=100)
+    scale: str | None = Field(default=None, max_length=16)
+    """local, national, regional or global: the entry points of the web library."""
+    contact_public: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    """The author chose to publish the contact on the web library (`contact-public: yes`)."""
     channel_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
@@ -469,6 +482,19 @@ class ReminderSent(SQLModel, table=True):
     at: datetime = _utc(nullable=False)
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class PracticeCollection(SQLModel, table=True):
+    """A curated toolkit: approved practices in the order a curator gave (`/library collect`)."""
+
+    __tablename__ = "practice_collection"
+    __table_args__ = (UniqueConstraint("community_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = _community_fk()
+    slug: str = Field(max_length=60)
+    practice_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc(nullable=False)
 
 
 class CalendarFeed(SQLModel, table=True):

@@ -44,6 +44,7 @@ from cop_bot.handlers.practices.common import (
     member_inline,
     status_phrase,
 )
+from cop_bot.library import tokens
 from cop_bot.practices import queries
 from cop_bot.practices.fields import (
     BENCHMARK_FIELDS,
@@ -149,6 +150,10 @@ def _show(ctx: Ctx, id_text: str) -> Reply:
     blocks.append(_meta(ctx, practice, author, endorsements))
     blocks.append(_show_actions(ctx, practice, endorsed))
     data = _full_data(practice, author, endorsements)
+    web = tokens.practice_urls(ctx.session, ctx.community, ctx.settings.public_url)
+    if web is not None and practice.status == APPROVED:  # only approved practices are on the web
+        data["web"] = web(pid, practice.title)
+        blocks.insert(3, Context(spans(Link(data["web"], _("Read it on the web library")))))
     data["endorsed_by_you"] = endorsed
     return reply(*blocks, data={"practice": data})
 
