@@ -75,9 +75,9 @@ def _who(ctx: Ctx, member_id: int | None) -> Mention | str:
     summary=N_("Answer a question; the answer stays with it. Edit or delete your answers."),
     syntax=("ID TEXT", "edit ANSWER-ID TEXT", "delete ANSWER-ID"),
     examples=(
-        N_("/answer 12 The city's housing office keeps a list of landlords who rent to refugees."),
-        N_("/answer edit 3 The list is at the housing office, second floor."),
-        N_("/answer delete 3"),
+        N_("/answer 1 The city's housing office keeps a list of landlords who rent to refugees."),
+        N_("/answer edit 1 The list is at the housing office, second floor."),
+        N_("/answer delete 1"),
     ),
     details=N_(
         "Anyone may answer an open or answered question. The asker accepts one answer with "
@@ -176,10 +176,10 @@ def _answer_data(ctx: Ctx, given: Answer) -> dict[str, Any]:
     summary=N_("Show a question with its answers; its asker edits or withdraws it."),
     syntax=("ID", "history ID", "edit ID TEXT", "withdraw ID"),
     examples=(
-        N_("/question 12"),
-        N_("/question history 12"),
-        N_("/question edit 12 How do you find landlords in Rome?"),
-        N_("/question withdraw 12"),
+        N_("/question 1"),
+        N_("/question history 1"),
+        N_("/question edit 1 How do you find landlords in Rome?"),
+        N_("/question withdraw 1"),
     ),
     parse="raw",
 )
@@ -188,7 +188,7 @@ def question(ctx: Ctx, args: Args) -> Reply:
     verb = head.lower()
     if verb == "edit":
         number, _sep, text = rest.strip().partition(" ")
-        asked = find_question(ctx, number, "/question edit 12 TEXT")
+        asked = find_question(ctx, number, "/question edit 1 TEXT")
         text = text.strip()
         if not text:
             raise UsageError(_("Write the new question after its number."))
@@ -206,17 +206,17 @@ def question(ctx: Ctx, args: Args) -> Reply:
         )
         return reply(Text.of(said.format(id=asked.id)), data=_question_data(ctx, asked))
     if verb == "withdraw":
-        asked = find_question(ctx, rest.strip(), "/question withdraw 12")
+        asked = find_question(ctx, rest.strip(), "/question withdraw 1")
         rules.withdraw_question(ctx.session, asked, ctx.member, ctx.now)
         return reply(
             Text.of(_("Question #{id} is withdrawn; its answers stay.").format(id=asked.id)),
             data=_question_data(ctx, asked),
         )
     if verb == "history":
-        return _history(ctx, find_question(ctx, rest.strip(), "/question history 12"))
+        return _history(ctx, find_question(ctx, rest.strip(), "/question history 1"))
     if rest.strip():
         raise UsageError(_("/question takes a question's number; for example /question 12."))
-    return _show(ctx, find_question(ctx, head, "/question 12"))
+    return _show(ctx, find_question(ctx, head, "/question 1"))
 
 
 def _show(ctx: Ctx, asked: Question) -> Reply:

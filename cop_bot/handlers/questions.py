@@ -205,7 +205,7 @@ def _tell_expert(ctx: Ctx, question: Question, expert: Member) -> Notice:
     "answered",
     summary=N_("Mark a question as answered (the asker, an expert, or a curator)."),
     syntax=("ID [answer:N]",),
-    examples=(N_("/answered 1"), N_("/answered 1 answer:3")),
+    examples=(N_("/answered 1"),),
     details=N_(
         "The asker names the answer that helped with answer:N (its number in /question ID)."
     ),
