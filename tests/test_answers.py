@@ -145,9 +145,7 @@ def test_search_finds_questions_by_their_answers(asked: tuple[Bot, int]) -> None
     assert bot.reply("/questions families answered").data["questions"] == []
     aid = bot.reply(f"/question {qid}").data["question"]["answers"][0]["id"]
     assert bot.reply(f"/answered {qid} answer:{aid}", as_="alice").ok
-    assert [q["id"] for q in bot.reply("/questions families answered").data["questions"]] == [
-        qid
-    ]
+    assert [q["id"] for q in bot.reply("/questions families answered").data["questions"]] == [qid]
     assert [q["id"] for q in bot.reply("/questions domain:housing").data["questions"]] == [qid]
     assert bot.reply("/questions domain:nonsense-xyz").status is Status.USER_ERROR
     # the listings still work as before
