@@ -186,3 +186,26 @@ def test_read_answer_keeps_the_text(number: int, body: str) -> None:
     parsed = read_answer(f"{number} {body}")
     if parsed.action == "add":
         assert parsed.target == number and parsed.text == body.strip()
+
+
+def test_promote_an_answered_question_to_a_practice_draft(asked: tuple[Bot, int]) -> None:
+    bot, qid = asked
+    aid = bot.reply(f"/answer {qid} The parish hall hosts families", as_="sofia").data["answer"][
+        "id"
+    ]
+    assert bot.reply(f"/question promote {qid}", as_="sofia").status is Status.USER_ERROR
+    assert bot.reply("/role grant @cura curator confirm", as_="root-admin").ok
+    not_yet = bot.reply(f"/question promote {qid}", as_="cura")
+    assert not_yet.status is Status.USER_ERROR
+    assert "no accepted answer" in not_yet.data["error"]["message"]
+    assert bot.reply(f"/answered {qid} answer:{aid}", as_="alice").ok
+    promoted = bot.reply(f"/question promote {qid}", as_="cura")
+    assert promoted.ok, promoted
+    draft = promoted.data["practice"]
+    assert (draft["kind"], draft["status"], draft["answer"]) == ("answer", "pending", aid)
+    shown = bot.reply(f"/practice {draft['id']}", as_="cura")
+    assert shown.ok, shown
+    assert shown.data["practice"]["author"] == "sofia"
+    assert "@alice" in (shown.data["practice"]["contact"] or "")
+    assert bot.reply(f"/question promote {qid}", as_="cura").status is Status.USER_ERROR
+    assert bot.reply(f"/practice approve {draft['id']}", as_="cura").ok

@@ -19,7 +19,9 @@ from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import _
-from cop_bot.storage.models import Answer, AnswerRevision, Member, Question
+from cop_bot.practices import changes as practice_changes
+from cop_bot.practices.review import PENDING
+from cop_bot.storage.models import Answer, AnswerRevision, Member, Practice, Question
 
 MAX_ANSWER = 4000
 WITHDRAWN = "withdrawn"
@@ -264,3 +266,63 @@ def first_answers(session: Session, community_id: int) -> dict[int, datetime]:
         .group_by(col(Answer.question_id))
     ).all()
     return dict(rows)
+
+
+MAX_TITLE = 200
+MAX_SUMMARY = 2000
+
+
+def accepted_answer(session: Session, question: Question) -> Answer | None:
+    return next((a for a in answers_of(session, question) if a.accepted), None)
+
+
+def promote(
+    session: Session,
+    community_id: int,
+    question: Question,
+    curator: Member,
+    now: datetime,
+) -> tuple[Practice, Answer]:
+    """A practice draft of kind `answer` from an answered question and its accepted answer.
+
+    The answer's author is the practice's author; the asker is credited in `contact` with
+    them. It starts pending, so it goes through the usual review. Once per answer.
+    """
+    given = accepted_answer(session, question)
+    if question.status != "answered" or given is None:
+        raise CommandError(
+            _("Question #{id} has no accepted answer to promote yet.").format(id=question.id),
+            hint=_("Its asker accepts one with /answered ID answer:N."),
+        )
+    if given.practice_id is not None:
+        raise CommandError(
+            _("Question #{id} was already promoted to practice #{practice}.").format(
+                id=question.id, practice=given.practice_id
+            )
+        )
+    asker = session.get(Member, question.asker_id)
+    author = session.get(Member, given.author_id) if given.author_id is not None else None
+    credit = [f"@{m.handle}" for m in (asker, author) if m is not None]
+    title = " ".join(question.text.split())
+    summary = given.text.strip()
+    values: dict[str, Any] = {
+        "title": title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
+        "summary": summary if len(summary) <= MAX_SUMMARY else summary[: MAX_SUMMARY - 1] + "…",
+        "kind": "answer",
+        "domains": list(question.domains),
+        "contact": ", ".join(dict.fromkeys(credit)) or None,
+    }
+    practice = practice_changes.create(
+        session,
+        community_id,
+        values,
+        author=author,
+        status=PENDING,
+        now=now,
+        channel_id=question.channel_id,
+        editor=curator,
+    )
+    given.practice_id = practice.id
+    session.add(given)
+    _revision(session, question, given, curator, now, {"promoted": [None, practice.id]})
+    return practice, given

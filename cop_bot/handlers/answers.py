@@ -24,6 +24,7 @@ from cop_bot.core.model import (
     Mention,
     Notice,
     Reply,
+    Role,
     Text,
     reply,
     spans,
@@ -174,12 +175,16 @@ def _answer_data(ctx: Ctx, given: Answer) -> dict[str, Any]:
 @command(
     "question",
     summary=N_("Show a question with its answers; its asker edits or withdraws it."),
-    syntax=("ID", "history ID", "edit ID TEXT", "withdraw ID"),
+    syntax=("ID", "history ID", "edit ID TEXT", "withdraw ID", "promote ID"),
     examples=(
         N_("/question 1"),
         N_("/question history 1"),
         N_("/question edit 1 How do you find landlords in Rome?"),
         N_("/question withdraw 1"),
+    ),
+    details=N_(
+        "Curators turn an answered question and its accepted answer into a practice draft of "
+        "kind answer with /question promote ID; it goes through the usual review."
     ),
     parse="raw",
 )
@@ -211,6 +216,33 @@ def question(ctx: Ctx, args: Args) -> Reply:
         return reply(
             Text.of(_("Question #{id} is withdrawn; its answers stay.").format(id=asked.id)),
             data=_question_data(ctx, asked),
+        )
+    if verb == "promote":
+        ctx.require(Role.CURATOR, _("promote a question to a practice"))
+        asked = find_question(ctx, rest.strip(), "/question promote 1")
+        practice, given = rules.promote(ctx.session, ctx.community_id, asked, ctx.member, ctx.now)
+        return reply(
+            Text.of(
+                _(
+                    "Question #{id} and its accepted answer #{answer} are now practice draft "
+                    "#{practice}, credited to the asker and the answer's author."
+                ).format(id=asked.id, answer=given.id, practice=practice.id)
+            ),
+            Context(
+                phrase(
+                    _("It waits for review like any practice: {command}"),
+                    command=Code(f"/practice approve {practice.id}"),
+                )
+            ),
+            data={
+                "practice": {
+                    "id": practice.id,
+                    "kind": practice.kind,
+                    "status": practice.status,
+                    "question": asked.id,
+                    "answer": given.id,
+                }
+            },
         )
     if verb == "history":
         return _history(ctx, find_question(ctx, rest.strip(), "/question history 1"))

@@ -199,6 +199,11 @@ class Answer(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     edited_at: datetime | None = _utc(nullable=True)
     deleted_at: datetime | None = _utc(nullable=True)
+    practice_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("practice.id", ondelete="SET NULL"), nullable=True),
+    )
+    """The practice draft this accepted answer was promoted to (`/question promote`)."""
 
 
 class AnswerRevision(SQLModel, table=True):

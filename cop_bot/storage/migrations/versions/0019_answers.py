@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("created_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("edited_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("deleted_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("practice_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["author_id"], ["member.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["practice_id"], ["practice.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["question_id"], ["question.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
