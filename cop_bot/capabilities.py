@@ -16,6 +16,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from cop_bot.answers.privacy import ANSWERS
 from cop_bot.core.outbox import Outbox
 from cop_bot.core.privacy import PrivacySection
 from cop_bot.digests.privacy import DIGESTS
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def privacy_sections() -> tuple[PrivacySection, ...]:
     """Every capability's part of `/profile export` and `/profile delete`, in export order."""
-    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING)
+    return (PROFILE, ROLES, QUESTIONS, ANSWERS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING)
 
 
 def warm_caches(app: App) -> None:

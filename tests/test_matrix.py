@@ -871,3 +871,79 @@ async def test_files_come_as_m_file_events_from_the_media_repository(
     export = json.loads((await alice.client.download(mxc=file["url"])).body)
     assert export["profile"]["handle"] == alice.user_id[1:].split(":")[0]
     assert not [c for c in alice.from_(harness.user_id, room) if c.get("msgtype") == "m.file"][1:]
+
+
+# ---- answers: a reply to a question's post counts once its author confirms it with ✅ ----------
+
+
+async def test_a_reply_to_a_question_becomes_an_answer_on_a_check_mark(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    from cop_bot.storage.models import Answer
+
+    harness = make_harness()
+    await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    room = await alice.room(harness.user_id, bob.user_id)
+    await alice.joined(harness.user_id, room)
+    await bob.client.join(room)
+    asked = await alice.say(room, "!ask housing: who knows landlords in Turin?")
+    _, post = await alice.wait_for(
+        lambda r, e: (
+            is_bot_message(harness.user_id)(r, e)
+            and e.source["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            == asked
+        )
+    )
+    post_id = str(post.event_id)
+
+    def reply_content(body: str) -> dict[str, Any]:
+        return {
+            "msgtype": "m.text",
+            "body": body,
+            "m.relates_to": {"m.in_reply_to": {"event_id": post_id}},
+        }
+
+    async def answers(n: int) -> list[tuple[str, str | None]]:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            with session_scope(harness.app.engine) as session:
+                rows = session.exec(select(Answer).order_by(col(Answer.id))).all()
+                found = [
+                    (a.text, a.author_id and session.get(Member, a.author_id).handle) for a in rows
+                ]  # type: ignore[union-attr]
+            if len(found) >= n:
+                return found
+            await asyncio.sleep(0.05)
+        return found
+
+    def _handle(session: Any, member_id: int | None) -> str | None:
+        member = session.get(Member, member_id) if member_id is not None else None
+        return member.handle if member is not None else None
+
+    comment = await bob.send_raw(room, "m.room.message", reply_content("Good question!"))
+    answer = await bob.send_raw(
+        room, "m.room.message", reply_content("Ask <b>Casa Aperta</b> @room")
+    )
+    await asyncio.sleep(0.3)
+    assert await answers(0) == []  # a reply alone is not recorded
+    # someone else's ✅ on bob's reply does not make it an answer, nor does another emoji
+    for who, target, key in ((alice, answer, "✅"), (bob, comment, "👍")):
+        await who.send_raw(
+            room,
+            "m.reaction",
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}},
+        )
+    await bob.send_raw(
+        room,
+        "m.reaction",
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": answer, "key": "✅️"}},
+    )
+    bob_handle = bob.user_id[1:].split(":")[0]
+    assert await answers(1) == [("Ask <b>Casa Aperta</b> @room", bob_handle)]
+    # typing /answer TEXT in reply to the question's post needs no number
+    await bob.send_raw(room, "m.room.message", reply_content("!answer Also try the parish"))
+    found = await answers(2)
+    assert [text for text, _who in found] == ["Ask <b>Casa Aperta</b> @room", "Also try the parish"]
+    await asyncio.sleep(0.3)
+    assert len(await answers(0)) == 2

@@ -15,6 +15,8 @@ from cop_bot.core.privacy import erase_member, export_member
 from cop_bot.core.wording import jsonable
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
+    Answer,
+    AnswerRevision,
     Community,
     CopGroup,
     DigestRun,
@@ -123,6 +125,18 @@ def _everything_about(session: Session, member: Member, other: Member) -> None:
     session.add(GroupMember(group_id=group.id, member_id=other.id, joined_at=NOW))
     assert theirs.id and practice.id and meeting.id and digest.id
     session.add(QuestionRecipient(question_id=theirs.id, member_id=member.id, notified_at=NOW))
+    answer = Answer(question_id=theirs.id, author_id=member.id, text="Try this.", created_at=NOW)
+    session.add(answer)
+    session.flush()
+    session.add(
+        AnswerRevision(
+            question_id=theirs.id,
+            answer_id=answer.id,
+            editor_id=member.id,
+            at=NOW,
+            changes={"text": [None, "Try this."]},
+        )
+    )
     session.add(PracticeEndorsement(practice_id=practice.id, member_id=member.id, created_at=NOW))
     session.add(
         PracticeRevision(
@@ -204,12 +218,15 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         "profile",
         "roles",
         "questions",
+        "answers",
         "practices",
         "sessions",
         "digests",
         "groups",
         "mentoring",
     ]
+    assert [a["text"] for a in export["answers"]["given"]] == ["Try this."]
+    assert len(export["answers"]["history"]) == 1
     assert export["groups"]["memberships"][0]["focal_point"] is True
     assert export["groups"]["created"] == ["wg"]
     assert export["mentoring"]["pairs"][0]["with"] == "luca"
@@ -231,7 +248,7 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         amina = session.get(Member, member_id)
         assert amina is not None
         notes = erase_member(session, amina, privacy_sections())
-    assert set(notes) == {"questions", "practices", "sessions", "groups"}  # what stays, and why
+    assert set(notes) == {"questions", "answers", "practices", "sessions", "groups"}  # and why
     tables = SQLModel.metadata.tables
     with engine.connect() as conn:
         for name in sorted(member_columns()):
@@ -248,6 +265,8 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         assert kept == [luca_id]
         asked = conn.execute(select(tables["question"].c.text)).scalars().all()
         assert asked == ["Theirs?"]
+        kept_answers = conn.execute(select(tables["answer"].c.text)).scalars().all()
+        assert kept_answers == ["Try this."]  # the question keeps its answer, without its author
 
 
 def test_the_personal_digest_is_exported_and_erased(bot: Bot) -> None:

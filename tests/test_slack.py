@@ -834,3 +834,29 @@ async def test_schedule_session_form(slack: Slack) -> None:
     [posted] = await slack.stand_in.wait_for("chat.postMessage")  # an announcement
     assert posted.args["channel"] == "C0GENERAL"
     assert count(slack, "cop_session") == 1
+
+
+async def test_the_answer_button_opens_a_form_that_records_the_answer(slack: Slack) -> None:
+    status, _, _ = await slack.command("/ask", "housing: where can families stay?")
+    assert status == 200
+    await slack.stand_in.wait_for(ANSWER)
+    assert await slack.click("/answer 1", user="U0BOB") == 200
+    [opened] = await slack.stand_in.wait_for("views.open")
+    raw = opened.args["view"]
+    view = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    assert [b["block_id"] for b in view["blocks"]] == ["question", "text"]
+    assert view["blocks"][0]["element"]["initial_value"] == "1"
+    status, body = await submit(slack, view, {"question": "1", "text": "  "}, user="U0BOB")
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["text"]
+    assert count(slack, "answer") == 0  # nothing stored until the form is valid
+    status, body = await submit(slack, view, {"question": "1", "text": "Ask <!channel> the parish"})
+    assert (status, body) == (200, "")
+    assert count(slack, "answer") == 1
+    # the typed twin does the same
+    status, _, _ = await slack.command("/answer", "1 Or the town hall")
+    assert status == 200
+    deadline = time.monotonic() + 5
+    while count(slack, "answer") < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert count(slack, "answer") == 2

@@ -10,6 +10,7 @@ from cop_bot.core.i18n import N_
 from cop_bot.core.router import Registry
 from cop_bot.handlers import (
     admin,
+    answers,
     digest,
     domains,
     experts,
@@ -30,6 +31,7 @@ MODULES = (
     profile,
     experts,
     questions,
+    answers,
     *practices.MODULES,
     library,
     digest,
@@ -40,7 +42,7 @@ MODULES = (
 
 CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Getting started"), (help, domains)),
-    (N_("Experts and questions"), (profile, experts, questions)),
+    (N_("Experts and questions"), (profile, experts, questions, answers)),
     (N_("Practices"), (*practices.MODULES, library)),
     (N_("Sessions"), sessions.MODULES),
     (N_("Weekly digests"), (digest,)),

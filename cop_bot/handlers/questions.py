@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from cop_bot.core import i18n
 from cop_bot.core.args import Args, parse_id
-from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.errors import CommandError
 from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Actions,
@@ -35,6 +35,7 @@ from cop_bot.core.times import first_zone, show_date
 from cop_bot.core.wording import mention_of, phrase
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
+from cop_bot.handlers import answers as answer_views
 from cop_bot.storage.models import Member, Question
 
 LIST_LIMIT = 10
@@ -115,7 +116,12 @@ def ask(ctx: Ctx, args: Args) -> Reply:
                 command=Code(f"/answered {question.id}"),
             )
         ),
-        Actions((Button(_("Mark answered"), f"/answered {question.id}"),)),
+        Actions(
+            (
+                Button(_("Answer"), f"/answer {question.id}", "primary"),
+                Button(_("Mark answered"), f"/answered {question.id}"),
+            )
+        ),
     ]
     return reply(
         *blocks,
@@ -189,17 +195,26 @@ def _tell_expert(ctx: Ctx, question: Question, expert: Member) -> Notice:
             command=Code(f"/answered {question.id}"),
             capacity=Code("/profile set capacity: 2"),
         )
-        return Notice(to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how)))
+        answer = Actions((Button(_("Answer"), f"/answer {question.id}", "primary"),))
+        return Notice(
+            to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how), answer)
+        )
 
 
 @command(
     "answered",
     summary=N_("Mark a question as answered (the asker, an expert, or a curator)."),
-    syntax=("ID",),
+    syntax=("ID [answer:N]",),
     examples=(N_("/answered 1"),),
+    details=N_(
+        "The asker names the answer that helped with answer:N (its number in /question ID)."
+    ),
+    options=("answer",),
 )
 def answered(ctx: Ctx, args: Args) -> Reply:
     question = _question(ctx, args.word(0))
+    if "answer" in args.options:
+        return answer_views.accept(ctx, question, args.options["answer"])
     if not rules.may_close(ctx.session, question, ctx.member, curator=ctx.has(Role.CURATOR)):
         raise CommandError(
             _(
@@ -245,16 +260,20 @@ def _question(ctx: Ctx, word: str | None) -> Question:
 
 @command(
     "questions",
-    summary=N_("List the community's open questions (oldest first), or your own."),
-    syntax=("[open|mine|answered]",),
-    examples=(N_("/questions"), N_("/questions mine")),
+    summary=N_("List the community's open questions (oldest first), your own, or search them."),
+    syntax=("[open|mine|answered]", "QUERY [domain:SLUG] [answered]"),
+    examples=(N_("/questions"), N_("/questions mine"), N_("/questions landlords answered")),
+    details=N_(
+        "With words, searches the questions and their answers the way /practices searches "
+        "practices, so an answered question is found again."
+    ),
+    options=("domain",),
 )
 def questions(ctx: Ctx, args: Args) -> Reply:
     which = (args.word(0) or "open").lower()
-    if which not in HEADERS:
-        raise UsageError(
-            _("I don't know `/questions {which}`: use open, mine or answered.").format(which=which)
-        )
+    searching = len(args.words) > 1 or (bool(args.words) and which not in HEADERS)
+    if searching or "domain" in args.options:
+        return answer_views.search(ctx, args)
     rows = rules.list_questions(
         ctx.session, ctx.community_id, cast(rules.Listing, which), ctx.member.id
     )

@@ -118,6 +118,7 @@ KIND_LABELS = {
     "practice": N_("practice"),
     "resource": N_("resource"),
     "toolkit": N_("toolkit"),
+    "answer": N_("answered question"),  # promoted from /question promote, never typed
 }
 """A practice's kind as members read it (the value itself, `toolkit`, is what forms take)."""
 BENCHMARK_FIELDS = (

@@ -182,6 +182,65 @@ class QuestionRecipient(SQLModel, table=True):
     notified_at: datetime = _utc(nullable=False)
 
 
+class Answer(SQLModel, table=True):
+    """An answer to a question, kept with it (`/answer ID TEXT`) so it is found again later.
+
+    `author_id` is NULL once the author is erased: the question keeps its answer. `deleted_at`
+    marks an answer its author took back; the row and its history stay for the record.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("question.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    text: str = Field(max_length=4000)
+    accepted: bool = Field(default=False)
+    created_at: datetime = _utc(nullable=False)
+    edited_at: datetime | None = _utc(nullable=True)
+    deleted_at: datetime | None = _utc(nullable=True)
+    practice_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("practice.id", ondelete="SET NULL"), nullable=True),
+    )
+    """The practice draft this accepted answer was promoted to (`/question promote`)."""
+
+
+class AnswerRevision(SQLModel, table=True):
+    """The history of a question or an answer: who changed what, when.
+
+    `answer_id` is NULL for a change to the question itself; `changes` is {field: [old, new]}.
+    """
+
+    __tablename__ = "answer_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("question.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    answer_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("answer.id", ondelete="CASCADE"), nullable=True),
+    )
+    editor_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    at: datetime = _utc(nullable=False)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 # ---- the shared repertoire (practices) ---------------------------------------------------------
 
 

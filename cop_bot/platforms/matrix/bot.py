@@ -365,6 +365,12 @@ class MatrixBot:
             bot_names=self._bot_names(room),
             is_direct=self.is_direct(room),
         )
+        target = wire.replied_to(content)
+        if command is None and target is not None:
+            rooms.remember_reply(self.state, event.event_id, event.sender, target, body)
+        question = rooms.question_replied_to(self.state, target)
+        if command is not None and command.name == "answer" and question is not None:
+            command = CommandLine(command.name, wire.answer_rest(command.rest, question))
         if command is not None:
             thread = wire.thread_root(content)
             self.spawn(
@@ -406,7 +412,10 @@ class MatrixBot:
         self.spawn(self.send(room_id, wire.reply_content(warning, prefix=self.prefix)))
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        if self._fresh(event) and (text := rooms.reacted(self.state, event)) is not None:
+        if not self._fresh(event):
+            return
+        text = rooms.confirmed_answer(self.state, event) or rooms.reacted(self.state, event)
+        if text is not None:
             self._run_reaction(room, event.sender, text)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:

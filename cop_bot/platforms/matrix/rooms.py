@@ -29,6 +29,35 @@ async def leave_if_alone(client: AsyncClient, room: MatrixRoom) -> None:
         await client.room_forget(room.room_id)
 
 
+def remember_reply(state: State, event_id: str, sender: str, target: str, text: str) -> bool:
+    """A member's reply to a question's post, kept until they confirm it with ✅ (a reply in
+    a room is often a comment, not an answer, so it is not recorded without that)."""
+    announced = state.announcements.get(target)
+    if not announced or announced[0] != "question" or not text.strip():
+        return False
+    state.replies[event_id] = [sender, announced[1], text]
+    state.save()
+    return True
+
+
+def confirmed_answer(state: State, event: ReactionEvent) -> str | None:
+    """`answer ID TEXT` when the author of a reply to a question's post reacts ✅ to it."""
+    if wire.normalise_key(event.key) != wire.CONFIRM_ANSWER:
+        return None
+    record = state.replies.get(event.reacts_to)
+    if not record or record[0] != event.sender:
+        return None
+    del state.replies[event.reacts_to]
+    state.save()
+    _sender, question_id, text = record
+    return f"answer {question_id} {text}"
+
+
+def question_replied_to(state: State, target: str | None) -> int | None:
+    announced = state.announcements.get(target) if target else None
+    return int(announced[1]) if announced and announced[0] == "question" else None
+
+
 def reacted(state: State, event: ReactionEvent) -> str | None:
     """The command a reaction to one of the bot's announcements stands for, remembered so that
     taking the reaction back can undo it; None for any other reaction."""

@@ -4,7 +4,8 @@
   reuses the device instead of creating a new one each time);
 * the sync token, so a restart continues where it stopped;
 * which of its messages announced which session or practice (for reactions), which reaction
-  event ran which command (so removing it can undo it), its direct room with each member, and
+  event ran which command (so removing it can undo it), members' replies to a question's post
+  (recorded as an answer when their author reacts ✅), its direct room with each member, and
   the rooms already told that it cannot read encrypted messages.
 
 Tables are bounded (oldest entries dropped) and the file is replaced atomically, owner-only.
@@ -35,6 +36,8 @@ class State:
         self.announcements: dict[str, list[Any]] = {}  # event id -> [kind, entity id]
         self.reactions: dict[str, list[Any]] = {}  # reaction event id -> [room, sender, command]
         self.direct_rooms: dict[str, str] = {}  # user id -> room id
+        # a member's reply to a question's post -> [sender, question id, text], until a ✅
+        self.replies: dict[str, list[Any]] = {}
         self.warned_rooms: list[str] = []
 
     @classmethod
@@ -56,13 +59,14 @@ class State:
         state.announcements = dict(raw.get("announcements") or {})
         state.reactions = dict(raw.get("reactions") or {})
         state.direct_rooms = dict(raw.get("direct_rooms") or {})
+        state.replies = dict(raw.get("replies") or {})
         state.warned_rooms = list(raw.get("warned_rooms") or [])
         return state
 
     def save(self) -> None:
         if self.read_only:
             return
-        for table in (self.announcements, self.reactions, self.direct_rooms):
+        for table in (self.announcements, self.reactions, self.direct_rooms, self.replies):
             for key in list(table)[: max(0, len(table) - MAX_ENTRIES)]:
                 del table[key]
         self.warned_rooms = self.warned_rooms[-MAX_ENTRIES:]
@@ -74,6 +78,7 @@ class State:
             "announcements": self.announcements,
             "reactions": self.reactions,
             "direct_rooms": self.direct_rooms,
+            "replies": self.replies,
             "warned_rooms": self.warned_rooms,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -100,6 +100,29 @@ def parse_message(
     return None
 
 
+def replied_to(content: Mapping[str, Any]) -> str | None:
+    """The event a message replies to (`m.in_reply_to`), in a thread or not."""
+    relates = content.get("m.relates_to")
+    if not isinstance(relates, Mapping):
+        return None
+    target = relates.get("m.in_reply_to")
+    if isinstance(target, Mapping) and isinstance(target.get("event_id"), str):
+        return str(target["event_id"])
+    return None
+
+
+CONFIRM_ANSWER = "✅"
+"""The reaction by which a member confirms their reply to a question's post as an answer."""
+
+
+def answer_rest(rest: str, question_id: int) -> str:
+    """`/answer TEXT` typed in reply to question ID's post means `/answer ID TEXT`."""
+    first = rest.strip().partition(" ")[0].lower()
+    if first in ("edit", "delete") or first.lstrip("#").isdigit():
+        return rest
+    return f"{question_id} {rest.strip()}"
+
+
 def thread_root(content: Mapping[str, Any]) -> str | None:
     relates = content.get("m.relates_to")
     if isinstance(relates, Mapping) and relates.get("rel_type") == "m.thread":
@@ -210,8 +233,8 @@ def reaction_command(key: str, kind: str, entity_id: int, *, removed: bool = Fal
 
 
 def announced_entity(data: Mapping[str, Any]) -> tuple[str, int] | None:
-    """Which session or practice a reply is about (from `Reply.data`), if exactly one."""
-    for kind in ("session", "practice"):
+    """Which session, practice or question a reply is about (from `Reply.data`)."""
+    for kind in ("session", "practice", "question"):
         found = data.get(kind)
         if isinstance(found, Mapping):
             entity_id = found.get("id")

@@ -368,7 +368,9 @@ class SlackBot:
             # trigger_id is valid for 3 s and once: open the form before anything else
             metadata = {"team": team, "channel": conversation.channel_id}
             user = (str(command.get("user_id", "")), str(command.get("user_name", "")))
-            self._spawn(self._open_form(form, metadata, str(command["trigger_id"]), team, *user))
+            initial = modals.initial_values(form, text)
+            trigger = str(command["trigger_id"])
+            self._spawn(self._open_form(form, metadata, trigger, team, *user, initial=initial))
             return
 
         async def run() -> tuple[Reply, Actor]:
@@ -420,6 +422,8 @@ class SlackBot:
         team: str,
         user_id: str,
         user_name: str,
+        *,
+        initial: dict[str, str] | None = None,
     ) -> None:
         """The form in the member's language: a newcomer's Slack locale is worth a short wait
         (`users.info`, cached), within the 3 s the trigger_id lives."""
@@ -428,7 +432,7 @@ class SlackBot:
             with contextlib.suppress(TimeoutError):
                 actor = await asyncio.wait_for(self.actor(team, user_id, user_name), FORM_LOOKUP)
         with i18n.using(self.language_of(team, user_id, actor)):
-            view = modals.view(form, metadata)
+            view = modals.view(form, metadata, initial)
         await self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
 
     async def _on_button(
@@ -439,8 +443,21 @@ class SlackBot:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        """A button runs its typed command (its `value`) as the member who clicked it."""
+        """A button runs its typed command (its `value`) as the member who clicked it; the
+        Answer button (`/answer 12`) opens the answer form instead, within the trigger's 3 s."""
         await ack()
+        parsed = parse_command_line(str(action.get("value", "")))
+        form = modals.form_for(parsed.name, parsed.rest) if parsed is not None else None
+        if parsed is not None and form is not None and form.numbered and body.get("trigger_id"):
+            user = body.get("user") or {}
+            team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+            channel = str((body.get("channel") or {}).get("id") or "")
+            metadata = {"team": team, "channel": conversation_for(team, channel or None).channel_id}
+            who = (str(user.get("id", "")), str(user.get("username", "")))
+            initial = modals.initial_values(form, parsed.rest)
+            trigger = str(body["trigger_id"])
+            self._spawn(self._open_form(form, metadata, trigger, team, *who, initial=initial))
+            return
         self._spawn(self._click(body, action, respond, context.get(ONCE)))
 
     async def _click(

@@ -48,6 +48,7 @@ class Form:
     title_field: str | None = None  # sent bare as the first part (a practice's title)
     compose: Callable[[Mapping[str, str]], str] | None = None  # for commands that take no form
     fallback: str | None = None  # the field that gets complaints naming no field
+    numbered: str | None = None  # a field a bare number after the command fills (`/answer 12`)
 
     def text(self, values: Mapping[str, str]) -> str:
         """The typed command text for submitted values: `key: value; key: value`."""
@@ -74,6 +75,11 @@ def _session_line(values: Mapping[str, str]) -> str:
         if values.get(key):
             parts.append(f"{key} {values[key]}")
     return " ".join(p for p in parts if p)
+
+
+def _answer_line(values: Mapping[str, str]) -> str:
+    """`ID TEXT`, as `/answer` takes it."""
+    return f"{values.get('question', '')} {values.get('text', '')}".strip()
 
 
 FORMS: dict[str, Form] = {
@@ -134,18 +140,42 @@ FORMS: dict[str, Form] = {
             Field("capacity", N_("Places"), placeholder=N_("e.g. 12"), max_length=6),
         ),
     ),
+    "answer": Form(
+        command="answer",
+        title=N_("Answer a question"),
+        submit=N_("Answer"),
+        prefix="",
+        compose=_answer_line,
+        fallback="text",
+        numbered="question",
+        fields=(
+            Field("question", N_("Question number"), required=True, max_length=12),
+            Field("text", N_("Your answer"), required=True, multiline=True, max_length=4000),
+        ),
+    ),
 }
 
 
 def form_for(command: str, text: str) -> Form | None:
-    """The form a command opens when typed with nothing after it (or `set` for a profile)."""
+    """The form a command opens when typed with nothing after it (or `set` for a profile), or
+    with only a number for a numbered form (the Answer button's `/answer 12`)."""
     form = FORMS.get(command)
     if form is None:
         return None
+    if form.numbered is not None and text.strip().lstrip("#").isdigit():
+        return form
     return form if text.strip().lower() == form.prefix.strip() else None
 
 
-def view(form: Form, metadata: Mapping[str, str]) -> dict[str, Any]:
+def initial_values(form: Form, text: str) -> dict[str, str]:
+    """What the form starts filled with: the number typed after a numbered form's command."""
+    number = text.strip().lstrip("#")
+    return {form.numbered: number} if form.numbered is not None and number.isdigit() else {}
+
+
+def view(
+    form: Form, metadata: Mapping[str, str], initial: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The modal, in the active language (Slack caps a title at 24 characters)."""
     blocks: list[dict[str, Any]] = []
     for f in form.fields:
@@ -155,6 +185,8 @@ def view(form: Form, metadata: Mapping[str, str]) -> dict[str, Any]:
             "multiline": f.multiline,
             "max_length": f.max_length,
         }
+        if initial and initial.get(f.key):
+            element["initial_value"] = initial[f.key]
         if f.placeholder:
             element["placeholder"] = {"type": "plain_text", "text": _(f.placeholder)}
         blocks.append(
