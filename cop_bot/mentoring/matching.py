@@ -74,6 +74,10 @@ BLOCK = 1500
 """Mentor slots (or mentees) per exactly solved block; peers use `PEER_BLOCK` nodes."""
 PEER_BLOCK = 200
 PEER_EDGES = 8
+CAPACITY_BLOCK = 60
+"""Peers per exactly solved block when some peer takes more than one pair: the reduction to a
+matching has a node per slot and two per edge between such peers, and networkx's blossom
+algorithm in pure Python is cubic (240 peers of capacity 1-3: about 2 s here)."""
 """Each peer's best edges kept for the matching within a block (all edges for small blocks)."""
 
 
@@ -382,29 +386,35 @@ def _b_match(
     capacities: Sequence[int], edges: Sequence[tuple[int, int]], weights: Sequence[float]
 ) -> list[tuple[int, int]]:
     """Maximum-weight simple b-matching (node i in at most `capacities[i]` edges, each edge at
-    most once), reduced exactly to one maximum-weight matching: node i becomes `capacities[i]`
-    copies; edge e = (i, j) becomes two nodes e_i, e_j joined by an edge of weight `big`, and
-    every copy of i joins e_i (every copy of j joins e_j) with weight (big + w_e) / 2. Taking e
-    gains big + w_e, leaving it gains big, and half of it (one copy on e_i, e_j alone) gains
-    less than big, so the optimum always takes an edge whole or not at all. Weights must be
-    positive for the most-pairs-first order the caller builds into them."""
+    most once), reduced exactly to one maximum-weight matching. Node i becomes
+    `capacities[i]` copies. An edge with an end of capacity 1 joins the copies directly: that
+    end has one copy, so the edge is taken at most once. An edge e = (i, j) between two ends
+    of capacity 2 or more could be taken twice by two pairs of copies, so it becomes Tutte's
+    gadget: two nodes e_i, e_j joined with weight `big`, every copy of i joined to e_i (and of
+    j to e_j) with weight (big + w_e) / 2. Taking e gains big + w_e, leaving it gains big, and
+    half of it (one copy on e_i, e_j alone) less than big, so the optimum takes an edge whole
+    or not at all. No node has an edge to its own copies, so nobody meets themselves."""
     import networkx as nx
 
     graph = nx.Graph()
     big = 2.0 * (max(weights, default=0.0) + 1.0)
     for e, ((i, j), w) in enumerate(zip(edges, weights, strict=True)):
+        if min(capacities[i], capacities[j]) == 1:
+            for k in range(capacities[i]):
+                for m in range(capacities[j]):
+                    graph.add_edge(("v", i, k), ("v", j, m), weight=w, edge=e)
+            continue
         ei, ej = ("e", e, i), ("e", e, j)
         graph.add_edge(ei, ej, weight=big)
         for k in range(capacities[i]):
-            graph.add_edge(("v", i, k), ei, weight=(big + w) / 2)
+            graph.add_edge(("v", i, k), ei, weight=(big + w) / 2, edge=e)
         for k in range(capacities[j]):
-            graph.add_edge(("v", j, k), ej, weight=(big + w) / 2)
+            graph.add_edge(("v", j, k), ej, weight=(big + w) / 2, edge=e)
     taken: set[int] = set()
     for x, y in nx.max_weight_matching(graph):
-        node = x if x[0] == "v" else y
-        gadget = y if node is x else x
-        if node[0] == "v" and gadget[0] == "e":
-            taken.add(gadget[1])
+        e = graph.edges[x, y].get("edge")
+        if e is not None:
+            taken.add(int(e))
     return [edges[e] for e in sorted(taken)]
 
 
@@ -448,6 +458,8 @@ def _peers(
     block: int,
 ) -> Result:
     people = [p for p in people if p.capacity > 0]
+    if any(p.capacity > 1 for p in people):
+        block = min(block, CAPACITY_BLOCK)
     count = max(1, -(-len(people) // block))
     pairs: list[Pair] = []
     if count == 1:
