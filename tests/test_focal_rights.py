@@ -34,9 +34,7 @@ def status(bot: Bot, meeting_id: int) -> str:
         return meeting.status
 
 
-def test_a_focal_point_moves_and_cancels_their_groups_sessions(
-    bot: Bot, clock: FixedClock
-) -> None:
+def test_a_focal_point_moves_and_cancels_their_groups_sessions(bot: Bot, clock: FixedClock) -> None:
     setup_groups(bot, clock)
     mine = ok(bot, CALL, "fp")["session"]["id"]
     theirs = ok(bot, '/schedule-session "Other call" 2027-01-13 14:00 tz UTC', ADMIN)["session"]
@@ -66,9 +64,7 @@ def practice_status(bot: Bot, pid: int) -> str:
         return practice.status
 
 
-def test_a_focal_point_curates_practices_shared_in_their_group(
-    bot: Bot, clock: FixedClock
-) -> None:
+def test_a_focal_point_curates_practices_shared_in_their_group(bot: Bot, clock: FixedClock) -> None:
     setup_groups(bot, clock)
     ok(bot, f"/share-practice Welcome desks; {SUMMARY}", "bob")
     ok(bot, f"/share-practice Tenancy mediation; {SUMMARY}", "dan")

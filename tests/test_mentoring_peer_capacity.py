@@ -17,10 +17,14 @@ from tests.test_mentoring import match, profile
 
 
 def peer(i: int, langs: str = "en", org: str | None = None, capacity: int = 1) -> Person:
-    return Person(i, "peer", tuple(langs.split()), ("housing",), org or f"org{i}", capacity=capacity)
+    return Person(
+        i, "peer", tuple(langs.split()), ("housing",), org or f"org{i}", capacity=capacity
+    )
 
 
-def check_hard_rules(people: list[Person], result: matching.Result, recent: set[tuple[int, int]]) -> None:
+def check_hard_rules(
+    people: list[Person], result: matching.Result, recent: set[tuple[int, int]]
+) -> None:
     by_id = {p.id: p for p in people}
     keys = [matching.recent_key(p.a, p.b) for p in result.pairs]
     assert len(keys) == len(set(keys)), "a pair twice in one round"

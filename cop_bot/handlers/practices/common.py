@@ -59,9 +59,7 @@ def find_practice(ctx: Ctx, id_text: str) -> Practice:
             )
         )
     practice = get(ctx.session, ctx.community_id, pid)
-    if practice is None or not (
-        may_see(practice, ctx) or may_curate(ctx.session, practice, ctx)
-    ):
+    if practice is None or not (may_see(practice, ctx) or may_curate(ctx.session, practice, ctx)):
         raise CommandError(
             _("There is no practice #{id}.").format(id=pid),
             hint=_("Search with `/practices WORDS`, or see yours with `/practices mine`."),

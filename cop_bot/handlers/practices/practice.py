@@ -23,7 +23,6 @@ from cop_bot.core.model import (
     Item,
     Link,
     Reply,
-    Role,
     Spans,
     Text,
     reply,
