@@ -223,3 +223,31 @@ def sessions_group(session: Session, viewer: Member, typed: str, *, admin: bool)
             )
         )
     return group
+
+
+def is_focal_of_group_id(session: Session, group_id: int | None, member: Member) -> bool:
+    """Whether `member` is a focal point of the group with this id (a session's `group_id`):
+    they may then move and cancel that group's sessions, and no other."""
+    if group_id is None or member.id is None:
+        return False
+    row = session.get(GroupMember, (group_id, member.id))
+    return row is not None and bool(row.focal)
+
+
+def is_focal_for_author(session: Session, author_id: int | None, member: Member) -> bool:
+    """Whether `member` is a focal point of a group `author_id` belongs to: a practice that
+    author shared is "shared in their group" (as `/practices group:SLUG` lists it), so they
+    may curate it."""
+    if author_id is None or member.id is None:
+        return False
+    focal_groups = (
+        select(GroupMember.group_id)
+        .where(GroupMember.member_id == member.id, col(GroupMember.focal).is_(True))
+        .scalar_subquery()
+    )
+    row = session.exec(
+        select(GroupMember.group_id)
+        .where(GroupMember.member_id == author_id, col(GroupMember.group_id).in_(focal_groups))
+        .limit(1)
+    ).first()
+    return row is not None

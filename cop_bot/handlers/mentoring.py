@@ -261,8 +261,8 @@ def _join(ctx: Ctx, rest: str) -> Reply:
                     "{most}, such as capacity: 2."
                 ).format(most=rules.MAX_CAPACITY)
             ) from None
-        if role != "mentor" and capacity != 1:
-            raise UsageError(_("Only mentors take more than one person a round."))
+        if role not in ("mentor", "peer") and capacity != 1:
+            raise UsageError(_("Only mentors and peers take more than one person a round."))
     assert ctx.member.id is not None
     if "domains" in options:
         domains = _domains(ctx, options["domains"])

@@ -2,7 +2,8 @@
 
 Hard rules (an edge that breaks one is never used): a shared language, never the same
 organisation, never a pair from the last `REPEAT_WINDOW` rounds, capacity (a mentor takes at
-most `capacity` mentees; a mentee and a peer are in at most one pair).
+most `capacity` mentees, a peer is in at most `capacity` pairs of one round, never twice with
+the same peer; a mentee is in at most one pair).
 
 Preferences, weighted into a score in [0, 1]: domain fit (`DOMAIN_WEIGHT`: half for covering
 any of the mentee's domains, half for the share covered; for peers, of the smaller set), different countries
@@ -11,7 +12,9 @@ hours (`HOURS_WEIGHT`: 09:00-17:00 in both zones).
 
 The assignment is optimal, not greedy: mentor <-> mentee with
 `scipy.optimize.linear_sum_assignment` on mentor capacity slots, peers with
-`networkx.max_weight_matching(maxcardinality=True)`. Every feasible edge carries a base weight
+`networkx.max_weight_matching(maxcardinality=True)`; when a peer's capacity is above 1, the
+b-matching is reduced exactly to a matching (Tutte's gadget, see `_b_match`), so a pair is
+never taken twice and nobody is paired with themselves. Every feasible edge carries a base weight
 larger than any sum of preferences, so the optimum first pairs as many people as the hard rules
 allow, then prefers the best pairs. Large programmes are cut into blocks solved exactly (see
 `BLOCK`), then one more exact pass over everyone left unpaired; `benchmarks/bench_mentoring.py`
@@ -71,6 +74,10 @@ BLOCK = 1500
 """Mentor slots (or mentees) per exactly solved block; peers use `PEER_BLOCK` nodes."""
 PEER_BLOCK = 200
 PEER_EDGES = 8
+CAPACITY_BLOCK = 60
+"""Peers per exactly solved block when some peer takes more than one pair: the reduction to a
+matching has a node per slot and two per edge between such peers, and networkx's blossom
+algorithm in pure Python is cubic (240 peers of capacity 1-3: about 2 s here)."""
 """Each peer's best edges kept for the matching within a block (all edges for small blocks)."""
 
 
@@ -352,33 +359,92 @@ def _explain(
 # ---- peers ------------------------------------------------------------------------------------
 
 
-def _match_peers(
+def _peer_edges(
     group: Sequence[Person],
     recent: Met,
     seen: Met,
     cross_border: bool,
-) -> list[Pair]:
-    import networkx as nx
-
-    if len(group) < 2:
-        return []
+) -> tuple[Matrix, list[tuple[int, int]]]:
+    """Scores and the feasible edges (i < j, each peer's best `PEER_EDGES` for big blocks)."""
     (side,) = _sides(group)
     _lang, _org, ok = _rules(side, side, recent)
     np.fill_diagonal(ok, False)
     score = _scores(side, side, mentoring=False, cross_border=cross_border)
     score = score - REPEAT_PENALTY * _mask(side, side, seen)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(group)))
     keep = PEER_EDGES if len(group) > 4 * PEER_EDGES else len(group)
     masked = np.where(ok, score, -1.0)
+    edges: set[tuple[int, int]] = set()
     for i in range(len(group)):
         best = np.argsort(-masked[i])[:keep]
         for j in best.tolist():
             if ok[i, j]:
-                graph.add_edge(i, j, weight=float(score[i, j]))
-    matching = nx.max_weight_matching(graph, maxcardinality=True)
+                edges.add((min(i, j), max(i, j)))
+    return score, sorted(edges)
+
+
+def _b_match(
+    capacities: Sequence[int], edges: Sequence[tuple[int, int]], weights: Sequence[float]
+) -> list[tuple[int, int]]:
+    """Maximum-weight simple b-matching (node i in at most `capacities[i]` edges, each edge at
+    most once), reduced exactly to one maximum-weight matching. Node i becomes
+    `capacities[i]` copies. An edge with an end of capacity 1 joins the copies directly: that
+    end has one copy, so the edge is taken at most once. An edge e = (i, j) between two ends
+    of capacity 2 or more could be taken twice by two pairs of copies, so it becomes Tutte's
+    gadget: two nodes e_i, e_j joined with weight `big`, every copy of i joined to e_i (and of
+    j to e_j) with weight (big + w_e) / 2. Taking e gains big + w_e, leaving it gains big, and
+    half of it (one copy on e_i, e_j alone) less than big, so the optimum takes an edge whole
+    or not at all. No node has an edge to its own copies, so nobody meets themselves."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    big = 2.0 * (max(weights, default=0.0) + 1.0)
+    for e, ((i, j), w) in enumerate(zip(edges, weights, strict=True)):
+        if min(capacities[i], capacities[j]) == 1:
+            for k in range(capacities[i]):
+                for m in range(capacities[j]):
+                    graph.add_edge(("v", i, k), ("v", j, m), weight=w, edge=e)
+            continue
+        ei, ej = ("e", e, i), ("e", e, j)
+        graph.add_edge(ei, ej, weight=big)
+        for k in range(capacities[i]):
+            graph.add_edge(("v", i, k), ei, weight=(big + w) / 2, edge=e)
+        for k in range(capacities[j]):
+            graph.add_edge(("v", j, k), ej, weight=(big + w) / 2, edge=e)
+    taken: set[int] = set()
+    for x, y in nx.max_weight_matching(graph):
+        e = graph.edges[x, y].get("edge")
+        if e is not None:
+            taken.add(int(e))
+    return [edges[e] for e in sorted(taken)]
+
+
+def _match_peers(
+    group: Sequence[Person],
+    recent: Met,
+    seen: Met,
+    cross_border: bool,
+    used: dict[int, int] | None = None,
+) -> list[Pair]:
+    """The best pairs of one block; `used` counts the pairs each peer already has this round."""
+    import networkx as nx
+
+    used = used or {}
+    capacities = [max(0, p.capacity - used.get(p.id, 0)) for p in group]
+    if len(group) < 2:
+        return []
+    score, edges = _peer_edges(group, recent, seen, cross_border)
+    edges = [(i, j) for i, j in edges if capacities[i] and capacities[j]]
+    if any(c > 1 for c in capacities):
+        base = float(len(edges) + 1)  # more pairs always beat better pairs
+        chosen = _b_match(capacities, edges, [base + float(score[i, j]) for i, j in edges])
+    else:
+        graph = nx.Graph()
+        graph.add_nodes_from(range(len(group)))
+        for i, j in edges:
+            graph.add_edge(i, j, weight=float(score[i, j]))
+        chosen = list(nx.max_weight_matching(graph, maxcardinality=True))
     pairs = []
-    for i, j in matching:
+    for i, j in chosen:
         x, y = sorted((i, j), key=lambda k: group[k].id)
         pairs.append(Pair(group[x].id, group[y].id, round(float(score[x, y]), 3)))
     return pairs
@@ -391,6 +457,9 @@ def _peers(
     cross_border: bool,
     block: int,
 ) -> Result:
+    people = [p for p in people if p.capacity > 0]
+    if any(p.capacity > 1 for p in people):
+        block = min(block, CAPACITY_BLOCK)
     count = max(1, -(-len(people) // block))
     pairs: list[Pair] = []
     if count == 1:
@@ -398,14 +467,28 @@ def _peers(
     else:
         for group in _blocks(people, count):
             pairs += _match_peers(group, recent, seen, cross_border)
-        paired = {x for p in pairs for x in (p.a, p.b)}
-        left = [p for p in people if p.id not in paired]
+        used = _load(pairs)
+        left = [p for p in people if used.get(p.id, 0) < p.capacity]
+        # This round's pairs join the barred ones, so the extra pass never repeats one.
+        barred = _adjacency({recent_key(p.a, p.b) for p in pairs})
+        for k, v in recent.items():
+            barred.setdefault(k, []).extend(v)
         for start in range(0, len(left), block):
-            pairs += _match_peers(left[start : start + block], recent, seen, cross_border)
-    paired = {x for p in pairs for x in (p.a, p.b)}
+            pairs += _match_peers(left[start : start + block], barred, seen, cross_border, used)
+            used = _load(pairs)
+    paired = set(_load(pairs))
     left = [p for p in people if p.id not in paired]
     unpaired = _explain_peers(left, people, recent)
     return Result(pairs=pairs, unpaired=unpaired)
+
+
+def _load(pairs: Iterable[Pair]) -> dict[int, int]:
+    """How many pairs each member is in."""
+    out: dict[int, int] = {}
+    for p in pairs:
+        out[p.a] = out.get(p.a, 0) + 1
+        out[p.b] = out.get(p.b, 0) + 1
+    return out
 
 
 def _explain_peers(left: Sequence[Person], people: Sequence[Person], recent: Met) -> list[Unpaired]:

@@ -244,7 +244,7 @@ def people(
                 organisation=m.organisation,
                 country=m.country,
                 utc_offset=utc_offset(m.timezone, community.timezone, now),
-                capacity=r.capacity if r.role == "mentor" else 1,
+                capacity=r.capacity if r.role in ("mentor", "peer") else 1,
             )
         )
     return out, members

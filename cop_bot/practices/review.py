@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from cop_bot.core.model import Role
+from cop_bot.groups.rules import is_focal_for_author
 from cop_bot.storage import repos
 from cop_bot.storage.models import Community, Member, Practice
 
@@ -60,6 +61,16 @@ def may_see(practice: Practice, viewer: Viewer) -> bool:
 def may_change(practice: Practice, viewer: Viewer) -> bool:
     """Editing and confirming "no personal data" are for the author and curators."""
     return is_author(practice, viewer.member) or viewer.has(Role.CURATOR)
+
+
+def may_curate(session: Session, practice: Practice, viewer: Viewer) -> bool:
+    """Approving and rejecting: curators, for every practice; a group's focal points, for the
+    practices shared in their group (by one of its members), never for their own."""
+    if viewer.has(Role.CURATOR):
+        return True
+    return not is_author(practice, viewer.member) and is_focal_for_author(
+        session, practice.author_id, viewer.member
+    )
 
 
 def initial_status(session: Session, viewer: Viewer, author: Member) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
 from cop_bot.core.i18n import _, n_
 from cop_bot.core.model import (
     Actions,
@@ -23,19 +23,28 @@ from cop_bot.core.model import (
     Mention,
     Notice,
     Reply,
+    Role,
     Spans,
     Status,
     Text,
     reply,
     spans,
 )
-from cop_bot.core.router import Ctx
+from cop_bot.core.router import Ctx, role_phrase
 from cop_bot.core.times import first_zone, show_date, show_datetime
 from cop_bot.core.wording import mention_of, phrase, shorten
 from cop_bot.experts.profiles import country_name
+from cop_bot.groups.rules import focal_groups
 from cop_bot.practices.fields import FIELDS, kind_label
 from cop_bot.practices.queries import get, practice_number
-from cop_bot.practices.review import NEEDS_CONFIRMATION, PENDING, REJECTED, is_author, may_see
+from cop_bot.practices.review import (
+    NEEDS_CONFIRMATION,
+    PENDING,
+    REJECTED,
+    is_author,
+    may_curate,
+    may_see,
+)
 from cop_bot.storage.models import Member, Practice
 
 
@@ -50,12 +59,26 @@ def find_practice(ctx: Ctx, id_text: str) -> Practice:
             )
         )
     practice = get(ctx.session, ctx.community_id, pid)
-    if practice is None or not may_see(practice, ctx):
+    if practice is None or not (may_see(practice, ctx) or may_curate(ctx.session, practice, ctx)):
         raise CommandError(
             _("There is no practice #{id}.").format(id=pid),
             hint=_("Search with `/practices WORDS`, or see yours with `/practices mine`."),
         )
     return practice
+
+
+def practice_to_curate(ctx: Ctx, id_text: str, doing: str) -> Practice:
+    """The practice, if this member may curate it: curators any, a group's focal points those
+    shared in their group (issue 18). Anyone else is refused as before, naming the role."""
+    if ctx.has(Role.CURATOR):
+        return find_practice(ctx, id_text)
+    if focal_groups(ctx.session, ctx.member):
+        practice = find_practice(ctx, id_text)
+        if may_curate(ctx.session, practice, ctx):
+            return practice
+    raise PermissionDenied(
+        role_phrase(Role.CURATOR).format(doing=doing), hint=ctx.who_can_grant(Role.CURATOR)
+    )
 
 
 def member_id(ctx: Ctx) -> int:

@@ -14,6 +14,7 @@ from cop_bot.handlers.practices.common import (
     invalid,
     local_date,
     member_inline,
+    practice_to_curate,
     share_data,
     status_phrase,
     tell,
@@ -104,8 +105,7 @@ def edit(ctx: Ctx, id_text: str, text: str) -> Reply:
 
 
 def approve(ctx: Ctx, id_text: str) -> Reply:
-    ctx.require(Role.CURATOR, _("approve practices"))
-    practice = find_practice(ctx, id_text)
+    practice = practice_to_curate(ctx, id_text, _("approve practices"))
     assert practice.id is not None
     if practice.status == NEEDS_CONFIRMATION:
         raise CommandError(
@@ -153,8 +153,7 @@ def approve(ctx: Ctx, id_text: str) -> Reply:
 
 
 def reject(ctx: Ctx, id_text: str, reason: str) -> Reply:
-    ctx.require(Role.CURATOR, _("reject practices"))
-    practice = find_practice(ctx, id_text)
+    practice = practice_to_curate(ctx, id_text, _("reject practices"))
     assert practice.id is not None
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:

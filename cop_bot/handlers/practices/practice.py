@@ -23,7 +23,6 @@ from cop_bot.core.model import (
     Item,
     Link,
     Reply,
-    Role,
     Spans,
     Text,
     reply,
@@ -55,7 +54,7 @@ from cop_bot.practices.fields import (
     kind_label,
     label,
 )
-from cop_bot.practices.review import APPROVED, NEEDS_CONFIRMATION, PENDING, is_author
+from cop_bot.practices.review import APPROVED, NEEDS_CONFIRMATION, PENDING, is_author, may_curate
 from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Practice
 from cop_bot.storage.types import UTCDateTime
@@ -206,7 +205,7 @@ def _show_actions(ctx: Ctx, practice: Practice, endorsed: bool) -> Actions:
     buttons: list[Button] = []
     if practice.status == APPROVED and not is_author(practice, ctx.member):
         buttons.append(endorse_button(pid, endorsed))
-    if practice.status == PENDING and ctx.has(Role.CURATOR):
+    if practice.status == PENDING and may_curate(ctx.session, practice, ctx):
         buttons.append(button(_("Approve"), f"/practice approve {pid}", "primary"))
         buttons.append(button(_("Reject…"), f"/practice reject {pid}", "danger"))
     if practice.status == NEEDS_CONFIRMATION:

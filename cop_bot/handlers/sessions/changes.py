@@ -11,6 +11,7 @@ from cop_bot.core.i18n import _, n_
 from cop_bot.core.model import Block, Context, Reply, Role, Text, reply, spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import phrase
+from cop_bot.groups import rules as groups
 from cop_bot.handlers.sessions.common import meeting_named, notices, occurrence_of, viewer_zone
 from cop_bot.sessions import changes, meetings, places
 from cop_bot.sessions.when import Placed, localize, parse_when, wall_to_utc
@@ -29,9 +30,11 @@ def change(ctx: Ctx, action: str, words: list[str], day: str | None) -> Reply:
             else _("Give the number of the session to move.")
         )
     meeting = meeting_named(ctx, words[0], f"/session {action} 3")
-    ctx.require(
-        Role.FACILITATOR, _("cancel sessions") if action == "cancel" else _("move sessions")
-    )
+    if not groups.is_focal_of_group_id(ctx.session, meeting.group_id, ctx.member):
+        # A group's focal points move and cancel their group's sessions (issue 18).
+        ctx.require(
+            Role.FACILITATOR, _("cancel sessions") if action == "cancel" else _("move sessions")
+        )
     rest = words[1:]
     scope = None
     if rest and rest[0].lower() in SCOPES:
