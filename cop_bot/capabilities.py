@@ -71,6 +71,7 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     should not load the scheduler.)"""
     from cop_bot.core.slash import SlashOutbox
     from cop_bot.digests import jobs as digests
+    from cop_bot.escalation import jobs as escalation
     from cop_bot.mentoring import jobs as mentoring
     from cop_bot.sessions import reminders
 
@@ -79,6 +80,7 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
         *reminders.jobs(app.engine, outbox),
         *digests.jobs(app.engine, outbox, app.taxonomy),
         *mentoring.jobs(app.engine, outbox, app.taxonomy),
+        *escalation.jobs(app.engine, outbox),
     ]
 
 

@@ -9,7 +9,7 @@ import argparse
 
 from cop_bot import __version__
 from cop_bot.cli.common import db_parent
-from cop_bot.cli.content import add_digest, add_practices, add_sessions
+from cop_bot.cli.content import add_digest, add_practices, add_questions, add_sessions
 from cop_bot.cli.maintenance import add_config, add_db
 from cop_bot.cli.people import add_members, add_roles
 from cop_bot.cli.run import add_demo, add_query, add_run
@@ -37,5 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_digest(sub, db)
     add_practices(sub, db)
     add_sessions(sub, db)
+    add_questions(sub, db)
     add_slack(sub)
     return parser

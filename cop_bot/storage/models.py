@@ -85,6 +85,9 @@ class Community(SQLModel, table=True):
     asks_per_day: int | None = Field(default=None)
     """How many questions one member may `/ask` in 24 hours (`/settings asks-per-day: N`); None is
     the default, `experts.questions.DEFAULT_ASKS_PER_DAY`."""
+    escalate_after: int | None = Field(default=None)
+    """Days a question may stay unanswered before the next experts hear of it
+    (`/settings escalate-after: N`); None is `escalation.rules.DEFAULT_ESCALATE_AFTER`."""
 
 
 class Member(SQLModel, table=True):
@@ -157,6 +160,12 @@ class Question(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
     )
+    escalation_round: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    """How many times the question went to further experts; bumped by a compare-and-set, which
+    is the claim that makes each round happen once (`cop_bot.escalation`)."""
+    escalated_at: datetime | None = _utc(nullable=True)
 
 
 class QuestionRecipient(SQLModel, table=True):
@@ -173,6 +182,27 @@ class QuestionRecipient(SQLModel, table=True):
         )
     )
     notified_at: datetime = _utc(nullable=False)
+    declined_at: datetime | None = _utc(nullable=True)
+    """Set by `/ask decline ID`: the ask then does not count against the expert's capacity."""
+    round: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """0 for the first experts told, N for those told by escalation round N."""
+
+
+class MemberWeek(SQLModel, table=True):
+    """That a member ran any command in a week (Monday, UTC): counts for `/insights`, nothing
+    about what they ran."""
+
+    __tablename__ = "member_week"
+
+    community_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    week: date = Field(sa_column=Column(Date, primary_key=True))
 
 
 # ---- the shared repertoire (practices) ---------------------------------------------------------
