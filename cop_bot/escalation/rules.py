@@ -43,9 +43,7 @@ def told(session: Session, question_id: int) -> frozenset[int]:
     """Everyone the question went to already, declined or not."""
     return frozenset(
         session.exec(
-            select(QuestionRecipient.member_id).where(
-                QuestionRecipient.question_id == question_id
-            )
+            select(QuestionRecipient.member_id).where(QuestionRecipient.question_id == question_id)
         ).all()
     )
 

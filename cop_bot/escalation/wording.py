@@ -11,12 +11,15 @@ from cop_bot.storage.models import Question
 def to_expert(question: Question, *, days: int | None) -> tuple[Block, ...]:
     """The ask, with a decline button (its typed twin is `/ask decline ID`)."""
     if days is None:
-        intro = _("Question #{id} was passed on to you, and your profile matches:")
+        intro = _("Question #{id} was passed on to you, and your profile matches:").format(
+            id=question.id
+        )
     else:
         intro = n_(
             days,
             "Question #{id} has had no answer for {count} day, and your profile matches:",
             "Question #{id} has had no answer for {count} days, and your profile matches:",
+            id=question.id,
         )
     how = phrase(
         _("Answer in the channel, then mark it with {command}. Not for you? {decline}"),
@@ -24,7 +27,7 @@ def to_expert(question: Question, *, days: int | None) -> tuple[Block, ...]:
         decline=Code(f"/ask decline {question.id}"),
     )
     return (
-        Text.of(intro.format(id=question.id, count=days)),
+        Text.of(intro),
         Text.of(question.text),
         Context(how),
         Actions(
@@ -41,7 +44,8 @@ def to_asker(question: Question, told: int, *, last: bool) -> tuple[Block, ...]:
         told,
         "Your question #{id} has no answer yet, so I told {count} more expert.",
         "Your question #{id} has no answer yet, so I told {count} more experts.",
-    ).format(id=question.id, count=told)
+        id=question.id,
+    )
     if last:
         text += " " + _("It is now listed as needing a hand in the digest.")
     return (Text.of(text),)

@@ -28,8 +28,8 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
-from cop_bot.experts.admins import is_last_admin
 from cop_bot.escalation.rules import MAX_ESCALATE_AFTER, escalate_after
+from cop_bot.experts.admins import is_last_admin
 from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day
 from cop_bot.groups.rules import focal_points
 from cop_bot.storage import repos
@@ -332,9 +332,9 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 days = parse_int(value, 1, MAX_ESCALATE_AFTER)
                 if days is None:
                     problems.append(
-                        _("escalate-after is a number of days from 1 to {most}, not {value}.").format(
-                            most=MAX_ESCALATE_AFTER, value=repr(value[:40])
-                        )
+                        _(
+                            "escalate-after is a number of days from 1 to {most}, not {value}."
+                        ).format(most=MAX_ESCALATE_AFTER, value=repr(value[:40]))
                     )
                 community.escalate_after = days
             else:

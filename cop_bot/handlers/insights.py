@@ -67,9 +67,7 @@ def insights(ctx: Ctx, args: Args) -> Reply:
         (_("Experts"), i18n.number(found.experts)),
         (
             _("Practices"),
-            _("{total} approved, {new} new").format(
-                total=found.practices, new=found.new_practices
-            ),
+            _("{total} approved, {new} new").format(total=found.practices, new=found.new_practices),
         ),
         (_("Sessions held"), i18n.number(found.sessions)),
         (

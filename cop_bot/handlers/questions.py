@@ -33,10 +33,10 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
 from cop_bot.core.wording import mention_of, phrase
-from cop_bot.experts import questions as rules
-from cop_bot.experts.directory import Directory
 from cop_bot.escalation import rules as escalation
 from cop_bot.escalation import wording as escalation_wording
+from cop_bot.experts import questions as rules
+from cop_bot.experts.directory import Directory
 from cop_bot.storage.models import Member, Question, QuestionRecipient
 
 LIST_LIMIT = 10
@@ -212,9 +212,7 @@ def decline(ctx: Ctx, word: str) -> Reply:
     mine = ctx.session.get(QuestionRecipient, (qid, ctx.member.id)) if question else None
     if question is None or mine is None:
         raise CommandError(
-            _("Question #{id} was not sent to you, so there is nothing to decline.").format(
-                id=qid
-            ),
+            _("Question #{id} was not sent to you, so there is nothing to decline.").format(id=qid),
             hint=_("See the questions sent to you in your direct messages, e.g. /ask decline 12."),
         )
     if mine.declined_at is not None:
@@ -229,9 +227,7 @@ def decline(ctx: Ctx, word: str) -> Reply:
         with ctx.writing_to(expert):
             blocks = escalation_wording.to_expert(question, days=None)
         notices.append(Notice(to=mention_of(expert), blocks=blocks, locale=ctx.locale_of(expert)))
-    text = _("You declined question #{id}; it does not count against your capacity.").format(
-        id=qid
-    )
+    text = _("You declined question #{id}; it does not count against your capacity.").format(id=qid)
     if question.status == "open":
         text += " " + n_(
             len(nxt),

@@ -26,7 +26,6 @@ def record(session: Session, community_id: int, member_id: int, now: datetime) -
     values = {"community_id": community_id, "member_id": member_id, "week": week_of(now)}
     table = MemberWeek.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
-        statement = pg_insert(table).values(**values).on_conflict_do_nothing()
+        session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
     else:
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    session.execute(statement)
+        session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())

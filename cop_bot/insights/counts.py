@@ -48,8 +48,10 @@ def parse_period(text: str | None) -> int:
     days = int(m.group(1)) * _UNIT_DAYS[m.group(2).lower()] if m else 0
     if not 0 < days <= MAX_DAYS:
         raise UsageError(
-            _("period is a number of days, weeks, months or years, e.g. `period:90d` or "
-              "`period:1y`, not {value}.").format(value=repr(text[:20]))
+            _(
+                "period is a number of days, weeks, months or years, e.g. `period:90d` or "
+                "`period:1y`, not {value}."
+            ).format(value=repr(text[:20]))
         )
     return days
 
@@ -84,7 +86,9 @@ class Insights:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["since"] = self.since.isoformat()
-        data["weekly_active"] = [{"week": w.isoformat(), "members": n} for w, n in self.weekly_active]
+        data["weekly_active"] = [
+            {"week": w.isoformat(), "members": n} for w, n in self.weekly_active
+        ]
         data["weekly_asked"] = [
             {"week": w.isoformat(), "asked": a, "answered": b} for w, a, b in self.weekly_asked
         ]
@@ -146,24 +150,30 @@ def compute(
         asked_domains |= scope
     found.coverage_gaps = sorted(asked_domains - expert_domains)
     found.experts = session.exec(
-        select(func.count()).select_from(Member).where(
-            Member.community_id == community_id, col(Member.is_expert)
-        )
+        select(func.count())
+        .select_from(Member)
+        .where(Member.community_id == community_id, col(Member.is_expert))
     ).one()
-    practices = select(func.count()).select_from(Practice).where(
-        Practice.community_id == community_id, Practice.status == "approved"
+    practices = (
+        select(func.count())
+        .select_from(Practice)
+        .where(Practice.community_id == community_id, Practice.status == "approved")
     )
     found.practices = session.exec(practices).one()
     found.new_practices = session.exec(practices.where(Practice.created_at >= since)).one()
-    meetings = select(func.count()).select_from(Meeting).where(
-        Meeting.community_id == community_id,
-        Meeting.starts_at >= since,
-        Meeting.starts_at <= now,
+    meetings = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.community_id == community_id,
+            Meeting.starts_at >= since,
+            Meeting.starts_at <= now,
+        )
     )
     if group is not None:
         meetings = meetings.where(Meeting.group_id == group.id)
     found.sessions = session.exec(meetings).one()
-    active = select(MemberWeek.week, func.count()).where(
+    active = select(col(MemberWeek.week), func.count()).where(
         MemberWeek.community_id == community_id, MemberWeek.week >= week_of(since)
     )
     if group is not None:
@@ -173,8 +183,8 @@ def compute(
     per_week = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
     weeks = _weeks(since, now)
     found.weekly_active = [(w, int(per_week.get(w, 0))) for w in weeks]
-    asked_per = {w: 0 for w in weeks}
-    answered_per = {w: 0 for w in weeks}
+    asked_per = dict.fromkeys(weeks, 0)
+    answered_per = dict.fromkeys(weeks, 0)
     for q in recent:
         asked_per[week_of(q.created_at)] = asked_per.get(week_of(q.created_at), 0) + 1
     for q in questions:

@@ -195,9 +195,7 @@ class MemberWeek(SQLModel, table=True):
     __tablename__ = "member_week"
 
     community_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)
     )
     member_id: int = Field(
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)

@@ -8,9 +8,9 @@ Create Date: 2026-12-02 12:50:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import cop_bot.storage.types
-from alembic import op
 
 revision: str = "0020"
 down_revision: str | None = "0015"
@@ -25,9 +25,17 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("escalation_round", sa.Integer(), nullable=False, server_default="0")
         )
-        batch_op.add_column(sa.Column("escalated_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "escalated_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True
+            )
+        )
     with op.batch_alter_table("question_recipient", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("declined_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "declined_at", cop_bot.storage.types.UTCDateTime(timezone=True), nullable=True
+            )
+        )
         batch_op.add_column(sa.Column("round", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "member_week",
