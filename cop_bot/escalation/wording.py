@@ -47,5 +47,5 @@ def to_asker(question: Question, told: int, *, last: bool) -> tuple[Block, ...]:
         id=question.id,
     )
     if last:
-        text += " " + _("It is now listed as needing a hand in the digest.")
+        text += " " + _("It is now listed as needing a hand.")
     return (Text.of(text),)
