@@ -21,6 +21,7 @@ from cop_bot.core.privacy import PrivacySection
 from cop_bot.digests.privacy import DIGESTS
 from cop_bot.experts.privacy import PROFILE, QUESTIONS, ROLES
 from cop_bot.groups.privacy import GROUPS
+from cop_bot.insights.privacy import ACTIVITY
 from cop_bot.mentoring.privacy import MENTORING
 from cop_bot.practices.privacy import PRACTICES
 from cop_bot.sessions.privacy import SESSIONS
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def privacy_sections() -> tuple[PrivacySection, ...]:
     """Every capability's part of `/profile export` and `/profile delete`, in export order."""
-    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING)
+    return (PROFILE, ROLES, QUESTIONS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING, ACTIVITY)
 
 
 def warm_caches(app: App) -> None:

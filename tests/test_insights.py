@@ -52,9 +52,7 @@ def test_only_admins_curators_and_focal_points(bot: Bot, clock: FixedClock) -> N
     bot.send("/profile", as_="cura")
     bot.send("/role grant @cura curator confirm", as_=ADMIN)
     assert bot.reply("/insights", as_="cura").ok
-    bot.send(
-        "/group create Housing working group kind: working-group domains: housing", as_=ADMIN
-    )
+    bot.send("/group create Housing working group kind: working-group domains: housing", as_=ADMIN)
     bot.send("/profile", as_="fp")
     focal = bot.reply("/group focal housing-working-group @fp", as_=ADMIN)
     assert focal.ok, focal.data
