@@ -13,7 +13,7 @@ from cop_bot.storage.models import Member, MemberWeek
 
 def _weeks(session: Session, member: Member) -> list[str]:
     rows = session.exec(
-        select(MemberWeek.week)
+        select(col(MemberWeek.week))
         .where(MemberWeek.member_id == member.id)
         .order_by(col(MemberWeek.week))
     ).all()
