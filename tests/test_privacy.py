@@ -209,6 +209,7 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         "digests",
         "groups",
         "mentoring",
+        "activity",
     ]
     assert export["groups"]["memberships"][0]["focal_point"] is True
     assert export["groups"]["created"] == ["wg"]
