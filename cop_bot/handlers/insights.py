@@ -6,7 +6,7 @@ from cop_bot.core import i18n
 from cop_bot.core.args import Args
 from cop_bot.core.errors import PermissionDenied
 from cop_bot.core.i18n import N_, _
-from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, reply, spans
+from cop_bot.core.model import Attachment, Block, Context, Fields, Header, Reply, Role, reply, spans
 from cop_bot.core.router import Ctx, command
 from cop_bot.groups import rules as groups
 from cop_bot.insights.counts import compute, parse_period
@@ -15,8 +15,8 @@ from cop_bot.insights.counts import compute, parse_period
 @command(
     "insights",
     summary=N_("Counts for coordinators: questions, coverage gaps, practices, sessions, activity."),
-    syntax=("[period:30d|90d|1y] [group:SLUG]",),
-    examples=("/insights", "/insights period:90d", "/insights group:housing-wg"),
+    syntax=("[chart] [period:30d|90d|1y] [group:SLUG]",),
+    examples=("/insights", "/insights chart period:90d", "/insights group:housing-wg"),
     details=N_(
         "For admins, curators and a group's focal points (with group:). Only counts, never "
         "names: questions asked and answered, the share answered within 7 days, the median time "
@@ -85,4 +85,16 @@ def insights(ctx: Ctx, args: Args) -> Reply:
         Fields(tuple((label, spans(value)) for label, value in rows)),
         Context(spans(_("Counts only: no names are shown or kept."))),
     ]
-    return reply(*blocks, data={"insights": found.as_json()})
+    files: list[Attachment] = []
+    if (args.word(0) or "").lower() == "chart":
+        from cop_bot.insights.chart import weekly_png
+
+        files.append(
+            Attachment(
+                filename=f"insights-{ctx.now:%Y-%m-%d}.png",
+                mime="image/png",
+                content=weekly_png(found),
+                title=title,
+            )
+        )
+    return reply(*blocks, *files, data={"insights": found.as_json()})
