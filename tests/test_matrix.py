@@ -871,3 +871,29 @@ async def test_files_come_as_m_file_events_from_the_media_repository(
     export = json.loads((await alice.client.download(mxc=file["url"])).body)
     assert export["profile"]["handle"] == alice.user_id[1:].split(":")[0]
     assert not [c for c in alice.from_(harness.user_id, room) if c.get("msgtype") == "m.file"][1:]
+
+
+async def test_the_insights_chart_comes_as_an_m_image_from_the_media_repository(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """`/insights chart`: the PNG is uploaded to the media repository and sent as `m.image`."""
+    alice = await peers("alice")
+    handle = alice.user_id[1:].split(":")[0]
+    harness = make_harness(admins=(handle,))
+    await harness.start()
+    room = await alice.room(harness.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, "!insights chart")
+    assert "Insights" in (await alice.reply_to(harness.user_id, asked))["body"]
+    _, event = await alice.wait_for(
+        lambda r, e: (
+            r == room
+            and getattr(e, "sender", None) == harness.user_id
+            and e.source.get("content", {}).get("msgtype") == "m.image"
+        )
+    )
+    content = event.source["content"]
+    assert content["info"]["mimetype"] == "image/png"
+    downloaded = await alice.client.download(mxc=content["url"])
+    assert downloaded.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert content["info"]["size"] == len(downloaded.body)
