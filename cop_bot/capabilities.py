@@ -22,6 +22,7 @@ from cop_bot.core.privacy import PrivacySection
 from cop_bot.digests.privacy import DIGESTS
 from cop_bot.experts.privacy import PROFILE, QUESTIONS, ROLES
 from cop_bot.groups.privacy import GROUPS
+from cop_bot.insights.privacy import ACTIVITY
 from cop_bot.mentoring.privacy import MENTORING
 from cop_bot.practices.privacy import PRACTICES
 from cop_bot.sessions.privacy import SESSIONS
@@ -35,7 +36,10 @@ log = logging.getLogger(__name__)
 
 def privacy_sections() -> tuple[PrivacySection, ...]:
     """Every capability's part of `/profile export` and `/profile delete`, in export order."""
-    return (PROFILE, ROLES, QUESTIONS, ANSWERS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING)
+    return (
+        PROFILE, ROLES, QUESTIONS, ANSWERS, PRACTICES, SESSIONS, DIGESTS, GROUPS, MENTORING,
+        ACTIVITY,
+    )  # fmt: skip
 
 
 def warm_caches(app: App) -> None:
@@ -72,6 +76,7 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
     should not load the scheduler.)"""
     from cop_bot.core.slash import SlashOutbox
     from cop_bot.digests import jobs as digests
+    from cop_bot.escalation import jobs as escalation
     from cop_bot.mentoring import jobs as mentoring
     from cop_bot.sessions import reminders
 
@@ -80,6 +85,7 @@ def capability_jobs(app: App, outbox: Outbox) -> list[Job]:
         *reminders.jobs(app.engine, outbox),
         *digests.jobs(app.engine, outbox, app.taxonomy, app.settings.public_url),
         *mentoring.jobs(app.engine, outbox, app.taxonomy),
+        *escalation.jobs(app.engine, outbox),
     ]
 
 

@@ -947,3 +947,29 @@ async def test_a_reply_to_a_question_becomes_an_answer_on_a_check_mark(
     assert [text for text, _who in found] == ["Ask <b>Casa Aperta</b> @room", "Also try the parish"]
     await asyncio.sleep(0.3)
     assert len(await answers(0)) == 2
+
+
+async def test_the_insights_chart_comes_as_an_m_image_from_the_media_repository(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """`/insights chart`: the PNG is uploaded to the media repository and sent as `m.image`."""
+    alice = await peers("alice")
+    handle = alice.user_id[1:].split(":")[0]
+    harness = make_harness(admins=(handle,))
+    await harness.start()
+    room = await alice.room(harness.user_id)
+    await alice.joined(harness.user_id, room)
+    asked = await alice.say(room, "!insights chart")
+    assert "Insights" in (await alice.reply_to(harness.user_id, asked))["body"]
+    _, event = await alice.wait_for(
+        lambda r, e: (
+            r == room
+            and getattr(e, "sender", None) == harness.user_id
+            and e.source.get("content", {}).get("msgtype") == "m.image"
+        )
+    )
+    content = event.source["content"]
+    assert content["info"]["mimetype"] == "image/png"
+    downloaded = await alice.client.download(mxc=content["url"])
+    assert downloaded.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert content["info"]["size"] == len(downloaded.body)

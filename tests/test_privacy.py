@@ -224,6 +224,7 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
         "digests",
         "groups",
         "mentoring",
+        "activity",
     ]
     assert [a["text"] for a in export["answers"]["given"]] == ["Try this."]
     assert len(export["answers"]["history"]) == 1

@@ -180,6 +180,53 @@ def add_sessions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
     sr.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
 
 
+def add_questions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    group = add_group(
+        sub,
+        "questions",
+        "questions: pass unanswered ones on to the next experts",
+        "Questions asked with /ask.",
+    )
+    qe = add_action(
+        group,
+        "escalate-due",
+        questions_escalate_due,
+        summary="send every unanswered question that is due to the next experts",
+        description="Send every question still open after the community's escalate-after days "
+        "to the next experts in the rotation, and tell the asker; each round once (the running "
+        "bot does this itself).",
+        db=db,
+    )
+    add_as_of(qe)
+    qe.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
+
+
+def questions_escalate_due(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.core.outbox import Outbox, RecordingOutbox
+    from cop_bot.escalation.jobs import run_due
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    if args.dry_run:
+        outbox: Outbox = RecordingOutbox()
+    else:
+        from cop_bot.platforms import outbox_for
+
+        outbox = outbox_for(app)
+    report = run_due(app.engine, outbox, now, dry_run=args.dry_run)
+    for done in report.escalated:
+        verb = "due" if args.dry_run else "escalated"
+        print(f"{verb}: question {done.question_id} round {done.round} ({done.experts} experts)")
+    if args.dry_run:
+        print(f"Dry run: {plural(len(report.escalated), 'question')} due; nothing was sent.")
+    else:
+        print(
+            f"Escalation: {plural(len(report.escalated), 'question')} passed on, "
+            f"{len(report.failed)} messages failed."
+        )
+    return EXIT_INTERNAL if report.failed else EXIT_OK
+
+
 def digest_run_due(args: argparse.Namespace, settings: Settings) -> int:
     from cop_bot.digests.jobs import post_due_digests
 

@@ -9,7 +9,13 @@ import argparse
 
 from cop_bot import __version__
 from cop_bot.cli.common import db_parent
-from cop_bot.cli.content import add_digest, add_library, add_practices, add_sessions
+from cop_bot.cli.content import (
+    add_digest,
+    add_library,
+    add_practices,
+    add_questions,
+    add_sessions,
+)
 from cop_bot.cli.maintenance import add_config, add_db
 from cop_bot.cli.people import add_members, add_roles
 from cop_bot.cli.run import add_demo, add_query, add_run
@@ -38,5 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_practices(sub, db)
     add_library(sub, db)
     add_sessions(sub, db)
+    add_questions(sub, db)
     add_slack(sub)
     return parser

@@ -42,6 +42,7 @@ from cop_bot.core.seen import Seen, replayed
 from cop_bot.core.slash import Slash
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import phrase
+from cop_bot.insights import activity
 from cop_bot.logs import FILE_ONLY
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
@@ -337,6 +338,8 @@ class Router:
                     return replayed()
                 ctx = self._context(session, invocation)
                 i18n.switch(ctx.locale)
+                if ctx.member.id is not None:
+                    activity.record(session, ctx.community_id, ctx.member.id, ctx.now)
                 if not spec.checks_role:
                     ctx.require(spec.role, _("use {command}").format(command=f"/{spec.name}"))
                 args = (

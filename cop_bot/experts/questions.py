@@ -137,9 +137,17 @@ def ask_question(
 
 
 def choose_recipients(
-    session: Session, matching: list[int], asker_id: int, now: datetime
+    session: Session,
+    matching: list[int],
+    asker_id: int,
+    now: datetime,
+    *,
+    exclude: frozenset[int] = frozenset(),
+    limit: int = MAX_RECIPIENTS,
 ) -> list[Member]:
-    """Up to three who accept questions and have room this month, least recently asked first."""
+    """Up to `limit` who accept questions and have room this month, least recently asked first
+    (`exclude`: those already told, for escalation and `/ask decline`)."""
+    matching = [m for m in matching if m not in exclude]
     if not matching:
         return []
     members = session.exec(
@@ -170,7 +178,7 @@ def choose_recipients(
             rotation_key(today, m.id or 0),
         )
     )
-    return available[:MAX_RECIPIENTS]
+    return available[:limit]
 
 
 def _asked_since(session: Session, ids: list[int], since: datetime) -> dict[int, int]:
@@ -178,7 +186,9 @@ def _asked_since(session: Session, ids: list[int], since: datetime) -> dict[int,
         session.exec(
             select(QuestionRecipient.member_id, func.count())
             .where(
-                col(QuestionRecipient.member_id).in_(ids), QuestionRecipient.notified_at >= since
+                col(QuestionRecipient.member_id).in_(ids),
+                QuestionRecipient.notified_at >= since,
+                col(QuestionRecipient.declined_at).is_(None),  # a declined ask is not charged
             )
             .group_by(col(QuestionRecipient.member_id))
         ).all()

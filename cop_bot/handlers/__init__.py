@@ -17,6 +17,7 @@ from cop_bot.handlers import (
     groups,
     help,
     library,
+    insights,
     mentoring,
     practices,
     profile,
@@ -38,6 +39,7 @@ MODULES = (
     *sessions.MODULES,
     groups,
     mentoring,
+    insights,
 )
 
 CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
@@ -48,7 +50,7 @@ CAPABILITIES: tuple[tuple[str, tuple[ModuleType, ...]], ...] = (
     (N_("Weekly digests"), (digest,)),
     (N_("Groups"), (groups,)),
     (mentoring.HEADING, (mentoring,)),
-    (N_("Roles and settings"), (admin,)),
+    (N_("Roles and settings"), (admin, insights)),
 )
 """The groups `/help` lists the commands in, in this order (English titles: `/help` shows them
 in the member's language)."""

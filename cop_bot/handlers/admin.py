@@ -28,6 +28,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import phrase
+from cop_bot.escalation.rules import MAX_ESCALATE_AFTER, escalate_after
 from cop_bot.experts.admins import is_last_admin
 from cop_bot.experts.questions import MAX_ASKS_PER_DAY, asks_per_day
 from cop_bot.groups.rules import focal_points
@@ -247,6 +248,10 @@ SETTING_KEYS = {
     "asks-per-day": N_(
         "how many questions one member may /ask in 24 hours, 1 to {most} (default {default})"
     ),
+    "escalate-after": N_(
+        "days an unanswered question waits before the next experts hear of it, 1 to {most} "
+        "(default {default})"
+    ),
 }
 """Each setting's key (typed as is) and what it takes (marked for translation; `{most}` and
 `{default}` are MAX_ASKS_PER_DAY and DEFAULT_ASKS_PER_DAY). `/settings`' details repeat them
@@ -266,7 +271,8 @@ _OFF = {"off", "no", "false", "0", "disabled"}
         "Keys: timezone (IANA time zone, e.g. Europe/Brussels); language (two-letter language "
         "code, e.g. fr); name (the community's name); review (on or off: whether new practices "
         "wait for a curator's approval); asks-per-day (how many questions one member may /ask "
-        "in 24 hours, 1 to 100 (default 5))."
+        "in 24 hours, 1 to 100 (default 5)); escalate-after (days an unanswered question waits "
+        "before the next experts hear of it, 1 to 60 (default 3))."
     ),
     parse="raw",
 )
@@ -332,6 +338,15 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                         )
                     )
                 community.asks_per_day = number
+            elif key == "escalate-after":
+                days = parse_int(value, 1, MAX_ESCALATE_AFTER)
+                if days is None:
+                    problems.append(
+                        _(
+                            "escalate-after is a number of days from 1 to {most}, not {value}."
+                        ).format(most=MAX_ESCALATE_AFTER, value=repr(value[:40]))
+                    )
+                community.escalate_after = days
             else:
                 error = unknown_key(key, _SETTING_SPELLINGS, kind="setting", shown=SETTING_KEYS)
                 problems.append(f"{error.message} {error.hint}")
@@ -358,6 +373,10 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                     _("Web library"),
                     spans(_("public") if community.library_public else _("private")),
                 ),
+                (
+                    _("Days before an unanswered question goes further"),
+                    spans(i18n.number(escalate_after(community))),
+                ),
             )
         ),
         data={
@@ -368,6 +387,7 @@ def settings_command(ctx: Ctx, args: Args) -> Reply:
                 "review": community.review_enabled,
                 "asks_per_day": asks_per_day(community),
                 "library": "public" if community.library_public else "private",
+                "escalate_after": escalate_after(community),
             }
         },
     )

@@ -33,10 +33,12 @@ from cop_bot.core.model import (
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
 from cop_bot.core.wording import mention_of, phrase
+from cop_bot.escalation import rules as escalation
+from cop_bot.escalation import wording as escalation_wording
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
 from cop_bot.handlers import answers as answer_views
-from cop_bot.storage.models import Member, Question
+from cop_bot.storage.models import Member, Question, QuestionRecipient
 
 LIST_LIMIT = 10
 STATUSES = {"open": N_("open"), "answered": N_("answered")}
@@ -50,8 +52,11 @@ HEADERS = {
 @command(
     "ask",
     summary=N_("Ask the community a question; up to 3 matching experts are told about it."),
-    syntax=("DOMAIN-OR-TOPIC: QUESTION",),
-    examples=(N_("/ask housing: How do you find landlords willing to rent to refugees?"),),
+    syntax=("DOMAIN-OR-TOPIC: QUESTION", "decline ID"),
+    examples=(
+        N_("/ask housing: How do you find landlords willing to rent to refugees?"),
+        "/ask decline 12",
+    ),
     details=N_(
         "The topic, before the colon, decides which experts hear of it. Asking the same question "
         "again within a day shows the first one instead of telling experts twice. Each member "
@@ -60,6 +65,9 @@ HEADERS = {
     parse="raw",
 )
 def ask(ctx: Ctx, args: Args) -> Reply:
+    first, _sep, rest = args.text.strip().partition(" ")
+    if first.lower() == "decline" and ":" not in args.text:
+        return decline(ctx, rest.strip())
     topic, text = rules.read_question(args.text)
     assert ctx.member.id is not None
     recent = rules.recent_questions(ctx.session, ctx.member.id, ctx.now)
@@ -195,10 +203,53 @@ def _tell_expert(ctx: Ctx, question: Question, expert: Member) -> Notice:
             command=Code(f"/answered {question.id}"),
             capacity=Code("/profile set capacity: 2"),
         )
-        answer = Actions((Button(_("Answer"), f"/answer {question.id}", "primary"),))
-        return Notice(
-            to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how), answer)
+        buttons = Actions(
+            (
+                Button(_("Answer"), f"/answer {question.id}", "primary"),
+                Button(_("Decline"), f"/ask decline {question.id}"),
+            )
         )
+        return Notice(
+            to=mention_of(expert), blocks=(asks, Text.of(question.text), Context(how), buttons)
+        )
+
+
+def decline(ctx: Ctx, word: str) -> Reply:
+    """`/ask decline ID`: the next expert in the rotation is told at once; the declined ask is
+    not charged to the member's capacity."""
+    qid = parse_id(word or None, "question", "/ask decline 12")
+    question = rules.community_question(ctx.session, ctx.community_id, qid)
+    assert ctx.member.id is not None
+    mine = ctx.session.get(QuestionRecipient, (qid, ctx.member.id)) if question else None
+    if question is None or mine is None:
+        raise CommandError(
+            _("Question #{id} was not sent to you, so there is nothing to decline.").format(id=qid),
+            hint=_("See the questions sent to you in your direct messages, e.g. /ask decline 12."),
+        )
+    if mine.declined_at is not None:
+        raise CommandError(_("You have already declined question #{id}.").format(id=qid))
+    mine.declined_at = ctx.now
+    ctx.session.add(mine)
+    ctx.session.flush()
+    nxt = escalation.next_experts(ctx.session, question, ctx.now, limit=1)
+    escalation.record(ctx.session, question, nxt, ctx.now, question.escalation_round)
+    notices = []
+    for expert in nxt:
+        with ctx.writing_to(expert):
+            blocks = escalation_wording.to_expert(question, days=None)
+        notices.append(Notice(to=mention_of(expert), blocks=blocks, locale=ctx.locale_of(expert)))
+    text = _("You declined question #{id}; it does not count against your capacity.").format(id=qid)
+    if question.status == "open":
+        text += " " + n_(
+            len(nxt),
+            "{count} other expert was told.",
+            "{count} other experts were told.",
+        )
+    return reply(
+        Text.of(text),
+        notices=notices,
+        data={"question": {"id": qid, "declined": True, "passed_to": len(nxt)}},
+    )
 
 
 @command(

@@ -92,6 +92,9 @@ class Community(SQLModel, table=True):
     the secret link `/library link` gives members."""
     library_token: str | None = Field(default=None, max_length=64, unique=True)
     """The key in a private library's address; `/library link reset` replaces it."""
+    escalate_after: int | None = Field(default=None)
+    """Days a question may stay unanswered before the next experts hear of it
+    (`/settings escalate-after: N`); None is `escalation.rules.DEFAULT_ESCALATE_AFTER`."""
 
 
 class Member(SQLModel, table=True):
@@ -164,6 +167,12 @@ class Question(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
     )
+    escalation_round: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    """How many times the question went to further experts; bumped by a compare-and-set, which
+    is the claim that makes each round happen once (`cop_bot.escalation`)."""
+    escalated_at: datetime | None = _utc(nullable=True)
 
 
 class QuestionRecipient(SQLModel, table=True):
@@ -180,6 +189,25 @@ class QuestionRecipient(SQLModel, table=True):
         )
     )
     notified_at: datetime = _utc(nullable=False)
+    declined_at: datetime | None = _utc(nullable=True)
+    """Set by `/ask decline ID`: the ask then does not count against the expert's capacity."""
+    round: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """0 for the first experts told, N for those told by escalation round N."""
+
+
+class MemberWeek(SQLModel, table=True):
+    """That a member ran any command in a week (Monday, UTC): counts for `/insights`, nothing
+    about what they ran."""
+
+    __tablename__ = "member_week"
+
+    community_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    week: date = Field(sa_column=Column(Date, primary_key=True))
 
 
 class Answer(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """Files that come with replies (a session's .ics, a member's data export) as Matrix `m.file`
 events: the bytes go to the homeserver's media repository (`client.upload`, encrypted for an
 encrypted room, the key then travelling inside the encrypted event), the event points at the
-`mxc://` URI it returned."""
+`mxc://` URI it returned. An image (the `/insights chart` PNG) is an `m.image`, which clients
+show inline."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def upload(client: AsyncClient, attachment: Attachment, *, encrypt: bool) 
         raise DeliveryError(code, detail)
     name = clean(attachment.filename)
     content: dict[str, Any] = {
-        "msgtype": "m.file",
+        "msgtype": "m.image" if attachment.mime.startswith("image/") else "m.file",
         "body": name,
         "filename": name,
         "info": {"mimetype": attachment.mime, "size": attachment.size},

@@ -1,0 +1,1 @@
+"""Follow-through on unanswered questions: escalation rounds and `/ask decline` (issue 19)."""

@@ -1,0 +1,1 @@
+"""`/insights`: counts for the coordinator's view, never names (issue 19)."""

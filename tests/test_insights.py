@@ -1,0 +1,89 @@
+"""`/insights`: counts only (never names), who may see them, the period parser, activity."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cop_bot.core.clock import FixedClock
+from cop_bot.core.errors import UsageError
+from cop_bot.insights.counts import MAX_DAYS, parse_period
+from tests.conftest import NOW, Bot
+
+ADMIN = "root-admin"
+
+
+def _community(bot: Bot, clock: FixedClock) -> None:
+    bot.send("/profile set domains: housing; expert: yes; asks: yes", as_="zebedee-expert")
+    bot.send("/profile set domains: housing; expert: yes; asks: yes", as_="quentin-expert")
+    first = bot.reply("/ask housing: Where can families stay?", as_="marguerite-asker")
+    bot.reply("/ask health: Who runs trauma support?", as_="marguerite-asker")
+    bot.reply("/ask housing: Any deposits schemes?", as_="bartholomew-asker")
+    clock.set(NOW + timedelta(days=2))
+    bot.send(f"/answered {first.data['question']['id']}", as_="zebedee-expert")
+    clock.set(NOW + timedelta(days=10))
+
+
+def test_counts_and_never_names(bot: Bot, clock: FixedClock) -> None:
+    _community(bot, clock)
+    result = bot.reply("/insights", as_=ADMIN)
+    assert result.ok
+    data = result.data["insights"]
+    assert data["asked"] == 3 and data["answered"] == 1
+    assert data["answered_within_7_days"] == pytest.approx(1 / 3, abs=0.001)
+    assert data["median_hours_to_first_answer"] == 48.0
+    assert data["open_by_age"] == {"under_7_days": 0, "7_to_30_days": 2, "over_30_days": 0}
+    assert data["coverage_gaps"] == ["health"]
+    assert data["experts"] == 2
+    assert sum(n["members"] for n in data["weekly_active"]) >= 4
+    shown = bot.send("/insights", as_=ADMIN) + json.dumps(data)
+    for name in ("zebedee", "quentin", "marguerite", "bartholomew"):
+        assert name not in shown
+
+
+def test_only_admins_curators_and_focal_points(bot: Bot, clock: FixedClock) -> None:
+    _community(bot, clock)
+    refused = bot.reply("/insights", as_="marguerite-asker")
+    assert not refused.ok
+    bot.send("/profile", as_="cura")
+    bot.send("/role grant @cura curator confirm", as_=ADMIN)
+    assert bot.reply("/insights", as_="cura").ok
+    bot.send("/group create Housing working group kind: working-group domains: housing", as_=ADMIN)
+    bot.send("/profile", as_="fp")
+    focal = bot.reply("/group focal housing-working-group @fp", as_=ADMIN)
+    assert focal.ok, focal.data
+    assert not bot.reply("/insights", as_="fp").ok  # a focal point sees their group only
+    mine = bot.reply("/insights group:housing-working-group period:90d", as_="fp")
+    assert mine.ok and mine.data["insights"]["asked"] == 2
+    assert mine.data["insights"]["period_days"] == 90
+    bad = bot.reply("/insights period:forever", as_=ADMIN)
+    assert not bad.ok and "period:90d" in bad.data["error"]["message"]
+
+
+def test_activity_is_counted_once_a_week(bot: Bot, clock: FixedClock) -> None:
+    for _ in range(3):
+        bot.send("/help", as_="repeat")
+    data = bot.reply("/insights", as_=ADMIN).data["insights"]
+    assert data["weekly_active"][-1]["members"] == 2  # repeat and the admin
+
+
+@given(st.integers(min_value=1, max_value=MAX_DAYS))
+def test_period_in_days_round_trips(days: int) -> None:
+    assert parse_period(f"{days}d") == days
+
+
+@given(st.text(max_size=12))
+def test_period_never_crashes(text: str) -> None:
+    try:
+        days = parse_period(text)
+    except UsageError:
+        return
+    assert 0 < days <= MAX_DAYS
+
+
+def test_named_periods() -> None:
+    assert (parse_period(None), parse_period("90d"), parse_period("1y")) == (30, 90, 365)
