@@ -2,7 +2,8 @@
 returns a member's name or handle, so nothing a coordinator sees can single someone out.
 
 "Time to first answer" goes through `first_answer_at`, the one place that knows where a
-question's first answer is recorded (today `Question.answered_at`).
+question's first answer is recorded: the first `/answer`, else when it was marked answered
+(an answer given in the thread).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from cop_bot.answers.rules import first_answers
 from cop_bot.core.errors import UsageError
 from cop_bot.core.i18n import _
 from cop_bot.escalation.rules import MAX_ROUNDS
@@ -60,6 +62,7 @@ def parse_period(text: str | None) -> int:
 class Facts(NamedTuple):
     """What the counts need of a question (loaded as columns, not ORM objects: 20,000 a year)."""
 
+    id: int
     created_at: datetime
     answered_at: datetime | None
     status: str
@@ -67,9 +70,11 @@ class Facts(NamedTuple):
     domains: list[str]
 
 
-def first_answer_at(question: Question | Facts) -> datetime | None:
-    """When `question` got its first answer (the integrator points this at the answers table)."""
-    return question.answered_at
+def first_answer_at(question: Facts, recorded: dict[int, datetime]) -> datetime | None:
+    """When `question` got its first answer: its first recorded answer (`recorded`, from
+    `answers.rules.first_answers`) or, for one answered in the thread, when it was marked."""
+    times = [t for t in (recorded.get(question.id), question.answered_at) if t is not None]
+    return min(times) if times else None
 
 
 @dataclass
@@ -124,6 +129,7 @@ def compute(
         Facts(*row)
         for row in session.execute(
             sa_select(
+                col(Question.id),
                 col(Question.created_at),
                 col(Question.answered_at),
                 col(Question.status),
@@ -132,6 +138,7 @@ def compute(
             ).where(col(Question.community_id) == community_id)
         ).all()
     ]
+    recorded = first_answers(session, community_id)
     scope = set(group.domains) if group is not None else None
     if scope is not None:
         questions = [q for q in questions if scope & set(q.domains)]
@@ -139,7 +146,7 @@ def compute(
     found.asked = len(recent)
     waits = []
     for q in recent:
-        first = first_answer_at(q)
+        first = first_answer_at(q, recorded)
         if first is not None and first <= now:
             waits.append(first - q.created_at)
     found.answered = len(waits)
@@ -208,7 +215,7 @@ def compute(
     for q in recent:
         asked_per[week_of(q.created_at)] = asked_per.get(week_of(q.created_at), 0) + 1
     for q in questions:
-        first = first_answer_at(q)
+        first = first_answer_at(q, recorded)
         if first is not None and since <= first <= now:
             answered_per[week_of(first)] = answered_per.get(week_of(first), 0) + 1
     found.weekly_asked = [(w, asked_per.get(w, 0), answered_per.get(w, 0)) for w in weeks]
