@@ -13,7 +13,7 @@ from cop_bot.core.model import Reply
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
-from cop_bot.storage.models import Community
+from cop_bot.storage.models import Community, CopGroup
 
 
 def preview(
@@ -39,6 +39,7 @@ def preview(
             timezone=sub.timezone if sub else community.timezone,
             language=language,
             taxonomy=taxonomy,
+            group=session.get(CopGroup, sub.group_id) if sub and sub.group_id else None,
         )
         result = to_reply(digest, community.name)
         return Reply(

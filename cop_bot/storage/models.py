@@ -314,6 +314,13 @@ class DigestSubscription(SQLModel, table=True):
     domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     skip_empty: bool = Field(default=True)
     language: str | None = Field(default=None, max_length=8)
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("cop_group.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    """A group's digest (`/digest on … group:SLUG`): its week, not the community's."""
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 
