@@ -412,6 +412,15 @@ class Meeting(SQLModel, table=True):
             Integer, ForeignKey("cop_group.id", ondelete="SET NULL"), nullable=True, index=True
         ),
     )
+    # issue 18, programme visits: the mentoring pair a visit is for, and which side hosts it
+    pair_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("mentoring_pair.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    visit_host: str | None = Field(default=None, max_length=1)
+    """`a` or `b`: the side of `pair_id` that hosts the visit (the other side visits)."""
 
 
 class MeetingChange(SQLModel, table=True):
