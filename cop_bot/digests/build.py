@@ -340,7 +340,7 @@ def gather_group(
     sections: dict[str, Section] = {
         "sessions": (len(upcoming), upcoming[:limit] if limit else upcoming),
         "practices": _new_practices(scope),
-        "questions": _open_questions(scope, cache, askers=members),
+        "questions": _open_questions(scope, cache, among=members),
         "members": _new_group_members(scope, group.id),
     }
     for name, (total, items) in sections.items():
@@ -379,7 +379,7 @@ def _open_questions(
     scope: _Scope,
     cache: dict[tuple[Any, ...], Any] | None,
     *,
-    askers: frozenset[int] | None = None,
+    among: frozenset[int] | None = None,
 ) -> Section:
     """Still open at the end of the period, oldest first (the community's list is cached;
     each channel filters it by its domains)."""
@@ -405,7 +405,7 @@ def _open_questions(
     questions = [
         q
         for q in everyone
-        if _in_domains(q[2], scope.domains) and (askers is None or q[3] in askers)
+        if _in_domains(q[2], scope.domains) and (among is None or q[3] in among)
     ]
     total = len(questions)
     questions = questions[: scope.limit] if scope.limit else questions
