@@ -9,11 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from icalendar import Calendar
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cop_bot.core.clock import FixedClock
+from cop_bot.mentoring import visits
 from cop_bot.platforms.console import render_for_console
 from cop_bot.storage.models import Meeting
 from tests.conftest import NOW, Bot
@@ -133,3 +136,17 @@ def test_the_visits_ics_has_its_location(pair: Bot) -> None:
     events = [c for c in Calendar.from_ical(str(ics)).walk() if c.name == "VEVENT"]
     assert str(events[0]["LOCATION"]) == "Hôtel de Ville, Lyon"
     assert "LOCATION:Hôtel de Ville\\, Lyon" in str(ics)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300)
+
+
+@given(_TEXT)
+def test_a_typed_organisation_is_one_line_of_text(typed: str) -> None:
+    """Anything not starting with `@` names an organisation: kept as text, on one line, capped."""
+    if typed.startswith("@"):
+        return
+    side = visits.named_side(None, 0, typed)  # type: ignore[arg-type]  # no lookup for text
+    assert side.member is None and side.organisation is not None
+    assert "\n" not in side.organisation and len(side.organisation) <= 200
+    assert side.organisation == " ".join(typed.split())[:200]

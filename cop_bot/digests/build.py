@@ -403,9 +403,7 @@ def _open_questions(
         ).all(),
     )
     questions = [
-        q
-        for q in everyone
-        if _in_domains(q[2], scope.domains) and (among is None or q[3] in among)
+        q for q in everyone if _in_domains(q[2], scope.domains) and (among is None or q[3] in among)
     ]
     total = len(questions)
     questions = questions[: scope.limit] if scope.limit else questions
