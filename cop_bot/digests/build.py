@@ -1,6 +1,11 @@
 """What a digest says: data gathered for one period (`gather`), then a `Reply` (`to_reply`).
 
 Only aggregate counts appear in the "pulse": no individual activity is tracked or shown.
+A group's digest (`/digest on … group:SLUG`) has its own sections (`GROUP_SECTIONS`): the
+group's upcoming sessions, practices its members shared or tagged with its domains, open
+questions its members asked, and who joined. Privacy: a closed group's member names (new
+members, who shared, who asked) appear only when the digest goes to the group's own channel;
+anywhere else it gives counts only, since a closed group's member list is for its members.
 Sections are omitted when empty; long sections show their top items and "and N more" with the
 command that lists everything, keeping within Slack's 50 blocks and 3,000 characters a section.
 """
@@ -31,6 +36,8 @@ from cop_bot.sessions import meetings
 from cop_bot.storage import repos
 from cop_bot.storage.models import (
     Community,
+    CopGroup,
+    GroupMember,
     Meeting,
     Member,
     MemberDomain,
@@ -42,7 +49,9 @@ from cop_bot.storage.models import (
 
 TOP = 5
 SECTIONS = ("practices", "experts", "sessions", "questions", "review")
+GROUP_SECTIONS = ("sessions", "practices", "questions", "members")
 TITLES: dict[str, str] = {
+    "members": N_("New members"),
     "practices": N_("New practices and resources"),
     "experts": N_("New experts"),
     "sessions": N_("Upcoming sessions"),
@@ -65,6 +74,12 @@ LIST_COMMANDS = {
     "questions": "/questions",
     "review": "/practices stale",
 }
+GROUP_LIST_COMMANDS = {
+    "practices": "/practices group:{slug}",
+    "sessions": "/sessions group:{slug}",
+    "questions": "/questions",
+    "members": "/group {slug}",
+}
 
 
 @dataclass
@@ -78,20 +93,31 @@ class Digest:
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     pulse: dict[str, dict[str, int]] = field(default_factory=dict)
+    group: dict[str, Any] | None = None
+    """A group digest's group: `{slug, name, names_shown}`."""
+
+    @property
+    def section_names(self) -> tuple[str, ...]:
+        return GROUP_SECTIONS if self.group is not None else SECTIONS
 
     @property
     def empty(self) -> bool:
-        return not any(self.totals.get(name) for name in SECTIONS)
+        return not any(self.totals.get(name) for name in self.section_names)
+
+    def list_command(self, name: str) -> str:
+        if self.group is not None:
+            return GROUP_LIST_COMMANDS[name].format(slug=self.group["slug"])
+        return LIST_COMMANDS[name]
 
     def as_json(self) -> dict[str, Any]:
         return {
             "channel": self.channel,
             "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
             "sections": {
-                **{name: self.sections.get(name, []) for name in SECTIONS},
+                **{name: self.sections.get(name, []) for name in self.section_names},
                 "pulse": self.pulse,
             },
-        }
+        } | ({"group": self.group} if self.group is not None else {})
 
 
 def _in_domains(item_domains: list[str] | set[str], wanted: list[str]) -> bool:
@@ -110,6 +136,8 @@ class _Scope:
     limit: int | None
     taxonomy: Taxonomy
     language: str
+    practice_filter: tuple[Any, ...] = ()
+    """More conditions on practices (a group digest's: shared by its members or in its domains)."""
 
     def label(self, slug: str) -> str:
         return self.taxonomy.label(slug, self.language)
@@ -122,13 +150,14 @@ class _Scope:
 
     def in_practice_domains(self) -> list[Any]:
         if not self.domains:
-            return []
+            return list(self.practice_filter)
         return [
+            *self.practice_filter,
             col(Practice.id).in_(
                 select(PracticeDomain.practice_id).where(
                     col(PracticeDomain.domain).in_(self.domains)
                 )
-            )
+            ),
         ]
 
 
@@ -150,12 +179,29 @@ def gather(
     limit: int | None = None,
     cache: dict[tuple[Any, ...], Any] | None = None,
     public_url: str | None = None,
+    group: CopGroup | None = None,
 ) -> Digest:
     """The digest's data. With `limit`, each section keeps only its top items (the totals are
     always exact): the filtering, ordering and counting happen in SQL, so a busy week with
     thousands of items costs a few small queries. `cache` holds the parts that are the same
-    for every channel of a community (open questions, the pulse)."""
+    for every channel of a community (open questions, the pulse). With `group`, the digest is
+    that group's week (`gather_group`)."""
     assert community.id is not None
+    if group is not None:
+        return gather_group(
+            session,
+            community,
+            group,
+            channel=channel,
+            start=start,
+            end=end,
+            domains=domains,
+            timezone=timezone,
+            language=language,
+            taxonomy=taxonomy,
+            limit=limit,
+            cache=cache,
+        )
     scope = _Scope(session, community.id, start, end, list(domains), limit, taxonomy, language)
     digest = Digest(channel, start, end, timezone, language, list(domains))
     upcoming = upcoming_sessions(session, community, channel, end, timezone, domains)
@@ -261,7 +307,86 @@ def _new_experts(scope: _Scope) -> Section:
     ]
 
 
-def _open_questions(scope: _Scope, cache: dict[tuple[Any, ...], Any] | None) -> Section:
+def gather_group(
+    session: Session,
+    community: Community,
+    group: CopGroup,
+    *,
+    channel: str,
+    start: datetime,
+    end: datetime,
+    domains: list[str],
+    timezone: str,
+    language: str,
+    taxonomy: Taxonomy,
+    limit: int | None = None,
+    cache: dict[tuple[Any, ...], Any] | None = None,
+) -> Digest:
+    """One group's week: its sessions, its members' (or its domains') practices, its members'
+    open questions, and who joined. Names of a closed group's members only in its own channel."""
+    assert community.id is not None and group.id is not None
+    members = group_rules.member_ids(session, group)
+    tagged: list[Any] = [col(Practice.author_id).in_(list(members))] if members else []
+    if group.domains:
+        tagged.append(
+            col(Practice.id).in_(
+                select(PracticeDomain.practice_id).where(
+                    col(PracticeDomain.domain).in_(list(group.domains))
+                )
+            )
+        )
+    practice_filter = (or_(*tagged),) if tagged else (col(Practice.id).is_(None),)
+    scope = _Scope(
+        session, community.id, start, end, list(domains), limit, taxonomy, language, practice_filter
+    )
+    names_shown = not group.closed or (group.channel_id is not None and group.channel_id == channel)
+    digest = Digest(channel, start, end, timezone, language, list(domains))
+    digest.group = {"slug": group.slug, "name": group.name, "names_shown": names_shown}
+    upcoming = upcoming_sessions(session, community, channel, end, timezone, [], group_id=group.id)
+    sections: dict[str, Section] = {
+        "sessions": (len(upcoming), upcoming[:limit] if limit else upcoming),
+        "practices": _new_practices(scope),
+        "questions": _open_questions(scope, cache, among=members),
+        "members": _new_group_members(scope, group.id),
+    }
+    for name, (total, items) in sections.items():
+        digest.totals[name] = total
+        digest.sections[name] = items if names_shown else [_anonymous(name, i) for i in items]
+    if not names_shown:
+        digest.sections["members"] = []  # the count stays in `totals`
+    digest.pulse = {"members": {"total": len(members), "change": digest.totals["members"]}}
+    return digest
+
+
+def _anonymous(name: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An item without the member it names (a closed group's digest outside its channel)."""
+    return {k: v for k, v in item.items() if k not in ("shared_by", "asked_by", "handle", "name")}
+
+
+def _new_group_members(scope: _Scope, group_id: int) -> Section:
+    """Who joined the group in the period, in that order."""
+    where: list[Any] = [
+        GroupMember.group_id == group_id,
+        col(GroupMember.joined_at) >= scope.start,
+        col(GroupMember.joined_at) < scope.end,
+    ]
+    query = (
+        select(Member)
+        .join(GroupMember, col(GroupMember.member_id) == col(Member.id))
+        .where(*where)
+        .order_by(col(GroupMember.joined_at), col(Member.id))
+    )
+    joined = scope.session.exec(scope.top(query)).all()
+    total = scope.count(GroupMember, where)
+    return total, [{"handle": m.handle, "name": m.display_name} for m in joined]
+
+
+def _open_questions(
+    scope: _Scope,
+    cache: dict[tuple[Any, ...], Any] | None,
+    *,
+    among: frozenset[int] | None = None,
+) -> Section:
     """Still open at the end of the period, oldest first (the community's list is cached;
     each channel filters it by its domains)."""
     everyone = _cached(
@@ -283,7 +408,9 @@ def _open_questions(scope: _Scope, cache: dict[tuple[Any, ...], Any] | None) -> 
             .order_by(col(Question.created_at), col(Question.id))
         ).all(),
     )
-    questions = [q for q in everyone if _in_domains(q[2], scope.domains)]
+    questions = [
+        q for q in everyone if _in_domains(q[2], scope.domains) and (among is None or q[3] in among)
+    ]
     total = len(questions)
     questions = questions[: scope.limit] if scope.limit else questions
     askers = repos.members_by_id(scope.session, {q[3] for q in questions})
@@ -328,19 +455,23 @@ def upcoming_sessions(
     end: datetime,
     timezone: str,
     domains: list[str],
+    *,
+    group_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Occurrences in the 14 days after the period, soonest first, with RSVP counts.
 
     Sessions have no domains: a channel narrowed to some domains gets its own sessions only,
-    any other channel gets the whole community's.
+    any other channel gets the whole community's. With `group_id`, that group's sessions only.
     """
     assert community.id is not None
     query = select(Meeting).where(
         Meeting.community_id == community.id, Meeting.status != meetings.CANCELLED
     )
-    if domains:
+    if group_id is not None:
+        query = query.where(Meeting.group_id == group_id)
+    elif domains:
         query = query.where(Meeting.channel_id == channel)
-    if closed := group_rules.closed_groups(session, community.id):
+    if group_id is None and (closed := group_rules.closed_groups(session, community.id)):
         # a closed group's sessions only in the channel they are posted in (the group's)
         query = query.where(
             or_(
@@ -461,8 +592,9 @@ def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
     zone = ZoneInfo(digest.timezone)
     start = digest.period_start.astimezone(zone)
     end = digest.period_end.astimezone(zone)
+    title = digest.group["name"] if digest.group is not None else community_name
     blocks: list[Block] = [
-        Header(_("{community} · Weekly digest").format(community=community_name)),
+        Header(_("{community} · Weekly digest").format(community=title)),
         Context(
             spans(
                 show_period(start, end, zone)
@@ -470,9 +602,13 @@ def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
             )
         ),
     ]
-    for name in SECTIONS:
+    for name in digest.section_names:
         rows = digest.sections.get(name) or []
         total = max(len(rows), digest.totals.get(name, 0))
+        if name == "members" and not rows and total:  # names withheld: the count only
+            blocks.append(Header(_(TITLES[name])))
+            blocks.append(Text.of(n_(total, "{count} member joined", "{count} members joined")))
+            continue
         if not rows:
             continue
         blocks.append(Header(_(TITLES[name])))
@@ -482,12 +618,16 @@ def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
             blocks.append(
                 Context(
                     phrase(
-                        "… " + _("{label}: {value}"), label=more, value=Code(LIST_COMMANDS[name])
+                        "… " + _("{label}: {value}"),
+                        label=more,
+                        value=Code(digest.list_command(name)),
                     )
                 )
             )
     if digest.pulse:
-        blocks.append(Header(_("Community pulse")))
+        blocks.append(
+            Header(_("Group pulse") if digest.group is not None else _("Community pulse"))
+        )
         parts = [
             _("{label}: {value}").format(
                 label=_(PULSE[key]) if key in PULSE else key.replace("_", " "),
@@ -507,7 +647,7 @@ def _signed(change: int) -> str:
 def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
     if name == "practices":
         shared = (
-            _("shared by @{handle}").format(handle=row["shared_by"]) if row["shared_by"] else ""
+            _("shared by @{handle}").format(handle=row["shared_by"]) if row.get("shared_by") else ""
         )
         meta = " · ".join(
             x
@@ -521,10 +661,10 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
         )
         title = Link(row["url"], row["title"]) if row.get("url") else row["title"]
         return Item(title=spans(f"#{row['id']} ", title), meta=spans(meta))
-    if name == "experts":
+    if name in ("experts", "members"):
         return Item(
             title=spans(row["name"] or row["handle"], f" (@{row['handle']})"),
-            meta=spans(", ".join(row["domains"])),
+            meta=spans(", ".join(row.get("domains", []))),
         )
     if name == "questions":
         text = row["text"] if len(row["text"]) <= 200 else row["text"][:199] + "…"

@@ -43,7 +43,7 @@ from cop_bot.digests.schedule import previous_due
 from cop_bot.digests.subscriptions import period_start
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Community, DigestRun, DigestSubscription, Member
+from cop_bot.storage.models import Community, CopGroup, DigestRun, DigestSubscription, Member
 
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)
@@ -241,6 +241,7 @@ def _post(
                 limit=TOP,
                 cache=cache,
                 public_url=public_url,
+                group=session.get(CopGroup, sub.group_id) if sub.group_id else None,
             )
         conversation = Conversation(community.platform, community.external_id, sub.channel_id)
         target = mention_of(member) if member else None

@@ -13,7 +13,7 @@ from cop_bot.core.model import Reply
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.digests import subscriptions
 from cop_bot.digests.build import gather, to_reply
-from cop_bot.storage.models import Community
+from cop_bot.storage.models import Community, CopGroup
 
 
 def preview(
@@ -45,6 +45,7 @@ def preview(
             language=language,
             taxonomy=taxonomy,
             public_url=public_url,
+            group=session.get(CopGroup, sub.group_id) if sub and sub.group_id else None,
         )
         result = to_reply(digest, community.name)
         return Reply(

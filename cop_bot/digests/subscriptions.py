@@ -50,12 +50,15 @@ def schedule_channel(
     minute: int,
     tz: str,
     now: datetime,
+    group_id: int | None = None,
 ) -> DigestSubscription:
-    """Switch the channel's digest on at this weekly time, keeping its other settings."""
+    """Switch the channel's digest on at this weekly time, keeping its other settings. With
+    `group_id` the channel's digest becomes that group's; without, the community's."""
     sub = for_channel(session, community_id, channel) or DigestSubscription(
         community_id=community_id, channel_id=channel, created_at=now, updated_at=now
     )
     sub.enabled, sub.weekday, sub.minute_of_day, sub.timezone = True, weekday, minute, tz
+    sub.group_id = group_id
     sub.updated_at = now
     session.add(sub)
     return sub

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cop_bot.core.args import Args, parse_form, split_words
-from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.model import Code, Context, Fields, Header, Reply, Role, Text, reply, spans
 from cop_bot.core.outbox import what_to_do
@@ -18,9 +18,11 @@ from cop_bot.core.wording import phrase
 from cop_bot.digests import subscriptions
 from cop_bot.digests.preview import preview
 from cop_bot.digests.schedule import WEEKDAYS, clock_time, describe, next_due, parse_schedule
+from cop_bot.groups import rules as groups
+from cop_bot.handlers.sessions.schedule import take_group
 from cop_bot.sessions import delivery
 from cop_bot.storage import repos
-from cop_bot.storage.models import DigestRun, DigestSubscription
+from cop_bot.storage.models import CopGroup, DigestRun, DigestSubscription
 
 
 def _channel_sub(ctx: Ctx) -> DigestSubscription | None:
@@ -40,7 +42,7 @@ def _describe(sub: DigestSubscription) -> str:
         "preview it."
     ),
     syntax=(
-        "on [DAY TIME] [tz ZONE]",
+        "on [DAY TIME] [tz ZONE] [group:SLUG]",
         "off",
         "settings domains: ...; skip-empty: yes|no; language: CODE",
         "status",
@@ -49,6 +51,7 @@ def _describe(sub: DigestSubscription) -> str:
     ),
     examples=(
         N_("/digest on monday 09:00 tz Europe/Brussels"),
+        N_("/digest on friday 16:00 group:housing-working-group"),
         N_("/digest settings domains: labour market, housing; skip-empty: no"),
         "/digest status",
         "/digest preview",
@@ -58,7 +61,10 @@ def _describe(sub: DigestSubscription) -> str:
         "DAY is a weekday in any language the bot speaks, in full or short: monday or mon, "
         "lundi, lunes, lunedì, Montag or Mo, الاثنين, Δευτέρα. "
         "TIME is read as /schedule-session reads it: 09:00, 9am, 3:30pm, 15h30 or noon. "
-        "Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone."
+        "Changing a channel's digest is for facilitators and admins; `/digest me` is for everyone. "
+        "With group:SLUG the channel gets that group's week instead (its sessions, practices, "
+        "questions and new members); its focal points may switch it on too. A closed group's "
+        "member names appear only in the group's own channel."
     ),
     parse="raw",
 )
@@ -66,17 +72,56 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
     first, _space, rest = args.text.strip().partition(" ")
     action = first.lower() or "status"
     if action == "on":
-        ctx.require(Role.FACILITATOR, _("schedule the channel's digest"))
-        weekday, minute, tz = parse_schedule(split_words(rest), ctx.community.timezone)
+        words, slug = take_group(split_words(rest))
+        group = None
+        if slug is None:
+            ctx.require(Role.FACILITATOR, _("schedule the channel's digest"))
+        else:
+            group = groups.group_or_error(ctx.session, ctx.community_id, slug)
+            if not groups.may_schedule(
+                ctx.session, group, ctx.member, facilitator=ctx.has(Role.FACILITATOR)
+            ):
+                raise PermissionDenied(
+                    _(
+                        "Only facilitators, admins and the focal points of {slug} can switch on "
+                        "its digest."
+                    ).format(slug=group.slug)
+                )
+        weekday, minute, tz = parse_schedule(words, ctx.community.timezone)
         channel = ctx.invocation.conversation.channel_id
         sub = subscriptions.schedule_channel(
-            ctx.session, ctx.community_id, channel, weekday, minute, tz, ctx.now
+            ctx.session,
+            ctx.community_id,
+            channel,
+            weekday,
+            minute,
+            tz,
+            ctx.now,
+            group_id=group.id if group else None,
         )
         due = next_due(weekday, minute, tz, ctx.now)
+        said = (
+            _("This channel gets {group}'s digest every {schedule}.").format(
+                group=group.name, schedule=_describe(sub)
+            )
+            if group is not None
+            else _("This channel gets a digest every {schedule}.").format(schedule=_describe(sub))
+        )
+        notes = []
+        if group is not None and group.closed and group.channel_id != channel:
+            notes.append(
+                Context(
+                    spans(
+                        _(
+                            "{group} is closed and this is not its channel: the digest gives "
+                            "counts, not its members' names."
+                        ).format(group=group.name)
+                    )
+                )
+            )
         return reply(
-            Text.of(
-                _("This channel gets a digest every {schedule}.").format(schedule=_describe(sub))
-            ),
+            Text.of(said),
+            *notes,
             Context(
                 phrase(
                     _("Next: {when}. See it now with {command}."),
@@ -91,6 +136,7 @@ def digest_command(ctx: Ctx, args: Args) -> Reply:
                     "time": clock_time(minute),
                     "timezone": tz,
                     "next_run": due.isoformat(),
+                    "group": group.slug if group else None,
                 }
             },
         )
@@ -198,6 +244,7 @@ def _status(ctx: Ctx, header: str | None = None) -> Reply:
         if last.last_error and last.status != "refused":
             last_text += f" ({last.last_error})"
     schedule = _describe(sub)
+    group = ctx.session.get(CopGroup, sub.group_id) if sub.group_id else None
     if not sub.enabled:
         schedule = _("{schedule} — switched off").format(schedule=schedule)
     return reply(
@@ -210,6 +257,7 @@ def _status(ctx: Ctx, header: str | None = None) -> Reply:
                 (_("Domains"), spans(labels)),
                 (_("Skip empty"), spans(_("yes") if sub.skip_empty else _("no"))),
                 (_("Language"), spans(sub.language or ctx.community.language)),
+                *(((_("Group"), spans(group.name)),) if group is not None else ()),
             )
         ),
         *_refused_posts(ctx, last),
@@ -222,6 +270,7 @@ def _status(ctx: Ctx, header: str | None = None) -> Reply:
                 "domains": sub.domains,
                 "skip_empty": sub.skip_empty,
                 "language": sub.language,
+                "group": group.slug if group is not None else None,
                 "next_run": due.isoformat() if sub.enabled else None,
                 "last_run": None
                 if last is None

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from cop_bot.core import i18n
-from cop_bot.core.args import Args
-from cop_bot.core.errors import CommandError, UsageError
+from cop_bot.core.args import Args, split_words
+from cop_bot.core.errors import CommandError, PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import (
     Code,
@@ -31,10 +33,13 @@ from cop_bot.core.router import Ctx, command
 from cop_bot.core.wording import mention_of, phrase
 from cop_bot.experts.profiles import parse_domains, parse_languages, parse_yes_no
 from cop_bot.groups import rules as groups
+from cop_bot.handlers.sessions import schedule
 from cop_bot.mentoring import programmes as rules
+from cop_bot.mentoring import visits
 from cop_bot.mentoring.wording import introduction, reason_text, why_text
+from cop_bot.sessions import places
 from cop_bot.storage import repos
-from cop_bot.storage.models import CopGroup, Member, MentoringPair, MentoringProgramme
+from cop_bot.storage.models import CopGroup, Meeting, Member, MentoringPair, MentoringProgramme
 
 HEADING = N_("Mentoring and peer pairing")
 """The heading `/help` lists this capability under."""
@@ -53,6 +58,7 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
         "leave NAME",
         "match NAME [--json]",
         "met NAME yes|no|later",
+        "visit NAME @other|ORG WHEN [for DURATION] [tz ZONE] at PLACE",
     ),
     examples=(
         N_("/mentoring create Housing peers mode: peer every: 2 weeks domains: housing"),
@@ -61,6 +67,7 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
         N_("/mentoring join City mentors as: mentor capacity: 2 languages: fr"),
         N_("/mentoring match Housing peers"),
         N_("/mentoring Housing peers"),
+        N_('/mentoring visit City mentors @tunis 2027-03-09 for 2 days at "Town hall, Tunis"'),
     ),
     details=N_(
         "Admins and facilitators create programmes and make rounds; every member can join. "
@@ -70,7 +77,9 @@ JOIN_KEYS = ("as", "domains", "capacity", "languages")
         "domain fit, different countries and overlapping working hours. Everyone left "
         "unpaired is told why. A mentee joins with, say, `/mentoring join City mentors as: mentee "
         "domains: housing, labour market`; a week after a round, `/mentoring met Housing peers "
-        "yes` answers the check-in."
+        "yes` answers the check-in. `/mentoring visit` schedules a visit for your pair: the side "
+        "you name hosts it, at the place given, and the programme view shows who has hosted and "
+        "who has visited, so coordinators see which pairs made their two-way visit."
     ),
     parse="raw",
 )
@@ -89,7 +98,9 @@ def mentoring_command(ctx: Ctx, args: Args) -> Reply:
         return _match(ctx, rest)
     if action == "met":
         return _met(ctx, rest)
-    return _show(ctx, args.text.strip())
+    if action == "visit":
+        return _visit(ctx, rest)
+    return _show(ctx, " ".join(w for w in args.text.split() if w != "--json"))
 
 
 def _group(ctx: Ctx, programme: MentoringProgramme) -> CopGroup | None:
@@ -105,7 +116,7 @@ def _coordinator(ctx: Ctx, programme: MentoringProgramme) -> bool:
 
 
 def _list(ctx: Ctx) -> Reply:
-    from sqlmodel import col, select
+    from sqlmodel import col
 
     found = ctx.session.exec(
         select(MentoringProgramme)
@@ -410,6 +421,114 @@ def _met(ctx: Ctx, rest: str) -> Reply:
     return reply(Text.of(thanks), data={"check_in": {"programme": programme.slug, "met": answer}})
 
 
+def _visit(ctx: Ctx, rest: str) -> Reply:
+    """`/mentoring visit NAME @other|ORG WHEN … at PLACE`: a visit session for a pair."""
+    words = split_words(rest.strip())
+    programme, at = _programme_prefix(ctx, words)
+    if at >= len(words):
+        raise UsageError(
+            _("Name the side that hosts the visit, then when and where, e.g. {example}.").format(
+                example=f"`/mentoring visit {programme.slug} @other 2027-03-09 at Town hall`"
+            )
+        )
+    typed = words[at]
+    side = visits.named_side(ctx.session, ctx.community_id, typed)
+    pair, host = visits.pair_for(ctx.session, programme, side, typed)
+    if not (_coordinator(ctx, programme) or visits.in_pair(pair, ctx.member)):
+        raise PermissionDenied(
+            _("Only the pair's members and the programme's coordinators can schedule its visits.")
+        )
+    when, parts = schedule.segments(words[at + 1 :])
+    if "at" not in parts:
+        raise UsageError(
+            _("A visit needs a place: add {example}.").format(example=_(places.PLACE_EXAMPLE))
+        )
+    zone, source = schedule.zone_of(ctx, parts)
+    days = schedule.days_of(parts)
+    placed, _rule, _note, all_day = schedule.first_start(ctx.now, when, {**parts}, zone, days)
+    duration, link, capacity = schedule.options(parts, days)
+    members = repos.members_by_id(ctx.session, [pair.a_id, pair.b_id])
+    hosting = _side(pair, members, host == "a")
+    organisation = (pair.a_organisation if host == "a" else pair.b_organisation) or (
+        members[pair.a_id if host == "a" else pair.b_id].organisation
+    )
+    row = Meeting(
+        community_id=ctx.community_id,
+        channel_id=ctx.invocation.conversation.channel_id,
+        host_id=ctx.member.id,
+        title=_("Visit to {host} ({programme})").format(
+            host=_name(hosting), programme=programme.name
+        )[:200],
+        starts_at=placed.at,
+        duration_minutes=duration,
+        timezone=zone.key,
+        link=link,
+        capacity=capacity,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        location=places.parse_place(parts["at"]),
+        host_organisation=organisation,
+        kind="visit",
+        days=days,
+        all_day=all_day,
+        pair_id=pair.id,
+        visit_host=host,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    made = schedule.scheduled(ctx, row, zone, source, placed, None)
+    visitor = _side(pair, members, host != "a")
+    data = dict(made.data or {})
+    data["visit"] = {
+        "programme": programme.slug,
+        "host": _name(hosting),
+        "visitor": _name(visitor),
+    }
+    return Reply(blocks=made.blocks, visibility=made.visibility, data=data, locale=made.locale)
+
+
+def _programme_prefix(ctx: Ctx, words: list[str]) -> tuple[MentoringProgramme, int]:
+    """The programme the first words name (the longest that matches), and where the rest
+    starts; an unknown programme gets `programmes.find`'s error with its closest name."""
+    for end in range(len(words), 0, -1):
+        slug = rules.slug_of(" ".join(words[:end]))
+        found = ctx.session.exec(
+            select(MentoringProgramme).where(
+                MentoringProgramme.community_id == ctx.community_id,
+                MentoringProgramme.slug == slug,
+            )
+        ).first()
+        if slug and found is not None:
+            return found, end
+    side = next((i for i, w in enumerate(words) if w.startswith("@")), min(len(words), 1))
+    return rules.find(ctx.session, ctx.community_id, " ".join(words[:side])), len(words)
+
+
+def _visits_meta(pair: MentoringPair, members: dict[int, Member], seen: visits.PairVisits) -> str:
+    names = {"a": _name(_side(pair, members, True)), "b": _name(_side(pair, members, False))}
+    if seen.two_way:
+        return _("two-way visit made")
+    hosted = [names[k] for k in ("a", "b") if seen.hosted[k]]
+    if hosted:
+        return _("hosted by {host}").format(host=", ".join(hosted))
+    if any(seen.planned.values()):
+        return _("visit planned")
+    return _("no visit yet")
+
+
+def _visits_json(
+    pair: MentoringPair, members: dict[int, Member], seen: visits.PairVisits
+) -> dict[str, Any]:
+    names = {"a": _name(_side(pair, members, True)), "b": _name(_side(pair, members, False))}
+    other = {"a": "b", "b": "a"}
+    return {
+        "hosted": [names[k] for k in ("a", "b") if seen.hosted[k]],
+        "visited": [names[other[k]] for k in ("a", "b") if seen.hosted[k]],
+        "planned": seen.planned["a"] + seen.planned["b"],
+        "two_way": seen.two_way,
+    }
+
+
 def _show(ctx: Ctx, name: str) -> Reply:
     programme = rules.find(ctx.session, ctx.community_id, name)
     coordinator = _coordinator(ctx, programme)
@@ -431,6 +550,7 @@ def _show(ctx: Ctx, name: str) -> Reply:
 
     visible = [p for p in pairs if coordinator or in_pair(p)]
     members = repos.members_by_id(ctx.session, [x for p in visible for x in (p.a_id, p.b_id)])
+    seen = visits.visits_by_pair(ctx.session, [p.id for p in visible if p.id is not None], ctx.now)
     blocks: list[Any] = [Header(programme.name)]
     blocks.append(
         Fields(
@@ -461,6 +581,8 @@ def _show(ctx: Ctx, name: str) -> Reply:
                     _("round {number}").format(number=number_of[pair.round_id]),
                     " · ",
                     _("met") if rules.met(pair) else _("not met yet"),
+                    " · ",
+                    _visits_meta(pair, members, seen[pair.id or 0]),
                 ),
             )
         )
@@ -470,12 +592,18 @@ def _show(ctx: Ctx, name: str) -> Reply:
         "rounds": [
             {
                 "number": r.number,
-                "pairs": [_pair_json(p, members, ctx) for p in visible if p.round_id == r.id],
+                "pairs": [
+                    _pair_json(p, members, ctx)
+                    | {"visits": _visits_json(p, members, seen[p.id or 0])}
+                    for p in visible
+                    if p.round_id == r.id
+                ],
             }
             for r in rounds
         ],
     }
     if coordinator:
+        data["two_way_visits"] = sum(1 for v in seen.values() if v.two_way)
         data["met_rate"] = met_rate
         data["never_met"] = [
             {

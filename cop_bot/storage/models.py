@@ -414,6 +414,13 @@ class DigestSubscription(SQLModel, table=True):
     domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     skip_empty: bool = Field(default=True)
     language: str | None = Field(default=None, max_length=8)
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("cop_group.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    """A group's digest (`/digest on … group:SLUG`): its week, not the community's."""
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 
@@ -505,6 +512,15 @@ class Meeting(SQLModel, table=True):
             Integer, ForeignKey("cop_group.id", ondelete="SET NULL"), nullable=True, index=True
         ),
     )
+    # issue 18, programme visits: the mentoring pair a visit is for, and which side hosts it
+    pair_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("mentoring_pair.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    visit_host: str | None = Field(default=None, max_length=1)
+    """`a` or `b`: the side of `pair_id` that hosts the visit (the other side visits)."""
 
 
 class MeetingChange(SQLModel, table=True):

@@ -364,3 +364,12 @@ def _group_note(ctx: Ctx, row: Meeting, group: CopGroup) -> str:
             channel=row.channel_id
         )
     return said
+
+
+# shared with `/mentoring visit`, which schedules a visit the same way
+segments = _segments
+zone_of = _zone
+days_of = _days
+first_start = _first_start
+options = _options
+scheduled = _scheduled
