@@ -1,7 +1,7 @@
 """library: the web library's setting and key, practice scale and published contact, collections
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 12:50:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import cop_bot.storage.types
 
-revision: str = "0018"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

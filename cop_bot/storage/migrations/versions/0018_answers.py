@@ -1,7 +1,7 @@
 """answers that stay
 
-Revision ID: 0019
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 12:55:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import cop_bot.storage.types
 
-revision: str = "0019"
-down_revision: str | None = "0015"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

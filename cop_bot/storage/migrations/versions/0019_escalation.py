@@ -1,7 +1,7 @@
 """Escalation of unanswered questions, declined asks, and weekly activity counts (issue 19).
 
-Revision ID: 0020
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 12:50:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import cop_bot.storage.types
 
-revision: str = "0020"
-down_revision: str | None = "0015"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
