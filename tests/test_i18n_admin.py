@@ -182,13 +182,16 @@ def test_translated_examples_still_work(bot: Bot, language: str) -> None:
         hint = i18n._("Add some with `/profile set domains: housing, health`.")
     profile = hint.split("`")[1]  # the hint `/digest me on` gives a member without domains
     assert bot.reply(profile, as_="root-admin").ok, profile
+    made = bot.reply('/group create "Housing working group"', as_="root-admin")  # for group:
+    assert made.ok, render(made)
     for example in examples:
         result = bot.reply(example, as_="root-admin")
         assert result.ok, (example, render(result))
         if "domains:" in example:
             assert result.data["digest"]["domains"] == ["labour-market", "housing"]
         if example.startswith("/digest on"):
-            assert result.data["digest"]["weekday"] == "monday"
+            expected = "friday" if "group:" in example else "monday"
+            assert result.data["digest"]["weekday"] == expected
 
 
 def test_handle_and_database_messages_are_translated(bot: Bot) -> None:
