@@ -267,7 +267,7 @@ def test_asks_per_day_is_a_community_setting_with_a_default(bot: Bot, clock: Fix
         (
             "/settings timezon: Europe/Rome",
             "There is no setting `timezon:`. Did you mean `timezone:`?",
-            "The settings are `timezone:`, `language:`, `name:`, `review:`, `asks-per-day:`.",
+            "The settings are `timezone:`, `language:`, `name:`, `review:`, `asks-per-day:`, `escalate-after:`.",
         ),
     ],
 )
