@@ -150,3 +150,18 @@ def test_a_typed_organisation_is_one_line_of_text(typed: str) -> None:
     assert side.member is None and side.organisation is not None
     assert "\n" not in side.organisation and len(side.organisation) <= 200
     assert side.organisation == " ".join(typed.split())[:200]
+
+
+def test_a_pairs_visit_is_private_to_the_pair_and_the_coordinators(pair: Bot) -> None:
+    """Pairs are private: a visit shows in `/sessions` and `/session ID` for the pair and the
+    coordinators, never for another member, and never in the channel's digest."""
+    made = ok(pair, f'/mentoring visit City mentors @lyon {DAY1} 10:00 at "Lyon"', "tunis")
+    sid = made["session"]["id"]
+    for who in ("lyon", "tunis", ADMIN):
+        listed = ok(pair, "/sessions all --json", who)["sessions"]
+        assert sid in [s["id"] for s in listed], who
+    assert sid not in [s["id"] for s in ok(pair, "/sessions all --json", "carol")["sessions"]]
+    assert "There is no session" in error(pair, f"/session {sid}", "carol")
+    ok(pair, "/digest on")
+    preview = ok(pair, "/digest preview --json")
+    assert "Visit" not in str(preview)

@@ -465,7 +465,9 @@ def upcoming_sessions(
     """
     assert community.id is not None
     query = select(Meeting).where(
-        Meeting.community_id == community.id, Meeting.status != meetings.CANCELLED
+        Meeting.community_id == community.id,
+        Meeting.status != meetings.CANCELLED,
+        col(Meeting.pair_id).is_(None),  # a mentoring pair's visit is private to the pair
     )
     if group_id is not None:
         query = query.where(Meeting.group_id == group_id)

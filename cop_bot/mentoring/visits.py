@@ -74,6 +74,40 @@ def in_pair(pair: MentoringPair, member: Member) -> bool:
     return side_of(pair, Side(member, None)) is not None
 
 
+def hidden_pairs(
+    session: Session, community_id: int, member: Member, *, sees_all: bool
+) -> set[int]:
+    """The pairs whose visits `member` may not see: a pair is private to its two sides and the
+    programme's coordinators (`sees_all`: facilitators and admins; and whoever created it)."""
+    if sees_all:
+        return set()
+    from cop_bot.storage.models import MentoringRound
+
+    rows = session.exec(
+        select(MentoringPair, MentoringProgramme)
+        .join(Meeting, col(Meeting.pair_id) == col(MentoringPair.id))
+        .join(MentoringRound, col(MentoringRound.id) == col(MentoringPair.round_id))
+        .join(MentoringProgramme, col(MentoringProgramme.id) == col(MentoringRound.programme_id))
+        .where(Meeting.community_id == community_id)
+    ).all()
+    return {
+        pair.id
+        for pair, programme in rows
+        if pair.id is not None
+        and programme.created_by_id != member.id
+        and not in_pair(pair, member)
+        and not _focal_of(session, programme, member)
+    }
+
+
+def _focal_of(session: Session, programme: MentoringProgramme, member: Member) -> bool:
+    from cop_bot.groups import rules as groups
+    from cop_bot.storage.models import CopGroup
+
+    group = session.get(CopGroup, programme.group_id) if programme.group_id else None
+    return group is not None and groups.is_focal(session, group, member)
+
+
 def pair_for(
     session: Session, programme: MentoringProgramme, side: Side, typed: str
 ) -> tuple[MentoringPair, str]:

@@ -206,7 +206,11 @@ def channel_ics(
         s
         for s in session.exec(
             select(Meeting)
-            .where(Meeting.community_id == community.id, Meeting.channel_id == channel_id)
+            .where(
+                Meeting.community_id == community.id,
+                Meeting.channel_id == channel_id,
+                col(Meeting.pair_id).is_(None),  # a mentoring pair's visit: private to the pair
+            )
             .order_by(col(Meeting.id))
         ).all()
         if s.rrule is not None or s.starts_at >= since

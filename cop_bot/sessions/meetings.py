@@ -363,6 +363,7 @@ def scheduled_occurrences(
     *,
     group_id: int | None = None,
     hidden_groups: Collection[int] = (),
+    hidden_pairs: Collection[int] = (),
 ) -> list[Occurrence]:
     """The community's (or one channel's, or one group's) scheduled occurrences in [start, end],
     soonest first; none of the `hidden_groups`' sessions (closed groups the viewer is not in)."""
@@ -374,6 +375,10 @@ def scheduled_occurrences(
     if hidden_groups:
         query = query.where(
             or_(col(Meeting.group_id).is_(None), col(Meeting.group_id).not_in(list(hidden_groups)))
+        )
+    if hidden_pairs:  # a mentoring pair's visits: the pair's and its coordinators' only
+        query = query.where(
+            or_(col(Meeting.pair_id).is_(None), col(Meeting.pair_id).not_in(list(hidden_pairs)))
         )
     found = session.exec(query.order_by(col(Meeting.id))).all()
     changes = changes_for(session, [m.id for m in found if m.id is not None])

@@ -16,6 +16,7 @@ from cop_bot.core.model import Actions, Block, Button, Link, Notice, Role, Spans
 from cop_bot.core.router import Ctx
 from cop_bot.core.wording import mention_of
 from cop_bot.groups import rules as group_rules
+from cop_bot.mentoring import visits
 from cop_bot.sessions import meetings, places
 from cop_bot.sessions.meetings import Occurrence
 from cop_bot.storage.models import Meeting, Member
@@ -38,6 +39,10 @@ def meeting_named(ctx: Ctx, text: str | None, example: str) -> Meeting:
             ctx.session, ctx.community_id, ctx.member, admin=ctx.has(Role.ADMIN)
         )
     )
+    if found is not None and found.pair_id is not None and not hidden:
+        hidden = found.pair_id in visits.hidden_pairs(
+            ctx.session, ctx.community_id, ctx.member, sees_all=ctx.has(Role.FACILITATOR)
+        )
     if found is None or found.community_id != ctx.community_id or hidden:
         raise CommandError(
             _("There is no session #{id}.").format(id=number), hint=_("See `/sessions all`.")

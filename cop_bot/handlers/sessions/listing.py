@@ -19,6 +19,7 @@ from cop_bot.core.wording import phrase
 from cop_bot.groups import rules as group_rules
 from cop_bot.handlers.sessions.common import place_spans
 from cop_bot.handlers.sessions.schedule import GROUP
+from cop_bot.mentoring import visits
 from cop_bot.sessions import calendar, meetings
 from cop_bot.sessions.meetings import Occurrence
 
@@ -65,6 +66,9 @@ def sessions_command(ctx: Ctx, args: Args) -> Reply:
         group_id=group.id if group is not None else None,
         hidden_groups=group_rules.hidden_groups(
             ctx.session, ctx.community_id, ctx.member, admin=admin
+        ),
+        hidden_pairs=visits.hidden_pairs(
+            ctx.session, ctx.community_id, ctx.member, sees_all=ctx.has(Role.FACILITATOR)
         ),
     )
     zone, source = meetings.viewer_zone(ctx.member, ctx.community)
