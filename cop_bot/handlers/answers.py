@@ -31,7 +31,7 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
-from cop_bot.core.wording import mention_of, phrase
+from cop_bot.core.wording import mention_of, phrase, shorten
 from cop_bot.experts import questions as question_rules
 from cop_bot.storage.models import Answer, Member, Question
 
@@ -393,17 +393,18 @@ def search(ctx: Ctx, args: Args) -> Reply:
             )
         domain = match.matches[0].slug
     query = " ".join(words)
+    shown = shorten(query, 80)  # a long query is searched whole but never echoed whole
     found = search_questions(
         ctx.session, ctx.community_id, query, domain=domain, answered_only=answered_only
     )
     if not found:
         return reply(
-            Text.of(_("No question matches “{query}”.").format(query=query or "…")),
+            Text.of(_("No question matches “{query}”.").format(query=shown or "…")),
             Context(phrase(_("Ask it with {command}."), command=Code(_("/ask TOPIC: QUESTION")))),
-            data={"questions": [], "total": 0, "query": query},
+            data={"questions": [], "total": 0, "query": shown},
         )
     zone = first_zone(ctx.member.timezone, ctx.community.timezone)
-    blocks: list[Block] = [Header(_("Questions matching “{query}”").format(query=query or "…"))]
+    blocks: list[Block] = [Header(_("Questions matching “{query}”").format(query=shown or "…"))]
     for f in found[:SEARCH_LIMIT]:
         q = f.question
         blocks.append(
@@ -422,7 +423,7 @@ def search(ctx: Ctx, args: Args) -> Reply:
     return reply(
         *blocks,
         data={
-            "query": query,
+            "query": shown,
             "questions": [
                 {
                     "id": f.question.id,
