@@ -35,6 +35,7 @@ class State:
         self.announcements: dict[str, list[Any]] = {}  # event id -> [kind, entity id]
         self.reactions: dict[str, list[Any]] = {}  # reaction event id -> [room, sender, command]
         self.direct_rooms: dict[str, str] = {}  # user id -> room id
+        self.together_rooms: dict[str, str] = {}  # `Together.key` -> room id
         self.warned_rooms: list[str] = []
 
     @classmethod
@@ -56,13 +57,19 @@ class State:
         state.announcements = dict(raw.get("announcements") or {})
         state.reactions = dict(raw.get("reactions") or {})
         state.direct_rooms = dict(raw.get("direct_rooms") or {})
+        state.together_rooms = dict(raw.get("together_rooms") or {})
         state.warned_rooms = list(raw.get("warned_rooms") or [])
         return state
 
     def save(self) -> None:
         if self.read_only:
             return
-        for table in (self.announcements, self.reactions, self.direct_rooms):
+        for table in (
+            self.announcements,
+            self.reactions,
+            self.direct_rooms,
+            self.together_rooms,
+        ):
             for key in list(table)[: max(0, len(table) - MAX_ENTRIES)]:
                 del table[key]
         self.warned_rooms = self.warned_rooms[-MAX_ENTRIES:]
@@ -74,6 +81,7 @@ class State:
             "announcements": self.announcements,
             "reactions": self.reactions,
             "direct_rooms": self.direct_rooms,
+            "together_rooms": self.together_rooms,
             "warned_rooms": self.warned_rooms,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
