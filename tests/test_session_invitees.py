@@ -54,7 +54,12 @@ def members(bot: Bot, clock: FixedClock) -> Bot:
 
 
 def test_a_member_schedules_with_their_pair_and_the_pair_is_reminded(members: Bot) -> None:
-    made = ok(members, CALL + " with @luca", "amina")["session"]  # not a facilitator
+    result = members.reply(CALL + " with @luca", as_="amina")  # not a facilitator
+    assert result.ok, render_for_console(result)
+    made = result.data["session"]
+    (invitation,) = result.notices  # told at once, with the answer buttons
+    assert invitation.to.handle == "luca" and "invited you to session" in str(invitation.blocks)
+    assert f"/rsvp {made['id']} yes" in str(invitation.blocks)
     assert made["invitees"] == ["luca"] and made["starts_at"] == "2027-01-12T14:00:00Z"
     assert "Invited, and reminded of it: @luca" in members.send(
         CALL.replace("First", "Second") + " with @amina @luca", as_="amina"

@@ -28,9 +28,9 @@ from cop_bot.core.model import (
 )
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import join_am_pm, parse_clock_time, show_date
-from cop_bot.core.wording import mention_of
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.groups import rules as groups
-from cop_bot.handlers.sessions.common import answer_buttons, fields
+from cop_bot.handlers.sessions.common import answer_buttons, fields, notices
 from cop_bot.sessions import invitees, meetings, places
 from cop_bot.sessions.when import (
     Placed,
@@ -380,8 +380,19 @@ def _scheduled(
         listed = "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming)
         blocks.append(Text.of(_("Next: {when}.").format(when=listed)))
     blocks.append(answer_buttons(row.id))
+    meeting_id, host = row.id, mention_of(ctx.member)
+
+    def invitation(zone: ZoneInfo) -> tuple[Block, ...]:
+        said = _("{host} invited you to session #{id}: {title}.")
+        return (
+            Text(phrase(said, host=host, id=str(meeting_id), title=row.title)),
+            Text.of(meetings.fmt_local(row.starts_at, zone)),
+            answer_buttons(meeting_id),
+        )
+
     return reply(
         *blocks,
+        notices=notices(ctx, list(invited), invitation),
         visibility="channel",
         data={
             "session": meetings.meeting_json(row)
