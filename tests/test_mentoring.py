@@ -556,3 +556,34 @@ def test_a_group_programme_is_for_its_members_and_coordinated_by_its_focal_point
     assert count(admin_bot, MentoringParticipant) == 2
     made = admin_bot.reply("/mentoring match wg-peers --json", as_="focal")  # a focal point
     assert [(p["a"], p["b"]) for p in made.data["round"]["pairs"]] == [("focal", "inside")]
+
+
+def test_the_console_shows_one_introduction_naming_everyone() -> None:
+    """The console realises `Together` as one message naming every member; an outbox that
+    cannot open a conversation for several people gets one direct message each instead."""
+    import io
+
+    from cop_bot.core.model import Conversation, Mention, Text, reply
+    from cop_bot.core.outbox import ConsoleOutbox, send_together
+
+    out = io.StringIO()
+    where = Conversation("console", "local", "console")
+    pair = (Mention("amina"), Mention("luca"))
+    message = Together(where, pair, reply(Text.of("You are paired")), key="mentoring-pair:1")
+    send_together(ConsoleOutbox(out), message)
+    assert out.getvalue().count("You are paired") == 1
+    assert "[✉ to @amina, @luca]" in out.getvalue()
+
+    class DirectOnly:
+        def __init__(self) -> None:
+            self.directs: list[Direct] = []
+
+        def post(self, message: object) -> None:
+            raise AssertionError("nothing is posted")
+
+        def direct(self, message: Direct) -> None:
+            self.directs.append(message)
+
+    plain = DirectOnly()
+    send_together(plain, message)  # type: ignore[arg-type]
+    assert [d.to.handle for d in plain.directs] == ["amina", "luca"]
