@@ -655,9 +655,12 @@ class MatrixBot:
             known = self.state.direct_rooms.get(user_id)
             if known and known in self.client.rooms:
                 return known
+            pairs = set(self.state.together_rooms.values())  # a pair's room is not a DM
             for room in self.client.rooms.values():
-                if self.is_direct(room) and (
-                    user_id in room.users or user_id in room.invited_users
+                if (
+                    self.is_direct(room)
+                    and room.room_id not in pairs
+                    and (user_id in room.users or user_id in room.invited_users)
                 ):
                     self.state.direct_rooms[user_id] = room.room_id
                     self.state.save()
