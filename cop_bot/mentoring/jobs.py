@@ -191,6 +191,7 @@ def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
 def _check_ins(
     engine: Engine, pair_id: int
 ) -> tuple[Conversation, list[tuple[Member, tuple[Block, ...], str]]] | None:
+    """Each side's check-in, in their own language: answered one by one, so one message each."""
     with session_scope(engine) as session:
         pair = session.get(MentoringPair, pair_id)
         if pair is None:
