@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import secrets
 import time
@@ -402,7 +403,7 @@ class StandIn:
         team_name: str | None,
         *,
         installer: str = "U0INSTALL",
-        scopes: str = "commands,chat:write,im:write,files:write,users:read,channels:read,groups:read",
+        scopes: str = "commands,chat:write,im:write,mpim:write,files:write,users:read,channels:read,groups:read",
         enterprise: dict[str, str] | None = None,
         redirect_uri: str | None = None,
     ) -> str:
@@ -567,7 +568,18 @@ class StandIn:
         users = str(args.get("users", ""))
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
-        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+        ids = [u.strip() for u in users.split(",") if u.strip()]
+        if len(ids) == 1:
+            return {"ok": True, "channel": {"id": "D" + ids[0][1:]}}
+        if len(ids) > 8:  # Slack: "users" is 1 to 8 ids
+            return {"ok": False, "error": "too_many_users"}
+        # several users: a multi-person DM (an mpim), the same one again for the same people
+        key = ",".join(sorted(set(ids)))
+        mpim = "G" + hashlib.sha1(key.encode()).hexdigest()[:9].upper()
+        return {
+            "ok": True,
+            "channel": {"id": mpim, "is_mpim": True, "is_im": False, "is_private": True},
+        }
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         uid = str(args.get("user", ""))

@@ -42,7 +42,7 @@ from cop_bot.core.model import (
     Text,
     reply,
 )
-from cop_bot.core.outbox import Direct
+from cop_bot.core.outbox import Direct, Together
 from cop_bot.core.router import Ctx, Registry, Router, command
 from cop_bot.handlers import help as help_handlers
 from cop_bot.platforms.matrix.bot import ENCRYPTED_WARNING, MatrixBot
@@ -973,3 +973,51 @@ async def test_the_insights_chart_comes_as_an_m_image_from_the_media_repository(
     downloaded = await alice.client.download(mxc=content["url"])
     assert downloaded.body.startswith(b"\x89PNG\r\n\x1a\n")
     assert content["info"]["size"] == len(downloaded.body)
+
+
+async def test_a_pair_is_introduced_in_one_new_room_with_both(
+    make_harness: Callable[..., Harness], peers: Callable[[str], Any]
+) -> None:
+    """`Together` makes ONE private room named for the pair, inviting both members, and posts
+    the introduction there; a retry of the same key reuses the room and the transaction id."""
+    harness = make_harness()
+    bot = await harness.start()
+    alice, bob = await peers("alice"), await peers("bob")
+    pair = (Mention("alice", None, alice.user_id), Mention("bob", None, bob.user_id))
+    intro = Together(
+        Conversation("matrix", "localhost", "!none:localhost"),
+        pair,
+        reply(Text.of("You are paired")),
+        key="mentoring-pair:7",
+        title="Mentoring: Alice ↔ Bob",
+    )
+    outbox = MatrixOutbox(bot, asyncio.get_running_loop(), timeout=TIMEOUT)
+    await asyncio.to_thread(outbox.together, intro)
+    await asyncio.to_thread(outbox.together, intro)  # a retry: same room, same message
+    invites = []
+    for peer in (alice, bob):
+        room_id, _invite = await peer.wait_for(
+            lambda r, e: isinstance(e, InviteEvent) and getattr(e, "sender", None) == bot.user_id
+        )
+        invites.append(room_id)
+    assert invites[0] == invites[1] == bot.state.together_rooms["mentoring-pair:7"]
+    room_id = invites[0]
+    joined = await alice.client.join(room_id)
+    assert not hasattr(joined, "status_code"), joined
+    deadline = time.monotonic() + TIMEOUT
+    bodies: list[str] = []
+    while time.monotonic() < deadline:
+        messages = await alice.client.room_messages(room_id, start="", limit=20)
+        bodies = [
+            e.source["content"]["body"]
+            for e in getattr(messages, "chunk", [])
+            if e.source.get("type") == "m.room.message" and e.sender == bot.user_id
+        ]
+        if bodies:
+            break
+        await asyncio.sleep(0.1)
+    assert bodies == ["You are paired"]
+    state = await alice.client.room_get_state_event(room_id, "m.room.name")
+    assert state.content["name"] == "Mentoring: Alice ↔ Bob"  # type: ignore[union-attr]
+    members = await alice.client.joined_members(room_id)
+    assert bot.user_id in [m.user_id for m in members.members]  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Status
-from cop_bot.core.outbox import DeliveryError, Direct, RecordingOutbox
+from cop_bot.core.outbox import DeliveryError, Direct, RecordingOutbox, Together
 from cop_bot.mentoring import matching
 from cop_bot.mentoring import programmes as rules
 from cop_bot.mentoring.jobs import run_due
@@ -61,9 +61,17 @@ def test_create_join_and_match_mentors(admin_bot: Bot) -> None:
     assert [(p["a"], p["b"]) for p in round_["pairs"]] == [("lyon", "tunis")]
     assert round_["pairs"][0]["why"] == "you both work on Housing, in French; Lyon ↔ Tunis"
     assert round_["unpaired"] == []
-    # each side is introduced, by direct message, with why
-    assert sorted(n.to.handle for n in result.notices) == ["lyon", "tunis"]
-    assert "because you both work on Housing" in str(result.notices[0].blocks)
+    # the pair is introduced by the job, in ONE conversation with both, with why
+    assert result.notices == ()
+    outbox = RecordingOutbox()
+    assert len(run_due(bot.app.engine, outbox, bot.app.taxonomy, NOW).introduced) == 1
+    assert outbox.directs == []
+    (together,) = outbox.togethers
+    assert [m.handle for m in together.to] == ["lyon", "tunis"]
+    assert together.title == "City mentors: lyon ↔ tunis"
+    text = str(together.reply.blocks)
+    assert "because you both work on Housing" in text and "with @lyon @tunis" in text
+    assert run_due(bot.app.engine, outbox, bot.app.taxonomy, NOW).introduced == []  # once
     view = bot.send("/mentoring City mentors", as_="tunis")
     assert "@lyon ↔ @tunis" in view and "Lyon ↔ Tunis" in view
 
@@ -240,13 +248,20 @@ class Flaky(RecordingOutbox):
         self.failures = failures
         self.permanent = permanent
 
-    def direct(self, message: Direct) -> None:
+    def _fail(self) -> None:
         if self.failures > 0:
             self.failures -= 1
             raise DeliveryError(
                 "forbidden" if self.permanent else "timeout", permanent=self.permanent
             )
+
+    def direct(self, message: Direct) -> None:
+        self._fail()
         super().direct(message)
+
+    def together(self, message: Together) -> None:
+        self._fail()
+        super().together(message)
 
 
 def test_scheduled_round_once_with_introductions_retried(admin_bot: Bot, clock: FixedClock) -> None:
@@ -264,8 +279,9 @@ def test_scheduled_round_once_with_introductions_retried(admin_bot: Bot, clock: 
     assert run_due(engine, flaky, taxonomy, at + timedelta(minutes=1)).rounds == []  # once
     later = run_due(engine, flaky, taxonomy, at + timedelta(minutes=3))
     assert len(later.introduced) == 1
-    assert sorted(d.to.handle for d in flaky.directs) == ["x", "y"]
-    assert "in Italian; Turin ↔ Lyon" in str(flaky.directs[0].reply.blocks)
+    (together,) = flaky.togethers  # sent once, after the retry
+    assert sorted(m.handle for m in together.to) == ["x", "y"]
+    assert "in Italian; Turin ↔ Lyon" in str(together.reply.blocks)
     assert count(admin_bot, MentoringRound) == 1
     # the next slot makes round 2 (no repeat possible: both unpaired, told why)
     second = run_due(engine, RecordingOutbox(), taxonomy, NOW + timedelta(days=28, minutes=1))
@@ -413,7 +429,7 @@ def _round_in_a_process(url: str, at: str, barrier: Any, results: Any) -> None:
     barrier.wait()
     report = run_due(engine, outbox, load_taxonomy(), datetime.fromisoformat(at))
     engine.dispose()
-    results.put((report.rounds, sorted(d.to.handle for d in outbox.directs)))
+    results.put((report.rounds, sorted(m.handle for t in outbox.togethers for m in t.to)))
 
 
 def test_two_processes_make_a_scheduled_round_once(admin_bot: Bot, db_url: str) -> None:
@@ -490,9 +506,13 @@ def test_organisations_mode_pairs_a_mentor_city_with_an_implementing_city(admin_
             "message": round_["unpaired"][0]["message"],
         }
     ]
-    # every member of both organisations is introduced, told the other organisation
-    assert sorted(n.to.handle for n in result.notices) == ["lyon1", "lyon2", "tunis1", "tunis2"]
-    assert "Commune de Tunis" in str(result.notices[0].blocks)
+    # every member of both organisations is in the one introduction, told both organisations
+    outbox = RecordingOutbox()
+    run_due(admin_bot.app.engine, outbox, admin_bot.app.taxonomy, NOW)
+    (together,) = outbox.togethers
+    assert sorted(m.handle for m in together.to) == ["lyon1", "lyon2", "tunis1", "tunis2"]
+    assert together.title == "Cities: Ville de Lyon ↔ Commune de Tunis"
+    assert "Commune de Tunis" in str(together.reply.blocks)
     view = admin_bot.reply("/mentoring cities", as_="tunis2").data["programme"]
     assert view["rounds"][0]["pairs"][0]["a"] == "Ville de Lyon"  # visible to the organisation
 
@@ -509,9 +529,9 @@ def test_a_scheduled_organisations_round_introduces_every_member(admin_bot: Bot)
     at = NOW + timedelta(days=7, minutes=1)
     report = run_due(admin_bot.app.engine, outbox, admin_bot.app.taxonomy, at)
     assert report.rounds == [("cities", 1)] and len(report.introduced) == 1
-    assert sorted(d.to.handle for d in outbox.directs) == ["a1", "a2", "b1", "b2"]
-    to_a1 = next(d for d in outbox.directs if d.to.handle == "a1")
-    assert "City B" in str(to_a1.reply.blocks)
+    (together,) = outbox.togethers  # one conversation with all four
+    assert sorted(m.handle for m in together.to) == ["a1", "a2", "b1", "b2"]
+    assert "City B" in str(together.reply.blocks)
 
 
 def test_a_group_programme_is_for_its_members_and_coordinated_by_its_focal_points(
@@ -536,3 +556,34 @@ def test_a_group_programme_is_for_its_members_and_coordinated_by_its_focal_point
     assert count(admin_bot, MentoringParticipant) == 2
     made = admin_bot.reply("/mentoring match wg-peers --json", as_="focal")  # a focal point
     assert [(p["a"], p["b"]) for p in made.data["round"]["pairs"]] == [("focal", "inside")]
+
+
+def test_the_console_shows_one_introduction_naming_everyone() -> None:
+    """The console realises `Together` as one message naming every member; an outbox that
+    cannot open a conversation for several people gets one direct message each instead."""
+    import io
+
+    from cop_bot.core.model import Conversation, Mention, Text, reply
+    from cop_bot.core.outbox import ConsoleOutbox, send_together
+
+    out = io.StringIO()
+    where = Conversation("console", "local", "console")
+    pair = (Mention("amina"), Mention("luca"))
+    message = Together(where, pair, reply(Text.of("You are paired")), key="mentoring-pair:1")
+    send_together(ConsoleOutbox(out), message)
+    assert out.getvalue().count("You are paired") == 1
+    assert "[✉ to @amina, @luca]" in out.getvalue()
+
+    class DirectOnly:
+        def __init__(self) -> None:
+            self.directs: list[Direct] = []
+
+        def post(self, message: object) -> None:
+            raise AssertionError("nothing is posted")
+
+        def direct(self, message: Direct) -> None:
+            self.directs.append(message)
+
+    plain = DirectOnly()
+    send_together(plain, message)  # type: ignore[arg-type]
+    assert [d.to.handle for d in plain.directs] == ["amina", "luca"]

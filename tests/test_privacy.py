@@ -24,6 +24,7 @@ from cop_bot.storage.models import (
     GroupMember,
     Meeting,
     MeetingAgendaItem,
+    MeetingInvitee,
     MeetingRsvp,
     Member,
     MemberDomain,
@@ -152,6 +153,7 @@ def _everything_about(session: Session, member: Member, other: Member) -> None:
             answered_at=NOW,
         )
     )
+    session.add(MeetingInvitee(session_id=meeting.id, member_id=member.id, invited_at=NOW))
     session.add(
         MeetingAgendaItem(
             session_id=meeting.id,

@@ -46,7 +46,7 @@ from cop_bot.core.model import (
     reply,
     spans,
 )
-from cop_bot.core.outbox import Direct
+from cop_bot.core.outbox import DeliveryError, Direct, Together
 from cop_bot.handlers import build_registry
 from cop_bot.platforms.slack.bot import SlackBot, command_names
 from cop_bot.platforms.slack.convert import actor_from_profile, unslack, user_id_for
@@ -573,6 +573,26 @@ async def test_outbox_is_thread_safe(slack: Slack) -> None:
     assert sorted(c.args["channel"] for c in posted) == ["C0GENERAL"] * 3 + ["D0ANN"] * 3
 
 
+async def test_a_pair_is_introduced_in_one_group_dm(slack: Slack) -> None:
+    """`Together` opens ONE mpim with both members (`conversations.open users=U1,U2`) and posts
+    once there; a retry reopens the same mpim, and a member with no Slack id is refused."""
+    slack.bot.loop = asyncio.get_running_loop()
+    outbox = SlackOutbox(slack.bot, timeout=5)
+    pair = (Mention("u0ann", None, "U0ANN"), Mention("u0bob", None, "U0BOB"))
+    message = Together(_conv(), pair, reply(Text.of("You are paired")), key="mentoring-pair:1")
+    await asyncio.to_thread(outbox.together, message)
+    await asyncio.to_thread(outbox.together, message)
+    opened = slack.stand_in.of("conversations.open")
+    assert [c.args["users"] for c in opened] == ["U0ANN,U0BOB"] * 2
+    posted = slack.stand_in.of("chat.postMessage")
+    assert len(posted) == 2 and posted[0].args["channel"] == posted[1].args["channel"]
+    assert posted[0].args["channel"].startswith("G")  # an mpim, not either member's DM
+    unknown = Together(_conv(), (pair[0], Mention("csv-only")), reply(Text.of("x")), key="k")
+    with pytest.raises(DeliveryError) as refused:
+        await asyncio.to_thread(outbox.together, unknown)
+    assert refused.value.permanent and len(slack.stand_in.of("chat.postMessage")) == 2
+
+
 # ---- conversions -----------------------------------------------------------------------------------
 
 
@@ -631,6 +651,7 @@ def test_manifest_lists_every_command_with_hints_and_minimal_scopes() -> None:
         "commands",
         "chat:write",
         "im:write",
+        "mpim:write",
         "files:write",
         "users:read",
         "channels:read",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from cop_bot.core.model import Conversation, Mention, Notice, Outgoing, Reply
 
@@ -75,6 +75,22 @@ class Direct:
     reply: Reply
 
 
+@dataclass(frozen=True)
+class Together:
+    """One conversation with several members at once (a mentoring pair's introduction): a group
+    DM on Slack, a new room on Matrix, one message naming them all in the console.
+
+    `key` names the conversation for good (`mentoring-pair:12`), so a platform that makes a
+    room for it can find that room again when a failed send is retried; `title` names the
+    room where a platform shows one."""
+
+    community: Conversation
+    to: tuple[Mention, ...]
+    reply: Reply
+    key: str
+    title: str = ""
+
+
 class Outbox(Protocol):
     def post(self, message: Outgoing) -> None:
         """Post to a channel/room."""
@@ -83,6 +99,24 @@ class Outbox(Protocol):
     def direct(self, message: Direct) -> None:
         """Send to one member privately."""
         ...
+
+
+@runtime_checkable
+class TogetherOutbox(Protocol):
+    """An outbox that can open one conversation with several members."""
+
+    def together(self, message: Together) -> None: ...
+
+
+def send_together(outbox: Outbox, message: Together) -> None:
+    """One conversation with all of `message.to` where the outbox can open one, else (an outbox
+    without it, or a single member) one direct message each. Raises `DeliveryError` as `direct`
+    does, so the caller's claim records and retries it."""
+    if len(message.to) > 1 and isinstance(outbox, TogetherOutbox):
+        outbox.together(message)
+        return
+    for to in message.to:
+        outbox.direct(Direct(message.community, to, message.reply))
 
 
 def notices_as_directs(conversation: Conversation, notices: tuple[Notice, ...]) -> list[Direct]:
@@ -95,6 +129,7 @@ class RecordingOutbox:
 
     posted: list[Outgoing] = field(default_factory=list)
     directs: list[Direct] = field(default_factory=list)
+    togethers: list[Together] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def post(self, message: Outgoing) -> None:
@@ -104,6 +139,10 @@ class RecordingOutbox:
     def direct(self, message: Direct) -> None:
         with self._lock:
             self.directs.append(message)
+
+    def together(self, message: Together) -> None:
+        with self._lock:
+            self.togethers.append(message)
 
 
 class ConsoleOutbox:
@@ -125,4 +164,12 @@ class ConsoleOutbox:
 
         with self._lock:
             self.out.write(f"\n[✉ to @{message.to.handle}] {render(message.reply)}\n")
+            self.out.flush()
+
+    def together(self, message: Together) -> None:
+        from cop_bot.render.text import render
+
+        names = ", ".join(f"@{to.handle}" for to in message.to)
+        with self._lock:
+            self.out.write(f"\n[✉ to {names}] {render(message.reply)}\n")
             self.out.flush()

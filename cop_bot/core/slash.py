@@ -33,7 +33,7 @@ from cop_bot.core.model import (
     Spans,
     Text,
 )
-from cop_bot.core.outbox import Direct, Outbox
+from cop_bot.core.outbox import Direct, Outbox, Together, send_together
 
 MAX_PREFIX = 15
 """Keeps the longest command, `/` + 15 + `schedule-session`, at 32 characters: Slack's limit for a
@@ -153,3 +153,6 @@ class SlashOutbox:
 
     def direct(self, message: Direct) -> None:
         self.outbox.direct(replace(message, reply=self.slash.reply(message.reply)))
+
+    def together(self, message: Together) -> None:
+        send_together(self.outbox, replace(message, reply=self.slash.reply(message.reply)))

@@ -22,7 +22,6 @@ from cop_bot.core.model import (
     Header,
     Item,
     Mention,
-    Notice,
     Reply,
     Role,
     Text,
@@ -36,7 +35,7 @@ from cop_bot.groups import rules as groups
 from cop_bot.handlers.sessions import schedule
 from cop_bot.mentoring import programmes as rules
 from cop_bot.mentoring import visits
-from cop_bot.mentoring.wording import introduction, reason_text, why_text
+from cop_bot.mentoring.wording import reason_text, why_text
 from cop_bot.sessions import places
 from cop_bot.storage import repos
 from cop_bot.storage.models import CopGroup, Meeting, Member, MentoringPair, MentoringProgramme
@@ -357,26 +356,19 @@ def _match(ctx: Ctx, rest: str) -> Reply:
     programme = rules.find(ctx.session, ctx.community_id, name)
     if not _coordinator(ctx, programme):
         ctx.require(Role.FACILITATOR, _("make a round of pairs"))
-    made = rules.make_round(ctx.session, programme, ctx.community, ctx.now, introduced=True)
+    # Introduced by the mentoring job, one conversation per pair, claimed and retried
+    # (`mentoring.jobs`), not by notices from this command.
+    made = rules.make_round(ctx.session, programme, ctx.community, ctx.now)
     members = made.members
-    notices: list[Notice] = []
-    for pair in made.pairs:
-        a, b = _side(pair, members, True), _side(pair, members, False)
-        for mine, other in ((pair.a_id, b), (pair.b_id, a)):
-            for member_id in made.sides[mine]:
-                me = members[member_id]
-                with ctx.writing_to(me):
-                    notices.append(
-                        Notice(
-                            to=mention_of(me),
-                            blocks=introduction(programme, other, pair.why, ctx.taxonomy),
-                        )
-                    )
     blocks: list[Any] = [
         Header(_("{name}: round {number}").format(name=programme.name, number=made.round.number))
     ]
     if not made.pairs:
         blocks.append(Text.of(_("Nobody could be paired this round.")))
+    else:
+        blocks.append(
+            Text.of(_("Each pair is introduced in a conversation of its own within a few minutes."))
+        )
     for pair in made.pairs:
         blocks.append(
             Item(
@@ -403,7 +395,7 @@ def _match(ctx: Ctx, rest: str) -> Reply:
             for u in made.unpaired
         ],
     }
-    return reply(*blocks, data={"round": data}, notices=notices)
+    return reply(*blocks, data={"round": data})
 
 
 def _met(ctx: Ctx, rest: str) -> Reply:

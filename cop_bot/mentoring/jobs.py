@@ -6,7 +6,9 @@ The database decides, as for digests (`digests/jobs.py`): the job only asks ever
   transaction as its pairs. A second process (or tick) making the same slot hits the constraint
   and rolls back, so a round is made once. Only the latest slot due is made: rounds missed while
   the bot was down are not made in a burst.
-- Each new pair is introduced by a direct message to each side: the pair's `intro_status` moves
+- Each new pair is introduced in ONE conversation with both sides (`core.outbox.Together`: a group
+  DM on Slack, a new room on Matrix; in organisations mode every joined member of both
+  organisations is in it), so the pair meet where they can answer each other; `intro_status` moves
   from pending to sending with a compare-and-set, so one process sends it. A send the platform
   did not take is `failed` and retried with `core.outbox.retry_wait` up to `MAX_SEND_ATTEMPTS`;
   one it refuses for good is `refused`. A `sending` pair abandoned by a dead process is taken
@@ -15,8 +17,8 @@ The database decides, as for digests (`digests/jobs.py`): the job only asks ever
   compare-and-set, and given back when the send failed, so the next tick tries again.
 
 Residual risk, as for digests: a process dying between the platform's acceptance and marking the
-pair sent introduces that pair again after the lease; and when one side's message went out and
-the other's failed, the retry sends both again.
+pair sent introduces that pair again after the lease (Slack reopens the same group DM, Matrix
+finds the pair's room by its key, so it is one conversation with the message twice at worst).
 """
 
 from __future__ import annotations
@@ -32,12 +34,20 @@ from sqlmodel import Session, col, select
 from cop_bot.core import i18n
 from cop_bot.core.members import locale_for
 from cop_bot.core.model import Block, Conversation, Mention, Reply
-from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox, retry_wait
+from cop_bot.core.outbox import (
+    MAX_SEND_ATTEMPTS,
+    DeliveryError,
+    Direct,
+    Outbox,
+    Together,
+    retry_wait,
+    send_together,
+)
 from cop_bot.core.scheduler import Job
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import mention_of
 from cop_bot.mentoring import programmes as rules
-from cop_bot.mentoring.wording import check_in, introduction
+from cop_bot.mentoring.wording import check_in, introduction_together
 from cop_bot.storage import repos
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
@@ -178,9 +188,10 @@ def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _messages(
-    engine: Engine, pair_id: int, build: str, taxonomy: Taxonomy | None
+def _check_ins(
+    engine: Engine, pair_id: int
 ) -> tuple[Conversation, list[tuple[Member, tuple[Block, ...], str]]] | None:
+    """Each side's check-in, in their own language: answered one by one, so one message each."""
     with session_scope(engine) as session:
         pair = session.get(MentoringPair, pair_id)
         if pair is None:
@@ -208,14 +219,50 @@ def _messages(
             for me in group:
                 language = locale_for(me, None, community)
                 with i18n.using(language):
-                    if build == "intro":
-                        assert taxonomy is not None
-                        blocks = introduction(programme, other, pair.why, taxonomy)
-                    else:
-                        blocks = check_in(programme, other)
+                    blocks = check_in(programme, other)
                 out.append((me, blocks, language))
         conversation = Conversation(community.platform, community.external_id, programme.channel_id)
         return conversation, out
+
+
+def _together(engine: Engine, pair_id: int, taxonomy: Taxonomy) -> Together | None:
+    """The pair's introduction: one message to everyone in the pair, in their language when
+    they share one, else in the community's."""
+    with session_scope(engine) as session:
+        pair = session.get(MentoringPair, pair_id)
+        if pair is None:
+            return None
+        round_ = session.get(MentoringRound, pair.round_id)
+        assert round_ is not None
+        programme = session.get(MentoringProgramme, round_.programme_id)
+        assert programme is not None
+        community = session.get(Community, programme.community_id)
+        assert community is not None
+        a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
+        if a is None or b is None:
+            return None
+        members = [a, b]
+        sides: tuple[Mention | str, Mention | str] = (mention_of(a), mention_of(b))
+        if pair.a_organisation and pair.b_organisation:  # organisations mode: all their members
+            members = _joined_from(session, programme, pair.a_organisation) + _joined_from(
+                session, programme, pair.b_organisation
+            )
+            sides = (pair.a_organisation, pair.b_organisation)
+        if not members:
+            return None
+        languages = {locale_for(m, None, community) for m in members}
+        language = languages.pop() if len(languages) == 1 else community.language
+        to = tuple(mention_of(m) for m in members)
+        with i18n.using(language):
+            blocks = introduction_together(programme, sides, to, pair.why, taxonomy)
+        names = [s if isinstance(s, str) else (s.display_name or s.handle) for s in sides]
+        return Together(
+            Conversation(community.platform, community.external_id, programme.channel_id),
+            to,
+            Reply(blocks=blocks, visibility="dm", locale=language),
+            key=f"mentoring-pair:{pair_id}",
+            title=f"{programme.name}: {names[0]} ↔ {names[1]}",
+        )
 
 
 def _joined_from(
@@ -255,12 +302,12 @@ def _introduce(
     now: datetime,
     report: MentoringReport,
 ) -> None:
-    found = _messages(engine, pair_id, "intro", taxonomy)
+    found = _together(engine, pair_id, taxonomy)
     if found is None:
         return
     status, error = "sent", None
     try:
-        _send(outbox, *found)
+        send_together(outbox, found)
     except DeliveryError as exc:
         status, error = ("refused", exc.reason) if exc.permanent else ("failed", str(exc))
     except Exception as exc:
@@ -309,7 +356,7 @@ def _check_in(
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return
-    found = _messages(engine, pair_id, "check-in", None)
+    found = _check_ins(engine, pair_id)
     if found is None:
         return
     try:

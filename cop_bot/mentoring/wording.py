@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from cop_bot.core import i18n
 from cop_bot.core.i18n import _
-from cop_bot.core.model import Actions, Block, Button, Code, Mention, Text
+from cop_bot.core.model import Actions, Block, Button, Code, Inline, Mention, Text
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.wording import phrase
 from cop_bot.experts.profiles import country_name, language_name
@@ -66,28 +66,47 @@ def reason_text(reason: str, *, mode: str) -> str:
     )
 
 
-def introduction(
+def introduction_together(
     programme: MentoringProgramme,
-    other: Mention | str,
+    sides: tuple[Mention | str, Mention | str],
+    members: tuple[Mention, ...],
     why: Mapping[str, object],
     taxonomy: Taxonomy,
 ) -> tuple[Block, ...]:
-    """The direct message each side of a new pair gets."""
+    """The one message a new pair gets, in one conversation with everyone in it. `sides` are the
+    two members, or the two organisations in organisations mode (then `members` are all of
+    their joined members, named once)."""
+    a, b = sides
+    if isinstance(a, str):  # organisations
+        head = phrase(
+            _("{programme}: {a} and {b} are paired, because {why}."),
+            programme=programme.name,
+            a=a,
+            b=b,
+            why=why_text(why, taxonomy),
+        )
+        named: list[Inline] = [_("In this conversation:") + " "]
+        for i, member in enumerate(members):
+            named.extend([", "] if i else [])
+            named.append(member)
+        intro: tuple[Block, ...] = (Text(head), Text(tuple(named)))
+    else:
+        intro = (
+            Text(
+                phrase(
+                    _("{programme}: {a} and {b}, you are paired, because {why}."),
+                    programme=programme.name,
+                    a=a,
+                    b=b,
+                    why=why_text(why, taxonomy),
+                )
+            ),
+        )
+    handles = " ".join(f"@{m.handle}" for m in members)
+    command = f'/schedule-session "{programme.name}" next Tuesday 15:00 with {handles}'
     return (
-        Text(
-            phrase(
-                _("{programme}: you are paired with {other}, because {why}."),
-                programme=programme.name,
-                other=other,
-                why=why_text(why, taxonomy),
-            )
-        ),
-        Text(
-            phrase(
-                _("Suggest a first session: {command}"),
-                command=Code(f'/schedule-session "{programme.name}" next Tuesday 15:00'),
-            )
-        ),
+        *intro,
+        Text(phrase(_("Suggest a first session: {command}"), command=Code(command))),
     )
 
 

@@ -13,15 +13,23 @@ from sqlmodel import Session
 
 from cop_bot.core.i18n import n_
 from cop_bot.core.privacy import Notes, PrivacySection, count_of, records, rows_of, titles
-from cop_bot.storage.models import Meeting, MeetingAgendaItem, MeetingRsvp, Member
+from cop_bot.storage.models import (
+    Meeting,
+    MeetingAgendaItem,
+    MeetingInvitee,
+    MeetingRsvp,
+    Member,
+)
 
 
 def _sessions(session: Session, member: Member) -> dict[str, Any]:
-    """Sessions they scheduled, their answers and their agenda items."""
+    """Sessions they scheduled, their answers, their agenda items and their invitations."""
     hosted = rows_of(session, Meeting, Meeting.host_id, member)
     answered = rows_of(session, MeetingRsvp, MeetingRsvp.member_id, member)
     names = titles(session, Meeting, (r.session_id for r in answered))
     items = rows_of(session, MeetingAgendaItem, MeetingAgendaItem.author_id, member)
+    invited = rows_of(session, MeetingInvitee, MeetingInvitee.member_id, member)
+    invited_to = titles(session, Meeting, (r.session_id for r in invited))
     return {
         "hosted": records(
             hosted, "id title starts_at timezone recurrence=rrule status channel=channel_id"
@@ -38,6 +46,10 @@ def _sessions(session: Session, member: Member) -> dict[str, Any]:
             for r in answered
         ],
         "agenda_items": records(items, "session_id occurrence=occurrence_start text"),
+        "invitations": [
+            {"session_id": r.session_id, "title": invited_to[r.session_id], "at": r.invited_at}
+            for r in invited
+        ],
     }
 
 
@@ -90,5 +102,10 @@ SESSIONS = PrivacySection(
     name="sessions",
     export=_sessions,
     erase=_erase,
-    covers=("cop_session.host_id", "session_rsvp.member_id", "session_agenda_item.author_id"),
+    covers=(
+        "cop_session.host_id",
+        "session_rsvp.member_id",
+        "session_agenda_item.author_id",
+        "session_invitee.member_id",  # deleted with the member (CASCADE): nothing to say
+    ),
 )

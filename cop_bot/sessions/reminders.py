@@ -49,7 +49,7 @@ from cop_bot.core.outbox import MAX_SEND_ATTEMPTS, DeliveryError, Direct, Outbox
 from cop_bot.core.scheduler import Job
 from cop_bot.core.wording import mention_of, phrase
 from cop_bot.groups import rules as group_rules
-from cop_bot.sessions import meetings, places
+from cop_bot.sessions import invitees, meetings, places
 from cop_bot.storage.db import session_scope
 from cop_bot.storage.models import (
     Community,
@@ -382,7 +382,8 @@ def _direct_reminders(
     session: Session, meeting: Meeting, community: Community, where: Conversation, due: Due
 ) -> list[Direct]:
     """A direct message to each member coming (yes or maybe, not waitlisted), in their zone; a
-    group's session also reaches the group's members who have not said no (nor are waiting)."""
+    group's session also reaches the group's members who have not said no (nor are waiting), and
+    any session the members invited by name (`with @handle`) who have not said no."""
     members = session.exec(
         select(Member)
         .where(col(Member.id).in_(_invited(session, meeting, due)))
@@ -409,13 +410,15 @@ def _invited(session: Session, meeting: Meeting, due: Due) -> set[int]:
         for a in answers
         if a.member_id is not None and a.answer in {"yes", "maybe"} and not a.waitlisted
     }
+    not_coming = {a.member_id for a in answers if a.member_id is not None} - coming
+    assert meeting.id is not None
+    named = invitees.invitee_ids(session, meeting.id) - not_coming  # `with @handle`
     if meeting.group_id is None:
-        return coming
+        return coming | named
     group = session.get(CopGroup, meeting.group_id)
     if group is None:
-        return coming
-    not_coming = {a.member_id for a in answers if a.member_id is not None} - coming
-    return coming | (set(group_rules.member_ids(session, group)) - not_coming)
+        return coming | named
+    return coming | named | (set(group_rules.member_ids(session, group)) - not_coming)
 
 
 def _direct_reminder(meeting: Meeting, member: Member, community: Community, due: Due) -> Reply:

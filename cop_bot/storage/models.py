@@ -523,6 +523,23 @@ class Meeting(SQLModel, table=True):
     """`a` or `b`: the side of `pair_id` that hosts the visit (the other side visits)."""
 
 
+class MeetingInvitee(SQLModel, table=True):
+    """A member invited by name (`/schedule-session … with @handle`): reminded of the session
+    like a group's members, unless they answer no. Erased with the member (CASCADE)."""
+
+    __tablename__ = "session_invitee"
+    __table_args__ = (UniqueConstraint("session_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _cop_session_fk(index=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    invited_at: datetime = _utc(nullable=False)
+
+
 class MeetingChange(SQLModel, table=True):
     """One occurrence of a series moved (`new_start`) or cancelled, keyed by its original start."""
 

@@ -6,6 +6,7 @@ belongs to that group, its members are reminded, and it is posted in the group's
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,12 +14,24 @@ from zoneinfo import ZoneInfo
 from cop_bot.core.args import Args, parse_int, split_words
 from cop_bot.core.errors import PermissionDenied, UsageError
 from cop_bot.core.i18n import N_, _
-from cop_bot.core.model import Block, Context, Fields, Header, Reply, Role, Text, reply, spans
+from cop_bot.core.model import (
+    Block,
+    Context,
+    Fields,
+    Header,
+    Inline,
+    Reply,
+    Role,
+    Text,
+    reply,
+    spans,
+)
 from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import join_am_pm, parse_clock_time, show_date
+from cop_bot.core.wording import mention_of, phrase
 from cop_bot.groups import rules as groups
-from cop_bot.handlers.sessions.common import answer_buttons, fields
-from cop_bot.sessions import meetings, places
+from cop_bot.handlers.sessions.common import answer_buttons, fields, notices
+from cop_bot.sessions import invitees, meetings, places
 from cop_bot.sessions.when import (
     Placed,
     first_on_or_after,
@@ -28,7 +41,7 @@ from cop_bot.sessions.when import (
     wall_to_utc,
     zone_named,
 )
-from cop_bot.storage.models import CopGroup, Meeting
+from cop_bot.storage.models import CopGroup, Meeting, Member
 
 MAX_TITLE = 200
 MAX_CAPACITY = 10_000
@@ -117,11 +130,14 @@ def take_group(words: list[str]) -> tuple[list[str], str | None]:
     return rest, slug
 
 
-def _group(ctx: Ctx, typed: str | None) -> CopGroup | None:
+def _group(ctx: Ctx, typed: str | None, *, invites: bool = False) -> CopGroup | None:
     """The group the session belongs to, checked before anything is parsed: facilitators and
-    admins schedule sessions, and a group's focal points schedule their group's."""
+    admins schedule sessions, a group's focal points schedule their group's, and any member
+    may schedule one `with` members they name (a mentoring pair's first session)."""
     facilitator = ctx.has(Role.FACILITATOR)
     if typed is None:
+        if invites:
+            return None
         ctx.require(Role.FACILITATOR, _("use {command}").format(command="/schedule-session"))
         return None
     group = groups.group_or_error(ctx.session, ctx.community_id, typed)
@@ -246,7 +262,7 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
     syntax=(
         '"TITLE" WHEN [for DURATION] [every N weeks|every month on the first TUESDAY] '
         "[tz ZONE] [link URL] [capacity N] [at PLACE] [host: ORGANISATION] [kind: visit] "
-        "[group: SLUG]",
+        "[group: SLUG] [with @HANDLE …]",
         '"TITLE" DAY [TIME] for N days [at PLACE] [host: ORGANISATION] [kind: visit]',
     ),
     examples=(
@@ -280,9 +296,18 @@ def _options(parts: dict[str, list[str]], days: int | None) -> tuple[int, str | 
 )
 def schedule_session(ctx: Ctx, args: Args) -> Reply:
     rest, typed_group = take_group(split_words(args.text.strip())[1:])
-    group = _group(ctx, typed_group)
+    _rest, typed_with = invitees.take_with(rest)
+    group = _group(ctx, typed_group, invites=bool(typed_with))
     title, rest = _title(args.text.strip())
     rest, _typed = take_group(rest)
+    rest, typed_with = invitees.take_with(rest)
+    invited = [
+        m
+        for m in invitees.resolve(ctx.session, ctx.community_id, typed_with)
+        if m.id != ctx.member.id  # the host is coming anyway: `with @a @b` works for both
+    ]
+    if group is None and not invited:  # `with` only oneself: as without `with`
+        ctx.require(Role.FACILITATOR, _("use {command}").format(command="/schedule-session"))
     when, parts = _segments(rest)
     zone, source = _zone(ctx, parts)
     days = _days(parts)
@@ -312,7 +337,9 @@ def schedule_session(ctx: Ctx, args: Args) -> Reply:
     )
     ctx.session.add(row)
     ctx.session.flush()
-    return _scheduled(ctx, row, zone, source, placed, first_note, group)
+    assert row.id is not None
+    invitees.invite(ctx.session, row.id, invited, ctx.now)
+    return _scheduled(ctx, row, zone, source, placed, first_note, group, invited)
 
 
 def _scheduled(
@@ -323,6 +350,7 @@ def _scheduled(
     placed: Placed,
     first_note: str | None,
     group: CopGroup | None = None,
+    invited: Sequence[Member] = (),
 ) -> Reply:
     assert row.id is not None
     upcoming = meetings.occurrences(row, [], ctx.now, ctx.now + timedelta(days=400))[:4]
@@ -342,16 +370,34 @@ def _scheduled(
             blocks.append(Context(spans(note)))
     if group is not None:
         blocks.append(Context(spans(_group_note(ctx, row, group))))
+    if invited:
+        names: list[Inline] = [_("Invited, and reminded of it:") + " "]
+        for i, member in enumerate(invited):
+            names.extend([", "] if i else [])
+            names.append(mention_of(member))
+        blocks.append(Context(tuple(names)))
     if row.rrule:
         listed = "; ".join(meetings.fmt_local(o.start, zone) for o in upcoming)
         blocks.append(Text.of(_("Next: {when}.").format(when=listed)))
     blocks.append(answer_buttons(row.id))
+    meeting_id, host = row.id, mention_of(ctx.member)
+
+    def invitation(zone: ZoneInfo) -> tuple[Block, ...]:
+        said = _("{host} invited you to session #{id}: {title}.")
+        return (
+            Text(phrase(said, host=host, id=str(meeting_id), title=row.title)),
+            Text.of(meetings.fmt_local(row.starts_at, zone)),
+            answer_buttons(meeting_id),
+        )
+
     return reply(
         *blocks,
+        notices=notices(ctx, list(invited), invitation),
         visibility="channel",
         data={
             "session": meetings.meeting_json(row)
-            | ({"group": group.slug} if group is not None else {}),
+            | ({"group": group.slug} if group is not None else {})
+            | ({"invitees": [m.handle for m in invited]} if invited else {}),
             "notes": [n for n in (placed.note,) if n],
         },
     )

@@ -620,6 +620,43 @@ class MatrixBot:
                     )
                 await self.send(room_id, wire.reply_content(sorry, prefix=self.prefix))
 
+    async def deliver_together(
+        self, user_ids: list[str], message: Reply, *, key: str, title: str
+    ) -> str:
+        """One message to several members in a room of their own (a mentoring pair's
+        introduction), or `DeliveryError`. The room is made once per `key` and found again on a
+        retry, and the send reuses a transaction id from `key`, so a retry shows it once."""
+        if not user_ids:
+            raise DeliveryError(UNREACHABLE, "no Matrix user ids", permanent=True)
+        room_id = await self.together_room(user_ids, key=key, title=title)
+        if room_id is None:
+            raise DeliveryError("no_room", f"no room for {key}")
+        content = wire.reply_content(message, prefix=self.prefix)
+        return await self.deliver(room_id, content, key=key)
+
+    async def together_room(self, user_ids: list[str], *, key: str, title: str) -> str | None:
+        """The room for `key`: reused while the bot is still in it, else created as a private
+        direct room inviting all of `user_ids`, named `title`."""
+        lock = self._dm_locks.setdefault("together:" + key, asyncio.Lock())
+        async with lock:
+            known = self.state.together_rooms.get(key)
+            if known and known in self.client.rooms:
+                return known
+            resp = await self.client.room_create(
+                is_direct=True,
+                name=title[:255] or None,
+                invite=user_ids,
+                preset=RoomPreset.trusted_private_chat,
+                initial_state=[ENCRYPTION_STATE] if self.crypto.active else [],
+            )
+            if not isinstance(resp, RoomCreateResponse):
+                log.warning("could not open a room for %s: %s", key, resp)
+                return None
+            self.state.together_rooms[key] = resp.room_id
+            self.state.save()
+            await self.crypto.until_room_known(resp.room_id, members=user_ids)
+            return str(resp.room_id)
+
     async def direct_room(self, user_id: str) -> str | None:
         """The bot's direct room with a member: reused if it still exists, else created."""
         lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
@@ -627,9 +664,12 @@ class MatrixBot:
             known = self.state.direct_rooms.get(user_id)
             if known and known in self.client.rooms:
                 return known
+            pairs = set(self.state.together_rooms.values())  # a pair's room is not a DM
             for room in self.client.rooms.values():
-                if self.is_direct(room) and (
-                    user_id in room.users or user_id in room.invited_users
+                if (
+                    self.is_direct(room)
+                    and room.room_id not in pairs
+                    and (user_id in room.users or user_id in room.invited_users)
                 ):
                     self.state.direct_rooms[user_id] = room.room_id
                     self.state.save()

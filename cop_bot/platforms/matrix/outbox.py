@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from cop_bot.core.model import Outgoing
-from cop_bot.core.outbox import Direct
+from cop_bot.core.outbox import UNREACHABLE, DeliveryError, Direct, Together
 from cop_bot.platforms.common import hand_over
 from cop_bot.platforms.matrix import wire
 from cop_bot.platforms.matrix.bot import MatrixBot
@@ -26,6 +26,20 @@ if TYPE_CHECKING:
     from cop_bot.app import App
 
 log = logging.getLogger(__name__)
+
+
+def together_call(bot: MatrixBot, message: Together) -> Coroutine[Any, Any, str]:
+    """`bot.deliver_together` for `message`: every member needs a Matrix user id, else the
+    introduction is refused for good (a member imported from a CSV has none)."""
+    user_ids = [wire.user_id_for(to, bot.home_server) for to in message.to]
+    missing = [to.handle for to, uid in zip(message.to, user_ids, strict=True) if not uid]
+    if missing:
+        raise DeliveryError(
+            UNREACHABLE, "no Matrix user id for @" + ", @".join(missing), permanent=True
+        )
+    reply = dataclasses.replace(message.reply, visibility="dm")
+    found = [uid for uid in user_ids if uid]
+    return bot.deliver_together(found, reply, key=message.key, title=message.title)
 
 
 class MatrixOutbox:
@@ -43,6 +57,9 @@ class MatrixOutbox:
         user_id = wire.user_id_for(message.to, self.bot.home_server)
         reply = dataclasses.replace(message.reply, visibility="dm")  # keeps its language
         self._call(self.bot.deliver_direct(user_id, reply))
+
+    def together(self, message: Together) -> None:
+        self._call(together_call(self.bot, message))
 
     def _call(self, coro: Coroutine[Any, Any, str]) -> None:
         """A `DeliveryError` reaches the job; a send still under way is left to finish (a
@@ -63,13 +80,21 @@ class MatrixStandaloneOutbox:
     def direct(self, message: Direct) -> None:
         asyncio.run(self._send(message))
 
-    async def _send(self, message: Outgoing | Direct) -> None:
+    def together(self, message: Together) -> None:
+        asyncio.run(self._send(message))
+
+    async def _send(self, message: Outgoing | Direct | Together) -> None:
         """Raises `DeliveryError` when the homeserver did not take the message."""
         bot = MatrixBot(self.app, read_only=True)
         try:
             await bot.connect()
             if isinstance(message, Outgoing):
                 await bot.post(message)
+            elif isinstance(message, Together):
+                await together_call(
+                    bot,
+                    dataclasses.replace(message, reply=dataclasses.replace(message.reply, data={})),
+                )
             else:
                 user_id = wire.user_id_for(message.to, bot.home_server)
                 reply = dataclasses.replace(message.reply, visibility="dm", data={})

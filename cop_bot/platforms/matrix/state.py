@@ -38,6 +38,7 @@ class State:
         self.direct_rooms: dict[str, str] = {}  # user id -> room id
         # a member's reply to a question's post -> [sender, question id, text], until a ✅
         self.replies: dict[str, list[Any]] = {}
+        self.together_rooms: dict[str, str] = {}  # `Together.key` -> room id
         self.warned_rooms: list[str] = []
 
     @classmethod
@@ -60,13 +61,20 @@ class State:
         state.reactions = dict(raw.get("reactions") or {})
         state.direct_rooms = dict(raw.get("direct_rooms") or {})
         state.replies = dict(raw.get("replies") or {})
+        state.together_rooms = dict(raw.get("together_rooms") or {})
         state.warned_rooms = list(raw.get("warned_rooms") or [])
         return state
 
     def save(self) -> None:
         if self.read_only:
             return
-        for table in (self.announcements, self.reactions, self.direct_rooms, self.replies):
+        for table in (
+            self.announcements,
+            self.reactions,
+            self.direct_rooms,
+            self.replies,
+            self.together_rooms,
+        ):
             for key in list(table)[: max(0, len(table) - MAX_ENTRIES)]:
                 del table[key]
         self.warned_rooms = self.warned_rooms[-MAX_ENTRIES:]
@@ -79,6 +87,7 @@ class State:
             "reactions": self.reactions,
             "direct_rooms": self.direct_rooms,
             "replies": self.replies,
+            "together_rooms": self.together_rooms,
             "warned_rooms": self.warned_rooms,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)

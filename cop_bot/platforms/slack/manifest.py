@@ -28,6 +28,7 @@ SCOPES = (
     "commands",
     "chat:write",
     "im:write",
+    "mpim:write",
     "files:write",
     "users:read",
     "channels:read",

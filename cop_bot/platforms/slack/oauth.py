@@ -56,7 +56,7 @@ from cop_bot.core import i18n
 from cop_bot.core.i18n import N_, _
 from cop_bot.core.members import set_up_community
 from cop_bot.core.model import Actor, Outgoing
-from cop_bot.core.outbox import Direct
+from cop_bot.core.outbox import Direct, Together
 from cop_bot.platforms.slack.client import api_base, make_web_client
 from cop_bot.platforms.slack.convert import conversation_for, handle_for
 from cop_bot.platforms.slack.manifest import INSTALL_PATH, REDIRECT_PATH, SCOPES
@@ -66,6 +66,8 @@ from cop_bot.platforms.slack.outbox import (
     direct_message,
     post_message,
     recipient,
+    together_message,
+    together_users,
 )
 from cop_bot.platforms.slack.stores import InstallationStore, StateStore
 from cop_bot.platforms.slack.tokens import use_token
@@ -492,6 +494,15 @@ class WorkspaceOutbox(SlackOutbox):
         work = direct_message(self.bot.client, to, render_message(message.reply))
         self._run(self.workspaces.as_workspace(message.community.community_id, work))
 
+    def together(self, message: Together) -> None:
+        users = together_users(message)
+        if users is None:
+            for to in message.to:
+                self.direct(Direct(message.community, to, message.reply))
+            return
+        work = together_message(self.bot.client, users, render_message(message.reply))
+        self._run(self.workspaces.as_workspace(message.community.community_id, work))
+
 
 class WorkspaceWebOutbox:
     """`Outbox` for jobs run outside the bot (`digest run-due`) in multi-workspace mode: a
@@ -532,6 +543,9 @@ class WorkspaceWebOutbox:
 
     def direct(self, message: Direct) -> None:
         self.for_team(message.community.community_id).direct(message)
+
+    def together(self, message: Together) -> None:
+        self.for_team(message.community.community_id).together(message)
 
 
 def make_outbox(app: App) -> WorkspaceWebOutbox:

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from cop_bot.core.model import Mention, Outgoing
+from cop_bot.core.model import Mention, Outgoing, Reply
 from cop_bot.core.outbox import (
     ARCHIVED,
     CHANNEL_NOT_FOUND,
@@ -24,6 +24,7 @@ from cop_bot.core.outbox import (
     UNREACHABLE,
     DeliveryError,
     Direct,
+    Together,
 )
 from cop_bot.platforms.common import hand_over
 from cop_bot.platforms.slack.client import make_web_client
@@ -85,6 +86,23 @@ async def direct_message(client: AsyncWebClient, user: str, message: Json) -> No
     await post_message(client, str(channel), message)
 
 
+MPIM_MAX_USERS = 8
+"""`conversations.open` takes 1 to 8 users besides the bot; more get one DM each."""
+
+
+def together_users(message: Together) -> str | None:
+    """The `users=` of the pair's group DM (`U1,U2,...`), or None when Slack cannot hold them in
+    one (more than `MPIM_MAX_USERS`); a member with no Slack user id makes it unreachable."""
+    users = list(dict.fromkeys(recipient(to) for to in message.to))
+    return ",".join(users) if len(users) <= MPIM_MAX_USERS else None
+
+
+async def together_message(client: AsyncWebClient, users: str, message: Json) -> None:
+    """A group DM (an mpim) with all of `users` and the bot, then the message. Slack opens the
+    same mpim again for the same users, so a retried send stays in one conversation."""
+    await direct_message(client, users, message)
+
+
 class SlackOutbox:
     """Thread-safe: `post`/`direct` hop onto the bot's event loop with
     `run_coroutine_threadsafe` and wait (at most `timeout` s) so a job knows it was sent, or
@@ -102,6 +120,14 @@ class SlackOutbox:
     def direct(self, message: Direct) -> None:
         to = recipient(message.to)
         self._run(direct_message(self.bot.client, to, render_message(message.reply)))
+
+    def together(self, message: Together) -> None:
+        users = together_users(message)
+        if users is None:
+            for to in message.to:
+                self.direct(Direct(message.community, to, message.reply))
+            return
+        self._run(together_message(self.bot.client, users, render_message(message.reply)))
 
     def _run(self, coro: Coroutine[Any, Any, object]) -> None:
         loop = self.bot.loop
@@ -122,7 +148,17 @@ class SlackWebOutbox:
         self._post(message.conversation.channel_id, render_message(message.reply))
 
     def direct(self, message: Direct) -> None:
-        to = recipient(message.to)
+        self._open_and_post(recipient(message.to), message.reply)
+
+    def together(self, message: Together) -> None:
+        users = together_users(message)
+        if users is None:
+            for to in message.to:
+                self.direct(Direct(message.community, to, message.reply))
+            return
+        self._open_and_post(users, message.reply)
+
+    def _open_and_post(self, to: str, reply: Reply) -> None:
         try:
             opened = self.client.conversations_open(users=to)
         except (SlackApiError, OSError) as exc:
@@ -130,7 +166,7 @@ class SlackWebOutbox:
         channel = (opened.get("channel") or {}).get("id")
         if not channel:
             raise DeliveryError("no_channel", "conversations.open gave no channel")
-        self._post(str(channel), render_message(message.reply))
+        self._post(str(channel), render_message(reply))
 
     def _post(self, channel: str, rendered: Json) -> None:
         try:
