@@ -169,7 +169,15 @@ def test_the_parsers_limits_are_their_columns_lengths() -> None:
     assert limit_of(MeetingAgendaItem, "text") == MAX_AGENDA
     assert limit_of(Meeting, "title") == MAX_TITLE
     assert limit_of(Practice, "rejected_reason") == MAX_REASON
-    parsed_first = {"domains", "tags", "kind", "country", "language"}  # codes and lists
+    parsed_first = {
+        "domains",
+        "tags",
+        "kind",
+        "country",
+        "language",
+        "scale",
+        "contact_public",
+    }  # codes and lists
     for spec in FIELDS:
         if spec.attr not in parsed_first:
             assert spec.limit == limit_of(Practice, spec.attr), spec.attr
