@@ -33,7 +33,9 @@ def extracted() -> dict[str, tuple[str, ...]]:
     """msgid -> (msgid, plural) as `pybabel extract` sees the package, with where it is."""
     found: dict[str, tuple[str, ...]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")], keywords=i18n.KEYWORDS
+        str(PACKAGE),
+        method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords=i18n.KEYWORDS,
     ):
         forms = message if isinstance(message, tuple) else (message,)
         if forms[0]:
