@@ -16,7 +16,7 @@ from cop_bot.insights.counts import compute, parse_period
     "insights",
     summary=N_("Counts for coordinators: questions, coverage gaps, practices, sessions, activity."),
     syntax=("[chart] [period:30d|90d|1y] [group:SLUG]",),
-    examples=("/insights", "/insights chart period:90d", "/insights group:housing-wg"),
+    examples=("/insights", "/insights chart period:90d", "/insights group:housing-working-group"),
     details=N_(
         "For admins, curators and a group's focal points (with group:). Only counts, never "
         "names: questions asked and answered, the share answered within 7 days, the median time "

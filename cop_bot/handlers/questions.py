@@ -53,10 +53,9 @@ HEADERS = {
     "ask",
     summary=N_("Ask the community a question; up to 3 matching experts are told about it."),
     syntax=("DOMAIN-OR-TOPIC: QUESTION", "decline ID"),
-    examples=(
-        N_("/ask housing: How do you find landlords willing to rent to refugees?"),
-        "/ask decline 12",
-    ),
+    # `/ask decline ID` is in the syntax line: an example of it only works for the expert the
+    # question was sent to
+    examples=(N_("/ask housing: How do you find landlords willing to rent to refugees?"),),
     details=N_(
         "The topic, before the colon, decides which experts hear of it. Asking the same question "
         "again within a day shows the first one instead of telling experts twice. Each member "
