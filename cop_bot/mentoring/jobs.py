@@ -188,23 +188,34 @@ def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _pair_of(
+    session: Session, pair_id: int
+) -> tuple[MentoringPair, MentoringProgramme, Community, Member, Member] | None:
+    """The pair with its programme, community and both members (None once either is erased)."""
+    pair = session.get(MentoringPair, pair_id)
+    if pair is None:
+        return None
+    round_ = session.get(MentoringRound, pair.round_id)
+    assert round_ is not None
+    programme = session.get(MentoringProgramme, round_.programme_id)
+    assert programme is not None
+    community = session.get(Community, programme.community_id)
+    assert community is not None
+    a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
+    if a is None or b is None:
+        return None
+    return pair, programme, community, a, b
+
+
 def _check_ins(
     engine: Engine, pair_id: int
 ) -> tuple[Conversation, list[tuple[Member, tuple[Block, ...], str]]] | None:
     """Each side's check-in, in their own language: answered one by one, so one message each."""
     with session_scope(engine) as session:
-        pair = session.get(MentoringPair, pair_id)
-        if pair is None:
+        found = _pair_of(session, pair_id)
+        if found is None:
             return None
-        round_ = session.get(MentoringRound, pair.round_id)
-        assert round_ is not None
-        programme = session.get(MentoringProgramme, round_.programme_id)
-        assert programme is not None
-        community = session.get(Community, programme.community_id)
-        assert community is not None
-        a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
-        if a is None or b is None:
-            return None
+        pair, programme, community, a, b = found
         sides: list[tuple[list[Member], Mention | str]] = [
             ([a], mention_of(b)),
             ([b], mention_of(a)),
@@ -229,18 +240,10 @@ def _together(engine: Engine, pair_id: int, taxonomy: Taxonomy) -> Together | No
     """The pair's introduction: one message to everyone in the pair, in their language when
     they share one, else in the community's."""
     with session_scope(engine) as session:
-        pair = session.get(MentoringPair, pair_id)
-        if pair is None:
+        found = _pair_of(session, pair_id)
+        if found is None:
             return None
-        round_ = session.get(MentoringRound, pair.round_id)
-        assert round_ is not None
-        programme = session.get(MentoringProgramme, round_.programme_id)
-        assert programme is not None
-        community = session.get(Community, programme.community_id)
-        assert community is not None
-        a, b = session.get(Member, pair.a_id), session.get(Member, pair.b_id)
-        if a is None or b is None:
-            return None
+        pair, programme, community, a, b = found
         members = [a, b]
         sides: tuple[Mention | str, Mention | str] = (mention_of(a), mention_of(b))
         if pair.a_organisation and pair.b_organisation:  # organisations mode: all their members
