@@ -33,6 +33,10 @@ from cop_bot.core.wording import plural
 from cop_bot.render.text import render
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from cop_bot.app import App
+    from cop_bot.core.outbox import Outbox
     from cop_bot.practices.transfer import Format
 
 
@@ -201,18 +205,24 @@ def add_questions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
     qe.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
 
 
-def questions_escalate_due(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.core.outbox import Outbox, RecordingOutbox
-    from cop_bot.escalation.jobs import run_due
+def _due_run(args: argparse.Namespace, settings: Settings) -> tuple[App, datetime, Outbox]:
+    """What a `… due [--as-of ISO] [--dry-run]` command runs with: the app, its now, and an
+    outbox that only records under `--dry-run`."""
+    from cop_bot.core.outbox import RecordingOutbox
 
     app = build_app(settings)
     now = args.as_of or app.clock.now()
     if args.dry_run:
-        outbox: Outbox = RecordingOutbox()
-    else:
-        from cop_bot.platforms import outbox_for
+        return app, now, RecordingOutbox()
+    from cop_bot.platforms import outbox_for
 
-        outbox = outbox_for(app)
+    return app, now, outbox_for(app)
+
+
+def questions_escalate_due(args: argparse.Namespace, settings: Settings) -> int:
+    from cop_bot.escalation.jobs import run_due
+
+    app, now, outbox = _due_run(args, settings)
     report = run_due(app.engine, outbox, now, dry_run=args.dry_run)
     for done in report.escalated:
         verb = "due" if args.dry_run else "escalated"
@@ -345,17 +355,9 @@ def _practices_export(args: argparse.Namespace, settings: Settings, fmt: Format)
 
 
 def sessions_remind_due(args: argparse.Namespace, settings: Settings) -> int:
-    from cop_bot.core.outbox import Outbox, RecordingOutbox
     from cop_bot.sessions.reminders import send_due_reminders
 
-    app = build_app(settings)
-    now = args.as_of or app.clock.now()
-    if args.dry_run:
-        outbox: Outbox = RecordingOutbox()
-    else:
-        from cop_bot.platforms import outbox_for
-
-        outbox = outbox_for(app)
+    app, now, outbox = _due_run(args, settings)
     report = send_due_reminders(app.engine, outbox, now, dry_run=args.dry_run)
     for due in report.sent:
         verb = "due" if args.dry_run else "sent"
