@@ -232,7 +232,8 @@ def questions_escalate_due(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(
             f"Escalation: {plural(len(report.escalated), 'question')} passed on, "
-            f"{len(report.failed)} messages failed."
+            f"{plural(report.sent, 'message')} sent, {len(report.failed)} failed (retried on "
+            f"the next run), {len(report.refused)} refused."
         )
     return EXIT_INTERNAL if report.failed else EXIT_OK
 

@@ -139,7 +139,7 @@ def ask_question(
 def choose_recipients(
     session: Session,
     matching: list[int],
-    asker_id: int,
+    asker_id: int | None,
     now: datetime,
     *,
     exclude: frozenset[int] = frozenset(),

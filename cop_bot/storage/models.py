@@ -157,7 +157,14 @@ class Question(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = _community_fk()
     channel_id: str = Field(max_length=255)
-    asker_id: int = _member_fk()
+    asker_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    """NULL once the asker is erased: a question with answers stays, so the answers do
+    (`experts.privacy`); the asker's other questions are deleted with them."""
     text: str = Field(max_length=2000)
     domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="open", max_length=16, index=True)
@@ -193,6 +200,32 @@ class QuestionRecipient(SQLModel, table=True):
     """Set by `/ask decline ID`: the ask then does not count against the expert's capacity."""
     round: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     """0 for the first experts told, N for those told by escalation round N."""
+
+
+class QuestionNotice(SQLModel, table=True):
+    """One message an escalation round owes: to an expert it now goes to, or to the asker.
+
+    Written in the same transaction as the round's claim, then sent through `core.claims`
+    (`status` pending, sending, sent, failed, refused or skipped; `attempts`, `at` the last
+    claim or attempt): each leaves once, and one the platform did not take is retried."""
+
+    __tablename__ = "question_notice"
+    __table_args__ = (UniqueConstraint("question_id", "round", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("question.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    member_id: int = _member_fk()
+    round: int = Field(sa_column=Column(Integer, nullable=False))
+    role: str = Field(max_length=8)
+    """`expert` or `asker`."""
+    status: str = Field(default="pending", max_length=8, index=True)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    at: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
 
 
 class MemberWeek(SQLModel, table=True):
