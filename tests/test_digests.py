@@ -236,6 +236,7 @@ def test_preview_is_private_and_cli_formats(
         "practices",
         "experts",
         "sessions",
+        "needs_hand",
         "questions",
         "review",
         "pulse",
@@ -309,3 +310,61 @@ def test_a_retry_never_takes_a_run_another_process_has_sent(week: Bot, clock: Fi
     assert post_due_digests(week.app.engine, outbox, week.app.taxonomy, clock.now()).sent
     assert not _take_over(week.app.engine, listed[0], clock.now())  # ...and then sent
     assert len(outbox.posted) == 1
+
+
+def test_a_question_nobody_answered_after_two_rounds_needs_a_hand_in_its_channel(
+    bot: Bot, clock: FixedClock
+) -> None:
+    from cop_bot.escalation.jobs import run_due
+    from cop_bot.render.matrix import render as render_matrix
+
+    for channel in ("console", "other"):
+        assert bot.reply(
+            "/digest on monday 09:00 tz Europe/Rome", as_="root-admin", channel=channel
+        ).ok
+    for i in range(8):
+        bot.send("/profile set domains: housing; expert: yes; asks: yes", as_=f"h{i}")
+    hostile = "<b>Landlords</b> & *agents* <!channel> [x](javascript:alert(1))?"
+    helpless = bot.reply(f"/ask housing: {hostile}", as_="alice").data["question"]["id"]
+    there = bot.reply("/ask housing: Deposit schemes?", as_="bob", channel="other")
+    start = clock.now()
+    clock.advance(timedelta(days=2))
+    young = bot.reply("/ask housing: A question asked later?", as_="carla").data["question"]["id"]
+    engine = bot.app.engine
+    outbox = RecordingOutbox()
+    run_due(engine, outbox, start + timedelta(days=3, minutes=1))
+    run_due(engine, outbox, start + timedelta(days=6, minutes=2))  # the second round: only some
+    with session_scope(engine) as session:
+        from cop_bot.storage.models import Question
+
+        rounds = {q.id: q.escalation_round for q in session.exec(select(Question)).all()}
+    assert (rounds[helpless], rounds[young]) == (2, 1)
+    clock.set(MONDAY_9_ROME)
+    posted = RecordingOutbox()
+    post_due_digests(engine, posted, bot.app.taxonomy, clock.now())
+    by_channel = {m.conversation.channel_id: m.reply for m in posted.posted}
+    here = by_channel["console"].data["sections"]
+    elsewhere = by_channel["other"].data["sections"]
+    assert [q["id"] for q in here["needs_hand"]] == [helpless]
+    assert here["needs_hand"][0]["text"] == hostile
+    listed = [q["id"] for q in here["questions"]]  # the community's open ones, each once
+    assert young in listed and helpless not in listed
+    # another channel's question needs a hand there, not here
+    assert [q["id"] for q in elsewhere["needs_hand"]] == [there.data["question"]["id"]]
+    text = render(by_channel["console"])
+    assert "Needs a hand" in text and "1 question asked here has had no answer" in text
+    slack = str(render_message(by_channel["console"]))
+    assert "<b>" not in slack and "<!channel>" not in slack and "&lt;b&gt;" in slack
+    html = render_matrix(by_channel["console"])["formatted_body"]
+    assert "<b>Landlords" not in html and "&lt;b&gt;Landlords" in html
+    assert 'href="javascript' not in html
+
+
+def test_needs_a_hand_is_written_in_the_digest_language(bot: Bot, clock: FixedClock) -> None:
+    from cop_bot.digests.build import Digest, to_reply
+
+    digest = Digest("c", MONDAY_9_ROME - timedelta(days=7), MONDAY_9_ROME, "UTC", "fr", [])
+    digest.sections["needs_hand"] = [{"id": 7, "text": "Où <trouver>?", "domains": []}]
+    digest.totals["needs_hand"] = 1
+    text = render(to_reply(digest, "Réseau"))
+    assert "Needs a hand" not in text and "#7" in text

@@ -28,6 +28,7 @@ from cop_bot.core.model import Block, Code, Context, Header, Item, Link, Reply, 
 from cop_bot.core.taxonomy import Taxonomy
 from cop_bot.core.times import show_date, show_datetime, show_period
 from cop_bot.core.wording import phrase
+from cop_bot.escalation.rules import MAX_ROUNDS
 from cop_bot.experts.profiles import country_name
 from cop_bot.groups import rules as group_rules
 from cop_bot.library.tokens import practice_urls
@@ -48,13 +49,14 @@ from cop_bot.storage.models import (
 )
 
 TOP = 5
-SECTIONS = ("practices", "experts", "sessions", "questions", "review")
+SECTIONS = ("practices", "experts", "sessions", "needs_hand", "questions", "review")
 GROUP_SECTIONS = ("sessions", "practices", "questions", "members")
 TITLES: dict[str, str] = {
     "members": N_("New members"),
     "practices": N_("New practices and resources"),
     "experts": N_("New experts"),
     "sessions": N_("Upcoming sessions"),
+    "needs_hand": N_("Needs a hand"),
     "questions": N_("Open questions"),
     "review": N_("Needs review"),
 }
@@ -71,6 +73,7 @@ LIST_COMMANDS = {
     "practices": "/practices",
     "experts": "/find-expert DOMAIN",
     "sessions": "/sessions all",
+    "needs_hand": "/questions",
     "questions": "/questions",
     "review": "/practices stale",
 }
@@ -205,11 +208,13 @@ def gather(
     scope = _Scope(session, community.id, start, end, list(domains), limit, taxonomy, language)
     digest = Digest(channel, start, end, timezone, language, list(domains))
     upcoming = upcoming_sessions(session, community, channel, end, timezone, domains)
+    helpless = needs_a_hand(scope, channel)
     sections: dict[str, Section] = {
         "practices": _new_practices(scope),
         "experts": _new_experts(scope),
         "sessions": (len(upcoming), upcoming[:limit] if limit else upcoming),
-        "questions": _open_questions(scope, cache),
+        "needs_hand": (len(helpless), helpless[:limit] if limit else helpless),
+        "questions": _open_questions(scope, cache, shown={q["id"] for q in helpless}),
         "review": _needs_review(scope),
     }
     web = practice_urls(session, community, public_url)
@@ -386,9 +391,10 @@ def _open_questions(
     cache: dict[tuple[Any, ...], Any] | None,
     *,
     among: frozenset[int] | None = None,
+    shown: set[int] | frozenset[int] = frozenset(),
 ) -> Section:
     """Still open at the end of the period, oldest first (the community's list is cached;
-    each channel filters it by its domains)."""
+    each channel filters it by its domains). `shown`: listed under "needs a hand" already."""
     everyone = _cached(
         cache,
         ("questions", scope.community_id, scope.end),
@@ -409,7 +415,11 @@ def _open_questions(
         ).all(),
     )
     questions = [
-        q for q in everyone if _in_domains(q[2], scope.domains) and (among is None or q[3] in among)
+        q
+        for q in everyone
+        if _in_domains(q[2], scope.domains)
+        and (among is None or q[3] in among)
+        and q[0] not in shown
     ]
     total = len(questions)
     questions = questions[: scope.limit] if scope.limit else questions
@@ -423,6 +433,33 @@ def _open_questions(
             "asked_at": created.isoformat(),
         }
         for qid, text, qdomains, asker, created in questions
+    ]
+
+
+def needs_a_hand(scope: _Scope, channel: str) -> list[dict[str, Any]]:
+    """Open questions asked in `channel` that went through every escalation round with no
+    answer (`escalation.rules.needs_a_hand`), oldest first: this channel's only, whatever the
+    digest's domains, since its members are the ones who can still help."""
+    rows = scope.session.exec(
+        select(Question)
+        .where(
+            Question.community_id == scope.community_id,
+            Question.channel_id == channel,
+            Question.status == "open",
+            Question.escalation_round >= MAX_ROUNDS,
+            col(Question.created_at) < scope.end,
+        )
+        .order_by(col(Question.created_at), col(Question.id))
+    ).all()
+    return [
+        {
+            "id": q.id,
+            "text": q.text,
+            "domains": [scope.label(d) for d in q.domains],
+            "asked_at": q.created_at.isoformat(),
+            "rounds": q.escalation_round,
+        }
+        for q in rows
     ]
 
 
@@ -614,6 +651,18 @@ def _to_reply(digest: Digest, community_name: str, top: int) -> Reply:
         if not rows:
             continue
         blocks.append(Header(_(TITLES[name])))
+        if name == "needs_hand":
+            blocks.append(
+                Text.of(
+                    n_(
+                        total,
+                        "{count} question asked here has had no answer, even after being "
+                        "passed on to more experts twice. Can you help?",
+                        "{count} questions asked here have had no answer, even after being "
+                        "passed on to more experts twice. Can you help?",
+                    )
+                )
+            )
         blocks.extend(_item(name, row, zone) for row in rows[:top])
         if total > top:
             more = n_(total - top, "and {count} more", "and {count} more")
@@ -668,7 +717,7 @@ def _item(name: str, row: dict[str, Any], zone: ZoneInfo) -> Item:
             title=spans(row["name"] or row["handle"], f" (@{row['handle']})"),
             meta=spans(", ".join(row.get("domains", []))),
         )
-    if name == "questions":
+    if name in ("questions", "needs_hand"):
         text = row["text"] if len(row["text"]) <= 200 else row["text"][:199] + "…"
         return Item(title=spans(f"#{row['id']} ", text), meta=spans(", ".join(row["domains"])))
     if name == "review":

@@ -26,12 +26,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cop_bot.core import i18n
+from cop_bot.core import claims, i18n
 from cop_bot.core.members import locale_for
 from cop_bot.core.model import Block, Conversation, Mention, Reply
 from cop_bot.core.outbox import (
@@ -40,7 +41,6 @@ from cop_bot.core.outbox import (
     Direct,
     Outbox,
     Together,
-    retry_wait,
     send_together,
 )
 from cop_bot.core.scheduler import Job
@@ -60,7 +60,9 @@ from cop_bot.storage.models import (
 
 log = logging.getLogger(__name__)
 TICK = timedelta(minutes=5)
-LEASE = timedelta(minutes=15)
+LEASE = claims.LEASE
+INTRO = claims.SendState(MentoringPair, "intro_status", "intro_attempts", "intro_at", "last_error")
+"""Where a pair keeps its introduction's send (`core.claims`)."""
 
 
 @dataclass
@@ -158,34 +160,12 @@ def _introductions_due(engine: Engine, now: datetime) -> list[int]:
 
 
 def _due(pair: MentoringPair, now: datetime) -> bool:
-    if pair.intro_status not in ("pending", "failed", "sending"):
-        return False
-    if pair.intro_attempts >= MAX_SEND_ATTEMPTS:
-        return False
-    if pair.intro_status == "pending" or pair.intro_at is None:
-        return True
-    wait = LEASE if pair.intro_status == "sending" else retry_wait(pair.intro_attempts)
-    return now - pair.intro_at >= wait
+    return claims.due(INTRO, pair, now, lease=LEASE)
 
 
 def _take(engine: Engine, pair_id: int, now: datetime) -> bool:
     """Compare-and-set to `sending`, so one process sends the introduction."""
-    with session_scope(engine) as session:
-        pair = session.get(MentoringPair, pair_id)
-        if pair is None or not _due(pair, now):  # read again: another process may have sent it
-            return False
-        at = col(MentoringPair.intro_at)
-        result = session.execute(
-            update(MentoringPair)
-            .where(
-                col(MentoringPair.id) == pair_id,
-                col(MentoringPair.intro_status) == pair.intro_status,
-                col(MentoringPair.intro_attempts) == pair.intro_attempts,
-                at.is_(None) if pair.intro_at is None else at == pair.intro_at,
-            )
-            .values(intro_status="sending", intro_at=now)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    return claims.take(engine, INTRO, pair_id, now, lease=LEASE)
 
 
 def _pair_of(
@@ -308,22 +288,9 @@ def _introduce(
     found = _together(engine, pair_id, taxonomy)
     if found is None:
         return
-    status, error = "sent", None
-    try:
-        send_together(outbox, found)
-    except DeliveryError as exc:
-        status, error = ("refused", exc.reason) if exc.permanent else ("failed", str(exc))
-    except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
-    with session_scope(engine) as session:
-        pair = session.get(MentoringPair, pair_id)
-        if pair is None:
-            return
-        pair.intro_status = status
-        pair.intro_attempts += 1
-        pair.intro_at = now
-        pair.last_error = error[:500] if error else None
-        session.add(pair)
+    status, error = claims.attempt(
+        engine, INTRO, pair_id, now, partial(send_together, outbox, found)
+    )
     if status == "sent":
         report.introduced.append(pair_id)
     elif status == "refused":
