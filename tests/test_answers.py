@@ -13,7 +13,7 @@ from cop_bot.core.errors import UsageError
 from cop_bot.core.model import Status
 from cop_bot.render import matrix, slack
 from cop_bot.storage.db import session_scope
-from cop_bot.storage.models import Answer, AnswerRevision
+from cop_bot.storage.models import Answer, AnswerRevision, Question
 from tests.conftest import Bot
 
 SOFIA = "domains: housing; country: ES; languages: es, en; expert: yes; asks: yes"
@@ -209,3 +209,32 @@ def test_promote_an_answered_question_to_a_practice_draft(asked: tuple[Bot, int]
     assert "@alice" in (shown.data["practice"]["contact"] or "")
     assert bot.reply(f"/question promote {qid}", as_="cura").status is Status.USER_ERROR
     assert bot.reply(f"/practice approve {draft['id']}", as_="cura").ok
+
+
+def test_erasing_the_asker_keeps_an_answered_question_anonymous(asked: tuple[Bot, int]) -> None:
+    bot, qid = asked
+    aid = bot.reply(f"/answer {qid} The reception office.", as_="sofia").data["answer"]["id"]
+    own = bot.reply(f"/answer {qid} I found one myself too.", as_="alice").data["answer"]["id"]
+    unanswered = bot.reply("/ask housing: Anyone near Ostia?", as_="alice").data["question"]["id"]
+    exported = bot.reply("/profile export", as_="alice").data["export"]
+    assert sorted(q["id"] for q in exported["questions"]["asked"]) == [qid, unanswered]
+    assert [a["id"] for a in exported["answers"]["given"]] == [own]
+    gone = bot.reply("/profile delete confirm", as_="alice")
+    assert gone.ok, gone
+    said = str(gone.blocks)
+    assert "Your question stays with its answers, without saying who asked it" in said
+    assert "without an answer are deleted" in said
+    assert "Your answer stays with its question" in said
+    shown = bot.reply(f"/question {qid}").data["question"]
+    assert shown["text"] == "Where can families stay in Rome?"
+    assert [(a["id"], a["author"]) for a in shown["answers"]] == [(aid, "sofia"), (own, None)]
+    assert "a former member asks" in bot.send(f"/question {qid}")
+    assert bot.reply(f"/question {unanswered}").status is Status.USER_ERROR  # deleted
+    with session_scope(bot.app.engine) as session:
+        question = session.get(Question, qid)
+        assert question is not None and question.asker_id is None
+    # the kept question still takes answers, and the new answer tells nobody (no asker)
+    later = bot.reply(f"/answer {qid} Another idea.", as_="sofia")
+    assert later.ok and not later.notices
+    found = bot.reply("/questions families Rome").data["questions"]
+    assert [(q["id"], q["asker"]) for q in found] == [(qid, None)]  # found again, anonymous

@@ -37,6 +37,7 @@ from cop_bot.storage.models import (
     PracticeEndorsement,
     PracticeRevision,
     Question,
+    QuestionNotice,
     QuestionRecipient,
     RoleGrant,
 )
@@ -126,6 +127,11 @@ def _everything_about(session: Session, member: Member, other: Member) -> None:
     session.add(GroupMember(group_id=group.id, member_id=other.id, joined_at=NOW))
     assert theirs.id and practice.id and meeting.id and digest.id
     session.add(QuestionRecipient(question_id=theirs.id, member_id=member.id, notified_at=NOW))
+    session.add(
+        QuestionNotice(
+            question_id=theirs.id, member_id=member.id, round=1, role="expert", status="sent"
+        )
+    )
     answer = Answer(question_id=theirs.id, author_id=member.id, text="Try this.", created_at=NOW)
     session.add(answer)
     session.flush()
@@ -240,6 +246,7 @@ def test_export_holds_every_table_and_erase_leaves_no_trace(engine: Engine) -> N
     questions = export["questions"]
     assert [q["text"] for q in questions["asked"]] == ["Mine?"]
     assert len(questions["notified_of"]) == len(questions["marked_answered"]) == 1
+    assert [n["status"] for n in questions["escalation_messages"]] == ["sent"]
     practices = export["practices"]
     assert all(len(practices[k]) == 1 for k in ("authored", "endorsed", "edits", "approved"))
     sessions = export["sessions"]

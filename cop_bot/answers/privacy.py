@@ -2,19 +2,19 @@
 
 Erasure anonymises: an answer the member gave stays with its question, saying "a former
 member" instead of who gave it, since the asker and later readers rely on it; the history of
-edits forgets who made them. (Questions the member asked go with them, answers and all: see
-`experts.privacy`.)
+edits forgets who made them. (A question the member asked that has an answer stays too, without
+its asker; one without goes: see `experts.privacy`.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from cop_bot.core.i18n import n_
 from cop_bot.core.privacy import Notes, PrivacySection, count_of, records, rows_of
-from cop_bot.storage.models import Answer, AnswerRevision, Member, Question
+from cop_bot.storage.models import Answer, AnswerRevision, Member
 
 
 def _answers(session: Session, member: Member) -> dict[str, Any]:
@@ -27,14 +27,9 @@ def _answers(session: Session, member: Member) -> dict[str, Any]:
 
 
 def _erase_answers(session: Session, member: Member, answer: str | None) -> Notes:
-    """Answers to others' questions stay, without their author (SET NULL)."""
-    kept = count_of(
-        session,
-        Answer.author_id,
-        member,
-        col(Answer.question_id).in_(select(Question.id).where(Question.asker_id != member.id)),
-        col(Answer.deleted_at).is_(None),
-    )
+    """Their answers stay, without their author (SET NULL): to others' questions, and to their
+    own, which stay since they have an answer."""
+    kept = count_of(session, Answer.author_id, member, col(Answer.deleted_at).is_(None))
     if kept <= 0:
         return ()
     return (

@@ -21,6 +21,7 @@ from cop_bot.core.errors import CommandError, UsageError
 from cop_bot.core.i18n import _
 from cop_bot.practices import changes as practice_changes
 from cop_bot.practices.review import PENDING
+from cop_bot.storage import repos
 from cop_bot.storage.models import Answer, AnswerRevision, Member, Practice, Question
 
 MAX_ANSWER = 4000
@@ -300,7 +301,7 @@ def promote(
                 id=question.id, practice=given.practice_id
             )
         )
-    asker = session.get(Member, question.asker_id)
+    asker = repos.member_of(session, question.asker_id)
     author = session.get(Member, given.author_id) if given.author_id is not None else None
     credit = [f"@{m.handle}" for m in (asker, author) if m is not None]
     title = " ".join(question.text.split())

@@ -1,11 +1,17 @@
 """What the experts capability holds about a member (profile, domains, roles, questions), for
-`/profile export` and `/profile delete`."""
+`/profile export` and `/profile delete`.
+
+Erasure anonymises a question someone answered: it stays, with its answers, and no longer says
+who asked it (`question.asker_id` is SET NULL), since the answer is the community's knowledge
+and later readers find it by its question. A question nobody answered is deleted with its asker.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from cop_bot.core.i18n import n_
 from cop_bot.core.privacy import (
@@ -18,7 +24,14 @@ from cop_bot.core.privacy import (
     rows_of,
 )
 from cop_bot.storage import repos
-from cop_bot.storage.models import Member, Question, QuestionRecipient, RoleGrant
+from cop_bot.storage.models import (
+    Answer,
+    Member,
+    Question,
+    QuestionNotice,
+    QuestionRecipient,
+    RoleGrant,
+)
 
 
 def export_profile(session: Session, member: Member) -> dict[str, Any]:
@@ -49,10 +62,12 @@ def _questions(session: Session, member: Member) -> dict[str, Any]:
     asked = rows_of(session, Question, Question.asker_id, member)
     received = rows_of(session, QuestionRecipient, QuestionRecipient.member_id, member)
     closed = rows_of(session, Question, Question.answered_by_id, member)
+    notices = rows_of(session, QuestionNotice, QuestionNotice.member_id, member)
     return {
         "asked": records(asked, "id text domains status channel=channel_id created_at answered_at"),
-        "notified_of": records(received, "question_id notified_at"),
+        "notified_of": records(received, "question_id round notified_at declined_at"),
         "marked_answered": records(closed, "question_id=id answered_at"),
+        "escalation_messages": records(notices, "question_id round role status at"),
     }
 
 
@@ -67,25 +82,53 @@ ROLES = PrivacySection(
 )
 
 
+def _answered() -> Any:
+    """The questions with an answer still standing (its author did not take it back)."""
+    return select(Answer.question_id).where(col(Answer.deleted_at).is_(None))
+
+
 def _erase_questions(session: Session, member: Member, answer: str | None) -> Notes:
-    """Their own questions go (CASCADE); others' questions they closed stay closed (SET NULL)."""
+    """Their questions nobody answered are deleted now; those with an answer stay, anonymous
+    (SET NULL when the member row goes), answers and all; others' questions they closed stay
+    closed (SET NULL)."""
+    mine = col(Question.asker_id) == member.id
+    kept = count_of(session, Question.asker_id, member, col(Question.id).in_(_answered()))
+    session.execute(delete(Question).where(mine, col(Question.id).not_in(_answered())))
     closed = count_of(session, Question.answered_by_id, member, Question.asker_id != member.id)
-    if closed <= 0:
-        return ()
-    return (
-        n_(
-            closed,
-            "The question you marked answered stays answered, without saying who did, because "
-            "someone else asked it.",
-            "The {count} questions you marked answered stay answered, without saying who did, "
-            "because others asked them.",
-        ),
-    )
+    notes: list[str] = []
+    if kept > 0:
+        notes.append(
+            n_(
+                kept,
+                "Your question stays with its answers, without saying who asked it, because "
+                "others answered it and rely on it; your questions without an answer are "
+                "deleted.",
+                "Your {count} questions stay with their answers, without saying who asked them, "
+                "because others answered them and rely on them; your questions without an "
+                "answer are deleted.",
+            )
+        )
+    if closed > 0:
+        notes.append(
+            n_(
+                closed,
+                "The question you marked answered stays answered, without saying who did, "
+                "because someone else asked it.",
+                "The {count} questions you marked answered stay answered, without saying who "
+                "did, because others asked them.",
+            )
+        )
+    return tuple(notes)
 
 
 QUESTIONS = PrivacySection(
     name="questions",
     export=_questions,
     erase=_erase_questions,
-    covers=("question.asker_id", "question.answered_by_id", "question_recipient.member_id"),
+    covers=(
+        "question.asker_id",
+        "question.answered_by_id",
+        "question_recipient.member_id",
+        "question_notice.member_id",
+    ),
 )

@@ -33,6 +33,7 @@ from cop_bot.core.router import Ctx, command
 from cop_bot.core.times import first_zone, show_date
 from cop_bot.core.wording import mention_of, phrase, shorten
 from cop_bot.experts import questions as question_rules
+from cop_bot.storage import repos
 from cop_bot.storage.models import Answer, Member, Question
 
 SEARCH_LIMIT = 10
@@ -91,7 +92,7 @@ def answer(ctx: Ctx, args: Args) -> Reply:
     if wanted.action == "add":
         question = find_question(ctx, str(wanted.target), "/answer 12 TEXT")
         given = rules.add_answer(ctx.session, question, ctx.member, wanted.text, ctx.now)
-        asker = ctx.session.get(Member, question.asker_id)
+        asker = repos.member_of(ctx.session, question.asker_id)
         notices = (
             [_tell_asker(ctx, question, given, asker)]
             if asker is not None and asker.id != ctx.member.id
@@ -301,7 +302,7 @@ def _show(ctx: Ctx, asked: Question) -> Reply:
 
 
 def _question_data(ctx: Ctx, asked: Question, given: list[Answer] | None = None) -> dict[str, Any]:
-    asker = ctx.session.get(Member, asked.asker_id)
+    asker = repos.member_of(ctx.session, asked.asker_id)
     answers = given if given is not None else rules.answers_of(ctx.session, asked)
     return {
         "question": {

@@ -38,6 +38,7 @@ from cop_bot.escalation import wording as escalation_wording
 from cop_bot.experts import questions as rules
 from cop_bot.experts.directory import Directory
 from cop_bot.handlers import answers as answer_views
+from cop_bot.storage import repos
 from cop_bot.storage.models import Member, Question, QuestionRecipient
 
 LIST_LIMIT = 10
@@ -275,7 +276,7 @@ def answered(ctx: Ctx, args: Args) -> Reply:
     if question.status == "answered":
         raise CommandError(_("Question #{id} is already marked answered.").format(id=question.id))
     rules.mark_answered(ctx.session, question, ctx.member, ctx.now)
-    asker = ctx.session.get(Member, question.asker_id)
+    asker = repos.member_of(ctx.session, question.asker_id)
     notices = (
         [_tell_asker(ctx, question, asker)]
         if asker is not None and asker.id != ctx.member.id

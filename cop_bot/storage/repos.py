@@ -133,6 +133,11 @@ def members_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Memb
     }
 
 
+def member_of(session: Session, member_id: int | None) -> Member | None:
+    """The member a nullable reference points at; None once they were erased."""
+    return session.get(Member, member_id) if member_id is not None else None
+
+
 def find_member(session: Session, community_id: int, handle: str) -> Member | None:
     return session.exec(
         select(Member).where(Member.community_id == community_id, Member.handle == handle.lower())
