@@ -201,3 +201,61 @@ def test_quick_head_leaves_branches_and_odd_files_to_alembic(
             assert quick_head(folder) == extra
         branch.write_text("# not a migration\n", encoding="utf-8")
         assert quick_head(folder) is None
+
+
+def test_0021_keeps_every_answer_and_lets_a_question_outlive_its_asker(engine: Engine) -> None:
+    """SQLite rebuilds `question` to change its foreign key: the rebuild must not cascade
+    through the answers, recipients and history that point at it (both backends)."""
+    from alembic import command as alembic_command
+
+    from cop_bot.storage.models import Answer, AnswerRevision, Question, QuestionRecipient
+
+    try:
+        alembic_command.downgrade(alembic_config(engine), "0020")
+        with session_scope(engine) as session:  # 0020's tables are the models' but `question`
+            community = _community(session)
+            asker, expert = (
+                Member(community_id=community.id, handle=h, created_at=NOW, updated_at=NOW)
+                for h in ("asker", "expert")
+            )
+            session.add_all([asker, expert])
+            session.flush()
+            question = Question(
+                community_id=community.id,
+                channel_id="c",
+                asker_id=asker.id,
+                text="Where?",
+                created_at=NOW,
+            )
+            session.add(question)
+            session.flush()
+            assert question.id is not None and expert.id is not None
+            session.add(
+                QuestionRecipient(question_id=question.id, member_id=expert.id, notified_at=NOW)
+            )
+            answer = Answer(
+                question_id=question.id, author_id=expert.id, text="There.", created_at=NOW
+            )
+            session.add(answer)
+            session.flush()
+            session.add(
+                AnswerRevision(
+                    question_id=question.id, answer_id=answer.id, editor_id=expert.id, at=NOW
+                )
+            )
+            ids = asker.id, question.id
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        with session_scope(engine) as session:
+            assert len(session.exec(select(Answer)).all()) == 1
+            assert len(session.exec(select(AnswerRevision)).all()) == 1
+            assert len(session.exec(select(QuestionRecipient)).all()) == 1
+            gone = session.get(Member, ids[0])
+            assert gone is not None
+            session.delete(gone)  # the database itself now sets NULL, not CASCADE
+        with session_scope(engine) as session:
+            question = session.get(Question, ids[1])
+            assert question is not None and question.asker_id is None
+            assert [a.text for a in session.exec(select(Answer)).all()] == ["There."]
+    finally:
+        alembic_command.upgrade(alembic_config(engine), "head")
