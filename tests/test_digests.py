@@ -367,4 +367,5 @@ def test_needs_a_hand_is_written_in_the_digest_language(bot: Bot, clock: FixedCl
     digest.sections["needs_hand"] = [{"id": 7, "text": "Où <trouver>?", "domains": []}]
     digest.totals["needs_hand"] = 1
     text = render(to_reply(digest, "Réseau"))
-    assert "Needs a hand" not in text and "#7" in text
+    assert "Needs a hand" not in text and "Besoin d'un coup de main" in text
+    assert "1 question posée ici" in text and "#7 Où <trouver>?" in text
