@@ -29,6 +29,7 @@ from cop_bot.cli.common import (
     writable_file,
 )
 from cop_bot.config import Settings
+from cop_bot.core.errors import UsageError
 from cop_bot.core.wording import plural
 from cop_bot.render.text import render
 
@@ -203,6 +204,73 @@ def add_questions(sub: Subparsers, db: argparse.ArgumentParser) -> None:
     )
     add_as_of(qe)
     qe.add_argument("--dry-run", action="store_true", help="list what is due; send nothing")
+
+
+def add_insights(sub: Subparsers, db: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "insights",
+        parents=[db],
+        help="the coordinators' counts as a report (text, JSON, CSV or a PNG chart)",
+        description="The counts /insights shows, as a report for funders: coverage gaps, "
+        "questions, repertoire, sessions and weekly active members. Counts only, never names.",
+    )
+    parser.add_argument("--period", default="30d", help="30d, 90d, 1y (or 12w, 6m); default 30d")
+    parser.add_argument("--group", metavar="SLUG", help="one group's view")
+    parser.add_argument("--format", choices=["text", "json", "csv", "png"], default="text")
+    parser.add_argument("--out", metavar="FILE", type=Path, help="write to FILE (required for png)")
+    add_as_of(parser)
+    add_community(parser)
+    parser.set_defaults(func=insights_report)
+
+
+def insights_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Reads only: checks the period and the output before opening the database."""
+    from cop_bot.core.i18n import using
+    from cop_bot.insights.counts import parse_period
+
+    with using("en"):
+        days = parse_period(args.period)
+    if args.format == "png" and args.out is None:
+        raise UsageError("A PNG goes to a file: add --out FILE, such as --out insights.png.")
+    if args.out is not None:
+        writable_file(args.out)
+    database_present(settings)
+    from cop_bot.groups import rules as groups
+    from cop_bot.insights.counts import compute
+    from cop_bot.insights.report import report, to_csv, to_text
+    from cop_bot.storage.db import session_scope
+
+    app = build_app(settings)
+    now = args.as_of or app.clock.now()
+    community = existing_community(app, args.community)
+    assert community.id is not None
+    with session_scope(app.engine) as session, using("en"):
+        group = groups.group_or_error(session, community.id, args.group) if args.group else None
+        found = compute(session, community.id, now, days, group)
+        data = report(session, community.id, found, now, group)
+    if args.format == "png":
+        from cop_bot.insights.chart import weekly_png
+
+        with using(community.language or "en"):
+            content: bytes | str = weekly_png(found)
+    elif args.format == "json":
+        content = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "csv":
+        content = to_csv(data)
+    else:
+        content = to_text(data)
+    if args.out is None:
+        sys.stdout.write(str(content))
+        return EXIT_OK
+    try:
+        if isinstance(content, bytes):
+            args.out.write_bytes(content)
+        else:
+            args.out.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(args.out, exc) from None
+    print(f"Wrote the {args.format} report to {args.out}.")
+    return EXIT_OK
 
 
 def _due_run(args: argparse.Namespace, settings: Settings) -> tuple[App, datetime, Outbox]:

@@ -11,6 +11,7 @@ from cop_bot import __version__
 from cop_bot.cli.common import db_parent
 from cop_bot.cli.content import (
     add_digest,
+    add_insights,
     add_library,
     add_practices,
     add_questions,
@@ -45,5 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_library(sub, db)
     add_sessions(sub, db)
     add_questions(sub, db)
+    add_insights(sub, db)
     add_slack(sub)
     return parser

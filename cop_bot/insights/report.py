@@ -1,0 +1,243 @@
+"""The insights report for funders (`cop-bot insights`): the issue's JSON shape, CSV, text, PNG.
+
+`counts.compute` gives the figures `/insights` shows; this module adds the few a report needs
+that the chat view does not (per-domain coverage, reviews overdue, endorsements, RSVPs), each a
+small aggregate query, and lays everything out as
+
+    {coverage: [{domain, questions, experts}],
+     questions: {asked, answered, answered_7d_pct, median_hours_to_first_answer, open_by_age,
+                 escalated, needs_a_hand},
+     repertoire: {approved, new, overdue_review, endorsements},
+     sessions: {held, median_rsvps, no_shows},
+     engagement: [{week, active}]}
+
+`coverage` lists the gaps: domains asked about in the period with fewer than `MIN_EXPERTS`
+experts who accept asks. Counts only, as everywhere in insights: no name, handle or id of a
+member is ever part of it. `no_shows` is null: no platform tells the bot who attended.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cop_bot.core.spreadsheet import to_cell
+from cop_bot.insights.counts import Insights
+from cop_bot.practices.review import APPROVED
+from cop_bot.storage.models import (
+    CopGroup,
+    Meeting,
+    MeetingRsvp,
+    Member,
+    MemberDomain,
+    Practice,
+    PracticeDomain,
+    PracticeEndorsement,
+    Question,
+)
+
+MIN_EXPERTS = 2
+"""A domain with fewer experts who accept asks than this is a coverage gap."""
+FORMATS = ("text", "json", "csv", "png")
+
+
+def report(
+    session: Session,
+    community_id: int,
+    found: Insights,
+    now: datetime,
+    group: CopGroup | None = None,
+) -> dict[str, Any]:
+    """The report's data (JSON-able), for the period `found` covers."""
+    share = found.answered_within_7_days
+    return {
+        "period": {
+            "days": found.period_days,
+            "since": found.since.isoformat(),
+            "until": now.isoformat(),
+        },
+        "group": found.group,
+        "coverage": coverage(session, community_id, found.since, now, group),
+        "questions": {
+            "asked": found.asked,
+            "answered": found.answered,
+            "answered_7d_pct": round(share * 100, 1) if share is not None else None,
+            "median_hours_to_first_answer": found.median_hours_to_first_answer,
+            "open_by_age": dict(found.open_by_age),
+            "escalated": found.escalated,
+            "needs_a_hand": found.needs_a_hand,
+        },
+        "repertoire": {
+            "approved": int(found.practices),
+            "new": int(found.new_practices),
+            **_repertoire(session, community_id, found.since, now, group),
+        },
+        "sessions": {
+            "held": int(found.sessions),
+            "median_rsvps": _median_rsvps(session, community_id, found.since, now, group),
+            "no_shows": None,
+        },
+        "engagement": [{"week": w.isoformat(), "active": n} for w, n in found.weekly_active],
+    }
+
+
+def coverage(
+    session: Session,
+    community_id: int,
+    since: datetime,
+    now: datetime,
+    group: CopGroup | None = None,
+) -> list[dict[str, Any]]:
+    """Domains asked about in the period with fewer than `MIN_EXPERTS` experts who accept asks,
+    the least covered first."""
+    asked: Counter[str] = Counter()
+    for domains in session.exec(
+        select(Question.domains).where(
+            Question.community_id == community_id,
+            Question.created_at >= since,
+            Question.created_at <= now,
+        )
+    ).all():
+        asked.update(set(domains))
+    if group is not None:
+        asked = Counter({d: n for d, n in asked.items() if d in set(group.domains)})
+    experts = dict(
+        session.exec(
+            select(MemberDomain.domain, func.count())
+            .join(Member, col(Member.id) == col(MemberDomain.member_id))
+            .where(
+                Member.community_id == community_id,
+                col(Member.is_expert),
+                col(Member.accepts_asks),
+                col(MemberDomain.domain).in_(list(asked)),
+            )
+            .group_by(col(MemberDomain.domain))
+        ).all()
+    )
+    gaps = [
+        {"domain": d, "questions": n, "experts": int(experts.get(d, 0))}
+        for d, n in asked.items()
+        if experts.get(d, 0) < MIN_EXPERTS
+    ]
+    return sorted(gaps, key=lambda g: (g["experts"], -g["questions"], g["domain"]))
+
+
+def _practices(community_id: int, group: CopGroup | None) -> list[Any]:
+    where: list[Any] = [Practice.community_id == community_id]
+    if group is not None:
+        where.append(
+            col(Practice.id).in_(
+                select(PracticeDomain.practice_id).where(
+                    col(PracticeDomain.domain).in_(list(group.domains))
+                )
+            )
+        )
+    return where
+
+
+def _repertoire(
+    session: Session, community_id: int, since: datetime, now: datetime, group: CopGroup | None
+) -> dict[str, int]:
+    where = _practices(community_id, group)
+    overdue = session.exec(
+        select(func.count())
+        .select_from(Practice)
+        .where(*where, Practice.status == APPROVED, col(Practice.review_by) < now)
+    ).one()
+    endorsements = session.exec(
+        select(func.count())
+        .select_from(PracticeEndorsement)
+        .join(Practice, col(Practice.id) == col(PracticeEndorsement.practice_id))
+        .where(
+            *where, PracticeEndorsement.created_at >= since, PracticeEndorsement.created_at <= now
+        )
+    ).one()
+    return {"overdue_review": int(overdue), "endorsements": int(endorsements)}
+
+
+def _median_rsvps(
+    session: Session, community_id: int, since: datetime, now: datetime, group: CopGroup | None
+) -> float | None:
+    """The median of "yes" answers per session held in the period (one a session start)."""
+    held = select(Meeting.id, Meeting.starts_at).where(
+        Meeting.community_id == community_id, Meeting.starts_at >= since, Meeting.starts_at <= now
+    )
+    if group is not None:
+        held = held.where(Meeting.group_id == group.id)
+    starts = [m for m, _at in session.exec(held).all() if m is not None]
+    if not starts:
+        return None
+    yes = dict(
+        session.exec(
+            select(MeetingRsvp.session_id, func.count())
+            .where(
+                col(MeetingRsvp.session_id).in_(list(starts)),
+                MeetingRsvp.answer == "yes",
+                col(MeetingRsvp.waitlisted).is_(False),
+            )
+            .group_by(col(MeetingRsvp.session_id))
+        ).all()
+    )
+    return float(statistics.median(int(yes.get(m, 0)) for m in starts))
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """One `section,key,value` row a figure, so a spreadsheet can pivot it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "value"])
+    writer.writerow(["period", "days", data["period"]["days"]])
+    writer.writerow(["period", "since", data["period"]["since"]])
+    writer.writerow(["period", "until", data["period"]["until"]])
+    for gap in data["coverage"]:
+        for key in ("questions", "experts"):
+            writer.writerow(["coverage", to_cell(f"{gap['domain']}.{key}"), gap[key]])
+    for section in ("questions", "repertoire", "sessions"):
+        for key, value in data[section].items():
+            if isinstance(value, dict):
+                for sub, n in value.items():
+                    writer.writerow([section, f"{key}.{sub}", n])
+            else:
+                writer.writerow([section, key, "" if value is None else value])
+    for week in data["engagement"]:
+        writer.writerow(["engagement", week["week"], week["active"]])
+    return out.getvalue()
+
+
+def to_text(data: dict[str, Any]) -> str:
+    """The report as lines for a terminal or a plain-text e-mail."""
+    q, r, s = data["questions"], data["repertoire"], data["sessions"]
+    ages = q["open_by_age"]
+    pct = f"{q['answered_7d_pct']} %" if q["answered_7d_pct"] is not None else "none yet"
+    median = q["median_hours_to_first_answer"]
+    lines = [
+        f"Insights, last {data['period']['days']} days"
+        + (f" (group {data['group']})" if data["group"] else ""),
+        f"Questions: {q['asked']} asked, {q['answered']} answered, {pct} within 7 days, "
+        f"median first answer {f'{median} hours' if median is not None else 'none yet'}",
+        f"Open by age: {ages['under_7_days']} under 7 days, {ages['7_to_30_days']} 7 to 30 days, "
+        f"{ages['over_30_days']} older; {q['escalated']} passed on, {q['needs_a_hand']} need a hand",
+        "Coverage gaps: "
+        + (
+            ", ".join(
+                f"{g['domain']} ({g['questions']} questions, {g['experts']} experts)"
+                for g in data["coverage"]
+            )
+            or "none"
+        ),
+        f"Repertoire: {r['approved']} approved, {r['new']} new, {r['overdue_review']} overdue "
+        f"for review, {r['endorsements']} endorsements",
+        f"Sessions: {s['held']} held, median RSVPs "
+        f"{s['median_rsvps'] if s['median_rsvps'] is not None else 'none'}",
+        "Active members a week: "
+        + (", ".join(f"{w['week']}: {w['active']}" for w in data["engagement"]) or "none"),
+        "Counts only: no names are shown or kept.",
+    ]
+    return "\n".join(lines) + "\n"
