@@ -112,6 +112,32 @@ def test_bad_input_writes_nothing(asked: tuple[Bot, int], line: str) -> None:
     assert (_count(bot, Answer), _count(bot, AnswerRevision)) == before
 
 
+def test_a_closed_question_takes_no_answer_and_nothing_is_written(asked: tuple[Bot, int]) -> None:
+    bot, qid = asked
+    # marked answered in the thread: the answer given there can still be recorded
+    assert bot.reply(f"/answered {qid}", as_="alice").ok
+    aid = bot.reply(f"/answer {qid} From the thread: the parish.", as_="sofia").data["answer"]["id"]
+    assert bot.reply(f"/answered {qid} answer:{aid}", as_="alice").ok  # now closed
+    before = (_count(bot, Answer), _count(bot, AnswerRevision))
+    refused = bot.reply(f"/answer {qid} One more idea", as_="luca")
+    assert refused.status is Status.USER_ERROR
+    message = refused.data["error"]["message"]
+    assert f"#{qid} is closed" in message and f"#{aid}" in message and "/ask" in message
+    assert (_count(bot, Answer), _count(bot, AnswerRevision)) == before
+    assert bot.reply("/profile set language: it", as_="luca").ok
+    italian = bot.reply(f"/answer {qid} Un'altra idea", as_="luca").data["error"]["message"]
+    assert "chiusa" in italian
+    assert (_count(bot, Answer), _count(bot, AnswerRevision)) == before
+
+
+def test_insights_period_banana_is_refused_with_an_example(bot: Bot) -> None:
+    result = bot.reply("/insights period:banana", as_="root-admin")
+    assert result.status is Status.USER_ERROR
+    message = result.data["error"]["message"]
+    assert "period:90d" in message and "'banana'" in message
+    assert "Traceback" not in bot.send("/insights period:banana", as_="root-admin")
+
+
 def test_error_is_in_the_members_language(asked: tuple[Bot, int]) -> None:
     bot, qid = asked
     assert bot.reply("/profile set language: fr", as_="sofia").ok

@@ -114,7 +114,9 @@ def _revision(
 def add_answer(
     session: Session, question: Question, author: Member, text: str, now: datetime
 ) -> Answer:
-    """Record an answer; a withdrawn question takes none."""
+    """Record an answer. A withdrawn question takes none, nor does a closed one (its asker
+    accepted an answer); one marked answered without an answer recorded still takes one, so
+    the answer given in the thread can be kept."""
     if question.status == WITHDRAWN:
         raise CommandError(
             _("Question #{id} was withdrawn by its asker and takes no answers.").format(
@@ -122,6 +124,20 @@ def add_answer(
             )
         )
     assert question.id is not None
+    accepted = session.exec(
+        select(Answer.id).where(
+            Answer.question_id == question.id,
+            col(Answer.accepted),
+            col(Answer.deleted_at).is_(None),
+        )
+    ).first()
+    if accepted is not None:
+        raise CommandError(
+            _(
+                "Question #{id} is closed: its asker accepted answer #{answer}. Ask a follow-up "
+                "question with /ask."
+            ).format(id=question.id, answer=accepted)
+        )
     answer = Answer(question_id=question.id, author_id=author.id, text=text, created_at=now)
     session.add(answer)
     session.flush()
