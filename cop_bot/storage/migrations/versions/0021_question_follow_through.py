@@ -46,6 +46,20 @@ def _without_sqlite_foreign_keys() -> Iterator[None]:
         bind.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _asker_key(*, nullable: bool, ondelete: str) -> None:
+    """`question.asker_id`'s nullability and what its foreign key does when a member goes."""
+    with _without_sqlite_foreign_keys(), op.batch_alter_table("question") as batch_op:
+        batch_op.drop_constraint("fk_question_asker_id_member", type_="foreignkey")
+        batch_op.alter_column("asker_id", existing_type=sa.Integer(), nullable=nullable)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_question_asker_id_member"),
+            "member",
+            ["asker_id"],
+            ["id"],
+            ondelete=ondelete,
+        )
+
+
 def upgrade() -> None:
     op.create_table(
         "question_notice",
@@ -86,32 +100,13 @@ def upgrade() -> None:
             batch_op.f("ix_question_notice_question_id"), ["question_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_question_notice_status"), ["status"], unique=False)
-    # An erased asker's answered question stays, anonymous: SET NULL instead of CASCADE.
-    with _without_sqlite_foreign_keys(), op.batch_alter_table("question") as batch_op:
-        batch_op.drop_constraint("fk_question_asker_id_member", type_="foreignkey")
-        batch_op.alter_column("asker_id", existing_type=sa.Integer(), nullable=True)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_question_asker_id_member"),
-            "member",
-            ["asker_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    _asker_key(nullable=True, ondelete="SET NULL")  # an erased asker's answered question stays
 
 
 def downgrade() -> None:
     # Questions whose asker was erased cannot point at anyone again: they go, as before 0021.
     op.execute("DELETE FROM question WHERE asker_id IS NULL")
-    with _without_sqlite_foreign_keys(), op.batch_alter_table("question") as batch_op:
-        batch_op.drop_constraint("fk_question_asker_id_member", type_="foreignkey")
-        batch_op.alter_column("asker_id", existing_type=sa.Integer(), nullable=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_question_asker_id_member"),
-            "member",
-            ["asker_id"],
-            ["id"],
-            ondelete="CASCADE",
-        )
+    _asker_key(nullable=False, ondelete="CASCADE")
     with op.batch_alter_table("question_notice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_question_notice_status"))
         batch_op.drop_index(batch_op.f("ix_question_notice_question_id"))
