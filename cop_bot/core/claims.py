@@ -1,8 +1,8 @@
 """Claiming a scheduled send in the database, so it leaves once and a failed one is retried.
 
-A send's row (an escalation notice, a mentoring pair's introduction) keeps its state in four
-columns, named by a `SendState`: a status, the attempts so far, when the last one was claimed or
-made, and the last error. The status moves
+A send's row (an escalation notice, a mentoring pair's introduction, a digest run) keeps its
+state in four columns, named by a `SendState`: a status, the attempts so far, when the last one
+was claimed or made, and the last error. The status moves
 
     pending -> sending -> sent | failed | refused | skipped
     failed  -> sending   (after `core.outbox.retry_wait`, at most `MAX_SEND_ATTEMPTS` attempts)
@@ -74,13 +74,22 @@ def due(state: SendState, row: Any, now: datetime, *, lease: timedelta = LEASE) 
 
 
 def take(
-    engine: Engine, state: SendState, row_id: int, now: datetime, *, lease: timedelta = LEASE
+    engine: Engine,
+    state: SendState,
+    row_id: int,
+    now: datetime,
+    *,
+    lease: timedelta = LEASE,
+    still: Callable[[Any], bool] | None = None,
 ) -> bool:
-    """Claim the send for this process: True for exactly one caller while it is due."""
+    """Claim the send for this process: True for exactly one caller while it is due (and,
+    with `still`, while the row passes it: a digest is not worth sending a day late)."""
     with session_scope(engine) as session:
         row = session.get(state.model, row_id)
         # read again: another process may have sent it since the caller listed it
         if row is None or not due(state, row, now, lease=lease):
+            return False
+        if still is not None and not still(row):
             return False
         at_value = getattr(row, state.at)
         at = state.column(state.at)

@@ -22,18 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from cop_bot.core import i18n
+from cop_bot.core import claims, i18n
 from cop_bot.core.model import Conversation, Outgoing
 from cop_bot.core.outbox import (
     MAX_SEND_ATTEMPTS,
     DeliveryError,
     Direct,
     Outbox,
-    retry_wait,
 )
 from cop_bot.core.scheduler import Job
 from cop_bot.core.taxonomy import Taxonomy
@@ -47,7 +46,9 @@ from cop_bot.storage.models import Community, CopGroup, DigestRun, DigestSubscri
 
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)
-LEASE = timedelta(minutes=15)
+LEASE = claims.LEASE
+RUN = claims.SendState(DigestRun, at="claimed_at")
+"""Where a run keeps its send's state (`core.claims`; a run starts `sending`, never pending)."""
 MAX_ATTEMPTS = MAX_SEND_ATTEMPTS
 TICK = timedelta(seconds=60)
 
@@ -175,33 +176,16 @@ def _retryable(engine: Engine, now: datetime) -> list[tuple[int, int]]:
 
 def _due_again(run: DigestRun, now: datetime) -> bool:
     """A failed run whose wait is over, or one left `sending` past its lease, still in time."""
-    if run.status not in ("failed", "sending") or run.attempts >= MAX_ATTEMPTS:
-        return False
-    if now - run.period_end > CATCH_UP:
-        return False
-    wait = LEASE if run.status == "sending" else retry_wait(run.attempts)
-    return now - run.claimed_at >= wait
+    return claims.due(RUN, run, now, lease=LEASE) and _in_time(run, now)
+
+
+def _in_time(run: DigestRun, now: datetime) -> bool:
+    return now - run.period_end <= CATCH_UP
 
 
 def _take_over(engine: Engine, run_id: int, now: datetime) -> bool:
     """Claim a failed or abandoned run with a compare-and-set, so only one process retries it."""
-    with session_scope(engine) as session:
-        run = session.get(DigestRun, run_id)
-        # read again: another process may have retried and sent it since `_retryable` looked,
-        # and a compare-and-set on the status just read would then take a `sent` run
-        if run is None or not _due_again(run, now):
-            return False
-        result = session.execute(
-            update(DigestRun)
-            .where(
-                col(DigestRun.id) == run_id,
-                col(DigestRun.status) == run.status,
-                col(DigestRun.attempts) == run.attempts,
-                col(DigestRun.claimed_at) == run.claimed_at,
-            )
-            .values(status="sending", claimed_at=now)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    return claims.take(engine, RUN, run_id, now, lease=LEASE, still=lambda run: _in_time(run, now))
 
 
 def _post(
