@@ -242,20 +242,23 @@ def test_erasing_the_asker_keeps_an_answered_question_anonymous(asked: tuple[Bot
     aid = bot.reply(f"/answer {qid} The reception office.", as_="sofia").data["answer"]["id"]
     own = bot.reply(f"/answer {qid} I found one myself too.", as_="alice").data["answer"]["id"]
     unanswered = bot.reply("/ask housing: Anyone near Ostia?", as_="alice").data["question"]["id"]
+    alone = bot.reply("/ask housing: And near Tivoli?", as_="alice").data["question"]["id"]
+    assert bot.reply(f"/answer {alone} Found it myself.", as_="alice").ok  # only hers
     exported = bot.reply("/profile export", as_="alice").data["export"]
-    assert sorted(q["id"] for q in exported["questions"]["asked"]) == [qid, unanswered]
-    assert [a["id"] for a in exported["answers"]["given"]] == [own]
+    assert sorted(q["id"] for q in exported["questions"]["asked"]) == [qid, unanswered, alone]
+    assert [a["id"] for a in exported["answers"]["given"]][0] == own
     gone = bot.reply("/profile delete confirm", as_="alice")
     assert gone.ok, gone
     said = str(gone.blocks)
     assert "Your question stays with its answers, without saying who asked it" in said
-    assert "without an answer are deleted" in said
+    assert "nobody else answered are deleted" in said
     assert "Your answer stays with its question" in said
     shown = bot.reply(f"/question {qid}").data["question"]
     assert shown["text"] == "Where can families stay in Rome?"
     assert [(a["id"], a["author"]) for a in shown["answers"]] == [(aid, "sofia"), (own, None)]
     assert "a former member asks" in bot.send(f"/question {qid}")
-    assert bot.reply(f"/question {unanswered}").status is Status.USER_ERROR  # deleted
+    for gone_id in (unanswered, alone):  # nobody else answered them: deleted
+        assert bot.reply(f"/question {gone_id}").status is Status.USER_ERROR
     with session_scope(bot.app.engine) as session:
         question = session.get(Question, qid)
         assert question is not None and question.asker_id is None

@@ -1,16 +1,17 @@
 """What the experts capability holds about a member (profile, domains, roles, questions), for
 `/profile export` and `/profile delete`.
 
-Erasure anonymises a question someone answered: it stays, with its answers, and no longer says
-who asked it (`question.asker_id` is SET NULL), since the answer is the community's knowledge
-and later readers find it by its question. A question nobody answered is deleted with its asker.
+Erasure anonymises a question someone else answered: it stays, with its answers, and no longer
+says who asked it (`question.asker_id` is SET NULL), since the answer is the community's
+knowledge and later readers find it by its question. A question nobody else answered is deleted
+with its asker.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from cop_bot.core.i18n import n_
@@ -82,18 +83,22 @@ ROLES = PrivacySection(
 )
 
 
-def _answered() -> Any:
-    """The questions with an answer still standing (its author did not take it back)."""
-    return select(Answer.question_id).where(col(Answer.deleted_at).is_(None))
+def _answered_by_others(member: Member) -> Any:
+    """The questions with someone else's answer still standing (not taken back)."""
+    return select(Answer.question_id).where(
+        col(Answer.deleted_at).is_(None),
+        or_(col(Answer.author_id).is_(None), col(Answer.author_id) != member.id),
+    )
 
 
 def _erase_questions(session: Session, member: Member, answer: str | None) -> Notes:
-    """Their questions nobody answered are deleted now; those with an answer stay, anonymous
-    (SET NULL when the member row goes), answers and all; others' questions they closed stay
-    closed (SET NULL)."""
+    """Their questions nobody else answered are deleted now (with any answer of their own);
+    those someone else answered stay, anonymous (SET NULL when the member row goes), answers
+    and all; others' questions they closed stay closed (SET NULL)."""
     mine = col(Question.asker_id) == member.id
-    kept = count_of(session, Question.asker_id, member, col(Question.id).in_(_answered()))
-    session.execute(delete(Question).where(mine, col(Question.id).not_in(_answered())))
+    answered = _answered_by_others(member)
+    kept = count_of(session, Question.asker_id, member, col(Question.id).in_(answered))
+    session.execute(delete(Question).where(mine, col(Question.id).not_in(answered)))
     closed = count_of(session, Question.answered_by_id, member, Question.asker_id != member.id)
     notes: list[str] = []
     if kept > 0:
@@ -101,11 +106,11 @@ def _erase_questions(session: Session, member: Member, answer: str | None) -> No
             n_(
                 kept,
                 "Your question stays with its answers, without saying who asked it, because "
-                "others answered it and rely on it; your questions without an answer are "
+                "others answered it and rely on it; your questions nobody else answered are "
                 "deleted.",
                 "Your {count} questions stay with their answers, without saying who asked them, "
-                "because others answered them and rely on them; your questions without an "
-                "answer are deleted.",
+                "because others answered them and rely on them; your questions nobody else "
+                "answered are deleted.",
             )
         )
     if closed > 0:
