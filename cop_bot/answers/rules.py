@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Subquery, case, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import CommandError, UsageError
@@ -22,6 +22,7 @@ from cop_bot.core.i18n import _
 from cop_bot.practices import changes as practice_changes
 from cop_bot.practices.review import PENDING
 from cop_bot.storage.models import Answer, AnswerRevision, Member, Practice, Question
+from cop_bot.storage.types import UTCDateTime
 
 MAX_ANSWER = 4000
 WITHDRAWN = "withdrawn"
@@ -266,6 +267,27 @@ def first_answers(session: Session, community_id: int) -> dict[int, datetime]:
         .group_by(col(Answer.question_id))
     ).all()
     return dict(rows)
+
+
+def first_answer_sql(community_id: int) -> tuple[Subquery, ColumnElement[datetime]]:
+    """`first_answers` for SQL that counts: a subquery of the community's first recorded answer
+    per question (`question_id`, `at`) to LEFT JOIN on the question, and the expression giving
+    the question's first answer time over that join: the first `/answer`, else when it was
+    marked answered (an answer given in the thread), else NULL. `/insights` counts and groups by
+    it without loading a single answer."""
+    recorded = (
+        select(
+            col(Answer.question_id).label("question_id"), func.min(Answer.created_at).label("at")
+        )
+        .join(Question, col(Question.id) == col(Answer.question_id))
+        .where(Question.community_id == community_id)
+        .group_by(col(Answer.question_id))
+        .subquery("first_answer")
+    )
+    marked = col(Question.answered_at)
+    at = recorded.c.at
+    earliest = case((or_(at.is_(None), marked < at), marked), else_=at)
+    return recorded, type_coerce(earliest, UTCDateTime())
 
 
 MAX_TITLE = 200

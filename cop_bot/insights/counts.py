@@ -1,24 +1,27 @@
 """What `/insights` counts. Every figure is a count, a share or a duration: no query here
 returns a member's name or handle, so nothing a coordinator sees can single someone out.
 
-"Time to first answer" goes through `first_answer_at`, the one place that knows where a
-question's first answer is recorded: the first `/answer`, else when it was marked answered
-(an answer given in the thread).
+The counting happens in the database (aggregates and GROUP BY), so a year of a large community
+costs a few small result sets, not 20,000 questions loaded into Python. Durations are compared
+in whole microseconds on both backends, so the shares and the median are exactly what counting
+the rows in Python gives (tests/test_insights_sql.py holds the two side by side). "Time to first
+answer" goes through `answers.rules.first_answer_sql`, the one place that knows where a
+question's first answer is recorded.
 """
 
 from __future__ import annotations
 
 import re
-import statistics
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, ColumnElement, Date, Integer, case, cast, exists, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from cop_bot.answers.rules import first_answers
+from cop_bot.answers.rules import first_answer_sql
 from cop_bot.core.errors import UsageError
 from cop_bot.core.i18n import _
 from cop_bot.escalation.rules import MAX_ROUNDS
@@ -59,22 +62,14 @@ def parse_period(text: str | None) -> int:
     return days
 
 
-class Facts(NamedTuple):
-    """What the counts need of a question (loaded as columns, not ORM objects: 20,000 a year)."""
+@dataclass(frozen=True)
+class Coverage:
+    """One row of the coverage table: a domain asked about in the period (or one of the group's
+    domains), how many questions in the period named it, and how many experts list it."""
 
-    id: int
-    created_at: datetime
-    answered_at: datetime | None
-    status: str
-    escalation_round: int
-    domains: list[str]
-
-
-def first_answer_at(question: Facts, recorded: dict[int, datetime]) -> datetime | None:
-    """When `question` got its first answer: its first recorded answer (`recorded`, from
-    `answers.rules.first_answers`) or, for one answered in the thread, when it was marked."""
-    times = [t for t in (recorded.get(question.id), question.answered_at) if t is not None]
-    return min(times) if times else None
+    domain: str
+    questions: int
+    experts: int
 
 
 @dataclass
@@ -89,6 +84,7 @@ class Insights:
     open_by_age: dict[str, int] = field(default_factory=dict)
     escalated: int = 0
     needs_a_hand: int = 0
+    coverage: list[Coverage] = field(default_factory=list)
     coverage_gaps: list[str] = field(default_factory=list)
     """Domain slugs asked about in the period with no expert listing them."""
     experts: int = 0
@@ -120,62 +116,187 @@ def _weeks(since: datetime, now: datetime) -> list[date]:
     return out
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """The few expressions SQLite and PostgreSQL spell differently."""
+
+    dialect: str
+
+    def micros(self, later: Any, earlier: Any) -> ColumnElement[int]:
+        """`later - earlier` in whole microseconds (exact: julianday() floats are not)."""
+        if self.dialect == "postgresql":
+            return cast(func.extract("epoch", later - earlier) * 1_000_000, BigInteger)
+        # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); %s is whole seconds
+        seconds = cast(func.strftime("%s", later), Integer) - cast(
+            func.strftime("%s", earlier), Integer
+        )
+        fraction = cast(func.substr(later, 21, 6), Integer) - cast(
+            func.substr(earlier, 21, 6), Integer
+        )
+        return seconds * 1_000_000 + fraction
+
+    def week(self, instant: Any) -> ColumnElement[Any]:
+        """The Monday (UTC) of `instant`'s week, as `activity.week_of` computes it."""
+        if self.dialect == "postgresql":
+            return cast(func.date_trunc("week", func.timezone("UTC", instant)), Date)
+        return func.date(instant, "weekday 0", "-6 days")
+
+    def elements(self, json_list: Any) -> Any:
+        """A JSON list column as a table of its text values (`value`)."""
+        name = "json_array_elements_text" if self.dialect == "postgresql" else "json_each"
+        return getattr(func, name)(json_list).table_valued("value")
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _micros(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+@dataclass
+class _Questions:
+    """The question-side figures, each computed by the database over one derived table: the
+    community's questions (in the group's domains) with their first answer time and wait."""
+
+    sql: _Sql
+    community_id: int
+    since: datetime
+    now: datetime
+    scope: Collection[str] | None
+
+    def __post_init__(self) -> None:
+        recorded, first = first_answer_sql(self.community_id)
+        created = col(Question.created_at)
+        self.facts = (
+            sa_select(
+                col(Question.id).label("id"),
+                created.label("created_at"),
+                col(Question.status).label("status"),
+                col(Question.escalation_round).label("escalation_round"),
+                first.label("first"),
+                self.sql.micros(first, created).label("wait"),
+            )
+            .outerjoin(recorded, recorded.c.question_id == col(Question.id))
+            .where(*self._in_scope())
+            .subquery("facts")
+        )
+
+    def _in_scope(self) -> list[Any]:
+        out = [col(Question.community_id) == self.community_id]
+        if self.scope is not None:
+            domains = self.sql.elements(col(Question.domains))
+            out.append(exists().select_from(domains).where(domains.c.value.in_(list(self.scope))))
+        return out
+
+    def _recent(self) -> Any:
+        created = self.facts.c.created_at
+        return (created >= self.since) & (created <= self.now)
+
+    def _answered(self) -> Any:
+        return self._recent() & (self.facts.c.first <= self.now)
+
+    def totals(self, session: Session) -> dict[str, int]:
+        """Every count over questions in one pass: asked, answered, within 7 days, escalated,
+        open by age and needing a hand."""
+        q = self.facts.c
+        is_open = (q.status == "open") & (q.created_at <= self.now)
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        figures: dict[str, Any] = {
+            "asked": count(self._recent()),
+            "answered": count(self._answered()),
+            "within": count(self._answered() & (q.wait <= _micros(WITHIN))),
+            "escalated": count(self._recent() & (q.escalation_round > 0)),
+            "needs_a_hand": count(is_open & (q.escalation_round >= MAX_ROUNDS)),
+        }
+        for key, low, high in AGE_BUCKETS:
+            bucket = is_open & (q.created_at <= self.now - timedelta(days=low))
+            if high is not None:
+                bucket = bucket & (q.created_at > self.now - timedelta(days=high))
+            figures[key] = count(bucket)
+        row = session.execute(
+            sa_select(*(value.label(key) for key, value in figures.items()))
+        ).one()
+        return {key: int(value) for key, value in row._mapping.items()}
+
+    def median_hours(self, session: Session, answered: int) -> float | None:
+        """The median wait from the one or two middle rows of the sorted waits."""
+        if not answered:
+            return None
+        wait = self.facts.c.wait
+        middle = session.execute(
+            sa_select(wait)
+            .where(self._answered())
+            .order_by(wait)
+            .limit(2 - answered % 2)
+            .offset((answered - 1) // 2)
+        ).scalars()
+        hours = [int(micros) / 1_000_000 / 3600 for micros in middle]
+        return round(sum(hours) / len(hours), 1)
+
+    def per_week(self, session: Session, column: str) -> dict[date, int]:
+        """Questions a week by the week of `column`: `created_at` (asked) or `first`
+        (answered, whenever asked)."""
+        instant = self.facts.c[column]
+        week = self.sql.week(instant).label("week")
+        rows = session.execute(
+            sa_select(week, func.count())
+            .where(instant >= self.since, instant <= self.now)
+            .group_by(week)
+        ).all()
+        return {_as_date(w): int(n) for w, n in rows}
+
+    def asked_per_domain(self, session: Session) -> dict[str, int]:
+        domains = self.sql.elements(col(Question.domains))
+        value = domains.c.value
+        created = col(Question.created_at)
+        rows = session.execute(
+            sa_select(value, func.count(func.distinct(col(Question.id))))
+            .select_from(Question)
+            .join(domains, literal(True))
+            .where(*self._in_scope(), created >= self.since, created <= self.now)
+            .group_by(value)
+        ).all()
+        return {str(d): int(n) for d, n in rows}
+
+
 def compute(
     session: Session, community_id: int, now: datetime, days: int, group: CopGroup | None = None
 ) -> Insights:
     since = now - timedelta(days=days)
     found = Insights(period_days=days, since=since, group=group.slug if group else None)
-    questions = [
-        Facts(*row)
-        for row in session.execute(
-            sa_select(
-                col(Question.id),
-                col(Question.created_at),
-                col(Question.answered_at),
-                col(Question.status),
-                col(Question.escalation_round),
-                col(Question.domains),
-            ).where(col(Question.community_id) == community_id)
-        ).all()
-    ]
-    recorded = first_answers(session, community_id)
     scope = set(group.domains) if group is not None else None
-    if scope is not None:
-        questions = [q for q in questions if scope & set(q.domains)]
-    recent = [q for q in questions if since <= q.created_at <= now]
-    found.asked = len(recent)
-    waits = []
-    for q in recent:
-        first = first_answer_at(q, recorded)
-        if first is not None and first <= now:
-            waits.append(first - q.created_at)
-    found.answered = len(waits)
-    if recent:
-        found.answered_within_7_days = round(sum(w <= WITHIN for w in waits) / len(recent), 3)
-    if waits:
-        hours = statistics.median(w.total_seconds() / 3600 for w in waits)
-        found.median_hours_to_first_answer = round(hours, 1)
-    open_now = [q for q in questions if q.status == "open" and q.created_at <= now]
-    for key, low, high in AGE_BUCKETS:
-        found.open_by_age[key] = sum(
-            1
-            for q in open_now
-            if now - q.created_at >= timedelta(days=low)
-            and (high is None or now - q.created_at < timedelta(days=high))
-        )
-    found.escalated = sum(1 for q in recent if q.escalation_round > 0)
-    found.needs_a_hand = sum(1 for q in open_now if q.escalation_round >= MAX_ROUNDS)
-    expert_domains = set(
-        session.exec(
-            select(MemberDomain.domain)
+    sql = _Sql(session.get_bind().dialect.name)
+    questions = _Questions(sql, community_id, since, now, scope)
+    totals = questions.totals(session)
+    found.asked = totals["asked"]
+    found.answered = totals["answered"]
+    if found.asked:
+        found.answered_within_7_days = round(totals["within"] / found.asked, 3)
+    found.median_hours_to_first_answer = questions.median_hours(session, found.answered)
+    found.open_by_age = {key: totals[key] for key, _low, _high in AGE_BUCKETS}
+    found.escalated = totals["escalated"]
+    found.needs_a_hand = totals["needs_a_hand"]
+    experts_per_domain: dict[str, int] = {
+        str(d): int(n)
+        for d, n in session.exec(
+            select(MemberDomain.domain, func.count())
             .join(Member, col(Member.id) == col(MemberDomain.member_id))
             .where(Member.community_id == community_id, col(Member.is_expert))
+            .group_by(col(MemberDomain.domain))
         ).all()
-    )
-    asked_domains = {d for q in recent for d in q.domains}
-    if scope is not None:
-        asked_domains |= scope
-    found.coverage_gaps = sorted(asked_domains - expert_domains)
+    }
+    asked_per_domain = questions.asked_per_domain(session)
+    asked_domains = set(asked_per_domain) | (scope or set())
+    found.coverage = [
+        Coverage(d, asked_per_domain.get(d, 0), experts_per_domain.get(d, 0))
+        for d in sorted(asked_domains)
+    ]
+    found.coverage_gaps = [c.domain for c in found.coverage if not c.experts]
     found.experts = session.exec(
         select(func.count())
         .select_from(Member)
@@ -210,13 +331,7 @@ def compute(
     per_week = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
     weeks = _weeks(since, now)
     found.weekly_active = [(w, int(per_week.get(w, 0))) for w in weeks]
-    asked_per = dict.fromkeys(weeks, 0)
-    answered_per = dict.fromkeys(weeks, 0)
-    for q in recent:
-        asked_per[week_of(q.created_at)] = asked_per.get(week_of(q.created_at), 0) + 1
-    for q in questions:
-        first = first_answer_at(q, recorded)
-        if first is not None and since <= first <= now:
-            answered_per[week_of(first)] = answered_per.get(week_of(first), 0) + 1
+    asked_per = questions.per_week(session, "created_at")
+    answered_per = questions.per_week(session, "first")
     found.weekly_asked = [(w, asked_per.get(w, 0), answered_per.get(w, 0)) for w in weeks]
     return found
