@@ -126,9 +126,11 @@ class _Sql:
         """`later - earlier` in whole microseconds (exact: julianday() floats are not)."""
         if self.dialect == "postgresql":
             return cast(func.extract("epoch", later - earlier) * 1_000_000, BigInteger)
-        # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); %s is whole seconds
-        seconds = cast(func.strftime("%s", later), Integer) - cast(
-            func.strftime("%s", earlier), Integer
+        # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). SQLite's date functions read
+        # the fraction to the millisecond, rounded (23:59:59.9996 is the next day), so they are
+        # given the whole seconds only, and the microseconds are added as an integer
+        seconds = cast(func.strftime("%s", func.substr(later, 1, 19)), Integer) - cast(
+            func.strftime("%s", func.substr(earlier, 1, 19)), Integer
         )
         fraction = cast(func.substr(later, 21, 6), Integer) - cast(
             func.substr(earlier, 21, 6), Integer
@@ -139,7 +141,7 @@ class _Sql:
         """The Monday (UTC) of `instant`'s week, as `activity.week_of` computes it."""
         if self.dialect == "postgresql":
             return cast(func.date_trunc("week", func.timezone("UTC", instant)), Date)
-        return func.date(instant, "weekday 0", "-6 days")
+        return func.date(func.substr(instant, 1, 10), "weekday 0", "-6 days")  # see micros
 
     def elements(self, json_list: Any) -> Any:
         """A JSON list column as a table of its text values (`value`)."""
