@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cop_bot.insights.counts import Coverage, compute
 from cop_bot.storage.db import session_scope
@@ -73,13 +73,13 @@ def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
                 monday = (NOW - timedelta(weeks=week)).date()
                 session.add(MemberWeek(community_id=cid, member_id=member_id, week=monday))
 
-        def ask(created: datetime, **kw: object) -> Question:
+        def ask(created: datetime, domains: list[str] | None = None, **kw: object) -> Question:
             q = Question(
                 community_id=cid,
                 channel_id="c",
                 asker_id=rnd.choice(ids),
                 text="q",
-                domains=kw.pop("domains", rnd.sample(DOMAINS, rnd.choice((1, 1, 2)))),
+                domains=rnd.sample(DOMAINS, rnd.choice((1, 1, 2))) if domains is None else domains,
                 created_at=created,
                 **kw,  # type: ignore[arg-type]
             )
@@ -127,6 +127,7 @@ def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
         for first in (since, since - US, NOW, NOW + US):
             ask(NOW - timedelta(days=200), status="answered", answered_at=first)
         ask(NOW - timedelta(days=1), status="open", domains=[])
+        ask(NOW - timedelta(days=2), status="open", domains=["education", "education"])
         for _ in range(questions):
             created = NOW - timedelta(microseconds=rnd.randrange(400 * 86_400 * 1_000_000))
             roll = rnd.random()
@@ -148,6 +149,28 @@ def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
         return cid, group.id
 
 
+def _coverage(
+    session: Session, cid: int, days: int, group: CopGroup | None
+) -> list[dict[str, object]]:
+    """The coverage table counted by hand from every question and expert."""
+    since = NOW - timedelta(days=days)
+    scope = set(group.domains) if group is not None else None
+    asked: dict[str, int] = {}
+    for q in session.exec(select(Question).where(Question.community_id == cid)).all():
+        if since <= q.created_at <= NOW and (scope is None or scope & set(q.domains)):
+            for domain in set(q.domains):
+                asked[domain] = asked.get(domain, 0) + 1
+    experts: dict[str, int] = {}
+    for md in session.exec(
+        select(MemberDomain).join(Member).where(Member.community_id == cid, Member.is_expert)
+    ).all():
+        experts[md.domain] = experts.get(md.domain, 0) + 1
+    return [
+        {"domain": d, "questions": asked.get(d, 0), "experts": experts.get(d, 0)}
+        for d in sorted(set(asked) | (scope or set()))
+    ]
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sql_counts_equal_python_counts(engine: Engine, seed: int) -> None:
     cid, group_id = _build(engine, seed, questions=150 + seed)
@@ -157,8 +180,8 @@ def test_sql_counts_equal_python_counts(engine: Engine, seed: int) -> None:
             for scope in (None, group):
                 sql = compute(session, cid, NOW, days, scope).as_json()
                 python = compute_in_python(session, cid, NOW, days, scope).as_json()
-                assert sql.pop("coverage")  # the Python counting has no coverage table
-                python.pop("coverage")
+                assert sql.pop("coverage") == _coverage(session, cid, days, scope)
+                python.pop("coverage")  # the Python counting has no coverage table
                 assert sql == python, (days, scope)
         # and at an instant that is not a round number, with nothing in the period
         later = NOW + timedelta(days=800, microseconds=3)
@@ -170,45 +193,39 @@ def test_sql_counts_equal_python_counts(engine: Engine, seed: int) -> None:
 
 
 def test_the_median_of_an_even_and_an_odd_count(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        community = Community(platform="console", external_id="m", name="M", created_at=NOW)
-        session.add(community)
-        session.flush()
-        asker = Member(community_id=community.id, handle="a", created_at=NOW, updated_at=NOW)
-        session.add(asker)
-        session.flush()
-        for hours in (1, 2, 4, 10):
-            created = NOW - timedelta(days=2)
-            session.add(
-                Question(
-                    community_id=community.id,
-                    channel_id="c",
-                    asker_id=asker.id,
-                    text="q",
-                    domains=["housing"],
-                    status="answered",
-                    created_at=created,
-                    answered_at=created + timedelta(hours=hours),
-                )
-            )
-        cid = community.id
-    assert cid is not None
-    with Session(engine) as session:
-        even = compute(session, cid, NOW, 30)
-        assert even.answered == 4 and even.median_hours_to_first_answer == 3.0
+    def ask(session: Session, cid: int, asker: int, created: datetime, wait: timedelta) -> None:
         session.add(
             Question(
                 community_id=cid,
                 channel_id="c",
-                asker_id=asker.id,
+                asker_id=asker,
                 text="q",
-                domains=["housing"],
+                domains=["housing", "housing"],
                 status="answered",
-                created_at=NOW - timedelta(days=1),
-                answered_at=NOW - timedelta(days=1) + timedelta(hours=3, minutes=30),
+                created_at=created,
+                answered_at=created + wait,
             )
         )
+
+    with session_scope(engine) as session:
+        community = Community(platform="console", external_id="m", name="M", created_at=NOW)
+        session.add(community)
+        session.flush()
+        assert community.id is not None
+        cid = community.id
+        member = Member(community_id=cid, handle="a", created_at=NOW, updated_at=NOW)
+        session.add(member)
+        session.flush()
+        assert member.id is not None
+        asker = member.id
+        for hours in (1, 2, 4, 10):
+            ask(session, cid, asker, NOW - timedelta(days=2), timedelta(hours=hours))
+    with Session(engine) as session:
+        even = compute(session, cid, NOW, 30)
+        assert even.answered == 4 and even.median_hours_to_first_answer == 3.0
+        ask(session, cid, asker, NOW - timedelta(days=1), timedelta(hours=3, minutes=30))
         session.flush()
         odd = compute(session, cid, NOW, 30)
         assert odd.answered == 5 and odd.median_hours_to_first_answer == 3.5
+        # a domain named twice in one question counts that question once
         assert odd.coverage == [Coverage("housing", 5, 0)] and odd.coverage_gaps == ["housing"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Subquery, case, func, or_, type_coerce
+from sqlalchemy import ColumnElement, case, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import CommandError, UsageError
@@ -269,25 +269,13 @@ def first_answers(session: Session, community_id: int) -> dict[int, datetime]:
     return dict(rows)
 
 
-def first_answer_sql(community_id: int) -> tuple[Subquery, ColumnElement[datetime]]:
-    """`first_answers` for SQL that counts: a subquery of the community's first recorded answer
-    per question (`question_id`, `at`) to LEFT JOIN on the question, and the expression giving
-    the question's first answer time over that join: the first `/answer`, else when it was
-    marked answered (an answer given in the thread), else NULL. `/insights` counts and groups by
-    it without loading a single answer."""
-    recorded = (
-        select(
-            col(Answer.question_id).label("question_id"), func.min(Answer.created_at).label("at")
-        )
-        .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(Question.community_id == community_id)
-        .group_by(col(Answer.question_id))
-        .subquery("first_answer")
-    )
-    marked = col(Question.answered_at)
-    at = recorded.c.at
-    earliest = case((or_(at.is_(None), marked < at), marked), else_=at)
-    return recorded, type_coerce(earliest, UTCDateTime())
+def first_answer_sql(recorded: Any, marked: Any) -> ColumnElement[datetime]:
+    """When a question was first answered, as SQL, so `/insights` can count and group by it
+    without loading an answer: `recorded` is the question's first `/answer` (`min` of
+    `Answer.created_at` over a LEFT JOIN of its answers; deleted ones count), `marked` when it
+    was marked answered (an answer given in the thread). The earlier of the two, else NULL."""
+    earliest = case((or_(recorded.is_(None), marked < recorded), marked), else_=recorded)
+    return type_coerce(earliest, UTCDateTime())
 
 
 MAX_TITLE = 200
