@@ -175,16 +175,18 @@ class _Questions:
         # a LEFT JOIN to the answer table itself, grouped, not to a grouped subquery: the
         # planner then has an index to use, with or without table statistics (PostgreSQL
         # without them nested-looped over the subquery for 20 s right after a bulk load)
-        columns = (Question.id, Question.created_at, Question.answered_at, Question.status)
         grouped = (
             sa_select(
-                *(col(c) for c in columns),
+                col(Question.id),
+                col(Question.created_at),
+                col(Question.answered_at),
+                col(Question.status),
                 col(Question.escalation_round),
                 func.min(Answer.created_at).label("recorded"),
             )
             .outerjoin(Answer, col(Answer.question_id) == col(Question.id))
             .where(*self._in_scope())
-            .group_by(*(col(c) for c in columns), col(Question.escalation_round))
+            .group_by(col(Question.id))  # the other columns depend on it (both backends)
             .subquery("asked")
         )
         first = first_answer_sql(grouped.c.recorded, grouped.c.answered_at)
@@ -193,8 +195,11 @@ class _Questions:
             grouped.c.status,
             grouped.c.escalation_round,
             first.label("first"),
-            self.sql.micros(first, grouped.c.created_at).label("wait"),
         ).subquery("facts")
+
+    def _wait(self) -> ColumnElement[int]:
+        """Microseconds from asking to the first answer (only where a query needs it)."""
+        return self.sql.micros(self.facts.c.first, self.facts.c.created_at)
 
     def _in_scope(self) -> list[Any]:
         out = [col(Question.community_id) == self.community_id]
@@ -218,7 +223,7 @@ class _Questions:
         figures = {
             "asked": func.count(),
             "answered": _count(answered),
-            "within": _count(answered & (q.wait <= _micros(WITHIN))),
+            "within": _count(answered & (self._wait() <= _micros(WITHIN))),
             "escalated": _count(q.escalation_round > 0),
         }
         rows = session.execute(
@@ -260,7 +265,7 @@ class _Questions:
         """The median wait from the one or two middle rows of the sorted waits."""
         if not answered:
             return None
-        wait = self.facts.c.wait
+        wait = self._wait().label("wait")
         middle = session.execute(
             sa_select(wait)
             .where(self._answered())
