@@ -215,35 +215,44 @@ class _Questions:
     def _answered(self) -> Any:
         return self._recent() & (self.facts.c.first <= self.now)
 
-    def asked_per_week(self, session: Session) -> dict[date, dict[str, int]]:
-        """{week asked: {asked, answered, within (7 days), escalated}} for the period."""
+    def weekly(self, session: Session) -> tuple[dict[date, dict[str, int]], dict[date, int]]:
+        """In one pass over the questions: {week asked: {asked, answered, within (7 days),
+        escalated}} for the period, and {week of the first answer: questions} for first answers
+        in the period, whenever asked. Grouped by both weeks: a few hundred rows at most
+        (answers come within weeks), however many questions."""
         q = self.facts.c
-        week = self.sql.week(q.created_at).label("week")
-        answered = q.first <= self.now
+        recent = self._recent()
+        answered = recent & (q.first <= self.now)
+        answered_in_period = (q.first >= self.since) & (q.first <= self.now)
+        asked_week = self.sql.week(q.created_at).label("asked_week")
+        answered_week = self.sql.week(q.first).label("answered_week")
         figures = {
-            "asked": func.count(),
+            "asked": _count(recent),
             "answered": _count(answered),
             "within": _count(answered & (self._wait() <= _micros(WITHIN))),
-            "escalated": _count(q.escalation_round > 0),
+            "escalated": _count(recent & (q.escalation_round > 0)),
         }
         rows = session.execute(
-            sa_select(week, *(v.label(k) for k, v in figures.items()))
-            .where(self._recent())
-            .group_by(week)
+            sa_select(
+                asked_week,
+                answered_week,
+                *(v.label(k) for k, v in figures.items()),
+                _count(answered_in_period).label("answered_in_period"),
+            )
+            .where(recent | answered_in_period)
+            .group_by(asked_week, answered_week)
         ).all()
-        return {_as_date(r.week): {k: int(r._mapping[k]) for k in figures} for r in rows}
-
-    def answered_per_week(self, session: Session) -> dict[date, int]:
-        """{week of the first answer: questions} for first answers in the period, whenever
-        the question was asked."""
-        first = self.facts.c.first
-        week = self.sql.week(first).label("week")
-        rows = session.execute(
-            sa_select(week, func.count())
-            .where(first >= self.since, first <= self.now)
-            .group_by(week)
-        ).all()
-        return {_as_date(w): int(n) for w, n in rows}
+        asked: dict[date, dict[str, int]] = {}
+        answers: dict[date, int] = {}
+        for row in rows:
+            if row.asked:
+                week = asked.setdefault(_as_date(row.asked_week), dict.fromkeys(figures, 0))
+                for key in figures:
+                    week[key] += int(row._mapping[key])
+            if row.answered_in_period:
+                first = _as_date(row.answered_week)
+                answers[first] = answers.get(first, 0) + int(row.answered_in_period)
+        return asked, answers
 
     def open_now(self, session: Session) -> dict[str, int]:
         """Open questions by age and those needing a hand: the question table alone."""
@@ -306,7 +315,7 @@ def compute(
     scope = set(group.domains) if group is not None else None
     sql = _Sql(session.get_bind().dialect.name)
     questions = _Questions(sql, community_id, since, now, scope)
-    per_week = questions.asked_per_week(session)
+    per_week, answered_per = questions.weekly(session)
     totals = {key: sum(week[key] for week in per_week.values()) for key in ASKED_FIGURES}
     found.asked = totals["asked"]
     found.answered = totals["answered"]
@@ -367,7 +376,6 @@ def compute(
     active_per = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
     weeks = _weeks(since, now)
     found.weekly_active = [(w, int(active_per.get(w, 0))) for w in weeks]
-    answered_per = questions.answered_per_week(session)
     found.weekly_asked = [
         (w, per_week[w]["asked"] if w in per_week else 0, answered_per.get(w, 0)) for w in weeks
     ]
