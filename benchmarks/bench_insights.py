@@ -12,6 +12,8 @@ For each backend it prints, interleaved round by round so the figures share the 
 - the peer: the same figures counted the way they first were, every question of the community
   loaded into Python (`tests/insights_reference.py`), in its own session; and `/help` through
   the router, the fixed cost of any command;
+- next to the wall times, the median CPU time of this process (on SQLite that includes the
+  database's work, on PostgreSQL not): the steadier figure when the machine is shared;
 - the chart render time (first render, with matplotlib's import, and warm);
 - the rows and bytes the activity table (with its indexes) holds per 100,000 events.
 
@@ -181,18 +183,25 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def line(label: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
+def line(label: str, seconds: list[tuple[float, float]]) -> str:
+    ms = sorted(wall * 1000 for wall, _cpu in seconds)
+    cpu = statistics.median(cpu * 1000 for _wall, cpu in seconds)
     return (
         f"  {label:<46}{percentile(ms, 50):>9.1f}{percentile(ms, 99):>9.1f}"
-        f"{min(ms):>9.1f}{max(ms):>9.1f}"
+        f"{min(ms):>9.1f}{max(ms):>9.1f}{cpu:>9.1f}"
     )
 
 
 def timed(run: Callable[[], object]) -> float:
-    start = time.perf_counter()
+    return timed_cpu(run)[0]
+
+
+def timed_cpu(run: Callable[[], object]) -> tuple[float, float]:
+    """(wall, this process's CPU) seconds: the CPU time is the steadier figure on a loaded
+    machine, and on SQLite it includes the database's work (in-process), on PostgreSQL not."""
+    start, cpu = time.perf_counter(), time.process_time()
     run()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def bench(app: App, label: str, rounds: int, events: int) -> None:
@@ -236,11 +245,13 @@ def bench(app: App, label: str, rounds: int, events: int) -> None:
     }
     for run in cases.values():  # warm-up: statement caches, connections
         run()
-    times: dict[str, list[float]] = {name: [] for name in cases}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, run in cases.items():
-            times[name].append(timed(run))
-    print(f"  {rounds} rounds, interleaved{'ms: p50':>33}{'p99':>9}{'min':>9}{'max':>9}")
+            times[name].append(timed_cpu(run))
+    print(
+        f"  {rounds} rounds, interleaved{'ms: p50':>33}{'p99':>9}{'min':>9}{'max':>9}{'CPU p50':>9}"
+    )
     for name, seconds in times.items():
         print(line(name, seconds))
     reply = app.router.dispatch(invocation("/insights period:1y"))

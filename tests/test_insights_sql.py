@@ -174,10 +174,14 @@ def _coverage(
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sql_counts_equal_python_counts(engine: Engine, seed: int) -> None:
     cid, group_id = _build(engine, seed, questions=150 + seed)
+    with session_scope(engine) as session:
+        empty = CopGroup(community_id=cid, slug="e", name="E", domains=[], created_at=NOW)
+        session.add(empty)
     with Session(engine) as session:
         group = session.get(CopGroup, group_id)
+        nothing = session.exec(select(CopGroup).where(CopGroup.slug == "e")).one()
         for days in (1, 7, 30, 90, 365):
-            for scope in (None, group):
+            for scope in (None, group, nothing):
                 sql = compute(session, cid, NOW, days, scope).as_json()
                 python = compute_in_python(session, cid, NOW, days, scope).as_json()
                 assert sql.pop("coverage") == _coverage(session, cid, days, scope)
