@@ -45,6 +45,27 @@ def test_counts_and_never_names(bot: Bot, clock: FixedClock) -> None:
         assert name not in shown
 
 
+def test_the_coverage_table_counts_questions_and_experts_per_domain(
+    bot: Bot, clock: FixedClock
+) -> None:
+    _community(bot, clock)
+    bot.send("/profile set domains: education; expert: yes", as_="yolanda-expert")
+    data = bot.reply("/insights", as_=ADMIN).data["insights"]
+    # domains asked about in the period only (education has an expert but no question)
+    assert data["coverage"] == [
+        {"domain": "health", "questions": 1, "experts": 0},
+        {"domain": "housing", "questions": 2, "experts": 2},
+    ]
+    assert data["coverage_gaps"] == [c["domain"] for c in data["coverage"] if not c["experts"]]
+    bot.send("/group create Schools kind: working-group domains: education", as_=ADMIN)
+    schools = bot.reply("/insights group:schools", as_=ADMIN).data["insights"]
+    # a group's own domains are listed even when nobody asked about them
+    assert schools["coverage"] == [{"domain": "education", "questions": 0, "experts": 1}]
+    assert schools["asked"] == 0 and schools["coverage_gaps"] == []
+    shown = json.dumps(data["coverage"]) + json.dumps(schools["coverage"])
+    assert not any(name in shown for name in ("zebedee", "quentin", "yolanda", "marguerite"))
+
+
 def test_only_admins_curators_and_focal_points(bot: Bot, clock: FixedClock) -> None:
     _community(bot, clock)
     refused = bot.reply("/insights", as_="marguerite-asker")

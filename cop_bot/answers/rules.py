@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, case, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
 from cop_bot.core.errors import CommandError, UsageError
@@ -23,6 +23,7 @@ from cop_bot.practices import changes as practice_changes
 from cop_bot.practices.review import PENDING
 from cop_bot.storage import repos
 from cop_bot.storage.models import Answer, AnswerRevision, Member, Practice, Question
+from cop_bot.storage.types import UTCDateTime
 
 MAX_ANSWER = 4000
 WITHDRAWN = "withdrawn"
@@ -283,6 +284,15 @@ def first_answers(session: Session, community_id: int) -> dict[int, datetime]:
         .group_by(col(Answer.question_id))
     ).all()
     return dict(rows)
+
+
+def first_answer_sql(recorded: Any, marked: Any) -> ColumnElement[datetime]:
+    """When a question was first answered, as SQL, so `/insights` can count and group by it
+    without loading an answer: `recorded` is the question's first `/answer` (`min` of
+    `Answer.created_at` over a LEFT JOIN of its answers; deleted ones count), `marked` when it
+    was marked answered (an answer given in the thread). The earlier of the two, else NULL."""
+    earliest = case((or_(recorded.is_(None), marked < recorded), marked), else_=recorded)
+    return type_coerce(earliest, UTCDateTime())
 
 
 MAX_TITLE = 200

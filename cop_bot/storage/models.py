@@ -154,6 +154,9 @@ class RoleGrant(SQLModel, table=True):
 class Question(SQLModel, table=True):
     """A question asked with `/ask`; open until the asker or an expert marks it answered."""
 
+    # `/insights` reads a community's questions of a period (cop_bot.insights.counts)
+    __table_args__ = (Index("ix_question_community_id_created_at", "community_id", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = _community_fk()
     channel_id: str = Field(max_length=255)
@@ -233,6 +236,8 @@ class MemberWeek(SQLModel, table=True):
     about what they ran."""
 
     __tablename__ = "member_week"
+    # active members a week for `/insights`: a covering index, read in week order
+    __table_args__ = (Index("ix_member_week_community_id_week", "community_id", "week"),)
 
     community_id: int = Field(
         sa_column=Column(Integer, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True)

@@ -1,0 +1,149 @@
+"""The `/insights` counts as they were first written: every question of the community loaded
+into Python and counted there. Kept as the reference the SQL in `cop_bot.insights.counts` must
+agree with (tests/test_insights_sql.py), and as the benchmark's peer (benchmarks/bench_insights.py).
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from cop_bot.answers.rules import first_answers
+from cop_bot.escalation.rules import MAX_ROUNDS
+from cop_bot.insights.activity import week_of
+from cop_bot.insights.counts import AGE_BUCKETS, WITHIN, Insights, _weeks
+from cop_bot.storage.models import (
+    CopGroup,
+    GroupMember,
+    Meeting,
+    Member,
+    MemberDomain,
+    MemberWeek,
+    Practice,
+    Question,
+)
+
+
+class Facts(NamedTuple):
+    """What the counts need of a question (loaded as columns, not ORM objects: 20,000 a year)."""
+
+    id: int
+    created_at: datetime
+    answered_at: datetime | None
+    status: str
+    escalation_round: int
+    domains: list[str]
+
+
+def first_answer_at(question: Facts, recorded: dict[int, datetime]) -> datetime | None:
+    """When `question` got its first answer: its first recorded answer (`recorded`, from
+    `answers.rules.first_answers`) or, for one answered in the thread, when it was marked."""
+    times = [t for t in (recorded.get(question.id), question.answered_at) if t is not None]
+    return min(times) if times else None
+
+
+def compute_in_python(
+    session: Session, community_id: int, now: datetime, days: int, group: CopGroup | None = None
+) -> Insights:
+    since = now - timedelta(days=days)
+    found = Insights(period_days=days, since=since, group=group.slug if group else None)
+    questions = [
+        Facts(*row)
+        for row in session.execute(
+            sa_select(
+                col(Question.id),
+                col(Question.created_at),
+                col(Question.answered_at),
+                col(Question.status),
+                col(Question.escalation_round),
+                col(Question.domains),
+            ).where(col(Question.community_id) == community_id)
+        ).all()
+    ]
+    recorded = first_answers(session, community_id)
+    scope = set(group.domains) if group is not None else None
+    if scope is not None:
+        questions = [q for q in questions if scope & set(q.domains)]
+    recent = [q for q in questions if since <= q.created_at <= now]
+    found.asked = len(recent)
+    waits = []
+    for q in recent:
+        first = first_answer_at(q, recorded)
+        if first is not None and first <= now:
+            waits.append(first - q.created_at)
+    found.answered = len(waits)
+    if recent:
+        found.answered_within_7_days = round(sum(w <= WITHIN for w in waits) / len(recent), 3)
+    if waits:
+        hours = statistics.median(w.total_seconds() / 3600 for w in waits)
+        found.median_hours_to_first_answer = round(hours, 1)
+    open_now = [q for q in questions if q.status == "open" and q.created_at <= now]
+    for key, low, high in AGE_BUCKETS:
+        found.open_by_age[key] = sum(
+            1
+            for q in open_now
+            if now - q.created_at >= timedelta(days=low)
+            and (high is None or now - q.created_at < timedelta(days=high))
+        )
+    found.escalated = sum(1 for q in recent if q.escalation_round > 0)
+    found.needs_a_hand = sum(1 for q in open_now if q.escalation_round >= MAX_ROUNDS)
+    expert_domains = set(
+        session.exec(
+            select(MemberDomain.domain)
+            .join(Member, col(Member.id) == col(MemberDomain.member_id))
+            .where(Member.community_id == community_id, col(Member.is_expert))
+        ).all()
+    )
+    asked_domains = {d for q in recent for d in q.domains}
+    if scope is not None:
+        asked_domains |= scope
+    found.coverage_gaps = sorted(asked_domains - expert_domains)
+    found.experts = session.exec(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.community_id == community_id, col(Member.is_expert))
+    ).one()
+    practices = (
+        select(func.count())
+        .select_from(Practice)
+        .where(Practice.community_id == community_id, Practice.status == "approved")
+    )
+    found.practices = session.exec(practices).one()
+    found.new_practices = session.exec(practices.where(Practice.created_at >= since)).one()
+    meetings = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.community_id == community_id,
+            Meeting.starts_at >= since,
+            Meeting.starts_at <= now,
+        )
+    )
+    if group is not None:
+        meetings = meetings.where(Meeting.group_id == group.id)
+    found.sessions = session.exec(meetings).one()
+    active = select(col(MemberWeek.week), func.count()).where(
+        MemberWeek.community_id == community_id, MemberWeek.week >= week_of(since)
+    )
+    if group is not None:
+        active = active.join(
+            GroupMember, col(GroupMember.member_id) == col(MemberWeek.member_id)
+        ).where(GroupMember.group_id == group.id)
+    per_week = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
+    weeks = _weeks(since, now)
+    found.weekly_active = [(w, int(per_week.get(w, 0))) for w in weeks]
+    asked_per = dict.fromkeys(weeks, 0)
+    answered_per = dict.fromkeys(weeks, 0)
+    for q in recent:
+        asked_per[week_of(q.created_at)] = asked_per.get(week_of(q.created_at), 0) + 1
+    for q in questions:
+        first = first_answer_at(q, recorded)
+        if first is not None and since <= first <= now:
+            answered_per[week_of(first)] = answered_per.get(week_of(first), 0) + 1
+    found.weekly_asked = [(w, asked_per.get(w, 0), answered_per.get(w, 0)) for w in weeks]
+    return found
