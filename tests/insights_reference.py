@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from cop_bot.answers.rules import first_answers
 from cop_bot.escalation.rules import MAX_ROUNDS
 from cop_bot.insights.activity import week_of
-from cop_bot.insights.counts import AGE_BUCKETS, WITHIN, Insights, _weeks
+from cop_bot.insights.counts import AGE_BUCKETS, MIN_EXPERTS, WITHIN, Insights, _weeks
 from cop_bot.storage.models import (
     CopGroup,
     GroupMember,
@@ -92,17 +92,17 @@ def compute_in_python(
         )
     found.escalated = sum(1 for q in recent if q.escalation_round > 0)
     found.needs_a_hand = sum(1 for q in open_now if q.escalation_round >= MAX_ROUNDS)
-    expert_domains = set(
-        session.exec(
-            select(MemberDomain.domain)
-            .join(Member, col(Member.id) == col(MemberDomain.member_id))
-            .where(Member.community_id == community_id, col(Member.is_expert))
-        ).all()
-    )
+    experts: dict[str, int] = {}
+    for domain in session.exec(
+        select(MemberDomain.domain)
+        .join(Member, col(Member.id) == col(MemberDomain.member_id))
+        .where(Member.community_id == community_id, col(Member.is_expert), col(Member.accepts_asks))
+    ).all():
+        experts[domain] = experts.get(domain, 0) + 1
     asked_domains = {d for q in recent for d in q.domains}
     if scope is not None:
         asked_domains |= scope
-    found.coverage_gaps = sorted(asked_domains - expert_domains)
+    found.coverage_gaps = sorted(d for d in asked_domains if experts.get(d, 0) < MIN_EXPERTS)
     found.experts = session.exec(
         select(func.count())
         .select_from(Member)

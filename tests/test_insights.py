@@ -49,19 +49,23 @@ def test_the_coverage_table_counts_questions_and_experts_per_domain(
     bot: Bot, clock: FixedClock
 ) -> None:
     _community(bot, clock)
-    bot.send("/profile set domains: education; expert: yes", as_="yolanda-expert")
+    bot.send("/profile set domains: education; expert: yes; asks: yes", as_="yolanda-expert")
+    # an expert who does not accept asks is not counted
+    bot.send("/profile set domains: education; expert: yes", as_="xavier-expert")
     data = bot.reply("/insights", as_=ADMIN).data["insights"]
     # domains asked about in the period only (education has an expert but no question)
     assert data["coverage"] == [
         {"domain": "health", "questions": 1, "experts": 0},
         {"domain": "housing", "questions": 2, "experts": 2},
     ]
-    assert data["coverage_gaps"] == [c["domain"] for c in data["coverage"] if not c["experts"]]
+    # a gap: fewer than 2 experts who accept asks
+    assert data["coverage_gaps"] == [c["domain"] for c in data["coverage"] if c["experts"] < 2]
+    assert data["coverage_gaps"] == ["health"]
     bot.send("/group create Schools kind: working-group domains: education", as_=ADMIN)
     schools = bot.reply("/insights group:schools", as_=ADMIN).data["insights"]
     # a group's own domains are listed even when nobody asked about them
     assert schools["coverage"] == [{"domain": "education", "questions": 0, "experts": 1}]
-    assert schools["asked"] == 0 and schools["coverage_gaps"] == []
+    assert schools["asked"] == 0 and schools["coverage_gaps"] == ["education"]
     shown = json.dumps(data["coverage"]) + json.dumps(schools["coverage"])
     assert not any(name in shown for name in ("zebedee", "quentin", "yolanda", "marguerite"))
 

@@ -162,7 +162,9 @@ def _coverage(
                 asked[domain] = asked.get(domain, 0) + 1
     experts: dict[str, int] = {}
     for md in session.exec(
-        select(MemberDomain).join(Member).where(Member.community_id == cid, Member.is_expert)
+        select(MemberDomain)
+        .join(Member)
+        .where(Member.community_id == cid, Member.is_expert, Member.accepts_asks)
     ).all():
         experts[md.domain] = experts.get(md.domain, 0) + 1
     return [

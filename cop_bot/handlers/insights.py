@@ -61,7 +61,7 @@ def insights(ctx: Ctx, args: Args) -> Reply:
         (_("Passed on to more experts"), i18n.number(found.escalated)),
         (_("Need a hand"), i18n.number(found.needs_a_hand)),
         (
-            _("Domains asked about with no expert"),
+            _("Domains asked about with fewer than 2 experts"),
             ", ".join(ctx.taxonomy.label(s, ctx.language) for s in found.coverage_gaps) or none,
         ),
         (_("Experts"), i18n.number(found.experts)),

@@ -78,10 +78,16 @@ def parse_period(text: str | None) -> int:
     return days
 
 
+MIN_EXPERTS = 2
+"""A domain asked about with fewer experts who accept asks than this is a coverage gap: one
+expert on leave leaves its askers with nobody."""
+
+
 @dataclass(frozen=True)
 class Coverage:
     """One row of the coverage table: a domain asked about in the period (or one of the group's
-    domains), how many questions in the period named it, and how many experts list it."""
+    domains), how many questions in the period named it, and how many experts who accept asks
+    list it."""
 
     domain: str
     questions: int
@@ -349,7 +355,11 @@ def compute(
         for d, n in session.exec(
             select(MemberDomain.domain, func.count())
             .join(Member, col(Member.id) == col(MemberDomain.member_id))
-            .where(Member.community_id == community_id, col(Member.is_expert))
+            .where(
+                Member.community_id == community_id,
+                col(Member.is_expert),
+                col(Member.accepts_asks),
+            )
             .group_by(col(MemberDomain.domain))
         ).all()
     }
@@ -359,7 +369,7 @@ def compute(
         Coverage(d, asked_per_domain.get(d, 0), experts_per_domain.get(d, 0))
         for d in sorted(asked_domains)
     ]
-    found.coverage_gaps = [c.domain for c in found.coverage if not c.experts]
+    found.coverage_gaps = [c.domain for c in found.coverage if c.experts < MIN_EXPERTS]
     found.experts = session.exec(
         select(func.count())
         .select_from(Member)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -29,22 +28,17 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_bot.core.spreadsheet import to_cell
-from cop_bot.insights.counts import Insights
+from cop_bot.insights.counts import MIN_EXPERTS, Insights
 from cop_bot.practices.review import APPROVED
 from cop_bot.storage.models import (
     CopGroup,
     Meeting,
     MeetingRsvp,
-    Member,
-    MemberDomain,
     Practice,
     PracticeDomain,
     PracticeEndorsement,
-    Question,
 )
 
-MIN_EXPERTS = 2
-"""A domain with fewer experts who accept asks than this is a coverage gap."""
 FORMATS = ("text", "json", "csv", "png")
 
 
@@ -64,7 +58,7 @@ def report(
             "until": now.isoformat(),
         },
         "group": found.group,
-        "coverage": coverage(session, community_id, found.since, now, group),
+        "coverage": coverage(found),
         "questions": {
             "asked": found.asked,
             "answered": found.answered,
@@ -88,43 +82,13 @@ def report(
     }
 
 
-def coverage(
-    session: Session,
-    community_id: int,
-    since: datetime,
-    now: datetime,
-    group: CopGroup | None = None,
-) -> list[dict[str, Any]]:
-    """Domains asked about in the period with fewer than `MIN_EXPERTS` experts who accept asks,
-    the least covered first."""
-    asked: Counter[str] = Counter()
-    for domains in session.exec(
-        select(Question.domains).where(
-            Question.community_id == community_id,
-            Question.created_at >= since,
-            Question.created_at <= now,
-        )
-    ).all():
-        asked.update(set(domains))
-    if group is not None:
-        asked = Counter({d: n for d, n in asked.items() if d in set(group.domains)})
-    experts = dict(
-        session.exec(
-            select(MemberDomain.domain, func.count())
-            .join(Member, col(Member.id) == col(MemberDomain.member_id))
-            .where(
-                Member.community_id == community_id,
-                col(Member.is_expert),
-                col(Member.accepts_asks),
-                col(MemberDomain.domain).in_(list(asked)),
-            )
-            .group_by(col(MemberDomain.domain))
-        ).all()
-    )
+def coverage(found: Insights) -> list[dict[str, Any]]:
+    """The coverage gaps of `found`'s table (domains asked about in the period with fewer than
+    `MIN_EXPERTS` experts who accept asks), the least covered first."""
     gaps = [
-        {"domain": d, "questions": n, "experts": int(experts.get(d, 0))}
-        for d, n in asked.items()
-        if experts.get(d, 0) < MIN_EXPERTS
+        {"domain": c.domain, "questions": c.questions, "experts": c.experts}
+        for c in found.coverage
+        if c.experts < MIN_EXPERTS
     ]
     return sorted(gaps, key=lambda g: (g["experts"], -g["questions"], g["domain"]))
 
