@@ -108,7 +108,8 @@ class Insights:
     needs_a_hand: int = 0
     coverage: list[Coverage] = field(default_factory=list)
     coverage_gaps: list[str] = field(default_factory=list)
-    """Domain slugs asked about in the period with no expert listing them."""
+    """Domain slugs asked about in the period with fewer than `MIN_EXPERTS` experts who accept
+    asks."""
     experts: int = 0
     practices: int = 0
     new_practices: int = 0
