@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from cop_bot.core import words as w
 
@@ -37,6 +38,15 @@ GOOD = 82.0
 TYPO_MIN = 84.0
 TYPO_MIN_SHORT = 89.0
 """rapidfuzz ratios a typo correction needs (words of 5-6 letters need more)."""
+SWAP_CUTOFF = 80.0
+SWAP_RATIO = 90.0
+"""Two neighbouring letters swapped (`empelo` for `empleo`) score only 83 by `fuzz.ratio`, below
+the cutoff for short words; they are one slip of the fingers and count as a 90."""
+SHORT_STEM = 4
+SHORT_STEM_SURE = 0.9
+"""A four-letter stem joins unrelated words (Italian *partita*, a match, and *partiti*, parties,
+are both `part`): a word that meets an entry only through such a stem is less sure of it, and
+alone it is a suggestion. Arabic's three-letter roots are its normal stems and are left alone."""
 TELLING = 2.4
 """The weight of typed words that, on their own, tell a domain apart: a word only two of the 22
 domains use weighs log(1 + 22/2) = 2.5."""
@@ -51,10 +61,23 @@ GENERIC_WEIGHT = 0.3
 WEIGHT_MARGIN = 0.3
 """A term's weight ranks its domains fully, but costs confidence only below 0.7: the main sense
 of a shared term (0.6) is a match, an even split (0.5 / 0.5) two suggestions."""
+AGREEMENT = 0.2
+AGREEMENT_SHARE = 0.9
+"""An ambiguous term (weighed below 0.7: Italian *visto* is a visa and "seen") is a match only
+when the rest of the query agrees: the domain explains at least 90 % of the telling words typed
+("rinnovo del visto"), not when it stands alone among unknown words ("ha visto le mie chiavi")."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
 """How much a generic word (refugee, migrant) counts where the lexicon lists it under a domain."""
+
+
+def _stem_sureness(word: str, key: str) -> float:
+    """How sure a typed word is of an entry it meets through `key` (see `SHORT_STEM`)."""
+    language, _colon, stem = key.partition(":")
+    if not stem or language == "ar" or len(stem) > SHORT_STEM or key == word:
+        return 1.0
+    return SHORT_STEM_SURE
 
 
 @dataclass(frozen=True)
@@ -136,7 +159,9 @@ class Matcher:
         to the lexicon (*vivenda*) may also be a typo of one it holds (*vivienda*)."""
         keys = w.keys(word)
         generic = bool(keys & self._generic)
-        hits = [(e, p, 1.0) for key in keys for e, p in self._postings.get(key, ())]
+        hits = [
+            (e, p, _stem_sureness(word, key)) for key in keys for e, p in self._postings.get(key, ())
+        ]
         if word in self._postings or (generic and not hits):
             return hits, generic
         corrected, ratio = self._typo(word)
@@ -164,9 +189,13 @@ class Matcher:
                 word,
                 self._vocabulary.get(size, ()),
                 scorer=fuzz.ratio,
-                score_cutoff=cutoff,
-                limit=3,
+                score_cutoff=min(cutoff, SWAP_CUTOFF),
+                limit=5,
             ):
+                if score < cutoff:  # two letters swapped ("empelo") count as one slip
+                    if size != len(word) or OSA.distance(word, choice) != 1:
+                        continue
+                    score = max(score, SWAP_RATIO)
                 if score > best[1] and choice[0] == word[0] and not w.negated_pair(word, choice):
                     best = (frozenset({choice}), float(score))
         if len(self._typos) > 50_000:
@@ -277,6 +306,8 @@ class Matcher:
                 entry, quality = max(
                     domain.full, key=lambda eq: (eq[1], len(eq[0].keys), -len(eq[0].text))
                 )
+                if quality < 1.0 and len(words) >= 2 and explained >= AGREEMENT_SHARE:
+                    quality = min(1.0, quality + AGREEMENT)
                 confidence = 100.0 * quality * (0.72 + 0.28 * min(1.0, explained / 0.6))
                 if only_generic:
                     confidence = min(confidence, 88.0)

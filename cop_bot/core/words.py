@@ -54,30 +54,35 @@ _STOPWORDS_BY_LANGUAGE = {
     "its me my of on or our so that the their them there they this to up us was we what when "
     "where which who why will with you your about any some need want looking find please "
     "anyone someone know like would could should has had am been were being just also very here "
-    "there im",  # not "help": generic, but it is a word
+    "there im today tonight tomorrow yesterday week weekend end time",  # not "help": generic, but it is a word
     "fr": "a au aux avec ce ces cette comment dans de des du en est et il ils je la le les leur "
     "leurs ma mes mon nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes "
     "ai as avons avez ont suis es sommes etes sont etait ete ici aussi tres ca cela ceci "
+    "aujourd hui demain hier soir semaine week end "
     "un une vos votre vous y d l j s c n m qu quel quelle quels quelles chez cherche besoin",
     "es": "a al como con de del el en es esta este esto la las lo los mi mis nuestra nuestro "
     "para pero por que se su sus un una unos unas y o e u cómo donde dónde qué quien busco "
     "he has ha hemos han soy eres somos son era fue tus nuestros nuestras muy también aquí ya "
+    "hoy mañana ayer semana noche "
     "necesito hay",
     "it": "a ad al alla alle agli ai come con da dal dalla dei del della delle di e ed gli i il "
     "in la le lo mi mia mio nel nella nelle per su sul sulla tra fra un una uno o che chi cosa "
     "ha hanno ho hai abbiamo avete è sono sei siamo era mie miei tuo tua tuoi tue suo sua suoi sue "
     "nostro nostra nostri loro ci si ne anche molto questo questa questi quello quella qui ora già "
+    "oggi domani ieri settimana sera stasera "
     "dove cerco serve c l",
     "de": "am an auf aus bei das dem den der des die ein eine einem einen einer eines für im in "
     "ist mit nach oder so über um und vom von vor wie wo zu zum zur ich wir sie es mein meine "
     "hat habe haben hast bin bist sind war waren wird werden kann können muss mich mir dich dir "
-    "uns euch ihr ihre ihren seine dein deine auch sehr noch schon hier dort man "
+    "uns euch ihr ihre ihren seine dein deine auch sehr noch schon hier dort man heute morgen "
+    "gestern abend wochenende "
     "unser unsere suche brauche gibt",
     "ar": "في من على الى إلى عن مع او أو و ثم هل كيف ما ماذا هذا هذه ذلك التي الذي لل عند "
-    "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا",
+    "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا اليوم غدا امس الليلة",
     "el": "ο η το οι τα του της των τον την στο στη στην στον στα στους στις σε για με και ή "
     "από απο ως που πως πώς τι ένα ενα μια μία ενός μιας θα να είναι ειναι έχω έχει έχουμε "
-    "έχουν είμαι είσαι είμαστε μου σου μας σας τους αυτό αυτή αυτός εδώ εκεί πολύ",
+    "έχουν είμαι είσαι είμαστε μου σου μας σας τους αυτό αυτή αυτός εδώ εκεί πολύ σήμερα αύριο "
+    "χθες απόψε",
 }
 
 
