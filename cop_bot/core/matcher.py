@@ -132,10 +132,21 @@ class Matcher:
             for position, word_keys in enumerate(found):
                 for key in word_keys:
                     self._postings.setdefault(key, []).append((index, position))
+        solo = {k for e in self.entries if len(e.keys) == 1 for k in e.keys[0]}
+        self._phrases: list[tuple[frozenset[str], ...]] = []
+        """Generic phrases with a word that names a domain on its own ("asylum" of "asylum
+        seeker"): that word is generic only where the whole phrase is typed."""
+        self._phrases_with: dict[str, list[int]] = {}
         for text, language in generic:
-            for word in w.content(text):
-                if word not in w.NEGATIONS:  # "غير", "non": never generic, they decide
-                    self._generic |= w.keys(word, language)
+            words = [x for x in w.content(text) if x not in w.NEGATIONS]  # they decide
+            found = [w.keys(word, language) for word in words]
+            if len(found) > 1 and any(keys & solo for keys in found):
+                for key in {k for keys in found for k in keys}:
+                    self._phrases_with.setdefault(key, []).append(len(self._phrases))
+                self._phrases.append(tuple(found))
+                found = [keys for keys in found if not keys & solo]
+            for keys in found:
+                self._generic |= keys
         self._weights = [tuple(self._word_idf(k) for k in e.keys) for e in self.entries]
         """Each entry word's own weight, so a partial match knows how much of it was typed."""
         self._vocabulary: dict[int, list[str]] = {}
@@ -226,6 +237,7 @@ class Matcher:
             found, is_generic = self._hits(word)
             hits.append(found)
             generic.append(is_generic)
+        self._generic_phrases(typed, generic)
         idf = [self._idf(found, g) for found, g in zip(hits, generic, strict=True)]
         domains = self._domains_of(hits, idf, generic)
         if not domains:
@@ -234,6 +246,16 @@ class Matcher:
         counted = [i for i in range(len(typed)) if only_generic or not generic[i]]
         known = sum(idf[i] for i in counted if hits[i])
         return self._rank(domains, known, len(counted), generic, only_generic)[:limit]
+
+    def _generic_phrases(self, typed: Sequence[str], generic: list[bool]) -> None:
+        """Mark the words of a generic phrase typed whole ("demandeurs d'asile") as generic."""
+        keys = [w.keys(word) for word in typed]
+        candidates = {p for k in keys for key in k for p in self._phrases_with.get(key, ())}
+        for phrase in candidates:
+            at = [next((i for i, k in enumerate(keys) if k & part), -1) for part in self._phrases[phrase]]
+            if -1 not in at:
+                for i in at:
+                    generic[i] = True
 
     def _idf(self, found: list[tuple[int, int, float]], is_generic: bool) -> float:
         if found and all(self.entries[e].keys[p] & _NEGATION_KEYS for e, p, _s in found):
