@@ -139,13 +139,13 @@ class Matcher:
         self._phrases_with: dict[str, list[int]] = {}
         for text, language in generic:
             words = [x for x in w.content(text) if x not in w.NEGATIONS]  # they decide
-            found = [w.keys(word, language) for word in words]
-            if len(found) > 1 and any(keys & solo for keys in found):
-                for key in {k for keys in found for k in keys}:
+            parts = [w.keys(word, language) for word in words]
+            if len(parts) > 1 and any(keys & solo for keys in parts):
+                for key in {k for keys in parts for k in keys}:
                     self._phrases_with.setdefault(key, []).append(len(self._phrases))
-                self._phrases.append(tuple(found))
-                found = [keys for keys in found if not keys & solo]
-            for keys in found:
+                self._phrases.append(tuple(parts))
+                parts = [keys for keys in parts if not keys & solo]
+            for keys in parts:
                 self._generic |= keys
         self._weights = [tuple(self._word_idf(k) for k in e.keys) for e in self.entries]
         """Each entry word's own weight, so a partial match knows how much of it was typed."""
@@ -171,7 +171,9 @@ class Matcher:
         keys = w.keys(word)
         generic = bool(keys & self._generic)
         hits = [
-            (e, p, _stem_sureness(word, key)) for key in keys for e, p in self._postings.get(key, ())
+            (e, p, _stem_sureness(word, key))
+            for key in keys
+            for e, p in self._postings.get(key, ())
         ]
         if word in self._postings or (generic and not hits):
             return hits, generic
@@ -252,7 +254,10 @@ class Matcher:
         keys = [w.keys(word) for word in typed]
         candidates = {p for k in keys for key in k for p in self._phrases_with.get(key, ())}
         for phrase in candidates:
-            at = [next((i for i, k in enumerate(keys) if k & part), -1) for part in self._phrases[phrase]]
+            at = [
+                next((i for i, k in enumerate(keys) if k & part), -1)
+                for part in self._phrases[phrase]
+            ]
             if -1 not in at:
                 for i in at:
                     generic[i] = True
