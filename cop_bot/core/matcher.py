@@ -65,7 +65,9 @@ AGREEMENT = 0.2
 AGREEMENT_SHARE = 0.9
 """An ambiguous term (weighed below 0.7: Italian *visto* is a visa and "seen") is a match only
 when the rest of the query agrees: the domain explains at least 90 % of the telling words typed
-("rinnovo del visto"), not when it stands alone among unknown words ("ha visto le mie chiavi")."""
+("rinnovo del visto"), or when it is all the query says besides the people it is for ("food for
+refugees": a generic word says the query is about our field), not when it stands alone or among
+unknown words ("ha visto le mie chiavi", "my cat is sick")."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -247,7 +249,8 @@ class Matcher:
         only_generic = all(generic[i] for i, h in enumerate(hits) if h or generic[i])
         counted = [i for i in range(len(typed)) if only_generic or not generic[i]]
         known = sum(idf[i] for i in counted if hits[i])
-        return self._rank(domains, known, len(counted), generic, only_generic)[:limit]
+        spelled = frozenset(typed)
+        return self._rank(domains, known, len(counted), generic, only_generic, spelled)[:limit]
 
     def _generic_phrases(self, typed: Sequence[str], generic: list[bool]) -> None:
         """Mark the words of a generic phrase typed whole ("demandeurs d'asile") as generic."""
@@ -316,6 +319,7 @@ class Matcher:
         counted: int,
         generic: list[bool],
         only_generic: bool,
+        spelled: frozenset[str] = frozenset(),
     ) -> list[Scored]:
         scored: list[tuple[float, float, Scored, frozenset[int]]] = []
         for slug, domain in domains.items():
@@ -331,9 +335,18 @@ class Matcher:
             """How much of what was typed (unknown words included) this domain accounts for."""
             if domain.full:
                 entry, quality = max(
-                    domain.full, key=lambda eq: (eq[1], len(eq[0].keys), -len(eq[0].text))
+                    domain.full,
+                    key=lambda eq: (
+                        eq[1],
+                        len(eq[0].keys),
+                        all(keys & spelled for keys in eq[0].keys),  # as typed, not a stem
+                        -len(eq[0].text),
+                    ),
                 )
-                if quality < 1.0 and len(words) >= 2 and explained >= AGREEMENT_SHARE:
+                if quality < 1.0 and (
+                    (len(words) >= 2 and explained >= AGREEMENT_SHARE)
+                    or (coverage >= 1.0 and any(generic))
+                ):
                     quality = min(1.0, quality + AGREEMENT)
                 confidence = 100.0 * quality * (0.72 + 0.28 * min(1.0, explained / 0.6))
                 if only_generic:
