@@ -125,7 +125,10 @@ class Matcher:
         self._postings: dict[str, list[tuple[int, int]]] = {}  # key -> (entry, word position)
         self._generic: set[str] = set()
         self._domains = max(domain_count, 1)
+        acronyms: set[str] = set()
+        """Typed exactly or not at all: "great" is not a typo of GRETA."""
         for slug, text, via, language, weight in names:
+            acronyms.update(w.fold(t) for t in text.split() if len(t) > 1 and t.isupper())
             found = tuple(w.keys(word, language) for word in w.content(text))
             if not found:
                 continue
@@ -153,7 +156,7 @@ class Matcher:
         """Each entry word's own weight, so a partial match knows how much of it was typed."""
         self._vocabulary: dict[int, list[str]] = {}
         for key in self._postings:
-            if len(key) >= 4 and ":" not in key:  # typos are corrected to words, not stems
+            if len(key) >= 4 and ":" not in key and key not in acronyms:  # words, not stems
                 self._vocabulary.setdefault(len(key), []).append(key)
         self._known = set(self._postings) | self._generic
         self._typos: dict[str, tuple[frozenset[str], float]] = {}
