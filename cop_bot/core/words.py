@@ -76,7 +76,7 @@ _STOPWORDS_BY_LANGUAGE = {
     "hat habe haben hast bin bist sind war waren wird werden kann können muss mich mir dich dir "
     "uns euch ihr ihre ihren seine dein deine auch sehr noch schon hier dort man heute morgen "
     "gestern abend wochenende "
-    "unser unsere suche brauche gibt",
+    "unser unsere suche sucht suchen gesucht brauche gibt",
     "ar": "في من على الى إلى عن مع او أو و ثم هل كيف ما ماذا هذا هذه ذلك التي الذي لل عند "
     "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا اليوم غدا امس الليلة",
     "el": "ο η το οι τα του της των τον την στο στη στην στον στα στους στις σε για με και ή "
