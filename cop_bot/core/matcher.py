@@ -47,6 +47,7 @@ SHORT_STEM_SURE = 0.9
 """A four-letter stem joins unrelated words (Italian *partita*, a match, and *partiti*, parties,
 are both `part`): a word that meets an entry only through such a stem is less sure of it, and
 alone it is a suggestion. Arabic's three-letter roots are its normal stems and are left alone."""
+HIT_MEMO_SIZE = 20_000
 TELLING = 2.4
 """The weight of typed words that, on their own, tell a domain apart: a word only two of the 22
 domains use weighs log(1 + 22/2) = 2.5."""
@@ -160,6 +161,9 @@ class Matcher:
                 self._vocabulary.setdefault(len(key), []).append(key)
         self._known = set(self._postings) | self._generic
         self._typos: dict[str, tuple[frozenset[str], float]] = {}
+        self._hit_memo: dict[str, tuple[list[tuple[int, int, float]], bool]] = {}
+        self._weight_sums = [sum(weights) for weights in self._weights]
+        self._own_name = [NAME_WEIGHT if e.via != "synonym" else 1.0 for e in self.entries]
 
     def _word_idf(self, word_keys: frozenset[str]) -> float:
         if word_keys & self._generic:
@@ -172,7 +176,16 @@ class Matcher:
     def _hits(self, word: str) -> tuple[list[tuple[int, int, float]], bool]:
         """The entries a typed word is part of, each with how sure that is (1, or a typo
         correction's ratio), and whether it is a generic word. A word that only a stem relates
-        to the lexicon (*vivenda*) may also be a typo of one it holds (*vivienda*)."""
+        to the lexicon (*vivenda*) may also be a typo of one it holds (*vivienda*). Remembered:
+        members type the same few hundred words all day."""
+        found = self._hit_memo.get(word)
+        if found is None:
+            if len(self._hit_memo) > HIT_MEMO_SIZE:
+                self._hit_memo.clear()
+            found = self._hit_memo[word] = self._find_hits(word)
+        return found
+
+    def _find_hits(self, word: str) -> tuple[list[tuple[int, int, float]], bool]:
         keys = w.keys(word)
         generic = bool(keys & self._generic)
         hits = [
@@ -287,15 +300,18 @@ class Matcher:
                     slot[position] = (i, sure)
         domains: dict[str, _Domain] = {}
         entries_with: dict[tuple[str, int], int] = {}  # (domain, typed word) -> entries it is in
+        telling_typed = any(found and not generic[i] for i, found in enumerate(hits))
         for index, positions in covered.items():
             entry = self.entries[index]
             whole = len(positions) == len(entry.keys)
+            if not whole and telling_typed and all(generic[i] for i, _s in positions.values()):
+                continue  # part of an entry, by generic words only, next to words that tell
             domain = domains.setdefault(entry.slug, _Domain())
             weights = self._weights[index]
-            share = sum(weights[p] for p in positions) / sum(weights)
+            share = sum(weights[p] for p in positions) / self._weight_sums[index]
             counts = FULL if whole else PART + (FULL - PART) * share
             quality = min(sure for _i, sure in positions.values())
-            own_name = NAME_WEIGHT if entry.via != "synonym" else 1.0
+            own_name = self._own_name[index]
             for i, sure in positions.values():
                 entries_with[(entry.slug, i)] = entries_with.get((entry.slug, i), 0) + 1
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
