@@ -216,9 +216,17 @@ CONTEXT_AND_NEED = [
     # two letters swapped are one typo
     ("renting an apartmnet", "housing"),
     ("búsqueda de emlpeo", "labour-market"),
-    # an ambiguous word is a match when the rest of the query agrees
+    # an ambiguous word is a match when the rest of the query agrees, or names who it is for
     ("rinnovo del visto", "legal-migration"),
+    ("news stories about refugees", "public-perceptions"),
+    # German "sucht" (looks for) is a verb before it is an addiction
+    ("Sportverein sucht Trainerinnen", "neighbourhood-participation"),
 ]
+
+
+def test_the_term_shown_is_the_one_typed(taxonomy: Taxonomy) -> None:
+    found = taxonomy.match("employment").best
+    assert found is not None and found.term == "employment"  # not its stem sibling "employer"
 
 
 @pytest.mark.parametrize(("query", "expected"), CONTEXT_AND_NEED)
@@ -235,6 +243,9 @@ EVERYDAY_NOT_A_DOMAIN = [
     "cinema times this weekend",
     "Steuererklärung für meine Firma",
     "on prend un café ?",
+    "thanks everyone, great call",  # "great" is not a typo of GRETA: acronyms are typed exactly
+    "my cat is sick again",
+    "what's on TV tonight",
 ]
 
 
