@@ -14,6 +14,11 @@ whole entries counting more than parts of one; its confidence says how well its 
 matched and how much of what was typed it explains. A domain whose evidence is only a subset of a
 stronger one's is a suggestion, not a match; two that explain the query about equally are both
 matches, the more specific first.
+
+A term's weight (`core.lexicon`) also says what kind of word it is: below 0.7 an ambiguous
+everyday word that needs the rest of the query to agree (*visto*, *news*), above 1 a term that
+decides over the setting it is named in (*interpreter* at the hospital). A generic phrase whose
+words name a domain on their own (*asylum* of *asylum seeker*) is generic only when typed whole.
 """
 
 from __future__ import annotations
