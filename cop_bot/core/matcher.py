@@ -52,6 +52,10 @@ SHORT_STEM_SURE = 0.9
 """A four-letter stem joins unrelated words (Italian *partita*, a match, and *partiti*, parties,
 are both `part`): a word that meets an entry only through such a stem is less sure of it, and
 alone it is a suggestion. Arabic's three-letter roots are its normal stems and are left alone."""
+DERIVED = 4
+DERIVED_SURE = 0.85
+"""A stem shared by words four or more letters apart in length is a derivation, not an
+inflection: Spanish *periodismo* (journalism) stems like English *period*."""
 HIT_MEMO_SIZE = 20_000
 TELLING = 2.4
 """The weight of typed words that, on their own, tell a domain apart: a word only two of the 22
@@ -169,6 +173,10 @@ class Matcher:
         self._hit_memo: dict[str, tuple[list[tuple[int, int, float]], bool]] = {}
         self._weight_sums = [sum(weights) for weights in self._weights]
         self._own_name = [NAME_WEIGHT if e.via != "synonym" else 1.0 for e in self.entries]
+        self._lengths = [
+            tuple(min((len(k) for k in keys if ":" not in k), default=0) for keys in e.keys)
+            for e in self.entries
+        ]
 
     def _word_idf(self, word_keys: frozenset[str]) -> float:
         if word_keys & self._generic:
@@ -194,7 +202,7 @@ class Matcher:
         keys = w.keys(word)
         generic = bool(keys & self._generic)
         hits = [
-            (e, p, _stem_sureness(word, key))
+            (e, p, self._sureness(word, key, e, p))
             for key in keys
             for e, p in self._postings.get(key, ())
         ]
@@ -211,6 +219,15 @@ class Matcher:
             ]
             generic = generic or bool(corrected & self._generic)
         return hits, generic
+
+    def _sureness(self, word: str, key: str, entry: int, position: int) -> float:
+        """1 for a word as typed or an inflection of it; less for a short stem (`SHORT_STEM`)
+        or a derivation (`period` and `periodismo`, `account` and `accountability`)."""
+        sure = _stem_sureness(word, key)
+        length = self._lengths[entry][position]
+        if ":" in key and length and abs(len(word) - length) >= DERIVED:
+            sure = min(sure, DERIVED_SURE)
+        return sure
 
     def _typo(self, word: str) -> tuple[frozenset[str], float]:
         if len(word) < 5 or not word.isalpha():
