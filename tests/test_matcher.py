@@ -205,6 +205,8 @@ CONTEXT_AND_NEED = [
     ("Dolmetscher beim Arzt", "language-learning"),
     ("interprète au tribunal", "language-learning"),
     ("interprete in ospedale", "language-learning"),
+    ("interprete per la visita medica", "language-learning"),  # over a two-word setting too
+    ("interpreter for GP appointments", "language-learning"),
     # everyday words members type
     ("my landlord keeps the deposit", "housing"),
     ("cheap room to rent", "housing"),
@@ -280,10 +282,11 @@ def test_a_generic_phrase_is_generic_only_when_typed_whole(tmp_path: Path) -> No
 
 def test_a_weight_above_one_decides_over_the_setting(tmp_path: Path) -> None:
     taxonomy = _tiny(
-        tmp_path, "languages: [{interpreter: 2}]\nhealth: [hospital, clinic, doctor]\n"
+        tmp_path,
+        "languages: [{interpreter: 2}]\nhealth: [hospital, clinic, doctor, hospital appointment]\n",
     )
     assert best(taxonomy, "interpreter at the hospital") == "languages"
-    assert best(taxonomy, "hospital") == "health"
+    assert best(taxonomy, "hospital appointment") == "health"
 
 
 def test_a_weight_above_two_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ matches, the more specific first.
 
 A term's weight (`core.lexicon`) also says what kind of word it is: below 0.7 an ambiguous
 everyday word that needs the rest of the query to agree (*visto*, *news*), above 1 a term that
-decides over the setting it is named in (*interpreter* at the hospital). A generic phrase whose
+decides over the setting it is named in (*interpreter* at the hospital), and where one matches,
+the other domains' phrases ("GP appointment") earn no bonus. A generic phrase whose
 words name a domain on their own (*asylum* of *asylum seeker*) is generic only when typed whole.
 """
 
@@ -351,6 +352,10 @@ class Matcher:
                 domain.part.append((entry, share * sureness))
         for (slug, i), count in entries_with.items():  # BM25's term frequency, saturated
             domains[slug].evidence[i] *= 1.0 + TF_GAIN * math.log2(min(count, TF_CAP))
+        deciding = {s for s, d in domains.items() if any(e.weight > 1.0 for e, _q in d.full)}
+        for slug, domain in domains.items() if deciding else ():
+            if slug not in deciding:  # "GP appointment" is where an interpreter is needed
+                domain.evidence = {i: v for i, v in domain.evidence.items() if i >= 0}
         return domains
 
     def _rank(
