@@ -79,6 +79,13 @@ when the rest of the query agrees: the domain explains at least 90 % of the tell
 ("rinnovo del visto"), or when it is all the query says besides the people it is for ("food for
 refugees": a generic word says the query is about our field), not when it stands alone or among
 unknown words ("ha visto le mie chiavi", "my cat is sick")."""
+GENERIC_ONLY = 78.0
+"""A query of generic words only ("refugees", "hello refugees team!") names the people, not the
+need: its best domain is a suggestion ("Closest: International protection"), never a match."""
+UNSURE_AMID = 78.0
+"""A domain whose every word is only a typo's correction or a short stem's guess, next to words
+it does not explain, is a suggestion: "salut l'équipe" is a greeting, not Italian *salute*,
+"vacaciones" not *vaccines*. Typed alone ("empelo"), the correction still matches."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -118,6 +125,7 @@ class Scored:
 class _Domain:
     evidence: dict[int, float] = field(default_factory=dict)  # typed word -> its contribution
     explains: dict[int, float] = field(default_factory=dict)  # typed word -> its own weight
+    sure: dict[int, float] = field(default_factory=dict)  # typed word -> how sure, at best
     full: list[tuple[Entry, float]] = field(default_factory=list)  # entries matched whole
     part: list[tuple[Entry, float]] = field(default_factory=list)
 
@@ -280,7 +288,7 @@ class Matcher:
             found, is_generic = self._hits(word)
             hits.append(found)
             generic.append(is_generic)
-        self._generic_phrases(typed, generic)
+        self._generic_phrases(typed, generic, hits)
         idf = [self._idf(found, g) for found, g in zip(hits, generic, strict=True)]
         domains = self._domains_of(hits, idf, generic)
         if not domains:
@@ -291,18 +299,26 @@ class Matcher:
         spelled = frozenset(typed)
         return self._rank(domains, known, len(counted), generic, only_generic, spelled)[:limit]
 
-    def _generic_phrases(self, typed: Sequence[str], generic: list[bool]) -> None:
-        """Mark the words of a generic phrase typed whole ("demandeurs d'asile") as generic."""
+    def _generic_phrases(
+        self, typed: Sequence[str], generic: list[bool], hits: Sequence[Sequence[object]]
+    ) -> None:
+        """Mark the words of a generic phrase typed whole ("demandeurs d'asile") as generic,
+        unless it is all the query says: "migranti irregolari" alone names its domain."""
         keys = [w.keys(word) for word in typed]
         candidates = {p for k in keys for key in k for p in self._phrases_with.get(key, ())}
+        phrased: set[int] = set()
         for phrase in candidates:
             at = [
                 next((i for i, k in enumerate(keys) if k & part), -1)
                 for part in self._phrases[phrase]
             ]
             if -1 not in at:
+                phrased.update(i for i in at if not generic[i])
                 for i in at:
                     generic[i] = True
+        if phrased and all(generic[i] for i, h in enumerate(hits) if h):
+            for i in phrased:
+                generic[i] = False
 
     def _idf(self, found: list[tuple[int, int, float]], is_generic: bool) -> float:
         if found and all(self.entries[e].keys[p] & _NEGATION_KEYS for e, p, _s in found):
@@ -337,6 +353,7 @@ class Matcher:
             own_name = self._own_name[index]
             for i, sure in positions.values():
                 entries_with[(entry.slug, i)] = entries_with.get((entry.slug, i), 0) + 1
+                domain.sure[i] = max(sure, domain.sure.get(i, 0.0))
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
                 value = idf[i] * sure * counts * entry.weight * weight * own_name
                 if value > domain.evidence.get(i, 0.0):
@@ -395,8 +412,8 @@ class Matcher:
                 ):
                     quality = min(1.0, quality + AGREEMENT)
                 confidence = 100.0 * quality * (0.72 + 0.28 * min(1.0, explained / 0.6))
-                if only_generic:
-                    confidence = min(confidence, 88.0)
+                if only_generic:  # "hello refugees team!": which domain, the query does not say
+                    confidence = min(confidence, GENERIC_ONLY)
             else:
                 entry, quality = max(domain.part, key=lambda eq: eq[1])
                 # Only part of an entry: good when the typed words are its telling part
@@ -408,6 +425,8 @@ class Matcher:
                 strength = max(quality, telling * min(1.0, coverage / 0.7))
                 strength *= min(1.0, coverage / 0.4)  # one word of a long query: a weak hint
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
+            if coverage < 1.0 and all(domain.sure.get(i, 0.0) < 1.0 for i in words):
+                confidence = min(confidence, UNSURE_AMID)  # "salut l'équipe" is not *salute*
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(
                 (
