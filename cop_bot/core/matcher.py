@@ -85,7 +85,9 @@ need: its best domain is a suggestion ("Closest: International protection"), nev
 UNSURE_AMID = 78.0
 """A domain whose every word is only a typo's correction or a short stem's guess, next to words
 it does not explain, is a suggestion: "salut l'équipe" is a greeting, not Italian *salute*,
-"vacaciones" not *vaccines*. Typed alone ("empelo"), the correction still matches."""
+"vacaciones" not *vaccines*. Typed alone ("empelo"), the correction still matches. So is one
+word that several domains use (community, training, office) amid greetings and office chatter
+(`core.words.CHATTER`: coffee, the printer, a birthday)."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -297,7 +299,9 @@ class Matcher:
         counted = [i for i in range(len(typed)) if only_generic or not generic[i]]
         known = sum(idf[i] for i in counted if hits[i])
         spelled = frozenset(typed)
-        return self._rank(domains, known, len(counted), generic, only_generic, spelled)[:limit]
+        chatter = any(word in w.CHATTER for word in typed)
+        ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, chatter)
+        return ranked[:limit]
 
     def _generic_phrases(
         self, typed: Sequence[str], generic: list[bool], hits: Sequence[Sequence[object]]
@@ -383,6 +387,7 @@ class Matcher:
         generic: list[bool],
         only_generic: bool,
         spelled: frozenset[str] = frozenset(),
+        chatter: bool = False,
     ) -> list[Scored]:
         scored: list[tuple[float, float, Scored, frozenset[int]]] = []
         for slug, domain in domains.items():
@@ -427,6 +432,8 @@ class Matcher:
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
             if coverage < 1.0 and all(domain.sure.get(i, 0.0) < 1.0 for i in words):
                 confidence = min(confidence, UNSURE_AMID)  # "salut l'équipe" is not *salute*
+            if chatter and len(words) < 2 and max(domain.explains[i] for i in words) < TELLING:
+                confidence = min(confidence, UNSURE_AMID)  # "the wifi in the community hall"
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(
                 (

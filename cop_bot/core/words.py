@@ -85,6 +85,28 @@ _STOPWORDS_BY_LANGUAGE = {
     "χθες απόψε",
 }
 
+_CHATTER_BY_LANGUAGE = {
+    "en": "hello hi hey dear morning thanks thank cheers happy birthday congrats congratulations "
+    "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch pizza "
+    "printer password wifi parking keys",
+    "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
+    "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs",
+    "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda "
+    "vacaciones fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves",
+    "it": "ciao buongiorno buonasera grazie buon compleanno auguri tutti tutte tutta giornata "
+    "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi",
+    "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen "
+    "urlaub urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel",
+    "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
+    "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي",
+    "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
+    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά",
+}
+"""Greetings, wishes and office chatter (the coffee, the printer, the holiday photos): words that
+never say which domain a question is about. They are not stopwords (a query of chatter is not
+one of its other words alone): where one is typed, a single word must tell its domain apart to
+be a match (`core.matcher.CHATTER`)."""
+
 
 @lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
@@ -101,6 +123,7 @@ def _folded_words(text: str) -> set[str]:
     return set(fold(text).split())
 
 
+CHATTER = frozenset(w for words in _CHATTER_BY_LANGUAGE.values() for w in _folded_words(words))
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
