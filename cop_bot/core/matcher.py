@@ -272,7 +272,12 @@ class Matcher:
         out: list[str] = []
         for word in words:
             parts: list[str] = []
-            if len(word) >= 9 and word.isascii() and not (w.keys(word) & self._known):
+            if (
+                len(word) >= 9
+                and word.isascii()
+                and word not in w.CHATTER  # a Geburtstag is not a Geburt
+                and not (w.keys(word) & self._known)
+            ):
                 for form in dict.fromkeys((word, w.umlauts(word))):
                     parts = parts or w.split_compound(form, self._known)
             out.extend(parts or [word])
@@ -287,7 +292,7 @@ class Matcher:
         hits: list[list[tuple[int, int, float]]] = []
         generic: list[bool] = []
         for word in typed:
-            found, is_generic = self._hits(word)
+            found, is_generic = self._hits(word) if word not in w.CHATTER else ([], False)
             hits.append(found)
             generic.append(is_generic)
         self._generic_phrases(typed, generic, hits)

@@ -87,20 +87,32 @@ _STOPWORDS_BY_LANGUAGE = {
 
 _CHATTER_BY_LANGUAGE = {
     "en": "hello hi hey dear morning thanks thank cheers happy birthday congrats congratulations "
-    "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch pizza "
-    "printer password wifi parking keys",
+    "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch "
+    "pizza printer password wifi parking keys monday tuesday wednesday thursday friday "
+    "saturday sunday late floor party room template drive folder car lost",
     "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
-    "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs",
-    "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda "
-    "vacaciones fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves",
+    "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche retard étage fête pot salle modèle "
+    "dossier voiture perdu",
+    "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda vacaciones "
+    "fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves lunes "
+    "martes miércoles jueves viernes sábado domingo tarde planta fiesta sala plantilla "
+    "carpeta coche perdido",
     "it": "ciao buongiorno buonasera grazie buon compleanno auguri tutti tutte tutta giornata "
-    "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi",
-    "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen "
-    "urlaub urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel",
+    "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi lunedì martedì "
+    "mercoledì giovedì venerdì sabato domenica tardi piano festa sala modello cartella "
+    "macchina perso",
+    "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen urlaub "
+    "urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag später stock feier "
+    "weihnachtsfeier raum vorlage ordner auto verloren",
     "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
-    "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي",
+    "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي الاثنين الثلاثاء الأربعاء الخميس "
+    "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت",
     "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
-    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά",
+    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα τρίτη "
+    "τετάρτη πέμπτη παρασκευή σάββατο κυριακή αργήσω όροφο πάρτι αίθουσα πρότυπο φάκελο "
+    "αυτοκίνητο έχασα",
 }
 """Greetings, wishes and office chatter (the coffee, the printer, the holiday photos): words that
 never say which domain a question is about. They are not stopwords (a query of chatter is not
