@@ -299,3 +299,46 @@ def test_an_ambiguous_weighted_word_needs_the_rest_of_the_query(tmp_path: Path) 
     assert best(taxonomy, "status") is None  # a suggestion only
     assert [c.slug for c in taxonomy.match("status").candidates] == ["protection"]
     assert best(taxonomy, "status appeal") == "protection"
+
+
+OFF_TOPIC_CHAT = [
+    # a greeting that names the team or the people it works with
+    "hi there refugees team",
+    "bonsoir l'équipe des réfugiés",
+    "γεια σας ομάδα μεταναστών",
+    "مرحبا فريق المهاجرين",
+    # office chatter with words that sound topical out of context
+    "happy birthday Tom, from the whole community",
+    "the printer in the community centre is jammed again",
+    "coffee and cake in the training room on thursday",
+    "buon compleanno Marco da tutta la comunità",
+    "photos des vacances de Noël",
+    "Urlaubsfotos aus Kreta, Geburtstag am Samstag",
+]
+
+
+@pytest.mark.parametrize("query", OFF_TOPIC_CHAT)
+def test_off_topic_chat_is_not_a_confident_match(taxonomy: Taxonomy, query: str) -> None:
+    assert taxonomy.match(query).matches == ()
+
+
+@pytest.mark.parametrize("query", ["refugees", "migrants", "Flüchtlinge", "πρόσφυγες"])
+def test_a_generic_people_word_alone_is_a_suggestion(taxonomy: Taxonomy, query: str) -> None:
+    result = taxonomy.match(query)
+    assert result.matches == ()
+    assert result.suggestions, "a polished reply says which domain it might be"
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("empelo", "labour-market"),  # a typo alone still matches
+        ("undocumented migrants", "irregular-migration"),  # a generic phrase alone names it
+        ("coffee morning for refugee parents at the school", "education"),
+        ("dentist for refugee children", "health"),
+    ],
+)
+def test_real_evidence_still_matches_amid_chatter(
+    taxonomy: Taxonomy, query: str, slug: str
+) -> None:
+    assert best(taxonomy, query) == slug

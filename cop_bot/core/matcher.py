@@ -83,11 +83,14 @@ GENERIC_ONLY = 78.0
 """A query of generic words only ("refugees", "hello refugees team!") names the people, not the
 need: its best domain is a suggestion ("Closest: International protection"), never a match."""
 UNSURE_AMID = 78.0
+UNSURE = 0.93
 """A domain whose every word is only a typo's correction or a short stem's guess, next to words
 it does not explain, is a suggestion: "salut l'équipe" is a greeting, not Italian *salute*,
 "vacaciones" not *vaccines*. Typed alone ("empelo"), the correction still matches. So is one
 word that several domains use (community, training, office) amid greetings and office chatter
-(`core.words.CHATTER`: coffee, the printer, a birthday)."""
+(`core.words.CHATTER`: coffee, the printer, a birthday), or one that meets its domain only
+through part of an entry there. A long word a suffix away from the entry (*Psychotherapeutin*,
+0.94) is sure enough (`UNSURE`)."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -435,9 +438,11 @@ class Matcher:
                 strength = max(quality, telling * min(1.0, coverage / 0.7))
                 strength *= min(1.0, coverage / 0.4)  # one word of a long query: a weak hint
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
-            if coverage < 1.0 and all(domain.sure.get(i, 0.0) < 1.0 for i in words):
+            if coverage < 1.0 and all(domain.sure.get(i, 0.0) < UNSURE for i in words):
                 confidence = min(confidence, UNSURE_AMID)  # "salut l'équipe" is not *salute*
-            if chatter and len(words) < 2 and max(domain.explains[i] for i in words) < TELLING:
+            if chatter and (
+                not domain.full or len(words) < 2 and max(domain.explains[i] for i in words) < TELLING
+            ):
                 confidence = min(confidence, UNSURE_AMID)  # "the wifi in the community hall"
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(

@@ -89,7 +89,7 @@ _CHATTER_BY_LANGUAGE = {
     "en": "hello hi hey dear morning thanks thank cheers happy birthday congrats congratulations "
     "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch "
     "pizza printer password wifi parking keys monday tuesday wednesday thursday friday "
-    "saturday sunday late floor party room template drive folder car lost",
+    "saturday sunday late floor party room template drive folder car lost again",
     "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
     "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs "
     "lundi mardi mercredi jeudi vendredi samedi dimanche retard étage fête pot salle modèle "
