@@ -440,9 +440,8 @@ class Matcher:
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
             if coverage < 1.0 and all(domain.sure.get(i, 0.0) < UNSURE for i in words):
                 confidence = min(confidence, UNSURE_AMID)  # "salut l'équipe" is not *salute*
-            if chatter and (
-                not domain.full or len(words) < 2 and max(domain.explains[i] for i in words) < TELLING
-            ):
+            lone = len(words) < 2 and max(domain.explains[i] for i in words) < TELLING
+            if chatter and (lone or not domain.full):
                 confidence = min(confidence, UNSURE_AMID)  # "the wifi in the community hall"
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)
             scored.append(
