@@ -307,6 +307,10 @@ OFF_TOPIC_CHAT = [
     "bonsoir l'équipe des réfugiés",
     "γεια σας ομάδα μεταναστών",
     "مرحبا فريق المهاجرين",
+    # a change of plan: it tells, it does not ask
+    "my GP appointment got cancelled, I'll be late",
+    "la visite médicale est reportée à mardi",
+    "der Deutschkurs ist heute abgesagt",
     # office chatter with words that sound topical out of context
     "happy birthday Tom, from the whole community",
     "the printer in the community centre is jammed again",
@@ -339,6 +343,11 @@ def test_a_generic_people_word_alone_is_a_suggestion(taxonomy: Taxonomy, query: 
         ("undocumented migrants", "irregular-migration"),  # a generic phrase alone names it
         ("coffee morning for refugee parents at the school", "education"),
         ("dentist for refugee children", "health"),
+        # chatter words that an entry uses are still its evidence
+        ("room to rent near the station", "housing"),
+        ("fête de quartier", "neighbourhood-participation"),
+        ("piano per la diversità", "diversity-management"),
+        ("we moved last month, which school for the kids?", "education"),
     ],
 )
 def test_real_evidence_still_matches_amid_chatter(

@@ -82,15 +82,19 @@ unknown words ("ha visto le mie chiavi", "my cat is sick")."""
 GENERIC_ONLY = 78.0
 """A query of generic words only ("refugees", "hello refugees team!") names the people, not the
 need: its best domain is a suggestion ("Closest: International protection"), never a match."""
-UNSURE_AMID = 78.0
 UNSURE = 0.93
+UNSURE_AMID = 78.0
 """A domain whose every word is only a typo's correction or a short stem's guess, next to words
 it does not explain, is a suggestion: "salut l'équipe" is a greeting, not Italian *salute*,
 "vacaciones" not *vaccines*. Typed alone ("empelo"), the correction still matches. So is one
 word that several domains use (community, training, office) amid greetings and office chatter
 (`core.words.CHATTER`: coffee, the printer, a birthday), or one that meets its domain only
 through part of an entry there. A long word a suffix away from the entry (*Psychotherapeutin*,
-0.94) is sure enough (`UNSURE`)."""
+0.94) is sure enough (`UNSURE`). A change of plan (`core.words.NEWS`: postponed, I'll be
+late) makes every domain a suggestion: the message tells, it does not ask."""
+CHATTER_TELLING = math.log(1.0 + 22 / 1.5)
+"""Amid chatter, one word must name a single domain (*dentist*) to be a match: *training* of
+"training day" names education and the labour market."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -183,6 +187,9 @@ class Matcher:
             if len(key) >= 4 and ":" not in key and key not in acronyms:  # words, not stems
                 self._vocabulary.setdefault(len(key), []).append(key)
         self._known = set(self._postings) | self._generic
+        self._chatter = w.CHATTER - {x for e in self.entries for x in w.content(e.text)}
+        """Chatter that no entry uses is no evidence; chatter an entry uses ("room to rent",
+        "fête de quartier") still is, and says the query may be chatter all the same."""
         self._typos: dict[str, tuple[frozenset[str], float]] = {}
         self._hit_memo: dict[str, tuple[list[tuple[int, int, float]], bool]] = {}
         self._weight_sums = [sum(weights) for weights in self._weights]
@@ -295,7 +302,7 @@ class Matcher:
         hits: list[list[tuple[int, int, float]]] = []
         generic: list[bool] = []
         for word in typed:
-            found, is_generic = self._hits(word) if word not in w.CHATTER else ([], False)
+            found, is_generic = self._hits(word) if word not in self._chatter else ([], False)
             hits.append(found)
             generic.append(is_generic)
         self._generic_phrases(typed, generic, hits)
@@ -308,6 +315,9 @@ class Matcher:
         known = sum(idf[i] for i in counted if hits[i])
         spelled = frozenset(typed)
         chatter = any(word in w.CHATTER for word in typed)
+        if any(word in w.NEWS for word in typed):
+            ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, True)
+            return [replace(s, confidence=min(s.confidence, UNSURE_AMID)) for s in ranked][:limit]
         ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, chatter)
         return ranked[:limit]
 
@@ -440,7 +450,7 @@ class Matcher:
                 confidence = 100.0 * (0.5 + 0.45 * strength * min(1.0, explained / 0.6))
             if coverage < 1.0 and all(domain.sure.get(i, 0.0) < UNSURE for i in words):
                 confidence = min(confidence, UNSURE_AMID)  # "salut l'équipe" is not *salute*
-            lone = len(words) < 2 and max(domain.explains[i] for i in words) < TELLING
+            lone = len(words) < 2 and max(domain.explains[i] for i in words) < CHATTER_TELLING
             if chatter and (lone or not domain.full):
                 confidence = min(confidence, UNSURE_AMID)  # "the wifi in the community hall"
             specificity = max((len(e.keys) for e, _q in domain.full), default=0)

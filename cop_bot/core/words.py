@@ -93,31 +93,32 @@ _CHATTER_BY_LANGUAGE = {
     "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
     "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs "
     "lundi mardi mercredi jeudi vendredi samedi dimanche retard étage fête pot salle modèle "
-    "dossier voiture perdu",
+    "voiture perdu",
     "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda vacaciones "
     "fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves lunes "
-    "martes miércoles jueves viernes sábado domingo tarde planta fiesta sala plantilla "
+    "martes miércoles jueves viernes sábado domingo planta fiesta sala "
     "carpeta coche perdido",
     "it": "ciao buongiorno buonasera grazie buon compleanno auguri tutti tutte tutta giornata "
+    "collega colleghi colleghe "
     "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi lunedì martedì "
-    "mercoledì giovedì venerdì sabato domenica tardi piano festa sala modello cartella "
+    "mercoledì giovedì venerdì sabato domenica tardi festa sala cartella "
     "macchina perso",
     "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen urlaub "
     "urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel "
-    "montag dienstag mittwoch donnerstag freitag samstag sonntag später stock feier "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag später feier "
     "weihnachtsfeier raum vorlage ordner auto verloren",
     "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
     "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي الاثنين الثلاثاء الأربعاء الخميس "
     "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت",
     "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
-    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα τρίτη "
+    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα "
     "τετάρτη πέμπτη παρασκευή σάββατο κυριακή αργήσω όροφο πάρτι αίθουσα πρότυπο φάκελο "
     "αυτοκίνητο έχασα",
 }
 """Greetings, wishes and office chatter (the coffee, the printer, the holiday photos): words that
 never say which domain a question is about. They are not stopwords (a query of chatter is not
 one of its other words alone): where one is typed, a single word must tell its domain apart to
-be a match (`core.matcher.CHATTER`)."""
+be a match (`core.matcher.UNSURE_AMID`)."""
 
 
 @lru_cache(maxsize=100_000)
@@ -136,6 +137,20 @@ def _folded_words(text: str) -> set[str]:
 
 
 CHATTER = frozenset(w for words in _CHATTER_BY_LANGUAGE.values() for w in _folded_words(words))
+_NEWS_BY_LANGUAGE = {
+    "en": "late postponed rescheduled cancelled canceled",
+    "fr": "décalé décalée reporté reportée annulé annulée",
+    "es": "llegaré aplazado aplazada cancelado cancelada",
+    "it": "tardi spostato spostata rinviato rinviata annullato annullata",
+    "de": "später verschoben abgesagt ausgefallen",
+    "ar": "سأتأخر متأخر تأجل تأجلت تأجيل ألغي ألغيت",
+    "el": "αργήσω αργώ αναβλήθηκε ακυρώθηκε",
+}
+NEWS = frozenset(w for words in _NEWS_BY_LANGUAGE.values() for w in _folded_words(words))
+"""A change of plan (postponed, cancelled, I'll be late): a message that tells, not one that
+asks, so whatever domain its other words name is a suggestion (`core.matcher.UNSURE_AMID`).
+Not *moved*, *changed* or *retard*: "we moved, which school?" and "retard scolaire" ask."""
+CHATTER |= NEWS
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
