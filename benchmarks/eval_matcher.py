@@ -11,6 +11,9 @@ gap between the two parts is overfitting.
 
     .venv/bin/python benchmarks/eval_matcher.py [--part tune|held-out|all] [--misses] [--taxonomy PATH]
 
+A folder with only `nonsense.yaml` (`benchmarks/eval-offtopic/`, chat that sounds topical out
+of context) reports only the share of it matched with confidence.
+
 Prints figures; asserts nothing.
 """
 
