@@ -11,6 +11,9 @@ gap between the two parts is overfitting.
 
     .venv/bin/python benchmarks/eval_matcher.py [--part tune|held-out|all] [--misses] [--taxonomy PATH]
 
+A folder with only `nonsense.yaml` (`benchmarks/eval-offtopic/`, chat that sounds topical out
+of context) reports only the share of it matched with confidence.
+
 Prints figures; asserts nothing.
 """
 
@@ -52,7 +55,10 @@ def cases(folder: Path = EVAL) -> tuple[list[Case], list[Case]]:
     """(the labelled queries, the nonsense ones)."""
     labelled: list[Case] = []
     for language in LANGUAGES:
-        for item in yaml.safe_load((folder / f"{language}.yaml").read_text(encoding="utf-8")):
+        path = folder / f"{language}.yaml"
+        if not path.exists():  # an off-topic set (`benchmarks/eval-offtopic/`) has no labels
+            continue
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")):
             labelled.append(Case(str(item["q"]), frozenset(item["expect"]), language))
     nonsense = [
         Case(str(item["q"]), frozenset(), "any")

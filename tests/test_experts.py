@@ -420,3 +420,14 @@ def test_filters_narrow_the_unfiltered_ranking_exactly(
     _, everyone = ranking(Filters())
     expected = [(m, v) for m, v in everyone if filters.admit(index.experts[m])]
     assert ranking(filters) == (len(expected), expected)
+
+
+def test_a_generic_word_finds_by_text_and_names_the_closest_domain(community: Bot) -> None:
+    """`/find-expert refugees`: no domain is guessed, the bios that say it are found, and the
+    reply says which domain would narrow the search."""
+    result = community.reply("/find-expert refugees")
+    assert result.data["matched_domains"] == []
+    assert "luca" in handles(community, "refugees")
+    assert "Closest domains: International protection (international-protection)." in (
+        community.send("/find-expert refugees")
+    )

@@ -7,7 +7,9 @@ per language keeps a reviewer in their own language.
 
 A term may name two domains of one language only if every listing says how much it weighs
 (`{integration: 0.3}`): an unweighted duplicate is a mistake the loader refuses, naming the term
-and both domains. The same letters in two languages are two words (German *Pass*, a passport;
+and both domains. A weight below 0.7 marks an ambiguous everyday word (Italian *visto*, seen or
+a visa): alone it is a suggestion, with words that agree a match. A weight above 1 (at most 2)
+marks a term that decides over the setting it comes up in (an interpreter at the hospital). The same letters in two languages are two words (German *Pass*, a passport;
 French *PASS*, a health clinic).
 """
 
@@ -22,6 +24,9 @@ from cop_bot.core.errors import ConfigError
 from cop_bot.core.words import fold
 
 GENERIC = "generic"
+MAX_WEIGHT = 2.0
+"""Above 1, a term decides its domain over the setting it is named in: an *interpreter* for a
+doctor's visit is asked of language support, not of health."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,10 @@ def _word(item: Any, language: str, where: str) -> Word:
             value = float(weight)
         except (TypeError, ValueError):
             raise ConfigError(f"{where}: the weight of {text!r} must be a number") from None
-        if not 0 < value <= 1:
-            raise ConfigError(f"{where}: the weight of {text!r} must be above 0 and at most 1")
+        if not 0 < value <= MAX_WEIGHT:
+            raise ConfigError(
+                f"{where}: the weight of {text!r} must be above 0 and at most {MAX_WEIGHT:g}"
+            )
         return Word(str(text), language, value, stated=True)
     if isinstance(item, str | int | float) and str(item).strip():
         return Word(str(item).strip(), language)

@@ -53,24 +53,72 @@ _STOPWORDS_BY_LANGUAGE = {
     "en": "a an and are as at be by can do does for from get getting got have how i in into is it "
     "its me my of on or our so that the their them there they this to up us was we what when "
     "where which who why will with you your about any some need want looking find please "
-    "anyone someone know like would could should",  # not "help": generic, but it is a word
+    "anyone someone know like would could should has had am been were being just also very here "
+    "there im today tonight tomorrow yesterday week weekend end time",  # not "help": generic, but it is a word
     "fr": "a au aux avec ce ces cette comment dans de des du en est et il ils je la le les leur "
     "leurs ma mes mon nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes "
+    "ai as avons avez ont suis es sommes etes sont etait ete ici aussi tres ca cela ceci "
+    "aujourd hui demain hier soir semaine week end "
     "un une vos votre vous y d l j s c n m qu quel quelle quels quelles chez cherche besoin",
     "es": "a al como con de del el en es esta este esto la las lo los mi mis nuestra nuestro "
     "para pero por que se su sus un una unos unas y o e u cómo donde dónde qué quien busco "
+    "he has ha hemos han soy eres somos son era fue tus nuestros nuestras muy también aquí ya "
+    "hoy mañana ayer semana noche "
     "necesito hay",
     "it": "a ad al alla alle agli ai come con da dal dalla dei del della delle di e ed gli i il "
     "in la le lo mi mia mio nel nella nelle per su sul sulla tra fra un una uno o che chi cosa "
+    "ha hanno ho hai abbiamo avete è sono sei siamo era mie miei tuo tua tuoi tue suo sua suoi sue "
+    "nostro nostra nostri loro ci si ne anche molto questo questa questi quello quella qui ora già "
+    "oggi domani ieri settimana sera stasera "
     "dove cerco serve c l",
     "de": "am an auf aus bei das dem den der des die ein eine einem einen einer eines für im in "
     "ist mit nach oder so über um und vom von vor wie wo zu zum zur ich wir sie es mein meine "
-    "unser unsere suche brauche gibt",
+    "hat habe haben hast bin bist sind war waren wird werden kann können muss mich mir dich dir "
+    "uns euch ihr ihre ihren seine dein deine auch sehr noch schon hier dort man heute morgen "
+    "gestern abend wochenende "
+    "unser unsere suche sucht suchen gesucht brauche gibt",
     "ar": "في من على الى إلى عن مع او أو و ثم هل كيف ما ماذا هذا هذه ذلك التي الذي لل عند "
-    "لدى بين كل أي اي انا أنا نحن",
+    "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا اليوم غدا امس الليلة",
     "el": "ο η το οι τα του της των τον την στο στη στην στον στα στους στις σε για με και ή "
-    "από απο ως που πως πώς τι ένα ενα μια μία ενός μιας θα να είναι ειναι",
+    "από απο ως που πως πώς τι ένα ενα μια μία ενός μιας θα να είναι ειναι έχω έχει έχουμε "
+    "έχουν είμαι είσαι είμαστε μου σου μας σας τους αυτό αυτή αυτός εδώ εκεί πολύ σήμερα αύριο "
+    "χθες απόψε",
 }
+
+_CHATTER_BY_LANGUAGE = {
+    "en": "hello hi hey dear morning thanks thank cheers happy birthday congrats congratulations "
+    "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch "
+    "pizza printer password wifi parking keys monday tuesday wednesday thursday friday "
+    "saturday sunday late floor party room template drive folder car lost again",
+    "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
+    "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche retard étage fête pot salle modèle "
+    "voiture perdu",
+    "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda vacaciones "
+    "fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves lunes "
+    "martes miércoles jueves viernes sábado domingo planta fiesta sala "
+    "carpeta coche perdido",
+    "it": "ciao buongiorno buonasera grazie buon compleanno auguri tutti tutte tutta giornata "
+    "collega colleghi colleghe "
+    "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi lunedì martedì "
+    "mercoledì giovedì venerdì sabato domenica tardi festa sala cartella "
+    "macchina perso",
+    "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen urlaub "
+    "urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag später feier "
+    "weihnachtsfeier raum vorlage ordner auto verloren",
+    "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
+    "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي الاثنين الثلاثاء الأربعاء الخميس "
+    "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت",
+    "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
+    "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα "
+    "τετάρτη πέμπτη παρασκευή σάββατο κυριακή αργήσω όροφο πάρτι αίθουσα πρότυπο φάκελο "
+    "αυτοκίνητο έχασα",
+}
+"""Greetings, wishes and office chatter (the coffee, the printer, the holiday photos): words that
+never say which domain a question is about. They are not stopwords (a query of chatter is not
+one of its other words alone): where one is typed, a single word must tell its domain apart to
+be a match (`core.matcher.UNSURE_AMID`)."""
 
 
 @lru_cache(maxsize=100_000)
@@ -88,6 +136,21 @@ def _folded_words(text: str) -> set[str]:
     return set(fold(text).split())
 
 
+CHATTER = frozenset(w for words in _CHATTER_BY_LANGUAGE.values() for w in _folded_words(words))
+_NEWS_BY_LANGUAGE = {
+    "en": "late postponed rescheduled cancelled canceled",
+    "fr": "décalé décalée reporté reportée annulé annulée",
+    "es": "llegaré aplazado aplazada cancelado cancelada",
+    "it": "tardi spostato spostata rinviato rinviata annullato annullata",
+    "de": "später verschoben abgesagt ausgefallen",
+    "ar": "سأتأخر متأخر تأجل تأجلت تأجيل ألغي ألغيت",
+    "el": "αργήσω αργώ αναβλήθηκε ακυρώθηκε",
+}
+NEWS = frozenset(w for words in _NEWS_BY_LANGUAGE.values() for w in _folded_words(words))
+"""A change of plan (postponed, cancelled, I'll be late): a message that tells, not one that
+asks, so whatever domain its other words name is a suggestion (`core.matcher.UNSURE_AMID`).
+Not *moved*, *changed* or *retard*: "we moved, which school?" and "retard scolaire" ask."""
+CHATTER |= NEWS
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()

@@ -133,6 +133,11 @@ def find_expert(ctx: Ctx, args: Args) -> Reply:
         # International protection")
         labels = i18n.join(ctx.taxonomy.label(c.slug, ctx.language) for c in candidates)
         blocks.append(Context(spans(_("Domains: {labels}").format(labels=labels))))
+    elif match and match.suggestions:  # "refugees": found by its words; say where to narrow
+        names = ", ".join(
+            f"{ctx.taxonomy.label(c.slug, ctx.language)} ({c.slug})" for c in match.suggestions
+        )
+        blocks.append(Context(spans(_("Closest domains: {names}.").format(names=names))))
     blocks.extend(_item(ctx, h) for h in shown)
     footer = n_(total, "{count} expert", "{count} experts") + " · "
     footer += _("page {page} of {pages}").format(page=i18n.number(page), pages=i18n.number(pages))
