@@ -267,9 +267,11 @@ async def measure(url: str, args: argparse.Namespace, folder: Path) -> None:
         for load in pages:
             if load.headers:
                 load.headers = {k: tag if v == "TAG" else v for k, v in load.headers.items()}
-        async with aiohttp.ClientSession() as session:  # the search index is built
-            async with session.get(f"{base}/library/search?q=housing") as response:
-                await response.read()
+        async with (
+            aiohttp.ClientSession() as session,  # the search index is built
+            session.get(f"{base}/library/search?q=housing") as response,
+        ):
+            await response.read()
         await asyncio.sleep(5)  # let `cop-bot run` finish warming its caches in the background
         for load in pages[2:4]:  # a page cache filled only by the traffic itself
             await run_wrk(base, load, 1, args.connections)

@@ -24,7 +24,7 @@ from cop_bot.library.pages import Links, Page, Render, search_index
 from cop_bot.practices.fields import PRACTICE_KINDS, SCALES
 from cop_bot.practices.queries import endorsement_counts
 from cop_bot.practices.search import PracticeSearch
-from cop_bot.storage.db import session_scope
+from cop_bot.storage.db import read_scope
 from cop_bot.storage.models import Community
 
 MARKER = ".cop-bot-library"
@@ -68,7 +68,7 @@ def export(
     search = PracticeSearch()
     root = folder.resolve()
     pages = 0
-    with session_scope(engine) as session, i18n.using(language):
+    with read_scope(engine) as session, i18n.using(language):
         assert community.id is not None
         community = session.get(Community, community.id) or community
         community_id = community.id

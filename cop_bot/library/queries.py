@@ -62,6 +62,60 @@ def approved_in(session: Session, community_id: int, ids: Sequence[int]) -> list
     return [found[i] for i in ids if i in found]
 
 
+@dataclass(frozen=True)
+class Listed:
+    """What a list of practices shows of one (a results page, the entry page, a toolkit): read
+    without the benchmark fields, which only the practice's own page needs."""
+
+    id: int
+    title: str
+    summary: str
+    kind: str
+    domains: list[str]
+    country: str | None
+
+
+_LISTED = tuple(
+    col(getattr(Practice, name))
+    for name in ("id", "title", "summary", "kind", "domains", "country")
+)
+
+
+def listed_in(session: Session, community_id: int, ids: Sequence[int]) -> list[Listed]:
+    """These practices in the order given, leaving out any that is not approved: one query."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(*_LISTED).where(
+            col(Practice.id).in_(list(ids)),
+            Practice.community_id == community_id,
+            Practice.status == APPROVED,
+        )
+    ).all()
+    found = {row[0]: Listed(*row) for row in rows}
+    return [found[i] for i in ids if i in found]
+
+
+def approved_with_endorsements(
+    session: Session, community_id: int, practice_id: int
+) -> tuple[Practice, int] | None:
+    """`approved` and its number of endorsements, in one query (a practice page's data)."""
+    count = (
+        select(func.count())
+        .where(PracticeEndorsement.practice_id == Practice.id)
+        .correlate(Practice)
+        .scalar_subquery()
+    )
+    row = session.exec(
+        select(Practice, count).where(
+            Practice.id == practice_id,
+            Practice.community_id == community_id,
+            Practice.status == APPROVED,
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
 def all_approved(session: Session, community_id: int) -> list[Practice]:
     return list(
         session.exec(

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from sqlalchemy import Connection
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from cop_bot.storage.models import Community
@@ -35,6 +38,45 @@ def by_token(session: Session, token: str) -> Community | None:
     if not token or len(token) > MAX_TOKEN or not token.isascii():
         return None
     return session.exec(select(Community).where(Community.library_token == token)).first()
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What decides whether a cached page is still the right one: the community's id, the
+    version every change to a practice or toolkit bumps, and the settings a page shows."""
+
+    id: int
+    version: int
+    public: bool
+    name: str
+    language: str
+
+
+def reader(connection: Connection, token: str | None) -> Reader | None:
+    """The community a reader reaches (by its key, else the public one): one small query, no
+    ORM, so a page served from the cache costs little more than a static file."""
+    columns = (
+        col(Community.id),
+        col(Community.practice_version),
+        col(Community.library_public),
+        col(Community.name),
+        col(Community.language),
+    )
+    if token is not None:
+        if not token or len(token) > MAX_TOKEN or not token.isascii():
+            return None
+        query = select_columns(*columns).where(col(Community.library_token) == token)
+    else:
+        query = (
+            select_columns(*columns)
+            .where(col(Community.library_public).is_(True))
+            .order_by(col(Community.id))
+            .limit(1)
+        )
+    row = connection.execute(query).first()
+    if row is None or row[0] is None:
+        return None
+    return Reader(id=row[0], version=row[1], public=row[2], name=row[3], language=row[4])
 
 
 def public_community(session: Session) -> Community | None:

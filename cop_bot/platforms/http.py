@@ -73,8 +73,13 @@ class Routes:
     def site(self) -> Site:
         if self._site is None:
             from cop_bot.library.pages import Site  # Jinja2 only when the library is read
+            from cop_bot.practices.search import PracticeSearch
 
-            self._site = Site(self.app.engine, self.app.taxonomy, self.app.settings.public_url)
+            search = self.app.router.services.setdefault(PracticeSearch, PracticeSearch())
+            assert isinstance(search, PracticeSearch)
+            self._site = Site(
+                self.app.engine, self.app.taxonomy, self.app.settings.public_url, search
+            )
         return self._site
 
     async def library(self, request: web.Request) -> web.StreamResponse:

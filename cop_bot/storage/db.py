@@ -122,7 +122,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 _WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
@@ -140,6 +141,29 @@ def _writer_lock(engine: Engine) -> threading.RLock | None:
         if lock is None:
             lock = _WRITERS[engine] = threading.RLock()
         return lock
+
+
+READ_ONLY = "cop_bot_read_only"
+"""The execution option of `readers`: a plain (deferred) BEGIN on SQLite."""
+
+
+def readers(engine: Engine) -> Engine:
+    """The same engine (same pool) for transactions that only read: on SQLite they begin with
+    a plain BEGIN, not BEGIN IMMEDIATE, so in WAL mode they read a snapshot side by side, never
+    waiting for each other or for a writer. Use it with `read_scope`, never to write."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (the web library's pages): no writer lock, a deferred BEGIN on
+    SQLite (see `readers`), rolled back at the end since it has nothing to keep."""
+    session = Session(readers(engine), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextmanager
