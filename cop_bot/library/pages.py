@@ -43,7 +43,7 @@ from cop_bot.practices.fields import (
 )
 from cop_bot.practices.search import PracticeSearch, Query
 from cop_bot.render.text import clean
-from cop_bot.storage.db import read_scope, readers
+from cop_bot.storage.db import read_scope
 from cop_bot.storage.models import Community, Practice, PracticeCollection
 
 PAGE_SIZE = 20
@@ -484,7 +484,6 @@ class Site:
         search: PracticeSearch | None = None,
     ) -> None:
         self.engine = engine
-        self.readers = readers(engine)
         self.taxonomy = taxonomy
         self.public_url = public_url
         self.search = search if search is not None else PracticeSearch()
@@ -537,8 +536,7 @@ class Site:
         if_modified_since: str | None = None,
         query_string: str = "",
     ) -> Page:
-        with self.readers.connect() as connection:
-            reader = tokens.reader(connection, token)
+        reader = tokens.reader(self.engine, token)
         fallback = reader.language if reader else i18n.DEFAULT
         language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
         if reader is None:

@@ -25,7 +25,7 @@ import asyncio
 import errno
 import logging
 import threading
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,10 @@ CALENDAR_ROUTE = "/calendar/{name}"
 LIBRARY_ROUTES = ("/library", "/library/{rest:.*}")
 LIBRARY_ASSETS = {"library.css": "text/css", "library.js": "text/javascript"}
 HEALTH_TIMEOUT = 3.0
+LIBRARY_THREADS = int(__import__("os").environ.get("H3_THREADS", "1"))
+"""The web library renders on its own small pool, not the commands': a crowd of readers never
+delays a member's command, and with one core's worth of Python (the GIL) more threads would
+only make every page wait for the others (measured in `benchmarks/bench_library.py`)."""
 FEED_SUFFIX = ".ics"
 
 
@@ -62,6 +66,7 @@ class Routes:
         self.executor = executor
         self.head = head_revision()
         self._site: Site | None = None
+        self._library_pool: ThreadPoolExecutor | None = None
 
     def add_to(self, web_app: web.Application) -> None:
         web_app.router.add_get(HEALTH_PATH, self.health)
@@ -97,9 +102,11 @@ class Routes:
                 "/library/" + (f"?{request.query_string}" if request.query_string else "")
             )
         params = {key: request.query.getone(key) for key in request.query}
+        if self._library_pool is None:
+            self._library_pool = ThreadPoolExecutor(LIBRARY_THREADS, "cop-library")
         loop = asyncio.get_running_loop()
         page = await loop.run_in_executor(
-            self.executor,
+            self._library_pool,
             lambda: self.site.respond(
                 token,
                 rest,

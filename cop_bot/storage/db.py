@@ -144,22 +144,18 @@ def _writer_lock(engine: Engine) -> threading.RLock | None:
 
 
 READ_ONLY = "cop_bot_read_only"
-"""The execution option of `readers`: a plain (deferred) BEGIN on SQLite."""
-
-
-def readers(engine: Engine) -> Engine:
-    """The same engine (same pool) for transactions that only read: on SQLite they begin with
-    a plain BEGIN, not BEGIN IMMEDIATE, so in WAL mode they read a snapshot side by side, never
-    waiting for each other or for a writer. Use it with `read_scope`, never to write."""
-    return engine.execution_options(**{READ_ONLY: True})
+"""A connection's execution option for transactions that only read (see `read_scope`)."""
 
 
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Session]:
-    """A session that only reads (the web library's pages): no writer lock, a deferred BEGIN on
-    SQLite (see `readers`), rolled back at the end since it has nothing to keep."""
-    session = Session(readers(engine), expire_on_commit=False)
+    """A session that only reads (the web library's pages): no writer lock and, on SQLite, a
+    plain (deferred) BEGIN rather than BEGIN IMMEDIATE, so in WAL mode readers see a snapshot
+    side by side, never waiting for each other or for a writer. Rolled back at the end: it has
+    nothing to keep, and must never write."""
+    session = Session(engine, expire_on_commit=False)
     try:
+        session.connection(execution_options={READ_ONLY: True})  # before its BEGIN
         yield session
     finally:
         session.rollback()
