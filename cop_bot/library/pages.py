@@ -252,12 +252,20 @@ class Render:
         self.public_url = (public_url or "").rstrip("/") or None
         self.switch = switch
         self.static = static
+        self._shared: dict[str, Any] | None = None
         self.endorsement_counts: Mapping[int, int] | None = None
         """Counted once for every practice by the export; else one query a page."""
 
     # ---- helpers the templates use ----------------------------------------------------------
 
     def _common(self) -> dict[str, Any]:
+        """What every page of this renderer shares, worked out once (the export renders
+        thousands of pages with one renderer)."""
+        if self._shared is None:
+            self._shared = self._make_common()
+        return self._shared
+
+    def _make_common(self) -> dict[str, Any]:
         return {
             "_": _,
             "lang": self.language,
@@ -490,6 +498,7 @@ class Site:
         self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
         self._bytes = 0
         self._modified: dict[tuple[int, int], datetime] = {}
+        self._communities: dict[int, tuple[tokens.Reader, Community]] = {}
         self._lock = threading.Lock()
 
     def cached(self, key: tuple[Any, ...]) -> Page | None:
@@ -513,6 +522,28 @@ class Site:
             while len(self._pages) > PAGE_CACHE or self._bytes > PAGE_CACHE_BYTES:
                 _key, gone = self._pages.popitem(last=False)
                 self._bytes -= len(gone.body)
+
+    def community(self, session: Session, reader: tokens.Reader) -> Community | None:
+        """The reader's community as the pages use it, loaded once per `tokens.Reader` (its
+        version and settings) and then kept detached: a page missing from the cache costs the
+        queries of its own practices only."""
+        with self._lock:
+            kept = self._communities.get(reader.id)
+        if kept is not None and kept[0] == reader:
+            return kept[1]
+        community = session.get(Community, reader.id)
+        if community is None:
+            return None
+        session.expunge(community)
+        if (
+            community.practice_version == reader.version
+            and community.library_public == reader.public
+            and community.name == reader.name
+            and community.language == reader.language
+        ):
+            with self._lock:
+                self._communities[reader.id] = (reader, community)
+        return community
 
     def last_modified(self, session: Session, community: Community) -> datetime:
         assert community.id is not None
@@ -549,7 +580,7 @@ class Site:
             if quick is not None:
                 return quick
         with read_scope(self.engine) as session, i18n.using(language):
-            community = session.get(Community, reader.id)
+            community = self.community(session, reader)
             if community is None:  # deleted in between
                 return bare_error(403 if token is None else 404, language)
             return self._respond(
