@@ -47,7 +47,7 @@ from cop_bot.storage.db import read_scope
 from cop_bot.storage.models import Community, Practice, PracticeCollection
 
 PAGE_SIZE = 20
-PAGE_CACHE = 8192
+PAGE_CACHE = 16384
 PAGE_CACHE_BYTES = 48 * 1024 * 1024
 """Rendered pages kept per process, at most this many and this many bytes of HTML (keyed by
 the repertoire's version, so a change never shows a stale page; the least recently read go)."""

@@ -46,10 +46,10 @@ CALENDAR_ROUTE = "/calendar/{name}"
 LIBRARY_ROUTES = ("/library", "/library/{rest:.*}")
 LIBRARY_ASSETS = {"library.css": "text/css", "library.js": "text/javascript"}
 HEALTH_TIMEOUT = 3.0
-LIBRARY_THREADS = int(__import__("os").environ.get("H3_THREADS", "1"))
-"""The web library renders on its own small pool, not the commands': a crowd of readers never
-delays a member's command, and with one core's worth of Python (the GIL) more threads would
-only make every page wait for the others (measured in `benchmarks/bench_library.py`)."""
+LIBRARY_THREADS = 1
+"""The web library renders on a pool of its own, not the commands': a crowd of readers never
+delays a member's command. One thread: rendering is Python under one lock (the GIL), so more
+threads only make every page wait for the others; a page from the cache takes one statement."""
 FEED_SUFFIX = ".ics"
 
 
