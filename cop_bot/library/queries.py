@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from cop_bot.storage.models import (
@@ -75,43 +75,47 @@ class Listed:
     country: str | None
 
 
-_LISTED = tuple(
-    col(getattr(Practice, name))
-    for name in ("id", "title", "summary", "kind", "domains", "country")
+_LISTED = select(
+    *(
+        col(getattr(Practice, name))
+        for name in ("id", "title", "summary", "kind", "domains", "country")
+    )
+).where(
+    col(Practice.id).in_(bindparam("ids", expanding=True)),
+    col(Practice.community_id) == bindparam("community"),
+    col(Practice.status) == APPROVED,
 )
+"""Built once: making a statement costs more than running it (a page's hot path)."""
 
 
 def listed_in(session: Session, community_id: int, ids: Sequence[int]) -> list[Listed]:
     """These practices in the order given, leaving out any that is not approved: one query."""
     if not ids:
         return []
-    rows = session.exec(
-        select(*_LISTED).where(
-            col(Practice.id).in_(list(ids)),
-            Practice.community_id == community_id,
-            Practice.status == APPROVED,
-        )
-    ).all()
+    rows = session.execute(_LISTED, {"ids": list(ids), "community": community_id}).all()
     found = {row[0]: Listed(*row) for row in rows}
     return [found[i] for i in ids if i in found]
+
+
+_ENDORSEMENTS = (
+    select(func.count())
+    .where(col(PracticeEndorsement.practice_id) == col(Practice.id))
+    .correlate(Practice)
+    .scalar_subquery()
+)
+_WITH_ENDORSEMENTS = select(Practice, _ENDORSEMENTS).where(
+    col(Practice.id) == bindparam("practice"),
+    col(Practice.community_id) == bindparam("community"),
+    col(Practice.status) == APPROVED,
+)
 
 
 def approved_with_endorsements(
     session: Session, community_id: int, practice_id: int
 ) -> tuple[Practice, int] | None:
     """`approved` and its number of endorsements, in one query (a practice page's data)."""
-    count = (
-        select(func.count())
-        .where(PracticeEndorsement.practice_id == Practice.id)
-        .correlate(Practice)
-        .scalar_subquery()
-    )
-    row = session.exec(
-        select(Practice, count).where(
-            Practice.id == practice_id,
-            Practice.community_id == community_id,
-            Practice.status == APPROVED,
-        )
+    row = session.execute(
+        _WITH_ENDORSEMENTS, {"practice": practice_id, "community": community_id}
     ).first()
     return None if row is None else (row[0], int(row[1]))
 
