@@ -567,34 +567,35 @@ class Site:
         if_modified_since: str | None = None,
         query_string: str = "",
     ) -> Page:
-        reader = tokens.reader(self.engine, token)
-        fallback = reader.language if reader else i18n.DEFAULT
-        language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
-        if reader is None:
-            with i18n.using(language):
-                return bare_error(403 if token is None else 404, language)
-        if not bad_language and len(query_string) <= MAX_QUERY_STRING:
-            quick = self._quick(
-                reader, token, rest, params, language, if_none_match, if_modified_since
-            )
-            if quick is not None:
-                return quick
-        with read_scope(self.engine) as session, i18n.using(language):
-            community = self.community(session, reader)
-            if community is None:  # deleted in between
-                return bare_error(403 if token is None else 404, language)
-            return self._respond(
-                session,
-                community,
-                token,
-                rest,
-                params,
-                language,
-                bad_language,
-                if_none_match,
-                if_modified_since,
-                query_string,
-            )
+        with self.engine.connect() as connection:  # one checkout for the whole answer
+            reader = tokens.reader(connection, token)
+            fallback = reader.language if reader else i18n.DEFAULT
+            language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
+            if reader is None:
+                with i18n.using(language):
+                    return bare_error(403 if token is None else 404, language)
+            if not bad_language and len(query_string) <= MAX_QUERY_STRING:
+                quick = self._quick(
+                    reader, token, rest, params, language, if_none_match, if_modified_since
+                )
+                if quick is not None:
+                    return quick
+            with read_scope(connection) as session, i18n.using(language):
+                community = self.community(session, reader)
+                if community is None:  # deleted in between
+                    return bare_error(403 if token is None else 404, language)
+                return self._respond(
+                    session,
+                    community,
+                    token,
+                    rest,
+                    params,
+                    language,
+                    bad_language,
+                    if_none_match,
+                    if_modified_since,
+                    query_string,
+                )
 
     def _quick(
         self,

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from cop_bot.storage.models import Community
@@ -54,28 +54,26 @@ class Reader:
 _READER = "SELECT id, practice_version, library_public, name, language FROM community WHERE "
 
 
-def reader(engine: Engine, token: str | None) -> Reader | None:
+def reader(connection: Connection, token: str | None) -> Reader | None:
     """The community a reader reaches (by its key, else the public one).
 
-    One statement on a raw DB-API connection, as `/healthz` does: a page served from the cache
-    costs little more than a static file (through the ORM this lookup cost ten times the page),
-    and on SQLite it reads outside any transaction, so it never waits for a writer."""
+    One statement on the connection's DB-API cursor, as `/healthz` does: a page served from the
+    cache costs little more than a static file (through the ORM this lookup cost ten times the
+    page), and on SQLite it reads outside any transaction, so it never waits for a writer."""
     args: tuple[str, ...] = ()
     if token is None:
         sql = _READER + "library_public ORDER BY id LIMIT 1"
     elif not token or len(token) > MAX_TOKEN or not token.isascii():
         return None
     else:
-        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         sql, args = _READER + f"library_token = {mark}", (token,)
-    connection = engine.raw_connection()
+    cursor = connection.connection.cursor()
     try:
-        cursor = connection.cursor()
         cursor.execute(sql, args)
         row = cursor.fetchone()
-        cursor.close()
     finally:
-        connection.close()
+        cursor.close()
     if row is None:
         return None
     return Reader(

@@ -148,14 +148,18 @@ READ_ONLY = "cop_bot_read_only"
 
 
 @contextmanager
-def read_scope(engine: Engine) -> Iterator[Session]:
+def read_scope(bind: Engine | Connection) -> Iterator[Session]:
     """A session that only reads (the web library's pages): no writer lock and, on SQLite, a
     plain (deferred) BEGIN rather than BEGIN IMMEDIATE, so in WAL mode readers see a snapshot
     side by side, never waiting for each other or for a writer. Rolled back at the end: it has
-    nothing to keep, and must never write."""
-    session = Session(engine, expire_on_commit=False)
+    nothing to keep, and must never write. Given a connection, it reads on that one (no second
+    checkout from the pool: on PostgreSQL each checkout costs a ping)."""
+    if isinstance(bind, Connection):
+        bind.execution_options(**{READ_ONLY: True})
+    session = Session(bind, expire_on_commit=False)
     try:
-        session.connection(execution_options={READ_ONLY: True})  # before its BEGIN
+        if isinstance(bind, Engine):
+            session.connection(execution_options={READ_ONLY: True})  # before its BEGIN
         yield session
     finally:
         session.rollback()
