@@ -46,10 +46,11 @@ CALENDAR_ROUTE = "/calendar/{name}"
 LIBRARY_ROUTES = ("/library", "/library/{rest:.*}")
 LIBRARY_ASSETS = {"library.css": "text/css", "library.js": "text/javascript"}
 HEALTH_TIMEOUT = 3.0
-LIBRARY_THREADS = 1
+LIBRARY_THREADS = {"sqlite": 1, "postgresql": 2}
 """The web library renders on a pool of its own, not the commands': a crowd of readers never
-delays a member's command. One thread: rendering is Python under one lock (the GIL), so more
-threads only make every page wait for the others; a page from the cache takes one statement."""
+delays a member's command. Rendering is Python under one lock (the GIL), so more threads only
+make every page wait for the others; on PostgreSQL a second one renders while the first waits
+for the server (measured in `benchmarks/bench_library.py`)."""
 FEED_SUFFIX = ".ics"
 
 
@@ -103,7 +104,8 @@ class Routes:
             )
         params = {key: request.query.getone(key) for key in request.query}
         if self._library_pool is None:
-            self._library_pool = ThreadPoolExecutor(LIBRARY_THREADS, "cop-library")
+            threads = LIBRARY_THREADS.get(self.app.engine.dialect.name, 1)
+            self._library_pool = ThreadPoolExecutor(threads, "cop-library")
         loop = asyncio.get_running_loop()
         page = await loop.run_in_executor(
             self._library_pool,
