@@ -344,3 +344,94 @@ def community(app: App) -> pages.Community:
         assert found is not None
         session.expunge(found)
         return found
+
+
+# ---- the page cache ------------------------------------------------------------------------------
+
+
+async def test_no_cached_page_outlives_an_approval_an_edit_or_a_withdrawal(
+    app: App, server: http.Server, client: aiohttp.ClientSession
+) -> None:
+    """Each page is asked twice (the second answer comes from the cache) after each change."""
+    share(app, "Job-readiness workshops")
+    theirs = share(app, "Rural housing desk", who="alice", domains="housing")
+    base = f"{server.url}{key_path(app)}"
+    lists = [base, f"{base}search?q=housing", f"{base}browse/domain/housing"]
+
+    async def read(url: str, expect: int = 200) -> tuple[str, CIMultiDict[str]]:
+        for _ in range(2):
+            status, body, headers = await fetch(client, url)
+            assert status == expect, (url, status)
+        return body, headers
+
+    async def bodies() -> list[str]:
+        return [(await read(url))[0] for url in lists]
+
+    page = f"{base}practices/{theirs}-rural-housing-desk"
+    assert not any("Rural housing desk" in body for body in await bodies())
+    await read(page, 404)
+    say(app, f"/practice approve {theirs}")
+    assert all("Rural housing desk" in body for body in await bodies())
+    assert "Rural housing desk" in (await read(page))[0]
+    say(app, f"/practice edit {theirs} title: Rural housing office")
+    for body in await bodies():
+        assert "Rural housing office" in body and "Rural housing desk" not in body
+    _, headers = await read(page, 301)
+    assert headers["Location"].endswith(f"/practices/{theirs}-rural-housing-office")
+    moved = f"{base}practices/{theirs}-rural-housing-office"
+    assert "Rural housing office" in (await read(moved))[0]
+    say(app, "/profile delete confirm withdraw", who="alice")
+    assert not any("Rural housing" in body for body in await bodies())
+    await read(moved, 404)
+
+
+def test_the_page_cache_stays_within_its_bounds(
+    sqlite_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "PAGE_CACHE_BYTES", 40_000)
+    token = sqlite_app_token(sqlite_app)
+    site = pages.Site(sqlite_app.engine, sqlite_app.taxonomy)
+    for n in range(30):
+        assert site.respond(token, "search", {"q": f"workshops {n}"}).status == 200
+    kept = list(site._pages.values())
+    assert 0 < len(kept) < 30 and sum(len(p.body) for p in kept) <= 40_000
+    assert site._bytes == sum(len(p.body) for p in kept)
+    monkeypatch.setattr(pages, "PAGE_CACHE", 3)
+    site.respond(token, "", {})
+    assert len(site._pages) == 3
+
+
+def test_a_page_reads_its_practices_in_a_fixed_number_of_queries(sqlite_app: App) -> None:
+    """No query per practice: page 1 of a domain (20 practices, with domains, countries and
+    kinds) costs what page 2 (2 practices) costs; a practice page and its endorsements too."""
+    from sqlalchemy import event
+
+    token = sqlite_app_token(sqlite_app)
+    ids = [
+        share(sqlite_app, f"Housing desk number {n}", domains="housing, health", country="IT")
+        for n in range(22)
+    ]
+    say(sqlite_app, f"/endorse {ids[0]}", who="bob")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def queries(rest: str, params: dict[str, str]) -> int:
+        site = pages.Site(sqlite_app.engine, sqlite_app.taxonomy)  # an empty cache
+        site.respond(token, "", {})  # the index and the dates are read once
+        statements.clear()
+        event.listen(sqlite_app.engine, "before_cursor_execute", count)
+        try:
+            assert site.respond(token, rest, params).status == 200
+        finally:
+            event.remove(sqlite_app.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    first, second = (
+        queries("browse/domain/housing", {}),
+        queries("browse/domain/housing", {"page": "2"}),
+    )
+    assert first == second <= 8
+    assert queries("search", {"q": "housing desk"}) <= 8
+    assert queries(f"practices/{ids[0]}-housing-desk-number-0", {}) <= 6

@@ -24,7 +24,7 @@ from cop_bot.library.pages import Links, Page, Render, search_index
 from cop_bot.practices.fields import PRACTICE_KINDS, SCALES
 from cop_bot.practices.queries import endorsement_counts
 from cop_bot.practices.search import PracticeSearch
-from cop_bot.storage.db import session_scope
+from cop_bot.storage.db import read_scope
 from cop_bot.storage.models import Community
 
 MARKER = ".cop-bot-library"
@@ -68,7 +68,7 @@ def export(
     search = PracticeSearch()
     root = folder.resolve()
     pages = 0
-    with session_scope(engine) as session, i18n.using(language):
+    with read_scope(engine) as session, i18n.using(language):
         assert community.id is not None
         community = session.get(Community, community.id) or community
         community_id = community.id
@@ -78,14 +78,26 @@ def export(
             links = Links(static=True, depth=depth)
             return Render(session, community, taxonomy, search, links, language, static=True)
 
+        made: set[str] = set()
+
         def write(path: str, page: Page) -> None:
+            """One page; each folder is made and checked once, not once a file (10,000 files
+            share four folders)."""
             nonlocal pages
             if page.status != 200:
                 return
-            target = (folder / path).resolve()
-            if not target.is_relative_to(root):  # a stored value never writes outside DIR
+            folder_part, _slash, name = path.rpartition("/")
+            if not name or name in {".", ".."} or "\\" in path or "\0" in path:
                 raise ExportError(f"refusing to write {path!r} outside {folder}")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if folder_part not in made:
+                parent = (folder / folder_part).resolve()
+                if not parent.is_relative_to(root):  # a stored value never writes outside DIR
+                    raise ExportError(f"refusing to write {path!r} outside {folder}")
+                parent.mkdir(parents=True, exist_ok=True)
+                made.add(folder_part)
+            target = folder / path
+            if target.is_symlink():  # (the folders are new, but a file may be a planted link)
+                raise ExportError(f"refusing to write {path!r} outside {folder}")
             target.write_bytes(page.body)
             pages += 1
 

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -42,12 +43,14 @@ from cop_bot.practices.fields import (
 )
 from cop_bot.practices.search import PracticeSearch, Query
 from cop_bot.render.text import clean
-from cop_bot.storage.db import session_scope
+from cop_bot.storage.db import read_scope
 from cop_bot.storage.models import Community, Practice, PracticeCollection
 
 PAGE_SIZE = 20
-PAGE_CACHE = 2048
-"""Rendered pages kept per process (keyed by the repertoire's version)."""
+PAGE_CACHE = 16384
+PAGE_CACHE_BYTES = 48 * 1024 * 1024
+"""Rendered pages kept per process, at most this many and this many bytes of HTML (keyed by
+the repertoire's version, so a change never shows a stale page; the least recently read go)."""
 MAX_PAGE = 500
 MAX_QUERY = 200
 MAX_QUERY_STRING = 2048
@@ -120,6 +123,36 @@ def choose_language(asked: str | None, header: str | None, fallback: str) -> tup
     return (fallback if fallback in i18n.LANGUAGES else i18n.DEFAULT), asked is not None
 
 
+class Named(Protocol):
+    """A practice as far as its address is concerned (a `Practice` or a `queries.Listed`)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+class Shown(Named, Protocol):
+    """A practice as far as a list of practices is concerned."""
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def domains(self) -> list[str]: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+
+Item = tuple[str, str, str, str]
+"""One practice in a list: (address, title, shortened summary, kind · domains · country)."""
+
+
 @dataclass(frozen=True)
 class Links:
     """Where each page is: under `/library` (or its keyed twin) on the server, or relative
@@ -148,7 +181,7 @@ class Links:
             return self._with(f"{self._up()}search.html", params)
         return self._with(f"{self.base}/search", params)
 
-    def practice(self, practice: Practice) -> str:
+    def practice(self, practice: Named) -> str:
         name = f"{practice.id}-{queries.slugify(practice.title)}"
         if self.static:
             return f"{self._up()}practices/{name}.html"
@@ -174,7 +207,9 @@ class Links:
         return f"{path}?{urlencode(wanted)}"
 
 
+@lru_cache(maxsize=64)
 def language_name(code: str) -> str:
+    """A language's name in itself (`Français`): Babel's lookup, once per code."""
     return Locale.parse(code).get_display_name(code) or code
 
 
@@ -217,12 +252,20 @@ class Render:
         self.public_url = (public_url or "").rstrip("/") or None
         self.switch = switch
         self.static = static
+        self._shared: dict[str, Any] | None = None
         self.endorsement_counts: Mapping[int, int] | None = None
         """Counted once for every practice by the export; else one query a page."""
 
     # ---- helpers the templates use ----------------------------------------------------------
 
     def _common(self) -> dict[str, Any]:
+        """What every page of this renderer shares, worked out once (the export renders
+        thousands of pages with one renderer)."""
+        if self._shared is None:
+            self._shared = self._make_common()
+        return self._shared
+
+    def _make_common(self) -> dict[str, Any]:
         return {
             "_": _,
             "lang": self.language,
@@ -246,6 +289,25 @@ class Render:
     def _page(self, template: str, status: int = 200, **values: Any) -> Page:
         body = _ENV.get_template(template).render(**self._common(), **values)
         return Page(status, body.encode("utf-8"))
+
+    def items(self, rows: Sequence[Shown]) -> list[Item]:
+        """A list's rows with their labels worked out here rather than by the template: one
+        tuple a practice, so a page of results is a short loop of plain text (escaped there)."""
+        domain = self.taxonomy.label
+        out: list[Item] = []
+        for p in rows:
+            meta = [kind_label(p.kind), *(domain(d, self.language) for d in p.domains)]
+            if p.country:
+                meta.append(country_name(p.country) or p.country)
+            out.append(
+                (
+                    self.links.practice(p),
+                    p.title,
+                    shorten(p.summary, SUMMARY_LENGTH),
+                    " · ".join(meta),
+                )
+            )
+        return out
 
     def error(self, status: int) -> Page:
         return self._page("error.html", status, title=_(ERRORS[status]), description="")
@@ -294,7 +356,7 @@ class Render:
             scales=[(s, scale_label(s), found.scales[s]) for s in SCALES],
             kinds=[(k, kind_label(k), found.kinds[k]) for k in PRACTICE_KINDS],
             toolkits=queries.collections(self.session, self.community_id),
-            rows=queries.newest(self.session, self.community_id, NEWEST),
+            rows=self.items(queries.newest(self.session, self.community_id, NEWEST)),
             description=_("The community's shared repertoire of good practices."),
         )
 
@@ -336,7 +398,7 @@ class Render:
             page_size=size,
         )
         result = self.searcher.search(self.session, self.community, self.taxonomy, query)
-        rows = queries.approved_in(self.session, self.community_id, result.ids)
+        rows = queries.listed_in(self.session, self.community_id, result.ids)
         pages = max(1, -(-result.total // size))
         if page > pages:
             return self.error(404)
@@ -356,7 +418,7 @@ class Render:
             "results.html",
             title=title,
             query=text,
-            rows=rows,
+            rows=self.items(rows),
             total=result.total,
             partial=result.partial,
             page=page,
@@ -367,7 +429,8 @@ class Render:
             description=title,
         )
 
-    def practice(self, practice: Practice) -> Page:
+    def practice(self, practice: Practice, endorsements: int | None = None) -> Page:
+        """A practice's page; `endorsements` when the caller counted them with the practice."""
         assert practice.id is not None
         sections = [
             (label(BY_KEY[key]), getattr(practice, BY_KEY[key].attr))
@@ -385,7 +448,9 @@ class Render:
             link=safe_link(practice.link),
             contact=practice.contact if practice.contact_public else None,
             endorsements=(
-                self.endorsement_counts.get(practice.id, 0)
+                endorsements
+                if endorsements is not None
+                else self.endorsement_counts.get(practice.id, 0)
                 if self.endorsement_counts is not None
                 else queries.endorsements(self.session, practice.id)
             ),
@@ -396,11 +461,11 @@ class Render:
         )
 
     def toolkit(self, found: PracticeCollection) -> Page:
-        rows = queries.approved_in(self.session, self.community_id, found.practice_ids)
+        rows = queries.listed_in(self.session, self.community_id, found.practice_ids)
         return self._page(
             "toolkit.html",
             title=found.slug.replace("-", " ").capitalize(),
-            rows=rows,
+            rows=self.items(rows),
             count=n_practices(len(rows)),
             description=_("A toolkit of {count}.").format(count=n_practices(len(rows))),
         )
@@ -411,33 +476,74 @@ def n_practices(count: int) -> str:
 
 
 class Site:
-    """The web library of every community on this server (one search index shared with chat
-    would be ideal; it has its own, refreshed from the same version)."""
+    """The web library of every community on this server.
 
-    def __init__(self, engine: Engine, taxonomy: Taxonomy, public_url: str | None = None) -> None:
+    A page is rendered once per repertoire version and kept (`PAGE_CACHE`, `PAGE_CACHE_BYTES`);
+    a request first reads the reader's community in one small query, and a page already in the
+    cache (or a 304) needs nothing else: no ORM session, no template. The search is the chat's
+    (`search`: the router's `PracticeSearch`, so one index serves `/practices` and the web).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        taxonomy: Taxonomy,
+        public_url: str | None = None,
+        search: PracticeSearch | None = None,
+    ) -> None:
         self.engine = engine
         self.taxonomy = taxonomy
         self.public_url = public_url
-        self.search = PracticeSearch()
+        self.search = search if search is not None else PracticeSearch()
         self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
+        self._bytes = 0
         self._modified: dict[tuple[int, int], datetime] = {}
+        self._communities: dict[int, tuple[tokens.Reader, Community]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], Page]) -> Page:
-        """A page rendered once per repertoire version: the version is in the key, so any
-        change to a practice or toolkit makes every cached page unreachable."""
+    def cached(self, key: tuple[Any, ...]) -> Page | None:
         with self._lock:
             found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-                return replace(found, headers=dict(found.headers))
-        page = make()
-        if page.status in (200, 301, 404):
+            if found is None:
+                return None
+            self._pages.move_to_end(key)
+        return replace(found, headers=dict(found.headers))
+
+    def keep(self, key: tuple[Any, ...], page: Page) -> None:
+        """Keep a page under its key, forgetting the least recently read beyond the bounds."""
+        if page.status not in (200, 301, 404):
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._pages[key] = replace(page, headers=dict(page.headers))
+            self._bytes += len(page.body)
+            while len(self._pages) > PAGE_CACHE or self._bytes > PAGE_CACHE_BYTES:
+                _key, gone = self._pages.popitem(last=False)
+                self._bytes -= len(gone.body)
+
+    def community(self, session: Session, reader: tokens.Reader) -> Community | None:
+        """The reader's community as the pages use it, loaded once per `tokens.Reader` (its
+        version and settings) and then kept detached: a page missing from the cache costs the
+        queries of its own practices only."""
+        with self._lock:
+            kept = self._communities.get(reader.id)
+        if kept is not None and kept[0] == reader:
+            return kept[1]
+        community = session.get(Community, reader.id)
+        if community is None:
+            return None
+        session.expunge(community)
+        if (
+            community.practice_version == reader.version
+            and community.library_public == reader.public
+            and community.name == reader.name
+            and community.language == reader.language
+        ):
             with self._lock:
-                self._pages[key] = replace(page, headers=dict(page.headers))
-                while len(self._pages) > PAGE_CACHE:
-                    self._pages.popitem(last=False)
-        return page
+                self._communities[reader.id] = (reader, community)
+        return community
 
     def last_modified(self, session: Session, community: Community) -> datetime:
         assert community.id is not None
@@ -461,15 +567,23 @@ class Site:
         if_modified_since: str | None = None,
         query_string: str = "",
     ) -> Page:
-        with session_scope(self.engine) as session:
-            community = (
-                tokens.by_token(session, token)
-                if token is not None
-                else tokens.public_community(session)
-            )
-            fallback = community.language if community else i18n.DEFAULT
+        with self.engine.connect() as connection:  # one checkout for the whole answer
+            reader = tokens.reader(connection, token)
+            fallback = reader.language if reader else i18n.DEFAULT
             language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
-            with i18n.using(language):
+            if reader is None:
+                with i18n.using(language):
+                    return bare_error(403 if token is None else 404, language)
+            if not bad_language and len(query_string) <= MAX_QUERY_STRING:
+                quick = self._quick(
+                    reader, token, rest, params, language, if_none_match, if_modified_since
+                )
+                if quick is not None:
+                    return quick
+            with read_scope(connection) as session, i18n.using(language):
+                community = self.community(session, reader)
+                if community is None:  # deleted in between
+                    return bare_error(403 if token is None else 404, language)
                 return self._respond(
                     session,
                     community,
@@ -483,10 +597,36 @@ class Site:
                     query_string,
                 )
 
+    def _quick(
+        self,
+        reader: tokens.Reader,
+        token: str | None,
+        rest: str,
+        params: Mapping[str, str],
+        language: str,
+        if_none_match: str | None,
+        if_modified_since: str | None,
+    ) -> Page | None:
+        """The answer without a session, when the cache has it: a 304 or a kept page."""
+        modified = self._modified.get((reader.id, reader.version))
+        if modified is None:
+            return None
+        version = version_of(reader.id, reader.version, reader.public, reader.name)
+        tag = etag(version, language)
+        if fresh(tag, modified, if_none_match, if_modified_since):
+            return Page(304, headers=cache_headers(tag, modified, language))
+        page = self.cached(page_key(version, token, language, rest, params))
+        if page is None:
+            return None
+        page = with_headers(page, language)
+        if page.status == 200:
+            page.headers.update(cache_headers(tag, modified, language))
+        return page
+
     def _respond(
         self,
         session: Session,
-        community: Community | None,
+        community: Community,
         token: str | None,
         rest: str,
         params: Mapping[str, str],
@@ -496,8 +636,7 @@ class Site:
         if_modified_since: str | None,
         query_string: str,
     ) -> Page:
-        if community is None:
-            return bare_error(403 if token is None else 404, language)
+        assert community.id is not None
         base = tokens.base_path(community, token)
         chosen = params.get("lang") if not bad_language else None
         links = Links(base=base, lang=chosen)
@@ -518,17 +657,41 @@ class Site:
         )
         if bad_language or len(query_string) > MAX_QUERY_STRING:
             return with_headers(render.error(400), language)
-        version = f"{community.id}.{community.practice_version}.{int(community.library_public)}"
-        tag = 'W/"' + hashlib.sha256(f"{version}:{language}".encode()).hexdigest()[:20] + '"'
+        version = version_of(
+            community.id, community.practice_version, community.library_public, community.name
+        )
+        tag = etag(version, language)
         modified = self.last_modified(session, community)
         if fresh(tag, modified, if_none_match, if_modified_since):
             return Page(304, headers=cache_headers(tag, modified, language))
-        key = (version, token, language, rest, tuple(sorted(params.items())))
-        page = self._cached(key, lambda: route(render, session, community, rest, params))
+        key = page_key(version, token, language, rest, params)
+        page = self.cached(key)
+        if page is None:
+            page = route(render, session, community, rest, params)
+            self.keep(key, page)
         page = with_headers(page, language)
         if page.status == 200:
             page.headers.update(cache_headers(tag, modified, language))
         return page
+
+
+def version_of(community_id: int, practice_version: int, public: bool, name: str) -> str:
+    """What every page of a community depends on besides the address and the language: the
+    repertoire's version (bumped by every approval, edit, withdrawal, endorsement and toolkit),
+    the library's setting and the community's name (every page's title)."""
+    named = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{community_id}.{practice_version}.{int(public)}.{named}"
+
+
+def etag(version: str, language: str) -> str:
+    return 'W/"' + hashlib.sha256(f"{version}:{language}".encode()).hexdigest()[:20] + '"'
+
+
+def page_key(
+    version: str, token: str | None, language: str, rest: str, params: Mapping[str, str]
+) -> tuple[Any, ...]:
+    """A rendered page's key: (repertoire version, key, language, path, query)."""
+    return (version, token, language, rest, tuple(sorted(params.items())))
 
 
 def route(
@@ -549,19 +712,20 @@ def route(
         return render.results(text, None, page)
     match = _PRACTICE_PATH.fullmatch(rest)
     if match:
-        practice = queries.approved(session, community.id, int(match.group(1)))
-        if practice is None:
+        found = queries.approved_with_endorsements(session, community.id, int(match.group(1)))
+        if found is None:
             return render.error(404)
+        practice, endorsements = found
         if match.group(2) != queries.slugify(practice.title):  # a retitled practice keeps its id
             return Page(301, headers={"Location": render.links.practice(practice)})
-        return render.practice(practice)
+        return render.practice(practice, endorsements)
     match = _BROWSE_PATH.fullmatch(rest)
     if match:
         return render.results("", (match.group(1), match.group(2)), page)
     match = _TOOLKIT_PATH.fullmatch(rest)
     if match:
-        found = queries.collection(session, community.id, match.group(1))
-        return render.toolkit(found) if found is not None else render.error(404)
+        toolkit = queries.collection(session, community.id, match.group(1))
+        return render.toolkit(toolkit) if toolkit is not None else render.error(404)
     return render.error(404)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from cop_bot.storage.models import Community
@@ -35,6 +37,52 @@ def by_token(session: Session, token: str) -> Community | None:
     if not token or len(token) > MAX_TOKEN or not token.isascii():
         return None
     return session.exec(select(Community).where(Community.library_token == token)).first()
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What decides whether a cached page is still the right one: the community's id, the
+    version every change to a practice or toolkit bumps, and the settings a page shows."""
+
+    id: int
+    version: int
+    public: bool
+    name: str
+    language: str
+
+
+_READER = "SELECT id, practice_version, library_public, name, language FROM community WHERE "
+
+
+def reader(connection: Connection, token: str | None) -> Reader | None:
+    """The community a reader reaches (by its key, else the public one).
+
+    One statement on the connection's DB-API cursor, as `/healthz` does: a page served from the
+    cache costs little more than a static file (through the ORM this lookup cost ten times the
+    page), and on SQLite it reads outside any transaction, so it never waits for a writer."""
+    args: tuple[str, ...] = ()
+    if token is None:
+        sql = _READER + "library_public ORDER BY id LIMIT 1"
+    elif not token or len(token) > MAX_TOKEN or not token.isascii():
+        return None
+    else:
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        sql, args = _READER + f"library_token = {mark}", (token,)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    return Reader(
+        id=int(row[0]),
+        version=int(row[1]),
+        public=bool(row[2]),
+        name=str(row[3]),
+        language=str(row[4]),
+    )
 
 
 def public_community(session: Session) -> Community | None:

@@ -25,7 +25,7 @@ import asyncio
 import errno
 import logging
 import threading
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,11 @@ CALENDAR_ROUTE = "/calendar/{name}"
 LIBRARY_ROUTES = ("/library", "/library/{rest:.*}")
 LIBRARY_ASSETS = {"library.css": "text/css", "library.js": "text/javascript"}
 HEALTH_TIMEOUT = 3.0
+LIBRARY_THREADS = {"sqlite": 1, "postgresql": 2}
+"""The web library renders on a pool of its own, not the commands': a crowd of readers never
+delays a member's command. Rendering is Python under one lock (the GIL), so more threads only
+make every page wait for the others; on PostgreSQL a second one renders while the first waits
+for the server (measured in `benchmarks/bench_library.py`)."""
 FEED_SUFFIX = ".ics"
 
 
@@ -62,6 +67,7 @@ class Routes:
         self.executor = executor
         self.head = head_revision()
         self._site: Site | None = None
+        self._library_pool: ThreadPoolExecutor | None = None
 
     def add_to(self, web_app: web.Application) -> None:
         web_app.router.add_get(HEALTH_PATH, self.health)
@@ -73,8 +79,13 @@ class Routes:
     def site(self) -> Site:
         if self._site is None:
             from cop_bot.library.pages import Site  # Jinja2 only when the library is read
+            from cop_bot.practices.search import PracticeSearch
 
-            self._site = Site(self.app.engine, self.app.taxonomy, self.app.settings.public_url)
+            search = self.app.router.services.setdefault(PracticeSearch, PracticeSearch())
+            assert isinstance(search, PracticeSearch)
+            self._site = Site(
+                self.app.engine, self.app.taxonomy, self.app.settings.public_url, search
+            )
         return self._site
 
     async def library(self, request: web.Request) -> web.StreamResponse:
@@ -92,9 +103,12 @@ class Routes:
                 "/library/" + (f"?{request.query_string}" if request.query_string else "")
             )
         params = {key: request.query.getone(key) for key in request.query}
+        if self._library_pool is None:
+            threads = LIBRARY_THREADS.get(self.app.engine.dialect.name, 1)
+            self._library_pool = ThreadPoolExecutor(threads, "cop-library")
         loop = asyncio.get_running_loop()
         page = await loop.run_in_executor(
-            self.executor,
+            self._library_pool,
             lambda: self.site.respond(
                 token,
                 rest,

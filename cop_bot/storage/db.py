@@ -122,7 +122,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 _WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
@@ -140,6 +141,29 @@ def _writer_lock(engine: Engine) -> threading.RLock | None:
         if lock is None:
             lock = _WRITERS[engine] = threading.RLock()
         return lock
+
+
+READ_ONLY = "cop_bot_read_only"
+"""A connection's execution option for transactions that only read (see `read_scope`)."""
+
+
+@contextmanager
+def read_scope(bind: Engine | Connection) -> Iterator[Session]:
+    """A session that only reads (the web library's pages): no writer lock and, on SQLite, a
+    plain (deferred) BEGIN rather than BEGIN IMMEDIATE, so in WAL mode readers see a snapshot
+    side by side, never waiting for each other or for a writer. Rolled back at the end: it has
+    nothing to keep, and must never write. Given a connection, it reads on that one (no second
+    checkout from the pool: on PostgreSQL each checkout costs a ping)."""
+    if isinstance(bind, Connection):
+        bind.execution_options(**{READ_ONLY: True})
+    session = Session(bind, expire_on_commit=False)
+    try:
+        if isinstance(bind, Engine):
+            session.connection(execution_options={READ_ONLY: True})  # before its BEGIN
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextmanager
