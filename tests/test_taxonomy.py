@@ -84,7 +84,7 @@ def test_no_synonym_is_shared_between_domains(taxonomy) -> None:  # type: ignore
         ("Gesundheit", "health"),
         ("unaccompanied minors", "child-protection"),
         ("unaccompanied minor", "child-protection"),
-        ("refugee", "international-protection"),
+        ("refugee status", "international-protection"),
         ("asylum seekers", "international-protection"),
         ("neighborhood participation", "neighbourhood-participation"),
         ("trafficking", "human-trafficking"),
@@ -269,3 +269,11 @@ def test_reading_any_cache_file_gives_its_data_or_nothing_never_an_error(body: s
         (Path(tmp) / taxonomy_cache.CACHE_FILE).write_text(body, encoding="utf-8")
         found = taxonomy_cache.read(tmp, "k")
         assert found is None or isinstance(found, dict)
+
+
+def test_a_generic_word_alone_is_a_suggestion_not_a_match(taxonomy) -> None:  # type: ignore[no-untyped-def]
+    """A generic word ("refugee") names the people a question is for, in every domain: alone it suggests
+    International protection (the reply says "closest domains") but decides nothing."""
+    result = taxonomy.match("refugee")
+    assert result.best is None
+    assert result.candidates[0].slug == "international-protection"
