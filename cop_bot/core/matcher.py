@@ -73,6 +73,7 @@ WEIGHT_MARGIN = 0.3
 """A term's weight ranks its domains fully, but costs confidence only below 0.7: the main sense
 of a shared term (0.6) is a match, an even split (0.5 / 0.5) two suggestions."""
 AGREEMENT = 0.2
+AMBIGUOUS = 0.7
 AGREEMENT_SHARE = 0.9
 """An ambiguous term (weighed below 0.7: Italian *visto* is a visa and "seen") is a match only
 when the rest of the query agrees: the domain explains at least 90 % of the telling words typed
@@ -429,8 +430,11 @@ class Matcher:
                         -len(eq[0].text),
                     ),
                 )
+                # Agreement is words besides the ambiguous entry's own: "electricity bill" is
+                # the entry, "help paying the electricity bill" agrees.
+                besides = len(entry.keys) if entry.weight < AMBIGUOUS else 1
                 if quality < 1.0 and (
-                    (len(words) >= 2 and explained >= AGREEMENT_SHARE)
+                    (len(words) > besides and explained >= AGREEMENT_SHARE)
                     or (coverage >= 1.0 and any(generic))
                 ):
                     quality = min(1.0, quality + AGREEMENT)
