@@ -310,6 +310,15 @@ def test_an_ambiguous_phrase_does_not_agree_with_itself(tmp_path: Path) -> None:
     assert best(taxonomy, "pay the electricity bill") == "protection"
 
 
+def test_ambiguous_words_do_not_agree_with_each_other(tmp_path: Path) -> None:
+    """Two everyday words of one domain ("music and dance") are still everyday: a suggestion;
+    with a word that tells the domain apart, a match."""
+    taxonomy = _tiny(tmp_path, "languages: [{music: 0.5}, {dance: 0.5}, intercultural]\n")
+    assert best(taxonomy, "music and dance") is None
+    assert [c.slug for c in taxonomy.match("music and dance").candidates] == ["languages"]
+    assert best(taxonomy, "intercultural music and dance") == "languages"
+
+
 OFF_TOPIC_CHAT = [
     # a greeting that names the team or the people it works with
     "hi there refugees team",
