@@ -301,6 +301,24 @@ def test_an_ambiguous_weighted_word_needs_the_rest_of_the_query(tmp_path: Path) 
     assert best(taxonomy, "status appeal") == "protection"
 
 
+def test_an_ambiguous_phrase_does_not_agree_with_itself(tmp_path: Path) -> None:
+    """Both words of an ambiguous phrase are the phrase, not agreement: "electricity bill" alone
+    is a suggestion, "pay the electricity bill" a match."""
+    taxonomy = _tiny(tmp_path, "protection: [{electricity bill: 0.5}, pay the bills]\n")
+    assert best(taxonomy, "electricity bill") is None
+    assert [c.slug for c in taxonomy.match("electricity bill").candidates] == ["protection"]
+    assert best(taxonomy, "pay the electricity bill") == "protection"
+
+
+def test_ambiguous_words_do_not_agree_with_each_other(tmp_path: Path) -> None:
+    """Two everyday words of one domain ("music and dance") are still everyday: a suggestion;
+    with a word that tells the domain apart, a match."""
+    taxonomy = _tiny(tmp_path, "languages: [{music: 0.5}, {dance: 0.5}, intercultural]\n")
+    assert best(taxonomy, "music and dance") is None
+    assert [c.slug for c in taxonomy.match("music and dance").candidates] == ["languages"]
+    assert best(taxonomy, "intercultural music and dance") == "languages"
+
+
 OFF_TOPIC_CHAT = [
     # a greeting that names the team or the people it works with
     "hi there refugees team",
@@ -318,6 +336,15 @@ OFF_TOPIC_CHAT = [
     "buon compleanno Marco da tutta la comunità",
     "photos des vacances de Noël",
     "Urlaubsfotos aus Kreta, Geburtstag am Samstag",
+    # everyday family, money and leisure words
+    "my mum is visiting, so I'm off on friday",
+    "ma mère vient dîner ce soir avec les enfants",
+    "la factura del móvil ha subido otra vez",
+    "la bolletta del telefono è sbagliata",
+    "die Rechnung vom Handwerker ist da",
+    "γιορτή της μητέρας: λουλούδια για όλες τις μαμάδες",
+    "أين أجد تطبيق البنك الجديد؟",
+    "my bank app logged me out again",
 ]
 
 
@@ -348,6 +375,12 @@ def test_a_generic_people_word_alone_is_a_suggestion(taxonomy: Taxonomy, query: 
         ("fête de quartier", "neighbourhood-participation"),
         ("piano per la diversità", "diversity-management"),
         ("we moved last month, which school for the kids?", "education"),
+        # the need typed with an everyday word still names the domain
+        ("I can't pay my bills this winter", "social-protection"),
+        ("ayuda para pagar las facturas", "social-protection"),
+        ("Hilfe, ich kann meine Rechnungen nicht bezahlen", "social-protection"),
+        ("support group for migrant mothers", "gender-equality"),
+        ("food bank card for families", "social-protection"),
     ],
 )
 def test_real_evidence_still_matches_amid_chatter(

@@ -84,7 +84,7 @@ def test_no_synonym_is_shared_between_domains(taxonomy) -> None:  # type: ignore
         ("Gesundheit", "health"),
         ("unaccompanied minors", "child-protection"),
         ("unaccompanied minor", "child-protection"),
-        ("refugee status", "international-protection"),
+        ("refugee status", "international-protection"),  # "refugee" alone: a suggestion
         ("asylum seekers", "international-protection"),
         ("neighborhood participation", "neighbourhood-participation"),
         ("trafficking", "human-trafficking"),

@@ -73,12 +73,15 @@ WEIGHT_MARGIN = 0.3
 """A term's weight ranks its domains fully, but costs confidence only below 0.7: the main sense
 of a shared term (0.6) is a match, an even split (0.5 / 0.5) two suggestions."""
 AGREEMENT = 0.2
+AMBIGUOUS = 0.7
 AGREEMENT_SHARE = 0.9
 """An ambiguous term (weighed below 0.7: Italian *visto* is a visa and "seen") is a match only
 when the rest of the query agrees: the domain explains at least 90 % of the telling words typed
 ("rinnovo del visto"), or when it is all the query says besides the people it is for ("food for
 refugees": a generic word says the query is about our field), not when it stands alone or among
-unknown words ("ha visto le mie chiavi", "my cat is sick")."""
+unknown words ("ha visto le mie chiavi", "my cat is sick"). The agreeing words are besides the
+ambiguous phrase's own ("electricity bill" alone is a suggestion), and one of them is neither
+ambiguous nor chatter ("musique et danse" is a suggestion, "rinnovo del visto" a match)."""
 GENERIC_ONLY = 78.0
 """A query of generic words only ("refugees", "hello refugees team!") names the people, not the
 need: its best domain is a suggestion ("Closest: International protection"), never a match."""
@@ -137,6 +140,7 @@ class _Domain:
     sure: dict[int, float] = field(default_factory=dict)  # typed word -> how sure, at best
     full: list[tuple[Entry, float]] = field(default_factory=list)  # entries matched whole
     part: list[tuple[Entry, float]] = field(default_factory=list)
+    firm: set[int] = field(default_factory=set)  # typed words an unambiguous entry uses
 
 
 class Matcher:
@@ -314,11 +318,13 @@ class Matcher:
         counted = [i for i in range(len(typed)) if only_generic or not generic[i]]
         known = sum(idf[i] for i in counted if hits[i])
         spelled = frozenset(typed)
-        chatter = any(word in w.CHATTER for word in typed)
+        chatty = frozenset(i for i, word in enumerate(typed) if word in w.CHATTER)
         if any(word in w.NEWS for word in typed):
-            ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, True)
+            ranked = self._rank(
+                domains, known, len(counted), generic, only_generic, spelled, chatty
+            )
             return [replace(s, confidence=min(s.confidence, UNSURE_AMID)) for s in ranked][:limit]
-        ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, chatter)
+        ranked = self._rank(domains, known, len(counted), generic, only_generic, spelled, chatty)
         return ranked[:limit]
 
     def _generic_phrases(
@@ -376,6 +382,8 @@ class Matcher:
             for i, sure in positions.values():
                 entries_with[(entry.slug, i)] = entries_with.get((entry.slug, i), 0) + 1
                 domain.sure[i] = max(sure, domain.sure.get(i, 0.0))
+                if entry.weight >= AMBIGUOUS:
+                    domain.firm.add(i)
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
                 value = idf[i] * sure * counts * entry.weight * weight * own_name
                 if value > domain.evidence.get(i, 0.0):
@@ -405,8 +413,9 @@ class Matcher:
         generic: list[bool],
         only_generic: bool,
         spelled: frozenset[str] = frozenset(),
-        chatter: bool = False,
+        chatty: frozenset[int] = frozenset(),
     ) -> list[Scored]:
+        chatter = bool(chatty)  # the typed words that are chatter (a party, the bank card)
         scored: list[tuple[float, float, Scored, frozenset[int]]] = []
         for slug, domain in domains.items():
             evidence = sum(domain.evidence.values())
@@ -429,8 +438,14 @@ class Matcher:
                         -len(eq[0].text),
                     ),
                 )
+                # Agreement is words besides the ambiguous entry's own, one of them neither
+                # ambiguous nor chatter: "electricity bill" is the entry, "help paying the
+                # electricity bill" agrees, "rinnovo del visto" too; a *fête* with *musique*
+                # and *danser* (everyday words, all three) does not.
+                besides = len(entry.keys) if entry.weight < AMBIGUOUS else 1
+                agreeing = domain.firm & words - chatty
                 if quality < 1.0 and (
-                    (len(words) >= 2 and explained >= AGREEMENT_SHARE)
+                    (len(words) > besides and explained >= AGREEMENT_SHARE and agreeing)
                     or (coverage >= 1.0 and any(generic))
                 ):
                     quality = min(1.0, quality + AGREEMENT)

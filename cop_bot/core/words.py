@@ -78,7 +78,8 @@ _STOPWORDS_BY_LANGUAGE = {
     "gestern abend wochenende "
     "unser unsere suche sucht suchen gesucht brauche gibt",
     "ar": "في من على الى إلى عن مع او أو و ثم هل كيف ما ماذا هذا هذه ذلك التي الذي لل عند "
-    "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا اليوم غدا امس الليلة",
+    "لدى بين كل أي اي انا أنا نحن لي لك لنا هو هي هم أنت كان كانت يكون هنا هناك جدا أيضا اليوم "
+    "غدا امس الليلة",
     "el": "ο η το οι τα του της των τον την στο στη στην στον στα στους στις σε για με και ή "
     "από απο ως που πως πώς τι ένα ενα μια μία ενός μιας θα να είναι ειναι έχω έχει έχουμε "
     "έχουν είμαι είσαι είμαστε μου σου μας σας τους αυτό αυτή αυτός εδώ εκεί πολύ σήμερα αύριο "
@@ -89,33 +90,47 @@ _CHATTER_BY_LANGUAGE = {
     "en": "hello hi hey dear morning thanks thank cheers happy birthday congrats congratulations "
     "everyone everybody whole vacation vacations holidays photos photo pics coffee lunch "
     "pizza printer password wifi parking keys monday tuesday wednesday thursday friday "
-    "saturday sunday late floor party room template drive folder car lost again",
+    "saturday sunday late floor party room template drive folder car lost again "
+    "bank card app phone mobile football soccer match game recipe website email barbecue guitar "
+    "yoga",
     "fr": "bonjour salut coucou bonsoir merci joyeux anniversaire félicitations tous toute toutes "
     "journée vacances photos café déjeuner pizza imprimante mot passe wifi parking clés clefs "
     "lundi mardi mercredi jeudi vendredi samedi dimanche retard étage fête pot salle modèle "
-    "voiture perdu",
+    "voiture perdu "
+    "banque bancaire carte appli application téléphone portable foot football match jeu recette "
+    "site mail barbecue guitare yoga",
     "es": "hola buenos buenas días gracias feliz cumpleaños felicidades todos todas toda vacaciones "
     "fotos café almuerzo comida pizza impresora contraseña wifi aparcamiento llaves lunes "
     "martes miércoles jueves viernes sábado domingo planta fiesta sala "
-    "carpeta coche perdido",
+    "carpeta coche perdido "
+    "banco tarjeta aplicación app móvil teléfono fútbol partido juego receta web correo barbacoa "
+    "guitarra yoga",
     "it": "ciao buongiorno buonasera grazie buon compleanno auguri tutti tutte tutta giornata "
     "collega colleghi colleghe "
     "vacanze foto caffè pranzo pizza stampante password wifi parcheggio chiavi lunedì martedì "
     "mercoledì giovedì venerdì sabato domenica tardi festa sala cartella "
-    "macchina perso",
+    "macchina perso "
+    "banca carta app applicazione telefono cellulare calcio partita gioco ricetta sito email "
+    "barbecue chitarra yoga",
     "de": "hallo servus moin danke alles glückwunsch geburtstag liebe liebes lieber ganzen urlaub "
     "urlaubsfotos fotos kaffee mittagessen pizza drucker passwort wlan parkplatz schlüssel "
     "montag dienstag mittwoch donnerstag freitag samstag sonntag später feier "
-    "weihnachtsfeier raum vorlage ordner auto verloren",
+    "weihnachtsfeier raum vorlage ordner auto verloren "
+    "bank karte bankkarte app handy telefon fußball fussball fußballspiel spiel rezept webseite "
+    "email grillen gitarre yoga",
     "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
     "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي الاثنين الثلاثاء الأربعاء الخميس "
-    "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت",
+    "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت "
+    "البنك بنك بطاقة بطاقتي التطبيق تطبيق هاتفي الهاتف هاتف مباراة لعبة وصفة الموقع",
     "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
     "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα "
     "τετάρτη πέμπτη παρασκευή σάββατο κυριακή αργήσω όροφο πάρτι αίθουσα πρότυπο φάκελο "
-    "αυτοκίνητο έχασα",
+    "αυτοκίνητο έχασα "
+    "τράπεζα κάρτα εφαρμογή κινητό τηλέφωνο ποδόσφαιρο ποδοσφαίρου αγώνα αγώνας παιχνίδι συνταγή "
+    "ιστοσελίδα email κιθάρα γιόγκα",
 }
-"""Greetings, wishes and office chatter (the coffee, the printer, the holiday photos): words that
+"""Greetings, wishes and office chatter (the coffee, the printer, the holiday photos, the bank card,
+the phone app, the football match): words that
 never say which domain a question is about. They are not stopwords (a query of chatter is not
 one of its other words alone): where one is typed, a single word must tell its domain apart to
 be a match (`core.matcher.UNSURE_AMID`)."""
