@@ -120,22 +120,31 @@ def compute_in_python(
     if scope is not None:
         asked_domains |= scope
     found.coverage_gaps = sorted(d for d in asked_domains if experts.get(d, 0) < MIN_EXPERTS)
-    members = session.exec(select(Member).where(Member.community_id == community_id)).all()
     asker_ids = {q.asker_id for q in recent}
     expert_languages: set[str] = set()
     expert_countries: set[str] = set()
     languages: dict[str, int] = {}
     countries: dict[str, int] = {}
-    for m in members:
-        if m.is_expert and m.accepts_asks:
-            expert_languages |= spoken(m.languages, m.locale)
-            if m.country:
-                expert_countries.add(m.country.upper())
-        if m.id in asker_ids:
-            for code in spoken(m.languages, m.locale):
+    for member_id, listed, locale, country, is_expert, accepts_asks in session.execute(
+        sa_select(
+            col(Member.id),
+            col(Member.languages),
+            col(Member.locale),
+            col(Member.country),
+            col(Member.is_expert),
+            col(Member.accepts_asks),
+        ).where(col(Member.community_id) == community_id)
+    ).all():
+        codes = spoken(listed, locale)
+        if is_expert and accepts_asks:
+            expert_languages |= codes
+            if country:
+                expert_countries.add(country.upper())
+        if member_id in asker_ids:
+            for code in codes:
                 languages[code] = languages.get(code, 0) + 1
-            if m.country:
-                countries[m.country.upper()] = countries.get(m.country.upper(), 0) + 1
+            if country:
+                countries[country.upper()] = countries.get(country.upper(), 0) + 1
     found.language_gaps = [
         LanguageGap(k, n)
         for k, n in sorted(languages.items(), key=lambda g: (-g[1], g[0]))
@@ -147,16 +156,19 @@ def compute_in_python(
         if k not in expert_countries
     ]
     checked = set(group.domains) if group is not None else set(domains)
-    approved = {
-        p.id
-        for p in session.exec(
-            select(Practice).where(
+    approved = set(
+        session.exec(
+            select(Practice.id).where(
                 Practice.community_id == community_id, Practice.status == "approved"
             )
         ).all()
-    }
+    )
     practised = {
-        pd.domain for pd in session.exec(select(PracticeDomain)).all() if pd.practice_id in approved
+        domain
+        for practice_id, domain in session.exec(
+            select(PracticeDomain.practice_id, PracticeDomain.domain)
+        ).all()
+        if practice_id in approved
     }
     found.no_practice = sorted(checked - practised)
     found.experts = session.exec(
