@@ -383,7 +383,9 @@ def people_gaps(
     experts: list[tuple[set[str], str | None, int]],
 ) -> tuple[list[LanguageGap], list[CountryGap]]:
     """The askers' languages and countries no expert speaks or lives in, with how many askers,
-    the most askers first (askers who gave no language or country are not counted there)."""
+    the most askers first (askers who gave no language or country are not counted there). The
+    experts are all of the community's who accept asks, in a group's view too: one who speaks
+    Tigrinya can answer a housing question in it, or pass it on."""
     languages: dict[str, int] = {}
     countries: dict[str, int] = {}
     for codes, country, n in askers:

@@ -17,8 +17,8 @@ small aggregate query, and lays everything out as
 experts who accept asks. `coverage_gaps` adds the other gaps the issue names: the askers'
 languages (their profile's, else the one they read the bot in) that no expert who accepts asks
 speaks, the askers' countries where no such expert lives, each with how many askers, and the
-domains (the group's, else the taxonomy's) with no approved practice. Counts only, as everywhere in insights: no name, handle or id of a
-member is ever part of it. `no_shows` is null: no platform tells the bot who attended.
+domains (the group's, else the taxonomy's) with no approved practice. Counts only, as everywhere
+in insights: no name, handle or id of a member is ever part of it. `no_shows` is null: no platform tells the bot who attended.
 """
 
 from __future__ import annotations
