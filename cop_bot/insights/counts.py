@@ -362,19 +362,17 @@ def spoken(languages: Collection[str], locale: str | None) -> set[str]:
     return set()
 
 
-def _profiles(session: Session, *where: Any) -> list[tuple[set[str], str | None, int]]:
-    """(languages spoken, country, members) for the members `where` selects, counted by the
-    database per distinct (languages, locale, country): a few hundred rows at most, however many
-    members, and no name or id leaves the query."""
-    listed = cast(col(Member.languages), String)
-    rows = session.execute(
-        sa_select(listed, col(Member.locale), col(Member.country), func.count())
-        .where(*where)
-        .group_by(listed, col(Member.locale), col(Member.country))
-    ).all()
+PROFILE = (cast(col(Member.languages), String), col(Member.locale), col(Member.country))
+"""What the language and country gaps read of a member: never a name or an id."""
+
+
+def _profiles(session: Session, query: Any) -> list[tuple[set[str], str | None, int]]:
+    """(languages spoken, country, members) from `query`'s rows of (`PROFILE`, members),
+    counted by the database per distinct profile: a few hundred rows at most, however many
+    members."""
     return [
         (spoken(json.loads(text) if text else [], locale), country.upper() if country else None, n)
-        for text, locale, country, n in rows
+        for text, locale, country, n in session.execute(query).all()
     ]
 
 
@@ -458,19 +456,27 @@ def compute(
     ]
     found.coverage_gaps = [c.domain for c in found.coverage if c.experts < MIN_EXPERTS]
     created = col(Question.created_at)
-    asked_by = (
-        sa_select(col(Question.asker_id))
+    # from the period's questions to their askers by the member's primary key, the one index
+    # the planner can use without statistics: `member.id IN (askers)` nested-looped over
+    # 10,000 members x 8,000 questions for 45 s on PostgreSQL right after a bulk load
+    askers = (
+        sa_select(*PROFILE, func.count(func.distinct(col(Member.id))))
+        .select_from(Question)
+        .join(Member, col(Member.id) == col(Question.asker_id))
         .where(*questions._in_scope(), created >= since, created <= now)
-        .where(col(Question.asker_id).is_not(None))
+        .group_by(*PROFILE)
     )
-    found.language_gaps, found.country_gaps = people_gaps(
-        _profiles(session, Member.community_id == community_id, col(Member.id).in_(asked_by)),
-        _profiles(
-            session,
-            Member.community_id == community_id,
+    experts = (
+        sa_select(*PROFILE, func.count())
+        .where(
+            col(Member.community_id) == community_id,
             col(Member.is_expert),
             col(Member.accepts_asks),
-        ),
+        )
+        .group_by(*PROFILE)
+    )
+    found.language_gaps, found.country_gaps = people_gaps(
+        _profiles(session, askers), _profiles(session, experts)
     )
     checked = set(group.domains) if group is not None else set(domains)
     practised = set(
