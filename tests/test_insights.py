@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cop_bot.core.clock import FixedClock
 from cop_bot.core.errors import UsageError
-from cop_bot.insights.counts import MAX_DAYS, parse_period
+from cop_bot.insights.counts import MAX_DAYS, parse_period, people_gaps, spoken
 from tests.conftest import NOW, Bot
 
 ADMIN = "root-admin"
@@ -200,3 +200,36 @@ def test_languages_and_countries_without_an_expert_and_domains_without_a_practic
     bot.send("/profile set language: fr", as_=ADMIN)
     in_french = bot.send("/insights", as_=ADMIN)
     assert "France (1)" in in_french and "Domaines sans pratique approuvée" in in_french
+
+
+_PROFILE = st.tuples(
+    st.sets(st.sampled_from(("ar", "fr", "ti", "en", "uk"))),
+    st.none() | st.sampled_from(("IT", "ER", "FR")),
+    st.integers(min_value=1, max_value=50),
+)
+
+
+@given(st.lists(_PROFILE, max_size=8), st.lists(_PROFILE, max_size=4))
+def test_a_gap_is_every_askers_language_or_country_no_expert_has(
+    askers: list[tuple[set[str], str | None, int]],
+    experts: list[tuple[set[str], str | None, int]],
+) -> None:
+    languages, countries = people_gaps(askers, experts)
+    spoken_by = {code for codes, _c, _n in experts for code in codes}
+    lived_in = {country for _l, country, _n in experts if country}
+    assert {g.language: g.askers for g in languages} == {
+        code: sum(n for codes, _c, n in askers if code in codes)
+        for code in {c for codes, _c, _n in askers for c in codes} - spoken_by
+    }
+    assert {g.country: g.askers for g in countries} == {
+        country: sum(n for _l, c, n in askers if c == country)
+        for country in {c for _l, c, _n in askers if c} - lived_in
+    }
+    assert languages == sorted(languages, key=lambda g: (-g.askers, g.language))
+    assert countries == sorted(countries, key=lambda g: (-g.askers, g.country))
+
+
+def test_an_askers_languages_are_their_profiles_else_the_bots() -> None:
+    assert spoken(["AR", "ti"], "fr") == {"ar", "ti"}
+    assert spoken([], "pt-BR") == {"pt"} and spoken([], "de_DE") == {"de"}
+    assert spoken([], None) == set()
