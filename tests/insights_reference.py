@@ -16,7 +16,16 @@ from sqlmodel import Session, col, select
 from cop_bot.answers.rules import first_answers
 from cop_bot.escalation.rules import MAX_ROUNDS
 from cop_bot.insights.activity import week_of
-from cop_bot.insights.counts import AGE_BUCKETS, MIN_EXPERTS, WITHIN, Insights, _weeks
+from cop_bot.insights.counts import (
+    AGE_BUCKETS,
+    MIN_EXPERTS,
+    WITHIN,
+    CountryGap,
+    Insights,
+    LanguageGap,
+    _weeks,
+    spoken,
+)
 from cop_bot.storage.models import (
     CopGroup,
     GroupMember,
@@ -25,6 +34,7 @@ from cop_bot.storage.models import (
     MemberDomain,
     MemberWeek,
     Practice,
+    PracticeDomain,
     Question,
 )
 
@@ -38,6 +48,7 @@ class Facts(NamedTuple):
     status: str
     escalation_round: int
     domains: list[str]
+    asker_id: int | None
 
 
 def first_answer_at(question: Facts, recorded: dict[int, datetime]) -> datetime | None:
@@ -48,7 +59,12 @@ def first_answer_at(question: Facts, recorded: dict[int, datetime]) -> datetime 
 
 
 def compute_in_python(
-    session: Session, community_id: int, now: datetime, days: int, group: CopGroup | None = None
+    session: Session,
+    community_id: int,
+    now: datetime,
+    days: int,
+    group: CopGroup | None = None,
+    domains: tuple[str, ...] = (),
 ) -> Insights:
     since = now - timedelta(days=days)
     found = Insights(period_days=days, since=since, group=group.slug if group else None)
@@ -62,6 +78,7 @@ def compute_in_python(
                 col(Question.status),
                 col(Question.escalation_round),
                 col(Question.domains),
+                col(Question.asker_id),
             ).where(col(Question.community_id) == community_id)
         ).all()
     ]
@@ -103,6 +120,57 @@ def compute_in_python(
     if scope is not None:
         asked_domains |= scope
     found.coverage_gaps = sorted(d for d in asked_domains if experts.get(d, 0) < MIN_EXPERTS)
+    asker_ids = {q.asker_id for q in recent}
+    expert_languages: set[str] = set()
+    expert_countries: set[str] = set()
+    languages: dict[str, int] = {}
+    countries: dict[str, int] = {}
+    for member_id, listed, locale, country, is_expert, accepts_asks in session.execute(
+        sa_select(
+            col(Member.id),
+            col(Member.languages),
+            col(Member.locale),
+            col(Member.country),
+            col(Member.is_expert),
+            col(Member.accepts_asks),
+        ).where(col(Member.community_id) == community_id)
+    ).all():
+        codes = spoken(listed, locale)
+        if is_expert and accepts_asks:
+            expert_languages |= codes
+            if country:
+                expert_countries.add(country.upper())
+        if member_id in asker_ids:
+            for code in codes:
+                languages[code] = languages.get(code, 0) + 1
+            if country:
+                countries[country.upper()] = countries.get(country.upper(), 0) + 1
+    found.language_gaps = [
+        LanguageGap(k, n)
+        for k, n in sorted(languages.items(), key=lambda g: (-g[1], g[0]))
+        if k not in expert_languages
+    ]
+    found.country_gaps = [
+        CountryGap(k, n)
+        for k, n in sorted(countries.items(), key=lambda g: (-g[1], g[0]))
+        if k not in expert_countries
+    ]
+    checked = set(group.domains) if group is not None else set(domains)
+    approved = set(
+        session.exec(
+            select(Practice.id).where(
+                Practice.community_id == community_id, Practice.status == "approved"
+            )
+        ).all()
+    )
+    practised = {
+        domain
+        for practice_id, domain in session.exec(
+            select(PracticeDomain.practice_id, PracticeDomain.domain)
+        ).all()
+        if practice_id in approved
+    }
+    found.no_practice = sorted(checked - practised)
     found.experts = session.exec(
         select(func.count())
         .select_from(Member)

@@ -151,3 +151,46 @@ def test_bad_input_is_one_line_and_writes_nothing(
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_gaps_of_languages_countries_and_practices(
+    bot: Bot, community: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The community's experts speak nothing and live nowhere until they say; then the housing
+    experts speak fr and live in Italy, and the askers speak ar (marguerite, in Eritrea) and fr
+    (bartholomew, in Italy)."""
+    for who in ("zebedee", "quentin"):
+        bot.send("/profile set languages: fr; country: IT", as_=f"{who}-expert")
+    bot.send("/profile set languages: ar; country: ER", as_="marguerite-asker")
+    bot.send("/profile set languages: fr, ar; country: IT", as_="bartholomew-asker")
+    assert _run(community, "--format", "json") == 0
+    out = capsys.readouterr().out
+    gaps = json.loads(out)["coverage_gaps"]
+    assert gaps["domains"] == ["health", "labour-market"]
+    assert gaps["languages"] == [{"language": "ar", "askers": 2}]
+    assert gaps["countries"] == [{"country": "ER", "askers": 1}]
+    assert len(gaps["no_practice"]) == 21 and "housing" not in gaps["no_practice"]
+    table = tmp_path / "gaps.csv"
+    assert _run(community, "--format", "csv", "--out", str(table)) == 0
+    figures = {(s, k): v for s, k, v in csv.reader(io.StringIO(table.read_text(encoding="utf-8")))}
+    assert figures[("coverage_gaps", "languages.ar")] == "2"
+    assert figures[("coverage_gaps", "countries.ER")] == "1"
+    assert figures[("coverage_gaps", "no_practice.health")] == "0"
+    assert ("coverage_gaps", "no_practice.housing") not in figures
+    assert _run(community) == 0
+    text = capsys.readouterr().out
+    assert "Askers' languages no expert speaks: Arabic (2 askers)" in text
+    assert "Askers' countries with no expert: Eritrea (1 asker)" in text
+    assert "Domains with no approved practice: anti-discrimination, child-protection, " in text
+    for name in NAMES:
+        assert name not in out and name not in text
+    # a housing group: its domain has its practice, its askers speak fr and ar
+    bot.send("/group create Homes kind: working-group domains: housing", as_=ADMIN)
+    assert _run(community, "--format", "json", "--group", "homes") == 0
+    homes = json.loads(capsys.readouterr().out)["coverage_gaps"]
+    assert homes == {
+        "domains": [],
+        "languages": [{"language": "ar", "askers": 2}],
+        "countries": [{"country": "ER", "askers": 1}],
+        "no_practice": [],
+    }

@@ -25,6 +25,8 @@ from cop_bot.storage.models import (
     Member,
     MemberDomain,
     MemberWeek,
+    Practice,
+    PracticeDomain,
     Question,
 )
 from tests.insights_reference import compute_in_python
@@ -33,6 +35,7 @@ NOW = datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC)  # a Monday
 DOMAINS = ("housing", "health", "labour-market", "education")
 US = timedelta(microseconds=1)
 WITHIN_7 = timedelta(days=7)
+LANGUAGES = ([], [], ["ar"], ["fr", "en"], ["ti", "ar"], ["EN"], ["el"])
 
 
 def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
@@ -44,11 +47,17 @@ def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
         session.flush()
         assert community.id is not None
         cid = community.id
+        # profiles from their own generator, so the questions stay those of the seed
+        spoken = random.Random(seed + 1000)
         members = [
             Member(
                 community_id=cid,
                 handle=f"m{i}",
                 is_expert=i % 3 == 0,
+                accepts_asks=i % 6 == 0,
+                languages=spoken.choice(LANGUAGES),
+                locale=spoken.choice((None, "fr", "ar-EG", "de_DE")),
+                country=spoken.choice((None, "IT", "FR", "GR", "er")),
                 created_at=NOW,
                 updated_at=NOW,
             )
@@ -66,6 +75,27 @@ def _build(engine: Engine, seed: int, questions: int) -> tuple[int, int]:
         session.add(group)
         session.flush()
         assert group.id is not None
+        # approved practices for two domains; pending and rejected ones do not count
+        for status, domains in (
+            ("approved", ["housing"]),
+            ("approved", ["health", "housing"]),
+            ("pending", ["education"]),
+            ("rejected", ["labour-market"]),
+        ):
+            practice = Practice(
+                community_id=cid,
+                status=status,
+                title="p",
+                summary="s",
+                domains=domains,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            session.add(practice)
+            session.flush()
+            assert practice.id is not None
+            for domain in domains:
+                session.add(PracticeDomain(practice_id=practice.id, domain=domain))
         for member_id in ids[:10]:
             session.add(GroupMember(group_id=group.id, member_id=member_id, joined_at=NOW))
         for member_id in ids:
@@ -182,13 +212,21 @@ def test_sql_counts_equal_python_counts(engine: Engine, seed: int) -> None:
     with Session(engine) as session:
         group = session.get(CopGroup, group_id)
         nothing = session.exec(select(CopGroup).where(CopGroup.slug == "e")).one()
+        seen_gaps = 0
         for days in (1, 7, 30, 90, 365):
             for scope in (None, group, nothing):
-                sql = compute(session, cid, NOW, days, scope).as_json()
-                python = compute_in_python(session, cid, NOW, days, scope).as_json()
+                sql = compute(session, cid, NOW, days, scope, DOMAINS).as_json()
+                python = compute_in_python(session, cid, NOW, days, scope, DOMAINS).as_json()
                 assert sql.pop("coverage") == _coverage(session, cid, days, scope)
                 python.pop("coverage")  # the Python counting has no coverage table
                 assert sql == python, (days, scope)
+                seen_gaps += len(sql["language_gaps"]) + len(sql["country_gaps"])
+                assert sql["no_practice"] == (
+                    ["education", "labour-market"]
+                    if scope is None
+                    else ["education"][: len(scope.domains)]
+                )
+        assert seen_gaps  # the profiles leave some askers' languages or countries uncovered
         # and at an instant that is not a round number, with nothing in the period
         later = NOW + timedelta(days=800, microseconds=3)
         assert (

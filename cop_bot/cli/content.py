@@ -246,7 +246,8 @@ def insights_report(args: argparse.Namespace, settings: Settings) -> int:
     assert community.id is not None
     with session_scope(app.engine) as session, using("en"):
         group = groups.group_or_error(session, community.id, args.group) if args.group else None
-        found = compute(session, community.id, now, days, group)
+        slugs = [d.slug for d in app.taxonomy.domains]
+        found = compute(session, community.id, now, days, group, domains=slugs)
         data = report(session, community.id, found, now, group)
     if args.format == "png":
         from cop_bot.insights.chart import weekly_png

@@ -5,11 +5,27 @@ from __future__ import annotations
 from cop_bot.core import i18n
 from cop_bot.core.args import Args
 from cop_bot.core.errors import PermissionDenied
-from cop_bot.core.i18n import N_, _
+from cop_bot.core.i18n import N_, _, n_
 from cop_bot.core.model import Attachment, Block, Context, Fields, Header, Reply, Role, reply, spans
 from cop_bot.core.router import Ctx, command
+from cop_bot.experts.profiles import country_name, language_name
 from cop_bot.groups import rules as groups
 from cop_bot.insights.counts import compute, parse_period
+
+SHOWN = 8
+"""Names a Fields row lists before it says how many more: a new community has every domain of
+the taxonomy without a practice, and a row of 22 names is not read."""
+
+
+def _listing(names: list[str], none: str) -> str:
+    """`names` joined, the first `SHOWN` only and then how many more."""
+    if not names:
+        return none
+    shown = ", ".join(names[:SHOWN])
+    rest = len(names) - SHOWN
+    if rest <= 0:
+        return shown
+    return n_(rest, "{shown} and {count} more", "{shown} and {count} more", shown=shown)
 
 
 @command(
@@ -21,7 +37,9 @@ from cop_bot.insights.counts import compute, parse_period
         "For admins, curators and a group's focal points (with group:). Only counts, never "
         "names: questions asked and answered, the share answered within 7 days, the median time "
         "to a first answer, open questions by age, escalations, domains nobody covers, the "
-        "repertoire, sessions and weekly active members."
+        "repertoire, sessions and weekly active members. Also the languages and countries of "
+        "askers that no expert who takes questions speaks or lives in (with how many askers), "
+        "and the domains without an approved practice."
     ),
     options=("period", "group"),
     checks_role=True,
@@ -38,7 +56,14 @@ def insights(ctx: Ctx, args: Args) -> Reply:
             _("Only admins, curators and a group's focal points (with group:) can see insights."),
             hint=ctx.who_can_grant(Role.CURATOR),
         )
-    found = compute(ctx.session, ctx.community_id, ctx.now, days, group)
+    found = compute(
+        ctx.session,
+        ctx.community_id,
+        ctx.now,
+        days,
+        group,
+        domains=[d.slug for d in ctx.taxonomy.domains],
+    )
     share = found.answered_within_7_days
     median = found.median_hours_to_first_answer
     ages = found.open_by_age
@@ -63,6 +88,30 @@ def insights(ctx: Ctx, args: Args) -> Reply:
         (
             _("Domains asked about with fewer than 2 experts"),
             ", ".join(ctx.taxonomy.label(s, ctx.language) for s in found.coverage_gaps) or none,
+        ),
+        (
+            _("Askers' languages no expert speaks (askers)"),
+            _listing(
+                [
+                    f"{language_name(g.language)} ({i18n.number(g.askers)})"
+                    for g in found.language_gaps
+                ],
+                none,
+            ),
+        ),
+        (
+            _("Askers' countries with no expert (askers)"),
+            _listing(
+                [
+                    f"{country_name(g.country) or g.country} ({i18n.number(g.askers)})"
+                    for g in found.country_gaps
+                ],
+                none,
+            ),
+        ),
+        (
+            _("Domains with no approved practice"),
+            _listing([ctx.taxonomy.label(s, ctx.language) for s in found.no_practice], none),
         ),
         (_("Experts"), i18n.number(found.experts)),
         (

@@ -5,6 +5,8 @@ that the chat view does not (per-domain coverage, reviews overdue, endorsements,
 small aggregate query, and lays everything out as
 
     {coverage: [{domain, questions, experts}],
+     coverage_gaps: {domains: [slug], languages: [{language, askers}],
+                     countries: [{country, askers}], no_practice: [slug]},
      questions: {asked, answered, answered_7d_pct, median_hours_to_first_answer, open_by_age,
                  escalated, needs_a_hand},
      repertoire: {approved, new, overdue_review, endorsements},
@@ -12,8 +14,11 @@ small aggregate query, and lays everything out as
      engagement: [{week, active}]}
 
 `coverage` lists the gaps: domains asked about in the period with fewer than `MIN_EXPERTS`
-experts who accept asks. Counts only, as everywhere in insights: no name, handle or id of a
-member is ever part of it. `no_shows` is null: no platform tells the bot who attended.
+experts who accept asks. `coverage_gaps` adds the other gaps the issue names: the askers'
+languages (their profile's, else the one they read the bot in) that no expert who accepts asks
+speaks, the askers' countries where no such expert lives, each with how many askers, and the
+domains (the group's, else the taxonomy's) with no approved practice. Counts only, as everywhere
+in insights: no name, handle or id of a member is ever part of it. `no_shows` is null: no platform tells the bot who attended.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from cop_bot.core.i18n import using
 from cop_bot.core.spreadsheet import to_cell
+from cop_bot.experts.profiles import country_name, language_name
 from cop_bot.insights.counts import MIN_EXPERTS, Insights
 from cop_bot.practices.review import APPROVED
 from cop_bot.storage.models import (
@@ -59,6 +66,14 @@ def report(
         },
         "group": found.group,
         "coverage": coverage(found),
+        "coverage_gaps": {
+            "domains": [g["domain"] for g in coverage(found)],
+            "languages": [
+                {"language": g.language, "askers": g.askers} for g in found.language_gaps
+            ],
+            "countries": [{"country": g.country, "askers": g.askers} for g in found.country_gaps],
+            "no_practice": list(found.no_practice),
+        },
         "questions": {
             "asked": found.asked,
             "answered": found.answered,
@@ -163,6 +178,13 @@ def to_csv(data: dict[str, Any]) -> str:
     for gap in data["coverage"]:
         for key in ("questions", "experts"):
             writer.writerow(["coverage", to_cell(f"{gap['domain']}.{key}"), gap[key]])
+    gaps = data["coverage_gaps"]
+    for gap in gaps["languages"]:
+        writer.writerow(["coverage_gaps", to_cell(f"languages.{gap['language']}"), gap["askers"]])
+    for gap in gaps["countries"]:
+        writer.writerow(["coverage_gaps", to_cell(f"countries.{gap['country']}"), gap["askers"]])
+    for domain in gaps["no_practice"]:  # the value is the domain's approved practices: none
+        writer.writerow(["coverage_gaps", to_cell(f"no_practice.{domain}"), 0])
     for section in ("questions", "repertoire", "sessions"):
         for key, value in data[section].items():
             if isinstance(value, dict):
@@ -175,9 +197,23 @@ def to_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def _askers(name: str, n: int) -> str:
+    return f"{name} ({n} {'asker' if n == 1 else 'askers'})"
+
+
 def to_text(data: dict[str, Any]) -> str:
-    """The report as lines for a terminal or a plain-text e-mail."""
+    """The report as lines for a terminal or a plain-text e-mail (in English, as the rest of the
+    report: language and country names are Babel's English ones)."""
     q, r, s = data["questions"], data["repertoire"], data["sessions"]
+    gaps = data["coverage_gaps"]
+    with using("en"):
+        languages = ", ".join(
+            _askers(language_name(g["language"]), g["askers"]) for g in gaps["languages"]
+        )
+        countries = ", ".join(
+            _askers(country_name(g["country"]) or g["country"], g["askers"])
+            for g in gaps["countries"]
+        )
     ages = q["open_by_age"]
     pct = f"{q['answered_7d_pct']} %" if q["answered_7d_pct"] is not None else "none yet"
     median = q["median_hours_to_first_answer"]
@@ -196,6 +232,9 @@ def to_text(data: dict[str, Any]) -> str:
             )
             or "none"
         ),
+        f"Askers' languages no expert speaks: {languages or 'none'}",
+        f"Askers' countries with no expert: {countries or 'none'}",
+        "Domains with no approved practice: " + (", ".join(gaps["no_practice"]) or "none"),
         f"Repertoire: {r['approved']} approved, {r['new']} new, {r['overdue_review']} overdue "
         f"for review, {r['endorsements']} endorsements",
         f"Sessions: {s['held']} held, median RSVPs "
