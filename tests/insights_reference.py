@@ -9,7 +9,6 @@ import statistics
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -23,16 +22,13 @@ from cop_bot.insights.counts import (
     CountryGap,
     Insights,
     LanguageGap,
-    _weeks,
+    count_the_rest,
     spoken,
 )
 from cop_bot.storage.models import (
     CopGroup,
-    GroupMember,
-    Meeting,
     Member,
     MemberDomain,
-    MemberWeek,
     Practice,
     PracticeDomain,
     Question,
@@ -171,40 +167,7 @@ def compute_in_python(
         if practice_id in approved
     }
     found.no_practice = sorted(checked - practised)
-    found.experts = session.exec(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.community_id == community_id, col(Member.is_expert))
-    ).one()
-    practices = (
-        select(func.count())
-        .select_from(Practice)
-        .where(Practice.community_id == community_id, Practice.status == "approved")
-    )
-    found.practices = session.exec(practices).one()
-    found.new_practices = session.exec(practices.where(Practice.created_at >= since)).one()
-    meetings = (
-        select(func.count())
-        .select_from(Meeting)
-        .where(
-            Meeting.community_id == community_id,
-            Meeting.starts_at >= since,
-            Meeting.starts_at <= now,
-        )
-    )
-    if group is not None:
-        meetings = meetings.where(Meeting.group_id == group.id)
-    found.sessions = session.exec(meetings).one()
-    active = select(col(MemberWeek.week), func.count()).where(
-        MemberWeek.community_id == community_id, MemberWeek.week >= week_of(since)
-    )
-    if group is not None:
-        active = active.join(
-            GroupMember, col(GroupMember.member_id) == col(MemberWeek.member_id)
-        ).where(GroupMember.group_id == group.id)
-    per_week = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
-    weeks = _weeks(since, now)
-    found.weekly_active = [(w, int(per_week.get(w, 0))) for w in weeks]
+    weeks = count_the_rest(session, found, community_id, since, now, group)
     asked_per = dict.fromkeys(weeks, 0)
     answered_per = dict.fromkeys(weeks, 0)
     for q in recent:

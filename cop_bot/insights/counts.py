@@ -409,6 +409,54 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def count_the_rest(
+    session: Session,
+    found: Insights,
+    community_id: int,
+    since: datetime,
+    now: datetime,
+    group: CopGroup | None,
+) -> list[date]:
+    """The figures that are one aggregate each (experts, practices, sessions held, members
+    active a week), shared with the tests' reference counting, which re-counts only the
+    questions; returns the period's weeks."""
+    found.experts = session.exec(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.community_id == community_id, col(Member.is_expert))
+    ).one()
+    practices = (
+        select(func.count())
+        .select_from(Practice)
+        .where(Practice.community_id == community_id, Practice.status == "approved")
+    )
+    found.practices = session.exec(practices).one()
+    found.new_practices = session.exec(practices.where(Practice.created_at >= since)).one()
+    meetings = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.community_id == community_id,
+            Meeting.starts_at >= since,
+            Meeting.starts_at <= now,
+        )
+    )
+    if group is not None:
+        meetings = meetings.where(Meeting.group_id == group.id)
+    found.sessions = session.exec(meetings).one()
+    active = select(col(MemberWeek.week), func.count()).where(
+        MemberWeek.community_id == community_id, MemberWeek.week >= week_of(since)
+    )
+    if group is not None:
+        active = active.join(
+            GroupMember, col(GroupMember.member_id) == col(MemberWeek.member_id)
+        ).where(GroupMember.group_id == group.id)
+    active_per = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
+    weeks = _weeks(since, now)
+    found.weekly_active = [(w, int(active_per.get(w, 0))) for w in weeks]
+    return weeks
+
+
 def compute(
     session: Session,
     community_id: int,
@@ -499,40 +547,7 @@ def compute(
         ).all()
     )
     found.no_practice = sorted(checked - practised)
-    found.experts = session.exec(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.community_id == community_id, col(Member.is_expert))
-    ).one()
-    practices = (
-        select(func.count())
-        .select_from(Practice)
-        .where(Practice.community_id == community_id, Practice.status == "approved")
-    )
-    found.practices = session.exec(practices).one()
-    found.new_practices = session.exec(practices.where(Practice.created_at >= since)).one()
-    meetings = (
-        select(func.count())
-        .select_from(Meeting)
-        .where(
-            Meeting.community_id == community_id,
-            Meeting.starts_at >= since,
-            Meeting.starts_at <= now,
-        )
-    )
-    if group is not None:
-        meetings = meetings.where(Meeting.group_id == group.id)
-    found.sessions = session.exec(meetings).one()
-    active = select(col(MemberWeek.week), func.count()).where(
-        MemberWeek.community_id == community_id, MemberWeek.week >= week_of(since)
-    )
-    if group is not None:
-        active = active.join(
-            GroupMember, col(GroupMember.member_id) == col(MemberWeek.member_id)
-        ).where(GroupMember.group_id == group.id)
-    active_per = dict(session.exec(active.group_by(col(MemberWeek.week))).all())
-    weeks = _weeks(since, now)
-    found.weekly_active = [(w, int(active_per.get(w, 0))) for w in weeks]
+    weeks = count_the_rest(session, found, community_id, since, now, group)
     found.weekly_asked = [
         (w, per_week[w]["asked"] if w in per_week else 0, answered_per.get(w, 0)) for w in weeks
     ]
