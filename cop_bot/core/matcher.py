@@ -381,7 +381,8 @@ class Matcher:
         for index, positions in covered.items():
             entry = self.entries[index]
             spots = [i for i, _s in positions.values()]
-            whole = len(positions) == len(entry.keys) and max(spots) - min(spots) <= SPAN * len(spots)
+            close = max(spots) - min(spots) <= SPAN * len(spots)
+            whole = len(positions) == len(entry.keys) and close
             if not whole and telling_typed and all(generic[i] for i, _s in positions.values()):
                 continue  # part of an entry, by generic words only, next to words that tell
             domain = domains.setdefault(entry.slug, _Domain())
