@@ -329,7 +329,10 @@ class Matcher:
         known = sum(idf[i] for i in counted if hits[i])
         spelled = frozenset(typed)
         chatty = frozenset(i for i, word in enumerate(typed) if word in w.CHATTER)
-        if any(word in w.NEWS for word in typed):
+        news = any(word in w.NEWS for word in typed)
+        said = frozenset(w.fold(query).split())
+        family_news = "?" not in query and bool(said & w.RELATIVES) and bool(said & w.GOT)
+        if news or family_news:
             ranked = self._rank(
                 domains, known, len(counted), generic, only_generic, spelled, chatty
             )

@@ -167,6 +167,29 @@ NEWS = frozenset(w for words in _NEWS_BY_LANGUAGE.values() for w in _folded_word
 asks, so whatever domain its other words name is a suggestion (`core.matcher.UNSURE_AMID`).
 Not *moved*, *changed* or *retard*: "we moved, which school?" and "retard scolaire" ask."""
 CHATTER |= NEWS
+_RELATIVES_BY_LANGUAGE = {
+    "en": "wife husband son daughter brother sister",
+    "fr": "femme mari fils fille frère sœur soeur",
+    "es": "esposa mujer marido esposo hijo hija hermano hermana",
+    "it": "moglie marito figlio figlia fratello sorella",
+    "de": "frau mann sohn tochter bruder schwester",
+    "ar": "زوجتي زوجي ابني ابنتي أخي أختي",
+    "el": "γυναίκα σύζυγος άντρας γιος κόρη αδερφός αδερφή",
+}
+RELATIVES = frozenset(w for t in _RELATIVES_BY_LANGUAGE.values() for w in _folded_words(t))
+_GOT_BY_LANGUAGE = {
+    "en": "got found started landed",
+    "fr": "trouvé commencé décroché",
+    "es": "encontrado encontró empezado empezó conseguido consiguió",
+    "it": "trovato iniziato cominciato",
+    "de": "gefunden angefangen bekommen",
+    "ar": "حصلت حصل وجدت وجد بدأ بدأت",
+    "el": "βρήκε ξεκίνησε έπιασε",
+}
+GOT = frozenset(w for t in _GOT_BY_LANGUAGE.values() for w in _folded_words(t))
+"""Family news ("my wife got a new job", "meine Frau hat einen Job gefunden"): a relative and
+a past verb of finding or starting, with no question mark, tell; they do not ask
+(`core.matcher.UNSURE_AMID`). "my husband got a letter from the court, what now?" asks."""
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
