@@ -331,7 +331,7 @@ class Matcher:
         chatty = frozenset(i for i, word in enumerate(typed) if word in w.CHATTER)
         news = any(word in w.NEWS for word in typed)
         said = frozenset(w.fold(query).split())
-        family_news = "?" not in query and bool(said & w.RELATIVES) and bool(said & w.GOT)
+        family_news = "?" not in query and all(said & s for s in (w.RELATIVES, w.GOT, w.NEW))
         if news or family_news:
             ranked = self._rank(
                 domains, known, len(counted), generic, only_generic, spelled, chatty

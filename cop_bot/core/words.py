@@ -187,9 +187,19 @@ _GOT_BY_LANGUAGE = {
     "el": "βρήκε ξεκίνησε έπιασε",
 }
 GOT = frozenset(w for t in _GOT_BY_LANGUAGE.values() for w in _folded_words(t))
-"""Family news ("my wife got a new job", "meine Frau hat einen Job gefunden"): a relative and
-a past verb of finding or starting, with no question mark, tell; they do not ask
-(`core.matcher.UNSURE_AMID`). "my husband got a letter from the court, what now?" asks."""
+_NEW_BY_LANGUAGE = {
+    "en": "new",
+    "fr": "nouveau nouvel nouvelle",
+    "es": "nuevo nueva",
+    "it": "nuovo nuova",
+    "de": "neu neue neuen neuer neues",
+    "ar": "جديد جديدة",
+    "el": "καινούργια καινούργιο καινούργιος νέα νέο νέος",
+}
+NEW = frozenset(w for t in _NEW_BY_LANGUAGE.values() for w in _folded_words(t))
+"""Family news ("my wife got a new job", "meine Frau hat einen neuen Job gefunden"): a
+relative, a past verb of finding or starting and something new, with no question mark, tell;
+they do not ask (`core.matcher.UNSURE_AMID`). "my husband got a deportation order" asks."""
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
