@@ -393,3 +393,58 @@ def test_find_expert_with_a_generic_word_suggests_a_domain(bot) -> None:  # type
     text = bot.send("/find-expert refugees")
     assert "Closest domains: International protection (international-protection)." in text
     assert bot.send("/domains hello refugees team!").startswith("No domain clearly matches")
+
+
+def test_an_entrys_words_typed_far_apart_are_not_the_entry(tmp_path: Path) -> None:
+    """ "bring my family" typed together is the entry; its two words at either end of a long
+    message are part of it, a suggestion at most."""
+    taxonomy = _tiny(tmp_path, "protection: [bring my family, asylum]\n")
+    assert best(taxonomy, "how to bring my family") == "protection"
+    assert best(taxonomy, "family lunch at the lake saturday afternoon, bring snacks") is None
+
+
+def test_a_hyphenated_entry_is_not_met_by_a_verbs_stem(tmp_path: Path) -> None:
+    """ "start-up" keeps one word; "starts" and "startet" are verbs, not the entry."""
+    taxonomy = _tiny(tmp_path, "protection: [start-up, asylum]\n")
+    assert best(taxonomy, "start-up") == "protection"
+    assert best(taxonomy, "the printer starts slowly") is None
+
+
+EVERYDAY_NEWS_AND_SEA = [
+    # family news: a relative, a past verb of finding or starting, something new
+    "my son found a new job in a garage",
+    "mon fils a trouvé un nouveau boulot dans un garage",
+    "mi hija ha conseguido un trabajo nuevo en una tienda",
+    "mio fratello ha trovato un nuovo lavoro in officina",
+    "mein Bruder hat einen neuen Job in einer Werkstatt gefunden",
+    "ابني وجد عمل جديد في ورشة",
+    "ο γιος μου βρήκε καινούργια δουλειά σε συνεργείο",
+    # the sea, a meeting, a computer: everyday words amid chatter
+    "نسبح في البحر كل صباح في الصيف",
+    "الاجتماع الشهري للقسم بعد الظهر",
+    "ο υπολογιστής της αίθουσας κόλλησε πάλι",
+    "my laptop starts and then freezes",
+    "der Rechner startet ständig neu",
+]
+
+
+@pytest.mark.parametrize("query", EVERYDAY_NEWS_AND_SEA)
+def test_family_news_and_everyday_words_are_not_a_confident_match(
+    taxonomy: Taxonomy, query: str
+) -> None:
+    assert taxonomy.match(query).best is None, taxonomy.match(query).candidates[:2]
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("where do I find a new job?", "labour-market"),
+        ("my husband got a deportation order", "irregular-migration"),
+        ("عبور البحر بالقوارب", "irregular-migration"),
+        ("start-up grants for migrant founders", "labour-market"),
+    ],
+)
+def test_the_need_typed_with_those_words_still_matches(
+    taxonomy: Taxonomy, query: str, slug: str
+) -> None:
+    assert best(taxonomy, query) == slug, taxonomy.match(query).candidates[:2]

@@ -98,6 +98,10 @@ late) makes every domain a suggestion: the message tells, it does not ask."""
 CHATTER_TELLING = math.log(1.0 + 22 / 1.5)
 """Amid chatter, one word must name a single domain (*dentist*) to be a match: *training* of
 "training day" names education and the labour market."""
+SPAN = 1
+"""The words of an entry typed far apart are part of it, not the entry: "family barbecue, bring
+your children" is not "bring my family". And a hyphenated entry that keeps one word
+(*start-up*) is met only by that word as typed, not by a verb's stem ("starts", "startet")."""
 NEGATION_WEIGHT = 2.0
 """A negation (`غير`, `non`, `sin`) weighs as a word two domains use: what it negates decides."""
 _NEGATION_KEYS = frozenset(w.NEGATIONS)
@@ -157,6 +161,8 @@ class Matcher:
         self._postings: dict[str, list[tuple[int, int]]] = {}  # key -> (entry, word position)
         self._generic: set[str] = set()
         self._domains = max(domain_count, 1)
+        exact: set[int] = set()
+        """Entries met only by their word as typed, never a stem or a typo's correction."""
         acronyms: set[str] = set()
         """Typed exactly or not at all: "great" is not a typo of GRETA."""
         for slug, text, via, language, weight in names:
@@ -164,11 +170,15 @@ class Matcher:
             found = tuple(w.keys(word, language) for word in w.content(text))
             if not found:
                 continue
+            if len(found) == 1 and "-" in text and len(w.fold(text).split()) > 1:
+                found = (frozenset(k for k in found[0] if ":" not in k),)  # see `SPAN`
+                exact.add(len(self.entries))
             index = len(self.entries)
             self.entries.append(Entry(slug, text, via, weight, found))
             for position, word_keys in enumerate(found):
                 for key in word_keys:
                     self._postings.setdefault(key, []).append((index, position))
+        self._exact = frozenset(exact)
         solo = {k for e in self.entries if len(e.keys) == 1 for k in e.keys[0]}
         self._phrases: list[tuple[frozenset[str], ...]] = []
         """Generic phrases with a word that names a domain on its own ("asylum" of "asylum
@@ -240,7 +250,7 @@ class Matcher:
                 (e, p, ratio / 100.0)
                 for key in corrected
                 for e, p in self._postings.get(key, ())
-                if (e, p) not in seen
+                if (e, p) not in seen and e not in self._exact
             ]
             generic = generic or bool(corrected & self._generic)
         return hits, generic
@@ -319,7 +329,10 @@ class Matcher:
         known = sum(idf[i] for i in counted if hits[i])
         spelled = frozenset(typed)
         chatty = frozenset(i for i, word in enumerate(typed) if word in w.CHATTER)
-        if any(word in w.NEWS for word in typed):
+        news = any(word in w.NEWS for word in typed)
+        said = frozenset(w.fold(query).split())
+        family_news = "?" not in query and all(said & s for s in (w.RELATIVES, w.GOT, w.NEW))
+        if news or family_news:
             ranked = self._rank(
                 domains, known, len(counted), generic, only_generic, spelled, chatty
             )
@@ -370,7 +383,9 @@ class Matcher:
         telling_typed = any(found and not generic[i] for i, found in enumerate(hits))
         for index, positions in covered.items():
             entry = self.entries[index]
-            whole = len(positions) == len(entry.keys)
+            spots = [i for i, _s in positions.values()]
+            close = max(spots) - min(spots) <= SPAN * len(spots)
+            whole = len(positions) == len(entry.keys) and close
             if not whole and telling_typed and all(generic[i] for i, _s in positions.values()):
                 continue  # part of an entry, by generic words only, next to words that tell
             domain = domains.setdefault(entry.slug, _Domain())

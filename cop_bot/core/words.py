@@ -121,13 +121,14 @@ _CHATTER_BY_LANGUAGE = {
     "ar": "مرحبا أهلا اهلا صباح مساء الخير شكرا عيد ميلاد سعيد مبروك الجميع كل العطلة صور القهوة "
     "الغداء بيتزا الطابعة كلمة المرور الواي فاي موقف مفاتيحي الاثنين الثلاثاء الأربعاء الخميس "
     "الجمعة السبت الأحد سأتأخر الطابق حفلة القاعة قالب المجلد السيارة أضعت "
-    "البنك بنك بطاقة بطاقتي التطبيق تطبيق هاتفي الهاتف هاتف مباراة لعبة وصفة الموقع",
+    "البنك بنك بطاقة بطاقتي التطبيق تطبيق هاتفي الهاتف هاتف مباراة لعبة وصفة الموقع "
+    "الاجتماع اجتماع اجتماعنا الحاسوب الكمبيوتر التحديث",
     "el": "γεια καλημέρα καλησπέρα ευχαριστώ χρόνια πολλά συγχαρητήρια όλους όλη όλοι διακοπές "
     "φωτογραφίες καφέ μεσημεριανό πίτσα εκτυπωτής κωδικό wifi πάρκινγκ κλειδιά δευτέρα "
     "τετάρτη πέμπτη παρασκευή σάββατο κυριακή αργήσω όροφο πάρτι αίθουσα πρότυπο φάκελο "
     "αυτοκίνητο έχασα "
     "τράπεζα κάρτα εφαρμογή κινητό τηλέφωνο ποδόσφαιρο ποδοσφαίρου αγώνα αγώνας παιχνίδι συνταγή "
-    "ιστοσελίδα email κιθάρα γιόγκα",
+    "ιστοσελίδα email κιθάρα γιόγκα συνάντηση συνάντησης υπολογιστής ενημέρωση",
 }
 """Greetings, wishes and office chatter (the coffee, the printer, the holiday photos, the bank card,
 the phone app, the football match): words that
@@ -166,6 +167,39 @@ NEWS = frozenset(w for words in _NEWS_BY_LANGUAGE.values() for w in _folded_word
 asks, so whatever domain its other words name is a suggestion (`core.matcher.UNSURE_AMID`).
 Not *moved*, *changed* or *retard*: "we moved, which school?" and "retard scolaire" ask."""
 CHATTER |= NEWS
+_RELATIVES_BY_LANGUAGE = {
+    "en": "wife husband son daughter brother sister",
+    "fr": "femme mari fils fille frère sœur soeur",
+    "es": "esposa mujer marido esposo hijo hija hermano hermana",
+    "it": "moglie marito figlio figlia fratello sorella",
+    "de": "frau mann sohn tochter bruder schwester",
+    "ar": "زوجتي زوجي ابني ابنتي أخي أختي",
+    "el": "γυναίκα σύζυγος άντρας γιος κόρη αδερφός αδερφή",
+}
+RELATIVES = frozenset(w for t in _RELATIVES_BY_LANGUAGE.values() for w in _folded_words(t))
+_GOT_BY_LANGUAGE = {
+    "en": "got found started landed",
+    "fr": "trouvé commencé décroché",
+    "es": "encontrado encontró empezado empezó conseguido consiguió",
+    "it": "trovato iniziato cominciato",
+    "de": "gefunden angefangen bekommen",
+    "ar": "حصلت حصل وجدت وجد بدأ بدأت",
+    "el": "βρήκε ξεκίνησε έπιασε",
+}
+GOT = frozenset(w for t in _GOT_BY_LANGUAGE.values() for w in _folded_words(t))
+_NEW_BY_LANGUAGE = {
+    "en": "new",
+    "fr": "nouveau nouvel nouvelle",
+    "es": "nuevo nueva",
+    "it": "nuovo nuova",
+    "de": "neu neue neuen neuer neues",
+    "ar": "جديد جديدة",
+    "el": "καινούργια καινούργιο καινούργιος νέα νέο νέος",
+}
+NEW = frozenset(w for t in _NEW_BY_LANGUAGE.values() for w in _folded_words(t))
+"""Family news ("my wife got a new job", "meine Frau hat einen neuen Job gefunden"): a
+relative, a past verb of finding or starting and something new, with no question mark, tell;
+they do not ask (`core.matcher.UNSURE_AMID`). "my husband got a deportation order" asks."""
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
