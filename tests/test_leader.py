@@ -125,6 +125,8 @@ def test_the_postgres_lock_names_its_holder_and_survives_a_lost_connection(
     holders = text(
         "SELECT a.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        # pg_locks is the whole server's: another database's bot may hold the same key
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND l.classid::bigint = :high AND l.objid::bigint = :low"
     )
     which = {"high": key >> 32, "low": key & 0xFFFF_FFFF}
