@@ -435,3 +435,28 @@ def test_a_page_reads_its_practices_in_a_fixed_number_of_queries(sqlite_app: App
     assert first == second <= 8
     assert queries("search", {"q": "housing desk"}) <= 8
     assert queries(f"practices/{ids[0]}-housing-desk-number-0", {}) <= 6
+
+
+def test_a_page_on_postgresql_reads_outside_any_transaction(app: App) -> None:
+    """On PostgreSQL (READ COMMITTED: a snapshot per statement either way) a page opens no
+    transaction: no BEGIN and no ROLLBACK round trips, and psycopg keeps its prepared statements
+    (a ROLLBACK clears them)."""
+    from sqlalchemy import event
+
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads in a deferred transaction, for its snapshot")
+    token = key_path(app).split("/")[3]
+    practice = share(app, "Housing desk")
+    states: list[str] = []
+
+    def status(conn: object, *args: object) -> None:
+        states.append(conn.connection.dbapi_connection.info.transaction_status.name)  # type: ignore[attr-defined]
+
+    site = pages.Site(app.engine, app.taxonomy)
+    event.listen(app.engine, "after_cursor_execute", status)
+    try:
+        assert site.respond(token, f"practices/{practice}-housing-desk", {}).status == 200
+        assert site.respond(token, "search", {"q": "housing"}).status == 200
+    finally:
+        event.remove(app.engine, "after_cursor_execute", status)
+    assert states and set(states) == {"IDLE"}

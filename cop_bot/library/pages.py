@@ -568,6 +568,11 @@ class Site:
         query_string: str = "",
     ) -> Page:
         with self.engine.connect() as connection:  # one checkout for the whole answer
+            if connection.dialect.name == "postgresql":
+                # Each statement reads its own snapshot under READ COMMITTED anyway, so a
+                # transaction adds nothing but two round trips (BEGIN, ROLLBACK): a page that
+                # misses the cache costs three (the pool's ping, the lookup, the query).
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             reader = tokens.reader(connection, token)
             fallback = reader.language if reader else i18n.DEFAULT
             language, bad_language = choose_language(params.get("lang"), accept_language, fallback)
