@@ -32,7 +32,6 @@ import json
 import math
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,11 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_practices import populate
 from benchmarks.scratch import PG_SERVER, scratch_postgres
-from benchmarks.slack_load import cop_bot_run, stop
+from benchmarks.slack_load import cop_bot_run, socket_errors, stop, wrk
 from tests.replicas import free_port
 from tests.slack_stand_in import StandIn
 
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
 COMMON = ["housing", "language", "mentoring", "health", "labour market", "logement", "xyzzy"]
 VOCABULARY = [
     "housing", "language", "mentoring", "health", "labour", "market", "logement", "youth",
@@ -121,30 +119,11 @@ async def run_wrk(base: str, load: Load, seconds: float, connections: int) -> Fi
         "headers": _lua(load.headers or {}),
         "expect": load.expect,
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script)
-    try:
-        process = await asyncio.create_subprocess_exec(
-            WRK,
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds:g}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-s",
-            file.name,
-            base,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out = (await process.communicate())[0].decode()
-    finally:
-        Path(file.name).unlink()
+    out = await wrk(base, script, seconds, connections, "--latency")
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     found = re.search(r"WRONG (\d+)\nP50 ([\d.]+)\nP99 ([\d.]+)", out)
     assert total is not None and found is not None, out
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    wrong = int(found.group(1)) + (sum(int(g) for g in errors.groups()) if errors else 0)
+    wrong = int(found.group(1)) + socket_errors(out)
     return Figure(
         rate=int(total.group(1)) / seconds,
         p50_ms=float(found.group(2)) / 1000,

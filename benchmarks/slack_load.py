@@ -217,34 +217,44 @@ def wrk_script(items: list[tuple[str, dict[str, str]]]) -> str:
     return _LUA % {"bodies": "{" + ",\n".join(rows) + "}"}
 
 
-async def run_wrk(
-    url: str, items: list[tuple[str, dict[str, str]]], seconds: float, connections: int
-) -> Result:
+async def wrk(url: str, script: str, seconds: float, connections: int, *flags: str) -> str:
+    """wrk's report of one run of `script` (Lua) against `url`, on one thread (the other core
+    is the bot's); `bench_library.py` drives the library's pages through it too."""
     assert WRK is not None
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(wrk_script(items))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
     try:
         process = await asyncio.create_subprocess_exec(
             WRK,
             "-t1",
             f"-c{connections}",
             f"-d{seconds:g}s",
+            *flags,
             "--timeout",
             "10s",
             "-s",
-            script.name,
+            file.name,
             url,
             stdout=asyncio.subprocess.PIPE,
         )
-        out = (await process.communicate())[0].decode()
+        return (await process.communicate())[0].decode()
     finally:
-        Path(script.name).unlink()
+        Path(file.name).unlink()
+
+
+def socket_errors(out: str) -> int:
+    """Connections wrk lost (connect, read, write, timeout), from its report."""
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return sum(int(g) for g in errors.groups()) if errors else 0
+
+
+async def run_wrk(
+    url: str, items: list[tuple[str, dict[str, str]]], seconds: float, connections: int
+) -> Result:
+    out = await wrk(url, wrk_script(items), seconds, connections)
     total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = (int(non_2xx.group(1)) if non_2xx else 0) + (
-        sum(int(g) for g in errors.groups()) if errors else 0
-    )
+    failed = (int(non_2xx.group(1)) if non_2xx else 0) + socket_errors(out)
     found = re.search(r"IN_ACK (\d+)\nP50 ([\d.]+)\nP99 ([\d.]+)", out)
     assert found is not None, out
     return Result(
