@@ -311,7 +311,7 @@ class Matcher:
 
     def match(self, query: str, limit: int = 5) -> list[Scored]:
         typed = self._expand(list(dict.fromkeys(w.content(query)))[:40])
-        if not typed:
+        if not typed or w.is_ping(query):
             return []
         hits: list[list[tuple[int, int, float]]] = []
         generic: list[bool] = []

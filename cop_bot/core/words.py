@@ -200,6 +200,36 @@ NEW = frozenset(w for t in _NEW_BY_LANGUAGE.values() for w in _folded_words(t))
 """Family news ("my wife got a new job", "meine Frau hat einen neuen Job gefunden"): a
 relative, a past verb of finding or starting and something new, with no question mark, tell;
 they do not ask (`core.matcher.UNSURE_AMID`). "my husband got a deportation order" asks."""
+_PINGS_BY_LANGUAGE = {
+    "en": "test | testing | just testing | test test | this is a test | just a test | test message "
+    "| testing the bot | bot test | test bot | is this working | is it working | does this work "
+    "| does it work | is the bot working | are you there | are you working | anybody there",
+    "fr": "test | essai | juste un test | ceci est un test | c est un test | message test "
+    "| test du bot | ça marche | ca marche | est ce que ça marche | ça fonctionne "
+    "| est ce que ça fonctionne | tu es là | il y a quelqu un",
+    "es": "prueba | probando | solo probando | esto es una prueba | mensaje de prueba "
+    "| prueba del bot | funciona | esto funciona | funciona esto | estás ahí | hay alguien",
+    "it": "prova | prova prova | test | solo una prova | questo è un test | questa è una prova "
+    "| messaggio di prova | funziona | funziona questo | ci sei | c è qualcuno",
+    "de": "test | testen | nur ein test | das ist ein test | testnachricht | probe "
+    "| funktioniert das | funktioniert es | geht das | bist du da | ist da jemand",
+    "ar": "اختبار | تجربة | مجرد اختبار | هذا اختبار | رسالة تجريبية | هل يعمل | هل هذا يعمل "
+    "| هل البوت يعمل | هل أنت هنا | هل يوجد أحد",
+    "el": "τεστ | δοκιμή | απλώς δοκιμή | αυτό είναι τεστ | αυτό είναι δοκιμή | δοκιμαστικό μήνυμα "
+    "| λειτουργεί | δουλεύει | λειτουργεί αυτό | δουλεύει αυτό | είσαι εκεί | είναι κανείς εκεί",
+}
+PINGS = frozenset(
+    fold(phrase) for text in _PINGS_BY_LANGUAGE.values() for phrase in text.split("|")
+)
+"""Whole messages that check the bot answers ("testing 123", "is this working?"): a member
+trying the bot, not a query, whatever *testing* (discrimination testing) or *work* name."""
+
+
+def is_ping(text: str) -> bool:
+    """Whether `text`, numbers and punctuation aside, is only a check that the bot answers."""
+    return " ".join(x for x in fold(text).split() if not x.isdigit()) in PINGS
+
+
 STOPWORDS = frozenset(
     w
     for words in _STOPWORDS_BY_LANGUAGE.values()
