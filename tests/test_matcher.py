@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cop_bot.core import words
 from cop_bot.core.errors import ConfigError
 from cop_bot.core.taxonomy import Taxonomy, load_taxonomy
 
@@ -448,3 +449,44 @@ def test_the_need_typed_with_those_words_still_matches(
     taxonomy: Taxonomy, query: str, slug: str
 ) -> None:
     assert best(taxonomy, query) == slug, taxonomy.match(query).candidates[:2]
+
+
+CHECKS_THAT_THE_BOT_ANSWERS = [
+    "test",
+    "testing 123",
+    "just testing",
+    "testing the bot",
+    "is this working?",
+    "Does it work??",
+    "ça marche ?",
+    "probando, probando",
+    "funziona?",
+    "funktioniert das?",
+    "هل يعمل؟",
+    "δουλεύει;",
+]
+
+
+@pytest.mark.parametrize("query", CHECKS_THAT_THE_BOT_ANSWERS)
+def test_a_check_that_the_bot_answers_matches_nothing(taxonomy: Taxonomy, query: str) -> None:
+    """*testing* is discrimination testing and *work* the labour market, but typed as the
+    whole message they try the bot."""
+    assert taxonomy.match(query).matches == (), taxonomy.match(query).candidates[:2]
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("discrimination testing", "anti-discrimination"),
+        ("testing à l'embauche", "anti-discrimination"),
+        ("work", "labour-market"),
+        ("does this work permit let me change employer", "legal-migration"),
+    ],
+)
+def test_the_same_words_in_a_query_still_match(taxonomy: Taxonomy, query: str, slug: str) -> None:
+    assert slug in [c.slug for c in taxonomy.match(query).matches], taxonomy.match(query).candidates
+
+
+@given(st.sampled_from(sorted(words.PINGS)), st.sampled_from(["", "!", "?", " 123", "..."]))
+def test_every_ping_with_numbers_or_punctuation_is_a_ping(ping: str, tail: str) -> None:
+    assert words.is_ping(ping.upper() + tail)
