@@ -321,7 +321,11 @@ class Matcher:
             generic.append(is_generic)
         self._generic_phrases(typed, generic, hits)
         idf = [self._idf(found, g) for found, g in zip(hits, generic, strict=True)]
-        domains = self._domains_of(hits, idf, generic)
+        everyday = [  # an everyday word that is no entry on its own, nor a negation
+            word in w.EVERYDAY and not any(len(self.entries[e].keys) == 1 for e, _p, _s in found)
+            for word, found in zip(typed, hits, strict=True)
+        ]
+        domains = self._domains_of(hits, idf, generic, everyday)
         if not domains:
             return []
         only_generic = all(generic[i] for i, h in enumerate(hits) if h or generic[i])
@@ -370,7 +374,11 @@ class Matcher:
         return math.log(1.0 + self._domains / max(len(slugs), 1)) if slugs else 0.0
 
     def _domains_of(
-        self, hits: list[list[tuple[int, int, float]]], idf: list[float], generic: list[bool]
+        self,
+        hits: list[list[tuple[int, int, float]]],
+        idf: list[float],
+        generic: list[bool],
+        everyday: list[bool],
     ) -> dict[str, _Domain]:
         covered: dict[int, dict[int, tuple[int, float]]] = {}  # entry -> position -> (word, sure)
         for i, found in enumerate(hits):
@@ -388,6 +396,8 @@ class Matcher:
             whole = len(positions) == len(entry.keys) and close
             if not whole and telling_typed and all(generic[i] for i, _s in positions.values()):
                 continue  # part of an entry, by generic words only, next to words that tell
+            if not whole and len(positions) == 1 and everyday[spots[0]]:
+                continue  # one everyday word of a phrase: "temps" is not "temps de prière"
             domain = domains.setdefault(entry.slug, _Domain())
             weights = self._weights[index]
             share = sum(weights[p] for p in positions) / self._weight_sums[index]

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
 
 import Stemmer
 
@@ -200,6 +201,24 @@ NEW = frozenset(w for t in _NEW_BY_LANGUAGE.values() for w in _folded_words(t))
 """Family news ("my wife got a new job", "meine Frau hat einen neuen Job gefunden"): a
 relative, a past verb of finding or starting and something new, with no question mark, tell;
 they do not ask (`core.matcher.UNSURE_AMID`). "my husband got a deportation order" asks."""
+
+
+def _everyday() -> frozenset[str]:
+    folder = resources.files("cop_bot.core").joinpath("everyday")
+    found: set[str] = set()
+    for language in LANGUAGES:
+        text = folder.joinpath(f"{language}.txt").read_text(encoding="utf-8")
+        found.update(x for x in text.split() if not x.startswith("#") and x.isalpha())
+    return frozenset(found) - NEGATIONS
+
+
+EVERYDAY = _everyday()
+"""The commonest words of the 7 languages (220-290 each, from wordfreq's frequency lists:
+`scripts/everyday_words`). The lexicon's own weights cannot see them: *temps* or *fait* is in
+one domain's phrase only ("temps de prière"), so it looks as telling as a rare term. Typed alone,
+such a word is part of an entry, not its evidence (`core.matcher`)."""
+
+
 _PINGS_BY_LANGUAGE = {
     "en": "test | testing | just testing | test test | this is a test | just a test | test message "
     "| testing the bot | bot test | test bot | is this working | is it working | does this work "
