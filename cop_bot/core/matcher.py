@@ -167,9 +167,12 @@ class Matcher:
         """Typed exactly or not at all: "great" is not a typo of GRETA."""
         for slug, text, via, language, weight in names:
             acronyms.update(w.fold(t) for t in text.split() if len(t) > 1 and t.isupper())
-            found = tuple(w.keys(word, language) for word in w.content(text))
-            if not found:
-                continue
+            content = w.content(text)
+            found = tuple(w.keys(word, language) for word in content)
+            if not found or (
+                len(found) == 1 and len(text.split()) > 1 and content[0] in w.EVERYDAY
+            ):
+                continue  # "have a say", "día y noche": what is left to compare is chatter
             if len(found) == 1 and "-" in text and len(w.fold(text).split()) > 1:
                 found = (frozenset(k for k in found[0] if ":" not in k),)  # see `SPAN`
                 exact.add(len(self.entries))
@@ -404,13 +407,14 @@ class Matcher:
             counts = FULL if whole else PART + (FULL - PART) * share
             quality = min(sure for _i, sure in positions.values())
             own_name = self._own_name[index]
+            weighs = entry.weight if whole else min(entry.weight, 1.0)  # a term decides whole
             for i, sure in positions.values():
                 entries_with[(entry.slug, i)] = entries_with.get((entry.slug, i), 0) + 1
                 domain.sure[i] = max(sure, domain.sure.get(i, 0.0))
                 if entry.weight >= AMBIGUOUS:
                     domain.firm.add(i)
                 weight = GENERIC_WEIGHT if generic[i] else 1.0
-                value = idf[i] * sure * counts * entry.weight * weight * own_name
+                value = idf[i] * sure * counts * weighs * weight * own_name
                 if value > domain.evidence.get(i, 0.0):
                     domain.evidence[i] = value
                     domain.explains[i] = idf[i] * sure
