@@ -207,8 +207,8 @@ def _everyday() -> frozenset[str]:
     folder = resources.files("cop_bot.core").joinpath("everyday")
     found: set[str] = set()
     for language in LANGUAGES:
-        text = folder.joinpath(f"{language}.txt").read_text(encoding="utf-8")
-        found.update(x for x in text.split() if not x.startswith("#") and x.isalpha())
+        lines = folder.joinpath(f"{language}.txt").read_text(encoding="utf-8").splitlines()
+        found.update(line for line in lines if line and not line.startswith("#"))
     return frozenset(found) - NEGATIONS
 
 
